@@ -1,0 +1,1 @@
+"""Ingest: article files → cleaned, attributed articles → chunks → a versioned index on disk."""

@@ -1,0 +1,229 @@
+"""Read article files in the corpus formats: front matter + HTML, Markdown, plain text."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import frontmatter
+import yaml
+from markdown_it import MarkdownIt
+from selectolax.lexbor import LexborHTMLParser
+
+from ingest.clean import clean_text, find_author, find_site
+from rag.types import Article, ArticleMeta
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
+_BLOCK_TAGS = "p,div,blockquote,h1,h2,h3,h4,h5,h6,li,tr,section,article,header,footer,pre,table,ul,ol,figure"
+_DROP_TAGS = "script,style,svg,button,img,noscript,iframe,form,input,select,textarea,template,figure > figcaption"
+_MD_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
+_DATE_IN_TEXT = re.compile(r"(20\d{2}|19\d{2})[年\-/.](\d{1,2})[月\-/.](\d{1,2})日?")
+
+
+class SkipFile(Exception):
+    """A file that cannot be ingested; the message is the reason shown in the summary."""
+
+
+@dataclass
+class RawDoc:
+    """An article as read from disk, before cleaning."""
+
+    title: str
+    body: str
+    meta: dict = field(default_factory=dict)
+
+
+def decode(data: bytes) -> str:
+    """Decode bytes as UTF-8, then GB18030, then a detected encoding; SkipFile if none works."""
+    if not data.strip():
+        raise SkipFile("空文件")
+    if b"\x00" in data[:8192]:
+        raise SkipFile("二进制文件（含 NUL 字节）")
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise SkipFile("无法识别的文本编码（已尝试 UTF-8、GB18030 与自动检测）")
+    return str(best)
+
+
+def html_to_text(html: str) -> str:
+    """HTML to plain text with one line per block element (paragraph breaks kept)."""
+    tree = LexborHTMLParser(f"<body>{html}</body>")
+    for node in tree.css(_DROP_TAGS):
+        node.decompose()
+    for node in tree.css("br"):
+        node.replace_with("\n")
+    for node in tree.css(_BLOCK_TAGS):
+        node.insert_before("\n")
+        node.insert_after("\n")
+    body = tree.body
+    text = body.text(separator="") if body is not None else ""
+    return text
+
+
+_md = MarkdownIt("commonmark", {"html": True, "breaks": True})
+
+
+def markdown_to_text(md: str) -> str:
+    """Markdown to plain text through its HTML rendering."""
+    return html_to_text(_md.render(md))
+
+
+def parse_date(value: object) -> str | None:
+    """Normalize a front-matter or text date to ISO ``YYYY-MM-DD``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    s = str(value).strip()
+    try:
+        return email.utils.parsedate_to_datetime(s).date().isoformat()
+    except (TypeError, ValueError):
+        pass
+    try:
+        return datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        pass
+    m = _DATE_IN_TEXT.search(s)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+        try:
+            return date(y, mo, d).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def read_raw(text: str) -> RawDoc:
+    """Detect the format by content and split title, body and metadata."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("---"):
+        try:
+            post = frontmatter.loads(stripped)
+        except yaml.YAMLError as exc:
+            raise SkipFile(f"front matter 格式错误：{str(exc).splitlines()[0]}") from exc
+        meta = dict(post.metadata)
+        if not isinstance(post.metadata, dict) or not meta and stripped.count("---") >= 2 and not post.content:
+            raise SkipFile("front matter 格式错误：不是键值对")
+        body = post.content
+        looks_html = bool(re.search(r"<(p|div|br|h\d|blockquote|span|section)\b", body, re.I))
+        body_text = html_to_text(body) if looks_html else markdown_to_text(body)
+        title = str(meta.get("title") or "").strip()
+        if not title:
+            title, body_text = _first_line_title(body_text)
+        return RawDoc(title=title, body=body_text, meta=meta)
+    lines = stripped.splitlines()
+    head = [ln for ln in lines[:10] if ln.strip()]
+    if head and _MD_TITLE.match(head[0].strip()):
+        title = _MD_TITLE.match(head[0].strip()).group(1)
+        line_end = stripped.find("\n", stripped.find(head[0]))
+        rest = stripped[line_end + 1 :] if line_end >= 0 else ""
+        return RawDoc(title=title, body=markdown_to_text(rest), meta={"format": "markdown"})
+    if re.search(r"^\s*<(html|body|div|p|article)\b", stripped, re.I):
+        tree = LexborHTMLParser(stripped)
+        node = tree.css_first("h1") or tree.css_first("title")
+        title = node.text(strip=True) if node is not None else ""
+        if node is not None and node.tag == "h1":
+            node.decompose()
+        body_node = tree.body
+        body_text = html_to_text(body_node.html if body_node is not None else stripped)
+        if not title:
+            title, body_text = _first_line_title(body_text)
+        return RawDoc(title=title, body=body_text, meta={"format": "html"})
+    title, body = _first_line_title(stripped)
+    meta: dict = {"format": "text"}
+    # Plain text convention: the second line is the author when it is a short name.
+    first = body.lstrip("\n").split("\n", 1)
+    if first and 2 <= len(first[0].strip()) <= 12 and not re.search(r"[。！？，,.!?；;：:]", first[0]):
+        meta["byline"] = first[0].strip()
+        body = first[1] if len(first) > 1 else ""
+    return RawDoc(title=title, body=body, meta=meta)
+
+
+def _first_line_title(text: str) -> tuple[str, str]:
+    lines = text.strip().split("\n", 1)
+    return lines[0].strip(), (lines[1] if len(lines) > 1 else "")
+
+
+def load_article(path: Path, root: Path) -> Article:
+    """Read, decode, parse and clean one file; raises SkipFile with a reason."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SkipFile(f"无法读取：{exc.strerror or exc}") from exc
+    raw = read_raw(decode(data))
+    body = clean_text(raw.body)
+    if len(body.strip()) < 20:
+        raise SkipFile("没有可用的正文")
+    source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    fm_author = str(raw.meta.get("author") or "").strip() or None
+    categories = tuple(str(c) for c in (raw.meta.get("categories") or []) if c)
+    # A front-matter "author" that is also a category or the publishing site is the site, not a person.
+    site = find_site(raw.body)
+    author = raw.meta.get("byline") or find_author(raw.body)
+    if fm_author and (fm_author in categories or fm_author == site):
+        site = site or fm_author
+    elif fm_author and not author:
+        author = fm_author
+    date_iso = parse_date(raw.meta.get("date")) or _date_from_text(raw.body)
+    meta = ArticleMeta(
+        article_id=article_id_for(source),
+        source=source,
+        title=re.sub(r"\s+", " ", raw.title).strip() or path.stem,
+        author=author,
+        site=site,
+        date=date_iso,
+        url=_str_or_none(raw.meta.get("url") or raw.meta.get("link")),
+        image=_str_or_none(raw.meta.get("headimg") or raw.meta.get("thumbnail") or raw.meta.get("image")),
+        categories=categories,
+    )
+    digest = hashlib.sha256(data).hexdigest()
+    return Article(meta=meta, text=body, content_hash=digest)
+
+
+def _date_from_text(text: str) -> str | None:
+    m = _DATE_IN_TEXT.search(text[:400])
+    return parse_date(m.group()) if m else None
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value).strip() or None if value else None
+
+
+def article_id_for(source: str) -> str:
+    """Stable id from the path relative to the corpus root: its stem, made URL-safe."""
+    stem = source.rsplit(".", 1)[0] if "." in Path(source).name else source
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")
+    if not slug or slug != stem.replace("/", "-"):
+        slug = (slug[:40] + "-" if slug else "") + hashlib.sha1(source.encode()).hexdigest()[:10]
+    return slug
+
+
+def iter_files(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
+    """Expand paths into ``(file, root)`` pairs; missing paths are reported, hidden files skipped."""
+    files: list[tuple[Path, Path]] = []
+    problems: list[tuple[str, str]] = []
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if any(part.startswith(".") for part in rel.parts) or not f.is_file():
+                    continue
+                files.append((f, p))
+        elif p.is_file():
+            files.append((p, p.parent))
+        else:
+            problems.append((str(p), "路径不存在或无法访问"))
+    return files, problems

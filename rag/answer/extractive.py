@@ -1,0 +1,69 @@
+"""Offline retrieval-only answer: the retrieved sentences that best answer the question, cited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.text import cjk_bigrams, content_terms, split_sentences
+from rag.types import Citation, Hit
+
+NOT_FOUND_TEXT = "资料中没有找到与该问题相关的内容，无法根据现有文章回答。可以换个说法，或询问与这些产业互联网文章相关的问题。"
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Answer text with ``[n]`` markers and the cited passages, numbered in marker order."""
+
+    text: str
+    citations: tuple[Citation, ...]
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], float], max_sentences: int = 3) -> Extract:
+    """Pick up to ``max_sentences`` sentences from the hits, deterministic and deduplicated.
+
+    A sentence scores by the IDF-weighted share of the question's terms it contains, plus a
+    prior for the rank of its passage (fusion already judged the passage as a whole); the top
+    passage always contributes, so a paraphrased question still gets its best passage quoted.
+    """
+    if not hits:
+        return Extract("", ())
+    q = set(cjk_bigrams(" ".join(content_terms(question)) or question))
+    q_total = sum(idf(t) for t in q) or 1.0
+    cands: list[tuple[float, int, int, str, set[str]]] = []  # score, hit index, position, text, bigrams
+    for hi, hit in enumerate(hits):
+        text = hit.chunk.text
+        for pos, (a, b) in enumerate(split_sentences(text)):
+            sent = text[a:b]
+            if len(sent) < 8 or sent == hit.chunk.heading:
+                continue
+            grams = set(cjk_bigrams(sent))
+            overlap = sum(idf(t) for t in q & grams) / q_total
+            score = overlap + 0.25 / (hi + 1) - 0.002 * pos
+            cands.append((score, hi, pos, sent, grams))
+    cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+    chosen: list[tuple[float, int, int, str, set[str]]] = []
+    per_hit: dict[int, int] = {}
+    for c in cands:
+        if len(chosen) == max_sentences:
+            break
+        if per_hit.get(c[1], 0) >= 2 or any(_jaccard(c[4], o[4]) > 0.6 for o in chosen):
+            continue
+        chosen.append(c)
+        per_hit[c[1]] = per_hit.get(c[1], 0) + 1
+    if chosen and all(c[1] != 0 for c in chosen):
+        best_top = next((c for c in cands if c[1] == 0), None)
+        if best_top is not None:
+            chosen[-1] = best_top
+    chosen.sort(key=lambda c: (c[1], c[2]))
+    numbers: dict[int, int] = {}
+    parts: list[str] = []
+    for _, hi, _, sent, _ in chosen:
+        n = numbers.setdefault(hi, len(numbers) + 1)
+        parts.append(f"{sent}[{n}]")
+    citations = tuple(Citation.from_hit(n, hits[hi]) for hi, n in sorted(numbers.items(), key=lambda kv: kv[1]))
+    return Extract("".join(parts), citations)

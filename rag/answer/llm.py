@@ -1,0 +1,168 @@
+"""The LLM client: the official ``openai`` client against any OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+
+import openai
+
+from rag.answer.prompt import build_rewrite_messages
+from rag.errors import LLMUnavailableError
+from rag.settings import Settings
+from rag.types import Message
+
+# Local endpoints (llama.cpp, vLLM, Ollama) ignore the key, but the client refuses to start
+# without one.
+_PLACEHOLDER_KEY = "not-needed"
+# A rewritten question is one sentence; a long output is the model answering instead.
+_REWRITE_MAX_TOKENS = 200
+# Prefixes models put before a rewritten question despite being told not to.
+_REWRITE_PREFIXES = ("改写后的问题：", "改写后的问题:", "独立问题：", "独立问题:", "问题：", "问题:")
+_QUOTES = "\"'“”‘’「」『』"
+
+
+def _unavailable(reason: str, detail: str) -> LLMUnavailableError:
+    """An LLMUnavailableError whose ``.reason`` (also ``args[0]``) is machine-readable."""
+    err = LLMUnavailableError(reason, detail)
+    err.reason = reason  # type: ignore[attr-defined]
+    return err
+
+
+def _translate(exc: Exception, *, streaming: bool = False) -> LLMUnavailableError:
+    """Map an openai/transport exception to our error with a short reason.
+
+    ``streaming`` means the response had already started: a lost connection then is a
+    broken stream rather than an unreachable endpoint.
+    """
+    if isinstance(exc, openai.APITimeoutError):
+        return _unavailable("timeout", str(exc))
+    if isinstance(exc, openai.APIConnectionError):
+        return _unavailable("stream_broken" if streaming else "connection", str(exc))
+    if isinstance(exc, openai.RateLimitError):
+        return _unavailable("rate_limited", str(exc))
+    if isinstance(exc, openai.APIStatusError):
+        return _unavailable(f"http_{exc.status_code}", str(exc))
+    if streaming:
+        # An error event inside the stream, or a chunk that is not JSON.
+        return _unavailable("stream_broken", str(exc))
+    return _unavailable("api_error", str(exc))
+
+
+class LLMClient:
+    """Chat completions for answers and rewrites; every failure becomes LLMUnavailableError.
+
+    The openai client is built on first use (so constructing an LLMClient never touches the
+    network or fails) and then reused: it keeps a connection pool.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: openai.OpenAI | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> openai.OpenAI:
+        """The underlying ``openai.OpenAI`` client, created once."""
+        with self._lock:
+            if self._client is None:
+                key = self.settings.openai_api_key
+                self._client = openai.OpenAI(
+                    base_url=self.settings.openai_base_url,
+                    api_key=key.get_secret_value() if key else _PLACEHOLDER_KEY,
+                    timeout=self.settings.llm_timeout,
+                    # Retrying would multiply the user's wait; the engine falls back instead.
+                    max_retries=0,
+                )
+            return self._client
+
+    def close(self) -> None:
+        """Release the connection pool (the client is rebuilt if used again)."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def _params(self, messages: Sequence[dict], **overrides: object) -> dict:
+        if not self.settings.llm_model:
+            raise _unavailable("not_configured", "RAG_LLM_MODEL is not set")
+        params: dict = {
+            "model": self.settings.llm_model,
+            "messages": list(messages),
+            "max_tokens": self.settings.llm_max_tokens,
+            "temperature": self.settings.llm_temperature,
+        }
+        params.update(overrides)
+        return params
+
+    def complete(self, messages: Sequence[dict], **overrides: object) -> str:
+        """The full reply to ``messages`` (non-streaming); raises LLMUnavailableError."""
+        params = self._params(messages, **overrides)
+        try:
+            response = self.client.chat.completions.create(**params)
+        except openai.OpenAIError as exc:
+            raise _translate(exc) from exc
+        choice = response.choices[0] if response.choices else None
+        text = (choice.message.content or "").strip() if choice else ""
+        if not text:
+            raise _unavailable("empty", "the model returned no text")
+        return text
+
+    def stream(self, messages: Sequence[dict]) -> Iterator[str]:
+        """Text deltas of the reply to ``messages``.
+
+        The request is sent before this returns, so an unreachable endpoint, a timeout before
+        the first byte or an HTTP error raises here, before anything was shown. A failure
+        while iterating (connection lost, stall longer than the timeout, no ``finish_reason``,
+        no text at all) raises LLMUnavailableError from the iterator.
+        """
+        params = self._params(messages, stream=True)
+        try:
+            response = self.client.chat.completions.create(**params)
+        except openai.OpenAIError as exc:
+            raise _translate(exc) from exc
+        return self._deltas(response)
+
+    def _deltas(self, response: openai.Stream) -> Iterator[str]:
+        # Each chunk carries at least one token, plus role/finish/usage chunks: a stream longer
+        # than this is not a model answering within max_tokens.
+        max_chunks = 2 * self.settings.llm_max_tokens + 64
+        finished = False
+        produced = False
+        try:
+            for i, chunk in enumerate(response):
+                if i >= max_chunks:
+                    raise _unavailable("stream_broken", "stream exceeded its token budget")
+                for choice in chunk.choices:
+                    if choice.delta is not None and choice.delta.content:
+                        produced = produced or bool(choice.delta.content.strip())
+                        yield choice.delta.content
+                    if choice.finish_reason is not None:
+                        finished = True
+        except openai.OpenAIError as exc:
+            raise _translate(exc, streaming=True) from exc
+        except (json.JSONDecodeError, ValueError) as exc:
+            raise _unavailable("stream_broken", f"malformed stream chunk: {exc}") from exc
+        finally:
+            response.close()
+        if not finished:
+            raise _unavailable("stream_broken", "stream ended without finish_reason")
+        if not produced:
+            raise _unavailable("empty", "the model returned no text")
+
+    def rewrite(self, question: str, history: Sequence[Message]) -> str:
+        """``question`` rewritten into a standalone question using ``history``."""
+        text = self.complete(
+            build_rewrite_messages(question, history),
+            max_tokens=min(_REWRITE_MAX_TOKENS, self.settings.llm_max_tokens),
+            temperature=0.0,
+        )
+        line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+        for prefix in _REWRITE_PREFIXES:
+            if line.startswith(prefix):
+                line = line[len(prefix) :].strip()
+        line = line.strip(_QUOTES).strip()
+        if not line:
+            raise _unavailable("empty", "the rewrite was empty")
+        return line

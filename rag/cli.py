@@ -1,0 +1,164 @@
+"""The `rag` command: ingest, search, ask, eval, serve (a thin layer over the library)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from rag.errors import NothingToIngestError, RagError
+from rag.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    return Settings(**overrides)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import run_ingest
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    try:
+        report = run_ingest(paths, settings)
+    except NothingToIngestError as exc:
+        if args.json:
+            _print_json({"error": str(exc)})
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断：索引未改变，仍在使用上一个版本。", file=sys.stderr)
+        return 130
+    if args.json:
+        _print_json({k: v for k, v in report.to_dict().items()})
+    else:
+        print(report.summary())
+    return 0
+
+
+def _engine(args: argparse.Namespace):
+    from rag.engine import Engine
+
+    return Engine.open(_settings(args))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    hits = _engine(args).search(args.query, args.k)
+    if args.json:
+        _print_json({"hits": [h.to_dict() for h in hits]})
+        return 0
+    for h in hits:
+        text = h.chunk.text.replace("\n", " ")
+        print(f"{h.rank}. [{h.score:.3f}] {h.article.title}（{h.article.author or '佚名'}，{h.article.date or '日期不详'}）")
+        print(f"   {text[:160]}{'…' if len(text) > 160 else ''}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = _engine(args).ask(args.question, mode=args.mode, top_k=args.k)
+    if args.json:
+        _print_json(answer.to_dict())
+        return 0
+    print(answer.answer)
+    if answer.citations:
+        print("\n来源：")
+        for c in answer.citations:
+            print(f"[{c.n}] {c.title} — {c.author or '佚名'}，{c.date or '日期不详'}（{c.source}）")
+    note = "LLM 回答" if answer.mode == "llm" else "检索模式（未使用大模型）"
+    if answer.degraded:
+        note += f"；大模型不可用：{answer.degraded}"
+    print(f"\n（{note}）")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluate import evaluate, format_report, load_items
+
+    report = evaluate(_engine(args), load_items(Path(args.file)), mode=args.mode, k=args.k)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from api.app import serve
+    except ImportError as exc:
+        print(f"错误：需要安装 api 依赖：pip install -e '.[api]'（{exc}）", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    serve(settings, host=args.host or settings.host, port=args.port if args.port is not None else settings.port,
+          workers=args.workers)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="产业互联网文章问答：入库、检索、问答、评测、服务。")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="build or update the index from article files")
+    p.add_argument("paths", nargs="*", help="files or folders (default: RAG_CORPUS_DIR)")
+    p.add_argument("--index", help="index directory (default: RAG_INDEX_DIR)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="show the passages the retriever ranks highest")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=None, help="number of hits (default: RAG_TOP_K)")
+    p.add_argument("--index")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with cited passages")
+    p.add_argument("question")
+    p.add_argument("--mode", choices=["auto", "llm", "retrieval"], default="auto")
+    p.add_argument("-k", type=int, default=None)
+    p.add_argument("--index")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="measure retrieval and answers on a JSONL question set")
+    p.add_argument("file")
+    p.add_argument("--mode", choices=["auto", "llm", "retrieval"], default="retrieval")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--index")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="serve the HTTP API and the chat widget")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--index")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.func(args)
+    except RagError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

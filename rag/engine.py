@@ -1,0 +1,241 @@
+"""The one entry point: ``Engine.ask`` / ``Engine.stream`` / ``Engine.search`` over an opened index."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from rag.answer.citations import verify
+from rag.answer.extractive import NOT_FOUND_TEXT, extract_answer
+from rag.answer.llm import LLMClient
+from rag.answer.prompt import NOT_FOUND, build_messages
+from rag.answer.rewrite import rule_rewrite
+from rag.embedder import Embedder, load_embedder
+from rag.errors import (
+    ArticleNotFoundError,
+    EmptyQuestionError,
+    IndexMismatchError,
+    LLMUnavailableError,
+    QuestionTooLongError,
+)
+from rag.index.store import LoadedIndex, open_index
+from rag.retrieve import Retrieval, Retriever
+from rag.settings import Settings
+from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Mode, Retrieved, StreamEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """An article as the API shows it: metadata, cleaned text and the offsets of its chunks."""
+
+    meta: ArticleMeta
+    text: str
+    chunks: tuple[Chunk, ...]
+
+
+@dataclass(frozen=True)
+class _State:
+    """One loaded index version and its retriever; swapped whole on reload."""
+
+    index: LoadedIndex
+    retriever: Retriever
+
+
+def _check_embedder(index: LoadedIndex, embedder: Embedder) -> None:
+    built = index.manifest.get("embedder", {})
+    if (built.get("backend"), built.get("model")) != (embedder.info.backend, embedder.info.model):
+        raise IndexMismatchError(
+            f"The index was built with {built.get('backend')}:{built.get('model')} but the configured "
+            f"embedder is {embedder.info.backend}:{embedder.info.model}. Re-run `rag ingest` or "
+            "change RAG_EMBED_BACKEND / RAG_EMBED_MODEL back."
+        )
+
+
+class Engine:
+    """Answers questions over one loaded index version; safe for concurrent readers.
+
+    ``reload`` swaps in the newest version atomically: a request already running keeps the
+    state it started with.
+    """
+
+    def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder, llm: LLMClient | None = None,
+                 reranker=None):
+        _check_embedder(index, embedder)
+        self.settings = settings
+        self.embedder = embedder
+        self.llm = llm if llm is not None else (LLMClient(settings) if settings.llm_configured else None)
+        self._reranker = reranker
+        self._state = _State(index, Retriever(index, embedder, settings, reranker))
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
+        """Load the current index version and the embedder it was built with."""
+        index = open_index(settings.index_dir)
+        reranker = None
+        if settings.reranker_model:
+            from rag.rerank import CrossEncoderReranker
+
+            reranker = CrossEncoderReranker(settings.reranker_model)
+        from rag.text import warm_up
+
+        warm_up()
+        return cls(settings, index, embedder or load_embedder(settings), reranker=reranker)
+
+    # --- index ------------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        return self._state.index.version
+
+    @property
+    def index(self) -> LoadedIndex:
+        return self._state.index
+
+    def reload(self) -> str:
+        """Load the newest index version (same embedder) and switch to it; returns its version."""
+        with self._reload_lock:
+            index = open_index(self.settings.index_dir)
+            if index.version != self.version:
+                _check_embedder(index, self.embedder)
+                self._state = _State(index, Retriever(index, self.embedder, self.settings, self._reranker))
+            return self.version
+
+    def articles(self) -> list[ArticleMeta]:
+        return [a.meta for a in self._state.index.articles.values()]
+
+    def article(self, article_id: str) -> ArticleView:
+        index = self._state.index
+        art = index.articles.get(article_id)
+        if art is None:
+            raise ArticleNotFoundError(article_id)
+        chunks = tuple(c for c in index.chunks if c.article_id == article_id)
+        return ArticleView(art.meta, art.text, chunks)
+
+    def stats(self) -> dict:
+        index = self._state.index
+        return {
+            "version": index.version,
+            "articles": len(index.articles),
+            "chunks": len(index.chunks),
+            "embedder": self.embedder.info.to_dict(),
+            "model_fit": index.manifest.get("model_fit", {}),
+            "weights": self._state.retriever.weights,
+            "llm": bool(self.llm),
+            "llm_model": self.settings.llm_model if self.llm else None,
+        }
+
+    # --- search -----------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        """Hybrid search (the same ranking answers use)."""
+        return self._state.retriever.search(self._validate(query), k).hits
+
+    def _validate(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise EmptyQuestionError("问题不能为空。")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionTooLongError(f"问题过长（最多 {self.settings.max_question_chars} 个字符）。")
+        return question
+
+    def _use_llm(self, mode: Mode) -> tuple[bool, str | None]:
+        """Whether to call the LLM, and the degraded reason when the LLM was asked for but is absent."""
+        if mode == "retrieval":
+            return False, None
+        if self.llm is None:
+            return False, ("not_configured" if mode == "llm" else None)
+        return True, None
+
+    def _query(self, question: str, history: Sequence[Message], use_llm: bool) -> str:
+        turns = [m for m in history if m.role in ("user", "assistant")]
+        if not turns:
+            return question
+        if use_llm:
+            try:
+                return self.llm.rewrite(question, turns)
+            except LLMUnavailableError as exc:
+                log.info("LLM rewrite failed (%s); using the rule-based rewrite", getattr(exc, "reason", exc))
+        return rule_rewrite(question, turns)
+
+    def _retrieve(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None
+                  ) -> tuple[Retrieval, bool, str | None, dict]:
+        question = self._validate(question)
+        use_llm, degraded = self._use_llm(mode)
+        t0 = time.perf_counter()
+        query = self._query(question, history, use_llm)
+        retrieval = self._state.retriever.search(query, top_k)
+        timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
+        return retrieval, use_llm, degraded, timings
+
+    def _relevant(self, retrieval: Retrieval) -> bool:
+        return bool(retrieval.hits) and retrieval.relevance >= self.settings.min_relevance
+
+    def _extractive(self, question: str, retrieval: Retrieval, degraded: str | None) -> Answer:
+        if not self._relevant(retrieval):
+            return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
+        idf = self._state.index.bigrams.idf
+        ext = extract_answer(retrieval.query, retrieval.hits, idf, self.settings.extract_sentences)
+        return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
+                      query=retrieval.query, hits=tuple(retrieval.hits))
+
+    def _llm_answer(self, text: str, retrieval: Retrieval) -> Answer:
+        checked = verify(text, retrieval.hits)
+        refused = not checked.citations and NOT_FOUND in text
+        return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded, refused=refused,
+                      query=retrieval.query, hits=tuple(retrieval.hits))
+
+    # --- answers ----------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
+            top_k: int | None = None) -> Answer:
+        """Answer with cited passages. LLM failures degrade to the retrieval-only answer."""
+        t0 = time.perf_counter()
+        retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
+        question = question.strip()
+        answer: Answer | None = None
+        if use_llm and self._relevant(retrieval):
+            t1 = time.perf_counter()
+            try:
+                text = self.llm.complete(build_messages(question, retrieval.hits, history))
+                answer = self._llm_answer(text, retrieval)
+            except LLMUnavailableError as exc:
+                degraded = getattr(exc, "reason", "llm_error")
+            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+        if answer is None:
+            answer = self._extractive(question, retrieval, degraded)
+        return replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings)
+
+    def stream(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
+               top_k: int | None = None) -> Iterator[StreamEvent]:
+        """Events: ``Retrieved`` (passages numbered from 1), ``Delta`` text pieces, then ``Done``.
+
+        ``Done.answer`` is authoritative: when the LLM stream breaks midway it carries the
+        retrieval-only answer (``degraded`` says why) and its text replaces what was streamed.
+        Validation errors raise before the first event.
+        """
+        t0 = time.perf_counter()
+        retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
+        question = question.strip()
+        relevant = self._relevant(retrieval)
+        passages = tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)) if relevant else ()
+        yield Retrieved(passages)
+        answer: Answer | None = None
+        if use_llm and relevant:
+            parts: list[str] = []
+            t1 = time.perf_counter()
+            try:
+                for piece in self.llm.stream(build_messages(question, retrieval.hits, history)):
+                    parts.append(piece)
+                    yield Delta(piece)
+                answer = self._llm_answer("".join(parts), retrieval)
+            except LLMUnavailableError as exc:
+                degraded = getattr(exc, "reason", "llm_error")
+            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+        if answer is None:
+            answer = self._extractive(question, retrieval, degraded)
+            yield Delta(answer.answer)
+        yield Done(replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))

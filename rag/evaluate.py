@@ -1,0 +1,80 @@
+"""Quality metrics over a question set (format: shared/eval/README.md) for `rag eval`."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from rag.engine import Engine
+from rag.types import Mode
+
+METRICS = ("hit@1", "hit@5", "mrr", "evidence@5", "citation_ok", "false_refusal", "refusal")
+
+
+def load_items(path: Path) -> list[dict]:
+    """Read a JSONL question set; blank lines are ignored."""
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _source_of(source: str) -> str:
+    return Path(source).name
+
+
+def _matches(source: str, expected: Iterable[str]) -> bool:
+    name = _source_of(source)
+    return any(name.startswith(e) for e in expected)
+
+
+def score_item(engine: Engine, item: dict, mode: Mode = "retrieval", k: int = 5) -> dict:
+    """Per-question figures; retrieval figures only for answerable questions."""
+    answer = engine.ask(item["question"], mode=mode, top_k=k)
+    row: dict = {"id": item.get("id"), "type": item.get("type", "?"), "refused": answer.refused}
+    if item.get("expected", "answer") == "none":
+        row["refusal"] = 1.0 if answer.refused else 0.0
+        return row
+    sources = item.get("sources", [])
+    ranks = [i for i, h in enumerate(answer.hits) if _matches(h.article.source, sources)]
+    row["hit@1"] = 1.0 if ranks and ranks[0] == 0 else 0.0
+    row["hit@5"] = 1.0 if ranks and ranks[0] < k else 0.0
+    row["mrr"] = 1.0 / (ranks[0] + 1) if ranks else 0.0
+    evidence = item.get("evidence", [])
+    row["evidence@5"] = 1.0 if any(e in h.chunk.text for e in evidence for h in answer.hits[:k]) else 0.0
+    row["false_refusal"] = 1.0 if answer.refused else 0.0
+    row["citation_ok"] = 1.0 if any(_matches(c.source, sources) for c in answer.citations) else 0.0
+    return row
+
+
+def evaluate(engine: Engine, items: list[dict], mode: Mode = "retrieval", k: int = 5) -> dict:
+    """Averages overall and per question type, plus the per-question rows."""
+    rows = [score_item(engine, it, mode, k) for it in items]
+
+    def average(subset: list[dict]) -> dict:
+        out = {}
+        for m in METRICS:
+            vals = [r[m] for r in subset if m in r]
+            if vals:
+                out[m] = round(sum(vals) / len(vals), 4)
+        out["n"] = len(subset)
+        return out
+
+    by_type: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_type[r["type"]].append(r)
+    return {"overall": average(rows), "by_type": {t: average(v) for t, v in sorted(by_type.items())}, "rows": rows}
+
+
+def format_report(report: dict) -> str:
+    """A plain table: one line overall, one per question type."""
+    header = f"{'':14s}" + "".join(f"{m:>14s}" for m in METRICS) + f"{'n':>5s}"
+    lines = [header]
+    for name, figures in [("overall", report["overall"]), *report["by_type"].items()]:
+        cells = "".join(f"{figures[m]:>14.2f}" if m in figures else f"{'-':>14s}" for m in METRICS)
+        lines.append(f"{name:14s}{cells}{figures['n']:>5d}")
+    misses = [r["id"] for r in report["rows"] if r.get("hit@1") == 0.0 or r.get("evidence@5") == 0.0
+              or r.get("false_refusal") == 1.0 or r.get("refusal") == 0.0]
+    if misses:
+        lines.append("needs attention: " + ", ".join(str(m) for m in misses))
+    return "\n".join(lines)

@@ -1,0 +1,167 @@
+"""Versioned index directory: build into a new version, switch the CURRENT pointer atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import IndexNotFoundError
+from rag.index.dense import DenseIndex
+from rag.index.lexical import LexicalIndex
+from rag.types import Article, ArticleMeta, Chunk
+
+POINTER = "CURRENT"
+VERSIONS = "versions"
+FORMAT = 1
+
+
+@dataclass
+class LoadedIndex:
+    """Everything one index version holds, loaded in memory (read-only once built)."""
+
+    version: str
+    path: Path
+    manifest: dict
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    dense: DenseIndex
+    words: LexicalIndex
+    bigrams: LexicalIndex
+    chunk_rows: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.chunk_rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+    def article_meta(self, article_id: str) -> ArticleMeta:
+        return self.articles[article_id].meta
+
+
+def current_version(index_dir: Path) -> Path:
+    """Directory of the version CURRENT points to; IndexNotFoundError when there is none."""
+    pointer = index_dir / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexNotFoundError(f"No index at {index_dir}: run `rag ingest` first.") from None
+    path = index_dir / VERSIONS / name
+    if not (path / "manifest.json").is_file():
+        raise IndexNotFoundError(f"Index pointer {pointer} names a missing version {name!r}.")
+    return path
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    """Manifest of the current version, or None when there is no index yet."""
+    try:
+        return json.loads((current_version(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except IndexNotFoundError:
+        return None
+
+
+def open_index(index_dir: Path) -> LoadedIndex:
+    """Load the current version entirely (document store, FAISS, both BM25 indexes)."""
+    path = current_version(index_dir)
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    articles: dict[str, Article] = {}
+    with (path / "articles.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            meta = d["meta"]
+            meta["categories"] = tuple(meta.get("categories") or ())
+            articles[meta["article_id"]] = Article(ArticleMeta(**meta), d["text"], d["content_hash"])
+    with (path / "chunks.jsonl").open(encoding="utf-8") as fh:
+        chunks = [Chunk(**json.loads(line)) for line in fh]
+    return LoadedIndex(
+        version=path.name,
+        path=path,
+        manifest=manifest,
+        articles=articles,
+        chunks=chunks,
+        dense=DenseIndex.load(path),
+        words=LexicalIndex.load(path, "words"),
+        bigrams=LexicalIndex.load(path, "bigrams"),
+    )
+
+
+@contextlib.contextmanager
+def ingest_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time per index directory (readers never block)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class VersionWriter:
+    """Writes a new version into a temporary directory; ``commit`` publishes it atomically.
+
+    Until ``commit`` the CURRENT pointer is untouched, so a crash or Ctrl-C at any point leaves
+    the previous version serving; leftovers of interrupted builds are removed on the next run.
+    """
+
+    def __init__(self, index_dir: Path, keep_versions: int = 2):
+        self.index_dir = index_dir
+        self.keep = keep_versions
+        self.name = time.strftime("v%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        root = index_dir / VERSIONS
+        root.mkdir(parents=True, exist_ok=True)
+        for stale in root.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.tmp = root / f".tmp-{self.name}"
+        self.tmp.mkdir()
+
+    def write(self, articles: list[Article], chunks: list[Chunk], dense: DenseIndex,
+              words: LexicalIndex, bigrams: LexicalIndex, manifest: dict) -> None:
+        with (self.tmp / "articles.jsonl").open("w", encoding="utf-8") as fh:
+            for a in articles:
+                row = {"meta": a.meta.to_dict(), "text": a.text, "content_hash": a.content_hash}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        with (self.tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        dense.save(self.tmp)
+        words.save(self.tmp)
+        bigrams.save(self.tmp)
+        manifest = {"format": FORMAT, "version": self.name, **manifest}
+        (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+
+    def commit(self) -> Path:
+        """Rename the finished build into place and switch CURRENT to it (atomic rename)."""
+        final = self.index_dir / VERSIONS / self.name
+        _fsync_tree(self.tmp)
+        os.replace(self.tmp, final)
+        pointer_tmp = self.index_dir / f".{POINTER}.{self.name}"
+        with open(pointer_tmp, "w", encoding="utf-8") as fh:
+            fh.write(self.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(pointer_tmp, self.index_dir / POINTER)
+        self._prune(final)
+        return final
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _prune(self, current: Path) -> None:
+        versions = sorted((p for p in (self.index_dir / VERSIONS).iterdir() if not p.name.startswith(".")),
+                          key=lambda p: p.name)
+        for old in versions[: -self.keep]:
+            if old != current:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_tree(path: Path) -> None:
+    for p in path.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())

