@@ -79,7 +79,9 @@ def embedder_key(settings: Settings) -> str:
 
 
 def embed_input(article: Article, chunk: Chunk) -> str:
-    """Text given to the embedder: the title situates a passage that never names its subject."""
+    """Text given to the embedder and BM25: the title situates a passage that never names its subject.
+
+    (Adding the section heading as well was measured on dev.jsonl: hit@1 0.95 → 0.85.)"""
     return f"{article.meta.title}\n{chunk.text}"
 
 
@@ -162,7 +164,6 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
            params: ChunkParams, progress: bool | None, embedder: Embedder | None) -> tuple[Path, int, dict]:
     """Embed what is new, build the dense and lexical indexes, write and publish the version."""
     index_dir = settings.index_dir
-    by_id = {a.meta.article_id: a for a in articles}
     reuse = _previous_vectors(index_dir, previous, key)
     todo = [i for i, h in enumerate(hashes) if h not in reuse]
     model_fit = dict(previous.get("model_fit", {})) if previous and previous.get("embedder_key") == key else {}
@@ -187,9 +188,8 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
             "windowed_share": round(stats.windowed_share, 4),
             **probe_fit(embedder, dense, chunks),
         }
-    texts = [f"{by_id[c.article_id].meta.title}\n{c.text}" for c in chunks]
-    words = LexicalIndex.build("words", texts)
-    bigrams = LexicalIndex.build("bigrams", texts)
+    words = LexicalIndex.build("words", inputs)
+    bigrams = LexicalIndex.build("bigrams", inputs)
     manifest = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "signature": signature,

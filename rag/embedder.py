@@ -99,6 +99,14 @@ class SentenceTransformerEmbedder:
                 "sentence-transformers is not installed: pip install 'rag-zh[st]'"
             ) from exc
         torch.set_num_threads(settings.embed_threads)
+        # Our own tokenizer calls measure over-long texts on purpose (to window them): no warning.
+        logging.getLogger("transformers.tokenization_utils_base").setLevel(logging.ERROR)
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()
+        except ImportError:  # pragma: no cover
+            pass
         name = settings.embed_model or bundled_minilm_path()
         if name is None:
             raise EmbedderUnavailableError(

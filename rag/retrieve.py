@@ -29,13 +29,13 @@ def dense_weight_from_fit(fit: dict) -> float:
     """Dense fusion weight from the model fit measured at ingest.
 
     The probe recall (self-retrieval of corpus sentences) is ~0.9 for a model that reads
-    Chinese and far lower for one that does not; below 0.5 dense search is mostly noise.
+    Chinese and far lower for one that does not; below 0.3 dense search is mostly noise.
     """
     probe = fit.get("probe_recall")
     if probe is None:
         return 1.0
     unk = fit.get("unk_share") or 0.0
-    weight = max(0.0, min(1.0, (probe - 0.5) / 0.4)) * (1.0 - min(unk, 1.0))
+    weight = max(0.0, min(1.0, (probe - 0.3) / 0.5)) * (1.0 - min(unk, 1.0))
     return round(weight, 3)
 
 
@@ -140,7 +140,7 @@ class Retriever:
         on, off = fit.get("dense_on"), fit.get("dense_off")
         dense_rel = 0.0
         if self.weights["dense"] > 0 and on is not None and off is not None and on > off:
-            dense_rel = max(0.0, min(1.0, (dense_top - off) / (on - off))) * min(1.0, self.weights["dense"])
+            dense_rel = max(0.0, min(1.0, (dense_top - off) / (on - off)))
         return round(max(dense_rel, coverage), 4)
 
     def _diversify(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
