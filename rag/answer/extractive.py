@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.text import cjk_bigrams, content_terms, split_sentences
 from rag.types import Citation, Hit
 
+# 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
+_TITLE_REF = re.compile(r"《[^》]{1,60}》")
 NOT_FOUND_TEXT = "资料中没有找到与该问题相关的内容，无法根据现有文章回答。可以换个说法，或询问与这些产业互联网文章相关的问题。"
 
 
@@ -32,7 +35,8 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
     """
     if not hits:
         return Extract("", ())
-    q = set(cjk_bigrams(" ".join(content_terms(question)) or question))
+    asked = _TITLE_REF.sub(" ", question)
+    q = set(cjk_bigrams(" ".join(content_terms(asked)) or asked))
     q_total = sum(idf(t) for t in q) or 1.0
     cands: list[tuple[float, int, int, str, set[str]]] = []  # score, hit index, position, text, bigrams
     for hi, hit in enumerate(hits):
@@ -48,8 +52,10 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
     cands.sort(key=lambda c: (-c[0], c[1], c[2]))
     chosen: list[tuple[float, int, int, str, set[str]]] = []
     per_hit: dict[int, int] = {}
+    best = cands[0][0] if cands else 0.0
     for c in cands:
-        if len(chosen) == max_sentences:
+        # Short answers: stop at sentences much weaker than the best one.
+        if len(chosen) == max_sentences or (chosen and c[0] < 0.5 * best):
             break
         if per_hit.get(c[1], 0) >= 2 or any(_jaccard(c[4], o[4]) > 0.6 for o in chosen):
             continue
