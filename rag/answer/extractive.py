@@ -48,6 +48,8 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
             grams = set(cjk_bigrams(sent))
             overlap = sum(idf(t) for t in q & grams) / q_total
             score = overlap + 0.25 / (hi + 1) - 0.002 * pos
+            if sent.rstrip("”’」』）)").endswith(("？", "?")):
+                score *= 0.5  # a (rhetorical) question restates the topic; it does not answer
             cands.append((score, hi, pos, sent, grams))
     cands.sort(key=lambda c: (-c[0], c[1], c[2]))
     chosen: list[tuple[float, int, int, str, set[str]]] = []

@@ -1,0 +1,41 @@
+"""Static routes of the web widget: the embeddable ``/widget.js`` and the Chinese demo page ``/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+"""Folder holding ``widget.js`` and ``index.html`` (served as files, no build step)."""
+
+router = APIRouter(tags=["widget"])
+
+# Short caching: hosts embed the script by URL, so a deploy must reach them within minutes.
+_CACHE = "public, max-age=300"
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget_js() -> FileResponse:
+    """Serve the self-contained chat widget script."""
+    return FileResponse(
+        STATIC_DIR / "widget.js",
+        media_type="text/javascript; charset=utf-8",
+        headers={
+            "Cache-Control": _CACHE,
+            # Pages that set Cross-Origin-Embedder-Policy may still load the script from us.
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/", include_in_schema=False)
+def demo_page() -> FileResponse:
+    """Serve the Chinese demo page with the widget embedded."""
+    return FileResponse(
+        STATIC_DIR / "index.html",
+        media_type="text/html; charset=utf-8",
+        headers={"Cache-Control": _CACHE, "X-Content-Type-Options": "nosniff"},
+    )
