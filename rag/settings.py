@@ -51,6 +51,8 @@ class Settings(BaseSettings):
         "'为这个句子生成表示以用于检索相关文章：').",
     )
 
+    query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache; 0 = off.")
+
     # --- chunking ---------------------------------------------------------------------
     chunk_min_chars: int = Field(150, ge=20, description="Chunks are packed to at least this size.")
     chunk_max_chars: int = Field(350, ge=50, description="Chunks never exceed this size unless one sentence does.")

@@ -1,0 +1,62 @@
+"""``Annotated`` dependency aliases: settings, the current engine, metrics, admin access."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.errors import ApiError
+from api.metrics import Metrics
+from api.security import require_admin
+from rag.engine import Engine
+from rag.errors import EmptyQuestionError, QuestionTooLongError
+from rag.settings import Settings
+from rag.types import Message
+
+# The dependencies are ``async`` on purpose: trivial sync ones would each cost a threadpool hop.
+
+
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings
+
+
+async def get_engine(request: Request) -> Engine:
+    """The engine serving now; a request keeps this reference even if a reload swaps in another."""
+    engine = request.app.state.engine
+    if engine is None:
+        raise ApiError(503, "not_ready", "服务正在加载索引，请稍后再试。", {"Retry-After": "1"})
+    return engine
+
+
+async def get_metrics(request: Request) -> Metrics:
+    """The app's Prometheus collectors."""
+    return request.app.state.metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+AdminDep = Depends(require_admin)
+
+
+def check_question(question: str, settings: Settings) -> str:
+    """Reject a blank or over-long question before any work (and before a stream starts)."""
+    if not question.strip():
+        raise EmptyQuestionError("empty question")
+    if len(question) > settings.max_question_chars:
+        raise QuestionTooLongError(f"question longer than {settings.max_question_chars} characters")
+    return question
+
+
+def split_conversation(messages: list[tuple[str, str]], settings: Settings) -> tuple[str, list[Message]]:
+    """Split ``(role, content)`` turns into the question (the last user message) and the history before it."""
+    if len(messages) > settings.max_history_messages:
+        raise ApiError(400, "too_many_messages", f"对话消息太多，最多 {settings.max_history_messages} 条。")
+    turns = [(role, content) for role, content in messages if role in ("user", "assistant", "system")]
+    if not turns or turns[-1][0] != "user":
+        raise ApiError(400, "last_message_not_user", "最后一条消息必须是用户的提问。")
+    question = check_question(turns[-1][1], settings)
+    history = [Message(role=role, content=content) for role, content in turns[:-1]]
+    return question, history

@@ -1,0 +1,179 @@
+"""Turn domain errors and client mistakes into JSON ``{"error": {"code", "message"}}`` with Chinese messages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.errors import (
+    ArticleNotFoundError,
+    EmptyQuestionError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    LLMUnavailableError,
+    QuestionTooLongError,
+    RagError,
+)
+
+log = logging.getLogger(__name__)
+
+INTERNAL_MESSAGE = "服务器内部错误，请稍后再试。"
+
+
+class ApiError(Exception):
+    """An error with its HTTP status, machine code and Chinese message for the end user."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body shared by every error response and the SSE ``error`` event."""
+        return error_body(self.code, self.message)
+
+    def response(self) -> JSONResponse:
+        """This error as a JSON response."""
+        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """``{"error": {"code": ..., "message": ...}}``."""
+    return {"error": {"code": code, "message": message}}
+
+
+def from_rag_error(exc: RagError, *, max_question_chars: int) -> ApiError:
+    """Map a domain error to an :class:`ApiError`; errors that are not the client's fault are 5xx."""
+    if isinstance(exc, EmptyQuestionError):
+        return ApiError(400, "empty_question", "问题不能为空。")
+    if isinstance(exc, QuestionTooLongError):
+        return ApiError(400, "question_too_long", f"问题太长了，请控制在 {max_question_chars} 个字以内。")
+    if isinstance(exc, ArticleNotFoundError):
+        return ApiError(404, "article_not_found", "找不到这篇文章。")
+    if isinstance(exc, IndexNotFoundError):
+        return ApiError(503, "index_not_found", "索引不存在，请先运行 rag ingest 建立索引。")
+    if isinstance(exc, IndexMismatchError):
+        return ApiError(503, "index_mismatch", "索引与当前配置的向量模型不一致，请重新建立索引。")
+    if isinstance(exc, LLMUnavailableError):
+        return ApiError(503, "llm_unavailable", "大模型服务暂时不可用，请稍后再试。")
+    return ApiError(500, "internal_error", INTERNAL_MESSAGE)
+
+
+# --- validation errors ------------------------------------------------------------------
+
+_TYPE_MESSAGES: dict[str, str] = {
+    "missing": "缺少字段：{field}。",
+    "string_type": "字段 {field} 应为字符串。",
+    "int_type": "字段 {field} 应为整数。",
+    "int_parsing": "字段 {field} 应为整数。",
+    "int_from_float": "字段 {field} 应为整数。",
+    "float_type": "字段 {field} 应为数字。",
+    "float_parsing": "字段 {field} 应为数字。",
+    "bool_type": "字段 {field} 应为布尔值（true 或 false）。",
+    "bool_parsing": "字段 {field} 应为布尔值（true 或 false）。",
+    "list_type": "字段 {field} 应为数组。",
+    "dict_type": "{field}应为 JSON 对象。",
+    "model_type": "{field}应为 JSON 对象。",
+    "model_attributes_type": "{field}应为 JSON 对象。",
+    "literal_error": "字段 {field} 的取值无效，可选值：{expected}。",
+    "enum": "字段 {field} 的取值无效，可选值：{expected}。",
+    "greater_than_equal": "字段 {field} 不能小于 {ge}。",
+    "greater_than": "字段 {field} 必须大于 {gt}。",
+    "less_than_equal": "字段 {field} 不能大于 {le}。",
+    "less_than": "字段 {field} 必须小于 {lt}。",
+    "too_short": "字段 {field} 至少需要 {min_length} 项。",
+    "too_long": "字段 {field} 最多 {max_length} 项。",
+    "string_too_short": "字段 {field} 至少需要 {min_length} 个字符。",
+    "string_too_long": "字段 {field} 最多 {max_length} 个字符。",
+    "invalid_unicode": "字段 {field} 含有无效的 Unicode 字符。",
+}
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "messages", 0, "content")`` -> ``messages[0].content``; the bare body -> ``请求体``."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "请求体"
+
+
+def validation_error(exc: RequestValidationError) -> ApiError:
+    """Describe the first validation problem in Chinese: bad JSON is 400, other problems 422."""
+    errors = exc.errors()
+    if not errors:
+        return ApiError(422, "invalid_request", "请求参数无效。")
+    first = errors[0]
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        return ApiError(400, "bad_json", "请求体不是合法的 JSON。")
+    ctx = dict(first.get("ctx") or {})
+    if isinstance(ctx.get("expected"), str):
+        ctx["expected"] = ctx["expected"].replace(" or ", ", ").replace("', '", "'、'")
+    field = _field_name(first.get("loc", ()))
+    template = _TYPE_MESSAGES.get(kind, "字段 {field} 的值无效。")
+    try:
+        message = template.format(field=field, **ctx)
+    except (KeyError, IndexError):
+        message = f"字段 {field} 的值无效。"
+    return ApiError(422, "invalid_request", message)
+
+
+_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求无法解析，请发送 UTF-8 编码的 JSON。"),
+    401: ("unauthorized", "未授权。"),
+    403: ("forbidden", "没有权限访问。"),
+    404: ("not_found", "找不到该地址。"),
+    405: ("method_not_allowed", "不支持该请求方法。"),
+    413: ("body_too_large", "请求体太大。"),
+    415: ("unsupported_media_type", "请求体格式不受支持，请使用 application/json。"),
+}
+
+
+def http_error(exc: StarletteHTTPException) -> ApiError:
+    """Translate Starlette's own HTTP errors (404 for unknown paths, 405, ...)."""
+    code, message = _STATUS_ERRORS.get(exc.status_code, ("http_error", f"请求无法处理（HTTP {exc.status_code}）。"))
+    headers = dict(exc.headers) if exc.headers else None
+    return ApiError(exc.status_code, code, message, headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register handlers so that every error leaves the app in the one JSON error shape."""
+
+    async def on_api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    async def on_rag_error(request: Request, exc: RagError) -> JSONResponse:
+        settings = request.app.state.settings
+        error = from_rag_error(exc, max_question_chars=settings.max_question_chars)
+        if error.status >= 500:
+            log.error("request failed: %s", exc, exc_info=exc)
+        return error.response()
+
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_error(exc).response()
+
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return http_error(exc).response()
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette logs the traceback itself; the user only gets the generic Chinese message.
+        return ApiError(500, "internal_error", INTERNAL_MESSAGE).response()
+
+    app.add_exception_handler(ApiError, on_api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RagError, on_rag_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,43 @@
+"""Admin routes (``RAG_ADMIN_TOKEN``): reload the newest index version without dropping requests."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AdminDep, EngineDep, MetricsDep, SettingsDep
+from api.schemas import ErrorResponse, ReloadResponse, StatsResponse
+from rag.engine import Engine
+
+log = logging.getLogger(__name__)
+router = APIRouter(
+    prefix="/api/admin",
+    tags=["admin"],
+    dependencies=[AdminDep],
+    responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+)
+
+
+@router.post("/reload", response_model=ReloadResponse, summary="Swap in the newest index version")
+async def reload(request: Request, settings: SettingsDep, metrics: MetricsDep) -> dict:
+    """Open the newest index in a new Engine and swap it in; in-flight requests finish on the old one."""
+    async with request.app.state.reload_lock:
+        previous: Engine | None = request.app.state.engine
+        # Reuse the loaded embedder: the settings did not change, and loading a model is the slow part.
+        embedder = previous.embedder if previous is not None else None
+        engine = await run_in_threadpool(Engine.open, settings, embedder)
+        # One attribute assignment: a request sees either the old engine or the new one, never a mix.
+        request.app.state.engine = engine
+        request.app.state.load_error = None
+    metrics.reloads.inc()
+    metrics.ready.set(1)
+    log.info("index reloaded: %s -> %s", previous.version if previous else None, engine.version)
+    return {"version": engine.version, "previous": previous.version if previous else None}
+
+
+@router.get("/stats", response_model=StatsResponse, summary="Engine statistics")
+def stats(engine: EngineDep) -> dict:
+    """What the engine reports about the loaded index."""
+    return {"stats": engine.stats()}

@@ -1,0 +1,82 @@
+"""``POST /api/chat``: a stateless chat turn, as JSON or as Server-Sent Events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from itertools import chain
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, JSONServerSentEvent
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
+from api.errors import from_rag_error
+from api.metrics import Metrics
+from api.schemas import AnswerOut, ChatRequest, ErrorResponse
+from rag.errors import RagError
+from rag.types import Delta, Done, Retrieved, StreamEvent
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["answers"])
+
+_SSE_DOC = (
+    'event: citations\ndata: {"citations": [...]}\n\n'
+    'event: delta\ndata: {"text": "..."}\n\n'
+    'event: done\ndata: {"answer": "...", "citations": [...], "mode": "retrieval", ...}\n\n'
+)
+
+
+def sse(event: str, data: dict) -> JSONServerSentEvent:
+    """One named SSE event with a JSON payload, lines ending in a bare newline."""
+    return JSONServerSentEvent(data, event=event, sep="\n")
+
+
+async def chat_events(events: Iterator[StreamEvent], metrics: Metrics, max_question_chars: int) -> AsyncIterator:
+    """Map engine stream events to the SSE contract; a failure midway becomes one ``error`` event."""
+    try:
+        async for event in iterate_in_threadpool(events):
+            if isinstance(event, Retrieved):
+                yield sse("citations", {"citations": [c.to_dict() for c in event.citations]})
+            elif isinstance(event, Delta):
+                yield sse("delta", {"text": event.text})
+            elif isinstance(event, Done):
+                metrics.observe_answer(event.answer)
+                yield sse("done", event.answer.to_dict())
+    except RagError as exc:
+        log.warning("chat stream failed: %s", exc)
+        yield sse("error", from_rag_error(exc, max_question_chars=max_question_chars).body())
+    except Exception:
+        log.exception("chat stream failed")
+        yield sse("error", {"error": {"code": "stream_failed", "message": "生成回答时出错，请重试。"}})
+
+
+@router.post(
+    "/api/chat",
+    response_model=AnswerOut,
+    responses={
+        200: {
+            "description": "The answer as JSON, or with stream=true Server-Sent Events.",
+            "content": {"text/event-stream": {"example": _SSE_DOC}},
+        },
+        400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+    },
+    summary="Chat turn (optionally streamed)",
+)
+async def chat(body: ChatRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep):
+    """Answer the last user message given the earlier ones; the client sends the whole history."""
+    question, history = split_conversation([(m.role, m.content) for m in body.messages], settings)
+    mode = body.mode or settings.mode
+    if not body.stream:
+        answer = await run_in_threadpool(engine.ask, question, history, mode, body.top_k)
+        metrics.observe_answer(answer)
+        return JSONResponse(answer.to_dict())
+    events = engine.stream(question, history, mode=mode, top_k=body.top_k)
+    # Pull the first event before answering 200 so that errors raised up front (bad question,
+    # retrieval failure) are proper HTTP errors rather than an error event.
+    first = await run_in_threadpool(next, events, None)
+    rest: Iterator[StreamEvent] = chain([first], events) if first is not None else iter(())
+    return EventSourceResponse(chat_events(rest, metrics, settings.max_question_chars), sep="\n")

@@ -1,0 +1,158 @@
+"""OpenAI-compatible ``/v1/chat/completions`` and ``/v1/models``, citations kept in text and in a field."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from itertools import chain
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
+from api.errors import from_rag_error
+from api.metrics import Metrics
+from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelList
+from rag.errors import RagError
+from rag.types import Answer, Citation, Delta, Done, StreamEvent
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+MODEL_ID = "rag"
+
+
+def sources_text(citations: Sequence[Citation]) -> str:
+    """The 来源 list appended for clients that only show text: ``[1] 标题 — 作者，日期``."""
+    if not citations:
+        return ""
+    lines = []
+    for c in citations:
+        details = "，".join(part for part in (c.author, c.date) if part)
+        lines.append(f"[{c.n}] {c.title}" + (f" — {details}" if details else ""))
+    return "\n\n来源：\n" + "\n".join(lines)
+
+
+def _rag_info(answer: Answer) -> dict[str, Any]:
+    return {"mode": answer.mode, "grounded": answer.grounded, "degraded": answer.degraded, "refused": answer.refused}
+
+
+def completion(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:
+    """A ``chat.completion`` object for one answer."""
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.answer + sources_text(answer.citations)},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "citations": [c.to_dict() for c in answer.citations],
+        "rag": _rag_info(answer),
+    }
+
+
+async def completion_chunks(
+    events: Iterator[StreamEvent], metrics: Metrics, completion_id: str, created: int, max_question_chars: int
+) -> AsyncIterator[ServerSentEvent]:
+    """Engine events as ``chat.completion.chunk`` data lines, ending with ``[DONE]``."""
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> ServerSentEvent:
+        payload = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            **extra,
+        }
+        return _data(payload)
+
+    yield chunk({"role": "assistant", "content": ""})
+    streamed = ""
+    try:
+        async for event in iterate_in_threadpool(events):
+            if isinstance(event, Delta) and event.text:
+                streamed += event.text
+                yield chunk({"content": event.text})
+            elif isinstance(event, Done):
+                answer = event.answer
+                metrics.observe_answer(answer)
+                # Done.answer is authoritative; text already sent cannot be taken back, so send
+                # what is missing, or the whole final text after what was sent.
+                if answer.answer != streamed:
+                    tail = (
+                        answer.answer[len(streamed) :] if answer.answer.startswith(streamed) else "\n\n" + answer.answer
+                    )
+                    yield chunk({"content": tail})
+                sources = sources_text(answer.citations)
+                if sources:
+                    yield chunk({"content": sources})
+                yield chunk({}, "stop", citations=[c.to_dict() for c in answer.citations], rag=_rag_info(answer))
+    except RagError as exc:
+        log.warning("completion stream failed: %s", exc)
+        yield _data(from_rag_error(exc, max_question_chars=max_question_chars).body())
+    except Exception:
+        log.exception("completion stream failed")
+        yield _data({"error": {"code": "stream_failed", "message": "生成回答时出错，请重试。"}})
+    yield ServerSentEvent("[DONE]", sep="\n")
+
+
+def _data(payload: dict[str, Any]) -> ServerSentEvent:
+    """An unnamed SSE event carrying compact JSON, as OpenAI sends it."""
+    return ServerSentEvent(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), sep="\n")
+
+
+@router.get("/models", response_model=ModelList, summary="Models (OpenAI-compatible)")
+async def list_models(request: Request) -> dict:
+    """The single model: the article corpus."""
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_ID, "object": "model", "created": request.app.state.created, "owned_by": "rag"}],
+    }
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={
+        200: {
+            "content": {
+                "text/event-stream": {"example": 'data: {"object": "chat.completion.chunk", ...}\n\ndata: [DONE]'}
+            }
+        },
+        400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+    },
+    summary="Chat completion (OpenAI-compatible)",
+)
+async def chat_completions(body: ChatCompletionRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep):
+    """Answer the last user message from the articles, in OpenAI's format, with citations."""
+    turns = [("system" if m.role == "developer" else m.role, m.text()) for m in body.messages]
+    question, history = split_conversation(turns, settings)
+    mode = body.mode or settings.mode
+    completion_id = "chatcmpl-" + uuid.uuid4().hex
+    created = int(time.time())
+    if not body.stream:
+        answer = await run_in_threadpool(engine.ask, question, history, mode, body.top_k)
+        metrics.observe_answer(answer)
+        return JSONResponse(completion(answer, completion_id, created))
+    events = engine.stream(question, history, mode=mode, top_k=body.top_k)
+    # As in /api/chat: errors raised before the first event become HTTP errors, not a broken stream.
+    first = await run_in_threadpool(next, events, None)
+    rest: Iterator[StreamEvent] = chain([first], events) if first is not None else iter(())
+    return EventSourceResponse(
+        completion_chunks(rest, metrics, completion_id, created, settings.max_question_chars), sep="\n"
+    )
