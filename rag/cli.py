@@ -27,7 +27,11 @@ def _print_json(data: object) -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import run_ingest
 
+    # Ingest is a batch job: let the encoder use every core (the server keeps one thread).
+    os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
     settings = _settings(args)
+    if "RAG_EMBED_THREADS" not in os.environ:
+        settings = settings.model_copy(update={"embed_threads": os.cpu_count() or 1})
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
     try:
         report = run_ingest(paths, settings)

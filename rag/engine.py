@@ -50,9 +50,9 @@ def _check_embedder(index: LoadedIndex, embedder: Embedder) -> None:
     built = index.manifest.get("embedder", {})
     if (built.get("backend"), built.get("model")) != (embedder.info.backend, embedder.info.model):
         raise IndexMismatchError(
-            f"The index was built with {built.get('backend')}:{built.get('model')} but the configured "
-            f"embedder is {embedder.info.backend}:{embedder.info.model}. Re-run `rag ingest` or "
-            "change RAG_EMBED_BACKEND / RAG_EMBED_MODEL back."
+            f"索引是用 {built.get('backend')}:{built.get('model')} 构建的，但当前配置的嵌入模型是 "
+            f"{embedder.info.backend}:{embedder.info.model}。请重新运行 `rag ingest`，"
+            "或把 RAG_EMBED_BACKEND / RAG_EMBED_MODEL 改回原来的设置。"
         )
 
 

@@ -48,7 +48,8 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
-        # Repeated questions (example buttons, retries, follow-ups) skip the ~8 ms query embedding.
+        # Repeated questions (example buttons, retries, follow-ups) skip the query embedding
+        # (18-29 ms here, most of an answer's cost; the cached array is never modified).
         size = settings.query_cache_size
         self._embed_query = lru_cache(maxsize=size)(embedder.embed_query) if size else embedder.embed_query
         fit = index.manifest.get("model_fit", {})

