@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from functools import lru_cache
 
 # Sentence ends, full- and half-width; a run of closing quotes/brackets stays with its sentence.
@@ -114,18 +113,7 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
-def iter_cjk_chars(text: str) -> Iterator[str]:
-    """Every CJK character of ``text``."""
-    for m in _CJK_RUN.finditer(text):
-        yield from m.group()
-
-
 @lru_cache(maxsize=1)
 def warm_up() -> None:
     """Load jieba's dictionary now rather than on the first query."""
     _tokenizer().lcut("产业互联网")
-
-
-def normalize_ws(text: str) -> str:
-    """Collapse runs of spaces and tabs, keep newlines."""
-    return re.sub(r"[ \t\u3000\xa0]+", " ", text)

@@ -47,3 +47,19 @@ def running_server(app, *, wait_ready: bool = True, ready_timeout: float = 60.0)
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+class BreaksMidway:
+    """The real engine whose stream fails after the first delta (a crash the API must contain)."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+        self.version = engine.version
+
+    def stream(self, question, history=(), mode="auto", top_k=None):
+        from rag.types import Delta
+
+        for event in self._engine.stream(question, history, mode=mode, top_k=top_k):
+            yield event
+            if isinstance(event, Delta):
+                raise RuntimeError("index file vanished")

@@ -15,7 +15,7 @@ from api.app import create_app
 from rag.engine import Engine
 from rag.settings import Settings
 from rag.types import Delta, Done, Message, Retrieved
-from tests.serve import running_server
+from tests.serve import BreaksMidway, running_server
 
 QUESTION = "产业互联网为什么需要被正名？"
 FOLLOW_UP = "它和元宇宙有什么关系？"
@@ -201,22 +201,8 @@ def test_chat_stream_sends_citations_deltas_then_done(client: httpx.Client, engi
     assert "".join(data["text"] for _, data in events[1:-1]) == done.answer.answer
 
 
-class _BreaksMidway:
-    """The real engine whose stream fails after the first delta (a crash the API must contain)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self.version = engine.version
-
-    def stream(self, question, history=(), mode="auto", top_k=None):
-        for event in self._engine.stream(question, history, mode=mode, top_k=top_k):
-            yield event
-            if isinstance(event, Delta):
-                raise RuntimeError("index file vanished")
-
-
 def test_chat_stream_failure_midway_ends_with_an_error_event(api_settings: Settings, engine: Engine) -> None:
-    app = create_app(api_settings, engine=_BreaksMidway(engine))  # type: ignore[arg-type]
+    app = create_app(api_settings, engine=BreaksMidway(engine))  # type: ignore[arg-type]
     payload = {"messages": [{"role": "user", "content": QUESTION}], "stream": True, "mode": "retrieval"}
     with running_server(app) as url, httpx.stream("POST", url + "/api/chat", json=payload, timeout=30) as response:
         assert response.status_code == 200

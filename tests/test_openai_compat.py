@@ -14,7 +14,7 @@ from rag.engine import Engine
 from rag.settings import Settings
 from rag.types import Citation, Delta, Done, Message
 from tests.llm_server import FakeLLM, status, stream
-from tests.serve import running_server
+from tests.serve import BreaksMidway, running_server
 
 QUESTION = "产业互联网为什么需要被正名？"
 FOLLOW_UP = "它和元宇宙有什么关系？"
@@ -130,23 +130,9 @@ def test_client_mistakes_raise_the_matching_openai_errors(client: openai.OpenAI,
     assert denied.value.body == {"code": "invalid_api_key", "message": "API 密钥无效。"}
 
 
-class _BreaksMidway:
-    """The real engine whose stream fails after the first delta."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self.version = engine.version
-
-    def stream(self, question, history=(), mode="auto", top_k=None):
-        for event in self._engine.stream(question, history, mode=mode, top_k=top_k):
-            yield event
-            if isinstance(event, Delta):
-                raise RuntimeError("index file vanished")
-
-
 def test_failure_midway_reaches_the_openai_client_as_an_api_error(indexed_settings: Settings, engine: Engine) -> None:
     settings = settings_with(indexed_settings, rate_limit_per_minute=0, mode="retrieval")
-    app = create_app(settings, engine=_BreaksMidway(engine))  # type: ignore[arg-type]
+    app = create_app(settings, engine=BreaksMidway(engine))  # type: ignore[arg-type]
     with running_server(app) as url, openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0) as c:
         received: list[str] = []
         with pytest.raises(openai.APIError) as failure:
