@@ -21,6 +21,7 @@ from rag.errors import (
     LLMUnavailableError,
     QuestionTooLongError,
 )
+from rag.guard import INSTRUCTION_TEXT, looks_like_instruction
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
@@ -189,11 +190,21 @@ class Engine:
         return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded, refused=refused,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 
+    def _instruction_refusal(self, question: str, t0: float) -> Answer | None:
+        """The refusal for a message that tries to change the assistant's rules (see rag.guard)."""
+        if not looks_like_instruction(self._validate(question)):
+            return None
+        return Answer(INSTRUCTION_TEXT, (), "retrieval", grounded=False, refused=True, query=question.strip(),
+                      took_ms=round((time.perf_counter() - t0) * 1000, 2))
+
     # --- answers ----------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
             top_k: int | None = None) -> Answer:
         """Answer with cited passages. LLM failures degrade to the retrieval-only answer."""
         t0 = time.perf_counter()
+        refusal = self._instruction_refusal(question, t0)
+        if refusal is not None:
+            return refusal
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         question = question.strip()
         answer: Answer | None = None
@@ -218,6 +229,12 @@ class Engine:
         Validation errors raise before the first event.
         """
         t0 = time.perf_counter()
+        refusal = self._instruction_refusal(question, t0)
+        if refusal is not None:
+            yield Retrieved(())
+            yield Delta(refusal.answer)
+            yield Done(refusal)
+            return
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         question = question.strip()
         relevant = self._relevant(retrieval)

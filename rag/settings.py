@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     bigrams_weight: float = Field(1.0, ge=0, description="Fusion weight of BM25 over CJK bigrams.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     min_relevance: float = Field(
-        0.65,
+        0.5,
         ge=0,
         le=1,
         description="Relevance floor (0 = off-topic level, 1 = in-corpus level of the model's "

@@ -1,4 +1,4 @@
-"""`rag eval` as a quality gate on ../shared/eval/dev.jsonl, and the shape of its report."""
+"""`rag eval` as a quality gate on ../shared/eval/dev.jsonl and bench/heldout.jsonl, and the report's shape."""
 
 from __future__ import annotations
 
@@ -19,6 +19,14 @@ from rag.evaluate import METRICS, evaluate, format_report, load_items
 MINIMUM = {"hit@1": 0.90, "hit@5": 0.90, "mrr": 0.90, "evidence@5": 0.85, "citation_ok": 0.85, "refusal": 0.75}
 MAXIMUM = {"false_refusal": 0.10}
 
+# bench/heldout.jsonl (40 items written apart from any tuning, 30 answerable, 10 `none`), same
+# conditions: hit@1 0.80, hit@5 1.00, mrr 0.88, evidence@5 0.93, citation_ok 0.83,
+# false_refusal 0.07, refusal 0.60. Gate one question under (0.033 answerable, 0.1 `none`).
+HELDOUT_FILE = Path(__file__).resolve().parents[1] / "bench" / "heldout.jsonl"
+HELDOUT_MINIMUM = {"hit@1": 0.76, "hit@5": 0.96, "mrr": 0.84, "evidence@5": 0.89, "citation_ok": 0.79,
+                   "refusal": 0.5}
+HELDOUT_MAXIMUM = {"false_refusal": 0.11}
+
 needs_eval_file = pytest.mark.skipif(not EVAL_FILE.is_file(), reason=f"{EVAL_FILE} is absent (present in CI)")
 
 
@@ -33,6 +41,15 @@ def test_dev_set_quality_gate(report: dict):
     assert overall["n"] == len(load_items(EVAL_FILE))
     below = {m: overall[m] for m, floor in MINIMUM.items() if overall[m] < floor}
     above = {m: overall[m] for m, ceiling in MAXIMUM.items() if overall[m] > ceiling}
+    assert (below, above) == ({}, {}), format_report(report)
+
+
+def test_heldout_set_quality_gate(engine: Engine):
+    report = evaluate(engine, load_items(HELDOUT_FILE), mode="retrieval", k=5)
+    overall = report["overall"]
+    assert overall["n"] == 40
+    below = {m: overall[m] for m, floor in HELDOUT_MINIMUM.items() if overall[m] < floor}
+    above = {m: overall[m] for m, ceiling in HELDOUT_MAXIMUM.items() if overall[m] > ceiling}
     assert (below, above) == ({}, {}), format_report(report)
 
 
