@@ -71,13 +71,13 @@ class Settings(BaseSettings):
         0.5, ge=0, description="Fusion weight of BM25 over jieba words (weaker than bigrams on dev.jsonl)."
     )
     bigrams_weight: float = Field(1.0, ge=0, description="Fusion weight of BM25 over CJK bigrams.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     min_relevance: float = Field(
         0.5,
         ge=0,
         le=1,
-        description="Relevance floor (0 = off-topic level, 1 = in-corpus level of the model's "
-        "similarity scale, see Retriever.relevance): below it the answer says nothing was found.",
+        description="Relevance floor on the model's own similarity scale (0 = off-topic level, "
+        "1 = in-corpus level; scaled down for a model that reads the corpus poorly, see "
+        "Retriever.floor): below it the answer says nothing was found.",
     )
     max_per_article: int = Field(3, ge=1, description="Diversity: most passages from one article in top-k.")
     reranker_model: str | None = Field(
