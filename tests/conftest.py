@@ -51,3 +51,12 @@ def engine(indexed_settings):
     from rag.engine import Engine
 
     return Engine.open(indexed_settings)
+
+
+@pytest.fixture
+def fake():
+    """A fresh local OpenAI-compatible server (tests/llm_server.py) on 127.0.0.1 for one test."""
+    from llm_server import FakeLLM
+
+    with FakeLLM() as server:
+        yield server

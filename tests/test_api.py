@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from serve import BreaksMidway, running_server
 
 from api.app import create_app
 from rag.engine import Engine
 from rag.settings import Settings
 from rag.types import Delta, Done, Message, Retrieved
-from tests.serve import BreaksMidway, running_server
 
 QUESTION = "产业互联网为什么需要被正名？"
 FOLLOW_UP = "它和元宇宙有什么关系？"

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from serve import running_server
 
 from api.app import create_app
 from api.security import TokenBucket
 from rag.engine import Engine
 from rag.settings import Settings
-from tests.serve import running_server
 
 QUESTION = "产业互联网为什么需要被正名？"
 ORIGIN = "https://widget.example"

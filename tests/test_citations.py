@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from llm_server import sample_hits
 
 from rag.answer.citations import SUPPORT_THRESHOLD, Verified, strip_markers, support, verify
 from rag.types import Citation
-from tests.llm_server import sample_hits
 
 # Passages: [1] 000 "第8年", [2] 001 "一场春雨", [3] 004 "C端消费者", [4] 003 "B端更加理性".
 HITS = sample_hits()

@@ -23,12 +23,6 @@ FOLLOW_UP = "那它和元宇宙有什么关系？"
 OFF_TOPIC = "红烧肉怎么做才好吃？"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
-
-
 def llm_settings(index_dir: Path, fake: FakeLLM, **overrides: object):
     return make_settings(
         index_dir,

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+from llm_server import FakeLLM, status, stream
+from serve import BreaksMidway, running_server
 
 from api.app import create_app
 from rag.engine import Engine
 from rag.settings import Settings
 from rag.types import Citation, Delta, Done, Message
-from tests.llm_server import FakeLLM, status, stream
-from tests.serve import BreaksMidway, running_server
 
 QUESTION = "产业互联网为什么需要被正名？"
 FOLLOW_UP = "它和元宇宙有什么关系？"

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from llm_server import FakeLLM, reply, stream
 from playwright.sync_api import Page, expect
+from serve import running_server
 
 from api.app import create_app
 from rag.answer.citations import verify
@@ -25,8 +27,6 @@ from rag.engine import Engine
 from rag.errors import ArticleNotFoundError, RagError
 from rag.settings import Settings
 from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Retrieved
-from tests.llm_server import FakeLLM, reply, stream
-from tests.serve import running_server
 
 pytest_plugins = ["tests.browser"]  # browser, desktop_page, phone_page, host_site, artifacts
 pytestmark = pytest.mark.browser
