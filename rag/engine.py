@@ -172,11 +172,8 @@ class Engine:
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
 
-    def _relevant(self, retrieval: Retrieval) -> bool:
-        return retrieval.relevant
-
     def _extractive(self, question: str, retrieval: Retrieval, degraded: str | None) -> Answer:
-        if not self._relevant(retrieval):
+        if not retrieval.relevant:
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         idf = self._state.index.bigrams.idf
@@ -208,7 +205,7 @@ class Engine:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         question = question.strip()
         answer: Answer | None = None
-        if use_llm and self._relevant(retrieval):
+        if use_llm and retrieval.relevant:
             t1 = time.perf_counter()
             try:
                 text = self.llm.complete(build_messages(question, retrieval.hits, history))
@@ -237,7 +234,7 @@ class Engine:
             return
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         question = question.strip()
-        relevant = self._relevant(retrieval)
+        relevant = retrieval.relevant
         passages = tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)) if relevant else ()
         yield Retrieved(passages)
         answer: Answer | None = None

@@ -35,22 +35,23 @@ def report(engine: Engine) -> dict:
     return evaluate(engine, load_items(EVAL_FILE), mode="retrieval", k=5)
 
 
+def assert_gate(report: dict, n: int, minimum: dict[str, float], maximum: dict[str, float]) -> None:
+    """Every metric on its side of the gate; the failure message is the whole report."""
+    overall = report["overall"]
+    assert overall["n"] == n
+    below = {m: overall[m] for m, floor in minimum.items() if overall[m] < floor}
+    above = {m: overall[m] for m, ceiling in maximum.items() if overall[m] > ceiling}
+    assert (below, above) == ({}, {}), format_report(report)
+
+
 @needs_eval_file
 def test_dev_set_quality_gate(report: dict):
-    overall = report["overall"]
-    assert overall["n"] == len(load_items(EVAL_FILE))
-    below = {m: overall[m] for m, floor in MINIMUM.items() if overall[m] < floor}
-    above = {m: overall[m] for m, ceiling in MAXIMUM.items() if overall[m] > ceiling}
-    assert (below, above) == ({}, {}), format_report(report)
+    assert_gate(report, len(load_items(EVAL_FILE)), MINIMUM, MAXIMUM)
 
 
 def test_heldout_set_quality_gate(engine: Engine):
     report = evaluate(engine, load_items(HELDOUT_FILE), mode="retrieval", k=5)
-    overall = report["overall"]
-    assert overall["n"] == 40
-    below = {m: overall[m] for m, floor in HELDOUT_MINIMUM.items() if overall[m] < floor}
-    above = {m: overall[m] for m, ceiling in HELDOUT_MAXIMUM.items() if overall[m] > ceiling}
-    assert (below, above) == ({}, {}), format_report(report)
+    assert_gate(report, 40, HELDOUT_MINIMUM, HELDOUT_MAXIMUM)
 
 
 @needs_eval_file
