@@ -98,3 +98,15 @@ def test_embedder_runs_on_torch_by_default_and_on_the_engine_when_asked(engine: 
         assert float(engine.embedder.embed_query(q) @ forced.embed_query(q)) >= 0.999
     # Both runtimes describe the same model, so an index built by one serves the other.
     assert forced.info == engine.embedder.info
+
+
+def test_concurrent_queries_give_the_serial_vectors(engine: Engine):
+    """The API embeds questions from several worker threads at once: no shared scratch state."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    embed = engine.embedder.embed_query
+    serial = [embed(q) for q in QUESTIONS[:10]]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(embed, QUESTIONS[:10] * 3))
+    for i, v in enumerate(parallel):
+        np.testing.assert_array_equal(v, serial[i % 10])
