@@ -273,12 +273,12 @@ class TorchE5:
 
 def agreement(runtime: TorchE5, engine) -> float:
     """Lowest cosine between this runtime's and the engine's vectors over :data:`PROBES`."""
-    cosines = []
-    for text in PROBES:
-        cosines.append(float(runtime.query(text) @ engine.query(text)))
-        cosines.append(float(runtime.passage([text])[0] @ engine.passage([text])[0]))
+    texts = list(PROBES)
+    queries = np.sum(np.vstack([runtime.query(t) for t in texts]) * engine.query(texts), axis=1)
+    passages = np.sum(runtime.passage(texts) * engine.passage(texts), axis=1)
+    cosines = np.concatenate([queries, passages])
     # NaN (a broken scale in the file) must count as disagreement, and min() would skip it.
-    return min(c if np.isfinite(c) else -1.0 for c in cosines)
+    return float(np.where(np.isfinite(cosines), cosines, -1.0).min())
 
 
 def bundled_model_path() -> Path:

