@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
 from rag.engine import Engine
+from rag.text import cjk_bigrams
 from rag.types import Mode
 
-METRICS = ("hit@1", "hit@5", "mrr", "evidence@5", "citation_ok", "false_refusal", "refusal")
+METRICS = ("hit@1", "hit@5", "mrr", "evidence@5", "citation_ok", "answer_evidence", "answer_points",
+           "false_refusal", "refusal")
+_MARKER = re.compile(r"\[\d+\]")
 
 
 def load_items(path: Path) -> list[dict]:
@@ -26,6 +30,16 @@ def _source_of(source: str) -> str:
 def _matches(source: str, expected: Iterable[str]) -> bool:
     name = _source_of(source)
     return any(name.startswith(e) for e in expected)
+
+
+def point_recall(point: str, text: str) -> float:
+    """ROUGE-2 recall of a key point in the answer: the share of its character bigrams the text has.
+
+    Points are short paraphrases ("C端较盲目，B端更理性"), so this is graded, not a match: it rises
+    when the answer quotes the sentence the point summarises.
+    """
+    wanted = set(cjk_bigrams(point))
+    return len(wanted & set(cjk_bigrams(text))) / len(wanted) if wanted else 0.0
 
 
 def score_item(engine: Engine, item: dict, mode: Mode = "retrieval", k: int = 5) -> dict:
@@ -44,6 +58,13 @@ def score_item(engine: Engine, item: dict, mode: Mode = "retrieval", k: int = 5)
     row["evidence@5"] = 1.0 if any(e in h.chunk.text for e in evidence for h in answer.hits[:k]) else 0.0
     row["false_refusal"] = 1.0 if answer.refused else 0.0
     row["citation_ok"] = 1.0 if any(_matches(c.source, sources) for c in answer.citations) else 0.0
+    # What the reader sees: does the answer itself quote an evidence passage, and how much of
+    # the expected key points does it cover? (Markers removed; a refusal scores 0 on both.)
+    text = "" if answer.refused else _MARKER.sub("", answer.answer)
+    row["answer_evidence"] = 1.0 if any(e in text for e in evidence) else 0.0
+    points = item.get("answer_points") or []
+    if points:
+        row["answer_points"] = round(sum(point_recall(p, text) for p in points) / len(points), 4)
     return row
 
 
@@ -67,11 +88,12 @@ def evaluate(engine: Engine, items: list[dict], mode: Mode = "retrieval", k: int
 
 
 def format_report(report: dict) -> str:
-    """A plain table: one line overall, one per question type."""
-    header = f"{'':14s}" + "".join(f"{m:>14s}" for m in METRICS) + f"{'n':>5s}"
+    """A plain table: one line overall, one per question type (each column as wide as its name + 2)."""
+    widths = {m: max(7, len(m) + 2) for m in METRICS}
+    header = f"{'':14s}" + "".join(f"{m:>{widths[m]}s}" for m in METRICS) + f"{'n':>5s}"
     lines = [header]
     for name, figures in [("overall", report["overall"]), *report["by_type"].items()]:
-        cells = "".join(f"{figures[m]:>14.2f}" if m in figures else f"{'-':>14s}" for m in METRICS)
+        cells = "".join(f"{figures[m]:>{widths[m]}.2f}" if m in figures else f"{'-':>{widths[m]}s}" for m in METRICS)
         lines.append(f"{name:14s}{cells}{figures['n']:>5d}")
     misses = [r["id"] for r in report["rows"] if r.get("hit@1") == 0.0 or r.get("evidence@5") == 0.0
               or r.get("false_refusal") == 1.0 or r.get("refusal") == 0.0]
