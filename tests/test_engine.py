@@ -61,6 +61,14 @@ def test_factual_question_gets_a_cited_extractive_answer(engine: Engine):
         assert c.score == round(float(hit.score), 6)
 
 
+def test_naming_the_author_selects_the_article_but_not_its_byline(engine: Engine):
+    """"在孟永辉看来…" found the article by its author; the answer is the one sentence that answers,
+    not the author bio ("孟永辉，微信公众号：…") or the provenance line that repeat the name."""
+    answer = engine.ask(THREE_THINGS, mode="retrieval")
+    assert answer.answer == EVIDENCE + "[1]"
+    assert [c.author for c in answer.citations] == ["孟永辉"]
+
+
 def test_markers_are_numbered_one_to_m_in_citation_order(engine: Engine):
     for question in (THREE_THINGS, WEB3, "国内有哪些云厂商在布局海外Web3业务？"):
         answer = engine.ask(question, mode="retrieval")

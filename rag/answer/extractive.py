@@ -26,6 +26,18 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+def _without_source_names(question: str, hits: Sequence[Hit]) -> str:
+    """The question minus what names a source: 《titles》 and the retrieved articles' authors.
+
+    "在孟永辉看来…" selects the articles (retrieval used the name), but the answer is not the
+    sentence that repeats the name (a byline or an author bio).
+    """
+    asked = _TITLE_REF.sub(" ", question)
+    for name in {h.article.author for h in hits if h.article.author and len(h.article.author) >= 2}:
+        asked = asked.replace(name, " ")
+    return asked
+
+
 def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], float], max_sentences: int = 3) -> Extract:
     """Pick up to ``max_sentences`` sentences from the hits, deterministic and deduplicated.
 
@@ -35,7 +47,7 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
     """
     if not hits:
         return Extract("", ())
-    asked = _TITLE_REF.sub(" ", question)
+    asked = _without_source_names(question, hits)
     q = set(cjk_bigrams(" ".join(content_terms(asked)) or asked))
     q_total = sum(idf(t) for t in q) or 1.0
     cands: list[tuple[float, int, int, str, set[str]]] = []  # score, hit index, position, text, bigrams
