@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from rag.answer.citations import strip_markers
 from rag.engine import Engine
 from rag.text import cjk_bigrams
 from rag.types import Mode
 
 METRICS = ("hit@1", "hit@5", "mrr", "evidence@5", "citation_ok", "answer_evidence", "answer_points",
            "false_refusal", "refusal")
-_MARKER = re.compile(r"\[\d+\]")
 
 
 def load_items(path: Path) -> list[dict]:
@@ -60,7 +59,7 @@ def score_item(engine: Engine, item: dict, mode: Mode = "retrieval", k: int = 5)
     row["citation_ok"] = 1.0 if any(_matches(c.source, sources) for c in answer.citations) else 0.0
     # What the reader sees: does the answer itself quote an evidence passage, and how much of
     # the expected key points does it cover? (Markers removed; a refusal scores 0 on both.)
-    text = "" if answer.refused else _MARKER.sub("", answer.answer)
+    text = "" if answer.refused else strip_markers(answer.answer)
     row["answer_evidence"] = 1.0 if any(e in text for e in evidence) else 0.0
     points = item.get("answer_points") or []
     if points:
