@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -106,12 +107,21 @@ def _hash(*parts: str) -> str:
     return h.hexdigest()
 
 
+def _check(cancel: threading.Event | None) -> None:
+    """A safe point: stop here (KeyboardInterrupt) when ``cancel`` is set."""
+    if cancel is not None and cancel.is_set():
+        raise KeyboardInterrupt("ingest cancelled")
+
+
 def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | None = None,
-               embedder: Embedder | None = None) -> IngestReport:
+               embedder: Embedder | None = None, cancel: threading.Event | None = None) -> IngestReport:
     """Build a new index version from ``paths`` (files or folders) unless nothing changed.
 
     Raises NothingToIngestError when no file could be ingested. The previous version keeps
-    serving until the new one is complete.
+    serving until the new one is complete. When ``cancel`` is set (the CLI sets it on Ctrl-C),
+    the build stops at the next safe point (between embedding batches, before writing) with
+    KeyboardInterrupt and removes its unfinished version: interrupting the embedder's own code
+    (the import of torch, a C++ kernel) can abort the process instead.
     """
     t0 = time.perf_counter()
     index_dir = settings.index_dir
@@ -163,7 +173,7 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
         writer = VersionWriter(index_dir, settings.keep_versions)
         try:
             final, embedded, model_fit = _build(writer, settings, key, signature, previous, articles, chunks, inputs,
-                                                lexical, hashes, skipped, params, progress, embedder)
+                                                lexical, hashes, skipped, params, progress, embedder, cancel)
         except BaseException:
             writer.abort()
             raise
@@ -176,7 +186,8 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
 def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, previous: dict | None,
            articles: list[Article], chunks: list[Chunk], inputs: list[str], lexical: list[str],
            hashes: list[str], skipped: list[dict],
-           params: ChunkParams, progress: bool | None, embedder: Embedder | None) -> tuple[Path, int, dict]:
+           params: ChunkParams, progress: bool | None, embedder: Embedder | None,
+           cancel: threading.Event | None = None) -> tuple[Path, int, dict]:
     """Embed what is new, build the dense and lexical indexes, write and publish the version."""
     index_dir = settings.index_dir
     reuse = _previous_vectors(index_dir, previous, key)
@@ -193,7 +204,7 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
         if h in reuse:
             vectors[i] = reuse[h]
     if todo:
-        new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress)
+        new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress, cancel)
         vectors[todo] = new
     dense = DenseIndex.build(vectors, dim)
     if todo or "relevance_k" not in model_fit:
@@ -205,6 +216,7 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
         }
     words = LexicalIndex.build("words", lexical)
     bigrams = LexicalIndex.build("bigrams", lexical)
+    _check(cancel)
     manifest = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "signature": signature,
@@ -233,13 +245,15 @@ def _previous_vectors(index_dir: Path, previous: dict | None, key: str) -> dict[
     return {h: vecs[i] for i, h in enumerate(previous.get("embed_hashes", [])) if i < len(vecs)}
 
 
-def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: bool | None) -> np.ndarray:
+def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: bool | None,
+                   cancel: threading.Event | None = None) -> np.ndarray:
     show = sys.stderr.isatty() if progress is None else progress
     from tqdm import tqdm
 
     parts = []
     with tqdm(total=len(texts), desc="嵌入", unit="段", disable=not show, file=sys.stderr) as bar:
         for i in range(0, len(texts), batch):
+            _check(cancel)
             parts.append(embedder.embed_passages(texts[i : i + batch]))
             bar.update(len(texts[i : i + batch]))
     return np.vstack(parts)
