@@ -187,7 +187,7 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
            articles: list[Article], chunks: list[Chunk], inputs: list[str], lexical: list[str],
            hashes: list[str], skipped: list[dict],
            params: ChunkParams, progress: bool | None, embedder: Embedder | None,
-           cancel: threading.Event | None = None) -> tuple[Path, int, dict]:
+           cancel: threading.Event | None) -> tuple[Path, int, dict]:
     """Embed what is new, build the dense and lexical indexes, write and publish the version."""
     index_dir = settings.index_dir
     reuse = _previous_vectors(index_dir, previous, key)
@@ -246,7 +246,7 @@ def _previous_vectors(index_dir: Path, previous: dict | None, key: str) -> dict[
 
 
 def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: bool | None,
-                   cancel: threading.Event | None = None) -> np.ndarray:
+                   cancel: threading.Event | None) -> np.ndarray:
     show = sys.stderr.isatty() if progress is None else progress
     from tqdm import tqdm
 
