@@ -33,5 +33,9 @@ class EmbedderUnavailableError(RagError):
     """The configured embedding backend cannot be loaded."""
 
 
+class RerankerUnavailableError(RagError):
+    """The configured cross-encoder reranker cannot be loaded."""
+
+
 class LLMUnavailableError(RagError):
     """The LLM endpoint failed (timeout, HTTP error, broken stream) or is not configured."""

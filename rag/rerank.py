@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from rag.errors import RerankerUnavailableError
 from rag.index.store import LoadedIndex
 
 
 class CrossEncoderReranker:
-    """Re-scores the head of the fused ranking with a sentence-transformers CrossEncoder."""
+    """Re-scores the head of the fused ranking with a sentence-transformers CrossEncoder.
+
+    The head's scores become the model's (the fused scores are not mixed in: a cross-encoder
+    reads question and passage together, which is what fusion cannot do); the tail keeps its
+    fused order below the head.
+    """
 
     def __init__(self, model: str, depth: int = 20):
-        from sentence_transformers import CrossEncoder
-
-        self._model = CrossEncoder(model, device="cpu")
+        try:
+            from sentence_transformers import CrossEncoder
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise RerankerUnavailableError(
+                "RAG_RERANKER_MODEL needs sentence-transformers: pip install 'rag-zh[st]'"
+            ) from exc
+        try:
+            self._model = CrossEncoder(model, device="cpu")
+        except Exception as exc:
+            raise RerankerUnavailableError(f"Cannot load the cross-encoder RAG_RERANKER_MODEL={model!r}: {exc}") from exc
         self._depth = depth
 
     def rerank(self, query: str, ranked: list[tuple[int, float]], index: LoadedIndex) -> list[tuple[int, float]]:
