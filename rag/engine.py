@@ -82,7 +82,7 @@ class Engine:
         if settings.reranker_model:
             from rag.rerank import CrossEncoderReranker
 
-            reranker = CrossEncoderReranker(settings.reranker_model)
+            reranker = CrossEncoderReranker(settings.reranker_model, settings.reranker_depth)
         from rag.text import warm_up
 
         warm_up()

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     reranker_model: str | None = Field(
         None, description="Optional sentence-transformers cross-encoder (name or path); off when unset."
     )
+    reranker_depth: int = Field(
+        20, ge=1, le=200, description="Fused passages the cross-encoder re-scores per question (cost grows with it)."
+    )
 
     # --- answering --------------------------------------------------------------------
     mode: Literal["auto", "llm", "retrieval"] = Field(

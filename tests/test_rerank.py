@@ -83,3 +83,13 @@ def test_a_reranker_that_cannot_load_is_a_clear_error(index_dir, tmp_path):
     missing = tmp_path / "no-such-model"
     with pytest.raises(RerankerUnavailableError, match="RAG_RERANKER_MODEL=.*no-such-model"):
         Engine.open(make_settings(index_dir, reranker_model=str(missing)))
+
+
+def test_depth_limits_what_the_cross_encoder_reorders(index_dir, cross_encoder_dir, engine):
+    """With RAG_RERANKER_DEPTH=1 only the fused best passage is re-scored: the order stays fusion's."""
+    from rag.engine import Engine
+
+    shallow = Engine.open(make_settings(index_dir, reranker_model=str(cross_encoder_dir), reranker_depth=1),
+                          embedder=engine.embedder)
+    for q in QUESTIONS:
+        assert [h.chunk.chunk_id for h in shallow.search(q, 5)] == [h.chunk.chunk_id for h in engine.search(q, 5)]
