@@ -116,6 +116,38 @@ def test_marker_after_the_full_stop_belongs_to_the_sentence_before():
     )
 
 
+@pytest.mark.parametrize(
+    "template",
+    ["文章写道：“{s}。”[{n}]", "1. **{s}。**[{n}]", "「{s}。」[{n}]", "（{s}。）[{n}]", "{s}[{n}]。"],
+    ids=["quote", "bold", "corner-quote", "parenthesis", "plain"],
+)
+def test_marker_after_a_closing_quote_or_bold_belongs_to_the_sentence_inside(template: str):
+    right = verify(template.format(s=SPRING_RAIN, n=2), HITS)
+    assert (right.citations, right.dropped) == (cite((1, 2)), ())
+    wrong = verify(template.format(s=SPRING_RAIN, n=1), HITS)
+    assert (wrong.citations, wrong.dropped) == ((), (1,))
+
+
+@pytest.mark.parametrize("gap", ["、", "，", "和", " "], ids=["enumeration-comma", "comma", "he", "space"])
+def test_markers_joined_by_a_separator_form_one_run(gap: str):
+    merged = "作者混产业互联网第8年，元宇宙如同一场春雨"
+    assert verify(f"{merged}[1]{gap}[2]。", HITS) == Verified(
+        text=f"{merged}[1][2]。", citations=cite((1, 1), (2, 2)), grounded=True, dropped=()
+    )
+
+
+def test_marker_that_opens_its_sentence_is_checked_against_the_text_after_it():
+    assert verify(f"[2] {SPRING_RAIN}。", HITS).citations == cite((1, 2))
+    assert verify(f"[1] {SPRING_RAIN}。", HITS).citations == ()
+
+
+def test_ranges_and_full_width_square_brackets_are_markers():
+    merged = "作者混产业互联网第8年，元宇宙如同一场春雨"
+    assert verify(f"{merged}[1-2]。", HITS).text == f"{merged}[1][2]。"
+    assert verify(f"{SPRING_RAIN}［2］。", HITS).text == f"{SPRING_RAIN}[1]。"
+    assert verify(f"{SPRING_RAIN}[1–3]。", HITS).citations == cite((1, 2))
+
+
 def test_each_clause_is_checked_against_its_own_marker():
     text = f"{EIGHT_YEARS}[1]，{SPRING_RAIN}[2]。"
     assert verify(text, HITS).citations == cite((1, 1), (2, 2))
@@ -149,7 +181,7 @@ def test_no_hits_means_every_marker_is_invented():
 
 
 def test_strip_markers_removes_every_form_but_leaves_years():
-    assert strip_markers("答案[1]【2】[3,4][5、6]。见[2021]年报告。") == "答案。见[2021]年报告。"
+    assert strip_markers("答案[1]【2】[3,4][5、6]［7］[1-2]。见[2021]年报告。") == "答案。见[2021]年报告。"
 
 
 @pytest.mark.parametrize(

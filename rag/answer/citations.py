@@ -9,12 +9,19 @@ from dataclasses import dataclass
 
 from rag.types import Citation, Hit
 
-# One marker: [1], 【1】, [1,2], [1，2], [1、2] (also full-width digits, which ``int`` accepts).
-# At most three digits, so a bracketed year such as "[2021]" is left alone.
-_MARKER = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】]")
-_NUMBER = re.compile(r"\d{1,3}")
+# One marker: [1], 【1】, ［1］, [1,2], [1，2], [1、2], a range [1-3] (also full-width digits,
+# which ``int`` accepts). At most three digits, so a bracketed year such as "[2021]" is left alone.
+_MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、\-–～~]\s*\d{1,3})*)\s*[\]】］]")
+_NUMBER = re.compile(r"(\d{1,3})(?:\s*[\-–～~]\s*(\d{1,3}))?")
+# A range is expanded only when it is short; "[1-300]" is not a citation.
+_MAX_RANGE = 10
 # Characters that end a sentence or clause the model attaches a marker to.
 _TERMINATORS = "。！？；!?;\n"
+# What may stand between a sentence's end and its marker: closing quotes and brackets, and
+# markdown emphasis ("…钻探。”[1]", "**…钻探。**[1]").
+_CLOSERS = "”’」』）)》】\"'*_"
+# Separators models put between markers of one sentence ("[1]、[2]", "[1]和[2]").
+_RUN_GAP = re.compile(r"\s*(?:[、，,]|和|及|与)?\s*")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+(?:\.[0-9]+)?")
@@ -135,11 +142,21 @@ class _Run:
     numbers: list[int]
 
 
+def _numbers(group: str) -> list[int]:
+    out: list[int] = []
+    for a, b in _NUMBER.findall(group):
+        lo = int(a)
+        hi = int(b) if b else lo
+        out.extend(range(lo, hi + 1) if 0 <= hi - lo < _MAX_RANGE else [lo, hi] if b else [lo])
+    return out
+
+
 def _runs(text: str) -> list[_Run]:
+    """Marker runs; markers separated only by spaces or a list separator form one run."""
     runs: list[_Run] = []
     for m in _MARKER.finditer(text):
-        numbers = [int(x) for x in _NUMBER.findall(m.group(1))]
-        if runs and not text[runs[-1].end : m.start()].strip():
+        numbers = _numbers(m.group(1))
+        if runs and _RUN_GAP.fullmatch(text, runs[-1].end, m.start()):
             runs[-1].end = m.end()
             runs[-1].numbers.extend(numbers)
         else:
@@ -150,17 +167,28 @@ def _runs(text: str) -> list[_Run]:
 def _sentence_before(text: str, run_start: int, floor: int) -> str:
     """The sentence a marker run at ``run_start`` is attached to.
 
-    Models write both "…的工具[1]。" and "…的工具。[1]", so terminators right before the run
-    are skipped; the sentence then reaches back to the previous terminator or the previous
-    marker run (``floor``), whichever is nearer — "A[1]，B[2]。" checks B alone against [2].
+    Models write both "…的工具[1]。" and "…的工具。[1]" (also after a closing quote or markdown
+    bold: "…的工具。”[1]"), so terminators and closers right before the run are skipped; the
+    sentence then reaches back to the previous terminator or the previous marker run
+    (``floor``), whichever is nearer — "A[1]，B[2]。" checks B alone against [2].
     """
     i = run_start
-    while i > floor and (text[i - 1] in _TERMINATORS or text[i - 1].isspace()):
+    while i > floor and (text[i - 1] in _TERMINATORS or text[i - 1] in _CLOSERS or text[i - 1].isspace()):
         i -= 1
     j = i
     while j > floor and text[j - 1] not in _TERMINATORS:
         j -= 1
     return text[j:i]
+
+
+def _sentence_after(text: str, run_end: int) -> str:
+    """The sentence right after a run, for a marker that opens its sentence ("[1] …。")."""
+    j = run_end
+    while j < len(text) and text[j] not in _TERMINATORS:
+        if _MARKER.match(text, j):
+            break
+        j += 1
+    return text[run_end:j]
 
 
 def verify(text: str, hits: Sequence[Hit], threshold: float = SUPPORT_THRESHOLD) -> Verified:
@@ -178,6 +206,8 @@ def verify(text: str, hits: Sequence[Hit], threshold: float = SUPPORT_THRESHOLD)
     pos = floor = 0
     for run in _runs(text):
         sent = _sentence_features(_sentence_before(text, run.start, floor))
+        if not sent:
+            sent = _sentence_features(_sentence_after(text, run.end))
         valid = [n for n in dict.fromkeys(run.numbers) if 1 <= n <= len(hits)]
         share = {n: _weighted_share(sent, pool[n - 1], pool) for n in valid}
         union = _weighted_share(sent, frozenset().union(*(pool[n - 1] for n in valid)), pool)
