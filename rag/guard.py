@@ -12,17 +12,24 @@ import re
 INSTRUCTION_TEXT = "我只能根据文章内容回答问题，不能执行修改规则、切换模式或泄露系统设置之类的指令。请直接提出与这些文章相关的问题。"
 
 _PATTERNS = (
-    # "ignore / forget the previous rules|instructions|retrieval results"
-    r"(?:忽略|无视|忘掉|忘记|不要理会|跳过)(?:你|掉)?(?:之前|以前|先前|上面|以上|前面|所有|全部|一切)?"
-    r"(?:收到|给你|看到)?的?(?:所有|全部|一切)?(?:规则|指令|指示|提示|设定|要求|限制|约束|检索结果|资料)",
-    r"系统提示词?|系统\s*prompt",
+    # "ignore / forget / do not follow the previous rules|instructions|retrieval results"
+    r"(?:忽略|无视|忘掉|忘记|不要理会|跳过|不要遵守|不必遵守|不用遵守)(?:你|掉)?"
+    r"(?:之前|以前|先前|上面|以上|上述|前面|所有|全部|一切)?(?:收到|给你|看到)?的?(?:所有|全部|一切)?"
+    r"(?:规则|指令|指示|提示|设定|要求|规定|限制|约束|检索结果|资料|内容)",
+    # "ignore everything above"
+    r"(?:忽略|无视|忘掉|忘记)(?:你)?(?:之前|以前|先前|上面|以上|上述|前面)的?(?:所有|全部)?(?:一切|话)",
+    # Asking for the system prompt, not about system prompts in general.
+    r"(?:输出|显示|告诉我|打印|泄露|透露|复述|重复|展示|说出|给我看?)[^。？！?]{0,8}系统\s*(?:提示词?|prompt)",
+    r"你的?(?:完整的?)?系统\s*(?:提示词?|prompt)",
     r"(?:输出|显示|告诉我|打印|泄露|复述)(?:一下)?(?:你的?)?(?:完整的?)?(?:系统|内部)(?:配置|设定|指令|规则)",
     r"(?:开发者|调试|管理员|上帝|越狱)模式",
     r"【\s*系统(?:通知|消息|指令)\s*】",
-    r"(?:限制|规则|约束)已?(?:被)?解除",
+    # "the retrieval limits are lifted": the assistant's own limits, not a platform's or a regulator's.
+    r"(?:检索|回答|安全|你的|所有|全部)(?:限制|规则|约束)(?:已经?|都)?(?:被)?解除",
     r"你(?:现在)?(?:已经)?(?:不再受|不受|没有)(?:任何)?(?:限制|约束|规则)",
-    r"\bignore\s+(?:all\s+)?(?:the\s+)?(?:previous|prior|above)\s+(?:instructions|rules|prompts?)",
-    r"\bsystem\s+prompt\b",
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+|your\s+)?"
+    r"(?:previous|prior|above|earlier|preceding)\b",
+    r"\b(?:print|reveal|show|output|repeat)\s+(?:me\s+)?(?:your|the)\s+system\s+prompt\b",
     r"\bjailbreak\b",
 )
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
