@@ -8,20 +8,44 @@ from collections.abc import Sequence
 from rag.text import content_terms
 from rag.types import Message
 
+# Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
 _ANAPHORA = re.compile(
     r"^(?:那|那么|那它|还有|另外|此外|然后|接着|再|具体|为什么呢|怎么说)|"
-    r"它|他们|她们|它们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|他|她"
+    r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|"
+    r"(?<!其)[他她它]"
 )
+# "X呢？" asks "and what about X?" of the previous question.
+_ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
+# Nouns that name an aspect of a topic, not a topic: "有什么区别？" needs the previous question.
+_ASPECTS = frozenset({
+    "区别", "不同", "关系", "联系", "意义", "原因", "理由", "特点", "影响", "例子", "作用", "好处", "坏处",
+    "问题", "方法", "办法", "结果", "前景", "未来", "作者", "文章", "观点", "看法", "依据", "细节", "具体",
+    "举例", "说明", "解释", "总结", "概括",
+})
+# Previous user turns a rewrite may chain back through to reach a standalone question.
+_MAX_CHAIN = 3
 
 
 def needs_context(question: str) -> bool:
-    """A follow-up that cannot stand alone: it points back (它/这个/那…) or names almost nothing."""
-    return bool(_ANAPHORA.search(question)) or len(content_terms(question)) <= 2
+    """A follow-up that cannot stand alone: it points back (它/这个/那…), asks "X呢？", or names
+    no topic of its own (only aspects such as 区别/原因, or nothing at all)."""
+    if _ANAPHORA.search(question) or _ELLIPSIS.search(question):
+        return True
+    terms = [t for t in content_terms(question) if len(t) >= 2]
+    return all(t in _ASPECTS for t in terms)
 
 
 def rule_rewrite(question: str, history: Sequence[Message]) -> str:
-    """Prefix a dependent follow-up with the previous user question, so retrieval sees the topic."""
+    """Prefix a dependent follow-up with the user's questions back to the last standalone one.
+
+    "Web3意味着什么？" → "它有哪些突破口？" → "具体说说第一个？" keeps Web3 in the third query.
+    """
     previous = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
     if not previous or not needs_context(question):
         return question
-    return f"{previous[-1]} {question}"
+    chain: list[str] = []
+    for turn in reversed(previous[-_MAX_CHAIN:]):
+        chain.insert(0, turn)
+        if not needs_context(turn):
+            break
+    return " ".join([*chain, question])

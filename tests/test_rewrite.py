@@ -1,0 +1,42 @@
+"""The rule-based follow-up rewrite (used without an LLM, or when the LLM rewrite fails)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.rewrite import rule_rewrite
+from rag.types import Message
+
+WEB3 = "Web3对产业互联网意味着什么？"
+B_END = "B端的流量有什么特点？"
+
+
+def asked(*questions: str) -> list[Message]:
+    history: list[Message] = []
+    for q in questions:
+        history += [Message("user", q), Message("assistant", "……[1]")]
+    return history
+
+
+@pytest.mark.parametrize(
+    "follow_up",
+    ["那它和元宇宙有什么关系？", "数字孪生呢？", "第二篇文章呢？", "有什么区别？", "为什么？", "作者是谁？", "这些玩家后来怎样了？"],
+)
+def test_a_follow_up_gets_the_previous_question(follow_up: str):
+    assert rule_rewrite(follow_up, asked(WEB3)) == f"{WEB3} {follow_up}"
+
+
+@pytest.mark.parametrize(
+    "question", ["什么是NFT？", "什么是元宇宙？", "B端流量和其他流量相比有什么特点？", "其它行业的数字化进展如何？"]
+)
+def test_a_new_question_stands_alone(question: str):
+    assert rule_rewrite(question, asked(B_END)) == question
+
+
+def test_chained_follow_ups_keep_the_topic_of_the_last_standalone_question():
+    history = asked(B_END, WEB3, "它有哪些突破口？")
+    assert rule_rewrite("具体说说第一个？", history) == f"{WEB3} 它有哪些突破口？ 具体说说第一个？"
+
+
+def test_no_history_means_no_rewrite():
+    assert rule_rewrite("那它和元宇宙有什么关系？", []) == "那它和元宇宙有什么关系？"
