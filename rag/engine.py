@@ -153,23 +153,33 @@ class Engine:
             return False, ("not_configured" if mode == "llm" else None)
         return True, None
 
-    def _query(self, question: str, history: Sequence[Message], use_llm: bool) -> str:
+    def _query(self, question: str, history: Sequence[Message], use_llm: bool) -> tuple[str, str | None]:
+        """The retrieval query, and the LLM failure reason when the endpoint did not answer at all.
+
+        A rewrite that timed out or could not connect means the answer call would wait as
+        long again for the same outcome, so the caller degrades at once instead.
+        """
         turns = [m for m in history if m.role in ("user", "assistant")]
         if not turns:
-            return question
+            return question, None
+        unreachable = None
         if use_llm:
             try:
-                return self.llm.rewrite(question, turns)
+                return self.llm.rewrite(question, turns), None
             except LLMUnavailableError as exc:
-                log.info("LLM rewrite failed (%s); using the rule-based rewrite", getattr(exc, "reason", exc))
-        return rule_rewrite(question, turns)
+                reason = getattr(exc, "reason", "llm_error")
+                log.info("LLM rewrite failed (%s); using the rule-based rewrite", reason)
+                unreachable = reason if reason in ("timeout", "connection") else None
+        return rule_rewrite(question, turns), unreachable
 
     def _retrieve(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None
                   ) -> tuple[Retrieval, bool, str | None, dict]:
         question = self._validate(question)
         use_llm, degraded = self._use_llm(mode)
         t0 = time.perf_counter()
-        query = self._query(question, history, use_llm)
+        query, unreachable = self._query(question, history, use_llm)
+        if unreachable:
+            use_llm, degraded = False, unreachable
         retrieval = self._state.retriever.search(query, top_k)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
