@@ -250,8 +250,8 @@ class Engine:
         passages = tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)) if relevant else ()
         yield Retrieved(passages)
         answer: Answer | None = None
+        parts: list[str] = []  # LLM text streamed so far
         if use_llm and relevant:
-            parts: list[str] = []
             t1 = time.perf_counter()
             try:
                 for piece in self.llm.stream(build_messages(question, retrieval.hits, history)):
@@ -263,5 +263,5 @@ class Engine:
             timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
         if answer is None:
             answer = self._extractive(question, retrieval, degraded)
-            yield Delta(answer.answer)
+            yield Delta(answer.answer, restart=bool(parts))
         yield Done(replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))

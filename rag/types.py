@@ -173,9 +173,11 @@ class Retrieved:
 
 @dataclass(frozen=True)
 class Delta:
-    """A piece of answer text."""
+    """A piece of answer text; ``restart`` voids the text streamed before it (an LLM stream
+    broke midway and this piece starts the retrieval-only answer)."""
 
     text: str
+    restart: bool = False
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,9 @@ def test_stream_cut_midway_ends_with_the_retrieval_answer(fake: FakeLLM, llm_eng
     offline = retrieval_answer(engine, THREE_THINGS)
     assert [type(e) for e in events] == [Retrieved, Delta, Delta, Delta, Done]
     assert [e.text for e in events[1:3]] == ["对于产业互联网来讲，", "元宇宙如同"]
-    # The fallback text follows the partial deltas; Done is authoritative and replaces them.
-    assert events[3].text == offline.answer
+    # The fallback text follows the partial deltas and says it replaces them; Done is authoritative.
+    assert (events[3].text, events[3].restart) == (offline.answer, True)
+    assert not events[1].restart and not events[2].restart
     done = events[-1].answer
     assert (done.mode, done.degraded, done.answer, done.citations) == (
         "retrieval",

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
-from llm_server import FakeLLM, status, stream
+from llm_server import FakeLLM, cut_stream, status, stream
 from serve import BreaksMidway, running_server
 
 from api.app import create_app
+from api.routes.openai_compat import RESTART_NOTE
 from rag.engine import Engine
 from rag.settings import Settings
 from rag.types import Citation, Delta, Done, Message
@@ -198,6 +199,37 @@ def test_llm_answer_streams_through_the_openai_endpoint(llm_app, llm: FakeLLM) -
     assert "".join(part or "" for part in contents) == with_sources(done.answer.answer, done.answer.citations)
     assert chunks[-1].model_extra["rag"] == {"mode": "llm", "grounded": True, "degraded": None, "refused": False}
     assert llm.pending == 0
+
+
+def _streamed_content(url: str, question: str) -> tuple[str, list]:
+    with openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0) as c:
+        chunks = list(
+            c.chat.completions.create(model="rag", messages=[{"role": "user", "content": question}], stream=True)
+        )
+    return "".join(chunk.choices[0].delta.content or "" for chunk in chunks), chunks
+
+
+def test_streamed_answer_whose_markers_verification_renumbers_is_not_sent_twice(llm_app, llm: FakeLLM) -> None:
+    _, llm_engine, url = llm_app
+    second = llm_engine.search(QUESTION)[1]
+    sentence = re.split(r"(?<=[。！？])", second.chunk.text)[0].rstrip("。！？")
+    streamed = sentence + "[2]。"
+    llm.script(stream([sentence, "[2]。"]))
+    content, chunks = _streamed_content(url, QUESTION)
+    # Verification renumbers [2] to [1]; the client keeps the streamed [2], and so do the sources.
+    (cited,) = [Citation(**c) for c in chunks[-1].model_extra["citations"]]
+    assert (cited.n, cited.chunk_id) == (2, second.chunk.chunk_id)
+    assert content == with_sources(streamed, (cited,))
+    assert content.count(sentence) == 1
+
+
+def test_stream_cut_midway_sends_the_retrieval_answer_once_after_a_note(llm_app, llm: FakeLLM, engine: Engine) -> None:
+    _, _, url = llm_app
+    llm.script(cut_stream(["产业互联网", "需要被正名，", "因为……[1]"], after_n_chunks=2))
+    content, chunks = _streamed_content(url, QUESTION)
+    offline = engine.ask(QUESTION, mode="retrieval")
+    assert content == "产业互联网需要被正名，" + RESTART_NOTE + with_sources(offline.answer, offline.citations)
+    assert chunks[-1].model_extra["rag"]["degraded"] == "stream_broken"
 
 
 def test_llm_rate_limited_degrades_to_a_cited_retrieval_answer(llm_app, llm: FakeLLM, engine: Engine) -> None:

@@ -23,7 +23,7 @@ router = APIRouter(tags=["answers"])
 
 _SSE_DOC = (
     'event: citations\ndata: {"citations": [...]}\n\n'
-    'event: delta\ndata: {"text": "..."}\n\n'
+    'event: delta\ndata: {"text": "..."}\n\n'  # {"text": "...", "restart": true}: drop the text so far
     'event: done\ndata: {"answer": "...", "citations": [...], "mode": "retrieval", ...}\n\n'
 )
 
@@ -40,7 +40,7 @@ async def chat_events(events: Iterator[StreamEvent], metrics: Metrics, max_quest
             if isinstance(event, Retrieved):
                 yield sse("citations", {"citations": [c.to_dict() for c in event.citations]})
             elif isinstance(event, Delta):
-                yield sse("delta", {"text": event.text})
+                yield sse("delta", {"text": event.text, "restart": True} if event.restart else {"text": event.text})
             elif isinstance(event, Done):
                 metrics.observe_answer(event.answer)
                 yield sse("done", event.answer.to_dict())

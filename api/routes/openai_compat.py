@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import replace
 from itertools import chain
 from typing import Any
 
@@ -19,6 +21,7 @@ from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
 from api.errors import from_rag_error
 from api.metrics import Metrics
 from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelList
+from rag.answer.citations import strip_markers
 from rag.errors import RagError
 from rag.types import Answer, Citation, Delta, Done, StreamEvent
 
@@ -26,6 +29,20 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 MODEL_ID = "rag"
+# Shown when the model's stream broke midway: its text cannot be taken back from the client.
+RESTART_NOTE = "\n\n（模型回答中断，以下是从文章中摘录的回答）\n\n"
+_SPACE = re.compile(r"\s+")
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Equal apart from citation markers and whitespace (what verification changes)."""
+    return _SPACE.sub("", strip_markers(a)) == _SPACE.sub("", strip_markers(b))
+
+
+def _numbered_as_streamed(answer: Answer) -> tuple[Citation, ...]:
+    """The answer's citations under the passage numbers the model streamed (before renumbering)."""
+    passage = {h.chunk.chunk_id: i + 1 for i, h in enumerate(answer.hits)}
+    return tuple(replace(c, n=passage.get(c.chunk_id, c.n)) for c in answer.citations)
 
 
 def sources_text(citations: Sequence[Citation]) -> str:
@@ -80,26 +97,33 @@ async def completion_chunks(
         return _data(payload)
 
     yield chunk({"role": "assistant", "content": ""})
-    streamed = ""
+    shown = ""  # answer text the client has received since the last restart
     try:
         async for event in iterate_in_threadpool(events):
             if isinstance(event, Delta) and event.text:
-                streamed += event.text
-                yield chunk({"content": event.text})
+                text = event.text
+                if event.restart and shown:
+                    text, shown = RESTART_NOTE + text, ""
+                shown += event.text
+                yield chunk({"content": text})
             elif isinstance(event, Done):
                 answer = event.answer
                 metrics.observe_answer(answer)
-                # Done.answer is authoritative; text already sent cannot be taken back, so send
-                # what is missing, or the whole final text after what was sent.
-                if answer.answer != streamed:
-                    tail = (
-                        answer.answer[len(streamed) :] if answer.answer.startswith(streamed) else "\n\n" + answer.answer
-                    )
-                    yield chunk({"content": tail})
-                sources = sources_text(answer.citations)
+                # Done.answer is authoritative, but text already sent cannot be taken back.
+                citations = answer.citations
+                if answer.answer != shown:
+                    if _same_words(answer.answer, shown):
+                        # Verification only renumbered or dropped markers: the client keeps the
+                        # streamed numbers, so the sources are listed under them.
+                        citations = _numbered_as_streamed(answer)
+                    elif answer.answer.startswith(shown):
+                        yield chunk({"content": answer.answer[len(shown) :]})
+                    else:
+                        yield chunk({"content": "\n\n" + answer.answer})
+                sources = sources_text(citations)
                 if sources:
                     yield chunk({"content": sources})
-                yield chunk({}, "stop", citations=[c.to_dict() for c in answer.citations], rag=_rag_info(answer))
+                yield chunk({}, "stop", citations=[c.to_dict() for c in citations], rag=_rag_info(answer))
     except RagError as exc:
         log.warning("completion stream failed: %s", exc)
         yield _data(from_rag_error(exc, max_question_chars=max_question_chars).body())

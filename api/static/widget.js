@@ -823,6 +823,7 @@
             if (ev.event === "citations") {
               citations = data.citations || [];
             } else if (ev.event === "delta") {
+              if (data.restart) text = "";
               text += data.text || "";
               msg.stream(text, citations);
             } else if (ev.event === "done") {
