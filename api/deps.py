@@ -26,6 +26,9 @@ async def get_engine(request: Request) -> Engine:
     """The engine serving now; a request keeps this reference even if a reload swaps in another."""
     engine = request.app.state.engine
     if engine is None:
+        # A failed load does not fix itself: say why, and do not invite retries.
+        if request.app.state.load_error is not None:
+            raise request.app.state.load_error
         raise ApiError(503, "not_ready", "服务正在加载索引，请稍后再试。", {"Retry-After": "1"})
     return engine
 

@@ -12,12 +12,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.errors import (
     ArticleNotFoundError,
+    EmbedderUnavailableError,
     EmptyQuestionError,
     IndexMismatchError,
     IndexNotFoundError,
     LLMUnavailableError,
     QuestionTooLongError,
     RagError,
+    RerankerUnavailableError,
 )
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ def from_rag_error(exc: RagError, *, max_question_chars: int) -> ApiError:
         return ApiError(503, "index_not_found", "索引不存在，请先运行 rag ingest 建立索引。")
     if isinstance(exc, IndexMismatchError):
         return ApiError(503, "index_mismatch", "索引与当前配置的向量模型不一致，请重新建立索引。")
+    if isinstance(exc, EmbedderUnavailableError | RerankerUnavailableError):
+        return ApiError(503, "model_unavailable", "模型加载失败，请查看服务日志。")
     if isinstance(exc, LLMUnavailableError):
         return ApiError(503, "llm_unavailable", "大模型服务暂时不可用，请稍后再试。")
     return ApiError(500, "internal_error", INTERNAL_MESSAGE)

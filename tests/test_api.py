@@ -95,9 +95,10 @@ def test_starts_unready_without_index_then_reload_makes_it_ready(
         assert ready.json() == {
             "error": {"code": "index_not_found", "message": "索引不存在，请先运行 rag ingest 建立索引。"}
         }
+        # Requests get the same reason, not "still loading, retry in 1 s" (it would never load).
         ask = c.post("/api/ask", json={"question": QUESTION})
-        assert ask.status_code == 503
-        assert ask.json() == {"error": {"code": "not_ready", "message": "服务正在加载索引，请稍后再试。"}}
+        assert ask.status_code == 503 and "retry-after" not in ask.headers
+        assert ask.json() == ready.json()
         assert c.get("/metrics").text.count("rag_ready 0.0") == 1
 
         shutil.copytree(indexed_settings.index_dir, settings.index_dir)
