@@ -54,9 +54,13 @@ def check_question(question: str, settings: Settings) -> str:
 
 
 def split_conversation(messages: list[tuple[str, str]], settings: Settings) -> tuple[str, list[Message]]:
-    """Split ``(role, content)`` turns into the question (the last user message) and the history before it."""
-    if len(messages) > settings.max_history_messages:
-        raise ApiError(400, "too_many_messages", f"对话消息太多，最多 {settings.max_history_messages} 条。")
+    """Split ``(role, content)`` turns into the question (the last user message) and the history before it.
+
+    Chat clients send the whole conversation every turn; only the most recent
+    ``max_history_messages`` are used (the engine looks at fewer still), so a long
+    conversation keeps working instead of failing from its 11th turn on.
+    """
+    messages = messages[-settings.max_history_messages :]
     turns = [(role, content) for role, content in messages if role in ("user", "assistant", "system")]
     if not turns or turns[-1][0] != "user":
         raise ApiError(400, "last_message_not_user", "最后一条消息必须是用户的提问。")

@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client per minute; 0 = off.")
     max_question_chars: int = Field(2000, ge=1, description="Longest accepted question.")
-    max_history_messages: int = Field(20, ge=1, description="Most messages accepted in one chat request.")
+    max_history_messages: int = Field(20, ge=1, description="Most recent messages of a chat request that are used (older ones are ignored).")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
 
     @field_validator("api_keys", "cors_origins", mode="before")
