@@ -290,7 +290,7 @@ class ChatCompletionRequest(BaseModel):
         description="Conversation; the last user message is the question.",
         examples=[[{"role": "user", "content": _QUESTION}]],
     )
-    stream: bool = Field(False, description="Stream chat.completion.chunk events.", examples=[False])
+    stream: bool | None = Field(False, description="Stream chat.completion.chunk events (null = false).", examples=[False])
     mode: ModeIn | None = Field(None, description="Extension: auto, llm or retrieval.", examples=["auto"])
     top_k: int | None = Field(None, ge=1, le=50, description="Extension: passages to retrieve.", examples=[5])
 

@@ -59,6 +59,18 @@ def test_models_lists_the_corpus_model(client: openai.OpenAI, base_url: str) -> 
         "object": "list",
         "data": [{"id": "rag", "object": "model", "created": raw["data"][0]["created"], "owned_by": "rag"}],
     }
+    card = client.models.retrieve("rag")
+    assert {"id": card.id, "object": card.object, "created": card.created, "owned_by": card.owned_by} == raw["data"][0]
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-4o")
+
+
+def test_stream_null_means_a_plain_completion(base_url: str) -> None:
+    body = {"model": "rag", "messages": [{"role": "user", "content": QUESTION}], "stream": None}
+    response = httpx.post(base_url + "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"},
+                          timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["object"] == "chat.completion"
 
 
 def test_completion_carries_citations_in_text_and_in_a_field(client: openai.OpenAI, engine: Engine) -> None:

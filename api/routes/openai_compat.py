@@ -18,9 +18,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
-from api.errors import from_rag_error
+from api.errors import ApiError, from_rag_error
 from api.metrics import Metrics
-from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelList
+from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
 from rag.answer.citations import strip_markers
 from rag.errors import RagError
 from rag.types import Answer, Citation, Delta, Done, StreamEvent
@@ -138,13 +138,27 @@ def _data(payload: dict[str, Any]) -> ServerSentEvent:
     return ServerSentEvent(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), sep="\n")
 
 
+def _model_card(request: Request) -> dict[str, Any]:
+    return {"id": MODEL_ID, "object": "model", "created": request.app.state.created, "owned_by": "rag"}
+
+
 @router.get("/models", response_model=ModelList, summary="Models (OpenAI-compatible)")
 async def list_models(request: Request) -> dict:
     """The single model: the article corpus."""
-    return {
-        "object": "list",
-        "data": [{"id": MODEL_ID, "object": "model", "created": request.app.state.created, "owned_by": "rag"}],
-    }
+    return {"object": "list", "data": [_model_card(request)]}
+
+
+@router.get(
+    "/models/{model_id}",
+    response_model=ModelCard,
+    responses={404: {"model": ErrorResponse}},
+    summary="One model (OpenAI-compatible)",
+)
+async def retrieve_model(model_id: str, request: Request) -> dict:
+    """The corpus model by its id; other ids do not exist."""
+    if model_id != MODEL_ID:
+        raise ApiError(404, "model_not_found", f"没有名为 {model_id} 的模型，可用的模型是 {MODEL_ID}。")
+    return _model_card(request)
 
 
 @router.post(
