@@ -76,6 +76,10 @@ def test_healthz_and_readyz(client: httpx.Client, engine: Engine) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "version": engine.version}
+    # Probes that use HEAD get the status without a body.
+    for path in ("/healthz", "/readyz", "/", "/widget.js"):
+        head = client.head(path)
+        assert (head.status_code, head.content) == (200, b""), path
 
 
 def test_starts_unready_without_index_then_reload_makes_it_ready(

@@ -13,12 +13,15 @@ from api.schemas import ErrorResponse, HealthResponse, ReadyResponse
 router = APIRouter(tags=["operations"])
 
 
+# HEAD too (out of the schema): load balancers and uptime checks often probe with it.
 @router.get("/healthz", response_model=HealthResponse, summary="Liveness")
+@router.head("/healthz", include_in_schema=False, response_model=None)
 async def healthz() -> dict:
     """Answers while the process serves, even before the index is loaded."""
     return {"status": "ok"}
 
 
+@router.head("/readyz", include_in_schema=False, response_model=None)
 @router.get(
     "/readyz",
     response_model=ReadyResponse,

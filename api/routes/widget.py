@@ -16,7 +16,7 @@ router = APIRouter(tags=["widget"])
 _CACHE = "public, max-age=300"
 
 
-@router.get("/widget.js", include_in_schema=False)
+@router.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
 def widget_js() -> FileResponse:
     """Serve the self-contained chat widget script."""
     return FileResponse(
@@ -31,7 +31,7 @@ def widget_js() -> FileResponse:
     )
 
 
-@router.get("/", include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
 def demo_page() -> FileResponse:
     """Serve the Chinese demo page with the widget embedded."""
     return FileResponse(
