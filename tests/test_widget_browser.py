@@ -601,6 +601,22 @@ def test_widget_embedded_from_another_origin_answers_offline(desktop_page: Page,
     assert page.evaluate("typeof window.__xss") == "undefined"
 
 
+def test_an_over_long_question_is_cut_between_characters_not_inside_one(
+    desktop_page: Page, offline_api, host_origin
+):
+    """2000 is the server's limit in characters; cutting UTF-16 units would leave half an emoji (a 422)."""
+    page = desktop_page
+    page.goto(f"{host_origin}/real.html")
+    open_widget(page)
+    with page.expect_response(lambda r: r.url == f"{offline_api}/api/chat") as response_info:
+        page.evaluate("RagWidget.ask('产业互联网' + '😀'.repeat(2000))")
+    response = response_info.value
+    assert response.status == 200
+    sent = response.request.post_data_json["messages"][-1]["content"]
+    assert sent == "产业互联网" + "😀" * 1995
+    expect(answers_done(page)).to_have_count(1)
+
+
 def test_phone_layout_has_no_horizontal_scroll(phone_page: Page, offline_api, artifacts):
     """At 375 px the demo page and the full-screen panel fit the width, with an answer and an article open."""
     page = phone_page

@@ -762,7 +762,8 @@
 
     // --- one question/answer turn
     function ask(question) {
-      question = String(question || "").trim().slice(0, MAX_QUESTION_CHARS);
+      // By code point, as the server counts: a UTF-16 slice could split an emoji into a lone surrogate.
+      question = Array.from(String(question || "").trim()).slice(0, MAX_QUESTION_CHARS).join("");
       if (!question) return false;
       if (state.busy) stop();
       if (!articleView.hidden) closeArticle(true);
