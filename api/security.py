@@ -91,10 +91,10 @@ class AccessMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        protected = path.startswith(PROTECTED_PREFIXES) and not path.startswith(ADMIN_PREFIX)
         # Preflights carry no credentials; CORSMiddleware (outside this one) answers them.
-        if protected and scope["method"] != "OPTIONS":
-            error = self._check_access(scope)
+        if path.startswith(PROTECTED_PREFIXES) and scope["method"] != "OPTIONS":
+            # Admin routes check their own token (require_admin) but share the rate limit.
+            error = self._check_access(scope, check_key=not path.startswith(ADMIN_PREFIX))
             if error is not None:
                 await error.response()(scope, receive, send)
                 return
@@ -106,27 +106,35 @@ class AccessMiddleware:
             receive = _replay(body, receive)
         await self.app(scope, receive, send)
 
-    def _check_access(self, scope: Scope) -> ApiError | None:
+    def _check_access(self, scope: Scope, *, check_key: bool) -> ApiError | None:
+        """401 without a valid key, 429 over the rate limit.
+
+        The budget belongs to the client address (and key): visitors of a page whose widget
+        carries one shared key do not share one budget. Failed key attempts are charged to the
+        address as well, so keys cannot be guessed at full speed.
+        """
         headers = Headers(scope=scope)
         client = scope["client"][0] if scope.get("client") else "unknown"
-        if self.keys:
+        if check_key and self.keys:
             token = bearer_token(headers)
             challenge = {"WWW-Authenticate": "Bearer"}
             if token is None:
-                return ApiError(
+                return self._limit(client) or ApiError(
                     401, "missing_api_key", "缺少 API 密钥：请在请求头中提供 Authorization: Bearer <密钥>。", challenge
                 )
             if not _matches_any(token, self.keys):
-                return ApiError(401, "invalid_api_key", "API 密钥无效。", challenge)
-            client = "key:" + token
-        if self.limiter is not None:
-            wait = self.limiter.take(client)
-            if wait > 0:
-                seconds = max(1, math.ceil(wait))
-                return ApiError(
-                    429, "rate_limited", f"请求过于频繁，请 {seconds} 秒后再试。", {"Retry-After": str(seconds)}
-                )
-        return None
+                return self._limit(client) or ApiError(401, "invalid_api_key", "API 密钥无效。", challenge)
+            client = f"{client} key:{token}"
+        return self._limit(client)
+
+    def _limit(self, client: str) -> ApiError | None:
+        if self.limiter is None:
+            return None
+        wait = self.limiter.take(client)
+        if wait <= 0:
+            return None
+        seconds = max(1, math.ceil(wait))
+        return ApiError(429, "rate_limited", f"请求过于频繁，请 {seconds} 秒后再试。", {"Retry-After": str(seconds)})
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, ApiError | None]:
         too_large = ApiError(413, "body_too_large", f"请求体太大，最多 {self.max_body // 1024} KB。")

@@ -138,6 +138,27 @@ def test_rate_limit_is_per_client_and_answers_429_with_retry_after(indexed_setti
     assert 'rag_http_requests_total{method="GET",route="/api/articles",status="429"} 1.0' in metrics.splitlines()
 
 
+def test_rate_limit_counts_failed_keys_and_admin_tokens_and_is_per_address(
+    indexed_settings: Settings, engine: Engine
+) -> None:
+    settings = settings_with(indexed_settings, api_keys=["key-a"], admin_token="s3cret", rate_limit_per_minute=3)
+    bad, good = {"Authorization": "Bearer guess"}, {"Authorization": "Bearer key-a"}
+
+    def from_address(url: str, address: str) -> httpx.Client:  # loopback has every 127.x address
+        return httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address=address))
+
+    with running_server(create_app(settings, engine=engine)) as url:
+        with from_address(url, "127.0.0.2") as c:
+            assert [c.get("/api/articles", headers=bad).status_code for _ in range(4)] == [401, 401, 401, 429]
+            # The key holder at the same address keeps its own budget.
+            assert [c.get("/api/articles", headers=good).status_code for _ in range(4)] == [200, 200, 200, 429]
+        with from_address(url, "127.0.0.3") as c:
+            assert [c.post("/api/admin/reload", headers=bad).status_code for _ in range(4)] == [401, 401, 401, 429]
+        # Another visitor of a page whose widget carries the same key has a budget of its own.
+        with from_address(url, "127.0.0.4") as c:
+            assert c.get("/api/articles", headers=good).status_code == 200
+
+
 def test_token_bucket_refills_at_the_configured_rate() -> None:
     now = [100.0]
     bucket = TokenBucket(2, clock=lambda: now[0])
