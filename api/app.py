@@ -17,7 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
-from api.errors import ApiError, from_rag_error, install_error_handlers
+from api.errors import ApiError, InternalErrorMiddleware, from_rag_error, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, articles, ask, chat, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
@@ -101,7 +101,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     _include_widget(app)
 
-    # Added innermost first: CORS is outermost so that 401/413/429 answers carry CORS headers too.
+    # Added innermost first: CORS is outermost so that 401/413/429/500 answers carry CORS headers too.
+    app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(AccessMiddleware, settings=settings)
     app.add_middleware(
         MetricsMiddleware, metrics=app.state.metrics, routes=[route for router in routers for route in router.routes]

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.errors import (
     ArticleNotFoundError,
@@ -181,3 +182,34 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, on_unexpected)
+
+
+class InternalErrorMiddleware:
+    """The generic 500 answer for an unexpected exception, given inside the other middlewares.
+
+    Starlette runs the handler registered for ``Exception`` outside every middleware, so that
+    500 carried no CORS headers and a widget on another origin could only say it could not
+    connect. Added innermost, this one answers first (the handler stays as a last resort).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            log.exception("request failed: %s %s", scope.get("method"), scope.get("path"))
+            await ApiError(500, "internal_error", INTERNAL_MESSAGE).response()(scope, receive, send)

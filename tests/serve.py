@@ -49,6 +49,15 @@ def running_server(app, *, wait_ready: bool = True, ready_timeout: float = 60.0)
         sock.close()
 
 
+class Broken:
+    """An engine whose every answer fails with an unexpected error (a bug the API must contain)."""
+
+    version = "broken"
+
+    def ask(self, *args, **kwargs):
+        raise RuntimeError("index file vanished")
+
+
 class BreaksMidway:
     """The real engine whose stream fails after the first delta (a crash the API must contain)."""
 

@@ -217,6 +217,18 @@ def test_cors_preflight_from_an_allowed_origin(client: httpx.Client) -> None:
     assert {"authorization", "content-type"} <= allowed_headers
 
 
+def test_an_unexpected_error_is_a_500_with_cors_headers(indexed_settings: Settings) -> None:
+    from serve import Broken
+
+    settings = settings_with(indexed_settings, cors_origins=[ORIGIN], rate_limit_per_minute=0)
+    with running_server(create_app(settings, engine=Broken())) as url:
+        response = httpx.post(url + "/api/ask", json={"question": "产业互联网是什么？"}, headers={"Origin": ORIGIN})
+    assert response.status_code == 500
+    assert response.json() == {"error": {"code": "internal_error", "message": "服务器内部错误，请稍后再试。"}}
+    # The widget on another origin can read it and show the message, not "cannot connect".
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+
+
 def test_cors_preflight_from_another_origin_is_refused(client: httpx.Client) -> None:
     response = client.options(
         "/api/chat",
