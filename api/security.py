@@ -99,6 +99,13 @@ class AccessMiddleware:
                 await error.response()(scope, receive, send)
                 return
         if scope["method"] in ("POST", "PUT", "PATCH"):
+            # Every body this API takes is JSON; a form or text body is a client mistake to name
+            # (curl -d sends form encoding), not a "not a JSON object" puzzle.
+            media = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+            if media and media != "application/json" and not media.endswith("+json"):
+                unsupported = ApiError(415, "unsupported_media_type", "请求体格式不受支持，请使用 application/json。")
+                await unsupported.response()(scope, receive, send)
+                return
             body, error = await self._read_body(scope, receive)
             if error is not None:
                 await error.response()(scope, receive, send)
