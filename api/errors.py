@@ -101,11 +101,21 @@ _TYPE_MESSAGES: dict[str, str] = {
 }
 
 
-def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
-    """``("body", "messages", 0, "content")`` -> ``messages[0].content``; the bare body -> ``请求体``."""
+# Union members appear in pydantic locations as tags ("str", "function-after[…]", "list[…]").
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> list[Any]:
+    """The field names and indexes of a location, without its source and union-member tags."""
     parts = list(loc)
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
+    return [p for p in parts if isinstance(p, int) or (str(p).isidentifier() and str(p) not in _TYPE_TAGS)]
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "messages", 0, "content")`` -> ``messages[0].content``; the bare body -> ``请求体``."""
+    parts = _field_path(loc)
     name = ""
     for part in parts:
         if isinstance(part, int):
@@ -121,6 +131,12 @@ def validation_error(exc: RequestValidationError) -> ApiError:
     if not errors:
         return ApiError(422, "invalid_request", "请求参数无效。")
     first = errors[0]
+    if first.get("type") != "json_invalid":
+        # A union field reports one error per member: the deepest one under the same field is
+        # the member the client meant (a list of parts: "content[0].text", not "content").
+        base = _field_path(first.get("loc", ()))
+        same_field = [e for e in errors if _field_path(e.get("loc", ()))[: len(base)] == base]
+        first = max(same_field, key=lambda e: len(_field_path(e.get("loc", ()))))
     kind = first.get("type", "")
     if kind == "json_invalid":
         return ApiError(400, "bad_json", "请求体不是合法的 JSON。")

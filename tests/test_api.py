@@ -320,6 +320,22 @@ ERRORS = [
         "invalid_request",
         "字段 mode 的取值无效，可选值：'auto'、'llm'、'retrieval'。",
     ),
+    (
+        "post",
+        "/v1/chat/completions",
+        {"json": {"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]}},
+        422,
+        "invalid_request",
+        "字段 messages[0].content[0].text 应为字符串。",
+    ),
+    (
+        "post",
+        "/v1/chat/completions",
+        {"json": {"messages": [{"role": "user", "content": 123}]}},
+        422,
+        "invalid_request",
+        "字段 messages[0].content 应为字符串。",
+    ),
     ("post", "/api/ask", {"json": {}}, 422, "invalid_request", "缺少字段：question。"),
     ("post", "/api/ask", {"json": [QUESTION]}, 422, "invalid_request", "请求体应为 JSON 对象。"),
     (
