@@ -69,6 +69,14 @@ def test_naming_the_author_selects_the_article_but_not_its_byline(engine: Engine
     assert [c.author for c in answer.citations] == ["孟永辉"]
 
 
+def test_section_headings_are_not_quoted_as_answers(engine: Engine):
+    """The chunk holding "1. 跨产业链互联互通" is retrieved, but the heading is not a sentence that answers."""
+    answer = engine.ask("跨产业链互联互通指的是什么？", mode="retrieval")
+    assert "跨产业链互联互通" in answer.hits[0].chunk.text
+    quoted = [s for s in re.split(r"\[\d+\]", answer.answer) if s]
+    assert quoted and all(s.endswith(("。", "！", "？", "；", "”")) for s in quoted), answer.answer
+
+
 def test_markers_are_numbered_one_to_m_in_citation_order(engine: Engine):
     for question in (THREE_THINGS, WEB3, "国内有哪些云厂商在布局海外Web3业务？"):
         answer = engine.ask(question, mode="retrieval")

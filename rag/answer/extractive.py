@@ -11,6 +11,10 @@ from rag.types import Citation, Hit
 
 # 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
 _TITLE_REF = re.compile(r"《[^》]{1,60}》")
+# A short line that does not end like a sentence is a heading ("1. 跨产业链互联互通" splits into
+# "1." and the title) or a fragment cut at a line break, not an answer.
+_HEADING_LIKE_CHARS = 24
+_SENTENCE_END = ("。", "！", "？", "!", "?", "；", ";", "…")
 NOT_FOUND_TEXT = "资料中没有找到与该问题相关的内容，无法根据现有文章回答。可以换个说法，或询问与这些产业互联网文章相关的问题。"
 
 
@@ -56,6 +60,8 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
         for pos, (a, b) in enumerate(split_sentences(text)):
             sent = text[a:b]
             if len(sent) < 8 or sent == hit.chunk.heading:
+                continue
+            if len(sent) < _HEADING_LIKE_CHARS and not sent.rstrip("”’」』）)\"'").endswith(_SENTENCE_END):
                 continue
             grams = set(cjk_bigrams(sent))
             overlap = sum(idf(t) for t in q & grams) / q_total
