@@ -288,6 +288,22 @@ def test_rewrite_sends_history_as_data_and_cleans_the_reply(fake: FakeLLM, clien
     )
 
 
+@pytest.mark.parametrize(
+    "reply_text",
+    [
+        "<question>\n产业互联网和元宇宙有什么关系？\n</question>",
+        "改写后的问题：\n产业互联网和元宇宙有什么关系？",
+        "好的，改写后的问题是：产业互联网和元宇宙有什么关系？",
+        "改写：“产业互联网和元宇宙有什么关系？”",
+        "独立问题: 产业互联网和元宇宙有什么关系？",
+    ],
+    ids=["tags-on-own-lines", "label-on-own-line", "polite-label", "short-label", "ascii-colon"],
+)
+def test_rewrite_takes_the_question_out_of_labels_and_delimiters(fake: FakeLLM, client: LLMClient, reply_text: str):
+    fake.script(reply(reply_text))
+    assert client.rewrite("那它和元宇宙有什么关系？", HISTORY) == "产业互联网和元宇宙有什么关系？"
+
+
 def test_rewrite_failure_raises(fake: FakeLLM, client: LLMClient):
     fake.script(status(500), reply("“ ”"))
     with pytest.raises(LLMUnavailableError) as excinfo:

@@ -19,7 +19,10 @@ _PLACEHOLDER_KEY = "not-needed"
 # A rewritten question is one sentence; a long output is the model answering instead.
 _REWRITE_MAX_TOKENS = 200
 # Prefixes models put before a rewritten question despite being told not to.
-_REWRITE_PREFIXES = ("改写后的问题：", "改写后的问题:", "独立问题：", "独立问题:", "问题：", "问题:")
+# Labels models put before a rewrite: "改写后的问题：", "好的，改写后的问题是：", "独立问题:", "改写：".
+_REWRITE_LABEL = re.compile(
+    r"^(?:好的[，,。！!]?\s*)?(?:(?:改写后的|独立的?|完整的?)问题(?:是|为)?\s*[:：]?|(?:问题|改写(?:结果)?|改写为)\s*[:：])\s*"
+)
 _QUESTION_TAG = re.compile(r"</?\s*question\s*>", re.IGNORECASE)
 _QUOTES = "\"'“”‘’「」『』"
 
@@ -176,12 +179,14 @@ class LLMClient:
             max_tokens=min(_REWRITE_MAX_TOKENS, self.settings.llm_max_tokens),
             temperature=0.0,
         )
-        line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-        for prefix in _REWRITE_PREFIXES:
-            if line.startswith(prefix):
-                line = line[len(prefix) :].strip()
-        # Models sometimes echo the data delimiters around their output.
-        line = _QUESTION_TAG.sub("", line).strip().strip(_QUOTES).strip()
+        # The first line left after removing echoed delimiters (<question> on a line of its
+        # own), a label ("改写后的问题：") and quotes.
+        line = next(filter(None, (_clean_rewrite_line(ln) for ln in text.splitlines())), "")
         if not line:
             raise _unavailable("empty", "the rewrite was empty")
         return line
+
+
+def _clean_rewrite_line(line: str) -> str:
+    line = _QUESTION_TAG.sub("", line).strip()
+    return _REWRITE_LABEL.sub("", line, count=1).strip().strip(_QUOTES).strip()
