@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from rag.answer.citations import verify
 from rag.answer.extractive import NOT_FOUND_TEXT, extract_answer
 from rag.answer.llm import LLMClient
-from rag.answer.prompt import NOT_FOUND, build_messages
+from rag.answer.prompt import SAYS_NOT_FOUND, build_messages
 from rag.answer.rewrite import rule_rewrite
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
@@ -195,7 +195,7 @@ class Engine:
 
     def _llm_answer(self, text: str, retrieval: Retrieval) -> Answer:
         checked = verify(text, retrieval.hits)
-        refused = not checked.citations and NOT_FOUND in text
+        refused = not checked.citations and bool(SAYS_NOT_FOUND.search(text))
         return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded, refused=refused,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 

@@ -106,11 +106,12 @@ def test_answer_without_citation_is_flagged_ungrounded(fake: FakeLLM, llm_engine
     )
 
 
-def test_model_saying_not_found_is_a_refusal(fake: FakeLLM, llm_engine: Engine):
-    fake.script(reply(f"{NOT_FOUND}。"))
+@pytest.mark.parametrize("text", [f"{NOT_FOUND}。", "抱歉，资料中没有找到相关内容。", "这些资料片段未提及元宇宙的起源。"])
+def test_model_saying_not_found_is_a_refusal(fake: FakeLLM, llm_engine: Engine, text: str):
+    fake.script(reply(text))
     answer = llm_engine.ask(THREE_THINGS, mode="llm")
     assert (answer.answer, answer.citations, answer.mode, answer.grounded, answer.refused) == (
-        f"{NOT_FOUND}。",
+        text,
         (),
         "llm",
         False,

@@ -9,6 +9,9 @@ from rag.answer.citations import strip_markers
 from rag.types import Hit, Message
 
 NOT_FOUND = "资料中没有找到与该问题相关的内容"
+# Models paraphrase the refusal ("抱歉，资料中没有找到相关内容。", "这些片段未提及……"); an answer
+# with no citation that says so is a refusal, not an ungrounded answer.
+SAYS_NOT_FOUND = re.compile(r"没有找到|未找到|找不到|没有提到|未提到|没有提及|未提及|并未提及|无法回答|无法根据|没有相关|不包含")
 
 # Everything that comes from outside (passages, their metadata, the question, earlier turns)
 # goes inside one of these sections; the system prompt tells the model they are data only.
