@@ -14,6 +14,7 @@ _HEADING = re.compile(
     r"|\d{1,2}[.、．]\s*\S.{0,36}"
     r"|(?:结语|总结|小结|前言|引言|写在最后|写在前面)[:：]?)$"
 )
+_NUMBERED = re.compile(r"^\s*\d{1,2}[.、．]\s*\S")
 _CLAUSE_END = re.compile(r"[，,、：:]")
 
 
@@ -32,20 +33,51 @@ def is_heading(line: str) -> bool:
     return bool(_HEADING.match(line)) and not re.search(r"[。！？!?]$", line) and len(line) <= 40
 
 
-def _sections(text: str) -> list[tuple[str | None, int, int, int]]:
-    """Split into ``(heading, heading_start, body_start, end)`` by heading lines."""
-    sections: list[tuple[str | None, int, int, int]] = []
+def _heading_lines(lines: list[str]) -> list[bool]:
+    """Which lines are section headings.
+
+    A numbered line ("1. 降低运营成本") heads a section only when body text follows it and it is not
+    one item of a list: next to another numbered line it is a list item, which belongs to the body.
+    """
+    nonempty = [i for i, ln in enumerate(lines) if ln.strip()]
+    flags = [False] * len(lines)
+    for k, i in enumerate(nonempty):
+        line = lines[i]
+        if not is_heading(line):
+            continue
+        if _NUMBERED.match(line):
+            prev = lines[nonempty[k - 1]] if k > 0 else ""
+            nxt = lines[nonempty[k + 1]] if k + 1 < len(nonempty) else ""
+            if not nxt or _NUMBERED.match(nxt) or _NUMBERED.match(prev):
+                continue
+        flags[i] = True
+    return flags
+
+
+def _sections(text: str) -> list[tuple[str | None, int, int, int, int]]:
+    """Split into ``(heading, head_start, head_end, body_start, end)`` by heading lines.
+
+    A heading with no body of its own (a heading right before another) is not dropped:
+    ``text[head_start:head_end]`` then spans both heading lines, kept with the next section's body.
+    """
+    sections: list[tuple[str | None, int, int, int, int]] = []
     heading: str | None = None
-    h_start = body_start = 0
+    h_start = h_end = body_start = 0
     pos = 0
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    for line, is_head in zip(lines, _heading_lines(lines), strict=True):
         line_start, pos = pos, pos + len(line) + 1
-        if is_heading(line):
-            if line_start > body_start or heading is not None:
-                sections.append((heading, h_start, body_start, line_start))
-            heading, h_start, body_start = line.strip(), line_start, min(pos, len(text))
-    sections.append((heading, h_start, body_start, len(text)))
-    return [s for s in sections if s[3] > s[2]]
+        if not is_head:
+            continue
+        if text[body_start:line_start].strip():
+            sections.append((heading, h_start, h_end, body_start, line_start))
+        elif heading is not None:
+            # The previous heading has no body: it travels with this one.
+            heading, h_end, body_start = line.strip(), line_start + len(line), min(pos, len(text))
+            continue
+        heading, h_start, h_end, body_start = line.strip(), line_start, line_start + len(line), min(pos, len(text))
+    sections.append((heading, h_start, h_end, body_start, len(text)))
+    return [s for s in sections if s[0] is not None or text[s[3] : s[4]].strip()]
 
 
 def _split_long(text: str, a: int, b: int, limit: int) -> list[tuple[int, int]]:
@@ -69,12 +101,12 @@ def chunk_article(article: Article, params: ChunkParams = ChunkParams()) -> list
     """
     text = article.text
     chunks: list[Chunk] = []
-    for heading, h_start, body_start, end in _sections(text):
+    for heading, h_start, h_end, body_start, end in _sections(text):
         # The heading travels with the first sentences of its section (and counts toward the limit).
-        spans: list[tuple[int, int]] = [(h_start, h_start + len(heading))] if heading else []
+        spans: list[tuple[int, int]] = [(h_start, h_end)] if heading else []
         for a, b in split_sentences(text, body_start, end):
             spans.extend(_split_long(text, a, b, params.max_chars))
-        if not spans or (heading and len(spans) == 1):
+        if not spans:
             continue
         groups: list[list[tuple[int, int]]] = []
         cur: list[tuple[int, int]] = []

@@ -14,6 +14,7 @@ import yaml
 from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser
 
+from ingest.chunk import is_heading
 from ingest.clean import clean_text, find_author, find_site
 from rag.types import Article, ArticleMeta
 
@@ -22,6 +23,17 @@ _BLOCK_TAGS = "p,div,blockquote,h1,h2,h3,h4,h5,h6,li,tr,section,article,header,f
 _DROP_TAGS = "script,style,svg,button,img,noscript,iframe,form,input,select,textarea,template,figure > figcaption"
 _MD_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 _DATE_IN_TEXT = re.compile(r"(20\d{2}|19\d{2})[年\-/.](\d{1,2})[月\-/.](\d{1,2})日?")
+# A saved web page or an HTML fragment, recognized by its first tag (doctype, XML prolog, comment).
+_HTML_START = re.compile(
+    r"^\s*(?:<!doctype\s+html|<\?xml|<!--|<(?:html|head|body|div|p|article|section|main|meta|title)\b)", re.I
+)
+# Page chrome around the article in a whole saved page.
+_PAGE_CHROME = "nav,header,footer,aside"
+# A title line is short and is not a sentence: no full stop or clause break, no "？" followed by more
+# text, no trailing comma (a headline may end in "？" or "！").
+_TITLE_MAX = 40
+_NOT_A_TITLE = re.compile(r"[。；;…]|[！？!?](?=.)|[，,、：:]$")
+UNSUPPORTED = "不支持的文件类型"
 
 
 class SkipFile(Exception):
@@ -131,30 +143,74 @@ def read_raw(text: str) -> RawDoc:
         line_end = stripped.find("\n", stripped.find(head[0]))
         rest = stripped[line_end + 1 :] if line_end >= 0 else ""
         return RawDoc(title=title, body=markdown_to_text(rest), meta={"format": "markdown"})
-    if re.search(r"^\s*<(html|body|div|p|article)\b", stripped, re.I):
-        tree = LexborHTMLParser(stripped)
-        node = tree.css_first("h1") or tree.css_first("title")
-        title = node.text(strip=True) if node is not None else ""
-        if node is not None and node.tag == "h1":
-            node.decompose()
-        body_node = tree.body
-        body_text = html_to_text(body_node.html if body_node is not None else stripped)
-        if not title:
-            title, body_text = _first_line_title(body_text)
-        return RawDoc(title=title, body=body_text, meta={"format": "html"})
+    if _HTML_START.match(stripped):
+        return _read_html_page(stripped)
     title, body = _first_line_title(stripped)
     meta: dict = {"format": "text"}
-    # Plain text convention: the second line is the author when it is a short name.
+    # Plain text convention: after a title line, the next line is the author when it is a short name.
     first = body.lstrip("\n").split("\n", 1)
-    if first and 2 <= len(first[0].strip()) <= 12 and not re.search(r"[。！？，,.!?；;：:]", first[0]):
+    if title and first and _looks_like_byline(first[0].strip()):
         meta["byline"] = first[0].strip()
         body = first[1] if len(first) > 1 else ""
     return RawDoc(title=title, body=body, meta=meta)
 
 
+def _looks_like_byline(line: str) -> bool:
+    """A short name on its own line: not a heading (一、背景, 引言), a date or anything with digits."""
+    return (2 <= len(line) <= 12 and not re.search(r"[。！？，,.!?；;：:]", line)
+            and not re.search(r"\d", line) and not is_heading(line) and not _DATE_IN_TEXT.search(line))
+
+
 def _first_line_title(text: str) -> tuple[str, str]:
+    """Take the first line as the title when it reads like one; otherwise no title, body whole.
+
+    A first paragraph of running text is content: the caller then falls back to the file stem.
+    """
     lines = text.strip().split("\n", 1)
-    return lines[0].strip(), (lines[1] if len(lines) > 1 else "")
+    first = lines[0].strip()
+    if len(first) > _TITLE_MAX or _NOT_A_TITLE.search(first):
+        return "", text.strip()
+    return first, (lines[1] if len(lines) > 1 else "")
+
+
+def _read_html_page(html: str) -> RawDoc:
+    """A whole web page: the article without page chrome, metadata from ``<head>`` when present."""
+    tree = LexborHTMLParser(html)
+    meta: dict = {"format": "html"}
+    for key, selector, attr in (
+        ("author", 'meta[name="author"]', "content"),
+        ("date", 'meta[property="article:published_time"]', "content"),
+        ("url", 'link[rel="canonical"]', "href"),
+    ):
+        node = tree.css_first(selector)
+        value = (node.attributes.get(attr) or "").strip() if node is not None else ""
+        if value:
+            meta[key] = value
+    for node in tree.css(_PAGE_CHROME):
+        # An article's own <header> holds its title and byline; the page's holds the site menu.
+        if not (node.tag == "header" and _inside(node, {"article", "main"})):
+            node.decompose()
+    h1 = tree.css_first("h1")
+    head_title = tree.css_first("title")
+    title = h1.text(strip=True) if h1 is not None else ""
+    if h1 is not None:
+        h1.decompose()
+    if not title and head_title is not None:
+        title = head_title.text(strip=True)
+    body_node = tree.body
+    body_text = html_to_text(body_node.html if body_node is not None else "")
+    if not title:
+        title, body_text = _first_line_title(body_text)
+    return RawDoc(title=title, body=body_text, meta=meta)
+
+
+def _inside(node, tags: set[str]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in tags:
+            return True
+        parent = parent.parent
+    return False
 
 
 def load_article(path: Path, root: Path) -> Article:
@@ -169,14 +225,15 @@ def load_article(path: Path, root: Path) -> Article:
         raise SkipFile("没有可用的正文")
     source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     fm_author = str(raw.meta.get("author") or "").strip() or None
-    categories = tuple(str(c) for c in (raw.meta.get("categories") or []) if c)
-    # A front-matter "author" that is also a category or the publishing site is the site, not a person.
+    cats = raw.meta.get("categories") or []
+    categories = tuple(str(c) for c in ([cats] if isinstance(cats, str) else cats) if c)
+    # A declared author wins, except a front-matter "author" that is also a category or the
+    # publishing site: that is the site, and the person is found in the byline or footer.
     site = find_site(raw.body)
-    author = raw.meta.get("byline") or find_author(raw.body)
     if fm_author and (fm_author in categories or fm_author == site):
         site = site or fm_author
-    elif fm_author and not author:
-        author = fm_author
+        fm_author = None
+    author = fm_author or raw.meta.get("byline") or find_author(raw.body)
     date_iso = parse_date(raw.meta.get("date")) or _date_from_text(raw.body)
     meta = ArticleMeta(
         article_id=article_id_for(source),
@@ -212,7 +269,11 @@ def article_id_for(source: str) -> str:
 
 
 def iter_files(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
-    """Expand paths into ``(file, root)`` pairs; missing paths are reported, hidden files skipped."""
+    """Expand paths into ``(file, root)`` pairs; hidden files are ignored.
+
+    Missing paths and files whose suffix is not a text format (``TEXT_SUFFIXES``) are reported in
+    the second list with their reason (``UNSUPPORTED`` for the latter), without being read.
+    """
     files: list[tuple[Path, Path]] = []
     problems: list[tuple[str, str]] = []
     for p in paths:
@@ -221,9 +282,15 @@ def iter_files(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[s
                 rel = f.relative_to(p)
                 if any(part.startswith(".") for part in rel.parts) or not f.is_file():
                     continue
-                files.append((f, p))
+                if f.suffix.lower() in TEXT_SUFFIXES:
+                    files.append((f, p))
+                else:
+                    problems.append((str(f), UNSUPPORTED))
         elif p.is_file():
-            files.append((p, p.parent))
+            if p.suffix.lower() in TEXT_SUFFIXES:
+                files.append((p, p.parent))
+            else:
+                problems.append((str(p), UNSUPPORTED))
         else:
             problems.append((str(p), "路径不存在或无法访问"))
     return files, problems

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunk import ChunkParams, chunk_article
-from ingest.loaders import SkipFile, iter_files, load_article
+from ingest.loaders import UNSUPPORTED, SkipFile, iter_files, load_article
 from rag.embedder import Embedder, load_embedder, resolve_backend
 from rag.errors import NothingToIngestError
 from rag.index.dense import DenseIndex
@@ -136,10 +136,15 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
             except OSError as exc:
                 skipped.append({"path": str(path), "reason": f"无法读取：{exc.strerror or exc}"})
         key = embedder_key(settings)
+        # Unsupported files are part of the signature (the skipped list they produce is stored in the
+        # manifest); a missing path always forces a fresh report.
+        unsupported = sorted(p for p, r in problems if r == UNSUPPORTED)
+        missing = [p for p, r in problems if r != UNSUPPORTED]
         signature = _hash(key, BUILD_FORMAT, json.dumps(asdict(params)),
-                          *sorted(f"{p.relative_to(r)}={hashlib.sha256(b).hexdigest()}" for p, r, b in raw))
+                          *sorted(f"{p.relative_to(r)}={hashlib.sha256(b).hexdigest()}" for p, r, b in raw),
+                          *(f"unsupported={p}" for p in unsupported))
         previous = read_manifest(index_dir)
-        if previous and previous.get("signature") == signature and not problems:
+        if previous and previous.get("signature") == signature and not missing:
             return IngestReport(
                 articles=previous["counts"]["articles"], chunks=previous["counts"]["chunks"], embedded=0,
                 skipped=previous.get("skipped", []), seconds=time.perf_counter() - t0, index=str(index_dir),
@@ -191,23 +196,30 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
     """Embed what is new, build the dense and lexical indexes, write and publish the version."""
     index_dir = settings.index_dir
     reuse = _previous_vectors(index_dir, previous, key)
-    todo = [i for i, h in enumerate(hashes) if h not in reuse]
+    # Each distinct text is embedded once, however many chunks repeat it.
+    first_row: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        if h not in reuse:
+            first_row.setdefault(h, i)
+    todo = list(first_row.values())
     model_fit = dict(previous.get("model_fit", {})) if previous and previous.get("embedder_key") == key else {}
-    if todo or "relevance_k" not in model_fit:
+    # The probe measures this chunk set: any change (new, changed or deleted chunks) invalidates it.
+    refit = "relevance_k" not in model_fit or previous is None or previous.get("embed_hashes") != hashes
+    if todo or refit:
         embedder = embedder or load_embedder(settings)
         info = embedder.info.to_dict()
     else:
         info = previous["embedder"]
     dim = info["dim"]
     vectors = np.zeros((len(chunks), dim), np.float32)
-    for i, h in enumerate(hashes):
-        if h in reuse:
-            vectors[i] = reuse[h]
+    fresh: dict[str, np.ndarray] = {}
     if todo:
         new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress, cancel)
-        vectors[todo] = new
+        fresh = dict(zip(first_row, new, strict=True))
+    for i, h in enumerate(hashes):
+        vectors[i] = reuse[h] if h in reuse else fresh[h]
     dense = DenseIndex.build(vectors, dim)
-    if todo or "relevance_k" not in model_fit:
+    if todo or refit:
         stats = embedder.token_stats(inputs)
         model_fit = {
             "unk_share": None if stats.unk_share is None else round(stats.unk_share, 4),

@@ -237,3 +237,60 @@ def test_interrupted_ingest_leaves_previous_index_serving(tmp_path, index_dir, d
     engine = Engine.open(make_settings(idx))
     assert engine.search("区块链是产业互联网下半场的基石", 1)[0].article.article_id == "000_5a2e0df921d3d455"
     assert len(engine.articles()) == 5
+
+
+def test_unsupported_files_are_skipped_and_do_not_force_rebuilds(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "004.txt").write_bytes((CORPUS / "004_583eba2efe438635.txt").read_bytes())
+    (corpus / "config.json").write_text('{"title": "配置", "items": ["这是一个非常好的产品描述内容"]}', encoding="utf-8")
+    (corpus / "data.csv").write_text("id,name,desc\n0,产品0,这是一个非常好的产品描述内容0\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "idx")
+    first = run_ingest([corpus], settings, progress=False)
+    second = run_ingest([corpus], settings, progress=False)
+    expected = [{"path": str(corpus / n), "reason": "不支持的文件类型"} for n in ("config.json", "data.csv")]
+    assert (first.articles, first.skipped) == (1, expected)
+    assert (second.unchanged, second.skipped) == (True, expected)
+
+
+def test_model_fit_is_remeasured_after_deletions(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in sorted(CORPUS.iterdir())[:3]:
+        (corpus / f.name).write_bytes(f.read_bytes())
+    settings = make_settings(tmp_path / "idx")
+    first = run_ingest([corpus], settings, progress=False)
+    sorted(corpus.iterdir())[0].unlink()
+    after_delete = run_ingest([corpus], settings, progress=False)
+    fresh = run_ingest([corpus], make_settings(tmp_path / "fresh"), progress=False)
+    assert after_delete.embedded == 0
+    assert after_delete.model_fit == fresh.model_fit
+    assert after_delete.model_fit != first.model_fit
+
+
+def test_truncated_manifest_means_full_rebuild(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "004.txt").write_bytes((CORPUS / "004_583eba2efe438635.txt").read_bytes())
+    settings = make_settings(tmp_path / "idx")
+    first = run_ingest([corpus], settings, progress=False)
+    manifest = current_version(settings.index_dir) / "manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8")[:100], encoding="utf-8")
+    second = run_ingest([corpus], settings, progress=False)
+    assert (second.unchanged, second.embedded, second.chunks) == (False, first.chunks, first.chunks)
+    assert second.version != first.version
+    assert len(open_index(settings.index_dir).chunks) == first.chunks
+
+
+def test_identical_chunk_texts_are_embedded_once(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    data = (CORPUS / "004_583eba2efe438635.txt").read_bytes()
+    (corpus / "a.txt").write_bytes(data)
+    (corpus / "b.txt").write_bytes(data)  # another article (own id), the same passages
+    report = run_ingest([corpus], make_settings(tmp_path / "idx"), progress=False)
+    index = open_index(tmp_path / "idx")
+    assert (report.articles, report.embedded * 2) == (2, report.chunks)
+    rows = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+    vectors = index.dense.vectors()
+    assert (vectors[rows["a#0"]] == vectors[rows["b#0"]]).all()

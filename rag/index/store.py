@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -18,6 +19,7 @@ from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
 from rag.types import Article, ArticleMeta, Chunk
 
+log = logging.getLogger(__name__)
 POINTER = "CURRENT"
 VERSIONS = "versions"
 FORMAT = 1
@@ -58,11 +60,21 @@ def current_version(index_dir: Path) -> Path:
 
 
 def read_manifest(index_dir: Path) -> dict | None:
-    """Manifest of the current version, or None when there is no index yet."""
+    """Manifest of the current version, or None when there is no index yet.
+
+    An unreadable manifest (truncated or corrupt JSON) also counts as no index: the caller then
+    rebuilds from scratch instead of crashing on the damaged version.
+    """
     try:
-        return json.loads((current_version(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+        path = current_version(index_dir) / "manifest.json"
     except IndexNotFoundError:
         return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        log.warning("ignoring unreadable index manifest %s: %s", path, exc)
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def open_index(index_dir: Path) -> LoadedIndex:
