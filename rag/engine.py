@@ -97,6 +97,13 @@ class Engine:
     def index(self) -> LoadedIndex:
         return self._state.index
 
+    def reopened(self) -> Engine:
+        """A new engine over the newest index version that shares this one's embedder, reranker
+        and LLM client (no model load, no second connection pool); this engine keeps serving
+        the requests that hold it."""
+        index = open_index(self.settings.index_dir)
+        return Engine(self.settings, index, self.embedder, llm=self.llm, reranker=self._reranker)
+
     def reload(self) -> str:
         """Load the newest index version (same embedder) and switch to it; returns its version."""
         with self._reload_lock:

@@ -444,8 +444,12 @@ def test_reload_swaps_in_a_new_index_version_while_requests_are_in_flight(
 
     index_dir = tmp_path / "index"
     shutil.copytree(indexed_settings.index_dir, index_dir)
-    settings = settings_with(api_settings, index_dir=index_dir, admin_token="s3cret")
+    # An LLM is configured (never called: the requests ask for retrieval) so that the reload's
+    # reuse of its client can be seen.
+    settings = settings_with(api_settings, index_dir=index_dir, admin_token="s3cret", llm_model="m",
+                             openai_base_url="http://127.0.0.1:9/v1", openai_api_key="k")
     first = Engine.open(settings, embedder=engine.embedder)
+    assert first.llm is not None
     app = create_app(settings, engine=first)
     results: list[tuple[str, int, dict]] = []
     lock = threading.Lock()
@@ -494,6 +498,8 @@ def test_reload_swaps_in_a_new_index_version_while_requests_are_in_flight(
     assert same.status_code == 200
     assert same.json() == {"version": first.version, "previous": first.version}
     assert second is not first
+    # The new engines share the loaded model and the LLM client: a reload loads no model.
+    assert latest.embedder is first.embedder and latest.llm is first.llm
     assert newer.status_code == 200
     assert latest.version != first.version
     assert newer.json() == {"version": latest.version, "previous": first.version}

@@ -25,9 +25,11 @@ async def reload(request: Request, settings: SettingsDep, metrics: MetricsDep) -
     """Open the newest index in a new Engine and swap it in; in-flight requests finish on the old one."""
     async with request.app.state.reload_lock:
         previous: Engine | None = request.app.state.engine
-        # Reuse the loaded embedder: the settings did not change, and loading a model is the slow part.
-        embedder = previous.embedder if previous is not None else None
-        engine = await run_in_threadpool(Engine.open, settings, embedder)
+        if previous is not None:
+            # The settings did not change: reuse the loaded models and the LLM connection pool.
+            engine = await run_in_threadpool(previous.reopened)
+        else:
+            engine = await run_in_threadpool(Engine.open, settings)
         # One attribute assignment: a request sees either the old engine or the new one, never a mix.
         request.app.state.engine = engine
         request.app.state.load_error = None
