@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from rag.answer.citations import verify
 from rag.answer.extractive import NOT_FOUND_TEXT, extract_answer
 from rag.answer.llm import LLMClient
+from rag.answer.metadata import metadata_answer
 from rag.answer.prompt import SAYS_NOT_FOUND, build_messages
 from rag.answer.rewrite import rule_rewrite
 from rag.embedder import Embedder, load_embedder
@@ -191,7 +192,19 @@ class Engine:
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
 
+    def _hit_for(self, article: ArticleMeta, retrieval: Retrieval) -> Hit:
+        """The passage to cite for an article: its best retrieved one, else its first."""
+        for hit in retrieval.hits:
+            if hit.article.article_id == article.article_id:
+                return hit
+        first = next(c for c in self._state.index.chunks if c.article_id == article.article_id)
+        return Hit(rank=0, score=0.0, chunk=first, article=article)
+
     def _extractive(self, question: str, retrieval: Retrieval, degraded: str | None) -> Answer:
+        meta = metadata_answer(retrieval.query, self.articles(), lambda a: self._hit_for(a, retrieval))
+        if meta is not None:
+            return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
         if not retrieval.relevant:
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))

@@ -1,0 +1,44 @@
+"""Questions about the library itself (authors, dates, an author's articles), answered offline from metadata."""
+
+from __future__ import annotations
+
+from rag.engine import Engine
+from rag.types import Message
+
+RENAMED = "产业互联网需要被正名"
+
+
+def test_who_wrote_a_named_article(engine: Engine):
+    answer = engine.ask(f"《{RENAMED}》的作者是谁？", mode="retrieval")
+    assert answer.answer == f"《{RENAMED}》的作者是孟永辉。[1]"
+    assert [(c.title, c.author) for c in answer.citations] == [(RENAMED, "孟永辉")]
+    assert (answer.refused, answer.grounded) == (False, True)
+
+
+def test_when_and_by_whom_a_loosely_quoted_title_was_published(engine: Engine):
+    answer = engine.ask("《从Web2到Web3》是谁写的？什么时候发表的？", mode="retrieval")
+    assert answer.answer == "《从Web2到Web3，产业互联网进入_争气_时代？》的作者是元宇宙少女，发表于 2022-07-08。[1]"
+    # An article without a byline says so instead of guessing.
+    unsigned = engine.ask("《产业互联网的画卷，正徐徐展开》是谁写的？", mode="retrieval")
+    assert unsigned.answer == "《产业互联网的画卷，正徐徐展开》没有注明作者。[1]"
+
+
+def test_which_articles_an_author_wrote(engine: Engine):
+    answer = engine.ask("孟永辉写了哪些文章？", mode="retrieval")
+    titles = [m.title for m in engine.articles() if m.author == "孟永辉"]
+    assert len(titles) == 3
+    listed = "、".join(f"《{t}》[{i}]" for i, t in enumerate(titles, 1))
+    assert answer.answer == f"孟永辉写的文章有 3 篇：{listed}。"
+    assert [c.title for c in answer.citations] == titles and [c.n for c in answer.citations] == [1, 2, 3]
+
+
+def test_a_content_question_that_names_the_author_is_answered_from_the_text(engine: Engine):
+    answer = engine.ask("《从Web2到Web3》的作者在产业互联网这行已经干了几年？", mode="retrieval")
+    assert "的作者是" not in answer.answer and answer.citations
+
+
+def test_a_follow_up_asks_for_the_author_of_the_article_discussed(engine: Engine):
+    first = f"《{RENAMED}》主要讲了什么？"
+    history = [Message("user", first), Message("assistant", engine.ask(first, mode="retrieval").answer)]
+    answer = engine.ask("作者是谁？", history=history, mode="retrieval")
+    assert answer.answer == f"《{RENAMED}》的作者是孟永辉。[1]"
