@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         description=DESCRIPTION,
         version="1.0.0",
         lifespan=_lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN; /docs is served locally below.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in routers:
         app.include_router(router)
     _include_widget(app)
+    _include_docs(app)
 
     # Added innermost first: CORS is outermost so that 401/413/429/500 answers carry CORS headers too.
     app.add_middleware(InternalErrorMiddleware)
@@ -117,6 +121,33 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+DOCS_ASSETS = "/docs-assets"
+
+
+def _include_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the files of the swagger-ui-bundle-v2 package: it works offline."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        log.warning("swagger-ui-bundle-v2 is not installed: /docs is not served (/openapi.json is)")
+        return
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=app.title + " - 文档",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
 
 def _include_widget(app: FastAPI) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 import time
@@ -146,6 +147,10 @@ def test_docs_show_an_example_on_every_field(client: httpx.Client) -> None:
     docs = client.get("/docs")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text
+    # Everything the page loads comes from this server: the docs work offline (no CDN).
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", docs.text)
+    assert assets and not [a for a in assets if a.startswith(("http:", "https:", "//"))]
+    assert all(client.get(a).status_code == 200 for a in assets), assets
     schema = client.get("/openapi.json").json()
     missing = [
         f"{name}.{field}"
