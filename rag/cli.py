@@ -106,6 +106,17 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+# Why an LLM answer fell back to retrieval, for people (the JSON keeps the codes).
+_DEGRADED = {
+    "not_configured": "未配置（需要 OPENAI_BASE_URL、OPENAI_API_KEY 和 RAG_LLM_MODEL）",
+    "timeout": "请求超时",
+    "connection": "无法连接",
+    "rate_limited": "请求过多（HTTP 429）",
+    "stream_broken": "输出中途中断",
+    "empty": "返回了空回答",
+}
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     answer = _engine(args, one_question=True).ask(args.question, mode=args.mode, top_k=args.k)
     if args.json:
@@ -118,7 +129,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(f"[{c.n}] {c.title} — {c.author or '佚名'}，{c.date or '日期不详'}（{c.source}）")
     note = "LLM 回答" if answer.mode == "llm" else "检索模式（未使用大模型）"
     if answer.degraded:
-        note += f"；大模型不可用：{answer.degraded}"
+        note += f"；大模型不可用：{_DEGRADED.get(answer.degraded, answer.degraded)}"
     print(f"\n（{note}）")
     return 0
 
@@ -126,7 +137,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluate import evaluate, format_report, load_items
 
-    report = evaluate(_engine(args), load_items(Path(args.file)), mode=args.mode, k=args.k)
+    items = load_items(Path(args.file))  # a bad file fails before the model loads
+    report = evaluate(_engine(args), items, mode=args.mode, k=args.k)
     if args.json:
         _print_json(report)
     else:
@@ -146,6 +158,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _top_k(text: str) -> int:
+    """A passage count as the API accepts it (1-50)."""
+    try:
+        k = int(text)
+    except ValueError:
+        k = 0
+    if not 1 <= k <= 50:
+        raise argparse.ArgumentTypeError(f"应为 1 到 50 之间的整数：{text}")
+    return k
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="产业互联网文章问答：入库、检索、问答、评测、服务。")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -159,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="show the passages the retriever ranks highest")
     p.add_argument("query")
-    p.add_argument("-k", type=int, default=None, help="number of hits (default: RAG_TOP_K)")
+    p.add_argument("-k", type=_top_k, default=None, help="number of hits, 1-50 (default: RAG_TOP_K)")
     p.add_argument("--index")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
@@ -167,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question")
     p.add_argument("--mode", choices=["auto", "llm", "retrieval"], default="auto")
-    p.add_argument("-k", type=int, default=None)
+    p.add_argument("-k", type=_top_k, default=None, help="passages to retrieve, 1-50 (default: RAG_TOP_K)")
     p.add_argument("--index")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
@@ -175,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="measure retrieval and answers on a JSONL question set")
     p.add_argument("file")
     p.add_argument("--mode", choices=["auto", "llm", "retrieval"], default="retrieval")
-    p.add_argument("-k", type=int, default=5)
+    p.add_argument("-k", type=_top_k, default=5, help="passages judged per question (default: 5)")
     p.add_argument("--index")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
@@ -200,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`rag ask … | head`): not an error; silence the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

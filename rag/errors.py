@@ -25,6 +25,10 @@ class ArticleNotFoundError(RagError):
     """No article has the requested id."""
 
 
+class QuestionSetError(RagError):
+    """An evaluation question set cannot be read or parsed."""
+
+
 class NothingToIngestError(RagError):
     """The input paths contain no file that could be ingested."""
 

