@@ -77,6 +77,13 @@ def test_section_headings_are_not_quoted_as_answers(engine: Engine):
     assert quoted and all(s.endswith(("。", "！", "？", "；", "”")) for s in quoted), answer.answer
 
 
+def test_the_editors_lead_is_not_quoted_as_an_answer(engine: Engine):
+    """"本篇文章里，作者…，一起来看一下。" is about the article: it matches the topic, answers nothing."""
+    for question in ("元宇宙和产业互联网是什么关系？", "作者在产业互联网干了几年？"):
+        answer = engine.ask(question, mode="retrieval")
+        assert answer.citations and "一起来看" not in answer.answer and "本篇文章" not in answer.answer, answer.answer
+
+
 def test_markers_are_numbered_one_to_m_in_citation_order(engine: Engine):
     for question in (THREE_THINGS, WEB3, "国内有哪些云厂商在布局海外Web3业务？"):
         answer = engine.ask(question, mode="retrieval")

@@ -15,6 +15,9 @@ _TITLE_REF = re.compile(r"《[^》]{1,60}》")
 # "1." and the title) or a fragment cut at a line break, not an answer.
 _HEADING_LIKE_CHARS = 24
 _SENTENCE_END = ("。", "！", "？", "!", "?", "；", ";", "…")
+# Sentences about the article rather than its subject (the editor's lead: "本篇文章里，作者…，
+# 一起来看一下。"): they match every question on the article's topic and answer none.
+_ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|^编辑导[语读]|本篇文章|本文作者|在本文中|这篇文章里|笔者将")
 NOT_FOUND_TEXT = "资料中没有找到与该问题相关的内容，无法根据现有文章回答。可以换个说法，或询问与这些产业互联网文章相关的问题。"
 
 
@@ -60,6 +63,8 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
         for pos, (a, b) in enumerate(split_sentences(text)):
             sent = text[a:b]
             if len(sent) < 8 or sent == hit.chunk.heading:
+                continue
+            if _ABOUT_THE_ARTICLE.search(sent):
                 continue
             if len(sent) < _HEADING_LIKE_CHARS and not sent.rstrip("”’」』）)\"'").endswith(_SENTENCE_END):
                 continue
