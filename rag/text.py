@@ -11,6 +11,7 @@ _SENT_END = re.compile(r"(?:[。！？；!?;]+|…{1,2}|\.(?=\s|$))[”’」』
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9.+#-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?")
+_WORD = re.compile(r"[^\W_]{2,}")  # letters, digits or CJK, two or more ("B端", "产业互联网")
 _TOKEN_RUN = re.compile(f"[{_CJK}]+|[A-Za-z0-9][A-Za-z0-9.+#-]*")
 
 # Domain terms jieba's default dictionary splits (or merges) wrongly.
@@ -103,6 +104,12 @@ def words(text: str) -> list[str]:
             continue
         out.append(w)
     return out
+
+
+def topic_words(text: str) -> list[str]:
+    """Whole jieba words of two or more characters (precise mode, domain dictionary), in order:
+    "产业互联网的主战场在哪里？" → 产业互联网, 主战场, 哪里."""
+    return [w for w in (t.strip() for t in _tokenizer().lcut(text)) if _WORD.fullmatch(w)]
 
 
 def content_terms(text: str) -> list[str]:

@@ -19,11 +19,23 @@ def asked(*questions: str) -> list[Message]:
 
 
 @pytest.mark.parametrize(
-    "follow_up",
-    ["那它和元宇宙有什么关系？", "数字孪生呢？", "第二篇文章呢？", "有什么区别？", "为什么？", "作者是谁？", "这些玩家后来怎样了？"],
+    "follow_up", ["数字孪生呢？", "第二篇文章呢？", "有什么区别？", "为什么？", "作者是谁？", "这些玩家后来怎样了？"]
 )
 def test_a_follow_up_gets_the_previous_question(follow_up: str):
     assert rule_rewrite(follow_up, asked(WEB3)) == f"{WEB3} {follow_up}"
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up", "standalone"),
+    [
+        (WEB3, "那它和元宇宙有什么关系？", "那Web3和元宇宙有什么关系？"),
+        # The rest of the earlier question (主战场) is not asked again: it would outweigh 元宇宙.
+        ("产业互联网的主战场在哪里？", "那它和元宇宙有什么关系？", "那产业互联网和元宇宙有什么关系？"),
+        (B_END, "它们和C端有什么不同？", "B端和C端有什么不同？"),
+    ],
+)
+def test_a_pronoun_becomes_the_previous_questions_subject(previous: str, follow_up: str, standalone: str):
+    assert rule_rewrite(follow_up, asked(previous)) == standalone
 
 
 @pytest.mark.parametrize(
@@ -36,6 +48,11 @@ def test_a_new_question_stands_alone(question: str):
 def test_chained_follow_ups_keep_the_topic_of_the_last_standalone_question():
     history = asked(B_END, WEB3, "它有哪些突破口？")
     assert rule_rewrite("具体说说第一个？", history) == f"{WEB3} 它有哪些突破口？ 具体说说第一个？"
+
+
+def test_a_pronoun_after_a_chain_names_the_chains_first_subject():
+    history = asked(B_END, WEB3, "为什么？")
+    assert rule_rewrite("它会怎样发展？", history) == "Web3会怎样发展？"
 
 
 def test_no_history_means_no_rewrite():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.text import content_terms
+from rag.text import STOPWORDS, content_terms, topic_words
 from rag.types import Message
 
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
@@ -24,6 +24,8 @@ _ASPECTS = frozenset({
 })
 # Previous user turns a rewrite may chain back through to reach a standalone question.
 _MAX_CHAIN = 3
+# "它" / "它们" stand for the subject of the question before ("那它和元宇宙有什么关系？").
+_PRONOUN = re.compile(r"(?<!其)它们?")
 
 
 def needs_context(question: str) -> bool:
@@ -48,4 +50,15 @@ def rule_rewrite(question: str, history: Sequence[Message]) -> str:
         chain.insert(0, turn)
         if not needs_context(turn):
             break
+    subject = _subject(chain[0])
+    if subject and _PRONOUN.search(question):
+        # "产业互联网的主战场在哪里？" → "那它和元宇宙有什么关系？" becomes "那产业互联网和元宇宙有什么
+        # 关系？": the pronoun names the earlier subject, and the rest of the earlier question
+        # (主战场) is not asked again, or it would outweigh what is new (元宇宙).
+        return _PRONOUN.sub(subject, question, count=1)
     return " ".join([*chain, question])
+
+
+def _subject(question: str) -> str | None:
+    """The first topical word of a question ("产业互联网的主战场在哪里？" → "产业互联网")."""
+    return next((w for w in topic_words(question) if w not in STOPWORDS and w not in _ASPECTS), None)
