@@ -23,6 +23,15 @@ JUNK = ["空调", "240-421-7363", "Carrier", "THEEND", "赞赏", "禁止转载",
         "最新评论", "HVAC", "冷暖"]
 
 
+
+def sample_copy(tmp_path, n: int):
+    """A corpus folder holding the first ``n`` sample articles."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in sorted(CORPUS.iterdir())[:n]:
+        (corpus / f.name).write_bytes(f.read_bytes())
+    return corpus
+
 def test_sample_corpus_metadata(index_dir):
     index = open_index(index_dir)
     metas = {a.meta.source: a.meta for a in index.articles.values()}
@@ -101,10 +110,7 @@ def test_half_width_punctuation_sentences(index_dir):
 
 
 def test_second_run_embeds_nothing_and_is_fast(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for f in sorted(CORPUS.iterdir())[:2]:
-        (corpus / f.name).write_bytes(f.read_bytes())
+    corpus = sample_copy(tmp_path, 2)
     settings = make_settings(tmp_path / "idx")
     t0 = time.perf_counter()
     first = run_ingest([corpus], settings, progress=False)
@@ -117,10 +123,7 @@ def test_second_run_embeds_nothing_and_is_fast(tmp_path):
 
 
 def test_changed_and_deleted_articles_are_incremental(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for f in sorted(CORPUS.iterdir())[:3]:
-        (corpus / f.name).write_bytes(f.read_bytes())
+    corpus = sample_copy(tmp_path, 3)
     settings = make_settings(tmp_path / "idx")
     first = run_ingest([corpus], settings, progress=False)
     victim = sorted(corpus.iterdir())[0]
@@ -254,10 +257,7 @@ def test_unsupported_files_are_skipped_and_do_not_force_rebuilds(tmp_path):
 
 
 def test_model_fit_is_remeasured_after_deletions(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for f in sorted(CORPUS.iterdir())[:3]:
-        (corpus / f.name).write_bytes(f.read_bytes())
+    corpus = sample_copy(tmp_path, 3)
     settings = make_settings(tmp_path / "idx")
     first = run_ingest([corpus], settings, progress=False)
     sorted(corpus.iterdir())[0].unlink()
