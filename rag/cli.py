@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rag.answer.citations import source_lines
 from rag.errors import NothingToIngestError, RagError
 from rag.settings import Settings
 
@@ -125,8 +126,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(answer.answer)
     if answer.citations:
         print("\n来源：")
-        for c in answer.citations:
-            print(f"[{c.n}] {c.title} — {c.author or '佚名'}，{c.date or '日期不详'}（{c.source}）")
+        print("\n".join(source_lines(answer.citations, with_file=True)))
     note = "LLM 回答" if answer.mode == "llm" else "检索模式（未使用大模型）"
     if answer.degraded:
         note += f"；大模型不可用：{_DEGRADED.get(answer.degraded, answer.degraded)}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from llm_server import sample_hits
 
-from rag.answer.citations import SUPPORT_THRESHOLD, Verified, strip_markers, support, verify
+from rag.answer.citations import SUPPORT_THRESHOLD, Verified, source_lines, strip_markers, support, verify
 from rag.types import Citation
 
 # Passages: [1] 000 "第8年", [2] 001 "一场春雨", [3] 004 "C端消费者", [4] 003 "B端更加理性".
@@ -178,6 +180,17 @@ def test_no_hits_means_every_marker_is_invented():
     assert verify(f"{EIGHT_YEARS}[1]。", []) == Verified(
         text=f"{EIGHT_YEARS}。", citations=(), grounded=False, dropped=(1,)
     )
+
+
+def test_source_lines_tell_two_passages_of_one_article_apart():
+    one, two = Citation.from_hit(1, HITS[0]), Citation.from_hit(2, HITS[1])
+    twin = replace(two, n=3, article_id=one.article_id, title=one.title, author=one.author, date=one.date)
+    lines = source_lines((one, two, twin))
+    assert lines[1] == f"[2] {two.title} — {two.author}，{two.date}"  # alone: no excerpt
+    head = " ".join(one.passage.split())
+    assert lines[0] == f"[1] {one.title} — {one.author}，{one.date}：“{head[:24]}…”"
+    assert lines[2].startswith(f"[3] {one.title} — {one.author}，{one.date}：“{' '.join(two.passage.split())[:24]}")
+    assert source_lines((one,), with_file=True) == [f"[1] {one.title} — {one.author}，{one.date}（{one.source}）"]
 
 
 def test_strip_markers_removes_every_form_but_leaves_years():

@@ -34,7 +34,11 @@ def with_sources(text: str, citations: tuple[Citation, ...]) -> str:
     lines = []
     for c in citations:
         details = "，".join(part for part in (c.author, c.date) if part)
-        lines.append(f"[{c.n}] {c.title} — {details}" if details else f"[{c.n}] {c.title}")
+        line = f"[{c.n}] {c.title} — {details}" if details else f"[{c.n}] {c.title}"
+        if sum(o.article_id == c.article_id for o in citations) > 1:  # tell passages of one article apart
+            head = " ".join(c.passage.split())
+            line += f"：“{head[:24]}…”" if len(head) > 24 else f"：“{head}”"
+        lines.append(line)
     return text + "\n\n来源：\n" + "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
 from api.errors import ApiError, from_rag_error
 from api.metrics import Metrics
 from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
-from rag.answer.citations import strip_markers
+from rag.answer.citations import source_lines, strip_markers
 from rag.errors import RagError
 from rag.types import Answer, Citation, Delta, Done, StreamEvent
 
@@ -47,13 +47,7 @@ def _numbered_as_streamed(answer: Answer) -> tuple[Citation, ...]:
 
 def sources_text(citations: Sequence[Citation]) -> str:
     """The 来源 list appended for clients that only show text: ``[1] 标题 — 作者，日期``."""
-    if not citations:
-        return ""
-    lines = []
-    for c in citations:
-        details = "，".join(part for part in (c.author, c.date) if part)
-        lines.append(f"[{c.n}] {c.title}" + (f" — {details}" if details else ""))
-    return "\n\n来源：\n" + "\n".join(lines)
+    return "\n\n来源：\n" + "\n".join(source_lines(citations)) if citations else ""
 
 
 def _rag_info(answer: Answer) -> dict[str, Any]:

@@ -235,3 +235,28 @@ def verify(text: str, hits: Sequence[Hit], threshold: float = SUPPORT_THRESHOLD)
         grounded=bool(citations),
         dropped=tuple(dropped),
     )
+
+
+_EXCERPT_CHARS = 24
+
+
+def source_lines(citations: Sequence[Citation], *, with_file: bool = False) -> list[str]:
+    """One line per citation for text-only readers: ``[n] 标题 — 作者，日期``.
+
+    Two passages of one article would read the same, so those lines also quote the start of
+    their passage. ``with_file`` adds the source file (the CLI shows it).
+    """
+    per_article: dict[str, int] = {}
+    for c in citations:
+        per_article[c.article_id] = per_article.get(c.article_id, 0) + 1
+    lines = []
+    for c in citations:
+        details = "，".join(part for part in (c.author, c.date) if part)
+        line = f"[{c.n}] {c.title}" + (f" — {details}" if details else "")
+        if with_file:
+            line += f"（{c.source}）"
+        if per_article[c.article_id] > 1:
+            head = " ".join(c.passage.split())
+            line += f"：“{head[:_EXCERPT_CHARS]}{'…' if len(head) > _EXCERPT_CHARS else ''}”"
+        lines.append(line)
+    return lines
