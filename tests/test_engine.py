@@ -10,6 +10,7 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from ingest.pipeline import run_ingest
+from rag.answer.citations import strip_markers
 from rag.answer.extractive import NOT_FOUND_TEXT
 from rag.engine import Engine
 from rag.errors import EmptyQuestionError, IndexMismatchError, QuestionTooLongError
@@ -82,6 +83,14 @@ def test_the_editors_lead_is_not_quoted_as_an_answer(engine: Engine):
     for question in ("元宇宙和产业互联网是什么关系？", "作者在产业互联网干了几年？"):
         answer = engine.ask(question, mode="retrieval")
         assert answer.citations and "一起来看" not in answer.answer and "本篇文章" not in answer.answer, answer.answer
+
+
+def test_a_quotation_is_quoted_to_its_closing_mark(engine: Engine):
+    """The quoted remark spans two sentences; quoting the first alone would leave "“" open."""
+    answer = engine.ask("黄奇帆怎么看产业互联网能容纳多少家企业？", mode="retrieval")
+    assert "独角兽主要产生于产业互联网系统。”[1]" in answer.answer, answer.answer
+    assert answer.answer.count("“") == answer.answer.count("”")
+    assert strip_markers(answer.answer).replace("\n", "") in answer.citations[0].passage.replace("\n", "")
 
 
 def test_markers_are_numbered_one_to_m_in_citation_order(engine: Engine):

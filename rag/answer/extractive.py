@@ -58,9 +58,10 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
     q = set(cjk_bigrams(" ".join(content_terms(asked)) or asked))
     q_total = sum(idf(t) for t in q) or 1.0
     cands: list[tuple[float, int, int, str, set[str]]] = []  # score, hit index, position, text, bigrams
+    spans = [split_sentences(hit.chunk.text) for hit in hits]
     for hi, hit in enumerate(hits):
         text = hit.chunk.text
-        for pos, (a, b) in enumerate(split_sentences(text)):
+        for pos, (a, b) in enumerate(spans[hi]):
             sent = text[a:b]
             if len(sent) < 8 or sent == hit.chunk.heading:
                 continue
@@ -93,8 +94,28 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
     chosen.sort(key=lambda c: (c[1], c[2]))
     numbers: dict[int, int] = {}
     parts: list[str] = []
-    for _, hi, _, sent, _ in chosen:
+    taken: set[tuple[int, int]] = set()
+    for _, hi, pos, _, _ in chosen:
+        if (hi, pos) in taken:
+            continue
+        last = _quote_end(hits[hi].chunk.text, spans[hi], pos)
+        taken.update((hi, p) for p in range(pos, last + 1))
         n = numbers.setdefault(hi, len(numbers) + 1)
-        parts.append(f"{sent}[{n}]")
+        parts.append(f"{hits[hi].chunk.text[spans[hi][pos][0] : spans[hi][last][1]]}[{n}]")
     citations = tuple(Citation.from_hit(n, hits[hi]) for hi, n in sorted(numbers.items(), key=lambda kv: kv[1]))
     return Extract("".join(parts), citations)
+
+
+def _quote_end(text: str, spans: list[tuple[int, int]], pos: int, reach: int = 3) -> int:
+    """The last sentence of a quotation that sentence ``pos`` opens but does not close.
+
+    "黄奇帆所说，“如果说…创新企业。今后…系统。”" splits into two sentences; quoting the first
+    alone would leave the quotation open. Up to ``reach`` sentences are added to close it.
+    """
+    a, b = spans[pos]
+    if text.count("“", a, b) <= text.count("”", a, b):
+        return pos
+    for last in range(pos + 1, min(pos + 1 + reach, len(spans))):
+        if text.count("“", a, spans[last][1]) <= text.count("”", a, spans[last][1]):
+            return last
+    return pos
