@@ -114,6 +114,11 @@ class ScriptedEngine:
         if question == "危险内容测试":
             yield Delta(XSS_ANSWER)
             yield Done(Answer(XSS_ANSWER, (CITATION,), "llm", grounded=True, query=question))
+        elif question == "静默测试":
+            # Nothing arrives until the test releases it.
+            self.release.wait(timeout=30)
+            yield Delta(STREAM_FIRST)
+            yield Done(Answer(STREAM_FIRST, (CITATION,), "llm", grounded=True, query=question))
         elif question in ("流式测试", "停止测试"):
             yield Delta(STREAM_FIRST)
             # Held open until the test releases it (bounded, so a failed test cannot hang the server).
@@ -346,6 +351,44 @@ def test_stop_keeps_the_partial_answer(desktop_page: Page, scripted, host_origin
         {"role": "user", "content": "继续"},
     ]
     expect(answers_done(page)).to_have_count(1)
+
+
+def focused_tag(page: Page) -> str:
+    """The tag of the element focused inside the widget's shadow root ("" when focus left it)."""
+    return page.evaluate("(document.querySelector('rag-chat-widget').shadowRoot.activeElement || {}).tagName || ''")
+
+
+def test_double_click_sends_once_and_stopping_before_any_text_keeps_the_keyboard(
+    desktop_page: Page, scripted, host_origin
+):
+    page = desktop_page
+    api, engine = scripted
+    engine.release.clear()
+    page.goto(f"{host_origin}/scripted.html")
+    open_widget(page)
+    page.get_by_role("textbox", name="输入你的问题").fill("静默测试")
+    # The second click of a double-click lands on the button that now reads "stop": it is ignored.
+    page.get_by_role("button", name="发送").dblclick()
+    stop = page.get_by_role("button", name="停止生成")
+    expect(stop).to_be_visible()
+    page.wait_for_timeout(300)
+    assert shadow_count(page, '.msg.bot[data-state="stopped"]') == 0
+    stop.focus()
+    page.keyboard.press("Enter")
+    stopped = page.locator('.msg.bot[data-state="stopped"]')
+    expect(stopped).to_have_text("助手：已停止生成。")  # nothing arrived: no answer text, and no "null"
+    assert focused_tag(page) == "TEXTAREA"  # the disabled send button does not swallow the focus
+    engine.release.set()
+
+
+def test_a_right_to_left_host_page_does_not_mirror_the_widget(desktop_page: Page, scripted, host_origin):
+    page = desktop_page
+    page.goto(f"{host_origin}/scripted.html")
+    page.evaluate("document.documentElement.dir = 'rtl'")
+    open_widget(page)
+    direction = page.evaluate(
+        "getComputedStyle(document.querySelector('rag-chat-widget').shadowRoot.querySelector('.panel')).direction")
+    assert direction == "ltr"
 
 
 def test_xss_in_answer_and_article_is_shown_as_text(desktop_page: Page, scripted, host_origin):

@@ -283,7 +283,7 @@
 
   // ---------------------------------------------------------------- styles
   var STYLES = [
-    ":host{all:initial}",
+    ":host{all:initial;direction:ltr;unicode-bidi:isolate}",
     "*,*::before,*::after{box-sizing:border-box}",
     ".root{--accent:#4f46e5;--on-accent:#fff;--accent-soft:#eef2ff;--accent-strong:#4338ca;",
     "--text:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bubble:#f3f4f6;--danger:#b91c1c;",
@@ -562,9 +562,10 @@
         submitFromInput();
       }
     });
-    sendBtn.addEventListener("click", function () {
-      if (state.busy) stop();
-      else submitFromInput();
+    sendBtn.addEventListener("click", function (e) {
+      // The second click of a double-click on "send" would hit "stop": ignore it.
+      if (state.busy && e.detail < 2) stop();
+      else if (!state.busy) submitFromInput();
     });
 
     function submitFromInput() {
@@ -584,7 +585,10 @@
       sendBtn.classList.toggle("stop", busy);
       sendBtn.setAttribute("aria-label", busy ? TEXT.stop : TEXT.send);
       sendBtn.title = busy ? TEXT.stop : TEXT.send;
+      // The send button is disabled when idle with an empty box: keep the keyboard in the widget.
+      var lost = !busy && sendBtn.matches(":focus");
       syncSendButton();
+      if (lost) textarea.focus();
     }
 
     function scrollToBottom() {
@@ -734,22 +738,34 @@
       var answer = h("div", { class: "answer" });
       renderAnswerText(answer, text, citations);
       this.el.className = "msg bot wide";
-      this.el.replaceChildren(h("span", { class: "sr-only", text: TEXT.bot }), text ? answer : null,
-        h("p", { class: "note", text: TEXT.stopped }));
+      // replaceChildren would write a null child as the text "null": leave the answer out instead.
+      var parts = [h("span", { class: "sr-only", text: TEXT.bot })];
+      if (text) parts.push(answer);
+      parts.push(h("p", { class: "note", text: TEXT.stopped }));
+      this.el.replaceChildren.apply(this.el, parts);
       this.el.setAttribute("data-state", "stopped");
     };
-    BotMessage.prototype.error = function (message, onRetry) {
+    BotMessage.prototype.error = function (message, onRetry, partialText, citations) {
       var self = this;
       this.cancelFrame();
       this.el.className = "msg bot error";
       var retry = h("button", { type: "button", class: "retry", onclick: function () {
         if (state.busy) return;
         state.pendingRetry = null;
+        textarea.focus(); // this button is about to be replaced
         onRetry();
       } }, icon("retry"), TEXT.retry);
-      this.el.replaceChildren(
+      var parts = [];
+      if (partialText) {
+        // What arrived before the connection broke stays readable above the error.
+        var partial = h("div", { class: "answer" });
+        renderAnswerText(partial, partialText, citations || []);
+        parts.push(partial);
+      }
+      parts.push(
         h("div", { class: "error-row", role: "alert" }, icon("alert"), h("span", { class: "error-text", text: message })),
         retry);
+      this.el.replaceChildren.apply(this.el, parts);
       this.el.setAttribute("data-state", "error");
       state.pendingRetry = {
         drop: function () {
@@ -814,7 +830,17 @@
         if (ctype.indexOf("application/json") >= 0) {
           result = await res.json(); // a server that ignores stream:true still answers
         } else {
-          for await (var ev of sseEvents(res.body)) {
+          var events = sseEvents(res.body);
+          for (;;) {
+            var step;
+            try {
+              step = await events.next();
+            } catch (e) {
+              if (controller.signal.aborted) throw e;
+              throw new ApiError(TEXT.cutOff); // the connection broke after the answer began
+            }
+            if (step.done) break;
+            var ev = step.value;
             var data;
             try {
               data = JSON.parse(ev.data);
@@ -850,7 +876,7 @@
           var message = err instanceof ApiError ? err.message : TEXT.netError;
           msg.error(message, function () {
             runTurn(turn, msg);
-          });
+          }, message === TEXT.cutOff ? text : "", citations);
           announce(message);
         }
       } finally {
@@ -858,7 +884,8 @@
           state.controller = null;
           setBusy(false);
         }
-        if (msg.el.isConnected && state.open && articleView.hidden) scrollToBottom();
+        var nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120;
+        if (msg.el.isConnected && state.open && articleView.hidden && nearBottom) scrollToBottom();
       }
     }
 
