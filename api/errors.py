@@ -17,6 +17,7 @@ from rag.errors import (
     EmptyQuestionError,
     IndexMismatchError,
     IndexNotFoundError,
+    InvalidQuestionError,
     LLMUnavailableError,
     QuestionTooLongError,
     RagError,
@@ -56,6 +57,8 @@ def from_rag_error(exc: RagError, *, max_question_chars: int) -> ApiError:
     """Map a domain error to an :class:`ApiError`; errors that are not the client's fault are 5xx."""
     if isinstance(exc, EmptyQuestionError):
         return ApiError(400, "empty_question", "问题不能为空。")
+    if isinstance(exc, InvalidQuestionError):
+        return ApiError(400, "invalid_question", "问题含有无效的字符。")
     if isinstance(exc, QuestionTooLongError):
         return ApiError(400, "question_too_long", f"问题太长了，请控制在 {max_question_chars} 个字以内。")
     if isinstance(exc, ArticleNotFoundError):

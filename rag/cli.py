@@ -217,12 +217,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.func(args)
     except RagError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
+    except ValidationError as exc:
+        # A bad RAG_* variable: name it, without pydantic's traceback.
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        print(f"错误：配置无效（环境变量 RAG_*）：{problems}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader went away (`rag ask … | head`): not an error; silence the flush at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,7 @@ from rag.errors import (
     ArticleNotFoundError,
     EmptyQuestionError,
     IndexMismatchError,
+    InvalidQuestionError,
     LLMUnavailableError,
     QuestionTooLongError,
 )
@@ -29,6 +31,7 @@ from rag.settings import Settings
 from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Mode, Retrieved, StreamEvent
 
 log = logging.getLogger(__name__)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,9 @@ class Engine:
             raise EmptyQuestionError("问题不能为空。")
         if len(question) > self.settings.max_question_chars:
             raise QuestionTooLongError(f"问题过长（最多 {self.settings.max_question_chars} 个字符）。")
+        if _SURROGATE.search(question):
+            # A lone surrogate (bytes that are not UTF-8 on a command line) cannot be encoded.
+            raise InvalidQuestionError("问题含有无效的字符（不是合法的 UTF-8 文本）。")
         return question
 
     def _use_llm(self, mode: Mode) -> tuple[bool, str | None]:

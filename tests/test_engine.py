@@ -13,7 +13,7 @@ from ingest.pipeline import run_ingest
 from rag.answer.citations import strip_markers
 from rag.answer.extractive import NOT_FOUND_TEXT
 from rag.engine import Engine
-from rag.errors import EmptyQuestionError, IndexMismatchError, QuestionTooLongError
+from rag.errors import EmptyQuestionError, IndexMismatchError, InvalidQuestionError, QuestionTooLongError
 from rag.types import Delta, Done, Message, Retrieved
 
 THREE_THINGS = "在孟永辉看来，元宇宙之于产业互联网，就如同哪三样东西？"
@@ -116,6 +116,23 @@ def test_a_specific_question_whose_terms_are_all_in_a_passage_is_answered(engine
         assert not answer.refused and fact in answer.answer, answer.answer
     # A question with a term no passage has (营收) is still judged by similarity alone.
     assert engine.ask("美的数科和海尔数科2021年的营收分别是多少？", mode="retrieval").refused
+
+
+def test_a_bare_keyword_from_the_articles_is_answered(engine: Engine):
+    """A search-box query ("黄奇帆", "Web3") names what the passages hold; an absent one is refused."""
+    assert "黄奇帆所说" in engine.ask("黄奇帆", mode="retrieval").answer
+    assert "Web3" in engine.ask("Web3", mode="retrieval").answer
+    assert engine.ask("红烧肉", mode="retrieval").refused
+
+
+def test_fewer_candidates_than_passages_asked_for_still_fill_the_list(engine: Engine, indexed_settings):
+    few = Engine(indexed_settings.model_copy(update={"candidates": 5}), engine.index, engine.embedder)
+    assert len(few.search("产业互联网", 10)) == 10
+
+
+def test_a_question_with_characters_that_are_not_text_is_refused_clearly(engine: Engine):
+    with pytest.raises(InvalidQuestionError):
+        engine.ask("\udcff产业互联网")
 
 
 def test_off_topic_question_is_refused_without_citations(engine: Engine):
