@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -294,3 +295,36 @@ def test_identical_chunk_texts_are_embedded_once(tmp_path):
     rows = {c.chunk_id: i for i, c in enumerate(index.chunks)}
     vectors = index.dense.vectors()
     assert (vectors[rows["a#0"]] == vectors[rows["b#0"]]).all()
+
+
+def test_open_index_starts_over_when_an_ingest_replaces_the_version_it_reads(index_dir, tmp_path, monkeypatch):
+    from rag.index import store
+
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    first = store.current_version(copy)
+    shutil.copytree(first, first.parent / "v-newer")
+    real_load = store._load_version
+    calls: list[str] = []
+
+    def load_while_an_ingest_switches(path):
+        calls.append(path.name)
+        if len(calls) == 1:  # an ingest publishes a new version and prunes this one mid-read
+            (copy / store.POINTER).write_text("v-newer", encoding="utf-8")
+            raise FileNotFoundError(path / "dense.faiss")
+        return real_load(path)
+
+    monkeypatch.setattr(store, "_load_version", load_while_an_ingest_switches)
+    assert store.open_index(copy).version == "v-newer"
+    assert calls == [first.name, "v-newer"]
+    # A version that is broken without being replaced is an error, not a loop.
+    calls.clear()
+
+    def broken(path):
+        calls.append(path.name)
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(store, "_load_version", broken)
+    with pytest.raises(FileNotFoundError):
+        store.open_index(copy)
+    assert calls == ["v-newer"]

@@ -80,9 +80,24 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest if isinstance(manifest, dict) else None
 
 
-def open_index(index_dir: Path) -> LoadedIndex:
-    """Load the current version entirely (document store, FAISS, both BM25 indexes)."""
-    path = current_version(index_dir)
+def open_index(index_dir: Path, attempts: int = 3) -> LoadedIndex:
+    """Load the current version entirely (document store, FAISS, both BM25 indexes).
+
+    An ingest may switch CURRENT and prune the version being read in the meantime (with
+    RAG_KEEP_VERSIONS=1): the load then starts over on the new version.
+    """
+    for attempt in range(attempts):
+        path = current_version(index_dir)
+        try:
+            return _load_version(path)
+        except (OSError, RuntimeError):  # RuntimeError: faiss cannot read a file removed midway
+            if attempt == attempts - 1 or current_version(index_dir) == path:
+                raise
+            log.info("index version %s was replaced while loading; loading the new one", path.name)
+    raise AssertionError("unreachable")
+
+
+def _load_version(path: Path) -> LoadedIndex:
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     articles: dict[str, Article] = {}
     with (path / "articles.jsonl").open(encoding="utf-8") as fh:
@@ -168,8 +183,10 @@ class VersionWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _prune(self, current: Path) -> None:
+        # Oldest first by when they were written: two versions built within one second differ in
+        # name only by a random suffix.
         versions = sorted((p for p in (self.index_dir / VERSIONS).iterdir() if not p.name.startswith(".")),
-                          key=lambda p: p.name)
+                          key=lambda p: (p.stat().st_mtime_ns, p.name))
         for old in versions[: -self.keep]:
             if old != current:
                 shutil.rmtree(old, ignore_errors=True)
