@@ -10,7 +10,9 @@ from rag.text import cjk_bigrams, content_terms, split_sentences
 from rag.types import Citation, Hit
 
 # 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
-_TITLE_REF = re.compile(r"《[^》]{1,60}》")
+TITLE_REF = re.compile(r"《([^》]{1,80})》")
+# Closing quotes and brackets after a sentence's last punctuation ("…。”").
+_CLOSING = "”’」』）)\"'"
 # A short line that does not end like a sentence is a heading ("1. 跨产业链互联互通" splits into
 # "1." and the title) or a fragment cut at a line break, not an answer.
 _HEADING_LIKE_CHARS = 24
@@ -39,7 +41,7 @@ def _without_source_names(question: str, hits: Sequence[Hit]) -> str:
     "在孟永辉看来…" selects the articles (retrieval used the name), but the answer is not the
     sentence that repeats the name (a byline or an author bio).
     """
-    asked = _TITLE_REF.sub(" ", question)
+    asked = TITLE_REF.sub(" ", question)
     for name in {h.article.author for h in hits if h.article.author and len(h.article.author) >= 2}:
         asked = asked.replace(name, " ")
     return asked
@@ -67,12 +69,13 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
                 continue
             if _ABOUT_THE_ARTICLE.search(sent):
                 continue
-            if len(sent) < _HEADING_LIKE_CHARS and not sent.rstrip("”’」』）)\"'").endswith(_SENTENCE_END):
+            ending = sent.rstrip(_CLOSING)
+            if len(sent) < _HEADING_LIKE_CHARS and not ending.endswith(_SENTENCE_END):
                 continue
             grams = set(cjk_bigrams(sent))
             overlap = sum(idf(t) for t in q & grams) / q_total
             score = overlap + 0.25 / (hi + 1) - 0.002 * pos
-            if sent.rstrip("”’」』）)").endswith(("？", "?")):
+            if ending.endswith(("？", "?")):
                 score *= 0.5  # a (rhetorical) question restates the topic; it does not answer
             cands.append((score, hi, pos, sent, grams))
     cands.sort(key=lambda c: (-c[0], c[1], c[2]))

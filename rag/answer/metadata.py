@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.answer.extractive import Extract
+from rag.answer.extractive import TITLE_REF, Extract
 from rag.types import ArticleMeta, Citation, Hit
 
 _ASKS_AUTHOR = re.compile(r"作者是谁|作者叫什么|谁写的|是谁写|由谁(?:撰写|所写|写)|作者是哪|哪位作者|出自谁")
@@ -21,7 +21,6 @@ _ASKS_DATE = re.compile(
     r"|(?:发表|发布)(?:时间|日期)|写于"
 )
 _ASKS_WORKS = re.compile(r"哪些文章|哪篇文章|哪几篇|几篇文章|写了(?:哪些|什么|几篇)|写过(?:哪些|什么)")
-_TITLE_REF = re.compile(r"《([^》]{2,80})》")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -32,7 +31,7 @@ def _norm(text: str) -> str:
 
 def _named_article(question: str, articles: Sequence[ArticleMeta]) -> ArticleMeta | None:
     """The article the question names: by a 《title》 (or a long enough part of one), else by its full title."""
-    for ref in _TITLE_REF.findall(question):
+    for ref in TITLE_REF.findall(question):
         ref_n = _norm(ref)
         if len(ref_n) < 4:
             continue
