@@ -16,10 +16,12 @@ import numpy as np
 
 from ingest.chunk import ChunkParams, chunk_article
 from ingest.loaders import UNSUPPORTED, SkipFile, iter_files, load_article
+from rag.answer.reader import candidates
 from rag.embedder import Embedder, load_embedder, resolve_backend
 from rag.errors import NothingToIngestError
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
+from rag.index.sentences import SentenceVectors, sentence_key
 from rag.index.store import VersionWriter, ingest_lock, open_index, read_manifest
 from rag.settings import Settings
 from rag.text import sentences
@@ -81,7 +83,7 @@ def embedder_key(settings: Settings) -> str:
 
 # Changed whenever embed_input/lexical_input or the model-fit measures change, so that an
 # unchanged corpus is still rebuilt.
-BUILD_FORMAT = "dense=text;lexical=title+text;fit=top5"
+BUILD_FORMAT = "dense=text;lexical=title+text;fit=top5;sentences=reader1"
 
 
 def embed_input(article: Article, chunk: Chunk) -> str:
@@ -195,7 +197,10 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
            cancel: threading.Event | None) -> tuple[Path, int, dict]:
     """Embed what is new, build the dense and lexical indexes, write and publish the version."""
     index_dir = settings.index_dir
-    reuse = _previous_vectors(index_dir, previous, key)
+    reuse, reuse_sentences = _previous_vectors(index_dir, previous, key)
+    # The reader's sentences: each distinct quotable sentence of the passages, embedded once.
+    sentence_texts = list(dict.fromkeys(c.text for c in candidates([ch.text for ch in chunks])))
+    sentence_todo = [t for t in sentence_texts if sentence_key(t) not in reuse_sentences]
     # Each distinct text is embedded once, however many chunks repeat it.
     first_row: dict[str, int] = {}
     for i, h in enumerate(hashes):
@@ -205,7 +210,7 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
     model_fit = dict(previous.get("model_fit", {})) if previous and previous.get("embedder_key") == key else {}
     # The probe measures this chunk set: any change (new, changed or deleted chunks) invalidates it.
     refit = "relevance_k" not in model_fit or previous is None or previous.get("embed_hashes") != hashes
-    if todo or refit:
+    if todo or refit or sentence_todo:
         embedder = embedder or load_embedder(settings)
         info = embedder.info.to_dict()
     else:
@@ -226,6 +231,14 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
             "windowed_share": round(stats.windowed_share, 4),
             **probe_fit(embedder, dense, chunks),
         }
+    sentence_vectors = dict(reuse_sentences)
+    if sentence_todo:
+        new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, progress, cancel, "句子")
+        sentence_vectors.update((sentence_key(t), v) for t, v in zip(sentence_todo, new, strict=True))
+    sentences = SentenceVectors(
+        [sentence_key(t) for t in sentence_texts],
+        np.array([sentence_vectors[sentence_key(t)] for t in sentence_texts], np.float32).reshape(len(sentence_texts), dim),
+    )
     words = LexicalIndex.build("words", lexical)
     bigrams = LexicalIndex.build("bigrams", lexical)
     _check(cancel)
@@ -240,30 +253,33 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
         "embed_hashes": hashes,
         "skipped": skipped,
     }
-    writer.write(articles, chunks, dense, words, bigrams, manifest)
+    writer.write(articles, chunks, dense, words, bigrams, manifest, sentences)
     return writer.commit(), len(todo), model_fit
 
 
-def _previous_vectors(index_dir: Path, previous: dict | None, key: str) -> dict[str, np.ndarray]:
-    """Vectors of the current version keyed by content hash, when built with the same model."""
+def _previous_vectors(index_dir: Path, previous: dict | None, key: str
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Passage vectors of the current version keyed by content hash, and its sentence vectors by
+    sentence key, when built with the same model."""
     if not previous or previous.get("embedder_key") != key:
-        return {}
+        return {}, {}
     try:
         old = open_index(index_dir)
     except Exception as exc:  # a damaged old version only costs re-embedding
         log.warning("cannot reuse vectors of the previous index: %s", exc)
-        return {}
+        return {}, {}
     vecs = old.dense.vectors()
-    return {h: vecs[i] for i, h in enumerate(previous.get("embed_hashes", [])) if i < len(vecs)}
+    passages = {h: vecs[i] for i, h in enumerate(previous.get("embed_hashes", [])) if i < len(vecs)}
+    return passages, (old.sentences.by_key() if old.sentences is not None else {})
 
 
 def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: bool | None,
-                   cancel: threading.Event | None) -> np.ndarray:
+                   cancel: threading.Event | None, unit: str = "段") -> np.ndarray:
     show = sys.stderr.isatty() if progress is None else progress
     from tqdm import tqdm
 
     parts = []
-    with tqdm(total=len(texts), desc="嵌入", unit="段", disable=not show, file=sys.stderr) as bar:
+    with tqdm(total=len(texts), desc="嵌入", unit=unit, disable=not show, file=sys.stderr) as bar:
         for i in range(0, len(texts), batch):
             _check(cancel)
             parts.append(embedder.embed_passages(texts[i : i + batch]))

@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(800, ge=16, description="Maximum tokens of an LLM answer.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
-    extract_sentences: int = Field(3, ge=1, le=10, description="Sentences in a retrieval-only answer.")
+    extract_sentences: int = Field(4, ge=1, le=10, description="Most sentences in a retrieval-only answer (the reader also keeps to a length budget).")
 
     # --- HTTP service -----------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `rag serve` binds to.")

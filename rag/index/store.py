@@ -17,6 +17,7 @@ from pathlib import Path
 from rag.errors import IndexNotFoundError
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
+from rag.index.sentences import SentenceVectors
 from rag.types import Article, ArticleMeta, Chunk
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class LoadedIndex:
     words: LexicalIndex
     bigrams: LexicalIndex
     chunk_rows: dict[str, int] = field(default_factory=dict)
+    sentences: SentenceVectors | None = None  # the reader's sentence vectors (None: built before them)
 
     def __post_init__(self) -> None:
         self.chunk_rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -117,6 +119,7 @@ def _load_version(path: Path) -> LoadedIndex:
         dense=DenseIndex.load(path),
         words=LexicalIndex.load(path, "words"),
         bigrams=LexicalIndex.load(path, "bigrams"),
+        sentences=SentenceVectors.load(path),
     )
 
 
@@ -151,7 +154,8 @@ class VersionWriter:
         self.tmp.mkdir()
 
     def write(self, articles: list[Article], chunks: list[Chunk], dense: DenseIndex,
-              words: LexicalIndex, bigrams: LexicalIndex, manifest: dict) -> None:
+              words: LexicalIndex, bigrams: LexicalIndex, manifest: dict,
+              sentences: SentenceVectors | None = None) -> None:
         with (self.tmp / "articles.jsonl").open("w", encoding="utf-8") as fh:
             for a in articles:
                 row = {"meta": a.meta.to_dict(), "text": a.text, "content_hash": a.content_hash}
@@ -162,6 +166,8 @@ class VersionWriter:
         dense.save(self.tmp)
         words.save(self.tmp)
         bigrams.save(self.tmp)
+        if sentences is not None:
+            sentences.save(self.tmp)
         manifest = {"format": FORMAT, "version": self.name, **manifest}
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
 
