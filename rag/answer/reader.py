@@ -72,11 +72,19 @@ ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
     "list": re.compile(r"、|，.{1,20}，|第一|首先|其次|以及|还有|分别"),
     "analogy": re.compile(r"像是|更像|就像|如同|好比|犹如|仿佛|宛如|形容|看成|看作|比作|比喻|视为"),
 }
-# A question asking for one of these finds it in a sentence only in this form (a number, a year).
+# Questions that ask for a figure or a year (not "哪几个", "几家公司…分别", "多大关系", "什么时候"),
+# and the form the answer must take.
+_ASKS_FIGURE: dict[str, re.Pattern[str]] = {
+    "number": re.compile(r"多少|(?<!哪)几(?:年|岁|倍|成)|第几|占比|比例是|百分之几|营收|金额|市场规模有多大"),
+    "when": re.compile(r"哪一年|哪年|何年|哪个年份|什么年份"),
+}
 _REQUIRED: dict[str, re.Pattern[str]] = {
     "number": re.compile(_NUMBER),
     "when": re.compile(r"(?:1[89]|20)\d\d|[一二三四五六七八九十]+月|世纪|年代"),
 }
+# A part of a question is answerable when a sentence holds this share of its weighted bigrams
+# (with the number or year it asks for): see bench/README.md, "Refusal".
+ANSWER_COVERAGE = 0.3
 _PART_SPLIT = re.compile(r"[？?；;]+")
 
 
@@ -214,9 +222,16 @@ def without_source_names(question: str, authors: Sequence[str | None]) -> str:
     return asked
 
 
+# Question words left in jieba's terms ("几年", "多少", "哪些"): they ask, they are not the topic.
+_ASKING = re.compile(r"几|多少|什么|哪|谁|怎|为何|如何|是否")
+
+
 def _question_grams(text: str) -> set[str]:
-    terms = content_terms(text)
-    return set(cjk_bigrams(" ".join(terms) or text))
+    """The bigrams of a question's topic words: no question words, and single characters (jieba's
+    pieces of names it does not know, "干", "行") only when there is nothing longer."""
+    terms = [t for t in content_terms(text) if not _ASKING.search(t)]
+    longer = [t for t in terms if len(t) >= 2]
+    return set(cjk_bigrams(" ".join(longer or terms) or text))
 
 
 def _clauses_joined(text: str) -> list[tuple[int, int]]:
@@ -365,13 +380,15 @@ class Reader:
         return tuple(sorted((cands[i] for i in chosen), key=lambda c: (-best[c.hit], c.hit, c.pos)))
 
     def _answerable(self, part: str, cands: Sequence[Candidate]) -> bool:
-        """Whether any candidate could answer this part: it holds the number or year the part asks
-        for, and some of the part's own topic words."""
-        for t in question_types(part):
-            if t in _REQUIRED and not any(_REQUIRED[t].search(c.text) for c in cands):
-                return False
+        """Whether some candidate could answer a part that asks for a number or a year: one that
+        holds such a figure and shares the part's topic (``ANSWER_COVERAGE`` of its weighted
+        bigrams); a figure elsewhere in the passages answers another question."""
+        needs = [_REQUIRED[t] for t, rx in _ASKS_FIGURE.items() if rx.search(part)]
         q = _question_grams(part)
-        return not q or max(self.coverage(q, c.grams) for c in cands) > 0.0
+        if not needs or not q:
+            return True
+        return any(self.coverage(q, c.grams) >= ANSWER_COVERAGE and all(rx.search(c.text) for rx in needs)
+                   for c in cands)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
