@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.text import cjk_bigrams, content_terms, split_sentences
+from rag.text import cjk_bigrams, content_terms, split_sentences, topic_words
 from rag.types import Hit
 
 # 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
@@ -39,6 +39,10 @@ _ANNOUNCES = re.compile(
 _BYLINE = re.compile(
     r"微信公众号|公众号[:：]|专栏作家|撰稿人|本文来自|本文由|原标题|责任编辑|来源[:：]|转载|版权归|"
     r"(?:^|[；;。])\s*作者[:：]|\d+小时微信读书|知名KOL"
+)
+# A question about the author's own background is answered by the byline ("作者：…；8年…经验").
+_ASKS_ABOUT_AUTHOR = re.compile(
+    r"作者(?:本人|自己)?的?(?:经历|背景|身份|简介|资历|从业|是做什么)|作者在.{0,15}(?:干了|做了|从业|工作了|混了)"
 )
 # Sentences that open with a pronoun or a connective lean on the one before them.
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
@@ -120,7 +124,7 @@ class Reading:
 
 
 FEATURES = ("lexical", "context", "dense", "novelty", "rank", "shape", "question_penalty", "announce_penalty",
-            "byline_penalty", "leans_back", "length")
+            "byline_penalty", "leans_back", "length", "focus")
 
 
 @dataclass(frozen=True)
@@ -133,17 +137,18 @@ class ReaderWeights:
     generated questions do not exercise, so they are set, not fitted.
     """
 
-    lexical: float = 3.0
-    context: float = 0.9
-    dense: float = 1.7
-    novelty: float = -0.2
-    rank: float = 2.1
+    lexical: float = 2.7
+    context: float = 1.3
+    dense: float = 1.6
+    novelty: float = -0.05
+    rank: float = 2.0
     shape: float = 0.6
     question_penalty: float = -1.5
     announce_penalty: float = -0.5
     byline_penalty: float = -1.5
-    leans_back: float = 0.1
+    leans_back: float = 0.0
     length: float = 0.6
+    focus: float = 1.4
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f) for f in FEATURES])
@@ -175,6 +180,21 @@ def question_parts(question: str) -> list[str]:
         else:
             out.append(p)
     return out or [question]
+
+
+_COMPARE_SIDES = re.compile(
+    r"([^，,。？?；;]{2,16}?)(?:和|与|跟|同|相比于|对比)([^，,。？?；;]{2,16}?)(?:之间|相比)?(?:有什么|有何|有哪些|的|存在什么)?"
+    r"(?:区别|不同|差异|异同|差别|分别)"
+)
+
+
+def compare_sides(question: str) -> list[str]:
+    """The two sides of a comparison ("产业互联网和消费互联网有什么区别" → 产业互联网, 消费互联网)."""
+    m = _COMPARE_SIDES.search(question)
+    if not m:
+        return []
+    sides = [re.sub(r"^(?:请问|那么|说说|谈谈)", "", x).strip() for x in m.groups()]
+    return sides if all(content_terms(x) for x in sides) else []
 
 
 def with_topic(parts: list[str]) -> list[str]:
@@ -234,6 +254,24 @@ def _question_grams(text: str) -> set[str]:
     return set(cjk_bigrams(" ".join(longer or terms) or text))
 
 
+_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|几|是否")
+
+
+def focus_grams(question: str) -> frozenset[str]:
+    """Bigrams of the words next to each question word: what is asked about ("根本原因是什么" →
+    根本原因, "比作什么" → 比作, "结果会怎样" → 结果), as opposed to the premise around it."""
+    out: set[str] = set()
+    for clause in re.split(r"[，,？?；;。！!]", question):
+        m = _ASKED_WORD.search(clause)
+        if not m:
+            continue
+        before = [t for t in topic_words(clause[: m.start()]) if not _ASKED_WORD.search(t)]
+        after = [t for t in topic_words(clause[m.end() :]) if not _ASKED_WORD.search(t)]
+        for t in before[-1:] + after[:1]:
+            out.update(cjk_bigrams(t))
+    return frozenset(out)
+
+
 def _clauses_joined(text: str) -> list[tuple[int, int]]:
     """Sentence spans of ``text`` with clauses ending in ；/; joined to what follows: a semicolon
     separates the halves of one statement ("Web2里，…；Web3里，…")."""
@@ -282,6 +320,8 @@ class Reader:
                  prev_grams: Sequence[frozenset[str]]) -> np.ndarray:
         """One row of signals per candidate for one part of the question (columns: FEATURES)."""
         q = _question_grams(part)
+        focus = focus_grams(part)
+        about_author = bool(_ASKS_ABOUT_AUTHOR.search(part))
         out = np.zeros((len(cands), len(FEATURES)))
         if dense is not None and len(cands):
             # Relative to the best candidate: the scale of e5 cosines is narrow and shifts per question.
@@ -297,9 +337,10 @@ class Reader:
                 sum(bool(ANSWER_SHAPES[t].search(c.text)) for t in qtypes if t in ANSWER_SHAPES),
                 float(c.text.rstrip(CLOSING).endswith(("？", "?"))),
                 float(bool(_ANNOUNCES.search(c.text))),
-                float(bool(_BYLINE.search(c.text))),
+                float(bool(_BYLINE.search(c.text)) and not about_author),
                 float(bool(_LEANS_BACK.search(c.text))),
                 min(len(c.text), 120) / 120,
+                len(focus & c.grams) / len(focus) if focus else 0.0,
             )
         return out
 
@@ -316,7 +357,8 @@ class Reader:
             return Reading(())
         asked = without_source_names(question, [h.article.author for h in hits])
         own_parts = question_parts(asked)
-        parts = with_topic(own_parts)
+        # A comparison is answered side by side: each side is also a part of its own.
+        parts = with_topic(own_parts) + [f"{side}，{asked}" for side in compare_sides(asked)]
         qtypes = question_types(asked)
         dense = None
         if query_vec is not None and sentence_vec is not None:
@@ -351,12 +393,18 @@ class Reader:
             take(int(np.argmax(scores)))
         for mask in masks:
             take(int(np.argmax(np.where(mask, overall, -np.inf))))
+        # A chosen sentence that opens with 这/它/而… keeps the sentence it leans on.
+        index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
+        for i in list(chosen):
+            prev = index_of.get((cands[i].hit, cands[i].pos - 1))
+            if prev is not None and _LEANS_BACK.search(cands[i].text) and self._quotable_extra(cands[prev]):
+                take(prev)
         # Further sentences while the chosen ones may still miss the answer: the scores are the
         # logits of the fitted softmax, so their probabilities say how sure the choice is.
         prob = np.exp(overall - overall.max())
         prob /= prob.sum()
         for i in np.argsort(-overall, kind="stable").tolist():
-            if sum(prob[j] for j in chosen) >= self.confidence:
+            if used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence:
                 break
             if self._quotable_extra(cands[i]):
                 take(i)
@@ -365,6 +413,8 @@ class Reader:
 
     # Sentences are added until they hold the answer with this probability (or the budget ends).
     confidence = 0.9
+    # ... but an answer shorter than this is completed with the next best sentences.
+    min_chars = 60
 
     @staticmethod
     def _quotable_extra(c: Candidate) -> bool:
