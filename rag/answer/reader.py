@@ -46,6 +46,8 @@ _ASKS_ABOUT_AUTHOR = re.compile(
 )
 # Sentences that open with a pronoun or a connective lean on the one before them.
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
+# ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
+_NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
 _INTERROGATIVE = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪家|哪位|哪一|哪|谁|为什么|为何|怎么|怎样|如何|多少|几|是否|吗|呢|何")
 
 # Question types and the sentence shapes that answer them.
@@ -114,6 +116,11 @@ class Reading:
     scores: dict[tuple[int, int], float] = field(default_factory=dict, compare=False)
 
     @property
+    def best(self) -> Candidate | None:
+        """The chosen sentence the reader scored highest."""
+        return max(self.chosen, key=lambda c: self.scores.get((c.hit, c.pos), 0.0), default=None)
+
+    @property
     def partial(self) -> bool:
         return bool(self.unanswered) and len(self.unanswered) < len(self.parts)
 
@@ -124,7 +131,7 @@ class Reading:
 
 
 FEATURES = ("lexical", "context", "dense", "novelty", "rank", "shape", "question_penalty", "announce_penalty",
-            "byline_penalty", "leans_back", "length", "focus")
+            "byline_penalty", "leans_back", "length", "focus", "restates")
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,7 @@ class ReaderWeights:
     leans_back: float = 0.0
     length: float = 0.6
     focus: float = 1.4
+    restates: float = -1.0
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f) for f in FEATURES])
@@ -266,7 +274,9 @@ def focus_grams(question: str) -> frozenset[str]:
         if not m:
             continue
         before = [t for t in topic_words(clause[: m.start()]) if not _ASKED_WORD.search(t)]
-        after = [t for t in topic_words(clause[m.end() :]) if not _ASKED_WORD.search(t)]
+        # "为什么X" asks about all of X: the word after it is the premise, not the focus.
+        after = [] if m.group() in ("为什么", "为何") else [
+            t for t in topic_words(clause[m.end() :]) if not _ASKED_WORD.search(t)]
         for t in before[-1:] + after[:1]:
             out.update(cjk_bigrams(t))
     return frozenset(out)
@@ -322,6 +332,9 @@ class Reader:
         q = _question_grams(part)
         focus = focus_grams(part)
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(part))
+        # A why/how/what-is question is not answered by a sentence that repeats it without the
+        # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
+        explains = [t for t in qtypes if t in ("why", "how", "definition", "analogy")]
         out = np.zeros((len(cands), len(FEATURES)))
         if dense is not None and len(cands):
             # Relative to the best candidate: the scale of e5 cosines is narrow and shifts per question.
@@ -341,6 +354,7 @@ class Reader:
                 float(bool(_LEANS_BACK.search(c.text))),
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
+                float(bool(explains) and lex >= 0.5 and not any(ANSWER_SHAPES[t].search(c.text) for t in explains)),
             )
         return out
 
@@ -397,7 +411,7 @@ class Reader:
         index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
         for i in list(chosen):
             prev = index_of.get((cands[i].hit, cands[i].pos - 1))
-            if prev is not None and _LEANS_BACK.search(cands[i].text) and self._quotable_extra(cands[prev]):
+            if prev is not None and _NEEDS_PREVIOUS.search(cands[i].text) and self._quotable_extra(cands[prev]):
                 take(prev)
         # Further sentences while the chosen ones may still miss the answer: the scores are the
         # logits of the fitted softmax, so their probabilities say how sure the choice is.
