@@ -135,14 +135,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluate import evaluate, format_report, load_items
+    from rag.evaluate import compare_reports, evaluate, format_report, load_items, load_report
 
     items = load_items(Path(args.file))  # a bad file fails before the model loads
+    baseline = load_report(Path(args.compare)) if args.compare else None
     report = evaluate(_engine(args), items, mode=args.mode, k=args.k)
     if args.json:
         _print_json(report)
     else:
         print(format_report(report))
+        if baseline is not None:
+            print(compare_reports(report, baseline))
     return 0
 
 
@@ -201,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_top_k, default=5, help="passages judged per question (default: 5)")
     p.add_argument("--index")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--compare", metavar="OLD.json",
+                   help="an earlier `rag eval --json` output: print each question's wins and losses against it")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="serve the HTTP API and the chat widget")

@@ -31,7 +31,7 @@ class Extract:
 def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], float], max_sentences: int = 4,
                    query_vec: np.ndarray | None = None,
                    sentence_vec: Callable[[str], np.ndarray | None] | None = None) -> Extract:
-    """The reader's sentences from ``hits`` as an answer: best passage first, each sentence with
+    """The reader's sentences from ``hits`` as an answer: best sentence first, each sentence with
     the ``[n]`` of its passage; a quotation a sentence opens is quoted to its closing mark."""
     if not hits:
         return Extract("", ())

@@ -437,11 +437,18 @@ class Reader:
 
     @staticmethod
     def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray) -> tuple[Candidate, ...]:
-        """Passages in the order of their best chosen sentence; within a passage, the text's order."""
-        best: dict[int, float] = {}
-        for i in chosen:
-            best[cands[i].hit] = max(best.get(cands[i].hit, -np.inf), float(overall[i]))
-        return tuple(sorted((cands[i] for i in chosen), key=lambda c: (-best[c.hit], c.hit, c.pos)))
+        """Best first; a sentence that opens with a pronoun stays right after the sentence it refers
+        to (the two are ordered by the better of their scores)."""
+        runs: list[list[int]] = []
+        for i in sorted(chosen, key=lambda j: (cands[j].hit, cands[j].pos)):
+            last = runs[-1][-1] if runs else None
+            if (last is not None and cands[last].hit == cands[i].hit and cands[last].pos + 1 == cands[i].pos
+                    and _NEEDS_PREVIOUS.search(cands[i].text)):
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        runs.sort(key=lambda run: -max(float(overall[j]) for j in run))
+        return tuple(cands[j] for run in runs for j in run)
 
     def _answerable(self, part: str, cands: Sequence[Candidate]) -> bool:
         """Whether some candidate could answer a part that asks for a number or a year: one that
