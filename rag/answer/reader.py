@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -254,17 +255,19 @@ def without_source_names(question: str, authors: Sequence[str | None]) -> str:
 _ASKING = re.compile(r"几|多少|什么|哪|谁|怎|为何|如何|是否")
 
 
-def _question_grams(text: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def _question_grams(text: str) -> frozenset[str]:
     """The bigrams of a question's topic words: no question words, and single characters (jieba's
     pieces of names it does not know, "干", "行") only when there is nothing longer."""
     terms = [t for t in content_terms(text) if not _ASKING.search(t)]
     longer = [t for t in terms if len(t) >= 2]
-    return set(cjk_bigrams(" ".join(longer or terms) or text))
+    return frozenset(cjk_bigrams(" ".join(longer or terms) or text))
 
 
 _ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|几|是否")
 
 
+@lru_cache(maxsize=1024)
 def focus_grams(question: str) -> frozenset[str]:
     """Bigrams of the words next to each question word: what is asked about ("根本原因是什么" →
     根本原因, "比作什么" → 比作, "结果会怎样" → 结果), as opposed to the premise around it."""
@@ -300,15 +303,23 @@ def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> 
     out: list[Candidate] = []
     for hi, text in enumerate(passages):
         heading = headings[hi] if hi < len(headings) else None
-        for pos, (a, b) in enumerate(_clauses_joined(text)):
-            sent = text[a:b]
-            if len(sent) < 8 or sent == heading or _ABOUT_THE_ARTICLE.search(sent):
-                continue
-            ending = sent.rstrip(CLOSING)
-            if len(sent) < _HEADING_LIKE_CHARS and not ending.endswith(_SENTENCE_END):
-                continue
-            out.append(Candidate(hi, pos, a, b, sent, frozenset(cjk_bigrams(sent))))
+        out.extend(Candidate(hi, pos, a, b, sent, grams) for pos, a, b, sent, grams in _sentences_of(text)
+                   if sent != heading)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str]], ...]:
+    """A passage's quotable sentences with their bigrams (cached: the same passages come back)."""
+    out = []
+    for pos, (a, b) in enumerate(_clauses_joined(text)):
+        sent = text[a:b]
+        if len(sent) < 8 or _ABOUT_THE_ARTICLE.search(sent):
+            continue
+        if len(sent) < _HEADING_LIKE_CHARS and not sent.rstrip(CLOSING).endswith(_SENTENCE_END):
+            continue
+        out.append((pos, a, b, sent, frozenset(cjk_bigrams(sent))))
+    return tuple(out)
 
 
 class Reader:
@@ -319,12 +330,26 @@ class Reader:
         self.idf = idf
         self.w = weights or ReaderWeights()
         self.max_sentences = max_sentences
+        self._idf_cache: dict[frozenset[str], dict[str, float]] = {}
         self.budget = budget
         self.part_budget = part_budget
 
-    def coverage(self, q: set[str], grams: frozenset[str] | set[str]) -> float:
-        total = sum(self.idf(t) for t in q)
-        return sum(self.idf(t) for t in q & grams) / total if total else 0.0
+    def coverage(self, q: set[str] | frozenset[str], grams: frozenset[str] | set[str]) -> float:
+        """IDF-weighted share of the bigrams ``q`` that ``grams`` holds."""
+        weights = self._weights(frozenset(q))
+        total = weights.get("", 0.0)
+        return sum(weights[t] for t in q & grams) / total if total else 0.0
+
+    def _weights(self, q: frozenset[str]) -> dict[str, float]:
+        """IDF of each bigram of ``q`` (and their sum under ""), kept for the last few questions."""
+        cached = self._idf_cache.get(q)
+        if cached is None:
+            cached = {t: self.idf(t) for t in q}
+            cached[""] = sum(cached.values())
+            if len(self._idf_cache) > 64:
+                self._idf_cache.clear()
+            self._idf_cache[q] = cached
+        return cached
 
     def features(self, part: str, qtypes: list[str], cands: Sequence[Candidate], dense: np.ndarray | None,
                  prev_grams: Sequence[frozenset[str]]) -> np.ndarray:
