@@ -18,8 +18,9 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
 from api.errors import ApiError, InternalErrorMiddleware, from_rag_error, install_error_handlers
+from api.indexing import Indexing
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, articles, ask, chat, health, openai_compat, search
+from api.routes import admin, articles, ask, chat, documents, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
 from rag.engine import Engine
 from rag.errors import RagError
@@ -60,14 +61,18 @@ async def _load_engine(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    if app.state.engine is not None:
-        yield
-        return
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_load_engine, app)
-        yield
-        # Shutting down before the index finished loading: stop waiting for it.
-        tg.cancel_scope.cancel()
+    try:
+        if app.state.engine is not None:
+            yield
+            return
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_load_engine, app)
+            yield
+            # Shutting down before the index finished loading: stop waiting for it.
+            tg.cancel_scope.cancel()
+    finally:
+        # A running indexing job stops at its next safe point; the served index stays intact.
+        await anyio.to_thread.run_sync(app.state.indexing.close)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.metrics.ready.set(1 if engine is not None else 0)
     app.state.reload_lock = anyio.Lock()
     app.state.created = int(time.time())
+    app.state.indexing = Indexing(app)
 
     install_error_handlers(app)
     routers = [
@@ -99,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         articles.router,
         openai_compat.router,
         admin.router,
+        documents.router,
     ]
     for router in routers:
         app.include_router(router)
