@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     question_log_url: str = Field(
         "sqlite:///var/questions.db",
         description="SQLAlchemy database URL of the question log (SQLite file by default; "
-        "postgresql+psycopg://… works too).",
+        "postgresql+psycopg://… with the psycopg driver installed).",
     )
     question_log_retention_days: int = Field(
         90, ge=1, description="Questions and feedback older than this many days are deleted."
