@@ -19,6 +19,7 @@ from serve import running_server
 import api.app
 from api.app import create_app
 from rag.engine import Engine
+from rag.index.store import open_index
 
 pytest_plugins = ["tests.browser"]  # browser, desktop_page, phone_page
 pytestmark = pytest.mark.browser
@@ -30,13 +31,14 @@ QUESTION = "紫檀陶瓷云把多少座窑炉接入了平台？"
 
 
 @pytest.fixture(scope="module")
-def admin_site(tmp_path_factory, index_dir):
+def admin_site(tmp_path_factory, index_dir, engine):
     root = tmp_path_factory.mktemp("admin-site")
     shutil.copytree(CORPUS, root / "corpus")
     shutil.copytree(index_dir, root / "index")
     settings = make_settings(root / "index", corpus_dir=root / "corpus", admin_token=TOKEN, question_log=True,
                              question_log_url=f"sqlite:///{root / 'questions.db'}")
-    with running_server(create_app(settings)) as base:
+    # The session engine's model serves this index copy too: no second model load.
+    with running_server(create_app(settings, engine=Engine(settings, open_index(root / "index"), engine.embedder))) as base:
         yield base
 
 

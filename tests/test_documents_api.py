@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 
 import httpx
 import pytest
@@ -13,6 +14,8 @@ from samples import make_docx, print_pdf
 from serve import running_server
 
 from api.app import create_app
+from rag.engine import Engine
+from rag.index.store import open_index
 
 pytest_plugins = ["tests.browser"]  # browser
 pytestmark = pytest.mark.browser  # the PDF is printed by chromium
@@ -34,7 +37,7 @@ DOCX = {"一、背景": ["白杨物流链把两百座冷库的温度数据接入
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, index_dir, browser):
+def site(tmp_path_factory, index_dir, engine, browser):
     """A server over a copy of the sample corpus and of the session index (vectors are reused)."""
     root = tmp_path_factory.mktemp("docs-api")
     corpus, index = root / "corpus", root / "index"
@@ -44,7 +47,8 @@ def site(tmp_path_factory, index_dir, browser):
                              question_log_url=f"sqlite:///{root / 'questions.db'}")
     pdf = print_pdf(browser, PDF_TITLE, PDF_PARAS)
     assert len(pdf) < MAX_BYTES
-    app = create_app(settings)
+    # The session engine's model serves this index copy too: no second model load.
+    app = create_app(settings, engine=Engine(settings, open_index(index), engine.embedder))
     with running_server(app) as base:
         with httpx.Client(base_url=base, timeout=60) as client:
             yield client, root, pdf, app
@@ -139,3 +143,27 @@ def test_every_admin_route_refuses_without_the_token(site):
     listing = client.get("/api/admin/documents", headers=AUTH)
     assert "星河渔业.md" in {d["name"] for d in listing.json()["documents"]}
 
+
+
+def test_upload_count_media_type_and_body_bounds(site):
+    client = site[0]
+    files = [("files", (f"程序{i}.exe", b"MZ", "application/octet-stream")) for i in range(20)]
+    files.append(("files", ("多余.md", b"# x\n\ny", "text/markdown")))
+    res = client.post("/api/admin/documents", files=files, headers=AUTH)
+    assert res.status_code == 200 and res.json()["saved"] == [] and res.json()["job"] is None
+    assert res.json()["rejected"][-1] == {"name": "多余.md", "reason": "一次最多上传 20 个文件"}
+    res = client.post("/api/admin/documents", json={"files": []}, headers=AUTH)
+    assert (res.status_code, res.json()["error"]["code"]) == (415, "unsupported_media_type")
+    # A declared size above every file at its limit is refused before any byte of the body is read.
+    host, port = str(client.base_url.host), client.base_url.port
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall((f"POST /api/admin/documents HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+                      "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 52428800\r\n\r\n").encode())
+        reply = b""
+        while not reply.endswith(b"}}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, body = reply.decode().partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 413") and json.loads(body)["error"]["message"] == "上传内容太大，一次最多 6 MB。"
