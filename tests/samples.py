@@ -49,3 +49,21 @@ def make_docx(title: str, sections: dict[str, list[str]], author: str | None = N
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def with_info(pdf: bytes, title: str, author: str) -> bytes:
+    """``pdf`` with an incremental update replacing its document information by ``title`` and
+    ``author`` (Word's or WPS's PDF export writes an author; Chromium writes none)."""
+    import re
+
+    root = re.search(rb"/Root (\d+ 0 R)", pdf).group(1).decode()
+    size = int(re.search(rb"/Size (\d+)", pdf).group(1))
+    prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    def text(value: str) -> str:
+        return "<FEFF" + value.encode("utf-16-be").hex().upper() + ">"
+
+    body = f"{size} 0 obj\n<< /Title {text(title)} /Author {text(author)} >>\nendobj\n".encode()
+    offset = len(pdf) + 1
+    xref = (f"xref\n{size} 1\n{offset:010d} 00000 n \ntrailer\n<< /Size {size + 1} /Root {root} /Info {size} 0 R "
+            f"/Prev {prev} >>\nstartxref\n{offset + len(body)}\n%%EOF\n")
+    return pdf + b"\n" + body + xref.encode()

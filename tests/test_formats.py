@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from samples import make_docx, print_blank_pdf, print_pdf
+from samples import make_docx, print_blank_pdf, print_pdf, with_info
 
 from ingest.chunk import chunk_article
 from ingest.formats import join_lines, read_docx, read_pdf
@@ -29,6 +29,9 @@ def test_printed_pdf_keeps_paragraphs_and_drops_headers_and_page_numbers(browser
     assert (article.meta.title, article.meta.author, article.meta.source) == (TITLE, "林青", "report.pdf")
     assert article.text == "\n".join(["作者：林青", *PARAS])
     assert "".join(c.text for c in chunk_article(article)).count("内部资料") == 0
+    # An author in the document information wins over the byline.
+    raw = read_pdf(with_info(data, TITLE, "周远"))
+    assert (raw.title, raw.meta, raw.body.split("\n\n")[1:]) == (TITLE, {"format": "pdf", "author": "周远"}, PARAS)
 
 
 @pytest.mark.browser
