@@ -79,6 +79,7 @@
     original: "查看原文",
     footer: "回答基于文章内容生成，可能有误，请以原文为准。",
     loading: "正在加载…服务刚刚启动，索引加载完成后会自动回答。",
+    feedbackAsk: "这个回答有帮助吗？",
     feedbackUp: "有帮助",
     feedbackDown: "没有帮助",
     feedbackThanks: "感谢反馈！",
@@ -819,7 +820,7 @@
 
     // --- 👍/👎 on an answer (POST /api/feedback), with an optional comment after 👎
     function feedbackRow(id) {
-      var row = h("div", { class: "feedback", role: "group", "aria-label": TEXT.feedbackUp + "？" });
+      var row = h("div", { class: "feedback", role: "group", "aria-label": TEXT.feedbackAsk });
       var status = h("span", { class: "fbstatus", role: "status" });
       function send(rating, comment) {
         var body = { feedback_id: id, rating: rating };
@@ -858,9 +859,9 @@
         return form;
       }
       var up = h("button", { type: "button", class: "fbbtn", "aria-pressed": "false", "aria-label": TEXT.feedbackUp,
-        title: TEXT.feedbackUp, text: "👍", onclick: function () { choose("up"); } });
+        title: TEXT.feedbackUp, text: "👍 " + TEXT.feedbackUp, onclick: function () { choose("up"); } });
       var down = h("button", { type: "button", class: "fbbtn", "aria-pressed": "false", "aria-label": TEXT.feedbackDown,
-        title: TEXT.feedbackDown, text: "👎", onclick: function () { choose("down"); } });
+        title: TEXT.feedbackDown, text: "👎 " + TEXT.feedbackDown, onclick: function () { choose("down"); } });
       row.append(up, down, status);
       return row;
     }
