@@ -10,15 +10,23 @@ from dataclasses import dataclass
 
 from ingest.loaders import RawDoc, SkipFile
 
-# A header or footer sits in this share of the page height at the top or the bottom.
+# A header or footer sits in this share of the page height at the top or the bottom, is the
+# outermost text there (within _EDGE_SLACK points) and is short.
 _MARGIN_BAND = 0.1
+_EDGE_SLACK = 2.0
+_FURNITURE_MAX = 100
 # Page numbers in their common written forms: "3", "- 3 -", "第 3 页", "3 / 12", "第3页 共12页", "Page 3 of 12".
 _PAGE_NUMBER = re.compile(
     r"^[-–—\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*(?:[/／]|of|共)\s*\d{1,4}(?:\s*页)?)?[-–—\s]*$"
     r"|^(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$",
     re.I,
 )
-_DIGITS = re.compile(r"\d+")
+# The page number inside a running header or footer ("第 3 页", "3/12", "Page 3 of 12", a number at
+# either end): blanked so that the line repeats from page to page. Numbers elsewhere are kept, so
+# paragraphs that differ only by a number in the middle are not mistaken for one running line.
+_PAGE_NUMBER_PART = re.compile(
+    r"第\s*\d+\s*页|共\s*\d+\s*页|\d+\s*[/／]\s*\d+|page\s*\d+(?:\s*of\s*\d+)?|^\d+\s*|\s*\d+$", re.I
+)
 _CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
 _CJK_START = re.compile(r"^[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # Word processors and PDF printers that put their own name where the author belongs.
@@ -60,7 +68,7 @@ def _is_furniture(box: _Box, repeats: Counter, pages: int) -> bool:
         return False
     if _PAGE_NUMBER.match(box.text):
         return True
-    return pages >= 2 and repeats[_DIGITS.sub("#", box.text)] >= 2
+    return pages >= 2 and repeats[_PAGE_NUMBER_PART.sub("#", box.text)] >= 2
 
 
 def read_pdf(data: bytes) -> RawDoc:
@@ -73,6 +81,7 @@ def read_pdf(data: bytes) -> RawDoc:
     from pdfminer.pdfdocument import PDFEncryptionError
 
     boxes: list[_Box] = []
+    found: list[tuple[float, float, str]] = []
     pages = 0
     try:
         for page in extract_pages(io.BytesIO(data), laparams=LAParams()):
@@ -83,8 +92,16 @@ def read_pdf(data: bytes) -> RawDoc:
                     continue
                 text = join_lines([line.get_text() for line in element if isinstance(line, LTTextLine)])
                 if text:
-                    in_margin = element.y0 >= page.height - band or element.y1 <= band
-                    boxes.append(_Box(pages, text, in_margin))
+                    found.append((element.y0, element.y1, text))
+            # Only the outermost short text at the top or the bottom can be a running header or
+            # footer: body text that reaches into the band (a page without a footer) stays.
+            top = max((y1 for _, y1, _ in found), default=0.0)
+            bottom = min((y0 for y0, _, _ in found), default=0.0)
+            for y0, y1, text in found:
+                in_margin = len(text) <= _FURNITURE_MAX and (
+                    (y0 >= page.height - band and y1 >= top - _EDGE_SLACK) or (y1 <= band and y0 <= bottom + _EDGE_SLACK))
+                boxes.append(_Box(pages, text, in_margin))
+            found.clear()
         info = _pdf_info(data)
     except PDFEncryptionError as exc:
         raise SkipFile("PDF 已加密，无法提取文字") from exc
@@ -92,7 +109,8 @@ def read_pdf(data: bytes) -> RawDoc:
         raise SkipFile("PDF 文件已损坏或无法解析") from exc
     if pages == 0:
         raise SkipFile("PDF 文件已损坏或无法解析")
-    repeats = Counter(_DIGITS.sub("#", b.text) for b in {(b.page, b.text): b for b in boxes if b.in_margin}.values())
+    repeats = Counter(_PAGE_NUMBER_PART.sub("#", b.text)
+                      for b in {(b.page, b.text): b for b in boxes if b.in_margin}.values())
     body = [b.text for b in boxes if not _is_furniture(b, repeats, pages)]
     if not "".join(body).strip():
         raise SkipFile("扫描版 PDF：没有文字层，无法提取文字")

@@ -10,14 +10,16 @@ FOOTER = ("<div style='font-size:9px;width:100%;text-align:center'>第 <span cla
           "共 <span class='totalPages'></span> 页</div>")
 
 
-def print_pdf(browser, title: str, paragraphs: list[str], running: str = "内部资料") -> bytes:
+def print_pdf(browser, title: str, paragraphs: list[str], running: str = "内部资料", furniture: bool = True) -> bytes:
     """Chromium's print-to-PDF of a Chinese page, with a running header (``running`` and the title)
-    and a page-number footer on every page."""
+    and a page-number footer on every page (none with ``furniture=False``)."""
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     page = browser.new_page()
     try:
         page.set_content(f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
                          f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
+        if not furniture:
+            return page.pdf()
         return page.pdf(display_header_footer=True, header_template=HEADER.format(running=html.escape(running)),
                         footer_template=FOOTER, margin={"top": "60px", "bottom": "60px", "left": "50px", "right": "50px"})
     finally:

@@ -12,8 +12,9 @@ from ingest.loaders import SkipFile, iter_files, load_article
 pytest_plugins = ["tests.browser"]  # browser
 
 TITLE = "青藤制造云的纺织实践"
-PARAS = [f"第{i}段：青藤制造云平台把三千家纺织工厂的织机数据接入同一个调度系统，订单交付周期从二十天缩短到九天。"
-         for i in range(1, 31)]
+# Paragraphs that differ only by numbers, over several pages: none may be taken for a running line.
+PARAS = [f"第{i}段：青藤制造云平台把三千家纺织工厂的织机数据接入同一个调度系统，第{i}批订单的交付周期从二十天缩短到九天。"
+         for i in range(1, 81)]
 
 
 @pytest.mark.browser
@@ -21,14 +22,16 @@ def test_printed_pdf_keeps_paragraphs_and_drops_headers_and_page_numbers(browser
     data = print_pdf(browser, TITLE, ["作者：林青", *PARAS], running="青藤研究院内部资料")
     raw = read_pdf(data)
     assert raw.title == TITLE  # from the document information (Chromium writes <title> there)
-    # Every paragraph whole, in order, its wrapped lines joined without spaces; two pages of
-    # headers ("青藤研究院内部资料 …") and footers ("第 1 页 / 共 2 页") gone.
+    # Every paragraph whole, in order, its wrapped lines joined without spaces; every page's
+    # header ("青藤研究院内部资料 …") and footer ("第 1 页 / 共 5 页") gone.
     assert raw.body.split("\n\n") == ["作者：林青", *PARAS]
     (tmp_path / "report.pdf").write_bytes(data)
     article = load_article(tmp_path / "report.pdf", tmp_path)
     assert (article.meta.title, article.meta.author, article.meta.source) == (TITLE, "林青", "report.pdf")
     assert article.text == "\n".join(["作者：林青", *PARAS])
     assert "".join(c.text for c in chunk_article(article)).count("内部资料") == 0
+    # Without a header or footer, the first and last paragraph of every page are text like the others.
+    assert read_pdf(print_pdf(browser, TITLE, PARAS, furniture=False)).body.split("\n\n") == PARAS
     # An author in the document information wins over the byline.
     raw = read_pdf(with_info(data, TITLE, "周远"))
     assert (raw.title, raw.meta, raw.body.split("\n\n")[1:]) == (TITLE, {"format": "pdf", "author": "周远"}, PARAS)
