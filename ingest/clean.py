@@ -89,6 +89,17 @@ _LIST_HEADER = re.compile(
     r"^[#【\[〖▌|｜>·•\s]*(?:推荐|相关|延伸|往期|热门|精彩|更多|猜你|你可能|近期|最新)[^。！？]{0,6}"
     r"(?:阅读|文章|推荐|回顾|内容|喜欢|好文|资讯|热文)[】\]〗\s]*[:：]?$"
 )
+# Wording that marks a footer even in a full sentence ("本文版权归原作者所有，转载请注明出处。");
+# the other signals count only on a line that is not prose, so an article's last sentence that
+# merely mentions 版权 or 扫码 stays.
+_FOOTER_PHRASE = re.compile(
+    r"版权(?:归|所有|声明)|著作权归|转载(?:请|须|需|时)|(?:禁止|谢绝|严禁)转载|如有侵权|侵权(?:请)?(?:联系|删除)|"
+    r"不代表本(?:站|平台|号|网)|仅代表作者|免责声明|©|all rights reserved|欢迎关注|点击关注|关注.{0,12}公众号|"
+    r"长按.{0,6}识别",
+    re.I,
+)
+# An author's bio at the end of an article is content, whatever it mentions (公众号, 邮箱).
+_BIO = re.compile(r"^(?:作者简介|关于作者|作者介绍|作者\s*[|｜/])")
 _FOOTER_MAX = 120  # a footer line is short; a longer line is the article
 _LINK_TITLE_MAX = 60
 _LINK_LIST_MAX = 12
@@ -96,13 +107,17 @@ _LINK_LIST_MAX = 12
 
 def _is_footer_line(line: str) -> bool:
     """A line of site furniture: a follow-us, contact, copyright or source line (never a byline)."""
-    if len(line) > _FOOTER_MAX or any(p.search(line) for p in _AUTHOR_PATTERNS):
+    if len(line) > _FOOTER_MAX or _BIO.match(line) or any(p.search(line) for p in _AUTHOR_PATTERNS):
+        return False
+    if _FOOTER_PHRASE.search(line):
+        return True
+    if is_prose(line):
         return False
     if _FOLLOW.search(line) or _RIGHTS.search(line):
         return True
     if _CONTACT.search(line) and (_PHONE.search(line) or _EMAIL.search(line) or _URL.search(line)):
         return True
-    return bool(_PHONE.search(line) or _EMAIL.search(line)) and not is_prose(line) or _URL.fullmatch(line) is not None
+    return bool(_PHONE.search(line) or _EMAIL.search(line) or _URL.fullmatch(line))
 
 
 def _footer_start(lines: list[str]) -> int:

@@ -235,5 +235,10 @@ def test_footer_words_inside_the_article_and_a_final_list_are_kept():
     items = ["降低运营成本", "提升协作效率", "打通数据孤岛"]
     text = "\n".join([PROSE, middle, PROSE2, "企业应当做到以下几点：", *items, "", "版权声明：本文版权归作者所有。"])
     assert clean_text(text) == "\n".join([PROSE, middle, PROSE2, "企业应当做到以下几点：", *items])
+    # The article's own last sentences may mention copyright, QR codes or official accounts.
+    last = ["数字藏品的意义在于版权确权，用户扫码即可查验每一件藏品的来源。",
+            "作者简介：王五，公众号“产业笔记”主理人，邮箱 wangwu@example.com。"]
+    text = "\n".join([PROSE, PROSE2, *last, "", "本文版权归作者所有，转载请注明出处。"])
+    assert clean_text(text) == "\n".join([PROSE, PROSE2, *last])
     # Without prose before it, nothing is taken for a footer.
     assert clean_text("转载请注明出处\n扫码关注我们的公众号") == "转载请注明出处"
