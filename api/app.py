@@ -62,17 +62,24 @@ async def _load_engine(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.engine is not None:
+        yield
+        return
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_load_engine, app)
+        yield
+        # Shutting down before the index finished loading: stop waiting for it.
+        tg.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def _lifespan_with_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """``_lifespan``, then stop the indexing worker: a running job ends at its next safe point and
+    leaves the served index intact."""
     try:
-        if app.state.engine is not None:
+        async with _lifespan(app):
             yield
-            return
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_load_engine, app)
-            yield
-            # Shutting down before the index finished loading: stop waiting for it.
-            tg.cancel_scope.cancel()
     finally:
-        # A running indexing job stops at its next safe point; the served index stays intact.
         await anyio.to_thread.run_sync(app.state.indexing.close)
 
 
@@ -83,7 +90,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="产业互联网文章问答 API",
         description=DESCRIPTION,
         version="1.0.0",
-        lifespan=_lifespan,
+        lifespan=_lifespan_with_jobs,
         # FastAPI's own pages load Swagger UI and ReDoc from a CDN; /docs is served locally below.
         docs_url=None,
         redoc_url=None,

@@ -71,3 +71,23 @@ def test_upload_is_bounded_and_leaves_nothing_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(DocumentError):
         corpus.path_of("../x.md")
+
+
+def test_close_cancels_the_running_job_at_its_safe_point_and_drops_the_waiting_one():
+    started = threading.Event()
+
+    def run(progress, cancel):  # like run_ingest: KeyboardInterrupt at the next safe point
+        started.set()
+        cancel.wait(10)
+        raise KeyboardInterrupt("ingest cancelled")
+
+    runner = JobRunner(run)
+    running = runner.submit("upload")
+    started.wait(10)
+    waiting = runner.submit("delete")
+    runner.close()
+    assert (runner.snapshot(running.id)["state"], runner.snapshot(running.id)["message"]) == (
+        "cancelled", "任务已取消（服务正在停止）。")
+    assert runner.snapshot(waiting.id)["state"] == "cancelled"
+    with pytest.raises(RuntimeError):
+        runner.submit("reindex")
