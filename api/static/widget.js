@@ -836,7 +836,11 @@
         down.setAttribute("aria-pressed", String(rating === "down"));
         send(rating).then(function () {
           status.textContent = TEXT.feedbackThanks;
-          if (rating === "down" && !row.querySelector(".fbform")) row.append(commentForm());
+          if (rating === "down" && !row.querySelector(".fbform")) {
+            var form = commentForm();
+            row.append(form);
+            form.querySelector("input").focus(); // brings the optional comment into view, keyboard included
+          }
         }, function () {
           status.textContent = TEXT.feedbackError;
         });
