@@ -18,11 +18,13 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
 from api.errors import ApiError, InternalErrorMiddleware, from_rag_error, install_error_handlers
+from api.indexing import Indexing
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, articles, ask, chat, health, openai_compat, search
+from api.routes import admin, articles, ask, chat, documents, feedback, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
 from rag.engine import Engine
 from rag.errors import RagError
+from rag.qlog import QuestionLog
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         tg.cancel_scope.cancel()
 
 
+@asynccontextmanager
+async def _lifespan_with_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """``_lifespan``, then stop the indexing worker: a running job ends at its next safe point and
+    leaves the served index intact."""
+    try:
+        async with _lifespan(app):
+            yield
+    finally:
+        await anyio.to_thread.run_sync(app.state.indexing.close)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app; with ``engine`` it is ready at once, else the lifespan opens one from ``settings``."""
     settings = settings if settings is not None else Settings()
@@ -77,7 +90,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="产业互联网文章问答 API",
         description=DESCRIPTION,
         version="1.0.0",
-        lifespan=_lifespan,
+        lifespan=_lifespan_with_jobs,
         # FastAPI's own pages load Swagger UI and ReDoc from a CDN; /docs is served locally below.
         docs_url=None,
         redoc_url=None,
@@ -89,6 +102,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.metrics.ready.set(1 if engine is not None else 0)
     app.state.reload_lock = anyio.Lock()
     app.state.created = int(time.time())
+    app.state.indexing = Indexing(app)
+    app.state.qlog = _question_log(settings)
 
     install_error_handlers(app)
     routers = [
@@ -99,6 +114,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         articles.router,
         openai_compat.router,
         admin.router,
+        documents.router,
+        feedback.router,
+        feedback.admin_router,
     ]
     for router in routers:
         app.include_router(router)
@@ -121,6 +139,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _question_log(settings: Settings) -> QuestionLog | None:
+    """The question log unless opted out; it is told the secrets it must never store."""
+    if not settings.question_log:
+        return None
+    secrets = [*settings.api_keys, *(s.get_secret_value() for s in (settings.admin_token, settings.openai_api_key) if s)]
+    return QuestionLog(settings.question_log_url, settings.question_log_retention_days, secrets)
 
 
 DOCS_ASSETS = "/docs-assets"

@@ -99,6 +99,10 @@ class AnswerOut(BaseModel):
     refused: bool = Field(False, description="True when nothing relevant was found.", examples=[False])
     query: str | None = Field(None, description="The question as searched (after rewriting).", examples=[_QUESTION])
     took_ms: float | None = Field(None, description="Time spent answering, in milliseconds.", examples=[12.5])
+    feedback_id: str | None = Field(
+        None, description="Id for POST /api/feedback (👍/👎); null when the question log is off.",
+        examples=["9b1deb4d3b7d4bad9bdd2b0d7b3dcb6d"],
+    )
 
 
 # --- requests -----------------------------------------------------------------------------

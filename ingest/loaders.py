@@ -1,4 +1,4 @@
-"""Read article files in the corpus formats: front matter + HTML, Markdown, plain text."""
+"""Read article files in the corpus formats: front matter + HTML, Markdown, plain text, PDF and DOCX."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from ingest.clean import clean_text, find_author, find_site
 from rag.types import Article, ArticleMeta
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
+# Binary document formats, read by ingest.formats.
+DOCUMENT_SUFFIXES = {".pdf", ".docx"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCUMENT_SUFFIXES
 _BLOCK_TAGS = "p,div,blockquote,h1,h2,h3,h4,h5,h6,li,tr,section,article,header,footer,pre,table,ul,ol,figure"
 _DROP_TAGS = "script,style,svg,button,img,noscript,iframe,form,input,select,textarea,template,figure > figcaption"
 _MD_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -219,7 +222,12 @@ def load_article(path: Path, root: Path) -> Article:
         data = path.read_bytes()
     except OSError as exc:
         raise SkipFile(f"无法读取：{exc.strerror or exc}") from exc
-    raw = read_raw(decode(data))
+    if path.suffix.lower() in DOCUMENT_SUFFIXES:
+        from ingest.formats import read_document
+
+        raw = read_document(path.suffix.lower(), data)
+    else:
+        raw = read_raw(decode(data))
     body = clean_text(raw.body)
     if len(body.strip()) < 20:
         raise SkipFile("没有可用的正文")
@@ -271,7 +279,7 @@ def article_id_for(source: str) -> str:
 def iter_files(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
     """Expand paths into ``(file, root)`` pairs; hidden files are ignored.
 
-    Missing paths and files whose suffix is not a text format (``TEXT_SUFFIXES``) are reported in
+    Missing paths and files whose suffix is not a supported format (``SUPPORTED_SUFFIXES``) are reported in
     the second list with their reason (``UNSUPPORTED`` for the latter), without being read.
     """
     files: list[tuple[Path, Path]] = []
@@ -282,12 +290,12 @@ def iter_files(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[s
                 rel = f.relative_to(p)
                 if any(part.startswith(".") for part in rel.parts) or not f.is_file():
                     continue
-                if f.suffix.lower() in TEXT_SUFFIXES:
+                if f.suffix.lower() in SUPPORTED_SUFFIXES:
                     files.append((f, p))
                 else:
                     problems.append((str(f), UNSUPPORTED))
         elif p.is_file():
-            if p.suffix.lower() in TEXT_SUFFIXES:
+            if p.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append((p, p.parent))
             else:
                 problems.append((str(p), UNSUPPORTED))

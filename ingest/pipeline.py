@@ -8,7 +8,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -115,15 +115,21 @@ def _check(cancel: threading.Event | None) -> None:
         raise KeyboardInterrupt("ingest cancelled")
 
 
+# ``on_progress(percent, stage)`` with stage load, embed or index (jobs show it to operators).
+OnProgress = Callable[[float, str], None]
+
+
 def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | None = None,
-               embedder: Embedder | None = None, cancel: threading.Event | None = None) -> IngestReport:
+               embedder: Embedder | None = None, cancel: threading.Event | None = None,
+               on_progress: OnProgress | None = None) -> IngestReport:
     """Build a new index version from ``paths`` (files or folders) unless nothing changed.
 
     Raises NothingToIngestError when no file could be ingested. The previous version keeps
     serving until the new one is complete. When ``cancel`` is set (the CLI sets it on Ctrl-C),
     the build stops at the next safe point (between embedding batches, before writing) with
     KeyboardInterrupt and removes its unfinished version: interrupting the embedder's own code
-    (the import of torch, a C++ kernel) can abort the process instead.
+    (the import of torch, a C++ kernel) can abort the process instead. ``on_progress`` receives
+    the percent done: reading files up to 10, embedding up to 85, building and writing to 100.
     """
     t0 = time.perf_counter()
     index_dir = settings.index_dir
@@ -155,7 +161,9 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
 
         articles: list[Article] = []
         seen_ids: set[str] = set()
-        for path, root, _ in raw:
+        for n, (path, root, _) in enumerate(raw):
+            if on_progress is not None:
+                on_progress(10.0 * n / len(raw), "load")
             try:
                 article = load_article(path, root)
             except SkipFile as exc:
@@ -180,7 +188,8 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
         writer = VersionWriter(index_dir, settings.keep_versions)
         try:
             final, embedded, model_fit = _build(writer, settings, key, signature, previous, articles, chunks, inputs,
-                                                lexical, hashes, skipped, params, progress, embedder, cancel)
+                                                lexical, hashes, skipped, params, progress, embedder, cancel,
+                                                on_progress)
         except BaseException:
             writer.abort()
             raise
@@ -194,7 +203,7 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
            articles: list[Article], chunks: list[Chunk], inputs: list[str], lexical: list[str],
            hashes: list[str], skipped: list[dict],
            params: ChunkParams, progress: bool | None, embedder: Embedder | None,
-           cancel: threading.Event | None) -> tuple[Path, int, dict]:
+           cancel: threading.Event | None, on_progress: OnProgress | None = None) -> tuple[Path, int, dict]:
     """Embed what is new, build the dense and lexical indexes, write and publish the version."""
     index_dir = settings.index_dir
     reuse, reuse_sentences = _previous_vectors(index_dir, previous, key)
@@ -219,7 +228,8 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
     vectors = np.zeros((len(chunks), dim), np.float32)
     fresh: dict[str, np.ndarray] = {}
     if todo:
-        new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress, cancel)
+        new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress, cancel,
+                             on_progress)
         fresh = dict(zip(first_row, new, strict=True))
     for i, h in enumerate(hashes):
         vectors[i] = reuse[h] if h in reuse else fresh[h]
@@ -233,12 +243,14 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
         }
     sentence_vectors = dict(reuse_sentences)
     if sentence_todo:
-        new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, progress, cancel, "句子")
+        new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, progress, cancel, unit="句子")
         sentence_vectors.update((sentence_key(t), v) for t, v in zip(sentence_todo, new, strict=True))
     sentences = SentenceVectors(
         [sentence_key(t) for t in sentence_texts],
         np.array([sentence_vectors[sentence_key(t)] for t in sentence_texts], np.float32).reshape(len(sentence_texts), dim),
     )
+    if on_progress is not None:
+        on_progress(85.0, "index")
     words = LexicalIndex.build("words", lexical)
     bigrams = LexicalIndex.build("bigrams", lexical)
     _check(cancel)
@@ -274,7 +286,8 @@ def _previous_vectors(index_dir: Path, previous: dict | None, key: str
 
 
 def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: bool | None,
-                   cancel: threading.Event | None, unit: str = "段") -> np.ndarray:
+                   cancel: threading.Event | None, on_progress: OnProgress | None = None,
+                   unit: str = "段") -> np.ndarray:
     show = sys.stderr.isatty() if progress is None else progress
     from tqdm import tqdm
 
@@ -282,6 +295,8 @@ def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: b
     with tqdm(total=len(texts), desc="嵌入", unit=unit, disable=not show, file=sys.stderr) as bar:
         for i in range(0, len(texts), batch):
             _check(cancel)
+            if on_progress is not None:
+                on_progress(10.0 + 75.0 * i / len(texts), "embed")
             parts.append(embedder.embed_passages(texts[i : i + batch]))
             bar.update(len(texts[i : i + batch]))
     return np.vstack(parts)

@@ -127,6 +127,23 @@ class Settings(BaseSettings):
     max_history_messages: int = Field(20, ge=1, description="Most recent messages of a chat request that are used (older ones are ignored).")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
 
+    # --- documents over HTTP and the question log -------------------------------------
+    upload_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest accepted uploaded document (bytes); larger files are refused."
+    )
+    upload_max_files: int = Field(20, ge=1, description="Most documents accepted in one upload request.")
+    question_log: bool = Field(
+        True, description="Record questions, answer modes, refusals, latency and feedback; false = opt out."
+    )
+    question_log_url: str = Field(
+        "sqlite:///var/questions.db",
+        description="SQLAlchemy database URL of the question log (SQLite file by default; "
+        "postgresql+psycopg://… with the psycopg driver installed).",
+    )
+    question_log_retention_days: int = Field(
+        90, ge=1, description="Questions and feedback older than this many days are deleted."
+    )
+
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
