@@ -20,7 +20,7 @@ from rag.embedder import Embedder, load_embedder, resolve_backend
 from rag.errors import NothingToIngestError
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
-from rag.index.store import VersionWriter, ingest_lock, open_index, read_manifest
+from rag.index.store import VersionWriter, current_version, damage, ingest_lock, open_index, read_manifest
 from rag.settings import Settings
 from rag.text import sentences
 from rag.types import Article, Chunk
@@ -42,6 +42,7 @@ class IngestReport:
     version: str
     unchanged: bool = False
     model_fit: dict = field(default_factory=dict)
+    repaired: str | None = None  # what was wrong with the current version this build replaced
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +50,8 @@ class IngestReport:
     def summary(self) -> str:
         """One line for people, plus a plain-words warning when the model reads the corpus poorly."""
         state = "索引未变化" if self.unchanged else f"新版本 {self.version}"
+        if self.repaired:
+            state += f"；原索引已重建：{self.repaired}"
         line = (f"已入库 {self.articles} 篇文章、{self.chunks} 个段落，新嵌入 {self.embedded} 个，"
                 f"跳过 {len(self.skipped)} 个文件，用时 {self.seconds:.1f} 秒（{state}）。")
         for s in self.skipped:
@@ -144,7 +147,13 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
                           *sorted(f"{p.relative_to(r)}={hashlib.sha256(b).hexdigest()}" for p, r, b in raw),
                           *(f"unsupported={p}" for p in unsupported))
         previous = read_manifest(index_dir)
-        if previous and previous.get("signature") == signature and not missing:
+        repaired = None
+        if previous is not None:
+            # "Nothing changed" holds only when the current version's files are intact too.
+            repaired = damage(current_version(index_dir), previous)
+            if repaired:
+                log.warning("the current index version is damaged (%s): rebuilding it", repaired)
+        if previous and previous.get("signature") == signature and not missing and not repaired:
             return IngestReport(
                 articles=previous["counts"]["articles"], chunks=previous["counts"]["chunks"], embedded=0,
                 skipped=previous.get("skipped", []), seconds=time.perf_counter() - t0, index=str(index_dir),
@@ -185,6 +194,7 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
         return IngestReport(
             articles=len(articles), chunks=len(chunks), embedded=embedded, skipped=skipped,
             seconds=time.perf_counter() - t0, index=str(index_dir), version=final.name, model_fit=model_fit,
+            repaired=repaired,
         )
 
 
