@@ -206,6 +206,18 @@ def limit_openmp(settings: Settings) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(settings.embed_threads))
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Forwarded-header handling for uvicorn: off unless ``RAG_TRUSTED_PROXIES`` names the proxies.
+
+    uvicorn's own default trusts ``X-Forwarded-For`` from 127.0.0.1, so every local client (or a
+    same-host proxy that passes the header through) could choose the address that the rate limit
+    and the failed-key throttle count against.
+    """
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
     """Run the API with uvicorn (blocking); ``workers > 1`` starts that many processes."""
     import uvicorn
@@ -214,13 +226,14 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     port = settings.port if port is None else port
     limit_openmp(settings)
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_options(settings))
         return
     from uvicorn.supervisors import Multiprocess
 
     # Worker processes import the app by name, so the settings travel through the environment.
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
-    config = uvicorn.Config("api.main:app", factory=True, host=host, port=port, workers=workers)
+    config = uvicorn.Config("api.main:app", factory=True, host=host, port=port, workers=workers,
+                            **uvicorn_options(settings))
     # uvicorn.run would bind a socket without proto=IPPROTO_TCP; asyncio then skips TCP_NODELAY on
     # accepted connections and every keep-alive response waits ~40 ms for a delayed ACK.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
