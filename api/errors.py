@@ -15,6 +15,7 @@ from rag.errors import (
     ArticleNotFoundError,
     EmbedderUnavailableError,
     EmptyQuestionError,
+    IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
     InvalidQuestionError,
@@ -65,6 +66,8 @@ def from_rag_error(exc: RagError, *, max_question_chars: int) -> ApiError:
         return ApiError(404, "article_not_found", "找不到这篇文章。")
     if isinstance(exc, IndexNotFoundError):
         return ApiError(503, "index_not_found", "索引不存在，请先运行 rag ingest 建立索引。")
+    if isinstance(exc, IndexCorruptError):
+        return ApiError(503, "index_corrupt", "索引文件已损坏，请重新运行 rag ingest 重建索引。")
     if isinstance(exc, IndexMismatchError):
         return ApiError(503, "index_mismatch", "索引与当前配置的向量模型不一致，请重新建立索引。")
     if isinstance(exc, EmbedderUnavailableError | RerankerUnavailableError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -115,6 +116,7 @@ _DEGRADED = {
     "rate_limited": "请求过多（HTTP 429）",
     "stream_broken": "输出中途中断",
     "empty": "返回了空回答",
+    "bad_reply": "返回了无法解析的内容",
 }
 
 
@@ -212,6 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def os_error_message(exc: OSError) -> str:
+    """One line in Chinese, with the fix, for a file-system failure (full disk, permissions, ...)."""
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"错误：磁盘空间不足，无法写入{where}。请清理磁盘空间，或用 RAG_INDEX_DIR / --index 指向空间充足的目录，然后重试。"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"错误：没有权限读写{where}。请检查索引目录的权限，"
+                "或用 RAG_INDEX_DIR / --index 指向可读写的目录。")
+    return f"错误：文件操作失败{where}：{exc.strerror or exc}。"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -233,6 +246,17 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`rag ask … | head`): not an error; silence the flush at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        print(os_error_message(exc), file=sys.stderr)
+        return 1
+    except Exception as exc:
+        # A bug: one line for the user; the traceback only with -v.
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        print(f"错误：内部错误（{type(exc).__name__}: {exc}）。加 -v 可查看详细信息。", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
