@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rag.answer.citations import source_lines
+from rag.controls import escape_bidi, strip_controls
 from rag.errors import NothingToIngestError, RagError
 from rag.settings import Settings
 
@@ -27,7 +28,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    # json escapes C0 controls (ESC included); bidi overrides would still reorder the terminal.
+    print(escape_bidi(json.dumps(data, ensure_ascii=False, indent=2)))
+
+
+def _out(text: str) -> None:
+    """Print article-derived text without escape sequences or bidi controls (an index built
+    before ingest removed them, or a model's reply, may still hold some)."""
+    print(strip_controls(text))
 
 
 @contextmanager
@@ -102,8 +110,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         _print_json({"hits": [h.to_dict() for h in hits]})
         return 0
     for h in hits:
-        text = h.chunk.text.replace("\n", " ")
-        print(f"{h.rank}. [{h.score:.3f}] {h.article.title}（{h.article.author or '佚名'}，{h.article.date or '日期不详'}）")
+        text = strip_controls(h.chunk.text).replace("\n", " ")
+        _out(f"{h.rank}. [{h.score:.3f}] {h.article.title}（{h.article.author or '佚名'}，{h.article.date or '日期不详'}）")
         print(f"   {text[:160]}{'…' if len(text) > 160 else ''}")
     return 0
 
@@ -125,10 +133,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(answer.to_dict())
         return 0
-    print(answer.answer)
+    _out(answer.answer)
     if answer.citations:
         print("\n来源：")
-        print("\n".join(source_lines(answer.citations, with_file=True)))
+        _out("\n".join(source_lines(answer.citations, with_file=True)))
     note = "LLM 回答" if answer.mode == "llm" else "检索模式（未使用大模型）"
     if answer.degraded:
         note += f"；大模型不可用：{_DEGRADED.get(answer.degraded, answer.degraded)}"
