@@ -169,8 +169,15 @@ _STATUS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+# Python's json parser gives up on deeper nesting with RecursionError, which FastAPI reports as
+# a bare 400; the client learns the real cause instead of a hint about UTF-8.
+_TOO_DEEP = (400, "json_too_deep", "请求体的 JSON 嵌套层数过多，请发送结构简单的 JSON 对象。")
+
+
 def http_error(exc: StarletteHTTPException) -> ApiError:
     """Translate Starlette's own HTTP errors (404 for unknown paths, 405, ...)."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        return ApiError(*_TOO_DEEP)
     code, message = _STATUS_ERRORS.get(exc.status_code, ("http_error", f"请求无法处理（HTTP {exc.status_code}）。"))
     headers = dict(exc.headers) if exc.headers else None
     return ApiError(exc.status_code, code, message, headers)
