@@ -259,11 +259,19 @@ def _previous_vectors(index_dir: Path, previous: dict | None, key: str) -> dict[
     if not previous or previous.get("embedder_key") != key:
         return {}
     try:
-        old = open_index(index_dir)
+        path = current_version(index_dir)
+        recorded = previous.get("files")
+        if isinstance(recorded, dict):
+            # Only the vectors are read: a damaged document or BM25 file costs no re-embedding.
+            problem = damage(path, {"files": {"dense.faiss": recorded.get("dense.faiss", {})}})
+            if problem:
+                raise ValueError(problem)
+            vecs = DenseIndex.load(path).vectors()
+        else:
+            vecs = open_index(index_dir).dense.vectors()
     except Exception as exc:  # a damaged old version only costs re-embedding
         log.warning("cannot reuse vectors of the previous index: %s", exc)
         return {}
-    vecs = old.dense.vectors()
     return {h: vecs[i] for i, h in enumerate(previous.get("embed_hashes", [])) if i < len(vecs)}
 
 

@@ -50,6 +50,8 @@ def test_ingest_rebuilds_a_truncated_index_file(name: str, index_dir: Path, tmp_
 
     report = run_ingest([CORPUS], settings, progress=False, embedder=engine.embedder)
     assert not report.unchanged and report.version != damaged.name
+    # Intact vectors are reused: only a damaged FAISS file costs embedding the corpus again.
+    assert report.embedded == (report.chunks if name == "dense.faiss" else 0)
     assert report.repaired is not None and name in report.repaired
     assert f"原索引已重建：文件 {name} 大小不符" in report.summary()
     repaired = Engine.open(settings, embedder=engine.embedder)
