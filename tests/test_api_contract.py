@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -50,7 +51,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(base_url: st
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    assert "passed" in done.stdout and "0 passed" not in done.stdout
+    generated = re.search(r"(\d+) generated, (\d+) passed", done.stdout)
+    assert generated and int(generated.group(2)) > 100, done.stdout[-3000:]
 
 
 def test_options_on_healthz_lists_get_and_head(base_url: str):
