@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -95,3 +96,16 @@ def test_reload_onto_a_damaged_version_is_503_and_the_old_version_keeps_serving(
         assert search.status_code == 200 and search.json()["hits"]
         stats = httpx.get(url + "/api/admin/stats", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
         assert stats.json()["stats"]["version"] == good.name
+
+
+def test_server_started_on_a_damaged_index_says_so_on_readyz(index_dir: Path, tmp_path: Path):
+    directory, version = damaged_copy(index_dir, tmp_path, "chunks.jsonl")
+    with running_server(create_app(make_settings(directory)), wait_ready=False) as url:
+        for _ in range(600):
+            ready = httpx.get(url + "/readyz", timeout=10)
+            if ready.json()["error"]["code"] != "not_ready":
+                break
+            time.sleep(0.1)
+        assert (ready.status_code, ready.json()) == (503, {"error": {
+            "code": "index_corrupt", "message": "索引文件已损坏，请重新运行 rag ingest 重建索引。"}})
+        assert httpx.post(url + "/api/ask", json={"question": "产业互联网是什么？"}).status_code == 503
