@@ -21,8 +21,8 @@ from rag.embedder import Embedder, load_embedder, resolve_backend
 from rag.errors import NothingToIngestError
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
-from rag.index.sentences import SentenceVectors, sentence_key
-from rag.index.store import VersionWriter, ingest_lock, open_index, read_manifest
+from rag.index.sentences import KEYS, VECTORS, SentenceVectors, sentence_key
+from rag.index.store import VersionWriter, current_version, damage, ingest_lock, open_index, read_manifest
 from rag.settings import Settings
 from rag.text import sentences
 from rag.types import Article, Chunk
@@ -44,6 +44,7 @@ class IngestReport:
     version: str
     unchanged: bool = False
     model_fit: dict = field(default_factory=dict)
+    repaired: str | None = None  # what was wrong with the current version this build replaced
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +52,8 @@ class IngestReport:
     def summary(self) -> str:
         """One line for people, plus a plain-words warning when the model reads the corpus poorly."""
         state = "索引未变化" if self.unchanged else f"新版本 {self.version}"
+        if self.repaired:
+            state += f"；原索引已重建：{self.repaired}"
         line = (f"已入库 {self.articles} 篇文章、{self.chunks} 个段落，新嵌入 {self.embedded} 个，"
                 f"跳过 {len(self.skipped)} 个文件，用时 {self.seconds:.1f} 秒（{state}）。")
         for s in self.skipped:
@@ -152,7 +155,13 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
                           *sorted(f"{p.relative_to(r)}={hashlib.sha256(b).hexdigest()}" for p, r, b in raw),
                           *(f"unsupported={p}" for p in unsupported))
         previous = read_manifest(index_dir)
-        if previous and previous.get("signature") == signature and not missing:
+        repaired = None
+        if previous is not None:
+            # "Nothing changed" holds only when the current version's files are intact too.
+            repaired = damage(current_version(index_dir), previous)
+            if repaired:
+                log.warning("the current index version is damaged (%s): rebuilding it", repaired)
+        if previous and previous.get("signature") == signature and not missing and not repaired:
             return IngestReport(
                 articles=previous["counts"]["articles"], chunks=previous["counts"]["chunks"], embedded=0,
                 skipped=previous.get("skipped", []), seconds=time.perf_counter() - t0, index=str(index_dir),
@@ -196,6 +205,7 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
         return IngestReport(
             articles=len(articles), chunks=len(chunks), embedded=embedded, skipped=skipped,
             seconds=time.perf_counter() - t0, index=str(index_dir), version=final.name, model_fit=model_fit,
+            repaired=repaired,
         )
 
 
@@ -276,13 +286,35 @@ def _previous_vectors(index_dir: Path, previous: dict | None, key: str
     if not previous or previous.get("embedder_key") != key:
         return {}, {}
     try:
-        old = open_index(index_dir)
+        path = current_version(index_dir)
+        recorded = previous.get("files")
+        if isinstance(recorded, dict):
+            # Only the vectors are read: a damaged document or BM25 file costs no re-embedding.
+            problem = damage(path, {"files": {"dense.faiss": recorded.get("dense.faiss", {})}})
+            if problem:
+                raise ValueError(problem)
+            vecs = DenseIndex.load(path).vectors()
+        else:
+            vecs = open_index(index_dir).dense.vectors()
     except Exception as exc:  # a damaged old version only costs re-embedding
         log.warning("cannot reuse vectors of the previous index: %s", exc)
         return {}, {}
-    vecs = old.dense.vectors()
     passages = {h: vecs[i] for i, h in enumerate(previous.get("embed_hashes", [])) if i < len(vecs)}
-    return passages, (old.sentences.by_key() if old.sentences is not None else {})
+    return passages, _previous_sentences(path, recorded)
+
+
+def _previous_sentences(path: Path, recorded: object) -> dict[str, np.ndarray]:
+    """The reader's sentence vectors of the current version by key, when their files are intact."""
+    try:
+        if isinstance(recorded, dict):
+            wanted = {name: recorded[name] for name in (VECTORS, KEYS) if name in recorded}
+            if len(wanted) < 2 or damage(path, {"files": wanted}):
+                return {}
+        stored = SentenceVectors.load(path)
+    except Exception as exc:  # a damaged file only costs re-embedding the sentences
+        log.warning("cannot reuse sentence vectors of the previous index: %s", exc)
+        return {}
+    return stored.by_key() if stored is not None else {}
 
 
 def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: bool | None,

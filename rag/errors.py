@@ -47,3 +47,7 @@ class RerankerUnavailableError(RagError):
 
 class LLMUnavailableError(RagError):
     """The LLM endpoint failed (timeout, HTTP error, broken stream) or is not configured."""
+
+
+class IndexCorruptError(RagError):
+    """The current index version is damaged (a file missing, truncated or altered); `rag ingest` rebuilds it."""

@@ -123,6 +123,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated origins allowed to call the API (widget hosts)."
     )
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client per minute; 0 = off.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated proxy addresses whose X-Forwarded-For is believed (`*` = any); empty = none.",
+    )
     max_question_chars: int = Field(2000, ge=1, description="Longest accepted question.")
     max_history_messages: int = Field(20, ge=1, description="Most recent messages of a chat request that are used (older ones are ignored).")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
@@ -144,7 +148,7 @@ class Settings(BaseSettings):
         90, ge=1, description="Questions and feedback older than this many days are deleted."
     )
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         return _csv(value)
