@@ -108,7 +108,8 @@ def test_starts_unready_without_index_then_reload_makes_it_ready(
         assert c.get("/metrics").text.count("rag_ready 0.0") == 1
 
         shutil.copytree(indexed_settings.index_dir, settings.index_dir)
-        reloaded = c.post("/api/admin/reload", headers=admin)
+        # The first load also loads the model (seconds on a busy machine).
+        reloaded = c.post("/api/admin/reload", headers=admin, timeout=120)
         assert reloaded.status_code == 200
         version = reloaded.json()["version"]
         assert reloaded.json() == {"version": version, "previous": None}
