@@ -323,9 +323,14 @@ class Engine:
             t1 = time.perf_counter()
             try:
                 messages, shown = self._prompt(question, retrieval, history)
-                for piece in self.llm.stream(messages):
-                    parts.append(piece)
-                    yield Delta(piece)
+                deltas = self.llm.stream(messages)
+                try:
+                    for piece in deltas:
+                        parts.append(piece)
+                        yield Delta(piece)
+                finally:
+                    # A reader who stops early (closed connection) frees the model's slot now.
+                    getattr(deltas, "close", lambda: None)()
                 answer = self._llm_answer("".join(parts), retrieval, shown)
                 degraded = "model_refused" if answer is None else degraded
             except LLMUnavailableError as exc:
