@@ -166,7 +166,9 @@ def cmd_model(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.action == "install":
         for name in args.names or [settings.local_model]:
-            install_model(name, settings.models_dir, log=lambda msg: print(msg, file=sys.stderr))
+            if name in CATALOG or args.names:
+                install_model(name, settings.models_dir, log=lambda msg: print(msg, file=sys.stderr))
+            # RAG_LOCAL_MODEL naming a GGUF file: nothing to install, only check the file.
             print(resolve_model(name, settings.models_dir))
         return 0
     for spec in CATALOG.values():

@@ -141,6 +141,10 @@ class Settings(BaseSettings):
         4, ge=0, description="Local model: requests that may wait for a free slot; beyond that an answer "
         "degrades to retrieval at once (degraded: busy)."
     )
+    local_timeout: float = Field(
+        120.0, gt=0, description="Local model: seconds before a call (queue wait included) is abandoned; a 1.5B "
+        "model on 2 shared cores can take a minute to read its prompt."
+    )
     llm_prompt: Literal["auto", "standard", "compact"] = Field(
         "auto",
         description="Answer prompt: standard (top-k passages, for capable models), compact (Chinese rules, one "

@@ -97,6 +97,8 @@ class LocalServer:
         # cache; the next request only processes what differs.
         params.cache_prompt = True
         params.endpoint_metrics = True
+        # llama.cpp logs every slot event to stderr; keep it for debugging only.
+        params.verbosity = 3 if log.isEnabledFor(logging.DEBUG) else 0
         before = _rss_bytes()
         start = time.perf_counter()
         try:
@@ -182,7 +184,7 @@ class LocalLLMClient(LLMClient):
         url = server.base_url if server is not None else "http://127.0.0.1:9/v1"
         super().__init__(settings.model_copy(update={
             "openai_base_url": url, "openai_api_key": None, "llm_model": LOCAL_MODEL_NAME,
-            "llm_max_tokens": min(settings.llm_max_tokens, LOCAL_MAX_TOKENS),
+            "llm_max_tokens": min(settings.llm_max_tokens, LOCAL_MAX_TOKENS), "llm_timeout": settings.local_timeout,
         }))
         self.gate = _Gate(settings.local_parallel + settings.llm_max_waiting)
 
