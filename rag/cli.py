@@ -117,6 +117,7 @@ _DEGRADED = {
     "empty": "返回了空回答",
     "busy": "本地模型正忙（等待的请求已满）",
     "model_missing": "本地模型未安装或无法加载（运行 rag model install）",
+    "model_refused": "模型认为资料中没有答案，但检索找到了相关段落",
 }
 
 
