@@ -53,6 +53,7 @@ class LocalModelInfo:
 
     path: str
     threads: int
+    gen_threads: int
     parallel: int
     context: int
     load_seconds: float
@@ -61,7 +62,7 @@ class LocalModelInfo:
 
     def to_dict(self) -> dict:
         return {
-            "path": self.path, "threads": self.threads, "parallel": self.parallel, "context": self.context,
+            "path": self.path, "threads": self.threads, "gen_threads": self.gen_threads, "parallel": self.parallel, "context": self.context,
             "load_seconds": self.load_seconds, "memory_mib": round(self.memory_bytes / 2**20),
             "base_url": self.base_url,
         }
@@ -106,7 +107,7 @@ class LocalServer:
         except Exception as exc:  # a corrupt file or too little memory: llama.cpp says which
             raise ModelNotInstalledError(f"无法加载本地模型 {path}：{exc}") from exc
         self.info = LocalModelInfo(
-            path=str(path), threads=threads, parallel=settings.local_parallel, context=settings.local_context,
+            path=str(path), threads=threads, gen_threads=settings.local_gen_threads, parallel=settings.local_parallel, context=settings.local_context,
             load_seconds=round(time.perf_counter() - start, 2), memory_bytes=max(0, _rss_bytes() - before),
             base_url=self._server.listening_address.rstrip("/") + "/v1",
         )
