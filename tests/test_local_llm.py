@@ -32,7 +32,7 @@ FOLLOW_UP = "那它和元宇宙有什么关系？"
 
 def local_settings(index_dir: Path, **overrides: object) -> Settings:
     base = dict(llm_backend="local", local_model=TEST_MODEL, local_parallel=1, llm_max_waiting=2,
-                local_timeout=300.0, llm_temperature=0.0)
+                local_timeout=300.0, llm_temperature=0.0, llm_max_tokens=120)
     base.update(overrides)
     return make_settings(index_dir, **base)
 
