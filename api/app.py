@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import time
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,11 +19,13 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
 from api.errors import ApiError, InternalErrorMiddleware, from_rag_error, install_error_handlers
+from api.indexing import Indexing
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, articles, ask, chat, health, openai_compat, search
+from api.routes import admin, articles, ask, chat, documents, feedback, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
 from rag.engine import Engine
 from rag.errors import RagError
+from rag.qlog import QuestionLog
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         tg.cancel_scope.cancel()
 
 
+@asynccontextmanager
+async def _lifespan_with_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """``_lifespan``, then stop the indexing worker: a running job ends at its next safe point and
+    leaves the served index intact."""
+    try:
+        async with _lifespan(app):
+            yield
+    finally:
+        await anyio.to_thread.run_sync(app.state.indexing.close)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app; with ``engine`` it is ready at once, else the lifespan opens one from ``settings``."""
     settings = settings if settings is not None else Settings()
@@ -77,7 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="产业互联网文章问答 API",
         description=DESCRIPTION,
         version="1.0.0",
-        lifespan=_lifespan,
+        lifespan=_lifespan_with_jobs,
         # FastAPI's own pages load Swagger UI and ReDoc from a CDN; /docs is served locally below.
         docs_url=None,
         redoc_url=None,
@@ -89,6 +103,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.metrics.ready.set(1 if engine is not None else 0)
     app.state.reload_lock = anyio.Lock()
     app.state.created = int(time.time())
+    app.state.indexing = Indexing(app)
+    app.state.qlog = _question_log(settings)
 
     install_error_handlers(app)
     routers = [
@@ -99,6 +115,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         articles.router,
         openai_compat.router,
         admin.router,
+        documents.router,
+        feedback.router,
+        feedback.admin_router,
     ]
     for router in routers:
         app.include_router(router)
@@ -121,6 +140,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _question_log(settings: Settings) -> QuestionLog | None:
+    """The question log unless opted out; it is told the secrets it must never store."""
+    if not settings.question_log:
+        return None
+    secrets = [*settings.api_keys, *(s.get_secret_value() for s in (settings.admin_token, settings.openai_api_key) if s)]
+    return QuestionLog(settings.question_log_url, settings.question_log_retention_days, secrets)
 
 
 DOCS_ASSETS = "/docs-assets"
@@ -160,23 +187,62 @@ def _include_widget(app: FastAPI) -> None:
     app.include_router(widget.router)
 
 
+# Answers any route may give besides its own, documented once here (see AccessMiddleware and
+# api/errors.py): the schema then lists every status the server can send.
+_ERROR_REF = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+_COMMON_ERRORS = {
+    "401": "Missing or wrong API key (RAG_API_KEYS) or admin token.",
+    "413": "Request body larger than RAG_MAX_BODY_BYTES.",
+    "415": "Request body is not JSON.",
+    "429": "Rate limit reached (RAG_RATE_LIMIT_PER_MINUTE); see Retry-After.",
+    "503": "The index is not loaded (starting, missing or damaged).",
+}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, declaring the bearer schemes that the middleware enforces."""
+    """The OpenAPI document as this configuration behaves: the bearer schemes that the middleware
+    enforces (API keys only when RAG_API_KEYS is set), every error status, the question length."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    settings: Settings = app.state.settings
+    with warnings.catch_warnings():
+        # /healthz and /readyz are one route for GET and HEAD (so that a 405 lists both): FastAPI
+        # gives both operations the route's id; they are told apart below.
+        warnings.filterwarnings("ignore", message="Duplicate Operation ID")
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    seen: set[str] = set()
+    components = schema.setdefault("components", {})
+    schemes = components.setdefault("securitySchemes", {})
     schemes["apiKey"] = {"type": "http", "scheme": "bearer", "description": "One of RAG_API_KEYS (when set)."}
     schemes["adminToken"] = {"type": "http", "scheme": "bearer", "description": "RAG_ADMIN_TOKEN."}
     for path, operations in schema.get("paths", {}).items():
-        if path.startswith(ADMIN_PREFIX):
-            scheme = "adminToken"
-        elif path.startswith(PROTECTED_PREFIXES):
-            scheme = "apiKey"
-        else:
-            continue
-        for operation in operations.values():
-            operation["security"] = [{scheme: []}]
+        for method, operation in operations.items():
+            if operation.get("operationId") in seen:
+                operation["operationId"] = f"{operation['operationId']}_{method}"
+            seen.add(operation.get("operationId"))
+            responses = operation.setdefault("responses", {})
+            codes = []
+            if path.startswith(ADMIN_PREFIX):
+                operation["security"] = [{"adminToken": []}]
+                codes += ["401", "429"]
+            elif path.startswith(PROTECTED_PREFIXES):
+                if settings.api_keys:
+                    operation["security"] = [{"apiKey": []}]
+                    codes.append("401")
+                if settings.rate_limit_per_minute > 0:
+                    codes.append("429")
+                codes.append("503")
+            if method in ("post", "put", "patch"):
+                codes += ["413", "415"]
+            for code in codes:
+                responses.setdefault(code, {"description": _COMMON_ERRORS[code], **_ERROR_REF})
+    # The longest question is a setting: state the one this server applies.
+    props = components.get("schemas", {}).get("AskRequest", {}).get("properties", {})
+    if "question" in props:
+        props["question"]["maxLength"] = settings.max_question_chars
+    for param in schema.get("paths", {}).get("/api/search", {}).get("get", {}).get("parameters", []):
+        if param.get("name") == "q":
+            param["schema"]["maxLength"] = settings.max_question_chars
     app.openapi_schema = schema
     return schema
 
@@ -206,6 +272,18 @@ def limit_openmp(settings: Settings) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(settings.embed_threads))
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Forwarded-header handling for uvicorn: off unless ``RAG_TRUSTED_PROXIES`` names the proxies.
+
+    uvicorn's own default trusts ``X-Forwarded-For`` from 127.0.0.1, so every local client (or a
+    same-host proxy that passes the header through) could choose the address that the rate limit
+    and the failed-key throttle count against.
+    """
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
     """Run the API with uvicorn (blocking); ``workers > 1`` starts that many processes."""
     import uvicorn
@@ -214,13 +292,14 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     port = settings.port if port is None else port
     limit_openmp(settings)
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_options(settings))
         return
     from uvicorn.supervisors import Multiprocess
 
     # Worker processes import the app by name, so the settings travel through the environment.
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
-    config = uvicorn.Config("api.main:app", factory=True, host=host, port=port, workers=workers)
+    config = uvicorn.Config("api.main:app", factory=True, host=host, port=port, workers=workers,
+                            **uvicorn_options(settings))
     # uvicorn.run would bind a socket without proto=IPPROTO_TCP; asyncio then skips TCP_NODELAY on
     # accepted connections and every keep-alive response waits ~40 ms for a delayed ACK.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.errors import ApiError
+from api.indexing import Indexing
 from api.metrics import Metrics
 from api.security import require_admin
 from rag.engine import Engine
@@ -33,6 +34,11 @@ async def get_engine(request: Request) -> Engine:
     return engine
 
 
+async def get_indexing(request: Request) -> Indexing:
+    """The corpus folder and indexing jobs of this app."""
+    return request.app.state.indexing
+
+
 async def get_metrics(request: Request) -> Metrics:
     """The app's Prometheus collectors."""
     return request.app.state.metrics
@@ -41,6 +47,7 @@ async def get_metrics(request: Request) -> Metrics:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+IndexingDep = Annotated[Indexing, Depends(get_indexing)]
 AdminDep = Depends(require_admin)
 
 

@@ -15,6 +15,7 @@ from rag.errors import (
     ArticleNotFoundError,
     EmbedderUnavailableError,
     EmptyQuestionError,
+    IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
     InvalidQuestionError,
@@ -65,6 +66,8 @@ def from_rag_error(exc: RagError, *, max_question_chars: int) -> ApiError:
         return ApiError(404, "article_not_found", "找不到这篇文章。")
     if isinstance(exc, IndexNotFoundError):
         return ApiError(503, "index_not_found", "索引不存在，请先运行 rag ingest 建立索引。")
+    if isinstance(exc, IndexCorruptError):
+        return ApiError(503, "index_corrupt", "索引文件已损坏，请重新运行 rag ingest 重建索引。")
     if isinstance(exc, IndexMismatchError):
         return ApiError(503, "index_mismatch", "索引与当前配置的向量模型不一致，请重新建立索引。")
     if isinstance(exc, EmbedderUnavailableError | RerankerUnavailableError):
@@ -166,8 +169,15 @@ _STATUS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+# Python's json parser gives up on deeper nesting with RecursionError, which FastAPI reports as
+# a bare 400; the client learns the real cause instead of a hint about UTF-8.
+_TOO_DEEP = (400, "json_too_deep", "请求体的 JSON 嵌套层数过多，请发送结构简单的 JSON 对象。")
+
+
 def http_error(exc: StarletteHTTPException) -> ApiError:
     """Translate Starlette's own HTTP errors (404 for unknown paths, 405, ...)."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        return ApiError(*_TOO_DEEP)
     code, message = _STATUS_ERRORS.get(exc.status_code, ("http_error", f"请求无法处理（HTTP {exc.status_code}）。"))
     headers = dict(exc.headers) if exc.headers else None
     return ApiError(exc.status_code, code, message, headers)

@@ -22,6 +22,12 @@ def _encodable(value: str) -> str:
 Text = Annotated[str, AfterValidator(_encodable)]
 """A string that is valid Unicode (every user-supplied text field uses it)."""
 
+# What the engine checks (400 empty_question), stated in the schema: some text that is not only
+# whitespace. Checked by the engine rather than by pydantic so that the answer keeps its own code.
+NOT_BLANK: dict[str, Any] = {"minLength": 1, "pattern": r"\S"}
+# Request bodies take JSON types as they are: "5" is not an integer and "yes" is not a boolean.
+STRICT = ConfigDict(strict=True)
+
 _QUESTION = "产业互联网和消费互联网有什么区别？"
 _ARTICLE_ID = "001_e3c7ae41c0c3d234"
 _TITLE = "从Web2到Web3，产业互联网进入“争气”时代？"
@@ -93,12 +99,16 @@ class AnswerOut(BaseModel):
     grounded: bool = Field(description="True when the answer cites supporting passages.", examples=[True])
     degraded: str | None = Field(
         None,
-        description="Why an LLM answer fell back to retrieval (timeout, rate_limited, http_500, stream_broken, not_configured; local model: busy, model_missing, model_refused; ...); null if it did not.",
+        description="Why an LLM answer fell back to retrieval (timeout, rate_limited, http_500, stream_broken, bad_reply, not_configured; local model: busy, model_missing, model_refused; ...); null if it did not.",
         examples=[None],
     )
     refused: bool = Field(False, description="True when nothing relevant was found.", examples=[False])
     query: str | None = Field(None, description="The question as searched (after rewriting).", examples=[_QUESTION])
     took_ms: float | None = Field(None, description="Time spent answering, in milliseconds.", examples=[12.5])
+    feedback_id: str | None = Field(
+        None, description="Id for POST /api/feedback (👍/👎); null when the question log is off.",
+        examples=["9b1deb4d3b7d4bad9bdd2b0d7b3dcb6d"],
+    )
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -107,7 +117,10 @@ class AnswerOut(BaseModel):
 class AskRequest(BaseModel):
     """One question, answered from the articles."""
 
-    question: Text = Field(description="The question (Chinese or English).", examples=[_QUESTION])
+    model_config = STRICT
+
+    question: Text = Field(description="The question (Chinese or English).", examples=[_QUESTION],
+                           json_schema_extra=NOT_BLANK)
     top_k: int | None = Field(
         None, ge=1, le=50, description="Passages to retrieve; default from the server settings.", examples=[5]
     )
@@ -121,12 +134,19 @@ class AskRequest(BaseModel):
 class MessageIn(BaseModel):
     """One turn of the conversation sent by the client."""
 
+    model_config = STRICT
+
     role: Literal["user", "assistant", "system"] = Field(description="Who wrote the message.", examples=["user"])
-    content: Text = Field(description="Message text.", examples=[_QUESTION])
+    content: Text = Field(
+        description="Message text; the last message (the question) must have some, earlier ones may be empty.",
+        examples=[_QUESTION],
+    )
 
 
 class ChatRequest(BaseModel):
     """A stateless chat turn: the client sends the whole history; the last message is the question."""
+
+    model_config = STRICT
 
     messages: list[MessageIn] = Field(
         min_length=1,
@@ -250,7 +270,7 @@ class StatsResponse(BaseModel):
 class OpenAIContentPart(BaseModel):
     """A part of a multi-part message; only text parts are read."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     type: str = Field(description="Part type; only text is used.", examples=["text"])
     text: Text | None = Field(None, description="Text of a text part.", examples=[_QUESTION])
@@ -259,7 +279,7 @@ class OpenAIContentPart(BaseModel):
 class OpenAIMessage(BaseModel):
     """A chat message in OpenAI's format."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     role: Literal["system", "developer", "user", "assistant", "tool"] = Field(
         description="Author role.", examples=["user"]
@@ -280,7 +300,7 @@ class OpenAIMessage(BaseModel):
 class ChatCompletionRequest(BaseModel):
     """OpenAI chat-completions request; unknown OpenAI parameters are accepted and ignored."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     model: str = Field(
         "rag", description="Model id (see /v1/models); any value is answered by the corpus.", examples=["rag"]

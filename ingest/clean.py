@@ -71,6 +71,88 @@ _SITE_PATTERNS = (
 )
 
 
+# --- trailing footer blocks of any site -----------------------------------------------
+# Recognized by shape and position: lines after the article's last paragraph that carry one of
+# these signals (follow us / QR code, contact details, copyright or repost terms, a source link),
+# and link lists under a short "more to read" header. Signals are kinds of wording, not one site's.
+_FOLLOW = re.compile(r"二维码|扫码|扫一扫|长按.{0,6}识别|公众号|微信号|视频号|订阅号|关注我们|点击关注|欢迎关注|加关注|关注.{0,8}(?:获取|了解)")
+_CONTACT = re.compile(r"商务合作|合作咨询|广告合作|投稿|联系(?:我们|方式|人|电话|邮箱)|客服|邮箱|e-?mail", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
+_RIGHTS = re.compile(
+    r"版权|著作权|©|\(c\)|copyright|all rights reserved|转载|侵权|免责声明|不代表本(?:站|平台|号|网)|"
+    r"仅代表作者|观点仅供参考|原文链接|阅读原文|来源\s*[:：]|ICP备",
+    re.I,
+)
+# A short header over a list of links: 推荐阅读：, 相关文章, 往期回顾, 猜你喜欢, 热门推荐, 延伸阅读…
+_LIST_HEADER = re.compile(
+    r"^[#【\[〖▌|｜>·•\s]*(?:推荐|相关|延伸|往期|热门|精彩|更多|猜你|你可能|近期|最新)[^。！？]{0,6}"
+    r"(?:阅读|文章|推荐|回顾|内容|喜欢|好文|资讯|热文)[】\]〗\s]*[:：]?$"
+)
+# Wording that marks a footer even in a full sentence ("本文版权归原作者所有，转载请注明出处。");
+# the other signals count only on a line that is not prose, so an article's last sentence that
+# merely mentions 版权 or 扫码 stays.
+_FOOTER_PHRASE = re.compile(
+    r"版权(?:归|所有|声明)|著作权归|转载(?:请|须|需|时)|(?:禁止|谢绝|严禁)转载|如有侵权|侵权(?:请)?(?:联系|删除)|"
+    r"不代表本(?:站|平台|号|网)|仅代表作者|免责声明|©|all rights reserved|欢迎关注|点击关注|关注.{0,12}公众号|"
+    r"长按.{0,6}识别",
+    re.I,
+)
+# An author's bio at the end of an article is content, whatever it mentions (公众号, 邮箱).
+_BIO = re.compile(r"^(?:作者简介|关于作者|作者介绍|作者\s*[|｜/])")
+_FOOTER_MAX = 120  # a footer line is short; a longer line is the article
+_LINK_TITLE_MAX = 60
+_LINK_LIST_MAX = 12
+
+
+def _is_footer_line(line: str) -> bool:
+    """A line of site furniture: a follow-us, contact, copyright or source line (never a byline)."""
+    if len(line) > _FOOTER_MAX or _BIO.match(line) or any(p.search(line) for p in _AUTHOR_PATTERNS):
+        return False
+    if _FOOTER_PHRASE.search(line):
+        return True
+    if is_prose(line):
+        return False
+    if _FOLLOW.search(line) or _RIGHTS.search(line):
+        return True
+    if _CONTACT.search(line) and (_PHONE.search(line) or _EMAIL.search(line) or _URL.search(line)):
+        return True
+    return bool(_PHONE.search(line) or _EMAIL.search(line) or _URL.fullmatch(line))
+
+
+def _footer_start(lines: list[str]) -> int:
+    """Index where the trailing footer block starts (``len(lines)`` when there is none).
+
+    Walks up from the end over footer lines and over link lists with their header; stops at the
+    first line of the article. Nothing is cut unless real prose remains before the block.
+    """
+    start = i = len(lines)
+    while i > 0:
+        line = lines[i - 1]
+        if not line:
+            i -= 1
+            continue
+        if _is_footer_line(line) or _LIST_HEADER.match(line):
+            start = i = i - 1
+            continue
+        # A run of short titles counts only when a list header stands right above it.
+        j = i
+        while j > 0 and i - j < _LINK_LIST_MAX and (not lines[j - 1] or _is_link_title(lines[j - 1])):
+            j -= 1
+        header = j
+        while header > 0 and not lines[header - 1]:
+            header -= 1
+        if j < i and header > 0 and _LIST_HEADER.match(lines[header - 1]):
+            start = i = header - 1
+            continue
+        break
+    return start if _seen_prose(lines[:start]) else len(lines)
+
+
+def _is_link_title(line: str) -> bool:
+    return len(line) <= _LINK_TITLE_MAX and not _LIST_HEADER.match(line) and not line.endswith(("：", ":"))
+
+
 def is_prose(line: str) -> bool:
     """A line of running text: enough CJK characters and a sentence end, or simply long."""
     cjk = len(_CJK.findall(line))
@@ -104,6 +186,7 @@ def clean_text(text: str) -> str:
         if _BOILERPLATE_LINE.match(ln):
             continue
         kept.append(ln)
+    kept = kept[: _footer_start(kept)]
     paragraphs = _paragraphs(kept)
     paragraphs = _drop_trailing_junk(paragraphs)
     paragraphs = [p for p in paragraphs if not (any(_PHONE.search(ln) for ln in p) and is_junk_block(p))]

@@ -1,4 +1,4 @@
-"""Read article files in the corpus formats: front matter + HTML, Markdown, plain text."""
+"""Read article files in the corpus formats: front matter + HTML, Markdown, plain text, PDF and DOCX."""
 
 from __future__ import annotations
 
@@ -16,9 +16,14 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ingest.chunk import is_heading
 from ingest.clean import clean_text, find_author, find_site
+from ingest.sanitize import plain_text, safe_url
+from rag.controls import strip_controls
 from rag.types import Article, ArticleMeta
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
+# Binary document formats, read by ingest.formats.
+DOCUMENT_SUFFIXES = {".pdf", ".docx"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCUMENT_SUFFIXES
 _BLOCK_TAGS = "p,div,blockquote,h1,h2,h3,h4,h5,h6,li,tr,section,article,header,footer,pre,table,ul,ol,figure"
 _DROP_TAGS = "script,style,svg,button,img,noscript,iframe,form,input,select,textarea,template,figure > figcaption"
 _MD_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -219,12 +224,24 @@ def load_article(path: Path, root: Path) -> Article:
         data = path.read_bytes()
     except OSError as exc:
         raise SkipFile(f"无法读取：{exc.strerror or exc}") from exc
-    raw = read_raw(decode(data))
+    if path.suffix.lower() in DOCUMENT_SUFFIXES:
+        from ingest.formats import read_document
+
+        raw = read_document(path.suffix.lower(), data)
+        raw.body, raw.title = strip_controls(raw.body), strip_controls(raw.title)
+    else:
+        # Terminal escapes and bidi controls go first, so that title and byline detection see clean lines.
+        raw = read_raw(strip_controls(decode(data)))
+    # Entities are decoded once: by the HTML parser for web pages and Markdown, here for plain text
+    # (a PDF or Word file's text is literal).
+    parsed = raw.meta.get("format") != "text"
+    raw.body = plain_text(raw.body, decode_entities=not parsed)
+    raw.title = plain_text(raw.title, decode_entities=raw.meta.get("format") != "html")
     body = clean_text(raw.body)
     if len(body.strip()) < 20:
         raise SkipFile("没有可用的正文")
     source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-    fm_author = str(raw.meta.get("author") or "").strip() or None
+    fm_author = plain_text(str(raw.meta.get("author") or ""), decode_entities=True).strip() or None
     cats = raw.meta.get("categories") or []
     categories = tuple(str(c) for c in ([cats] if isinstance(cats, str) else cats) if c)
     # A declared author wins, except a front-matter "author" that is also a category or the
@@ -234,6 +251,7 @@ def load_article(path: Path, root: Path) -> Article:
         site = site or fm_author
         fm_author = None
     author = fm_author or raw.meta.get("byline") or find_author(raw.body)
+    author = plain_text(str(author), decode_entities=False).strip() or None if author else None
     date_iso = parse_date(raw.meta.get("date")) or _date_from_text(raw.body)
     meta = ArticleMeta(
         article_id=article_id_for(source),
@@ -242,9 +260,9 @@ def load_article(path: Path, root: Path) -> Article:
         author=author,
         site=site,
         date=date_iso,
-        url=_str_or_none(raw.meta.get("url") or raw.meta.get("link")),
-        image=_str_or_none(raw.meta.get("headimg") or raw.meta.get("thumbnail") or raw.meta.get("image")),
-        categories=categories,
+        url=safe_url(raw.meta.get("url") or raw.meta.get("link")),
+        image=safe_url(raw.meta.get("headimg") or raw.meta.get("thumbnail") or raw.meta.get("image")),
+        categories=tuple(c for c in (plain_text(c, decode_entities=True).strip() for c in categories) if c),
     )
     digest = hashlib.sha256(data).hexdigest()
     return Article(meta=meta, text=body, content_hash=digest)
@@ -254,9 +272,6 @@ def _date_from_text(text: str) -> str | None:
     m = _DATE_IN_TEXT.search(text[:400])
     return parse_date(m.group()) if m else None
 
-
-def _str_or_none(value: object) -> str | None:
-    return str(value).strip() or None if value else None
 
 
 def article_id_for(source: str) -> str:
@@ -271,7 +286,7 @@ def article_id_for(source: str) -> str:
 def iter_files(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
     """Expand paths into ``(file, root)`` pairs; hidden files are ignored.
 
-    Missing paths and files whose suffix is not a text format (``TEXT_SUFFIXES``) are reported in
+    Missing paths and files whose suffix is not a supported format (``SUPPORTED_SUFFIXES``) are reported in
     the second list with their reason (``UNSUPPORTED`` for the latter), without being read.
     """
     files: list[tuple[Path, Path]] = []
@@ -282,12 +297,12 @@ def iter_files(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[s
                 rel = f.relative_to(p)
                 if any(part.startswith(".") for part in rel.parts) or not f.is_file():
                     continue
-                if f.suffix.lower() in TEXT_SUFFIXES:
+                if f.suffix.lower() in SUPPORTED_SUFFIXES:
                     files.append((f, p))
                 else:
                     problems.append((str(f), UNSUPPORTED))
         elif p.is_file():
-            if p.suffix.lower() in TEXT_SUFFIXES:
+            if p.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append((p, p.parent))
             else:
                 problems.append((str(p), UNSUPPORTED))

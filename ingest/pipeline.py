@@ -8,7 +8,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,11 +16,13 @@ import numpy as np
 
 from ingest.chunk import ChunkParams, chunk_article
 from ingest.loaders import UNSUPPORTED, SkipFile, iter_files, load_article
+from rag.answer.reader import candidates
 from rag.embedder import Embedder, load_embedder, resolve_backend
 from rag.errors import NothingToIngestError
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
-from rag.index.store import VersionWriter, ingest_lock, open_index, read_manifest
+from rag.index.sentences import KEYS, VECTORS, SentenceVectors, sentence_key
+from rag.index.store import VersionWriter, current_version, damage, ingest_lock, open_index, read_manifest
 from rag.settings import Settings
 from rag.text import sentences
 from rag.types import Article, Chunk
@@ -42,6 +44,7 @@ class IngestReport:
     version: str
     unchanged: bool = False
     model_fit: dict = field(default_factory=dict)
+    repaired: str | None = None  # what was wrong with the current version this build replaced
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +52,8 @@ class IngestReport:
     def summary(self) -> str:
         """One line for people, plus a plain-words warning when the model reads the corpus poorly."""
         state = "索引未变化" if self.unchanged else f"新版本 {self.version}"
+        if self.repaired:
+            state += f"；原索引已重建：{self.repaired}"
         line = (f"已入库 {self.articles} 篇文章、{self.chunks} 个段落，新嵌入 {self.embedded} 个，"
                 f"跳过 {len(self.skipped)} 个文件，用时 {self.seconds:.1f} 秒（{state}）。")
         for s in self.skipped:
@@ -81,7 +86,7 @@ def embedder_key(settings: Settings) -> str:
 
 # Changed whenever embed_input/lexical_input or the model-fit measures change, so that an
 # unchanged corpus is still rebuilt.
-BUILD_FORMAT = "dense=text;lexical=title+text;fit=top5"
+BUILD_FORMAT = "dense=text;lexical=title+text;fit=top5;sentences=reader1"
 
 
 def embed_input(article: Article, chunk: Chunk) -> str:
@@ -113,15 +118,21 @@ def _check(cancel: threading.Event | None) -> None:
         raise KeyboardInterrupt("ingest cancelled")
 
 
+# ``on_progress(percent, stage)`` with stage load, embed or index (jobs show it to operators).
+OnProgress = Callable[[float, str], None]
+
+
 def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | None = None,
-               embedder: Embedder | None = None, cancel: threading.Event | None = None) -> IngestReport:
+               embedder: Embedder | None = None, cancel: threading.Event | None = None,
+               on_progress: OnProgress | None = None) -> IngestReport:
     """Build a new index version from ``paths`` (files or folders) unless nothing changed.
 
     Raises NothingToIngestError when no file could be ingested. The previous version keeps
     serving until the new one is complete. When ``cancel`` is set (the CLI sets it on Ctrl-C),
     the build stops at the next safe point (between embedding batches, before writing) with
     KeyboardInterrupt and removes its unfinished version: interrupting the embedder's own code
-    (the import of torch, a C++ kernel) can abort the process instead.
+    (the import of torch, a C++ kernel) can abort the process instead. ``on_progress`` receives
+    the percent done: reading files up to 10, embedding up to 85, building and writing to 100.
     """
     t0 = time.perf_counter()
     index_dir = settings.index_dir
@@ -144,7 +155,13 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
                           *sorted(f"{p.relative_to(r)}={hashlib.sha256(b).hexdigest()}" for p, r, b in raw),
                           *(f"unsupported={p}" for p in unsupported))
         previous = read_manifest(index_dir)
-        if previous and previous.get("signature") == signature and not missing:
+        repaired = None
+        if previous is not None:
+            # "Nothing changed" holds only when the current version's files are intact too.
+            repaired = damage(current_version(index_dir), previous)
+            if repaired:
+                log.warning("the current index version is damaged (%s): rebuilding it", repaired)
+        if previous and previous.get("signature") == signature and not missing and not repaired:
             return IngestReport(
                 articles=previous["counts"]["articles"], chunks=previous["counts"]["chunks"], embedded=0,
                 skipped=previous.get("skipped", []), seconds=time.perf_counter() - t0, index=str(index_dir),
@@ -153,7 +170,9 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
 
         articles: list[Article] = []
         seen_ids: set[str] = set()
-        for path, root, _ in raw:
+        for n, (path, root, _) in enumerate(raw):
+            if on_progress is not None:
+                on_progress(10.0 * n / len(raw), "load")
             try:
                 article = load_article(path, root)
             except SkipFile as exc:
@@ -178,13 +197,15 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
         writer = VersionWriter(index_dir, settings.keep_versions)
         try:
             final, embedded, model_fit = _build(writer, settings, key, signature, previous, articles, chunks, inputs,
-                                                lexical, hashes, skipped, params, progress, embedder, cancel)
+                                                lexical, hashes, skipped, params, progress, embedder, cancel,
+                                                on_progress)
         except BaseException:
             writer.abort()
             raise
         return IngestReport(
             articles=len(articles), chunks=len(chunks), embedded=embedded, skipped=skipped,
             seconds=time.perf_counter() - t0, index=str(index_dir), version=final.name, model_fit=model_fit,
+            repaired=repaired,
         )
 
 
@@ -192,10 +213,13 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
            articles: list[Article], chunks: list[Chunk], inputs: list[str], lexical: list[str],
            hashes: list[str], skipped: list[dict],
            params: ChunkParams, progress: bool | None, embedder: Embedder | None,
-           cancel: threading.Event | None) -> tuple[Path, int, dict]:
+           cancel: threading.Event | None, on_progress: OnProgress | None = None) -> tuple[Path, int, dict]:
     """Embed what is new, build the dense and lexical indexes, write and publish the version."""
     index_dir = settings.index_dir
-    reuse = _previous_vectors(index_dir, previous, key)
+    reuse, reuse_sentences = _previous_vectors(index_dir, previous, key)
+    # The reader's sentences: each distinct quotable sentence of the passages, embedded once.
+    sentence_texts = list(dict.fromkeys(c.text for c in candidates([ch.text for ch in chunks])))
+    sentence_todo = [t for t in sentence_texts if sentence_key(t) not in reuse_sentences]
     # Each distinct text is embedded once, however many chunks repeat it.
     first_row: dict[str, int] = {}
     for i, h in enumerate(hashes):
@@ -205,7 +229,7 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
     model_fit = dict(previous.get("model_fit", {})) if previous and previous.get("embedder_key") == key else {}
     # The probe measures this chunk set: any change (new, changed or deleted chunks) invalidates it.
     refit = "relevance_k" not in model_fit or previous is None or previous.get("embed_hashes") != hashes
-    if todo or refit:
+    if todo or refit or sentence_todo:
         embedder = embedder or load_embedder(settings)
         info = embedder.info.to_dict()
     else:
@@ -214,7 +238,8 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
     vectors = np.zeros((len(chunks), dim), np.float32)
     fresh: dict[str, np.ndarray] = {}
     if todo:
-        new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress, cancel)
+        new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress, cancel,
+                             on_progress)
         fresh = dict(zip(first_row, new, strict=True))
     for i, h in enumerate(hashes):
         vectors[i] = reuse[h] if h in reuse else fresh[h]
@@ -226,6 +251,16 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
             "windowed_share": round(stats.windowed_share, 4),
             **probe_fit(embedder, dense, chunks),
         }
+    sentence_vectors = dict(reuse_sentences)
+    if sentence_todo:
+        new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, progress, cancel, unit="句子")
+        sentence_vectors.update((sentence_key(t), v) for t, v in zip(sentence_todo, new, strict=True))
+    sentences = SentenceVectors(
+        [sentence_key(t) for t in sentence_texts],
+        np.array([sentence_vectors[sentence_key(t)] for t in sentence_texts], np.float32).reshape(len(sentence_texts), dim),
+    )
+    if on_progress is not None:
+        on_progress(85.0, "index")
     words = LexicalIndex.build("words", lexical)
     bigrams = LexicalIndex.build("bigrams", lexical)
     _check(cancel)
@@ -240,32 +275,60 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
         "embed_hashes": hashes,
         "skipped": skipped,
     }
-    writer.write(articles, chunks, dense, words, bigrams, manifest)
+    writer.write(articles, chunks, dense, words, bigrams, manifest, sentences)
     return writer.commit(), len(todo), model_fit
 
 
-def _previous_vectors(index_dir: Path, previous: dict | None, key: str) -> dict[str, np.ndarray]:
-    """Vectors of the current version keyed by content hash, when built with the same model."""
+def _previous_vectors(index_dir: Path, previous: dict | None, key: str
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Passage vectors of the current version keyed by content hash, and its sentence vectors by
+    sentence key, when built with the same model."""
     if not previous or previous.get("embedder_key") != key:
-        return {}
+        return {}, {}
     try:
-        old = open_index(index_dir)
+        path = current_version(index_dir)
+        recorded = previous.get("files")
+        if isinstance(recorded, dict):
+            # Only the vectors are read: a damaged document or BM25 file costs no re-embedding.
+            problem = damage(path, {"files": {"dense.faiss": recorded.get("dense.faiss", {})}})
+            if problem:
+                raise ValueError(problem)
+            vecs = DenseIndex.load(path).vectors()
+        else:
+            vecs = open_index(index_dir).dense.vectors()
     except Exception as exc:  # a damaged old version only costs re-embedding
         log.warning("cannot reuse vectors of the previous index: %s", exc)
+        return {}, {}
+    passages = {h: vecs[i] for i, h in enumerate(previous.get("embed_hashes", [])) if i < len(vecs)}
+    return passages, _previous_sentences(path, recorded)
+
+
+def _previous_sentences(path: Path, recorded: object) -> dict[str, np.ndarray]:
+    """The reader's sentence vectors of the current version by key, when their files are intact."""
+    try:
+        if isinstance(recorded, dict):
+            wanted = {name: recorded[name] for name in (VECTORS, KEYS) if name in recorded}
+            if len(wanted) < 2 or damage(path, {"files": wanted}):
+                return {}
+        stored = SentenceVectors.load(path)
+    except Exception as exc:  # a damaged file only costs re-embedding the sentences
+        log.warning("cannot reuse sentence vectors of the previous index: %s", exc)
         return {}
-    vecs = old.dense.vectors()
-    return {h: vecs[i] for i, h in enumerate(previous.get("embed_hashes", [])) if i < len(vecs)}
+    return stored.by_key() if stored is not None else {}
 
 
 def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: bool | None,
-                   cancel: threading.Event | None) -> np.ndarray:
+                   cancel: threading.Event | None, on_progress: OnProgress | None = None,
+                   unit: str = "段") -> np.ndarray:
     show = sys.stderr.isatty() if progress is None else progress
     from tqdm import tqdm
 
     parts = []
-    with tqdm(total=len(texts), desc="嵌入", unit="段", disable=not show, file=sys.stderr) as bar:
+    with tqdm(total=len(texts), desc="嵌入", unit=unit, disable=not show, file=sys.stderr) as bar:
         for i in range(0, len(texts), batch):
             _check(cancel)
+            if on_progress is not None:
+                on_progress(10.0 + 75.0 * i / len(texts), "embed")
             parts.append(embedder.embed_passages(texts[i : i + batch]))
             bar.update(len(texts[i : i + batch]))
     return np.vstack(parts)

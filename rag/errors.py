@@ -49,6 +49,10 @@ class LLMUnavailableError(RagError):
     """The LLM endpoint failed (timeout, HTTP error, broken stream) or is not configured."""
 
 
+class IndexCorruptError(RagError):
+    """The current index version is damaged (a file missing, truncated or altered); `rag ingest` rebuilds it."""
+
+
 class ModelNotInstalledError(RagError):
     """The local GGUF model is missing, incomplete or not a GGUF file; the message names the fix."""
 

@@ -12,11 +12,15 @@ from pathlib import Path
 from rag.answer.citations import strip_markers
 from rag.engine import Engine
 from rag.errors import QuestionSetError
-from rag.text import cjk_bigrams
+from rag.text import cjk_bigrams, sentences
 from rag.types import Answer, Citation, Delta, Done, Mode
 
 METRICS = ("hit@1", "hit@5", "mrr", "evidence@5", "citation_ok", "answer_evidence", "answer_points",
-           "false_refusal", "refusal")
+           "first_point", "answer_chars", "false_refusal", "refusal")
+# A first sentence "carries" a key point when it holds this share of the point's bigrams.
+FIRST_POINT_RECALL = 0.5
+# Per-question figures `--compare` reports when they changed between two runs.
+COMPARED = ("hit@1", "evidence@5", "answer_evidence", "answer_points", "first_point", "refused")
 
 
 def load_items(path: Path) -> list[dict]:
@@ -117,6 +121,11 @@ def score_item(engine: Engine, item: dict, mode: Mode = "retrieval", k: int = 5)
     points = item.get("answer_points") or []
     if points:
         row["answer_points"] = round(sum(point_recall(p, text) for p in points) / len(points), 4)
+        # Does the answer say it at once? (The reader puts its best passage first.)
+        first = next(iter(sentences(text)), "")
+        row["first_point"] = 1.0 if any(point_recall(p, first) >= FIRST_POINT_RECALL for p in points) else 0.0
+    if not answer.refused:
+        row["answer_chars"] = len(text)
     if mode != "retrieval" and answer.citations:
         precise = [_cited_precisely(c, sources, evidence, points) for c in answer.citations]
         row["citation_precision"] = round(sum(precise) / len(precise), 4)
@@ -146,13 +155,19 @@ def evaluate(engine: Engine, items: list[dict], mode: Mode = "retrieval", k: int
     return {"overall": average(rows), "by_type": {t: average(v) for t, v in sorted(by_type.items())}, "rows": rows}
 
 
+def _cell(metric: str, figures: dict, width: int) -> str:
+    if metric not in figures:
+        return f"{'-':>{width}s}"
+    return f"{figures[metric]:>{width}.0f}" if metric == "answer_chars" else f"{figures[metric]:>{width}.2f}"
+
+
 def format_report(report: dict) -> str:
     """A plain table: one line overall, one per question type (each column as wide as its name + 2)."""
     widths = {m: max(7, len(m) + 2) for m in METRICS}
     header = f"{'':14s}" + "".join(f"{m:>{widths[m]}s}" for m in METRICS) + f"{'n':>5s}"
     lines = [header]
     for name, figures in [("overall", report["overall"]), *report["by_type"].items()]:
-        cells = "".join(f"{figures[m]:>{widths[m]}.2f}" if m in figures else f"{'-':>{widths[m]}s}" for m in METRICS)
+        cells = "".join(_cell(m, figures, widths[m]) for m in METRICS)
         lines.append(f"{name:14s}{cells}{figures['n']:>5d}")
     llm = report["overall"]
     if any(m in llm for m in LLM_METRICS):
@@ -162,4 +177,40 @@ def format_report(report: dict) -> str:
               or r.get("false_refusal") == 1.0 or r.get("refusal") == 0.0]
     if misses:
         lines.append("needs attention: " + ", ".join(str(m) for m in misses))
+    return "\n".join(lines)
+
+
+def load_report(path: Path) -> dict:
+    """A report saved with ``rag eval … --json``; unreadable input is a QuestionSetError."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise QuestionSetError(f"无法读取评测结果 {path}：{getattr(exc, 'strerror', None) or exc}") from exc
+    if not isinstance(report, dict) or not isinstance(report.get("rows"), list):
+        raise QuestionSetError(f"{path} 不是 `rag eval --json` 的输出。")
+    return report
+
+
+def compare_reports(new: dict, old: dict) -> str:
+    """Per-question changes from ``old`` to ``new`` (wins first, then losses), then the overall figures."""
+    before = {r.get("id"): r for r in old["rows"]}
+    wins: list[str] = []
+    losses: list[str] = []
+    for row in new["rows"]:
+        prev = before.get(row.get("id"))
+        if prev is None:
+            continue
+        for m in COMPARED:
+            a, b = prev.get(m), row.get(m)
+            if a is None or b is None or a == b:
+                continue
+            a, b = float(a), float(b)
+            better = (b < a) if m == "refused" and row.get("refusal") is None else (b > a)
+            line = f"  {row.get('id')!s:8s}{m:16s}{a:6.2f} → {b:.2f}"
+            (wins if better else losses).append(line)
+    lines = [f"better ({len(wins)}):", *wins, f"worse ({len(losses)}):", *losses, "overall:"]
+    for m in METRICS:
+        a, b = old["overall"].get(m), new["overall"].get(m)
+        if a is not None and b is not None and a != b:
+            lines.append(f"  {m:16s}{a:8.2f} → {b:.2f}")
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -26,6 +26,7 @@ class Retrieval:
     coverage: float  # IDF-weighted share of the question's terms found in the best passages
     floor: float = 0.0  # relevance below this means the corpus does not cover the question
     fully_covered: bool = False  # every content term of a specific question is in the best passages
+    query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
 
     @property
     def relevant(self) -> bool:
@@ -82,13 +83,16 @@ class Retriever:
         self._relevance_k = int(fit.get("relevance_k", 1))
         self.floor = self._floor(fit)
 
-    def _candidates(self, query: str, k: int) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], float]:
+    def _candidates(self, query: str, k: int
+                    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], float, np.ndarray | None]:
         n = len(self.index.chunks)
         c = min(max(self.settings.candidates, k), n)  # never fewer candidates than passages asked for
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         dense_top = 0.0
+        qvec = None
         if self.weights["dense"] > 0:
-            scores, rows = self.index.dense.search(self._embed_query(query), c)
+            qvec = self._embed_query(query)
+            scores, rows = self.index.dense.search(qvec, c)
             keep = rows >= 0
             out["dense"] = (rows[keep], scores[keep])
             dense_top = float(scores[keep][: self._relevance_k].mean()) if keep.any() else 0.0
@@ -101,7 +105,7 @@ class Retriever:
             top = top[np.argsort(-scores[top], kind="stable")]
             top = top[scores[top] > 0]
             out[name] = (top, scores[top])
-        return out, dense_top
+        return out, dense_top, qvec
 
     def fuse(self, cands: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
         """Weighted sum of per-retriever scores, each min-max normalized over its candidates.
@@ -149,7 +153,7 @@ class Retriever:
         if not query:
             raise EmptyQuestionError("empty query")
         k = k or self.settings.top_k
-        cands, dense_top = self._candidates(query, k)
+        cands, dense_top, qvec = self._candidates(query, k)
         fused = self.fuse(cands)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         if self.reranker is not None:
@@ -163,7 +167,8 @@ class Retriever:
         coverage = self.coverage(query, [r for r, _ in chosen[:3]])
         fully_covered = coverage >= FULL_COVERAGE and bool(topic_words(query))
         return Retrieval(query=query, hits=hits, relevance=self.relevance(dense_top, coverage),
-                         dense_top=dense_top, coverage=coverage, floor=self.floor, fully_covered=fully_covered)
+                         dense_top=dense_top, coverage=coverage, floor=self.floor, fully_covered=fully_covered,
+                         query_vector=qvec)
 
     def _floor(self, fit: dict) -> float:
         """The relevance floor, scaled by how well the model reads the corpus.

@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(800, ge=16, description="Maximum tokens of an LLM answer.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
-    extract_sentences: int = Field(3, ge=1, le=10, description="Sentences in a retrieval-only answer.")
+    extract_sentences: int = Field(4, ge=1, le=10, description="Most sentences in a retrieval-only answer (the reader also keeps to a length budget).")
 
     # --- HTTP service -----------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `rag serve` binds to.")
@@ -166,11 +166,32 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated origins allowed to call the API (widget hosts)."
     )
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client per minute; 0 = off.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated proxy addresses whose X-Forwarded-For is believed (`*` = any); empty = none.",
+    )
     max_question_chars: int = Field(2000, ge=1, description="Longest accepted question.")
     max_history_messages: int = Field(20, ge=1, description="Most recent messages of a chat request that are used (older ones are ignored).")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    # --- documents over HTTP and the question log -------------------------------------
+    upload_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest accepted uploaded document (bytes); larger files are refused."
+    )
+    upload_max_files: int = Field(20, ge=1, description="Most documents accepted in one upload request.")
+    question_log: bool = Field(
+        True, description="Record questions, answer modes, refusals, latency and feedback; false = opt out."
+    )
+    question_log_url: str = Field(
+        "sqlite:///var/questions.db",
+        description="SQLAlchemy database URL of the question log (SQLite file by default; "
+        "postgresql+psycopg://… with the psycopg driver installed).",
+    )
+    question_log_retention_days: int = Field(
+        90, ge=1, description="Questions and feedback older than this many days are deleted."
+    )
+
+    @field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         return _csv(value)

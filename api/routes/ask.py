@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.deps import EngineDep, MetricsDep, SettingsDep, check_question
+from api.routes.feedback import record_answer
 from api.schemas import AnswerOut, AskRequest, ErrorResponse
 
 router = APIRouter(tags=["answers"])
@@ -16,9 +17,9 @@ router = APIRouter(tags=["answers"])
     responses={400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
     summary="Answer a question with citations",
 )
-def ask(body: AskRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep) -> dict:
+def ask(body: AskRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep, request: Request) -> dict:
     """Answer one question from the articles (sync: runs in the threadpool, the work is CPU-bound)."""
     question = check_question(body.question, settings)
     answer = engine.ask(question, mode=body.mode or settings.mode, top_k=body.top_k)
     metrics.observe_answer(answer)
-    return answer.to_dict()
+    return {**answer.to_dict(), "feedback_id": record_answer(request, question, answer, "ask")}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from itertools import chain
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, JSONServerSentEvent
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -14,9 +14,10 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
 from api.errors import from_rag_error
 from api.metrics import Metrics
+from api.routes.feedback import record_answer
 from api.schemas import AnswerOut, ChatRequest, ErrorResponse
 from rag.errors import RagError
-from rag.types import Delta, Done, Retrieved, StreamEvent
+from rag.types import Answer, Delta, Done, Retrieved, StreamEvent
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["answers"])
@@ -33,8 +34,12 @@ def sse(event: str, data: dict) -> JSONServerSentEvent:
     return JSONServerSentEvent(data, event=event, sep="\n")
 
 
-async def chat_events(events: Iterator[StreamEvent], metrics: Metrics, max_question_chars: int) -> AsyncIterator:
-    """Map engine stream events to the SSE contract; a failure midway becomes one ``error`` event."""
+async def chat_events(events: Iterator[StreamEvent], metrics: Metrics, max_question_chars: int,
+                      record: Callable[[Answer], str | None] | None = None) -> AsyncIterator:
+    """Map engine stream events to the SSE contract; a failure midway becomes one ``error`` event.
+
+    ``record`` logs the finished answer; its id goes out in the ``done`` event as ``feedback_id``.
+    """
     try:
         async for event in iterate_in_threadpool(events):
             if isinstance(event, Retrieved):
@@ -43,7 +48,8 @@ async def chat_events(events: Iterator[StreamEvent], metrics: Metrics, max_quest
                 yield sse("delta", {"text": event.text, "restart": True} if event.restart else {"text": event.text})
             elif isinstance(event, Done):
                 metrics.observe_answer(event.answer)
-                yield sse("done", event.answer.to_dict())
+                feedback_id = await run_in_threadpool(record, event.answer) if record is not None else None
+                yield sse("done", {**event.answer.to_dict(), "feedback_id": feedback_id})
     except RagError as exc:
         log.warning("chat stream failed: %s", exc)
         yield sse("error", from_rag_error(exc, max_question_chars=max_question_chars).body())
@@ -66,17 +72,21 @@ async def chat_events(events: Iterator[StreamEvent], metrics: Metrics, max_quest
     },
     summary="Chat turn (optionally streamed)",
 )
-async def chat(body: ChatRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep):
+async def chat(body: ChatRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep, request: Request):
     """Answer the last user message given the earlier ones; the client sends the whole history."""
     question, history = split_conversation([(m.role, m.content) for m in body.messages], settings)
     mode = body.mode or settings.mode
     if not body.stream:
         answer = await run_in_threadpool(engine.ask, question, history, mode, body.top_k)
         metrics.observe_answer(answer)
-        return JSONResponse(answer.to_dict())
+        feedback_id = await run_in_threadpool(record_answer, request, question, answer, "chat")
+        return JSONResponse({**answer.to_dict(), "feedback_id": feedback_id})
     events = engine.stream(question, history, mode=mode, top_k=body.top_k)
     # Pull the first event before answering 200 so that errors raised up front (bad question,
     # retrieval failure) are proper HTTP errors rather than an error event.
     first = await run_in_threadpool(next, events, None)
     rest: Iterator[StreamEvent] = chain([first], events) if first is not None else iter(())
-    return EventSourceResponse(chat_events(rest, metrics, settings.max_question_chars), sep="\n")
+    def record(answer: Answer) -> str | None:
+        return record_answer(request, question, answer, "chat")
+
+    return EventSourceResponse(chat_events(rest, metrics, settings.max_question_chars, record), sep="\n")

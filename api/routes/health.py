@@ -13,17 +13,17 @@ from api.schemas import ErrorResponse, HealthResponse, ReadyResponse
 router = APIRouter(tags=["operations"])
 
 
-# HEAD too (out of the schema): load balancers and uptime checks often probe with it.
-@router.get("/healthz", response_model=HealthResponse, summary="Liveness")
-@router.head("/healthz", include_in_schema=False, response_model=None)
+# HEAD too: load balancers and uptime checks often probe with it. One route for both methods, so
+# that a 405 (OPTIONS /healthz) lists them both in Allow, as the schema does.
+@router.api_route("/healthz", methods=["GET", "HEAD"], response_model=HealthResponse, summary="Liveness")
 async def healthz() -> dict:
     """Answers while the process serves, even before the index is loaded."""
     return {"status": "ok"}
 
 
-@router.head("/readyz", include_in_schema=False, response_model=None)
-@router.get(
+@router.api_route(
     "/readyz",
+    methods=["GET", "HEAD"],
     response_model=ReadyResponse,
     responses={503: {"model": ErrorResponse, "description": "The index is not loaded (yet)."}},
     summary="Readiness",

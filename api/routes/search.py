@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import EngineDep, MetricsDep, SettingsDep, check_question
-from api.schemas import ErrorResponse, SearchResponse, Text
+from api.schemas import NOT_BLANK, ErrorResponse, SearchResponse, Text
 
 router = APIRouter(tags=["search"])
 
@@ -23,7 +23,7 @@ def search(
     engine: EngineDep,
     settings: SettingsDep,
     metrics: MetricsDep,
-    q: Annotated[Text, Query(description="Search text.", examples=["产业互联网 Web3"])],
+    q: Annotated[Text, Query(description="Search text.", examples=["产业互联网 Web3"], json_schema_extra=NOT_BLANK)],
     k: Annotated[int | None, Query(ge=1, le=50, description="Number of passages.", examples=[5])] = None,
 ) -> dict:
     """The best passages for ``q`` (the shape of ``rag search --json``)."""

@@ -1,4 +1,4 @@
-"""Static routes of the web widget: the embeddable ``/widget.js`` and the Chinese demo page ``/``."""
+"""Static pages: the embeddable ``/widget.js``, the Chinese demo page ``/`` and the admin page ``/admin``."""
 
 from __future__ import annotations
 
@@ -38,4 +38,15 @@ def demo_page() -> FileResponse:
         STATIC_DIR / "index.html",
         media_type="text/html; charset=utf-8",
         headers={"Cache-Control": _CACHE, "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.api_route("/admin", methods=["GET", "HEAD"], include_in_schema=False)
+def admin_page() -> FileResponse:
+    """Serve the Chinese admin page (it signs in with the admin token and calls /api/admin/*)."""
+    return FileResponse(
+        STATIC_DIR / "admin.html",
+        media_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                 "Referrer-Policy": "no-referrer"},
     )

@@ -78,7 +78,18 @@
     highlightHint: "高亮部分为回答引用的段落",
     original: "查看原文",
     footer: "回答基于文章内容生成，可能有误，请以原文为准。",
+    loading: "正在加载…服务刚刚启动，索引加载完成后会自动回答。",
+    feedbackAsk: "这个回答有帮助吗？",
+    feedbackUp: "有帮助",
+    feedbackDown: "没有帮助",
+    feedbackThanks: "感谢反馈！",
+    feedbackComment: "哪里不好？（可选，最多 500 字）",
+    feedbackSend: "提交",
+    feedbackSent: "已收到你的意见，谢谢！",
+    feedbackError: "反馈发送失败，请稍后再试。",
   };
+  // While the server is still loading its index (503 not_ready), a question waits this long at most.
+  var READY_WAIT_MS = 120000;
 
   // ---------------------------------------------------------------- configuration
   function readConfig() {
@@ -271,6 +282,24 @@
     this.message = message;
   }
 
+  // True for the server's "still loading the index" answer, which goes away by itself.
+  async function isNotReady(res) {
+    if (res.status !== 503) return false;
+    try {
+      var body = await res.clone().json();
+      return !!(body && body.error && body.error.code === "not_ready");
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function sleep(ms, signal) {
+    return new Promise(function (resolve) {
+      var timer = setTimeout(resolve, ms);
+      if (signal) signal.addEventListener("abort", function () { clearTimeout(timer); resolve(); });
+    });
+  }
+
   async function errorFromResponse(res) {
     try {
       var body = await res.json();
@@ -354,6 +383,14 @@
     ".badges{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-bottom:6px;font-size:12px;color:var(--muted)}",
     ".badge{display:inline-block;padding:1px 8px;border-radius:999px;background:#fef3c7;color:#92400e;font-weight:600;font-size:11px;line-height:18px}",
     ".note{font-size:12px;color:var(--muted);margin-top:6px}",
+    ".feedback{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:8px;font-size:12px;color:var(--muted)}",
+    ".fbbtn{border:1px solid var(--line);background:#fff;border-radius:999px;padding:2px 10px;font-size:14px;line-height:22px}",
+    ".fbbtn:hover{border-color:var(--accent)}",
+    ".fbbtn[aria-pressed=true]{background:var(--accent-soft);border-color:var(--accent)}",
+    ".fbform{display:flex;gap:6px;width:100%}",
+    ".fbform input{flex:1;min-width:0;border:1px solid var(--line);border-radius:8px;padding:4px 8px;font:inherit;font-size:13px}",
+    ".fbform button{border:0;border-radius:8px;background:var(--accent);color:var(--on-accent);padding:4px 12px;font-size:13px}",
+    ".loading-note{font-size:12px;color:var(--muted);margin-top:4px}",
     ".sources{margin-top:10px;padding-top:8px;border-top:1px solid var(--line)}",
     ".sources-title{font-size:12px;font-weight:600;color:var(--muted);margin:0 0 4px}",
     ".sources ol{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:4px}",
@@ -730,8 +767,13 @@
         if (citations.length) parts.push(sourcesList(citations));
         else if (result.grounded === false) parts.push(h("p", { class: "note", text: TEXT.ungrounded }));
       }
+      if (result.feedback_id) parts.push(feedbackRow(result.feedback_id));
       this.el.replaceChildren.apply(this.el, parts);
       this.el.setAttribute("data-state", "done");
+    };
+    BotMessage.prototype.waiting = function () {
+      if (this.el.querySelector(".loading-note")) return;
+      this.el.append(h("p", { class: "loading-note", role: "status", text: TEXT.loading }));
     };
     BotMessage.prototype.stopped = function (text, citations) {
       this.cancelFrame();
@@ -776,6 +818,58 @@
       return retry;
     };
 
+    // --- 👍/👎 on an answer (POST /api/feedback), with an optional comment after 👎
+    function feedbackRow(id) {
+      var row = h("div", { class: "feedback", role: "group", "aria-label": TEXT.feedbackAsk });
+      var status = h("span", { class: "fbstatus", role: "status" });
+      function send(rating, comment) {
+        var body = { feedback_id: id, rating: rating };
+        if (comment) body.comment = comment;
+        return fetch(config.api + "/api/feedback", {
+          method: "POST", headers: headers(true, true), body: JSON.stringify(body),
+        }).then(function (res) {
+          if (!res.ok) throw new Error(String(res.status));
+        });
+      }
+      function choose(rating) {
+        up.setAttribute("aria-pressed", String(rating === "up"));
+        down.setAttribute("aria-pressed", String(rating === "down"));
+        send(rating).then(function () {
+          status.textContent = TEXT.feedbackThanks;
+          if (rating === "down" && !row.querySelector(".fbform")) {
+            var form = commentForm();
+            row.append(form);
+            form.querySelector("input").focus(); // brings the optional comment into view, keyboard included
+          }
+        }, function () {
+          status.textContent = TEXT.feedbackError;
+        });
+      }
+      function commentForm() {
+        var input = h("input", { type: "text", maxlength: "500", "aria-label": TEXT.feedbackComment,
+          placeholder: TEXT.feedbackComment });
+        var form = h("form", { class: "fbform" }, input, h("button", { type: "submit", text: TEXT.feedbackSend }));
+        form.addEventListener("submit", function (e) {
+          e.preventDefault();
+          var text = input.value.trim();
+          if (!text) return;
+          send("down", text).then(function () {
+            form.remove();
+            status.textContent = TEXT.feedbackSent;
+          }, function () {
+            status.textContent = TEXT.feedbackError;
+          });
+        });
+        return form;
+      }
+      var up = h("button", { type: "button", class: "fbbtn", "aria-pressed": "false", "aria-label": TEXT.feedbackUp,
+        title: TEXT.feedbackUp, text: "👍 " + TEXT.feedbackUp, onclick: function () { choose("up"); } });
+      var down = h("button", { type: "button", class: "fbbtn", "aria-pressed": "false", "aria-label": TEXT.feedbackDown,
+        title: TEXT.feedbackDown, text: "👎 " + TEXT.feedbackDown, onclick: function () { choose("down"); } });
+      row.append(up, down, status);
+      return row;
+    }
+
     // --- one question/answer turn
     function ask(question) {
       // By code point, as the server counts: a UTF-16 slice could split an emoji into a lone surrogate.
@@ -795,9 +889,9 @@
       return true;
     }
 
-    function headers(json) {
+    function headers(json, jsonBody) {
       var hd = { Accept: json ? "application/json" : "text/event-stream" };
-      if (!json) hd["Content-Type"] = "application/json";
+      if (!json || jsonBody) hd["Content-Type"] = "application/json";
       if (config.apiKey) hd.Authorization = "Bearer " + config.apiKey;
       return hd;
     }
@@ -814,16 +908,28 @@
       try {
         var convo = turn.history.concat([{ role: "user", content: turn.question }]).slice(-MAX_MESSAGES);
         var res;
-        try {
-          res = await fetch(config.api + "/api/chat", {
-            method: "POST",
-            headers: headers(false),
-            body: JSON.stringify({ messages: convo, stream: true }),
-            signal: controller.signal,
-          });
-        } catch (e) {
-          if (controller.signal.aborted) throw e;
-          throw new ApiError(TEXT.netError);
+        var waitUntil = Date.now() + READY_WAIT_MS;
+        for (;;) {
+          try {
+            res = await fetch(config.api + "/api/chat", {
+              method: "POST",
+              headers: headers(false),
+              body: JSON.stringify({ messages: convo, stream: true }),
+              signal: controller.signal,
+            });
+          } catch (e) {
+            if (controller.signal.aborted) throw e;
+            throw new ApiError(TEXT.netError);
+          }
+          // The server has just started and is loading its index: say so and ask again shortly.
+          if (Date.now() < waitUntil && (await isNotReady(res))) {
+            msg.waiting();
+            announce(TEXT.loading);
+            await sleep(1000, controller.signal);
+            if (controller.signal.aborted) throw new Error("aborted");
+            continue;
+          }
+          break;
         }
         if (!res.ok) throw await errorFromResponse(res);
         var ctype = res.headers.get("content-type") || "";

@@ -54,6 +54,11 @@ def _translate(exc: Exception, *, streaming: bool = False) -> LLMUnavailableErro
     return _unavailable("api_error", str(exc))
 
 
+def _bad_reply(exc: Exception) -> LLMUnavailableError:
+    """A reply that is not a chat completion, whatever the client raised while reading it."""
+    return _unavailable("bad_reply", f"not a chat completion: {type(exc).__name__}: {exc}")
+
+
 class _Deltas(Iterator[str]):
     """The delta iterator returned by ``LLMClient.stream``; ``close()`` works before iteration too."""
 
@@ -121,10 +126,17 @@ class LLMClient:
         params = self._params(messages, **overrides)
         try:
             response = self.client.chat.completions.create(**params)
+            # A 200 whose body is not a chat completion (HTML, a JSON list, truncated JSON) comes
+            # back as a str or an unvalidated object: reading it raises anything at all.
+            choice = response.choices[0] if response.choices else None
+            content = choice.message.content if choice else None
         except openai.OpenAIError as exc:
             raise _translate(exc) from exc
-        choice = response.choices[0] if response.choices else None
-        text = (choice.message.content or "").strip() if choice else ""
+        except Exception as exc:
+            raise _bad_reply(exc) from exc
+        if content is not None and not isinstance(content, str):
+            raise _unavailable("bad_reply", f"message content is {type(content).__name__}, not text")
+        text = (content or "").strip()
         if not text:
             raise _unavailable("empty", "the model returned no text")
         return text
@@ -143,6 +155,11 @@ class LLMClient:
             response = self.client.chat.completions.create(**params)
         except openai.OpenAIError as exc:
             raise _translate(exc) from exc
+        except Exception as exc:
+            raise _bad_reply(exc) from exc
+        if not isinstance(response, openai.Stream):
+            # A plain JSON or HTML body where an event stream was asked for.
+            raise _unavailable("bad_reply", f"expected an event stream, got {type(response).__name__}")
         return _Deltas(self._deltas(response), response)
 
     def _deltas(self, response: openai.Stream) -> Iterator[str]:
@@ -156,15 +173,21 @@ class LLMClient:
                 if i >= max_chunks:
                     raise _unavailable("stream_broken", "stream exceeded its token budget")
                 for choice in chunk.choices:
-                    if choice.delta is not None and choice.delta.content:
-                        produced = produced or bool(choice.delta.content.strip())
-                        yield choice.delta.content
+                    content = choice.delta.content if choice.delta is not None else None
+                    if content is not None and not isinstance(content, str):
+                        raise _unavailable("stream_broken", f"delta content is {type(content).__name__}, not text")
+                    if content:
+                        produced = produced or bool(content.strip())
+                        yield content
                     if choice.finish_reason is not None:
                         finished = True
+        except LLMUnavailableError:
+            raise
         except openai.OpenAIError as exc:
             raise _translate(exc, streaming=True) from exc
-        except ValueError as exc:  # a chunk that is not JSON or not a chat chunk (pydantic)
-            raise _unavailable("stream_broken", f"malformed stream chunk: {exc}") from exc
+        except Exception as exc:
+            # A chunk that is not JSON or not a chat chunk: ValueError, TypeError, AttributeError...
+            raise _unavailable("stream_broken", f"malformed stream chunk: {type(exc).__name__}: {exc}") from exc
         finally:
             response.close()
         if not finished:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -14,9 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.errors import IndexNotFoundError
+from rag.errors import IndexCorruptError, IndexNotFoundError
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
+from rag.index.sentences import SentenceVectors
 from rag.types import Article, ArticleMeta, Chunk
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class LoadedIndex:
     words: LexicalIndex
     bigrams: LexicalIndex
     chunk_rows: dict[str, int] = field(default_factory=dict)
+    sentences: SentenceVectors | None = None  # the reader's sentence vectors (None: built before them)
 
     def __post_init__(self) -> None:
         self.chunk_rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -80,6 +83,48 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest if isinstance(manifest, dict) else None
 
 
+def file_checksums(path: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file under a version directory (BM25 folders too) except its manifest."""
+    files = {}
+    for p in sorted(path.rglob("*")):
+        name = p.relative_to(path).as_posix()
+        if p.is_file() and name != "manifest.json":
+            digest = hashlib.sha256()
+            with p.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            files[name] = {"size": p.stat().st_size, "sha256": digest.hexdigest()}
+    return files
+
+
+def damage(path: Path, manifest: dict) -> str | None:
+    """What is wrong with the files of a version (None when they are as the manifest recorded).
+
+    A version written before checksums were recorded cannot be verified and counts as damaged,
+    so the next ingest rebuilds it once.
+    """
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict) or not recorded:
+        return "清单中没有文件校验和（旧格式的索引）"
+    try:
+        actual = file_checksums(path)
+    except OSError as exc:
+        return f"无法读取索引文件：{exc.strerror or exc}"
+    for name, expected in recorded.items():
+        found = actual.get(name)
+        if found is None:
+            return f"缺少文件 {name}"
+        if found["size"] != expected.get("size"):
+            return f"文件 {name} 大小不符（应为 {expected.get('size')} 字节，实际 {found['size']} 字节）"
+        if found["sha256"] != expected.get("sha256"):
+            return f"文件 {name} 校验和不符"
+    return None
+
+
+def _corrupt(path: Path, problem: str) -> IndexCorruptError:
+    return IndexCorruptError(f"索引版本 {path.name} 已损坏：{problem}。请重新运行 `rag ingest` 重建索引。")
+
+
 def open_index(index_dir: Path, attempts: int = 3) -> LoadedIndex:
     """Load the current version entirely (document store, FAISS, both BM25 indexes).
 
@@ -90,15 +135,37 @@ def open_index(index_dir: Path, attempts: int = 3) -> LoadedIndex:
         path = current_version(index_dir)
         try:
             return _load_version(path)
-        except (OSError, RuntimeError):  # RuntimeError: faiss cannot read a file removed midway
+        except (OSError, RuntimeError, IndexCorruptError) as exc:  # RuntimeError: faiss, a file removed midway
             if attempt == attempts - 1 or current_version(index_dir) == path:
-                raise
+                if isinstance(exc, IndexCorruptError):
+                    raise
+                if isinstance(exc, RuntimeError | FileNotFoundError):
+                    # The version is still current: a file is missing or unreadable to FAISS.
+                    raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+                raise  # e.g. PermissionError: the folder, not the index, needs fixing
             log.info("index version %s was replaced while loading; loading the new one", path.name)
     raise AssertionError("unreachable")
 
 
 def _load_version(path: Path) -> LoadedIndex:
-    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    """Verify a version's files against its manifest, then load them; IndexCorruptError when damaged."""
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _corrupt(path, f"清单 manifest.json 无法解析（{exc}）") from exc
+    if not isinstance(manifest, dict):
+        raise _corrupt(path, "清单 manifest.json 不是 JSON 对象")
+    # Versions written before checksums existed are loaded as they are (and rebuilt by the next ingest).
+    problem = damage(path, manifest) if "files" in manifest else None
+    if problem:
+        raise _corrupt(path, problem)
+    try:
+        return _read_version(path, manifest)
+    except (ValueError, KeyError, TypeError) as exc:  # JSON, a missing field, a bad BM25/FAISS file
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _read_version(path: Path, manifest: dict) -> LoadedIndex:
     articles: dict[str, Article] = {}
     with (path / "articles.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
@@ -117,6 +184,7 @@ def _load_version(path: Path) -> LoadedIndex:
         dense=DenseIndex.load(path),
         words=LexicalIndex.load(path, "words"),
         bigrams=LexicalIndex.load(path, "bigrams"),
+        sentences=SentenceVectors.load(path),
     )
 
 
@@ -151,7 +219,8 @@ class VersionWriter:
         self.tmp.mkdir()
 
     def write(self, articles: list[Article], chunks: list[Chunk], dense: DenseIndex,
-              words: LexicalIndex, bigrams: LexicalIndex, manifest: dict) -> None:
+              words: LexicalIndex, bigrams: LexicalIndex, manifest: dict,
+              sentences: SentenceVectors | None = None) -> None:
         with (self.tmp / "articles.jsonl").open("w", encoding="utf-8") as fh:
             for a in articles:
                 row = {"meta": a.meta.to_dict(), "text": a.text, "content_hash": a.content_hash}
@@ -162,7 +231,10 @@ class VersionWriter:
         dense.save(self.tmp)
         words.save(self.tmp)
         bigrams.save(self.tmp)
-        manifest = {"format": FORMAT, "version": self.name, **manifest}
+        if sentences is not None:
+            sentences.save(self.tmp)
+        # Recorded so that ingest and the server can tell a damaged version from a good one.
+        manifest = {"format": FORMAT, "version": self.name, **manifest, "files": file_checksums(self.tmp)}
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
 
     def commit(self) -> Path:

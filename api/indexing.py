@@ -1,0 +1,45 @@
+"""The app's document side: the corpus folder, the indexing job runner, and the engine switch after a job."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from fastapi import FastAPI
+
+from ingest.documents import Corpus
+from ingest.jobs import JobRunner, Progress
+from ingest.pipeline import run_ingest
+from rag.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+class Indexing:
+    """Built once per app: jobs re-index ``settings.corpus_dir`` and switch the served engine."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        settings = app.state.settings
+        self.corpus = Corpus(settings.corpus_dir, settings.upload_max_bytes)
+        self.runner = JobRunner(self._run)
+
+    def _run(self, progress: Progress, cancel: threading.Event) -> dict:
+        state = self.app.state
+        settings = state.settings
+        engine: Engine | None = state.engine
+        # The serving engine's embedder: no second copy of the model in memory.
+        report = run_ingest([settings.corpus_dir], settings, progress=False, cancel=cancel, on_progress=progress,
+                            embedder=engine.embedder if engine is not None else None)
+        progress(97.0, "switch")
+        fresh = engine.reopened() if engine is not None else Engine.open(settings)
+        # One attribute assignment, as in /api/admin/reload: a request sees the old or the new engine.
+        state.engine = fresh
+        state.load_error = None
+        state.metrics.reloads.inc()
+        state.metrics.ready.set(1)
+        log.info("indexing job: %s -> %s", engine.version if engine else None, fresh.version)
+        return report.to_dict()
+
+    def close(self) -> None:
+        self.runner.close()

@@ -1,0 +1,491 @@
+"""Sentence-level reader for retrieval-only answers: the sentences of the retrieved passages that
+say the answer, chosen per part of the question and cited.
+
+Each candidate sentence is scored against the question with several signals (see ``Reader``):
+the IDF-weighted share of the question's content bigrams it holds (with its preceding sentence
+as context, so a sentence that opens with 它/这 keeps its subject), the dense similarity of the
+question and the sentence (sentence vectors stored at ingest), how new its content is relative to
+the question (a sentence that only restates the question does not answer it), the shapes that
+answer the question's type (「之所以…是因为」 for 为什么, 「所谓X」「X是…」 for 是什么, numbers for
+多少 …) and penalties for sentences that pose a question or only announce what follows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from rag.text import cjk_bigrams, content_terms, split_sentences, topic_words
+from rag.types import Hit
+
+# 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
+TITLE_REF = re.compile(r"《([^》]{1,80})》")
+# Closing quotes and brackets after a sentence's last punctuation ("…。”").
+CLOSING = "”’」』）)\"'"
+_SENTENCE_END = ("。", "！", "？", "!", "?", "；", ";", "…", "：", ":")
+# A short line that does not end like a sentence is a heading or a fragment cut at a line break.
+_HEADING_LIKE_CHARS = 24
+# Sentences about the article rather than its subject (the editor's lead).
+_ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|^编辑导[语读]|本篇文章|本文作者|在本文中|这篇文章里|笔者将")
+# Sentences that announce what follows or turn to the reader instead of saying something.
+_ANNOUNCES = re.compile(
+    r"(?:我们)?(?:就)?会发现|不难发现|可以看到|我们看到|来看|如下|以下几|下面|接下来|值得(?:思考|一提)|"
+    r"那么.{0,30}呢|究竟.{0,20}(?:是什么|在哪|如何|怎样)|到底.{0,20}(?:是什么|在哪|如何|怎样)"
+)
+# Bylines, author bios and provenance lines: they name the author, they do not answer.
+_BYLINE = re.compile(
+    r"微信公众号|公众号[:：]|专栏作家|撰稿人|本文来自|本文由|原标题|责任编辑|来源[:：]|转载|版权归|"
+    r"(?:^|[；;。])\s*作者[:：]|\d+小时微信读书|知名KOL"
+)
+# A question about the author's own background is answered by the byline ("作者：…；8年…经验").
+_ASKS_ABOUT_AUTHOR = re.compile(
+    r"作者(?:本人|自己)?的?(?:经历|背景|身份|简介|资历|从业|是做什么)|作者在.{0,15}(?:干了|做了|从业|工作了|混了)"
+)
+# Sentences that open with a pronoun or a connective lean on the one before them.
+_LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
+# ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
+_NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
+_INTERROGATIVE = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪家|哪位|哪一|哪|谁|为什么|为何|怎么|怎样|如何|多少|几|是否|吗|呢|何")
+
+# Question types and the sentence shapes that answer them.
+QTYPES: dict[str, re.Pattern[str]] = {
+    "why": re.compile(r"为什么|为何|原因|何以|怎么会|凭什么|缘何|根源"),
+    "definition": re.compile(r"什么是|是什么意思|指什么|何谓|含义|定义|本质是什么|是指什么|是什么东西|意味着什么"),
+    "compare": re.compile(r"区别|不同|差异|对比|相比|异同|差别|有何不同|不一样"),
+    "how": re.compile(r"怎么做|怎样|如何|怎么(?!会|样)|什么办法|哪些办法|途径|路径"),
+    "number": re.compile(r"多少|几[年个家位种项次倍成]|多大|比例|百分之|增长了|规模|占比|第几"),
+    "when": re.compile(r"何时|什么时候|哪一?年|哪个时间|哪天|什么时间"),
+    "where": re.compile(r"哪里|在哪|何处|什么地方|主战场"),
+    "who": re.compile(r"谁|哪位|哪些人|哪家|哪些公司|哪些企业|哪些厂商|哪些玩家"),
+    "list": re.compile(r"哪些|哪几|哪两|哪三|有什么"),
+    "analogy": re.compile(r"比作|比喻|比成|形容为|形容成|像什么|好比|看作什么|看成什么|视为什么"),
+}
+# A quantity: digits not inside a name ("Web3", "5G"), or Chinese numerals with a unit.
+_NUMBER = (r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z])\s*(?:%|％|[年个家位种项次倍成亿万元千百岁人小天月])?"
+           r"|第[一二三四五六七八九十\d]+|[一二两三四五六七八九十百千万亿]+(?:个|年|家|倍|成|项|种|次|亿|万|元)|百分之")
+ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
+    "why": re.compile(r"因为|由于|之所以|原因|在于|导致|所以|因此|是为了|根本|正是|使得|造成|归根"),
+    "definition": re.compile(r"所谓|是指|指的是|就是|即|本质|是一种|是一个|被定义|定义为|意味着"),
+    "compare": re.compile(r"而|则|相比|不同|区别|相对于|不再|不是.{1,30}而是|并非|反之|与此相反|更加|更为"),
+    "how": re.compile(r"通过|需要|应该|应当|必须|要|只有.{1,40}才|依靠|借助|方式|方法|路径"),
+    "number": re.compile(_NUMBER),
+    "when": re.compile(r"(?:19|20)\d\d年|\d{1,2}月|年代|时期|时代|当.{1,20}时"),
+    "where": re.compile(r"在.{1,30}上|在.{1,30}中|在.{1,30}里|领域|地区|行业"),
+    "who": re.compile(r"[A-Za-z]{2,}|公司|企业|集团|玩家|厂商|平台"),
+    "list": re.compile(r"、|，.{1,20}，|第一|首先|其次|以及|还有|分别"),
+    "analogy": re.compile(r"像是|更像|就像|如同|好比|犹如|仿佛|宛如|形容|看成|看作|比作|比喻|视为"),
+}
+# Questions that ask for a figure or a year (not "哪几个", "几家公司…分别", "多大关系", "什么时候"),
+# and the form the answer must take.
+_ASKS_FIGURE: dict[str, re.Pattern[str]] = {
+    "number": re.compile(r"多少|(?<!哪)几(?:年|岁|倍|成)|第几|占比|比例是|百分之几|营收|金额|市场规模有多大"),
+    "when": re.compile(r"哪一年|哪年|何年|哪个年份|什么年份"),
+}
+_REQUIRED: dict[str, re.Pattern[str]] = {
+    "number": re.compile(_NUMBER),
+    "when": re.compile(r"(?:1[89]|20)\d\d|[一二三四五六七八九十]+月|世纪|年代"),
+}
+# A part of a question is answerable when a sentence holds this share of its weighted bigrams
+# (with the number or year it asks for): see bench/README.md, "Refusal".
+ANSWER_COVERAGE = 0.3
+_PART_SPLIT = re.compile(r"[？?；;]+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a retrieved passage: ``hit`` is its passage's index in the hits list."""
+
+    hit: int
+    pos: int  # sentence number within the passage
+    start: int  # offsets into the passage text
+    end: int
+    text: str
+    grams: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The chosen sentences, best passage first, and what the reader found."""
+
+    chosen: tuple[Candidate, ...]
+    parts: tuple[str, ...] = ()
+    unanswered: tuple[str, ...] = ()  # parts no candidate answers (a number, a year, their topic)
+    scores: dict[tuple[int, int], float] = field(default_factory=dict, compare=False)
+
+    @property
+    def best(self) -> Candidate | None:
+        """The chosen sentence the reader scored highest."""
+        return max(self.chosen, key=lambda c: self.scores.get((c.hit, c.pos), 0.0), default=None)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.unanswered) and len(self.unanswered) < len(self.parts)
+
+    @property
+    def unanswerable(self) -> bool:
+        """Nothing the question asks for is in the passages (e.g. a year no passage gives)."""
+        return bool(self.parts) and len(self.unanswered) == len(self.parts)
+
+
+FEATURES = ("lexical", "context", "dense", "novelty", "rank", "shape", "question_penalty", "announce_penalty",
+            "byline_penalty", "leans_back", "length", "focus", "restates")
+
+
+@dataclass(frozen=True)
+class ReaderWeights:
+    """Weights of the signals (columns of ``Reader.features``).
+
+    Fitted by a softmax over each question's candidates (the sentence that answers it against
+    the others) on 80 questions generated from corpus sentences, never on the evaluation sets
+    (bench/README.md, "Reader"). The byline, announcement and question penalties are rules the
+    generated questions do not exercise, so they are set, not fitted.
+    """
+
+    lexical: float = 2.7
+    context: float = 1.3
+    dense: float = 1.6
+    novelty: float = -0.05
+    rank: float = 2.0
+    shape: float = 0.6
+    question_penalty: float = -1.5
+    announce_penalty: float = -0.5
+    byline_penalty: float = -1.5
+    leans_back: float = 0.0
+    length: float = 0.6
+    focus: float = 1.4
+    restates: float = -1.0
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, f) for f in FEATURES])
+
+
+def question_types(question: str) -> list[str]:
+    """The types a question asks for, most specific first (a question can be why + compare)."""
+    return [name for name, rx in QTYPES.items() if rx.search(question)]
+
+
+def question_parts(question: str) -> list[str]:
+    """The separately asked parts of a compound question ("…是什么？…又是什么？")."""
+    parts = [p.strip(" ，,。") for p in _PART_SPLIT.split(question)]
+    parts = [p for p in parts if len(p) >= 4]
+    out: list[str] = []
+    for p in parts:
+        # "A是什么，B又是什么" — a comma between two interrogative clauses also separates parts.
+        pieces = [x for x in re.split(r"[，,]", p) if x.strip()]
+        if len(pieces) > 1 and sum(bool(_INTERROGATIVE.search(x)) for x in pieces) >= 2:
+            # Keep the lead-in (before the first interrogative clause) with the first part.
+            cur = ""
+            for x in pieces:
+                cur = f"{cur}，{x}" if cur else x
+                if _INTERROGATIVE.search(x):
+                    out.append(cur)
+                    cur = ""
+            if cur:
+                out[-1] = f"{out[-1]}，{cur}" if out else cur
+        else:
+            out.append(p)
+    return out or [question]
+
+
+_COMPARE_SIDES = re.compile(
+    r"([^，,。？?；;]{2,16}?)(?:和|与|跟|同|相比于|对比)([^，,。？?；;]{2,16}?)(?:之间|相比)?(?:有什么|有何|有哪些|的|存在什么)?"
+    r"(?:区别|不同|差异|异同|差别|分别)"
+)
+
+
+def compare_sides(question: str) -> list[str]:
+    """The two sides of a comparison ("产业互联网和消费互联网有什么区别" → 产业互联网, 消费互联网)."""
+    m = _COMPARE_SIDES.search(question)
+    if not m:
+        return []
+    sides = [re.sub(r"^(?:请问|那么|说说|谈谈)", "", x).strip() for x in m.groups()]
+    return sides if all(content_terms(x) for x in sides) else []
+
+
+def with_topic(parts: list[str]) -> list[str]:
+    """Parts that name no topic of their own ("结果会怎样？", "各自在做什么？") borrow the first part's."""
+    if len(parts) < 2:
+        return parts
+    lead = parts[0]
+    out = [lead]
+    for p in parts[1:]:
+        out.append(p if len(content_terms(p)) >= 2 else f"{lead}，{p}")
+    return out
+
+
+_SEVERAL_ARTICLES = re.compile(r"两篇|另一篇|两个文章|几篇文章|各篇|多篇|三篇|两位作者")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _norm(text: str) -> str:
+    return _NOT_WORD.sub("", text).lower()
+
+
+def asked_articles(question: str, hits: Sequence[Hit]) -> list[str]:
+    """The articles a question asks about separately: the ones it names by 《title》 (two or more),
+    or the two best retrieved ones when it speaks of two articles ("两篇文章分别…")."""
+    order = list(dict.fromkeys(h.article.article_id for h in hits))
+    titles = {h.article.article_id: _norm(h.article.title) for h in hits}
+    named = []
+    for ref in TITLE_REF.findall(question):
+        ref_n = _norm(ref)
+        found = [a for a in order if len(ref_n) >= 4 and (ref_n in titles[a] or titles[a] in ref_n)]
+        if len(found) == 1 and found[0] not in named:
+            named.append(found[0])
+    if len(named) >= 2:
+        return named
+    if _SEVERAL_ARTICLES.search(question) and len(order) >= 2:
+        return order[:2]
+    return []
+
+
+def without_source_names(question: str, authors: Sequence[str | None]) -> str:
+    """The question minus what names a source: 《titles》 and the retrieved articles' authors."""
+    asked = TITLE_REF.sub(" ", question)
+    for name in {a for a in authors if a and len(a) >= 2}:
+        asked = asked.replace(name, " ")
+    return asked
+
+
+# Question words left in jieba's terms ("几年", "多少", "哪些"): they ask, they are not the topic.
+_ASKING = re.compile(r"几|多少|什么|哪|谁|怎|为何|如何|是否")
+
+
+@lru_cache(maxsize=1024)
+def _question_grams(text: str) -> frozenset[str]:
+    """The bigrams of a question's topic words: no question words, and single characters (jieba's
+    pieces of names it does not know, "干", "行") only when there is nothing longer."""
+    terms = [t for t in content_terms(text) if not _ASKING.search(t)]
+    longer = [t for t in terms if len(t) >= 2]
+    return frozenset(cjk_bigrams(" ".join(longer or terms) or text))
+
+
+_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|几|是否")
+
+
+@lru_cache(maxsize=1024)
+def focus_grams(question: str) -> frozenset[str]:
+    """Bigrams of the words next to each question word: what is asked about ("根本原因是什么" →
+    根本原因, "比作什么" → 比作, "结果会怎样" → 结果), as opposed to the premise around it."""
+    out: set[str] = set()
+    for clause in re.split(r"[，,？?；;。！!]", question):
+        m = _ASKED_WORD.search(clause)
+        if not m:
+            continue
+        before = [t for t in topic_words(clause[: m.start()]) if not _ASKED_WORD.search(t)]
+        # "为什么X" asks about all of X: the word after it is the premise, not the focus.
+        after = [] if m.group() in ("为什么", "为何") else [
+            t for t in topic_words(clause[m.end() :]) if not _ASKED_WORD.search(t)]
+        for t in before[-1:] + after[:1]:
+            out.update(cjk_bigrams(t))
+    return frozenset(out)
+
+
+def _clauses_joined(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of ``text`` with clauses ending in ；/; joined to what follows: a semicolon
+    separates the halves of one statement ("Web2里，…；Web3里，…")."""
+    spans = split_sentences(text)
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and text[out[-1][0]:out[-1][1]].rstrip(CLOSING).endswith(("；", ";")):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> list[Candidate]:
+    """The quotable sentences of the passages (no headings, fragments or editor's leads)."""
+    out: list[Candidate] = []
+    for hi, text in enumerate(passages):
+        heading = headings[hi] if hi < len(headings) else None
+        out.extend(Candidate(hi, pos, a, b, sent, grams) for pos, a, b, sent, grams in _sentences_of(text)
+                   if sent != heading)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str]], ...]:
+    """A passage's quotable sentences with their bigrams (cached: the same passages come back)."""
+    out = []
+    for pos, (a, b) in enumerate(_clauses_joined(text)):
+        sent = text[a:b]
+        if len(sent) < 8 or _ABOUT_THE_ARTICLE.search(sent):
+            continue
+        if len(sent) < _HEADING_LIKE_CHARS and not sent.rstrip(CLOSING).endswith(_SENTENCE_END):
+            continue
+        out.append((pos, a, b, sent, frozenset(cjk_bigrams(sent))))
+    return tuple(out)
+
+
+class Reader:
+    """Scores and selects answer sentences. Deterministic: same inputs, same answer."""
+
+    def __init__(self, idf: Callable[[str], float], weights: ReaderWeights | None = None,
+                 max_sentences: int = 4, budget: int = 220, part_budget: int = 120):
+        self.idf = idf
+        self.w = weights or ReaderWeights()
+        self.max_sentences = max_sentences
+        self._idf_cache: dict[frozenset[str], dict[str, float]] = {}
+        self.budget = budget
+        self.part_budget = part_budget
+
+    def coverage(self, q: set[str] | frozenset[str], grams: frozenset[str] | set[str]) -> float:
+        """IDF-weighted share of the bigrams ``q`` that ``grams`` holds."""
+        weights = self._weights(frozenset(q))
+        total = weights.get("", 0.0)
+        return sum(weights[t] for t in q & grams) / total if total else 0.0
+
+    def _weights(self, q: frozenset[str]) -> dict[str, float]:
+        """IDF of each bigram of ``q`` (and their sum under ""), kept for the last few questions."""
+        cached = self._idf_cache.get(q)
+        if cached is None:
+            cached = {t: self.idf(t) for t in q}
+            cached[""] = sum(cached.values())
+            if len(self._idf_cache) > 64:
+                self._idf_cache.clear()
+            self._idf_cache[q] = cached
+        return cached
+
+    def features(self, part: str, qtypes: list[str], cands: Sequence[Candidate], dense: np.ndarray | None,
+                 prev_grams: Sequence[frozenset[str]]) -> np.ndarray:
+        """One row of signals per candidate for one part of the question (columns: FEATURES)."""
+        q = _question_grams(part)
+        focus = focus_grams(part)
+        about_author = bool(_ASKS_ABOUT_AUTHOR.search(part))
+        # A why/how/what-is question is not answered by a sentence that repeats it without the
+        # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
+        explains = [t for t in qtypes if t in ("why", "how", "definition", "analogy")]
+        out = np.zeros((len(cands), len(FEATURES)))
+        if dense is not None and len(cands):
+            # Relative to the best candidate: the scale of e5 cosines is narrow and shifts per question.
+            rel = (dense - dense.mean()) / (dense.std() + 1e-6)
+        for i, c in enumerate(cands):
+            lex = self.coverage(q, c.grams)
+            out[i] = (
+                lex,
+                self.coverage(q, c.grams | prev_grams[i]) - lex,
+                float(rel[i]) if dense is not None else 0.0,
+                len(c.grams - q) / max(1, len(c.grams)),
+                1.0 / (c.hit + 1),
+                sum(bool(ANSWER_SHAPES[t].search(c.text)) for t in qtypes if t in ANSWER_SHAPES),
+                float(c.text.rstrip(CLOSING).endswith(("？", "?"))),
+                float(bool(_ANNOUNCES.search(c.text))),
+                float(bool(_BYLINE.search(c.text)) and not about_author),
+                float(bool(_LEANS_BACK.search(c.text))),
+                min(len(c.text), 120) / 120,
+                len(focus & c.grams) / len(focus) if focus else 0.0,
+                float(bool(explains) and lex >= 0.5 and not any(ANSWER_SHAPES[t].search(c.text) for t in explains)),
+            )
+        return out
+
+    def score(self, part: str, qtypes: list[str], cands: Sequence[Candidate], dense: np.ndarray | None,
+              prev_grams: Sequence[frozenset[str]]) -> np.ndarray:
+        """One score per candidate for one part of the question."""
+        return self.features(part, qtypes, cands, dense, prev_grams) @ self.w.vector()
+
+    def read(self, question: str, hits: Sequence[Hit], query_vec: np.ndarray | None = None,
+             sentence_vec: Callable[[str], np.ndarray | None] | None = None) -> Reading:
+        """Choose 1-``max_sentences`` sentences of the ranked ``hits`` that answer ``question``."""
+        cands = candidates([h.chunk.text for h in hits], [h.chunk.heading for h in hits])
+        if not cands:
+            return Reading(())
+        asked = without_source_names(question, [h.article.author for h in hits])
+        own_parts = question_parts(asked)
+        # A comparison is answered side by side: each side is also a part of its own.
+        parts = with_topic(own_parts) + [f"{side}，{asked}" for side in compare_sides(asked)]
+        qtypes = question_types(asked)
+        dense = None
+        if query_vec is not None and sentence_vec is not None:
+            vecs = [sentence_vec(c.text) for c in cands]
+            if all(v is not None for v in vecs):
+                dense = np.stack(vecs).astype(np.float32) @ np.asarray(query_vec, np.float32)
+        by_key = {(c.hit, c.pos): c for c in cands}
+        prev_grams = [by_key[(c.hit, c.pos - 1)].grams if (c.hit, c.pos - 1) in by_key else frozenset() for c in cands]
+        per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams) for p in parts]
+        overall = np.max(np.stack(per_part), axis=0)
+        # Each side of a question about several articles gets its own sentence.
+        sides = asked_articles(question, hits)
+        masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
+        unanswered = tuple(p for p in own_parts if not self._answerable(p, cands))
+
+        budget = self.budget + self.part_budget * (max(len(parts), len(sides)) - 1)
+        chosen: list[int] = []
+        used = 0
+
+        def take(i: int) -> None:
+            nonlocal used
+            c = cands[i]
+            if i in chosen or any(_jaccard(c.grams, cands[j].grams) > 0.6 for j in chosen):
+                return
+            if chosen and (used + len(c.text) > budget or len(chosen) >= self.max_sentences):
+                return
+            chosen.append(i)
+            used += len(c.text)
+
+        # The best sentence of each part and of each asked article, then the strongest others.
+        for scores in per_part:
+            take(int(np.argmax(scores)))
+        for mask in masks:
+            take(int(np.argmax(np.where(mask, overall, -np.inf))))
+        # A chosen sentence that opens with 这/它/而… keeps the sentence it leans on.
+        index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
+        for i in list(chosen):
+            prev = index_of.get((cands[i].hit, cands[i].pos - 1))
+            if prev is not None and _NEEDS_PREVIOUS.search(cands[i].text) and self._quotable_extra(cands[prev]):
+                take(prev)
+        # Further sentences while the chosen ones may still miss the answer: the scores are the
+        # logits of the fitted softmax, so their probabilities say how sure the choice is.
+        prob = np.exp(overall - overall.max())
+        prob /= prob.sum()
+        for i in np.argsort(-overall, kind="stable").tolist():
+            if used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence:
+                break
+            if self._quotable_extra(cands[i]):
+                take(i)
+        return Reading(self._reading_order(chosen, cands, overall), tuple(own_parts), unanswered,
+                       {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)})
+
+    # Sentences are added until they hold the answer with this probability (or the budget ends).
+    confidence = 0.9
+    # ... but an answer shorter than this is completed with the next best sentences.
+    min_chars = 60
+
+    @staticmethod
+    def _quotable_extra(c: Candidate) -> bool:
+        """A sentence added for completeness must say something: no question, byline or announcement."""
+        return not (c.text.rstrip(CLOSING).endswith(("？", "?")) or _BYLINE.search(c.text) or _ANNOUNCES.search(c.text))
+
+    @staticmethod
+    def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray) -> tuple[Candidate, ...]:
+        """Best first; a sentence that opens with a pronoun stays right after the sentence it refers
+        to (the two are ordered by the better of their scores)."""
+        runs: list[list[int]] = []
+        for i in sorted(chosen, key=lambda j: (cands[j].hit, cands[j].pos)):
+            last = runs[-1][-1] if runs else None
+            if (last is not None and cands[last].hit == cands[i].hit and cands[last].pos + 1 == cands[i].pos
+                    and _NEEDS_PREVIOUS.search(cands[i].text)):
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        runs.sort(key=lambda run: -max(float(overall[j]) for j in run))
+        return tuple(cands[j] for run in runs for j in run)
+
+    def _answerable(self, part: str, cands: Sequence[Candidate]) -> bool:
+        """Whether some candidate could answer a part that asks for a number or a year: one that
+        holds such a figure and shares the part's topic (``ANSWER_COVERAGE`` of its weighted
+        bigrams); a figure elsewhere in the passages answers another question."""
+        needs = [_REQUIRED[t] for t, rx in _ASKS_FIGURE.items() if rx.search(part)]
+        q = _question_grams(part)
+        if not needs or not q:
+            return True
+        return any(self.coverage(q, c.grams) >= ANSWER_COVERAGE and all(rx.search(c.text) for rx in needs)
+                   for c in cands)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0

@@ -1,0 +1,170 @@
+"""The question log: what users asked, how it was answered, and their 👍/👎, in a real database.
+
+SQLAlchemy Core over any URL (``sqlite:///var/questions.db`` by default, PostgreSQL through
+``postgresql+psycopg://…``). Old rows are deleted after ``retention_days``. Request headers,
+API keys and tokens are never stored; a configured secret typed into a question is masked.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rag.types import Answer
+
+_ANSWER_MAX = 2000
+_COMMENT_MAX = 500
+_PURGE_EVERY = 3600.0
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One row of the log as the admin page shows it."""
+
+    id: str
+    created: str
+    route: str
+    question: str
+    answer: str
+    mode: str
+    refused: bool
+    degraded: str | None
+    grounded: bool
+    citations: int
+    latency_ms: int | None
+    rating: str | None  # up | down | None
+    comment: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class QuestionLog:
+    """Thread-safe; the tables are created on first use."""
+
+    def __init__(self, url: str, retention_days: int = 90, secrets: list[str] | None = None) -> None:
+        import sqlalchemy as sa
+
+        self.url = url
+        self.retention = timedelta(days=retention_days)
+        self._secrets = [s for s in (secrets or []) if s]
+        self._sa = sa
+        self._meta = sa.MetaData()
+        self.table = sa.Table(
+            "questions", self._meta,
+            sa.Column("id", sa.String(32), primary_key=True),
+            sa.Column("created", sa.DateTime(), nullable=False, index=True),
+            sa.Column("route", sa.String(16), nullable=False),
+            sa.Column("question", sa.Text(), nullable=False),
+            sa.Column("answer", sa.Text(), nullable=False),
+            sa.Column("mode", sa.String(16), nullable=False),
+            sa.Column("refused", sa.Boolean(), nullable=False),
+            sa.Column("degraded", sa.String(64)),
+            sa.Column("grounded", sa.Boolean(), nullable=False),
+            sa.Column("citations", sa.Integer(), nullable=False),
+            sa.Column("latency_ms", sa.Integer()),
+            sa.Column("rating", sa.SmallInteger()),  # 1 = 👍, -1 = 👎
+            sa.Column("comment", sa.Text()),
+            sa.Column("rated", sa.DateTime()),
+        )
+        self._engine = None
+        self._lock = threading.Lock()
+        self._purged = 0.0
+
+    def _db(self):
+        with self._lock:
+            if self._engine is None:
+                url = self._sa.engine.make_url(self.url)
+                if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+                    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+                engine = self._sa.create_engine(url)
+                self._meta.create_all(engine)
+                self._engine = engine
+            return self._engine
+
+    def _mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def record(self, question: str, answer: Answer, route: str) -> str:
+        """Store one answered question; returns the id its feedback refers to."""
+        row_id = uuid.uuid4().hex
+        values = dict(
+            id=row_id, created=_now(), route=route, question=self._mask(question),
+            answer=self._mask(answer.answer[:_ANSWER_MAX]), mode=answer.mode, refused=answer.refused,
+            degraded=answer.degraded, grounded=answer.grounded, citations=len(answer.citations),
+            latency_ms=None if answer.took_ms is None else round(answer.took_ms),
+        )
+        engine = self._db()
+        with engine.begin() as conn:
+            conn.execute(self.table.insert().values(**values))
+        if time.monotonic() - self._purged > _PURGE_EVERY:
+            self.purge()
+        return row_id
+
+    def feedback(self, row_id: str, up: bool, comment: str | None = None) -> bool:
+        """Set (or change) the 👍/👎 of an answer; False when the id is unknown or expired."""
+        comment = self._mask(comment.strip()[:_COMMENT_MAX]) if comment and comment.strip() else None
+        with self._db().begin() as conn:
+            done = conn.execute(self.table.update().where(self.table.c.id == row_id)
+                                .values(rating=1 if up else -1, comment=comment, rated=_now()))
+        return done.rowcount == 1
+
+    def recent(self, limit: int = 50, refused: bool | None = None, rating: str | None = None) -> list[LoggedQuestion]:
+        """Newest first, optionally only refusals and/or only 👍 or 👎 ones."""
+        t = self.table
+        query = self._sa.select(t).order_by(t.c.created.desc()).limit(limit)
+        if refused is not None:
+            query = query.where(t.c.refused == refused)
+        if rating is not None:
+            query = query.where(t.c.rating == (1 if rating == "up" else -1))
+        with self._db().connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [LoggedQuestion(
+            id=r["id"], created=r["created"].replace(tzinfo=UTC).isoformat(timespec="seconds"), route=r["route"],
+            question=r["question"], answer=r["answer"], mode=r["mode"], refused=r["refused"], degraded=r["degraded"],
+            grounded=r["grounded"], citations=r["citations"], latency_ms=r["latency_ms"],
+            rating={1: "up", -1: "down"}.get(r["rating"]), comment=r["comment"],
+        ) for r in rows]
+
+    def daily(self, days: int = 14) -> list[dict]:
+        """Per UTC day of the last ``days``: questions, refusals, 👍 and 👎 (days without questions too)."""
+        t = self.table
+        today = _now().date()
+        first = today - timedelta(days=days - 1)
+        start = datetime.combine(first, datetime.min.time())
+        # Aggregated here rather than with a date function in SQL: the same code on SQLite and PostgreSQL.
+        with self._db().connect() as conn:
+            rows = conn.execute(self._sa.select(t.c.created, t.c.refused, t.c.rating).where(t.c.created >= start))
+            counts = {first + timedelta(days=i): {"questions": 0, "refused": 0, "up": 0, "down": 0}
+                      for i in range(days)}
+            for created, refused, rating in rows:
+                day = counts.get(created.date())
+                if day is None:
+                    continue
+                day["questions"] += 1
+                day["refused"] += bool(refused)
+                day["up"] += rating == 1
+                day["down"] += rating == -1
+        return [{"day": d.isoformat(), **c} for d, c in sorted(counts.items())]
+
+    def purge(self) -> int:
+        """Delete rows older than the retention period; returns how many."""
+        self._purged = time.monotonic()
+        with self._db().begin() as conn:
+            done = conn.execute(self.table.delete().where(self.table.c.created < _now() - self.retention))
+        return done.rowcount
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _now() -> datetime:
+    """UTC without tzinfo: stored alike by SQLite and PostgreSQL ``timestamp`` columns."""
+    return datetime.now(UTC).replace(tzinfo=None)
