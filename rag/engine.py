@@ -9,11 +9,18 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from rag.answer.citations import verify
+from rag.answer.citations import attribute, verify
+from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, extract_answer
 from rag.answer.llm import LLMClient
 from rag.answer.metadata import metadata_answer
-from rag.answer.prompt import SAYS_NOT_FOUND, build_messages
+from rag.answer.prompt import (
+    COMPACT_PASSAGE_CHARS,
+    COMPACT_PASSAGES,
+    SAYS_NOT_FOUND,
+    build_compact_messages,
+    build_messages,
+)
 from rag.answer.rewrite import rule_rewrite
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
@@ -61,6 +68,15 @@ def _check_embedder(index: LoadedIndex, embedder: Embedder) -> None:
         )
 
 
+def default_llm(settings: Settings) -> LLMClient | None:
+    """The LLM the settings ask for: the local GGUF model (loaded now), an endpoint, or none."""
+    if settings.llm_backend == "local":
+        from rag.answer.local import LocalLLMClient
+
+        return LocalLLMClient.load(settings)
+    return LLMClient(settings) if settings.llm_configured else None
+
+
 class Engine:
     """Answers questions over one loaded index version; safe for concurrent readers.
 
@@ -73,7 +89,7 @@ class Engine:
         _check_embedder(index, embedder)
         self.settings = settings
         self.embedder = embedder
-        self.llm = llm if llm is not None else (LLMClient(settings) if settings.llm_configured else None)
+        self.llm = llm if llm is not None else default_llm(settings)
         self._reranker = reranker
         self._state = _State(index, Retriever(index, embedder, settings, reranker))
         self._reload_lock = threading.Lock()
@@ -140,7 +156,9 @@ class Engine:
             "model_fit": index.manifest.get("model_fit", {}),
             "weights": self._state.retriever.weights,
             "llm": bool(self.llm),
-            "llm_model": self.settings.llm_model if self.llm else None,
+            "llm_model": self.llm.settings.llm_model if self.llm else None,
+            "llm_backend": self.settings.llm_backend if self.llm else None,
+            **({"local_model": self.llm.stats()} if hasattr(self.llm, "stats") else {}),
         }
 
     # --- search -----------------------------------------------------------------------
@@ -224,9 +242,31 @@ class Engine:
         return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 
-    def _llm_answer(self, text: str, retrieval: Retrieval) -> Answer:
-        checked = verify(text, retrieval.hits)
+    @property
+    def _compact(self) -> bool:
+        style = self.settings.llm_prompt
+        return style == "compact" or (style == "auto" and self.settings.llm_backend == "local")
+
+    def _prompt(self, question: str, retrieval: Retrieval, history: Sequence[Message]) -> tuple[list[dict], list[Hit]]:
+        """The answer prompt and the passages it shows (marker ``[n]`` is ``shown[n - 1]``)."""
+        if not self._compact:
+            return build_messages(question, retrieval.hits, history), retrieval.hits
+        shown = retrieval.hits[:COMPACT_PASSAGES]
+        idf = self._state.index.bigrams.idf
+        texts = [focus(h.chunk.text, retrieval.query, idf, COMPACT_PASSAGE_CHARS) for h in shown]
+        return build_compact_messages(question, shown, history, texts), shown
+
+    def _llm_answer(self, text: str, retrieval: Retrieval, shown: Sequence[Hit]) -> Answer | None:
+        """The verified LLM answer; None when a small model refused passages retrieval judged relevant."""
+        if self._compact:
+            # Small models copy sentences faithfully but often without their marker.
+            text = attribute(text, shown)
+        checked = verify(text, shown)
         refused = not checked.citations and bool(SAYS_NOT_FOUND.search(text))
+        if refused and self._compact:
+            # Measured: the 1.5B model says 资料中没有找到 for answerable questions whose passages hold
+            # the answer; the relevance floor already refused off-topic questions before the call.
+            return None
         return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded, refused=refused,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 
@@ -251,8 +291,10 @@ class Engine:
         if use_llm and retrieval.relevant:
             t1 = time.perf_counter()
             try:
-                text = self.llm.complete(build_messages(question, retrieval.hits, history))
-                answer = self._llm_answer(text, retrieval)
+                messages, shown = self._prompt(question, retrieval, history)
+                text = self.llm.complete(messages)
+                answer = self._llm_answer(text, retrieval, shown)
+                degraded = "model_refused" if answer is None else degraded
             except LLMUnavailableError as exc:
                 degraded = getattr(exc, "reason", "llm_error")
             timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
@@ -285,10 +327,17 @@ class Engine:
         if use_llm and relevant:
             t1 = time.perf_counter()
             try:
-                for piece in self.llm.stream(build_messages(question, retrieval.hits, history)):
-                    parts.append(piece)
-                    yield Delta(piece)
-                answer = self._llm_answer("".join(parts), retrieval)
+                messages, shown = self._prompt(question, retrieval, history)
+                deltas = self.llm.stream(messages)
+                try:
+                    for piece in deltas:
+                        parts.append(piece)
+                        yield Delta(piece)
+                finally:
+                    # A reader who stops early (closed connection) frees the model's slot now.
+                    getattr(deltas, "close", lambda: None)()
+                answer = self._llm_answer("".join(parts), retrieval, shown)
+                degraded = "model_refused" if answer is None else degraded
             except LLMUnavailableError as exc:
                 degraded = getattr(exc, "reason", "llm_error")
             timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)

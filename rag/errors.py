@@ -51,3 +51,11 @@ class LLMUnavailableError(RagError):
 
 class IndexCorruptError(RagError):
     """The current index version is damaged (a file missing, truncated or altered); `rag ingest` rebuilds it."""
+
+
+class ModelNotInstalledError(RagError):
+    """The local GGUF model is missing, incomplete or not a GGUF file; the message names the fix."""
+
+
+class ModelInstallError(RagError):
+    """A packaged model could not be downloaded, joined or verified."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,7 +13,7 @@ from rag.answer.citations import strip_markers
 from rag.engine import Engine
 from rag.errors import QuestionSetError
 from rag.text import cjk_bigrams, sentences
-from rag.types import Mode
+from rag.types import Answer, Citation, Delta, Done, Mode
 
 METRICS = ("hit@1", "hit@5", "mrr", "evidence@5", "citation_ok", "answer_evidence", "answer_points",
            "first_point", "answer_chars", "false_refusal", "refusal")
@@ -60,10 +62,46 @@ def point_recall(point: str, text: str) -> float:
     return len(wanted & set(cjk_bigrams(text))) / len(wanted) if wanted else 0.0
 
 
+# Extra figures of `rag eval --mode llm|auto`: medians of the times, means of the rest.
+LLM_METRICS = ("citation_precision", "ungrounded", "llm_share", "ttft_s", "total_s")
+
+
+def _timed_answer(engine: Engine, question: str, mode: Mode, k: int) -> tuple[Answer, dict]:
+    """The answer through the streaming path, with the time to its first text and to its end."""
+    t0 = time.perf_counter()
+    first = None
+    answer = None
+    for event in engine.stream(question, mode=mode, top_k=k):
+        if isinstance(event, Delta) and event.text.strip() and first is None:
+            first = time.perf_counter() - t0
+        elif isinstance(event, Done):
+            answer = event.answer
+    total = time.perf_counter() - t0
+    return answer, {"ttft_s": round(first if first is not None else total, 3), "total_s": round(total, 3)}
+
+
+def _cited_precisely(citation: Citation, sources: list[str], evidence: list[str], points: list[str]) -> bool:
+    """A cited passage holds supporting text: it is from an expected article and contains an
+    evidence string or at least half of a key point's bigrams."""
+    if not _matches(citation.source, sources):
+        return False
+    return any(e in citation.passage for e in evidence) or any(point_recall(p, citation.passage) >= 0.5
+                                                              for p in points)
+
+
 def score_item(engine: Engine, item: dict, mode: Mode = "retrieval", k: int = 5) -> dict:
     """Per-question figures; retrieval figures only for answerable questions."""
-    answer = engine.ask(item["question"], mode=mode, top_k=k)
+    times: dict = {}
+    if mode == "retrieval":
+        answer = engine.ask(item["question"], mode=mode, top_k=k)
+    else:
+        answer, times = _timed_answer(engine, item["question"], mode, k)
     row: dict = {"id": item.get("id"), "type": item.get("type", "?"), "refused": answer.refused}
+    if mode != "retrieval":
+        row.update(times, mode=answer.mode, degraded=answer.degraded)
+        row["llm_share"] = 1.0 if answer.mode == "llm" else 0.0
+        if not answer.refused:
+            row["ungrounded"] = 0.0 if answer.grounded else 1.0
     if item.get("expected", "answer") == "none":
         row["refusal"] = 1.0 if answer.refused else 0.0
         return row
@@ -88,6 +126,9 @@ def score_item(engine: Engine, item: dict, mode: Mode = "retrieval", k: int = 5)
         row["first_point"] = 1.0 if any(point_recall(p, first) >= FIRST_POINT_RECALL for p in points) else 0.0
     if not answer.refused:
         row["answer_chars"] = len(text)
+    if mode != "retrieval" and answer.citations:
+        precise = [_cited_precisely(c, sources, evidence, points) for c in answer.citations]
+        row["citation_precision"] = round(sum(precise) / len(precise), 4)
     return row
 
 
@@ -101,6 +142,10 @@ def evaluate(engine: Engine, items: list[dict], mode: Mode = "retrieval", k: int
             vals = [r[m] for r in subset if m in r]
             if vals:
                 out[m] = round(sum(vals) / len(vals), 4)
+        for m in LLM_METRICS:
+            vals = [r[m] for r in subset if m in r]
+            if vals:
+                out[m] = round(statistics.median(vals) if m.endswith("_s") else sum(vals) / len(vals), 4)
         out["n"] = len(subset)
         return out
 
@@ -124,6 +169,10 @@ def format_report(report: dict) -> str:
     for name, figures in [("overall", report["overall"]), *report["by_type"].items()]:
         cells = "".join(_cell(m, figures, widths[m]) for m in METRICS)
         lines.append(f"{name:14s}{cells}{figures['n']:>5d}")
+    llm = report["overall"]
+    if any(m in llm for m in LLM_METRICS):
+        lines.append("llm: " + "  ".join(f"{m} {llm[m]:.2f}" for m in LLM_METRICS if m in llm)
+                     + "  (ttft_s, total_s: medians in seconds)")
     misses = [r["id"] for r in report["rows"] if r.get("hit@1") == 0.0 or r.get("evidence@5") == 0.0
               or r.get("false_refusal") == 1.0 or r.get("refusal") == 0.0]
     if misses:

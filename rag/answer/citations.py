@@ -237,6 +237,39 @@ def verify(text: str, hits: Sequence[Hit], threshold: float = SUPPORT_THRESHOLD)
     )
 
 
+def attribute(text: str, hits: Sequence[Hit], threshold: float = SUPPORT_THRESHOLD) -> str:
+    """Add ``[n]`` to each sentence that has no marker, naming the passage that supports it best.
+
+    Small models often copy a passage's sentence faithfully but leave out the marker. A sentence
+    gets the marker of the shown passage with the highest support (the measure :func:`verify`
+    applies), and only when that support reaches ``threshold``; sentences that already carry a
+    marker, or that no passage supports, are left as they are.
+    """
+    if not hits:
+        return text
+    pool = [_passage_features(h.chunk.text) for h in hits]
+    out: list[str] = []
+    pos = 0
+    for m in re.finditer(f"[^{_TERMINATORS}]+[{_TERMINATORS}]*", text):
+        piece = m.group()
+        body = piece.rstrip(_TERMINATORS + _CLOSERS + " ")
+        tail = piece[len(body):]
+        out.append(text[pos : m.start()])
+        pos = m.end()
+        if _MARKER.search(piece) or _MARKER.match(text, m.end()):
+            out.append(piece)
+            continue
+        feats = _sentence_features(body)
+        shares = [_weighted_share(feats, p, pool) for p in pool] if feats else []
+        best = max(range(len(shares)), key=lambda i: shares[i]) if shares else None
+        if best is not None and shares[best] >= threshold and len(feats) >= 3:
+            out.append(f"{body}[{best + 1}]{tail}")
+        else:
+            out.append(piece)
+    out.append(text[pos:])
+    return "".join(out)
+
+
 _EXCERPT_CHARS = 24
 
 
