@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import make_settings
+from conftest import CORPUS, make_settings
 from serve import running_server
 
 from api.app import create_app
@@ -25,15 +26,26 @@ SEED = 1
 
 
 @pytest.fixture(scope="module")
-def settings(index_dir: Path) -> Settings:
-    # The admin token equals the API key so that one header opens every route to the fuzzer.
-    return make_settings(index_dir, api_keys=[KEY], admin_token=KEY, rate_limit_per_minute=0, mode="retrieval")
+def settings(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The admin token equals the API key so that one header opens every route to the fuzzer,
+    the document routes included: it may delete, upload and re-index, so it gets copies of the
+    corpus and of the index (the sample articles and the session's index must survive it)."""
+    root = tmp_path_factory.mktemp("contract")
+    shutil.copytree(CORPUS, root / "corpus")
+    shutil.copytree(index_dir, root / "index")
+    return make_settings(root / "index", corpus_dir=root / "corpus", api_keys=[KEY], admin_token=KEY,
+                         rate_limit_per_minute=0, mode="retrieval")
 
 
 @pytest.fixture(scope="module")
 def base_url(settings: Settings, engine: Engine) -> Iterator[str]:
     with running_server(create_app(settings, engine=engine)) as url:
         yield url
+
+
+def test_the_fuzzed_server_works_on_copies_of_the_corpus_and_index(settings: Settings, index_dir: Path):
+    assert settings.corpus_dir.resolve() != CORPUS.resolve()
+    assert settings.index_dir.resolve() != index_dir.resolve()
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(base_url: str, tmp_path: Path):
