@@ -16,6 +16,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import SecretStr
 
 from api.errors import ApiError, InternalErrorMiddleware, from_rag_error, install_error_handlers
@@ -121,6 +122,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ]
     for router in routers:
         app.include_router(router)
+    # For the Allow header of a 405 (api/errors.py): FastAPI keeps included routers nested.
+    app.state.route_methods = [(r.path_regex, frozenset(r.methods)) for router in routers for r in router.routes
+                               if isinstance(r, APIRoute)]
     _include_widget(app)
     _include_docs(app)
 

@@ -183,6 +183,16 @@ def http_error(exc: StarletteHTTPException) -> ApiError:
     return ApiError(exc.status_code, code, message, headers)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some API route serves on the request's path, as an Allow header
+    (``app.state.route_methods``: path pattern and methods of each route, set by create_app)."""
+    methods: set[str] = set()
+    for pattern, route_methods in getattr(request.app.state, "route_methods", ()):
+        if pattern.match(request.url.path):
+            methods.update(route_methods)
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers so that every error leaves the app in the one JSON error shape."""
 
@@ -200,7 +210,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return validation_error(exc).response()
 
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return http_error(exc).response()
+        error = http_error(exc)
+        if exc.status_code == 405:
+            # Starlette lists the methods of the first route on the path only; a path served by
+            # several routes (GET and POST /api/admin/documents) allows all of theirs.
+            allowed = _allowed_methods(request)
+            if allowed:
+                error = ApiError(405, error.code, error.message, {**(error.headers or {}), "Allow": allowed})
+        return error.response()
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Starlette logs the traceback itself; the user only gets the generic Chinese message.

@@ -100,7 +100,8 @@ class AccessMiddleware:
             if error is not None:
                 await error.response()(scope, receive, send)
                 return
-        if scope["method"] == "POST" and path == UPLOAD_PATH:
+        if path == UPLOAD_PATH:
+            # Multipart (POST) or no body; a method the route lacks gets its 405 from routing.
             await self.app(scope, receive, send)
             return
         if scope["method"] in ("POST", "PUT", "PATCH"):

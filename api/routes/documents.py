@@ -35,7 +35,8 @@ def list_documents(request: Request, indexing: IndexingDep) -> dict:
     "/documents",
     response_model=UploadResponse,
     status_code=202,
-    responses={400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}},
+    responses={200: {"model": UploadResponse, "description": "Nothing saved: every file was refused (see rejected)"},
+               400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}},
     summary="Upload documents (multipart/form-data, field files)",
     openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},

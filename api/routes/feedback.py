@@ -45,7 +45,8 @@ class FeedbackRequest(BaseModel):
 
 
 @router.post("/api/feedback", response_model=FeedbackResponse, summary="Rate an answer 👍/👎",
-             responses={404: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
+             responses={400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 401: {"model": ErrorResponse},
+                        429: {"model": ErrorResponse}})
 def feedback(body: FeedbackRequest, request: Request) -> dict:
     """Store the rating (a later one replaces it); 404 when the answer is unknown or the log is off."""
     qlog: QuestionLog | None = request.app.state.qlog
