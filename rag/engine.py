@@ -21,6 +21,7 @@ from rag.answer.prompt import (
     build_compact_messages,
     build_messages,
 )
+from rag.answer.reader import asks_for_figure
 from rag.answer.rewrite import rule_rewrite
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
@@ -224,6 +225,17 @@ class Engine:
         first = next(c for c in self._state.index.chunks if c.article_id == article.article_id)
         return Hit(rank=0, score=0.0, chunk=first, article=article)
 
+    def _can_answer(self, retrieval: Retrieval) -> bool:
+        """Relevant, and when the question asks for a figure or a year, a passage sentence on its
+        topic holds one (else neither the reader nor a model is given the question: measured,
+        the 1.5B local model invented a year for such a question)."""
+        if not retrieval.relevant or not asks_for_figure(retrieval.query):
+            return retrieval.relevant
+        index = self._state.index
+        ext = extract_answer(retrieval.query, retrieval.hits, index.bigrams.idf, self.settings.extract_sentences,
+                             retrieval.query_vector, index.sentences.get if index.sentences is not None else None)
+        return not (ext.reading is not None and ext.reading.unanswerable)
+
     def _extractive(self, question: str, retrieval: Retrieval, degraded: str | None) -> Answer:
         meta = metadata_answer(retrieval.query, self.articles(), lambda a: self._hit_for(a, retrieval))
         if meta is not None:
@@ -288,7 +300,7 @@ class Engine:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         question = question.strip()
         answer: Answer | None = None
-        if use_llm and retrieval.relevant:
+        if use_llm and self._can_answer(retrieval):
             t1 = time.perf_counter()
             try:
                 messages, shown = self._prompt(question, retrieval, history)
@@ -319,7 +331,7 @@ class Engine:
             return
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         question = question.strip()
-        relevant = retrieval.relevant
+        relevant = self._can_answer(retrieval)
         passages = tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)) if relevant else ()
         yield Retrieved(passages)
         answer: Answer | None = None

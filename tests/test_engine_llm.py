@@ -215,6 +215,18 @@ def test_off_topic_question_makes_no_llm_request(fake: FakeLLM, llm_engine: Engi
     assert fake.requests == [] and fake.pending == 1
 
 
+def test_a_year_no_passage_holds_makes_no_llm_request(fake: FakeLLM, llm_engine: Engine):
+    """On topic, but asking for a year the passages do not give: refused before the model (which
+    would invent one), in both the answer and the stream."""
+    question = "腾讯是在哪一年正式提出产业互联网战略的？"
+    fake.script(reply("2018年。[1]"))
+    answer = llm_engine.ask(question)
+    assert (answer.refused, answer.citations, answer.mode) == (True, (), "retrieval")
+    events = list(llm_engine.stream(question, mode="llm"))
+    assert events[0].citations == () and events[2].answer.refused
+    assert fake.requests == [] and fake.pending == 1
+
+
 # --- multi-turn -------------------------------------------------------------------------
 
 

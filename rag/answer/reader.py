@@ -163,6 +163,11 @@ class ReaderWeights:
         return np.array([getattr(self, f) for f in FEATURES])
 
 
+def asks_for_figure(question: str) -> bool:
+    """Whether the question asks for a number or a year (多少, 几年, 哪一年, 占比…)."""
+    return any(rx.search(question) for rx in _ASKS_FIGURE.values())
+
+
 def question_types(question: str) -> list[str]:
     """The types a question asks for, most specific first (a question can be why + compare)."""
     return [name for name, rx in QTYPES.items() if rx.search(question)]
