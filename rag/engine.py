@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
-from rag.answer.extractive import NOT_FOUND_TEXT, extract_answer
+from rag.answer.extractive import NOT_FOUND_TEXT, Extract, extract_answer
 from rag.answer.llm import LLMClient
 from rag.answer.metadata import metadata_answer
 from rag.answer.prompt import (
@@ -225,18 +225,24 @@ class Engine:
         first = next(c for c in self._state.index.chunks if c.article_id == article.article_id)
         return Hit(rank=0, score=0.0, chunk=first, article=article)
 
-    def _can_answer(self, retrieval: Retrieval) -> bool:
+    def _read(self, retrieval: Retrieval) -> Extract:
+        """The reader's answer from the retrieved passages."""
+        index = self._state.index
+        return extract_answer(retrieval.query, retrieval.hits, index.bigrams.idf, self.settings.extract_sentences,
+                              retrieval.query_vector, index.sentences.get if index.sentences is not None else None)
+
+    def _can_answer(self, retrieval: Retrieval) -> tuple[bool, Extract | None]:
         """Relevant, and when the question asks for a figure or a year, a passage sentence on its
         topic holds one (else neither the reader nor a model is given the question: measured,
-        the 1.5B local model invented a year for such a question)."""
+        the 1.5B local model invented a year for such a question); with the reading when one was
+        needed to tell, so the extractive answer does not read again."""
         if not retrieval.relevant or not asks_for_figure(retrieval.query):
-            return retrieval.relevant
-        index = self._state.index
-        ext = extract_answer(retrieval.query, retrieval.hits, index.bigrams.idf, self.settings.extract_sentences,
-                             retrieval.query_vector, index.sentences.get if index.sentences is not None else None)
-        return not (ext.reading is not None and ext.reading.unanswerable)
+            return retrieval.relevant, None
+        ext = self._read(retrieval)
+        return not (ext.reading is not None and ext.reading.unanswerable), ext
 
-    def _extractive(self, question: str, retrieval: Retrieval, degraded: str | None) -> Answer:
+    def _extractive(self, question: str, retrieval: Retrieval, degraded: str | None,
+                    ext: Extract | None = None) -> Answer:
         meta = metadata_answer(retrieval.query, self.articles(), lambda a: self._hit_for(a, retrieval))
         if meta is not None:
             return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
@@ -244,9 +250,7 @@ class Engine:
         if not retrieval.relevant:
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
-        index = self._state.index
-        ext = extract_answer(retrieval.query, retrieval.hits, index.bigrams.idf, self.settings.extract_sentences,
-                             retrieval.query_vector, index.sentences.get if index.sentences is not None else None)
+        ext = ext or self._read(retrieval)
         if ext.reading is not None and ext.reading.unanswerable:
             # The question asks for something no passage holds (a year, a figure): say so.
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
@@ -300,7 +304,8 @@ class Engine:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         question = question.strip()
         answer: Answer | None = None
-        if use_llm and self._can_answer(retrieval):
+        can_answer, ext = self._can_answer(retrieval)
+        if use_llm and can_answer:
             t1 = time.perf_counter()
             try:
                 messages, shown = self._prompt(question, retrieval, history)
@@ -311,7 +316,7 @@ class Engine:
                 degraded = getattr(exc, "reason", "llm_error")
             timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
         if answer is None:
-            answer = self._extractive(question, retrieval, degraded)
+            answer = self._extractive(question, retrieval, degraded, ext)
         return replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings)
 
     def stream(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
@@ -331,7 +336,7 @@ class Engine:
             return
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         question = question.strip()
-        relevant = self._can_answer(retrieval)
+        relevant, ext = self._can_answer(retrieval)
         passages = tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)) if relevant else ()
         yield Retrieved(passages)
         answer: Answer | None = None
@@ -354,6 +359,6 @@ class Engine:
                 degraded = getattr(exc, "reason", "llm_error")
             timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
         if answer is None:
-            answer = self._extractive(question, retrieval, degraded)
+            answer = self._extractive(question, retrieval, degraded, ext)
             yield Delta(answer.answer, restart=bool(parts))
         yield Done(replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))
