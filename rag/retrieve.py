@@ -11,7 +11,7 @@ from rag.embedder import Embedder
 from rag.errors import EmptyQuestionError
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
-from rag.text import cjk_bigrams, content_terms, topic_words
+from rag.text import cjk_bigrams, topic_bigrams, topic_words
 from rag.types import Hit
 
 
@@ -125,18 +125,11 @@ class Retriever:
                 fused[r] = fused.get(r, 0.0) + w * ((s - lo) / span if hi > lo else 1.0)
         return fused
 
-    @staticmethod
-    def _question_bigrams(query: str) -> set[str]:
-        """Bigrams of the question's content words of two or more characters. Single characters
-        are mostly jieba's pieces of a name it does not know (里达 → 里 / 达), which no passage
-        holds as a bigram: counted, they made a fully matched question look half covered."""
-        terms = content_terms(query)
-        return set(cjk_bigrams(" ".join([t for t in terms if len(t) >= 2] or terms) or query))
-
 
     def coverage(self, query: str, rows: list[int]) -> float:
         """IDF-weighted share of the question's bigrams present in the given passages (with titles)."""
-        q = self._question_bigrams(query)
+        # Single characters counted made a fully matched question look half covered (topic_bigrams).
+        q = topic_bigrams(query)
         if not q or not rows:
             return 0.0
         text = "".join(

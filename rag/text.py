@@ -120,6 +120,15 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
+def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:
+    """Bigrams of a question's content words of two or more characters, without the terms ``skip``
+    matches. Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
+    达), which no passage holds as a bigram: they count only when there is nothing longer."""
+    terms = [t for t in content_terms(text) if skip is None or not skip.search(t)]
+    longer = [t for t in terms if len(t) >= 2]
+    return frozenset(cjk_bigrams(" ".join(longer or terms) or text))
+
+
 @lru_cache(maxsize=1)
 def warm_up() -> None:
     """Load jieba's dictionary now rather than on the first query."""

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.text import cjk_bigrams, content_terms, split_sentences, topic_words
+from rag.text import cjk_bigrams, content_terms, split_sentences, topic_bigrams, topic_words
 from rag.types import Hit
 
 # 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
@@ -49,7 +49,10 @@ _ASKS_ABOUT_AUTHOR = re.compile(
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
 _NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
-_INTERROGATIVE = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪家|哪位|哪一|哪|谁|为什么|为何|怎么|怎样|如何|多少|几|是否|吗|呢|何")
+# Question words: where a question asks (and terms containing one are not its topic).
+_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|几|是否")
+# ... and with the particles that end a question: a clause holding one asks something.
+_INTERROGATIVE = re.compile(f"{_ASKED_WORD.pattern}|吗|呢|何")
 
 # Question types and the sentence shapes that answer them.
 QTYPES: dict[str, re.Pattern[str]] = {
@@ -256,20 +259,10 @@ def without_source_names(question: str, authors: Sequence[str | None]) -> str:
     return asked
 
 
-# Question words left in jieba's terms ("几年", "多少", "哪些"): they ask, they are not the topic.
-_ASKING = re.compile(r"几|多少|什么|哪|谁|怎|为何|如何|是否")
-
-
 @lru_cache(maxsize=1024)
 def _question_grams(text: str) -> frozenset[str]:
-    """The bigrams of a question's topic words: no question words, and single characters (jieba's
-    pieces of names it does not know, "干", "行") only when there is nothing longer."""
-    terms = [t for t in content_terms(text) if not _ASKING.search(t)]
-    longer = [t for t in terms if len(t) >= 2]
-    return frozenset(cjk_bigrams(" ".join(longer or terms) or text))
-
-
-_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|几|是否")
+    """The bigrams of a question's topic words, question words left out (cached per question part)."""
+    return topic_bigrams(text, _ASKED_WORD)
 
 
 @lru_cache(maxsize=1024)
