@@ -23,6 +23,7 @@ from api.indexing import Indexing
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, articles, ask, chat, documents, feedback, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
+from api.switching import follow_index
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.qlog import QuestionLog
@@ -61,15 +62,21 @@ async def _load_engine(app: FastAPI) -> None:
     log.info("index %s loaded in %.2f s", engine.version, time.perf_counter() - start)
 
 
+async def _serve_index(app: FastAPI) -> None:
+    """Load the index unless an engine was given, then follow ``CURRENT`` to newer versions."""
+    if app.state.engine is None:
+        await _load_engine(app)
+    period = app.state.settings.index_check_seconds
+    if period > 0:
+        await follow_index(app, period)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    if app.state.engine is not None:
-        yield
-        return
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_load_engine, app)
+        tg.start_soon(_serve_index, app)
         yield
-        # Shutting down before the index finished loading: stop waiting for it.
+        # Shutting down (maybe before the index finished loading): stop loading and watching.
         tg.cancel_scope.cancel()
 
 

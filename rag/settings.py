@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("data/articles"), description="Folder of articles to ingest.")
     index_dir: Path = Field(Path("var/index"), description="Where index versions are written.")
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk after a switch.")
+    index_check_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How often each server process reads the index's CURRENT pointer and switches to a "
+        "newer version by itself (every worker, no restart after an ingest); 0 = off.",
+    )
 
     # --- embedding --------------------------------------------------------------------
     embed_backend: EmbedBackend = Field(
