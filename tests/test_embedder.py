@@ -164,3 +164,17 @@ def test_at_most_max_concurrent_encodes_queries_are_encoded_at_once(engine: Engi
     finally:
         del e5._torch.query
     assert most == engine.settings.max_concurrent_encodes == 2
+
+
+# --- start-up ----------------------------------------------------------------------------
+
+
+def test_a_server_embedder_answers_on_the_engine_at_once_then_switches_to_torch(indexed_settings):
+    e5 = load_embedder(indexed_settings, background=True)
+    # Torch is still loading: the question is answered by the C engine, without waiting.
+    assert (e5.runtime, e5.runtime_ready.is_set()) == ("engine", False)
+    on_engine = e5.embed_query("产业互联网是什么？")
+    assert e5.runtime_ready.wait(timeout=120)
+    assert e5.runtime.startswith("torch-")
+    on_torch = e5.embed_query("产业互联网是什么？")
+    assert not np.array_equal(on_engine, on_torch) and cosine(on_engine, on_torch) > 0.999
