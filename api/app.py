@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
@@ -21,9 +22,11 @@ from pydantic import SecretStr
 
 from api.errors import ApiError, InternalErrorMiddleware, from_rag_error, install_error_handlers
 from api.indexing import Indexing
+from api.memory import release_memory, tune_malloc
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, articles, ask, chat, documents, feedback, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
+from api.switching import follow_index
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.qlog import QuestionLog
@@ -46,7 +49,7 @@ async def _load_engine(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     start = time.perf_counter()
     try:
-        engine = await anyio.to_thread.run_sync(Engine.open, settings, abandon_on_cancel=True)
+        engine = await anyio.to_thread.run_sync(partial(Engine.open, settings, background=True), abandon_on_cancel=True)
     except RagError as exc:
         app.state.load_error = from_rag_error(exc, max_question_chars=settings.max_question_chars)
         log.error("cannot load the index from %s: %s", settings.index_dir, exc)
@@ -62,15 +65,25 @@ async def _load_engine(app: FastAPI) -> None:
     log.info("index %s loaded in %.2f s", engine.version, time.perf_counter() - start)
 
 
+async def _serve_index(app: FastAPI) -> None:
+    """Load the index unless an engine was given, then follow ``CURRENT`` to newer versions and
+    return memory after bursts (measured from the loaded resting level on)."""
+    if app.state.engine is None:
+        await _load_engine(app)
+    period = app.state.settings.index_check_seconds
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(release_memory)
+        if period > 0:
+            tg.start_soon(follow_index, app, period)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    if app.state.engine is not None:
-        yield
-        return
+    tune_malloc()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_load_engine, app)
+        tg.start_soon(_serve_index, app)
         yield
-        # Shutting down before the index finished loading: stop waiting for it.
+        # Shutting down (maybe before the index finished loading): stop loading and watching.
         tg.cancel_scope.cancel()
 
 

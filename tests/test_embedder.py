@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +121,60 @@ def test_minilm_token_stats_report_poor_fit_for_chinese(minilm: Embedder):
     assert chinese.windowed_share == pytest.approx(2 / 3)
     english = minilm.token_stats(["The industrial internet connects factories, suppliers and buyers."])
     assert (english.unk_share, english.windowed_share) == (0.0, 0.0)
+
+
+# --- bounded memory ---------------------------------------------------------------------
+
+
+def test_only_the_first_query_max_chars_of_a_question_reach_the_encoder(engine: Engine):
+    e5 = engine.embedder
+    limit = engine.settings.query_max_chars
+    long_question = (_TEXT * 4)[: limit + 400]
+    np.testing.assert_array_equal(e5.embed_query(long_question), e5.embed_query(long_question[:limit]))
+    assert cosine(e5.embed_query(long_question[: limit - 200]), e5.embed_query(long_question)) < 0.999
+
+
+def test_at_most_max_concurrent_encodes_queries_are_encoded_at_once(engine: Engine):
+    e5 = engine.embedder
+    if e5.runtime == "engine":
+        pytest.skip("the C engine runs one query at a time under its own lock")
+    running, most = 0, 0
+    lock = threading.Lock()
+    encode = e5._torch.query
+
+    def counted(text: str) -> np.ndarray:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)  # long enough for all eight threads to pile up
+            return encode(text)
+        finally:
+            with lock:
+                running -= 1
+
+    e5._torch.query = counted
+    try:
+        threads = [threading.Thread(target=e5.embed_query, args=(f"问题{i}",)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        del e5._torch.query
+    assert most == engine.settings.max_concurrent_encodes == 2
+
+
+# --- start-up ----------------------------------------------------------------------------
+
+
+def test_a_server_embedder_answers_on_the_engine_at_once_then_switches_to_torch(indexed_settings):
+    e5 = load_embedder(indexed_settings, background=True)
+    # Torch is still loading: the question is answered by the C engine, without waiting.
+    assert (e5.runtime, e5.runtime_ready.is_set()) == ("engine", False)
+    on_engine = e5.embed_query("产业互联网是什么？")
+    assert e5.runtime_ready.wait(timeout=120)
+    assert e5.runtime.startswith("torch-")
+    on_torch = e5.embed_query("产业互联网是什么？")
+    assert not np.array_equal(on_engine, on_torch) and cosine(on_engine, on_torch) > 0.999

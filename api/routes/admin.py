@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import AdminDep, EngineDep, MetricsDep, SettingsDep
+from api.deps import AdminDep, EngineDep
 from api.errors import ApiError
 from api.schemas import ErrorResponse, ReloadResponse, StatsResponse
-from rag.engine import Engine
+from api.switching import switch_to_newest
 
 log = logging.getLogger(__name__)
 router = APIRouter(
@@ -25,32 +25,22 @@ router = APIRouter(
              responses={503: {"model": ErrorResponse, "description": "The newest version cannot be loaded "
                                                                      "(index_corrupt, index_unreadable, ...); "
                                                                      "the previous one keeps serving."}})
-async def reload(request: Request, settings: SettingsDep, metrics: MetricsDep) -> dict:
+async def reload(request: Request) -> dict:
     """Open the newest index in a new Engine and swap it in; in-flight requests finish on the old one.
 
     A version that cannot be loaded (damaged, unreadable) is a 503 and the old engine keeps serving.
     """
-    async with request.app.state.reload_lock:
-        previous: Engine | None = request.app.state.engine
-        try:
-            if previous is not None:
-                # The settings did not change: reuse the loaded models and the LLM connection pool.
-                engine = await run_in_threadpool(previous.reopened)
-            else:
-                engine = await run_in_threadpool(Engine.open, settings)
-        except OSError as exc:
-            log.error("reload failed: %s", exc)
-            raise ApiError(503, "index_unreadable", "无法读取索引目录，请检查其权限后重试。") from exc
-        # One attribute assignment: a request sees either the old engine or the new one, never a mix.
-        request.app.state.engine = engine
-        request.app.state.load_error = None
-    metrics.reloads.inc()
-    metrics.ready.set(1)
+    try:
+        engine, previous = await switch_to_newest(request.app)
+    except OSError as exc:
+        log.error("reload failed: %s", exc)
+        raise ApiError(503, "index_unreadable", "无法读取索引目录，请检查其权限后重试。") from exc
     log.info("index reloaded: %s -> %s", previous.version if previous else None, engine.version)
     return {"version": engine.version, "previous": previous.version if previous else None}
 
 
 @router.get("/stats", response_model=StatsResponse, summary="Engine statistics")
 def stats(engine: EngineDep) -> dict:
-    """What the engine reports about the loaded index."""
-    return {"stats": engine.stats()}
+    """What the engine reports about the loaded index, and the id of the process that answered
+    (each worker of ``rag serve --workers N`` holds its own engine)."""
+    return {"stats": {**engine.stats(), "pid": os.getpid()}}
