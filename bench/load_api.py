@@ -114,6 +114,16 @@ def start_server(kind: str, index: Path, port: int, workers: int) -> subprocess.
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server started by a benchmark: SIGTERM, then SIGKILL if it has not exited in 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def wait_ready(base_url: str, process: subprocess.Popen, started: float, timeout: float = 120.0) -> float:
     """Seconds from spawning the process to ready: 10 straight 200s from /readyz on fresh connections.
 
@@ -191,12 +201,7 @@ def one_run(kind: str, index: Path, levels: list[int], requests: int, warmup: in
         asyncio.run(load(base_url, 1, warmup))
         return Run(startup, [asyncio.run(load(base_url, c, requests, fresh)) for c in levels])
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_server(process)
 
 
 def median_run(runs: list[Run]) -> Run:

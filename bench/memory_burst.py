@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_api import free_port, wait_ready  # noqa: E402
+from load_api import free_port, stop_server, wait_ready  # noqa: E402
 from soak import rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,12 +118,7 @@ def one_run(root: Path, index: Path, args: argparse.Namespace, seed: int) -> Bur
             burst(url, process.pid, long_questions(args.clients, args.chars, seed), args.top_k, args.settle))
         return Burst(str(root), rest, peak, after, settled, errors, took)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_server(process)
 
 
 def main(argv: list[str] | None = None) -> int:

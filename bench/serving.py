@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_api import free_port  # noqa: E402
+from load_api import free_port, stop_server  # noqa: E402
 from soak import rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,12 +130,7 @@ def one_server(root: Path, index: Path, runtime: str, requests: int, offset: int
                 "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
                 "rps_c8": requests / wall8, "errors": err1 + err8, "rss_mib": rss_mib(process.pid)}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_server(process)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_api import QUESTIONS, build_index, free_port, start_server, wait_ready  # noqa: E402
+from load_api import QUESTIONS, build_index, free_port, start_server, stop_server, wait_ready  # noqa: E402
 
 KINDS = ("ask", "chat_stream", "search")
 
@@ -134,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             wait_ready(base_url, server, started)
             result = asyncio.run(soak(base_url, server.pid, args.concurrency, seconds))
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
     print(f"soak: concurrency {result.concurrency}, {result.seconds:.0f} s, {result.total} requests, "
           f"{sum(result.errors.values())} errors")
     print(f"{'kind':<12} {'requests':>9} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8}")

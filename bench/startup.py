@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_api import free_port  # noqa: E402
+from load_api import free_port, stop_server  # noqa: E402
 from soak import rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,12 +53,7 @@ def one_run(root: Path, index: Path, runtime: str) -> tuple[float, float]:
         time.sleep(3)
         return ready, rss_mib(process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_server(process)
 
 
 def main(argv: list[str] | None = None) -> int:
