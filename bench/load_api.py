@@ -114,6 +114,15 @@ def start_server(kind: str, index: Path, port: int, workers: int) -> subprocess.
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def serve_tree(root: Path, index: Path, port: int, log_name: str, **env: str) -> subprocess.Popen:
+    """``rag serve`` on 127.0.0.1 running ``root``'s code (``-m`` puts the working directory first on
+    sys.path) over ``index``, with extra ``RAG_*`` settings; its output goes to a log in the temp dir."""
+    environ = {**os.environ, "RAG_INDEX_DIR": str(index), **env}
+    log = open(Path(tempfile.gettempdir()) / f"{log_name}_{port}.log", "wb")  # noqa: SIM115
+    cmd = [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(cmd, cwd=root, env=environ, stdout=log, stderr=subprocess.STDOUT)
+
+
 def stop_server(process: subprocess.Popen) -> None:
     """Stop a server started by a benchmark: SIGTERM, then SIGKILL if it has not exited in 15 s."""
     process.terminate()

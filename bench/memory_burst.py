@@ -18,9 +18,7 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,7 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_api import free_port, stop_server, wait_ready  # noqa: E402
+from load_api import free_port, serve_tree, stop_server, wait_ready  # noqa: E402
 from soak import rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,15 +55,6 @@ def long_questions(count: int, chars: int, seed: int) -> list[str]:
     text = " ".join(text.split())
     step = max(1, (len(text) - chars) // max(count, 1))
     return [text[(seed * 37 + i * step) % (len(text) - chars):][:chars] + "？" for i in range(count)]
-
-
-def start(root: Path, index: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "RAG_INDEX_DIR": str(index), "RAG_RATE_LIMIT_PER_MINUTE": "0", "RAG_MODE": "retrieval",
-           "RAG_API_KEYS": "", "RAG_QUESTION_LOG": "false", "RAG_QUERY_CACHE_SIZE": "0"}
-    log = open(Path(tempfile.gettempdir()) / f"memory_burst_{port}.log", "wb")  # noqa: SIM115
-    # ``-m`` puts the working directory first on sys.path: the server runs ``root``'s code.
-    cmd = [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 async def burst(url: str, pid: int, questions: list[str], top_k: int, settle: float) -> tuple[float, float, float, int, float]:
@@ -106,7 +95,8 @@ def one_run(root: Path, index: Path, args: argparse.Namespace, seed: int) -> Bur
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    process = start(root, index, port)
+    process = serve_tree(root, index, port, "memory_burst", RAG_RATE_LIMIT_PER_MINUTE="0", RAG_MODE="retrieval",
+                         RAG_API_KEYS="", RAG_QUESTION_LOG="false", RAG_QUERY_CACHE_SIZE="0")
     try:
         wait_ready(url, process, started)
         for q in long_questions(5, args.chars, seed + 1000):

@@ -22,16 +22,14 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_api import free_port, stop_server  # noqa: E402
+from load_api import free_port, serve_tree, stop_server, wait_ready  # noqa: E402
 from soak import rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,25 +94,12 @@ async def load(url: str, concurrency: int, qs: list[str]) -> tuple[list[float], 
 def one_server(root: Path, index: Path, runtime: str, requests: int, offset: int) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "RAG_INDEX_DIR": str(index), "RAG_E5_RUNTIME": runtime, "RAG_QUESTION_LOG": "false",
-           "RAG_QUERY_CACHE_SIZE": "0", "RAG_RATE_LIMIT_PER_MINUTE": "0", "RAG_MODE": "retrieval",
-           "RAG_API_KEYS": "", "RAG_ADMIN_TOKEN": TOKEN}
-    log = open(Path(tempfile.gettempdir()) / f"bench_serving_{port}.log", "wb")  # noqa: SIM115
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = serve_tree(root, index, port, "bench_serving", RAG_E5_RUNTIME=runtime, RAG_QUESTION_LOG="false",
+                         RAG_QUERY_CACHE_SIZE="0", RAG_RATE_LIMIT_PER_MINUTE="0", RAG_MODE="retrieval",
+                         RAG_API_KEYS="", RAG_ADMIN_TOKEN=TOKEN)
     try:
-        ready = None
-        while ready is None and time.perf_counter() - started < 120:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with code {process.returncode}")
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    ready = time.perf_counter() - started
-            except httpx.TransportError:
-                time.sleep(0.01)
-        if ready is None:
-            raise TimeoutError("the server did not become ready")
+        ready = wait_ready(url, process, started)
         # Wait for the final runtime (torch loads in the background after ready).
         for _ in range(600):
             stats = httpx.get(url + "/api/admin/stats", headers={"Authorization": f"Bearer {TOKEN}"}).json()["stats"]

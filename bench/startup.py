@@ -14,16 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_api import free_port, stop_server  # noqa: E402
+from load_api import free_port, serve_tree, stop_server, wait_ready  # noqa: E402
 from soak import rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,24 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def one_run(root: Path, index: Path, runtime: str) -> tuple[float, float]:
     """Seconds to the first /readyz 200, and RSS (MiB) 3 s later."""
     port = free_port()
-    env = {**os.environ, "RAG_INDEX_DIR": str(index), "RAG_E5_RUNTIME": runtime, "RAG_QUESTION_LOG": "false"}
-    log = open(Path(tempfile.gettempdir()) / f"startup_{port}.log", "wb")  # noqa: SIM115
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = serve_tree(root, index, port, "startup", RAG_E5_RUNTIME=runtime, RAG_QUESTION_LOG="false")
     try:
-        while time.perf_counter() - started < 120:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with code {process.returncode}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    ready = time.perf_counter() - started
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.01)
-        else:
-            raise TimeoutError("the server did not become ready")
+        ready = wait_ready(f"http://127.0.0.1:{port}", process, started)
         time.sleep(3)
         return ready, rss_mib(process.pid)
     finally:
