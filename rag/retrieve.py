@@ -11,7 +11,7 @@ from rag.embedder import Embedder
 from rag.errors import EmptyQuestionError
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
-from rag.text import cjk_bigrams, topic_bigrams, topic_words
+from rag.text import cjk_bigrams, titles_named, topic_bigrams, topic_words
 from rag.types import Hit
 
 
@@ -151,7 +151,7 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         if self.reranker is not None:
             ranked = self.reranker.rerank(query, ranked, self.index)
-        chosen = self._diversify(ranked, k)
+        chosen = self._diversify(ranked, k, self._named(query))
         hits = [
             Hit(rank=i + 1, score=score, chunk=self.index.chunks[r],
                 article=self.index.article_meta(self.index.chunks[r].article_id))
@@ -192,13 +192,21 @@ class Retriever:
             return round(max(0.0, min(1.0, (dense_top - off) / (on - off))), 4)
         return round(coverage, 4)
 
-    def _diversify(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
-        """Greedy top-k with at most ``max_per_article`` passages per article and no near-duplicates."""
+    def _named(self, query: str) -> frozenset[str]:
+        """The articles the question names by 《title》: it asks what they say."""
+        if "《" not in query:
+            return frozenset()
+        return frozenset(titles_named(query, {a: self.index.article_meta(a).title for a in self.index.articles}))
+
+    def _diversify(self, ranked: list[tuple[int, float]], k: int,
+                   named: frozenset[str] = frozenset()) -> list[tuple[int, float]]:
+        """Greedy top-k with at most ``max_per_article`` passages per article and no near-duplicates;
+        an article the question names by title is exempt from the cap."""
         chosen: list[tuple[int, float]] = []
         per_article: dict[str, int] = {}
         for r, score in ranked:
             c = self.index.chunks[r]
-            if per_article.get(c.article_id, 0) >= self.settings.max_per_article:
+            if c.article_id not in named and per_article.get(c.article_id, 0) >= self.settings.max_per_article:
                 continue
             if any(_overlap(c, self.index.chunks[o]) > 0.5 for o, _ in chosen):
                 continue

@@ -133,3 +133,22 @@ def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[s
 def warm_up() -> None:
     """Load jieba's dictionary now rather than on the first query."""
     _tokenizer().lcut("产业互联网")
+
+
+# 《…》 names an article or book.
+TITLE_REF = re.compile(r"《([^》]{1,80})》")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def titles_named(question: str, titles: dict[str, str]) -> list[str]:
+    """The ids of the articles ``question`` names by 《title》, in the order named: a short form
+    (《从Web2到Web3》) names the one article whose title holds it; an ambiguous one names none."""
+    norm = {key: _NOT_WORD.sub("", title).lower() for key, title in titles.items()}
+    named: list[str] = []
+    for ref in TITLE_REF.findall(question):
+        ref_n = _NOT_WORD.sub("", ref).lower()
+        found = [key for key, t in norm.items() if len(ref_n) >= 4 and t and (ref_n in t or t in ref_n)]
+        if len(found) == 1 and found[0] not in named:
+            named.append(found[0])
+    return named
+

@@ -120,6 +120,33 @@ def test_a_part_whose_figure_no_passage_holds_makes_the_answer_say_so():
     assert "虚幻引擎平台" in ext.text
 
 
+def test_a_question_that_names_an_article_is_answered_from_that_article_only():
+    hits = hits_of("产业互联网的核心是数据，数据让企业提质增效。",
+                   "产业互联网的核心是新产业，新产业才是终极追求。",
+                   article_ids=("x", "y"))
+    hits[1] = Hit(rank=2, score=0.5, chunk=hits[1].chunk,
+                  article=ArticleMeta(article_id="y", source="y.md", title="产业互联网的画卷，正徐徐展开"))
+    ext = extract_answer("《产业互联网的画卷》认为产业互联网的核心是什么？", hits, idf_of(hits))
+    assert {c.article_id for c in ext.citations} == {"y"}
+    assert "数据让企业提质增效" not in ext.text
+
+
+def test_a_figure_question_is_answered_by_a_number_with_the_unit_it_asks_for():
+    # "第一战场" is a number, but not a number of years.
+    assert best_sentence("这家公司做产业互联网做了几年？",
+                         "这家公司认为，产业互联网必将成为第一战场，也是公司的第一要务。"
+                         "这家公司从事产业互联网已有8年，积累了很多经验。") == "这家公司从事产业互联网已有8年，积累了很多经验。"
+
+
+def test_a_question_about_the_authors_background_is_answered_by_the_byline():
+    passage = ("作者：元宇宙少女；8年产业互联网经验，专研Web3领域。在产业互联网这行已经干了很多年的玩家，"
+               "如今越来越多，已经有3家公司上市。")
+    assert best_sentence("作者在产业互联网这行已经干了几年？", passage).startswith("作者：元宇宙少女；8年")
+    # ... and is never quoted for another question.
+    hits = hits_of(passage)
+    assert "元宇宙少女" not in extract_answer("产业互联网会成为什么？", hits, idf_of(hits)).text
+
+
 # --- the real index and model ------------------------------------------------------------
 
 
@@ -149,3 +176,11 @@ def test_an_off_topic_question_is_refused_and_an_on_topic_one_is_not(engine: Eng
 def test_a_year_no_passage_gives_is_refused_rather_than_answered_with_another_figure(engine: Engine):
     answer = engine.ask("腾讯是在哪一年正式提出产业互联网战略的？", mode="retrieval")
     assert answer.refused and not answer.citations
+
+
+def test_an_article_named_by_title_may_fill_the_passages_beyond_the_diversity_cap(engine: Engine):
+    hits = engine.search("按《当元宇宙遇上产业互联网》开篇的说法，产业互联网包含哪两方面的内容？")
+    named = [h for h in hits if h.article.title == "当元宇宙遇上产业互联网"]
+    assert len(named) > engine.settings.max_per_article
+    unnamed = engine.search("元宇宙让产业互联网得到了怎样的释放？")
+    assert max(Counter(h.article.article_id for h in unnamed).values()) <= engine.settings.max_per_article

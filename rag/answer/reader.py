@@ -19,11 +19,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.text import cjk_bigrams, content_terms, split_sentences, topic_bigrams, topic_words
+# 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
+from rag.text import TITLE_REF, cjk_bigrams, content_terms, split_sentences, titles_named, topic_bigrams, topic_words
 from rag.types import Hit
 
-# 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
-TITLE_REF = re.compile(r"《([^》]{1,80})》")
 # Closing quotes and brackets after a sentence's last punctuation ("…。”").
 CLOSING = "”’」』）)\"'"
 _SENTENCE_END = ("。", "！", "？", "!", "?", "；", ";", "…", "：", ":")
@@ -82,6 +81,20 @@ ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
     "list": re.compile(r"、|，.{1,20}，|第一|首先|其次|以及|还有|分别"),
     "analogy": re.compile(r"像是|更像|就像|如同|好比|犹如|仿佛|宛如|形容|看成|看作|比作|比喻|视为"),
 }
+# "几年/多少家…": the unit a figure question asks for; its answer carries that unit ("8年").
+_ASKED_UNIT = re.compile(r"(?:几|多少)([年岁倍个家位种项次人天月亿万元])")
+
+
+def answer_shapes(part: str) -> dict[str, re.Pattern[str]]:
+    """``ANSWER_SHAPES`` for this part of a question: a figure question that names its unit
+    (几年, 多少家) is answered by a number with that unit, not by any number ("第一战场")."""
+    unit = _ASKED_UNIT.search(part)
+    if not unit:
+        return ANSWER_SHAPES
+    with_unit = re.compile(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)\s*(?:多)?{unit.group(1)}")
+    return {**ANSWER_SHAPES, "number": with_unit}
+
+
 # Questions that ask for a figure or a year (not "哪几个", "几家公司…分别", "多大关系", "什么时候"),
 # and the form the answer must take.
 _ASKS_FIGURE: dict[str, re.Pattern[str]] = {
@@ -226,29 +239,31 @@ def with_topic(parts: list[str]) -> list[str]:
 
 
 _SEVERAL_ARTICLES = re.compile(r"两篇|另一篇|两个文章|几篇文章|各篇|多篇|三篇|两位作者")
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def _norm(text: str) -> str:
-    return _NOT_WORD.sub("", text).lower()
+def named_articles(question: str, hits: Sequence[Hit]) -> list[str]:
+    """The retrieved articles the question names by 《title》, in the order named."""
+    return titles_named(question, {h.article.article_id: h.article.title for h in hits})
 
 
 def asked_articles(question: str, hits: Sequence[Hit]) -> list[str]:
     """The articles a question asks about separately: the ones it names by 《title》 (two or more),
     or the two best retrieved ones when it speaks of two articles ("两篇文章分别…")."""
-    order = list(dict.fromkeys(h.article.article_id for h in hits))
-    titles = {h.article.article_id: _norm(h.article.title) for h in hits}
-    named = []
-    for ref in TITLE_REF.findall(question):
-        ref_n = _norm(ref)
-        found = [a for a in order if len(ref_n) >= 4 and (ref_n in titles[a] or titles[a] in ref_n)]
-        if len(found) == 1 and found[0] not in named:
-            named.append(found[0])
+    named = named_articles(question, hits)
     if len(named) >= 2:
         return named
+    order = list(dict.fromkeys(h.article.article_id for h in hits))
     if _SEVERAL_ARTICLES.search(question) and len(order) >= 2:
         return order[:2]
     return []
+
+
+def in_scope(question: str, hits: Sequence[Hit]) -> set[str] | None:
+    """The articles an answer may quote: those the question names by 《title》 (what another
+    article says is not what 《A》 says), or ``None`` (any) when it names none or also asks about
+    other articles ("《A》和另一篇文章…")."""
+    named = named_articles(question, hits)
+    if not named or _SEVERAL_ARTICLES.search(TITLE_REF.sub("", question)):
+        return None
+    return set(named)
 
 
 def without_source_names(question: str, authors: Sequence[str | None]) -> str:
@@ -358,6 +373,7 @@ class Reader:
         # A why/how/what-is question is not answered by a sentence that repeats it without the
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
         explains = [t for t in qtypes if t in ("why", "how", "definition", "analogy")]
+        shapes = answer_shapes(part)
         out = np.zeros((len(cands), len(FEATURES)))
         if dense is not None and len(cands):
             # Relative to the best candidate: the scale of e5 cosines is narrow and shifts per question.
@@ -370,10 +386,11 @@ class Reader:
                 float(rel[i]) if dense is not None else 0.0,
                 len(c.grams - q) / max(1, len(c.grams)),
                 1.0 / (c.hit + 1),
-                sum(bool(ANSWER_SHAPES[t].search(c.text)) for t in qtypes if t in ANSWER_SHAPES),
+                sum(bool(shapes[t].search(c.text)) for t in qtypes if t in shapes),
                 float(c.text.rstrip(CLOSING).endswith(("？", "?"))),
                 float(bool(_ANNOUNCES.search(c.text))),
-                float(bool(_BYLINE.search(c.text)) and not about_author),
+                # A byline does not answer, except a question about the author's background.
+                (-1.0 if about_author else 1.0) * bool(_BYLINE.search(c.text)),
                 float(bool(_LEANS_BACK.search(c.text))),
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
@@ -390,6 +407,9 @@ class Reader:
              sentence_vec: Callable[[str], np.ndarray | None] | None = None) -> Reading:
         """Choose 1-``max_sentences`` sentences of the ranked ``hits`` that answer ``question``."""
         cands = candidates([h.chunk.text for h in hits], [h.chunk.heading for h in hits])
+        scope = in_scope(question, hits)
+        if scope is not None:
+            cands = [c for c in cands if hits[c.hit].article.article_id in scope]
         if not cands:
             return Reading(())
         asked = without_source_names(question, [h.article.author for h in hits])
@@ -410,6 +430,7 @@ class Reader:
         sides = asked_articles(question, hits)
         masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
         unanswered = tuple(p for p in own_parts if not self._answerable(p, cands))
+        about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked))
 
         budget = self.budget + self.part_budget * (max(len(parts), len(sides)) - 1)
         chosen: list[int] = []
@@ -434,7 +455,7 @@ class Reader:
         index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
         for i in list(chosen):
             prev = index_of.get((cands[i].hit, cands[i].pos - 1))
-            if prev is not None and _NEEDS_PREVIOUS.search(cands[i].text) and self._quotable_extra(cands[prev]):
+            if prev is not None and _NEEDS_PREVIOUS.search(cands[i].text) and self._quotable_extra(cands[prev], about_author):
                 take(prev)
         # Further sentences while the chosen ones may still miss the answer: the scores are the
         # logits of the fitted softmax, so their probabilities say how sure the choice is.
@@ -443,7 +464,7 @@ class Reader:
         for i in np.argsort(-overall, kind="stable").tolist():
             if used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence:
                 break
-            if self._quotable_extra(cands[i]):
+            if self._quotable_extra(cands[i], about_author):
                 take(i)
         return Reading(self._reading_order(chosen, cands, overall), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)})
@@ -454,9 +475,11 @@ class Reader:
     min_chars = 60
 
     @staticmethod
-    def _quotable_extra(c: Candidate) -> bool:
-        """A sentence added for completeness must say something: no question, byline or announcement."""
-        return not (c.text.rstrip(CLOSING).endswith(("？", "?")) or _BYLINE.search(c.text) or _ANNOUNCES.search(c.text))
+    def _quotable_extra(c: Candidate, about_author: bool = False) -> bool:
+        """A sentence added for completeness must say something: no question, announcement or
+        byline (unless the question asks about the author's background)."""
+        return not (c.text.rstrip(CLOSING).endswith(("？", "?")) or _ANNOUNCES.search(c.text)
+                    or (_BYLINE.search(c.text) and not about_author))
 
     @staticmethod
     def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray) -> tuple[Candidate, ...]:
