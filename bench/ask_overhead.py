@@ -28,7 +28,10 @@ def _forget_question_caches() -> None:
         from rag.answer import reader
     except ImportError:  # a checkout before the reader
         return
-    for cached in (reader.focus_grams, reader._question_grams, reader._sentences_of):
+    caches = [reader.focus_grams, reader._question_grams, reader._sentences_of]
+    if hasattr(reader, "_form"):
+        caches.append(reader._form)
+    for cached in caches:
         cached.cache_clear()
 
 

@@ -335,6 +335,26 @@ def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str]],
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _Form:
+    """What a sentence is, whatever the question: the answer shapes it has, and whether it asks,
+    announces, is a byline or leans on the sentence before it."""
+
+    shapes: frozenset[str]
+    asks: bool
+    announces: bool
+    byline: bool
+    leans_back: bool
+
+
+@lru_cache(maxsize=8192)
+def _form(text: str) -> _Form:
+    """A sentence's form (cached: the same passages come back for many questions)."""
+    return _Form(frozenset(t for t, rx in ANSWER_SHAPES.items() if rx.search(text)),
+                 text.rstrip(CLOSING).endswith(("？", "?")), bool(_ANNOUNCES.search(text)),
+                 bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)))
+
+
 class Reader:
     """Scores and selects answer sentences. Deterministic: same inputs, same answer."""
 
@@ -378,23 +398,26 @@ class Reader:
         if dense is not None and len(cands):
             # Relative to the best candidate: the scale of e5 cosines is narrow and shifts per question.
             rel = (dense - dense.mean()) / (dense.std() + 1e-6)
+        unit = shapes["number"] if shapes is not ANSWER_SHAPES else None
         for i, c in enumerate(cands):
             lex = self.coverage(q, c.grams)
+            form = _form(c.text)
             out[i] = (
                 lex,
                 self.coverage(q, c.grams | prev_grams[i]) - lex,
                 float(rel[i]) if dense is not None else 0.0,
                 len(c.grams - q) / max(1, len(c.grams)),
                 1.0 / (c.hit + 1),
-                sum(bool(shapes[t].search(c.text)) for t in qtypes if t in shapes),
-                float(c.text.rstrip(CLOSING).endswith(("？", "?"))),
-                float(bool(_ANNOUNCES.search(c.text))),
+                sum(bool(unit.search(c.text)) if t == "number" and unit is not None else t in form.shapes
+                    for t in qtypes if t in ANSWER_SHAPES),
+                form.asks,
+                form.announces,
                 # A byline does not answer, except a question about the author's background.
-                (-1.0 if about_author else 1.0) * bool(_BYLINE.search(c.text)),
-                float(bool(_LEANS_BACK.search(c.text))),
+                (-1.0 if about_author else 1.0) * form.byline,
+                form.leans_back,
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
-                float(bool(explains) and lex >= 0.5 and not any(ANSWER_SHAPES[t].search(c.text) for t in explains)),
+                float(bool(explains) and lex >= 0.5 and not any(t in form.shapes for t in explains)),
             )
         return out
 
@@ -439,9 +462,9 @@ class Reader:
         def take(i: int) -> None:
             nonlocal used
             c = cands[i]
-            if i in chosen or any(_jaccard(c.grams, cands[j].grams) > 0.6 for j in chosen):
+            if i in chosen or (chosen and (used + len(c.text) > budget or len(chosen) >= self.max_sentences)):
                 return
-            if chosen and (used + len(c.text) > budget or len(chosen) >= self.max_sentences):
+            if any(_jaccard(c.grams, cands[j].grams) > 0.6 for j in chosen):
                 return
             chosen.append(i)
             used += len(c.text)
@@ -478,8 +501,8 @@ class Reader:
     def _quotable_extra(c: Candidate, about_author: bool = False) -> bool:
         """A sentence added for completeness must say something: no question, announcement or
         byline (unless the question asks about the author's background)."""
-        return not (c.text.rstrip(CLOSING).endswith(("？", "?")) or _ANNOUNCES.search(c.text)
-                    or (_BYLINE.search(c.text) and not about_author))
+        form = _form(c.text)
+        return not (form.asks or form.announces or (form.byline and not about_author))
 
     @staticmethod
     def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray) -> tuple[Candidate, ...]:
