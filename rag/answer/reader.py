@@ -438,7 +438,8 @@ class Reader:
         asked = without_source_names(question, [h.article.author for h in hits])
         own_parts = question_parts(asked)
         # A comparison is answered side by side: each side is also a part of its own.
-        parts = with_topic(own_parts) + [f"{side}，{asked}" for side in compare_sides(asked)]
+        sides = compare_sides(asked)
+        parts = with_topic(own_parts) + [asked.replace(other, " ") for other in reversed(sides)]
         qtypes = question_types(asked)
         dense = None
         if query_vec is not None and sentence_vec is not None:
