@@ -1,18 +1,20 @@
 """Serving figures per runtime in one run: encoder floor, ask p50/p95 at c=1, req/s at c=8, ready time, RSS.
 
-    .venv/bin/python bench/serving.py --index var/index                    # runtimes auto and engine, 3 rounds
-    .venv/bin/python bench/serving.py --index var/index --runtime auto --rounds 1 --requests 100
+    .venv/bin/python bench/serving.py --index var/index       # runtimes auto, onnx-int8, torch, engine; 3 rounds
+    .venv/bin/python bench/serving.py --index var/index --runtime auto engine --workers 1 2 --rounds 2
 
 - **encoder floor**: median ``embed_query`` of distinct questions in this process (one thread),
-  per runtime: what an answer cannot go below.
-- Then per round and runtime (alternated, so the machine's load falls on all alike) a
-  ``rag serve`` (one worker, retrieval mode, query cache off, no rate limit) is spawned:
-  **ready** = seconds to the first ``/readyz`` 200; the bench then waits until
-  ``/api/admin/stats`` reports the final runtime (torch loads in the background) and measures
+  per runtime, the runtimes taking turns question by question: what an answer cannot go below.
+- Then per round, runtime and worker count (alternated, so the machine's load falls on all alike)
+  a ``rag serve`` (retrieval mode, query cache off, no rate limit) is spawned: **ready** =
+  seconds to ``/readyz`` 200 (on every worker); the bench then waits until ``/api/admin/stats``
+  reports the final runtime (onnxruntime or torch loads in the background) and measures
   ``POST /api/ask`` with distinct questions (the questions of bench/heldout*.jsonl and
   ../shared/eval/dev.jsonl, each numbered so none repeats) at c=1 (p50, p95) and c=8 (req/s,
-  errors); **RSS** is read after the load.
-Medians over rounds are printed; ``--json FILE`` writes every figure.
+  errors); **RSS** is read after the load, per process (the largest worker; with one worker the
+  server process itself).
+Runtimes: ``auto`` (the default: onnx-q4 here), ``onnx-q4``, ``onnx-int8``, ``onnx-fp32``, ``torch``,
+``engine``. Medians over rounds are printed; ``--json FILE`` writes every figure.
 """
 
 from __future__ import annotations
@@ -51,20 +53,41 @@ def distinct(n: int, offset: int) -> list[str]:
     return [f"{base[i % len(base)]}（{offset + i}）" for i in range(n)]
 
 
-def encoder_floor(runtime: str, n: int = 100) -> float:
+RUNTIMES = {
+    "auto": {"RAG_E5_RUNTIME": "auto"},
+    "onnx-q4": {"RAG_E5_RUNTIME": "onnx", "RAG_E5_ONNX": "q4"},
+    "onnx-int8": {"RAG_E5_RUNTIME": "onnx", "RAG_E5_ONNX": "int8"},
+    "onnx-fp32": {"RAG_E5_RUNTIME": "onnx", "RAG_E5_ONNX": "fp32"},
+    "torch": {"RAG_E5_RUNTIME": "torch"},
+    "engine": {"RAG_E5_RUNTIME": "engine"},
+}
+
+
+def encoder_floors(runtimes: list[str], n: int = 150) -> dict[str, float]:
+    """Median ``embed_query`` per runtime in this process, the runtimes taking turns on each question."""
     from rag.embedder import load_embedder
     from rag.settings import Settings
 
-    embedder = load_embedder(Settings(e5_runtime=runtime))
-    qs = distinct(n + 10, 900_000)
-    for q in qs[:10]:
-        embedder.embed_query(q)
-    times = []
-    for q in qs[10:]:
-        t0 = time.perf_counter()
-        embedder.embed_query(q)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
+    embedders = {}
+    for runtime in runtimes:
+        env = RUNTIMES[runtime]
+        embedders[runtime] = load_embedder(Settings(e5_runtime=env["RAG_E5_RUNTIME"],
+                                                    e5_onnx=env.get("RAG_E5_ONNX", "q4")))
+    times: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
+    for i, q in enumerate(distinct(n + 10, 900_000)):
+        for j in range(len(runtimes)):
+            runtime = runtimes[(i + j) % len(runtimes)]  # each runtime goes first in turn
+            t0 = time.perf_counter()
+            embedders[runtime].embed_query(q)
+            if i >= 10:  # the first questions warm up
+                times[runtime].append(time.perf_counter() - t0)
+    return {runtime: statistics.median(t) * 1000 for runtime, t in times.items()}
+
+
+def process_rss_mib(pid: int) -> float:
+    """RSS of the server process, or of its largest worker when ``--workers`` started children."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return max([rss_mib(int(c)) for c in children] or [rss_mib(pid)])
 
 
 async def load(url: str, concurrency: int, qs: list[str]) -> tuple[list[float], float, int]:
@@ -91,29 +114,33 @@ async def load(url: str, concurrency: int, qs: list[str]) -> tuple[list[float], 
     return latencies, wall, errors
 
 
-def one_server(root: Path, index: Path, runtime: str, requests: int, offset: int) -> dict:
+def one_server(root: Path, index: Path, runtime: str, workers: int, requests: int, offset: int) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    process = serve_tree(root, index, port, "bench_serving", RAG_E5_RUNTIME=runtime, RAG_QUESTION_LOG="false",
-                         RAG_QUERY_CACHE_SIZE="0", RAG_RATE_LIMIT_PER_MINUTE="0", RAG_MODE="retrieval",
-                         RAG_API_KEYS="", RAG_ADMIN_TOKEN=TOKEN)
+    process = serve_tree(root, index, port, "bench_serving", workers=workers, **RUNTIMES[runtime],
+                         RAG_QUESTION_LOG="false", RAG_QUERY_CACHE_SIZE="0", RAG_RATE_LIMIT_PER_MINUTE="0",
+                         RAG_MODE="retrieval", RAG_API_KEYS="", RAG_ADMIN_TOKEN=TOKEN)
     try:
         ready = wait_ready(url, process, started)
-        # Wait for the final runtime (torch loads in the background after ready).
-        for _ in range(600):
+        # Wait for the final runtime (onnxruntime or torch loads in the background after ready), on
+        # enough fresh connections in a row to have reached every worker.
+        streak = 0
+        for _ in range(1200):
             stats = httpx.get(url + "/api/admin/stats", headers={"Authorization": f"Bearer {TOKEN}"}).json()["stats"]
-            if runtime == "engine" or stats["embed_runtime"] != "engine":
+            streak = streak + 1 if runtime == "engine" or stats["embed_runtime"] != "engine" else 0
+            if streak >= 4 * workers:
                 break
             time.sleep(0.1)
         asyncio.run(load(url, 1, distinct(10, offset)))  # warm-up
         lat1, _, err1 = asyncio.run(load(url, 1, distinct(requests, offset + 10)))
         _, wall8, err8 = asyncio.run(load(url, 8, distinct(requests, offset + 10 + requests)))
         ordered = sorted(lat1)
-        return {"root": str(root), "runtime": runtime, "served_by": stats["embed_runtime"], "ready_s": ready,
+        return {"root": str(root), "runtime": runtime, "workers": workers, "served_by": stats["embed_runtime"],
+                "ready_s": ready,
                 "p50_ms": statistics.median(ordered) * 1000,
                 "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
-                "rps_c8": requests / wall8, "errors": err1 + err8, "rss_mib": rss_mib(process.pid)}
+                "rps_c8": requests / wall8, "errors": err1 + err8, "rss_mib": process_rss_mib(process.pid)}
     finally:
         stop_server(process)
 
@@ -121,7 +148,8 @@ def one_server(root: Path, index: Path, runtime: str, requests: int, offset: int
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True, help="an index directory (rag ingest)")
-    parser.add_argument("--runtime", nargs="+", default=["auto", "engine"], choices=["auto", "engine"])
+    parser.add_argument("--runtime", nargs="+", default=["auto", "onnx-int8", "torch", "engine"], choices=list(RUNTIMES))
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="rag serve --workers, alternated")
     parser.add_argument("--root", type=Path, nargs="+", default=[ROOT],
                         help="source trees to serve (``-m`` runs the working directory's code), alternated")
     parser.add_argument("--rounds", type=int, default=3)
@@ -130,26 +158,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
-    floors = {runtime: encoder_floor(runtime) for runtime in args.runtime}
+    floors = encoder_floors(args.runtime)
+    print(json.dumps({"encoder_floor_ms": floors}), flush=True)
+    configs = [(root, runtime, workers) for root in args.root for runtime in args.runtime for workers in args.workers]
     runs: list[dict] = []
     offset = 0
     for _ in range(args.rounds):
-        for root in args.root:
-            for runtime in args.runtime:
-                runs.append(one_server(root.resolve(), args.index.resolve(), runtime, args.requests, offset))
-                offset += 10 + 2 * args.requests
-                print(json.dumps(runs[-1]), flush=True)
+        for root, runtime, workers in configs:
+            runs.append(one_server(root.resolve(), args.index.resolve(), runtime, workers, args.requests, offset))
+            offset += 10 + 2 * args.requests
+            print(json.dumps(runs[-1]), flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
-    print("| root | runtime | served by | encoder floor ms | ask p50 ms c=1 | p95 ms c=1 | req/s c=8 | errors | ready s | RSS MiB |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    for root, runtime in ((root, runtime) for root in args.root for runtime in args.runtime):
-        mine = [r for r in runs if r["runtime"] == runtime and r["root"] == str(root.resolve())]
+    print("| root | runtime | workers | served by | encoder floor ms | ask p50 ms c=1 | p95 ms c=1 | req/s c=8 | errors "
+          "| ready s | RSS MiB |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for root, runtime, workers in configs:
+        mine = [r for r in runs if (r["root"], r["runtime"], r["workers"]) == (str(root.resolve()), runtime, workers)]
 
         def med(key: str, mine=mine) -> float:
             return statistics.median(r[key] for r in mine)
 
-        print(f"| {root} | {runtime} | {mine[-1]['served_by']} | {floors[runtime]:.1f} | {med('p50_ms'):.1f} | {med('p95_ms'):.1f} "
-              f"| {med('rps_c8'):.0f} | {sum(r['errors'] for r in mine)} | {med('ready_s'):.2f} | {med('rss_mib'):.0f} |")
+        print(f"| {root} | {runtime} | {workers} | {mine[-1]['served_by']} | {floors[runtime]:.1f} | {med('p50_ms'):.1f} "
+              f"| {med('p95_ms'):.1f} | {med('rps_c8'):.0f} | {sum(r['errors'] for r in mine)} | {med('ready_s'):.2f} "
+              f"| {med('rss_mib'):.0f} |")
     if args.json:
         args.json.write_text(json.dumps({"floors_ms": floors, "runs": runs}, indent=2))
     return 0

@@ -4,7 +4,7 @@
     .venv/bin/python bench/startup.py --index var/index --root /tmp/base . --runs 5   # before/after, alternated
 
 Each run spawns ``rag serve`` (one worker) from a source tree (``--root``; ``-m`` puts its
-working directory first on sys.path), for each runtime (``--runtime auto engine``), and measures
+working directory first on sys.path), for each runtime (``--runtime auto torch engine``, see bench/serving.py), and measures
 the first 200 of ``/readyz`` (polled every 10 ms) and the RSS 3 s after ready. Runs alternate
 between roots and runtimes so that the machine's load falls on all alike; medians are printed.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load_api import free_port, serve_tree, stop_server, wait_ready  # noqa: E402
+from serving import RUNTIMES  # noqa: E402
 from soak import rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,7 @@ def one_run(root: Path, index: Path, runtime: str) -> tuple[float, float]:
     """Seconds to the first /readyz 200, and RSS (MiB) 3 s later."""
     port = free_port()
     started = time.perf_counter()
-    process = serve_tree(root, index, port, "startup", RAG_E5_RUNTIME=runtime, RAG_QUESTION_LOG="false")
+    process = serve_tree(root, index, port, "startup", **RUNTIMES[runtime], RAG_QUESTION_LOG="false")
     try:
         ready = wait_ready(f"http://127.0.0.1:{port}", process, started)
         time.sleep(3)
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True, help="an index directory (rag ingest)")
     parser.add_argument("--root", type=Path, nargs="+", default=[ROOT], help="source trees to serve, alternated")
-    parser.add_argument("--runtime", nargs="+", default=["auto"], choices=["auto", "engine"])
+    parser.add_argument("--runtime", nargs="+", default=["auto"], choices=list(RUNTIMES))
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}

