@@ -27,10 +27,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, articles, ask, chat, documents, feedback, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
 from api.switching import follow_index
-from rag.engine import Engine
-from rag.errors import RagError
-from rag.qlog import QuestionLog
-from rag.settings import Settings
+from rag import Engine, QuestionLog, RagError, Settings
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,7 @@ from api.errors import ApiError
 from api.indexing import Indexing
 from api.metrics import Metrics
 from api.security import require_admin
-from rag.engine import Engine
-from rag.errors import EmptyQuestionError, QuestionTooLongError
-from rag.settings import Settings
-from rag.types import Message
+from rag import EmptyQuestionError, Engine, Message, QuestionTooLongError, Settings
 
 # The dependencies are ``async`` on purpose: trivial sync ones would each cost a threadpool hop.
 

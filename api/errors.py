@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag.errors import (
+from rag import (
     ArticleNotFoundError,
     EmbedderUnavailableError,
     EmptyQuestionError,

@@ -1,4 +1,5 @@
-"""The `rag` command: ingest, search, ask, eval, serve (a thin layer over the library)."""
+"""The `rag` command: ingest, search, ask, eval, model, serve (a thin layer over the library, its
+consumer: the library's public names, `ingest` for the build and `api` for the server)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rag.answer.citations import source_lines
-from rag.controls import escape_bidi, strip_controls
-from rag.errors import NothingToIngestError, RagError
-from rag.settings import Settings
+from rag import NothingToIngestError, RagError, Settings, escape_bidi, source_lines, strip_controls
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -94,7 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _engine(args: argparse.Namespace, one_question: bool = False):
-    from rag.engine import Engine
+    from rag import Engine
 
     settings = _settings(args)
     if one_question and "RAG_E5_RUNTIME" not in os.environ:

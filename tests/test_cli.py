@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from cli.main import main
 
 
 def test_eval_of_a_missing_or_malformed_question_set_is_a_clear_error(tmp_path: Path, capsys):

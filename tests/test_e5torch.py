@@ -114,7 +114,7 @@ def test_concurrent_queries_give_the_serial_vectors(engine: Engine):
 def test_one_question_cli_skips_loading_torch_unless_asked(index_dir, env, torch_loaded):
     code = (
         "import json, sys\n"
-        "from rag.cli import main\n"
+        "from cli.main import main\n"
         f"rc = main(['search', '产业互联网的核心是什么', '--index', {str(index_dir)!r}, '--json'])\n"
         "print(json.dumps({'rc': rc, 'torch': 'torch' in sys.modules}))\n"
     )

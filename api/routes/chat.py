@@ -16,8 +16,7 @@ from api.errors import from_rag_error
 from api.metrics import Metrics
 from api.routes.feedback import record_answer
 from api.schemas import AnswerOut, ChatRequest, ErrorResponse
-from rag.errors import RagError
-from rag.types import Answer, Delta, Done, Retrieved, StreamEvent
+from rag import Answer, Delta, Done, RagError, Retrieved, StreamEvent
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["answers"])

@@ -21,9 +21,7 @@ from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
 from api.errors import ApiError, from_rag_error
 from api.metrics import Metrics
 from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
-from rag.answer.citations import source_lines, strip_markers
-from rag.errors import RagError
-from rag.types import Answer, Citation, Delta, Done, StreamEvent
+from rag import Answer, Citation, Delta, Done, RagError, StreamEvent, source_lines, strip_markers
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
