@@ -48,7 +48,7 @@ async def _load_engine(app: FastAPI) -> None:
     try:
         engine = await anyio.to_thread.run_sync(partial(Engine.open, settings, background=True), abandon_on_cancel=True)
     except RagError as exc:
-        app.state.load_error = from_rag_error(exc, max_question_chars=settings.max_question_chars)
+        app.state.load_error = from_rag_error(exc)
         log.error("cannot load the index from %s: %s", settings.index_dir, exc)
         return
     except Exception:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -26,23 +25,20 @@ from rag.answer.rewrite import rule_rewrite
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
     ArticleNotFoundError,
-    EmptyQuestionError,
     IndexMismatchError,
-    InvalidQuestionError,
     LLMUnavailableError,
-    QuestionTooLongError,
 )
 from rag.guard import INSTRUCTION_TEXT, looks_like_instruction
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
 from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Mode, Retrieved, StreamEvent
+from rag.validation import validate_question
 
 if TYPE_CHECKING:
     from rag.answer.llm import LLMClient
 
 log = logging.getLogger(__name__)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -178,18 +174,10 @@ class Engine:
     # --- search -----------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         """Hybrid search (the same ranking answers use)."""
-        return self._state.retriever.search(self._validate(query), k).hits
+        return self._state.retriever.search(self._question(query), k).hits
 
-    def _validate(self, question: str) -> str:
-        question = (question or "").strip()
-        if not question:
-            raise EmptyQuestionError("问题不能为空。")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionTooLongError(f"问题过长（最多 {self.settings.max_question_chars} 个字符）。")
-        if _SURROGATE.search(question):
-            # A lone surrogate (bytes that are not UTF-8 on a command line) cannot be encoded.
-            raise InvalidQuestionError("问题含有无效的字符（不是合法的 UTF-8 文本）。")
-        return question
+    def _question(self, question: str) -> str:
+        return validate_question(question, self.settings.max_question_chars)
 
     def _use_llm(self, mode: Mode) -> tuple[bool, str | None]:
         """Whether to call the LLM, and the degraded reason when the LLM was asked for but is absent."""
@@ -220,7 +208,6 @@ class Engine:
 
     def _retrieve(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None
                   ) -> tuple[Retrieval, bool, str | None, dict]:
-        question = self._validate(question)
         use_llm, degraded = self._use_llm(mode)
         t0 = time.perf_counter()
         query, unreachable = self._query(question, history, use_llm)
@@ -301,9 +288,9 @@ class Engine:
 
     def _instruction_refusal(self, question: str, t0: float) -> Answer | None:
         """The refusal for a message that tries to change the assistant's rules (see rag.guard)."""
-        if not looks_like_instruction(self._validate(question)):
+        if not looks_like_instruction(question):
             return None
-        return Answer(INSTRUCTION_TEXT, (), "retrieval", grounded=False, refused=True, query=question.strip(),
+        return Answer(INSTRUCTION_TEXT, (), "retrieval", grounded=False, refused=True, query=question,
                       took_ms=round((time.perf_counter() - t0) * 1000, 2))
 
     # --- answers ----------------------------------------------------------------------
@@ -311,11 +298,11 @@ class Engine:
             top_k: int | None = None) -> Answer:
         """Answer with cited passages. LLM failures degrade to the retrieval-only answer."""
         t0 = time.perf_counter()
+        question = self._question(question)
         refusal = self._instruction_refusal(question, t0)
         if refusal is not None:
             return refusal
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
-        question = question.strip()
         answer: Answer | None = None
         can_answer, ext = self._can_answer(retrieval)
         if use_llm and can_answer:
@@ -341,6 +328,7 @@ class Engine:
         Validation errors raise before the first event.
         """
         t0 = time.perf_counter()
+        question = self._question(question)
         refusal = self._instruction_refusal(question, t0)
         if refusal is not None:
             yield Retrieved(())
@@ -348,7 +336,6 @@ class Engine:
             yield Done(refusal)
             return
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
-        question = question.strip()
         relevant, ext = self._can_answer(retrieval)
         passages = tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)) if relevant else ()
         yield Retrieved(passages)
