@@ -8,7 +8,10 @@ detail for logs and for the codes an edge has no template for (paths, the comman
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from rag.types import Degraded
 
 
 class RagError(Exception):
@@ -82,9 +85,16 @@ class RerankerUnavailableError(RagError):
 
 
 class LLMUnavailableError(RagError):
-    """The LLM endpoint failed (timeout, HTTP error, broken stream) or is not configured."""
+    """The LLM endpoint failed (timeout, HTTP error, broken stream) or is not configured.
+
+    ``reason`` (also ``args[0]``) is the :class:`rag.types.Degraded` value the answer reports.
+    """
 
     code = "llm_unavailable"
+
+    def __init__(self, reason: Degraded | str, detail: str = "") -> None:
+        super().__init__(str(reason), detail)
+        self.reason: Degraded | str = reason
 
 
 class IndexCorruptError(RagError):

@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 Mode = Literal["auto", "llm", "retrieval"]
+
+
+class Degraded(StrEnum):
+    """Why an answer that could have come from the LLM is the retrieval answer (``Answer.degraded``).
+
+    An HTTP error from the endpoint is ``http_<status>`` (``Degraded.http(500)``), outside the enum.
+    """
+
+    NOT_CONFIGURED = "not_configured"  # mode llm without an LLM configured
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    RATE_LIMITED = "rate_limited"  # HTTP 429
+    STREAM_BROKEN = "stream_broken"
+    EMPTY = "empty"
+    BAD_REPLY = "bad_reply"  # a 200 that is not a chat completion
+    API_ERROR = "api_error"
+    LLM_ERROR = "llm_error"
+    BUSY = "busy"  # the local model's queue is full
+    MODEL_MISSING = "model_missing"  # the local GGUF model is not installed or cannot load
+    MODEL_REFUSED = "model_refused"  # a small model said 资料中没有找到 for relevant passages
+
+    @staticmethod
+    def http(status: int) -> str:
+        """The reason for an HTTP error status from the endpoint."""
+        return f"http_{status}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +165,7 @@ class Answer:
     citations: tuple[Citation, ...]
     mode: Literal["llm", "retrieval"]
     grounded: bool
-    degraded: str | None = None
+    degraded: Degraded | str | None = None  # str: Degraded.http(status)
     refused: bool = False
     query: str | None = None
     took_ms: float | None = None
