@@ -170,7 +170,7 @@ class Engine:
             "llm": bool(self.llm),
             "llm_model": self.llm.settings.llm_model if self.llm else None,
             "llm_backend": self.settings.llm_backend if self.llm else None,
-            **({"local_model": self.llm.stats()} if hasattr(self.llm, "stats") else {}),
+            **({"local_model": local_stats()} if (local_stats := getattr(self.llm, "stats", None)) else {}),
         }
 
     # --- search -----------------------------------------------------------------------
@@ -198,8 +198,8 @@ class Engine:
         turns = [m for m in history if m.role in ("user", "assistant")]
         if not turns:
             return question, None
-        unreachable = None
-        if use_llm:
+        unreachable: Degraded | str | None = None
+        if use_llm and self.llm is not None:
             try:
                 return self.llm.rewrite(question, turns), None
             except LLMUnavailableError as exc:
@@ -209,7 +209,8 @@ class Engine:
 
     def _retrieve(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None
                   ) -> tuple[Retrieval, bool, Degraded | str | None, dict]:
-        use_llm, degraded = self._use_llm(mode)
+        use_llm, not_configured = self._use_llm(mode)
+        degraded: Degraded | str | None = not_configured
         t0 = time.perf_counter()
         query, unreachable = self._query(question, history, use_llm)
         if unreachable:
@@ -302,10 +303,12 @@ class Engine:
         refused passages retrieval judged relevant; ``streamed`` when some text went out."""
         t1 = time.perf_counter()
         parts: list[str] = []
+        llm = self.llm
+        assert llm is not None, "called only when the LLM is used"
         try:
             messages, shown = self._prompt(question, retrieval, history)
             if stream:
-                deltas = self.llm.stream(messages)
+                deltas = llm.stream(messages)
                 try:
                     for piece in deltas:
                         parts.append(piece)
@@ -314,7 +317,7 @@ class Engine:
                     # A reader who stops early (closed connection) frees the model's slot now.
                     getattr(deltas, "close", lambda: None)()
             else:
-                parts.append(self.llm.complete(messages))
+                parts.append(llm.complete(messages))
             answer = self._llm_answer("".join(parts), retrieval, shown)
             return answer, (Degraded.MODEL_REFUSED if answer is None else None), bool(parts) and stream
         except LLMUnavailableError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 Mode = Literal["auto", "llm", "retrieval"]
 
@@ -48,7 +48,7 @@ class ArticleMeta:
     image: str | None = None
     categories: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["categories"] = list(self.categories)
         return d
@@ -75,7 +75,7 @@ class Chunk:
     end: int
     heading: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -88,7 +88,7 @@ class Hit:
     chunk: Chunk
     article: ArticleMeta
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The shape shared by ``rag search --json`` and ``GET /api/search``."""
         return {
             "rank": self.rank,
@@ -140,7 +140,7 @@ class Citation:
             chunk_id=hit.chunk.chunk_id,
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -170,9 +170,9 @@ class Answer:
     query: str | None = None
     took_ms: float | None = None
     hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
-    timings: dict = field(default_factory=dict, compare=False, repr=False)  # retrieval_ms, llm_ms
+    timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # retrieval_ms, llm_ms
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The shape shared by ``rag ask --json`` and ``POST /api/ask``."""
         return {
             "answer": self.answer,
