@@ -86,6 +86,15 @@ def test_healthz_and_readyz(client: httpx.Client, fake_engine: Engine) -> None:
         assert (head.status_code, head.content) == (200, b""), path
 
 
+def test_the_widget_script_keeps_to_the_server_limits(api_settings: Settings, fake_engine: Engine) -> None:
+    settings = settings_with(api_settings, max_question_chars=123, max_history_messages=7)
+    with running_server(create_app(settings, engine=fake_engine)) as url:
+        script = httpx.get(url + "/widget.js").text
+    limits = re.findall(r"/\*server-limits\*/(.*?)/\*end-server-limits\*/", script)
+    assert [json.loads(found) for found in limits] == [{"max_question_chars": 123, "max_history_messages": 7}]
+    assert "var MAX_QUESTION_CHARS = LIMITS.max_question_chars;" in script
+
+
 def test_starts_unready_without_index_then_reload_makes_it_ready(
     api_settings: Settings, tmp_path, indexed_settings: Settings
 ) -> None:

@@ -30,8 +30,11 @@
     })();
 
   var VERSION = "1.0.0";
-  var MAX_QUESTION_CHARS = 2000;
-  var MAX_MESSAGES = 20; // the API's default max_history_messages (history + the new question)
+  // The server's limits, written into this file by the server that serves it (api/routes/widget.py
+  // replaces the JSON between the markers from its settings); the values here are its defaults.
+  var LIMITS = /*server-limits*/{"max_question_chars": 2000, "max_history_messages": 20}/*end-server-limits*/;
+  var MAX_QUESTION_CHARS = LIMITS.max_question_chars;
+  var MAX_MESSAGES = LIMITS.max_history_messages; // history + the new question
 
   var TEXT = {
     title: "问答助手",
