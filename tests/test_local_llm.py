@@ -25,6 +25,8 @@ from rag.models import CATALOG, install_command
 from rag.settings import Settings
 from rag.types import Delta, Done, Message
 
+pytestmark = pytest.mark.llm  # a real GGUF model in-process (marked slow by conftest)
+
 TEST_MODEL = "qwen2.5-coder-0.5b"
 QUESTION = "产业互联网的主战场在哪里？"
 FOLLOW_UP = "那它和元宇宙有什么关系？"
