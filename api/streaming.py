@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.errors import from_rag_error
-from rag import Engine, Message, RagError, StreamEvent
+from rag import Engine, Message, Mode, RagError, StreamEvent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -21,11 +21,11 @@ T = TypeVar("T")
 STREAM_FAILED: dict[str, Any] = {"error": {"code": "stream_failed", "message": "生成回答时出错，请重试。"}}
 
 
-async def start_stream(engine: Engine, question: str, history: Sequence[Message], mode: str,
+async def start_stream(engine: Engine, question: str, history: Sequence[Message], mode: Mode,
                        top_k: int | None) -> Iterator[StreamEvent]:
     """``engine.stream`` with its first event already pulled (in the threadpool), before the route
     answers 200: a bad question or a retrieval failure is then a proper HTTP error, not an error event."""
-    events = engine.stream(question, history, mode=mode, top_k=top_k)  # type: ignore[arg-type]
+    events = engine.stream(question, history, mode=mode, top_k=top_k)
     first = await run_in_threadpool(next, events, None)
     return chain([first], events) if first is not None else iter(())
 

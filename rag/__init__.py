@@ -26,12 +26,25 @@ from rag.errors import (
 )
 from rag.qlog import QuestionLog
 from rag.settings import Settings
-from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Retrieved, StreamEvent
+from rag.types import (
+    Answer,
+    ArticleMeta,
+    Chunk,
+    Citation,
+    Degraded,
+    Delta,
+    Done,
+    Hit,
+    Message,
+    Mode,
+    Retrieved,
+    StreamEvent,
+)
 
 __all__ = [
-    "Answer", "ArticleMeta", "ArticleNotFoundError", "ArticleView", "Chunk", "Citation", "Delta", "Done",
+    "Answer", "ArticleMeta", "ArticleNotFoundError", "ArticleView", "Chunk", "Citation", "Degraded", "Delta", "Done",
     "EmbedderUnavailableError", "EmptyQuestionError", "Engine", "Hit", "IndexCorruptError", "IndexMismatchError",
-    "IndexNotFoundError", "InvalidQuestionError", "LLMUnavailableError", "Message", "ModelInstallError",
+    "IndexNotFoundError", "InvalidQuestionError", "LLMUnavailableError", "Message", "Mode", "ModelInstallError",
     "ModelNotInstalledError", "NothingToIngestError", "QuestionLog", "QuestionSetError", "QuestionTooLongError",
     "RagError", "RerankerUnavailableError", "Retrieved", "Settings", "StreamEvent", "escape_bidi", "source_lines",
     "strip_controls", "strip_markers",
