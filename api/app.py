@@ -27,10 +27,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, articles, ask, chat, documents, feedback, health, openai_compat, search
 from api.security import ADMIN_PREFIX, PROTECTED_PREFIXES, AccessMiddleware
 from api.switching import follow_index
-from rag.engine import Engine
-from rag.errors import RagError
-from rag.qlog import QuestionLog
-from rag.settings import Settings
+from rag import Engine, QuestionLog, RagError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +48,7 @@ async def _load_engine(app: FastAPI) -> None:
     try:
         engine = await anyio.to_thread.run_sync(partial(Engine.open, settings, background=True), abandon_on_cancel=True)
     except RagError as exc:
-        app.state.load_error = from_rag_error(exc, max_question_chars=settings.max_question_chars)
+        app.state.load_error = from_rag_error(exc)
         log.error("cannot load the index from %s: %s", settings.index_dir, exc)
         return
     except Exception:

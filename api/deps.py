@@ -10,10 +10,7 @@ from api.errors import ApiError
 from api.indexing import Indexing
 from api.metrics import Metrics
 from api.security import require_admin
-from rag.engine import Engine
-from rag.errors import EmptyQuestionError, QuestionTooLongError
-from rag.settings import Settings
-from rag.types import Message
+from rag import Engine, Message, Settings
 
 # The dependencies are ``async`` on purpose: trivial sync ones would each cost a threadpool hop.
 
@@ -51,15 +48,6 @@ IndexingDep = Annotated[Indexing, Depends(get_indexing)]
 AdminDep = Depends(require_admin)
 
 
-def check_question(question: str, settings: Settings) -> str:
-    """Reject a blank or over-long question before any work (and before a stream starts)."""
-    if not question.strip():
-        raise EmptyQuestionError("empty question")
-    if len(question) > settings.max_question_chars:
-        raise QuestionTooLongError(f"question longer than {settings.max_question_chars} characters")
-    return question
-
-
 def split_conversation(messages: list[tuple[str, str]], settings: Settings) -> tuple[str, list[Message]]:
     """Split ``(role, content)`` turns into the question (the last user message) and the history before it.
 
@@ -71,6 +59,7 @@ def split_conversation(messages: list[tuple[str, str]], settings: Settings) -> t
     turns = [(role, content) for role, content in messages if role in ("user", "assistant", "system")]
     if not turns or turns[-1][0] != "user":
         raise ApiError(400, "last_message_not_user", "最后一条消息必须是用户的提问。")
-    question = check_question(turns[-1][1], settings)
+    # The engine validates the question itself (rag.validation), before a stream starts.
+    question = turns[-1][1]
     history = [Message(role=role, content=content) for role, content in turns[:-1]]
     return question, history

@@ -11,19 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag.errors import (
-    ArticleNotFoundError,
-    EmbedderUnavailableError,
-    EmptyQuestionError,
-    IndexCorruptError,
-    IndexMismatchError,
-    IndexNotFoundError,
-    InvalidQuestionError,
-    LLMUnavailableError,
-    QuestionTooLongError,
-    RagError,
-    RerankerUnavailableError,
-)
+from rag import RagError
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +42,31 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def from_rag_error(exc: RagError, *, max_question_chars: int) -> ApiError:
-    """Map a domain error to an :class:`ApiError`; errors that are not the client's fault are 5xx."""
-    if isinstance(exc, EmptyQuestionError):
-        return ApiError(400, "empty_question", "问题不能为空。")
-    if isinstance(exc, InvalidQuestionError):
-        return ApiError(400, "invalid_question", "问题含有无效的字符。")
-    if isinstance(exc, QuestionTooLongError):
-        return ApiError(400, "question_too_long", f"问题太长了，请控制在 {max_question_chars} 个字以内。")
-    if isinstance(exc, ArticleNotFoundError):
-        return ApiError(404, "article_not_found", "找不到这篇文章。")
-    if isinstance(exc, IndexNotFoundError):
-        return ApiError(503, "index_not_found", "索引不存在，请先运行 rag ingest 建立索引。")
-    if isinstance(exc, IndexCorruptError):
-        return ApiError(503, "index_corrupt", "索引文件已损坏，请重新运行 rag ingest 重建索引。")
-    if isinstance(exc, IndexMismatchError):
-        return ApiError(503, "index_mismatch", "索引与当前配置的向量模型不一致，请重新建立索引。")
-    if isinstance(exc, EmbedderUnavailableError | RerankerUnavailableError):
-        return ApiError(503, "model_unavailable", "模型加载失败，请查看服务日志。")
-    if isinstance(exc, LLMUnavailableError):
-        return ApiError(503, "llm_unavailable", "大模型服务暂时不可用，请稍后再试。")
-    return ApiError(500, "internal_error", INTERNAL_MESSAGE)
+# What the user reads for each library error code (``RagError.code``), with the HTTP status and the
+# code the API reports; ``{name}`` fields come from the error's ``params``. The one table of them.
+RAG_ERRORS: dict[str, tuple[int, str, str]] = {
+    "empty_question": (400, "empty_question", "问题不能为空。"),
+    "invalid_question": (400, "invalid_question", "问题含有无效的字符。"),
+    "question_too_long": (400, "question_too_long", "问题太长了，请控制在 {max_chars} 个字以内。"),
+    "article_not_found": (404, "article_not_found", "找不到这篇文章。"),
+    "index_not_found": (503, "index_not_found", "索引不存在，请先运行 rag ingest 建立索引。"),
+    "index_corrupt": (503, "index_corrupt", "索引文件已损坏，请重新运行 rag ingest 重建索引。"),
+    "index_mismatch": (503, "index_mismatch", "索引与当前配置的向量模型不一致，请重新建立索引。"),
+    "embedder_unavailable": (503, "model_unavailable", "模型加载失败，请查看服务日志。"),
+    "reranker_unavailable": (503, "model_unavailable", "模型加载失败，请查看服务日志。"),
+    "llm_unavailable": (503, "llm_unavailable", "大模型服务暂时不可用，请稍后再试。"),
+}
+
+
+def from_rag_error(exc: RagError, *, max_question_chars: int | None = None) -> ApiError:
+    """Map a domain error to an :class:`ApiError` through ``RAG_ERRORS``; errors that are not the
+    client's fault are 5xx, and an unknown code is a 500. (``max_question_chars`` is ignored: the
+    error carries its limit; kept for callers written before that.)"""
+    known = RAG_ERRORS.get(exc.code)
+    if known is None:
+        return ApiError(500, "internal_error", INTERNAL_MESSAGE)
+    status, code, template = known
+    return ApiError(status, code, template.format(**exc.params))
 
 
 # --- validation errors ------------------------------------------------------------------
@@ -200,8 +192,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return exc.response()
 
     async def on_rag_error(request: Request, exc: RagError) -> JSONResponse:
-        settings = request.app.state.settings
-        error = from_rag_error(exc, max_question_chars=settings.max_question_chars)
+        error = from_rag_error(exc)
         if error.status >= 500:
             log.error("request failed: %s", exc, exc_info=exc)
         return error.response()

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from ingest.documents import Corpus
 from ingest.jobs import JobRunner, Progress
 from ingest.pipeline import run_ingest
-from rag.engine import Engine
+from rag import Engine
 
 log = logging.getLogger(__name__)
 

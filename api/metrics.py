@@ -11,7 +11,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag.types import Answer
+from rag import Answer
 
 # Prometheus 0.0.4 text is what every scraper understands.
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4

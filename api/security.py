@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError
-from rag.settings import Settings
+from rag import Settings
 
 # Routes behind API keys and the rate limit; the admin routes have their own token, and
 # health, metrics, docs and the widget stay open.

@@ -91,7 +91,7 @@ def start_server(kind: str, index: Path, port: int, workers: int) -> subprocess.
         "TRANSFORMERS_OFFLINE": "1",
     }
     if kind == "rag":
-        cmd = [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        cmd = [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--workers", str(workers)]
     else:
         cmd = [
@@ -119,7 +119,7 @@ def serve_tree(root: Path, index: Path, port: int, log_name: str, workers: int =
     sys.path) over ``index``, with extra ``RAG_*`` settings; its output goes to a log in the temp dir."""
     environ = {**os.environ, "RAG_INDEX_DIR": str(index), **env}
     log = open(Path(tempfile.gettempdir()) / f"{log_name}_{port}.log", "wb")  # noqa: SIM115
-    cmd = [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    cmd = [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     return subprocess.Popen(cmd, cwd=root, env=environ, stdout=log, stderr=subprocess.STDOUT)
 
 

@@ -40,7 +40,7 @@ def groups(engine: Engine, items: list[dict]) -> list[tuple[np.ndarray, np.ndarr
         if it.get("expected", "answer") == "none":
             continue
         answers = [it["answer_sentence"].rstrip("。！？")] if "answer_sentence" in it else it["evidence"]
-        r = engine._state.retriever.search(it["question"], 5)
+        r = engine.retriever.search(it["question"], 5)
         cands = candidates([h.chunk.text for h in r.hits], [h.chunk.heading for h in r.hits])
         if not cands:
             continue
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for label, items in ((1, on), (0, off)):
         for it in items:
-            r = engine._state.retriever.search(it["question"], 5)
+            r = engine.retriever.search(it["question"], 5)
             answer = engine.ask(it["question"], mode="retrieval")
             rows.append((label, r.relevance, r.coverage, answer.refused, it.get("kind", "on")))
     labels = np.array([r[0] for r in rows])

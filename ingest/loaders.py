@@ -143,15 +143,16 @@ def read_raw(text: str) -> RawDoc:
         return RawDoc(title=title, body=body_text, meta=meta)
     lines = stripped.splitlines()
     head = [ln for ln in lines[:10] if ln.strip()]
-    if head and _MD_TITLE.match(head[0].strip()):
-        title = _MD_TITLE.match(head[0].strip()).group(1)
+    heading = _MD_TITLE.match(head[0].strip()) if head else None
+    if heading is not None:
+        title = heading.group(1)
         line_end = stripped.find("\n", stripped.find(head[0]))
         rest = stripped[line_end + 1 :] if line_end >= 0 else ""
         return RawDoc(title=title, body=markdown_to_text(rest), meta={"format": "markdown"})
     if _HTML_START.match(stripped):
         return _read_html_page(stripped)
     title, body = _first_line_title(stripped)
-    meta: dict = {"format": "text"}
+    meta = {"format": "text"}
     # Plain text convention: after a title line, the next line is the author when it is a short name.
     first = body.lstrip("\n").split("\n", 1)
     if title and first and _looks_like_byline(first[0].strip()):
@@ -203,7 +204,7 @@ def _read_html_page(html: str) -> RawDoc:
     if not title and head_title is not None:
         title = head_title.text(strip=True)
     body_node = tree.body
-    body_text = html_to_text(body_node.html if body_node is not None else "")
+    body_text = html_to_text((body_node.html or "") if body_node is not None else "")
     if not title:
         title, body_text = _first_line_title(body_text)
     return RawDoc(title=title, body=body_text, meta=meta)

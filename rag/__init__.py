@@ -1,5 +1,11 @@
-"""Question answering over Chinese articles about 产业互联网: hybrid retrieval, cited answers."""
+"""Question answering over Chinese articles about 产业互联网: hybrid retrieval, cited answers.
 
+The public surface: the API, the CLI and tests import these names from ``rag``. Batch tools with
+heavier imports stay in their modules (``rag.evaluate``, ``rag.models``).
+"""
+
+from rag.answer.citations import source_lines, strip_markers
+from rag.controls import escape_bidi, strip_controls
 from rag.engine import ArticleView, Engine
 from rag.errors import (
     ArticleNotFoundError,
@@ -8,17 +14,38 @@ from rag.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
+    InvalidQuestionError,
     LLMUnavailableError,
+    ModelInstallError,
+    ModelNotInstalledError,
     NothingToIngestError,
+    QuestionSetError,
     QuestionTooLongError,
     RagError,
+    RerankerUnavailableError,
 )
+from rag.qlog import QuestionLog
 from rag.settings import Settings
-from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Retrieved, StreamEvent
+from rag.types import (
+    Answer,
+    ArticleMeta,
+    Chunk,
+    Citation,
+    Degraded,
+    Delta,
+    Done,
+    Hit,
+    Message,
+    Mode,
+    Retrieved,
+    StreamEvent,
+)
 
 __all__ = [
-    "Answer", "ArticleMeta", "ArticleNotFoundError", "ArticleView", "Chunk", "Citation", "Delta", "Done",
-    "EmbedderUnavailableError", "EmptyQuestionError", "Engine", "Hit", "IndexCorruptError", "IndexMismatchError", "IndexNotFoundError",
-    "LLMUnavailableError", "Message", "NothingToIngestError", "QuestionTooLongError", "RagError", "Retrieved",
-    "Settings", "StreamEvent",
+    "Answer", "ArticleMeta", "ArticleNotFoundError", "ArticleView", "Chunk", "Citation", "Degraded", "Delta", "Done",
+    "EmbedderUnavailableError", "EmptyQuestionError", "Engine", "Hit", "IndexCorruptError", "IndexMismatchError",
+    "IndexNotFoundError", "InvalidQuestionError", "LLMUnavailableError", "Message", "Mode", "ModelInstallError",
+    "ModelNotInstalledError", "NothingToIngestError", "QuestionLog", "QuestionSetError", "QuestionTooLongError",
+    "RagError", "RerankerUnavailableError", "Retrieved", "Settings", "StreamEvent", "escape_bidi", "source_lines",
+    "strip_controls", "strip_markers",
 ]

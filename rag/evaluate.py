@@ -77,6 +77,7 @@ def _timed_answer(engine: Engine, question: str, mode: Mode, k: int) -> tuple[An
         elif isinstance(event, Done):
             answer = event.answer
     total = time.perf_counter() - t0
+    assert answer is not None, "Engine.stream ends with Done"
     return answer, {"ttft_s": round(first if first is not None else total, 3), "total_s": round(total, 3)}
 
 

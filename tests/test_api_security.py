@@ -1,4 +1,4 @@
-"""Access control over a real server: API keys, admin token, rate limit, body size, CORS."""
+"""Access control over a real server (fake-embedder engine): API keys, admin token, rate limit, body size, CORS."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from api.security import TokenBucket
 from rag.engine import Engine
 from rag.settings import Settings
 
-QUESTION = "产业互联网为什么需要被正名？"
+QUESTION = "产业互联网和消费互联网有什么区别？"  # about the fake engine's inline articles
 ORIGIN = "https://widget.example"
 MISSING_KEY = {
     "error": {"code": "missing_api_key", "message": "缺少 API 密钥：请在请求头中提供 Authorization: Bearer <密钥>。"}
@@ -31,9 +31,9 @@ def settings_with(base: Settings, **changes: object) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def secured(indexed_settings: Settings) -> Settings:
+def secured(fake_settings: Settings) -> Settings:
     return settings_with(
-        indexed_settings,
+        fake_settings,
         api_keys=["key-a", "key-b"],
         admin_token="admin-s3cret",
         cors_origins=[ORIGIN],
@@ -43,8 +43,8 @@ def secured(indexed_settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def client(secured: Settings, engine: Engine) -> Iterator[httpx.Client]:
-    with running_server(create_app(secured, engine=engine)) as url, httpx.Client(base_url=url, timeout=30) as c:
+def client(secured: Settings, fake_engine: Engine) -> Iterator[httpx.Client]:
+    with running_server(create_app(secured, engine=fake_engine)) as url, httpx.Client(base_url=url, timeout=30) as c:
         yield c
 
 
@@ -77,11 +77,11 @@ def test_public_routes_need_a_valid_key(client: httpx.Client, method: str, path:
     assert not_bearer.json() == MISSING_KEY
 
 
-def test_every_configured_key_is_accepted(client: httpx.Client, engine: Engine) -> None:
+def test_every_configured_key_is_accepted(client: httpx.Client, fake_engine: Engine) -> None:
     for key in ("key-a", "key-b"):
         response = client.get("/api/articles", headers={"Authorization": f"bearer {key}"})
         assert response.status_code == 200
-        assert response.json() == {"articles": [meta.to_dict() for meta in engine.articles()]}
+        assert response.json() == {"articles": [meta.to_dict() for meta in fake_engine.articles()]}
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/widget.js"])
@@ -92,7 +92,7 @@ def test_operations_docs_and_widget_stay_open(client: httpx.Client, path: str) -
 # --- admin --------------------------------------------------------------------------------
 
 
-def test_admin_routes_need_the_admin_token_not_an_api_key(client: httpx.Client, engine: Engine) -> None:
+def test_admin_routes_need_the_admin_token_not_an_api_key(client: httpx.Client, fake_engine: Engine) -> None:
     for headers in ({}, {"Authorization": "Bearer key-a"}, {"Authorization": "Bearer admin-wrong"}):
         response = client.get("/api/admin/stats", headers=headers)
         assert response.status_code == 401
@@ -100,7 +100,7 @@ def test_admin_routes_need_the_admin_token_not_an_api_key(client: httpx.Client, 
     response = client.get("/api/admin/stats", headers={"Authorization": "Bearer admin-s3cret"})
     assert response.status_code == 200
     # The engine's figures, and which worker process answered.
-    assert response.json() == {"stats": {**json_roundtrip(engine.stats()), "pid": os.getpid()}}
+    assert response.json() == {"stats": {**json_roundtrip(fake_engine.stats()), "pid": os.getpid()}}
 
 
 def json_roundtrip(value: object) -> object:
@@ -108,9 +108,9 @@ def json_roundtrip(value: object) -> object:
     return json.loads(json.dumps(value, default=str))
 
 
-def test_admin_routes_do_not_exist_without_an_admin_token(indexed_settings: Settings, engine: Engine) -> None:
-    settings = settings_with(indexed_settings, admin_token=None, rate_limit_per_minute=0)
-    with running_server(create_app(settings, engine=engine)) as url, httpx.Client(base_url=url) as c:
+def test_admin_routes_do_not_exist_without_an_admin_token(fake_settings: Settings, fake_engine: Engine) -> None:
+    settings = settings_with(fake_settings, admin_token=None, rate_limit_per_minute=0)
+    with running_server(create_app(settings, engine=fake_engine)) as url, httpx.Client(base_url=url) as c:
         for method, path in (("POST", "/api/admin/reload"), ("GET", "/api/admin/stats")):
             response = c.request(method, path, headers={"Authorization": "Bearer anything"})
             assert response.status_code == 404
@@ -120,9 +120,9 @@ def test_admin_routes_do_not_exist_without_an_admin_token(indexed_settings: Sett
 # --- rate limit ---------------------------------------------------------------------------
 
 
-def test_rate_limit_is_per_client_and_answers_429_with_retry_after(indexed_settings: Settings, engine: Engine) -> None:
-    settings = settings_with(indexed_settings, api_keys=["key-a", "key-b"], rate_limit_per_minute=3)
-    with running_server(create_app(settings, engine=engine)) as url, httpx.Client(base_url=url) as c:
+def test_rate_limit_is_per_client_and_answers_429_with_retry_after(fake_settings: Settings, fake_engine: Engine) -> None:
+    settings = settings_with(fake_settings, api_keys=["key-a", "key-b"], rate_limit_per_minute=3)
+    with running_server(create_app(settings, engine=fake_engine)) as url, httpx.Client(base_url=url) as c:
         a = {"Authorization": "Bearer key-a"}
         assert [c.get("/api/articles", headers=a).status_code for _ in range(3)] == [200, 200, 200]
         limited = c.get("/api/articles", headers=a)
@@ -141,15 +141,15 @@ def test_rate_limit_is_per_client_and_answers_429_with_retry_after(indexed_setti
 
 
 def test_rate_limit_counts_failed_keys_and_admin_tokens_and_is_per_address(
-    indexed_settings: Settings, engine: Engine
+    fake_settings: Settings, fake_engine: Engine
 ) -> None:
-    settings = settings_with(indexed_settings, api_keys=["key-a"], admin_token="s3cret", rate_limit_per_minute=3)
+    settings = settings_with(fake_settings, api_keys=["key-a"], admin_token="s3cret", rate_limit_per_minute=3)
     bad, good = {"Authorization": "Bearer guess"}, {"Authorization": "Bearer key-a"}
 
     def from_address(url: str, address: str) -> httpx.Client:  # loopback has every 127.x address
         return httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address=address))
 
-    with running_server(create_app(settings, engine=engine)) as url:
+    with running_server(create_app(settings, engine=fake_engine)) as url:
         with from_address(url, "127.0.0.2") as c:
             assert [c.get("/api/articles", headers=bad).status_code for _ in range(4)] == [401, 401, 401, 429]
             # The key holder at the same address keeps its own budget.
@@ -178,12 +178,12 @@ def test_token_bucket_refills_at_the_configured_rate() -> None:
 
 
 def test_bodies_over_the_limit_get_413_with_or_without_content_length(
-    indexed_settings: Settings, engine: Engine
+    fake_settings: Settings, fake_engine: Engine
 ) -> None:
-    settings = settings_with(indexed_settings, max_body_bytes=2048, rate_limit_per_minute=0, api_keys=[])
+    settings = settings_with(fake_settings, max_body_bytes=2048, rate_limit_per_minute=0, api_keys=[])
     too_large = {"error": {"code": "body_too_large", "message": "请求体太大，最多 2 KB。"}}
     big = ('{"question": "' + "问" * 1000 + '"}').encode()  # 3 KB
-    with running_server(create_app(settings, engine=engine)) as url, httpx.Client(base_url=url) as c:
+    with running_server(create_app(settings, engine=fake_engine)) as url, httpx.Client(base_url=url) as c:
         declared = c.post("/api/ask", content=big, headers={"content-type": "application/json"})
         assert declared.status_code == 413
         assert declared.json() == too_large
@@ -219,10 +219,10 @@ def test_cors_preflight_from_an_allowed_origin(client: httpx.Client) -> None:
     assert {"authorization", "content-type"} <= allowed_headers
 
 
-def test_an_unexpected_error_is_a_500_with_cors_headers(indexed_settings: Settings) -> None:
+def test_an_unexpected_error_is_a_500_with_cors_headers(fake_settings: Settings) -> None:
     from serve import Broken
 
-    settings = settings_with(indexed_settings, cors_origins=[ORIGIN], rate_limit_per_minute=0)
+    settings = settings_with(fake_settings, cors_origins=[ORIGIN], rate_limit_per_minute=0)
     with running_server(create_app(settings, engine=Broken())) as url:
         response = httpx.post(url + "/api/ask", json={"question": "产业互联网是什么？"}, headers={"Origin": ORIGIN})
     assert response.status_code == 500

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from cli.main import main
 
 
 def test_eval_of_a_missing_or_malformed_question_set_is_a_clear_error(tmp_path: Path, capsys):
@@ -57,3 +57,18 @@ def test_empty_optional_variables_mean_unset(monkeypatch):
         monkeypatch.setenv(name, "")
     s = Settings()
     assert (s.dense_weight, s.embed_model, s.reranker_model, s.llm_model, s.openai_base_url) == (None,) * 5
+
+
+def test_question_errors_are_rendered_from_the_cli_table():
+    from cli.messages import error_message
+    from rag import EmptyQuestionError, InvalidQuestionError, QuestionTooLongError
+    from rag.validation import validate_question
+
+    rendered = []
+    for question in ("  ", "产业互联网是什么？", "\udcff产业"):
+        with pytest.raises((EmptyQuestionError, QuestionTooLongError, InvalidQuestionError)) as excinfo:
+            validate_question(question, 5)
+        rendered.append(error_message(excinfo.value))
+    assert rendered == ["问题不能为空。", "问题过长（最多 5 个字符）。", "问题含有无效的字符（不是合法的 UTF-8 文本）。"]
+    # Blanks around a question do not count towards the limit.
+    assert validate_question("  产业互联网  ", 5) == "产业互联网"

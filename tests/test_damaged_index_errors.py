@@ -15,7 +15,7 @@ from serve import running_server
 
 import rag.index.store
 from api.app import create_app
-from rag.cli import main
+from cli.main import main
 from rag.engine import Engine
 from rag.index.store import POINTER, VERSIONS, current_version
 

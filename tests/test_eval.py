@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import EVAL_FILE
 
-from rag.cli import main
+from cli.main import main
 from rag.engine import Engine
 from rag.evaluate import METRICS, compare_reports, evaluate, format_report, load_items, point_recall, score_item
 from rag.text import sentences

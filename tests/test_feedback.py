@@ -1,4 +1,4 @@
-"""The question log and 👍/👎 feedback: a real SQLite database, through a real server and directly."""
+"""The question log and 👍/👎 feedback: a real SQLite database, through a real server (fake-embedder engine) and directly."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ OFF_TOPIC = "红烧肉怎么做才好吃？"
 
 
 @pytest.fixture(scope="module")
-def logged(indexed_settings, engine, tmp_path_factory):
+def logged(fake_settings, fake_engine, tmp_path_factory):
     db = tmp_path_factory.mktemp("qlog") / "questions.db"
-    settings = indexed_settings.model_copy(update={
+    settings = fake_settings.model_copy(update={
         "question_log": True, "question_log_url": f"sqlite:///{db}", "api_keys": [KEY],
         "admin_token": SecretStr(TOKEN)})
-    with running_server(create_app(settings, engine=engine)) as base:
+    with running_server(create_app(settings, engine=fake_engine)) as base:
         with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {KEY}"}) as client:
             yield client, db
 
@@ -73,8 +73,8 @@ def test_streamed_answer_carries_its_feedback_id(logged):
     assert len(done) == 1 and '"feedback_id": "' in done[0].replace('":"', '": "')
 
 
-def test_opted_out_server_stores_nothing(indexed_settings, engine):
-    with running_server(create_app(indexed_settings, engine=engine)) as base:
+def test_opted_out_server_stores_nothing(fake_settings, fake_engine):
+    with running_server(create_app(fake_settings, engine=fake_engine)) as base:
         answer = httpx.post(base + "/api/ask", json={"question": QUESTION, "mode": "retrieval"}, timeout=60).json()
         res = httpx.post(base + "/api/feedback", json={"feedback_id": "x", "rating": "up"})
     assert answer["feedback_id"] is None

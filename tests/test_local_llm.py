@@ -25,6 +25,8 @@ from rag.models import CATALOG, install_command
 from rag.settings import Settings
 from rag.types import Delta, Done, Message
 
+pytestmark = pytest.mark.llm  # a real GGUF model in-process (marked slow by conftest)
+
 TEST_MODEL = "qwen2.5-coder-0.5b"
 QUESTION = "产业互联网的主战场在哪里？"
 FOLLOW_UP = "那它和元宇宙有什么关系？"
@@ -206,7 +208,7 @@ def test_a_missing_model_file_answers_in_retrieval_mode(index_dir: Path, engine:
 
 def test_the_packaged_model_is_installed_and_verified(index_dir: Path):
     """What scripts/test installed: the joined file with its size; the CLI's second install does nothing."""
-    from rag.cli import main
+    from cli.main import main
     from rag.models import resolve_model
 
     spec = CATALOG[TEST_MODEL]

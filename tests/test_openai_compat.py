@@ -17,8 +17,9 @@ from rag.engine import Engine
 from rag.settings import Settings
 from rag.types import Citation, Delta, Done, Message
 
-QUESTION = "产业互联网为什么需要被正名？"
-FOLLOW_UP = "它和元宇宙有什么关系？"
+# Questions about the inline articles of tests/fakes.py (the fake engine's corpus).
+QUESTION = "产业互联网和消费互联网有什么区别？"
+FOLLOW_UP = "它的价值来自哪里？"
 KEY = "sk-test-key"
 
 
@@ -43,9 +44,9 @@ def with_sources(text: str, citations: tuple[Citation, ...]) -> str:
 
 
 @pytest.fixture(scope="module")
-def base_url(indexed_settings: Settings, engine: Engine) -> Iterator[str]:
-    settings = settings_with(indexed_settings, api_keys=[KEY], rate_limit_per_minute=0, mode="retrieval")
-    with running_server(create_app(settings, engine=engine)) as url:
+def base_url(fake_settings: Settings, fake_engine: Engine) -> Iterator[str]:
+    settings = settings_with(fake_settings, api_keys=[KEY], rate_limit_per_minute=0, mode="retrieval")
+    with running_server(create_app(settings, engine=fake_engine)) as url:
         yield url
 
 
@@ -77,8 +78,8 @@ def test_stream_null_means_a_plain_completion(base_url: str) -> None:
     assert response.json()["object"] == "chat.completion"
 
 
-def test_completion_carries_citations_in_text_and_in_a_field(client: openai.OpenAI, engine: Engine) -> None:
-    expected = engine.ask(QUESTION, mode="retrieval")
+def test_completion_carries_citations_in_text_and_in_a_field(client: openai.OpenAI, fake_engine: Engine) -> None:
+    expected = fake_engine.ask(QUESTION, mode="retrieval")
     assert expected.citations, "a corpus question should be answered with citations"
     completion = client.chat.completions.create(model="rag", messages=[{"role": "user", "content": QUESTION}])
     assert completion.object == "chat.completion"
@@ -99,8 +100,8 @@ def test_completion_carries_citations_in_text_and_in_a_field(client: openai.Open
     }
 
 
-def test_streamed_completion_adds_up_to_the_same_text(client: openai.OpenAI, engine: Engine) -> None:
-    expected = engine.ask(QUESTION, mode="retrieval")
+def test_streamed_completion_adds_up_to_the_same_text(client: openai.OpenAI, fake_engine: Engine) -> None:
+    expected = fake_engine.ask(QUESTION, mode="retrieval")
     chunks = list(
         client.chat.completions.create(model="rag", messages=[{"role": "user", "content": QUESTION}], stream=True)
     )
@@ -113,8 +114,8 @@ def test_streamed_completion_adds_up_to_the_same_text(client: openai.OpenAI, eng
     assert chunks[-1].model_extra["citations"] == [c.to_dict() for c in expected.citations]
 
 
-def test_history_and_content_parts_are_understood(client: openai.OpenAI, engine: Engine) -> None:
-    first = engine.ask(QUESTION, mode="retrieval")
+def test_history_and_content_parts_are_understood(client: openai.OpenAI, fake_engine: Engine) -> None:
+    first = fake_engine.ask(QUESTION, mode="retrieval")
     messages = [
         {"role": "system", "content": "请用中文回答。"},
         {"role": "user", "content": [{"type": "text", "text": QUESTION}]},
@@ -122,7 +123,9 @@ def test_history_and_content_parts_are_understood(client: openai.OpenAI, engine:
         {"role": "user", "content": [{"type": "text", "text": FOLLOW_UP}]},
     ]
     history = [Message("system", "请用中文回答。"), Message("user", QUESTION), Message("assistant", first.answer)]
-    expected = engine.ask(FOLLOW_UP, history=history, mode="retrieval")
+    expected = fake_engine.ask(FOLLOW_UP, history=history, mode="retrieval")
+    # The follow-up names no subject: the history gives it one, and it is answered.
+    assert (expected.query, bool(expected.citations)) == ("产业互联网的价值来自哪里？", True)
     completion = client.chat.completions.create(model="rag", messages=messages)
     assert completion.choices[0].message.content == with_sources(expected.answer, expected.citations)
 
@@ -147,9 +150,9 @@ def test_client_mistakes_raise_the_matching_openai_errors(client: openai.OpenAI,
     assert denied.value.body == {"code": "invalid_api_key", "message": "API 密钥无效。"}
 
 
-def test_failure_midway_reaches_the_openai_client_as_an_api_error(indexed_settings: Settings, engine: Engine) -> None:
-    settings = settings_with(indexed_settings, rate_limit_per_minute=0, mode="retrieval")
-    app = create_app(settings, engine=BreaksMidway(engine))  # type: ignore[arg-type]
+def test_failure_midway_reaches_the_openai_client_as_an_api_error(fake_settings: Settings, fake_engine: Engine) -> None:
+    settings = settings_with(fake_settings, rate_limit_per_minute=0, mode="retrieval")
+    app = create_app(settings, engine=BreaksMidway(fake_engine))  # type: ignore[arg-type]
     with running_server(app) as url, openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0) as c:
         received: list[str] = []
         with pytest.raises(openai.APIError) as failure:
@@ -173,9 +176,9 @@ def llm() -> Iterator[FakeLLM]:
 
 
 @pytest.fixture
-def llm_app(indexed_settings: Settings, engine: Engine, llm: FakeLLM):
+def llm_app(fake_settings: Settings, fake_engine: Engine, llm: FakeLLM):
     settings = settings_with(
-        indexed_settings,
+        fake_settings,
         openai_base_url=llm.base_url,
         llm_model="fake",
         openai_api_key="sk-fake",
@@ -184,7 +187,7 @@ def llm_app(indexed_settings: Settings, engine: Engine, llm: FakeLLM):
         llm_timeout=5,
     )
     # Share the session engine's embedder: only the LLM configuration differs.
-    llm_engine = Engine.open(settings, embedder=engine.embedder)
+    llm_engine = Engine.open(settings, embedder=fake_engine.embedder)
     app = create_app(settings, engine=llm_engine)
     with running_server(app) as url:
         yield app, llm_engine, url
@@ -239,21 +242,21 @@ def test_streamed_answer_whose_markers_verification_renumbers_is_not_sent_twice(
     assert content.count(sentence) == 1
 
 
-def test_stream_cut_midway_sends_the_retrieval_answer_once_after_a_note(llm_app, llm: FakeLLM, engine: Engine) -> None:
+def test_stream_cut_midway_sends_the_retrieval_answer_once_after_a_note(llm_app, llm: FakeLLM, fake_engine: Engine) -> None:
     _, _, url = llm_app
     llm.script(cut_stream(["产业互联网", "需要被正名，", "因为……[1]"], after_n_chunks=2))
     content, chunks = _streamed_content(url, QUESTION)
-    offline = engine.ask(QUESTION, mode="retrieval")
+    offline = fake_engine.ask(QUESTION, mode="retrieval")
     assert content == "产业互联网需要被正名，" + RESTART_NOTE + with_sources(offline.answer, offline.citations)
     assert chunks[-1].model_extra["rag"]["degraded"] == "stream_broken"
 
 
-def test_llm_rate_limited_degrades_to_a_cited_retrieval_answer(llm_app, llm: FakeLLM, engine: Engine) -> None:
+def test_llm_rate_limited_degrades_to_a_cited_retrieval_answer(llm_app, llm: FakeLLM, fake_engine: Engine) -> None:
     _, _, url = llm_app
     llm.script(status(429))
     with openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0) as c:
         completion = c.chat.completions.create(model="rag", messages=[{"role": "user", "content": QUESTION}])
-    expected = engine.ask(QUESTION, mode="retrieval")
+    expected = fake_engine.ask(QUESTION, mode="retrieval")
     assert completion.choices[0].message.content == with_sources(expected.answer, expected.citations)
     assert completion.model_extra["rag"] == {
         "mode": "retrieval",

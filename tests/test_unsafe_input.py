@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
+from cli.main import main
 from ingest.loaders import load_article
 from ingest.pipeline import run_ingest
-from rag.cli import main
 from rag.engine import Engine
 
 PROSE = "产业互联网是一个很长的话题，我们今天讨论它的发展以及未来的方向和趋势。"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.deps import EngineDep, MetricsDep, SettingsDep, check_question
+from api.deps import EngineDep, MetricsDep, SettingsDep
 from api.routes.feedback import record_answer
 from api.schemas import AnswerOut, AskRequest, ErrorResponse
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["answers"])
 )
 def ask(body: AskRequest, engine: EngineDep, settings: SettingsDep, metrics: MetricsDep, request: Request) -> dict:
     """Answer one question from the articles (sync: runs in the threadpool, the work is CPU-bound)."""
-    question = check_question(body.question, settings)
+    question = body.question
     answer = engine.ask(question, mode=body.mode or settings.mode, top_k=body.top_k)
     metrics.observe_answer(answer)
     return {**answer.to_dict(), "feedback_id": record_answer(request, question, answer, "ask")}

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from itertools import chain
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, JSONServerSentEvent
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
-from api.errors import from_rag_error
 from api.metrics import Metrics
 from api.routes.feedback import record_answer
 from api.schemas import AnswerOut, ChatRequest, ErrorResponse
-from rag.errors import RagError
-from rag.types import Answer, Delta, Done, Retrieved, StreamEvent
+from api.streaming import relay, start_stream
+from rag import Answer, Delta, Done, Retrieved, StreamEvent
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["answers"])
 
 _SSE_DOC = (
@@ -34,28 +30,25 @@ def sse(event: str, data: dict) -> JSONServerSentEvent:
     return JSONServerSentEvent(data, event=event, sep="\n")
 
 
-async def chat_events(events: Iterator[StreamEvent], metrics: Metrics, max_question_chars: int,
-                      record: Callable[[Answer], str | None] | None = None) -> AsyncIterator:
+async def chat_events(events: Iterator[StreamEvent], metrics: Metrics,
+                      record: Callable[[Answer], str | None] | None = None) -> AsyncIterator[JSONServerSentEvent]:
     """Map engine stream events to the SSE contract; a failure midway becomes one ``error`` event.
 
     ``record`` logs the finished answer; its id goes out in the ``done`` event as ``feedback_id``.
     """
-    try:
-        async for event in iterate_in_threadpool(events):
-            if isinstance(event, Retrieved):
-                yield sse("citations", {"citations": [c.to_dict() for c in event.citations]})
-            elif isinstance(event, Delta):
-                yield sse("delta", {"text": event.text, "restart": True} if event.restart else {"text": event.text})
-            elif isinstance(event, Done):
-                metrics.observe_answer(event.answer)
-                feedback_id = await run_in_threadpool(record, event.answer) if record is not None else None
-                yield sse("done", {**event.answer.to_dict(), "feedback_id": feedback_id})
-    except RagError as exc:
-        log.warning("chat stream failed: %s", exc)
-        yield sse("error", from_rag_error(exc, max_question_chars=max_question_chars).body())
-    except Exception:
-        log.exception("chat stream failed")
-        yield sse("error", {"error": {"code": "stream_failed", "message": "生成回答时出错，请重试。"}})
+
+    async def render(event: StreamEvent) -> AsyncIterator[JSONServerSentEvent]:
+        if isinstance(event, Retrieved):
+            yield sse("citations", {"citations": [c.to_dict() for c in event.citations]})
+        elif isinstance(event, Delta):
+            yield sse("delta", {"text": event.text, "restart": True} if event.restart else {"text": event.text})
+        elif isinstance(event, Done):
+            metrics.observe_answer(event.answer)
+            feedback_id = await run_in_threadpool(record, event.answer) if record is not None else None
+            yield sse("done", {**event.answer.to_dict(), "feedback_id": feedback_id})
+
+    async for item in relay(events, render, lambda body: sse("error", body)):
+        yield item
 
 
 @router.post(
@@ -81,12 +74,9 @@ async def chat(body: ChatRequest, engine: EngineDep, settings: SettingsDep, metr
         metrics.observe_answer(answer)
         feedback_id = await run_in_threadpool(record_answer, request, question, answer, "chat")
         return JSONResponse({**answer.to_dict(), "feedback_id": feedback_id})
-    events = engine.stream(question, history, mode=mode, top_k=body.top_k)
-    # Pull the first event before answering 200 so that errors raised up front (bad question,
-    # retrieval failure) are proper HTTP errors rather than an error event.
-    first = await run_in_threadpool(next, events, None)
-    rest: Iterator[StreamEvent] = chain([first], events) if first is not None else iter(())
+    events = await start_stream(engine, question, history, mode, body.top_k)
+
     def record(answer: Answer) -> str | None:
         return record_answer(request, question, answer, "chat")
 
-    return EventSourceResponse(chat_events(rest, metrics, settings.max_question_chars, record), sep="\n")
+    return EventSourceResponse(chat_events(events, metrics, record), sep="\n")

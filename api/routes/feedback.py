@@ -12,8 +12,7 @@ from api.deps import AdminDep
 from api.errors import ApiError
 from api.schemas import ErrorResponse, Text
 from api.schemas_admin import DailyResponse, FeedbackResponse, QuestionsResponse
-from rag.qlog import QuestionLog
-from rag.types import Answer
+from rag import Answer, QuestionLog
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["feedback"])

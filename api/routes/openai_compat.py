@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
-from itertools import chain
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, MetricsDep, SettingsDep, split_conversation
-from api.errors import ApiError, from_rag_error
+from api.errors import ApiError
 from api.metrics import Metrics
 from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
-from rag.answer.citations import source_lines, strip_markers
-from rag.errors import RagError
-from rag.types import Answer, Citation, Delta, Done, StreamEvent
+from api.streaming import relay, start_stream
+from rag import Answer, Citation, Delta, Done, StreamEvent, source_lines, strip_markers
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 MODEL_ID = "rag"
@@ -75,7 +71,7 @@ def completion(answer: Answer, completion_id: str, created: int) -> dict[str, An
 
 
 async def completion_chunks(
-    events: Iterator[StreamEvent], metrics: Metrics, completion_id: str, created: int, max_question_chars: int
+    events: Iterator[StreamEvent], metrics: Metrics, completion_id: str, created: int
 ) -> AsyncIterator[ServerSentEvent]:
     """Engine events as ``chat.completion.chunk`` data lines, ending with ``[DONE]``."""
 
@@ -90,40 +86,38 @@ async def completion_chunks(
         }
         return _data(payload)
 
-    yield chunk({"role": "assistant", "content": ""})
     shown = ""  # answer text the client has received since the last restart
-    try:
-        async for event in iterate_in_threadpool(events):
-            if isinstance(event, Delta) and event.text:
-                text = event.text
-                if event.restart and shown:
-                    text, shown = RESTART_NOTE + text, ""
-                shown += event.text
-                yield chunk({"content": text})
-            elif isinstance(event, Done):
-                answer = event.answer
-                metrics.observe_answer(answer)
-                # Done.answer is authoritative, but text already sent cannot be taken back.
-                citations = answer.citations
-                if answer.answer != shown:
-                    if _same_words(answer.answer, shown):
-                        # Verification only renumbered or dropped markers: the client keeps the
-                        # streamed numbers, so the sources are listed under them.
-                        citations = _numbered_as_streamed(answer)
-                    elif answer.answer.startswith(shown):
-                        yield chunk({"content": answer.answer[len(shown) :]})
-                    else:
-                        yield chunk({"content": "\n\n" + answer.answer})
-                sources = sources_text(citations)
-                if sources:
-                    yield chunk({"content": sources})
-                yield chunk({}, "stop", citations=[c.to_dict() for c in citations], rag=_rag_info(answer))
-    except RagError as exc:
-        log.warning("completion stream failed: %s", exc)
-        yield _data(from_rag_error(exc, max_question_chars=max_question_chars).body())
-    except Exception:
-        log.exception("completion stream failed")
-        yield _data({"error": {"code": "stream_failed", "message": "生成回答时出错，请重试。"}})
+
+    async def render(event: StreamEvent) -> AsyncIterator[ServerSentEvent]:
+        nonlocal shown
+        if isinstance(event, Delta) and event.text:
+            text = event.text
+            if event.restart and shown:
+                text, shown = RESTART_NOTE + text, ""
+            shown += event.text
+            yield chunk({"content": text})
+        elif isinstance(event, Done):
+            answer = event.answer
+            metrics.observe_answer(answer)
+            # Done.answer is authoritative, but text already sent cannot be taken back.
+            citations = answer.citations
+            if answer.answer != shown:
+                if _same_words(answer.answer, shown):
+                    # Verification only renumbered or dropped markers: the client keeps the
+                    # streamed numbers, so the sources are listed under them.
+                    citations = _numbered_as_streamed(answer)
+                elif answer.answer.startswith(shown):
+                    yield chunk({"content": answer.answer[len(shown) :]})
+                else:
+                    yield chunk({"content": "\n\n" + answer.answer})
+            sources = sources_text(citations)
+            if sources:
+                yield chunk({"content": sources})
+            yield chunk({}, "stop", citations=[c.to_dict() for c in citations], rag=_rag_info(answer))
+
+    yield chunk({"role": "assistant", "content": ""})
+    async for item in relay(events, render, _data):
+        yield item
     yield ServerSentEvent("[DONE]", sep="\n")
 
 
@@ -181,10 +175,5 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep, setti
         answer = await run_in_threadpool(engine.ask, question, history, mode, body.top_k)
         metrics.observe_answer(answer)
         return JSONResponse(completion(answer, completion_id, created))
-    events = engine.stream(question, history, mode=mode, top_k=body.top_k)
-    # As in /api/chat: errors raised before the first event become HTTP errors, not a broken stream.
-    first = await run_in_threadpool(next, events, None)
-    rest: Iterator[StreamEvent] = chain([first], events) if first is not None else iter(())
-    return EventSourceResponse(
-        completion_chunks(rest, metrics, completion_id, created, settings.max_question_chars), sep="\n"
-    )
+    events = await start_stream(engine, question, history, mode, body.top_k)
+    return EventSourceResponse(completion_chunks(events, metrics, completion_id, created), sep="\n")

@@ -15,6 +15,11 @@
  *
  * Safety: every string that comes from the network is put into the page with textContent or
  * text nodes (createElement / append), never through innerHTML.
+ *
+ * Parts, in this order: constants and texts (LIMITS: written by the server from its settings);
+ * configuration; DOM and formatting helpers; SSE over fetch(); network (createClient: every
+ * request); article view (locating and marking the cited passage); styles; the widget
+ * (createWidget: its state, the rendering of messages, the turn loop, the article pane).
  */
 (function () {
   "use strict";
@@ -30,8 +35,11 @@
     })();
 
   var VERSION = "1.0.0";
-  var MAX_QUESTION_CHARS = 2000;
-  var MAX_MESSAGES = 20; // the API's default max_history_messages (history + the new question)
+  // The server's limits, written into this file by the server that serves it (api/routes/widget.py
+  // replaces the JSON between the markers from its settings); the values here are its defaults.
+  var LIMITS = /*server-limits*/{"max_question_chars": 2000, "max_history_messages": 20}/*end-server-limits*/;
+  var MAX_QUESTION_CHARS = LIMITS.max_question_chars;
+  var MAX_MESSAGES = LIMITS.max_history_messages; // history + the new question
 
   var TEXT = {
     title: "问答助手",
@@ -310,6 +318,151 @@
     return new ApiError(TEXT.httpError(res.status));
   }
 
+  // ---------------------------------------------------------------- network: the API client
+  // Every request the widget makes; a network failure becomes ApiError(TEXT.netError), an abort stays one.
+  function createClient(config) {
+    function headers(json, jsonBody) {
+      var hd = { Accept: json ? "application/json" : "text/event-stream" };
+      if (!json || jsonBody) hd["Content-Type"] = "application/json";
+      if (config.apiKey) hd.Authorization = "Bearer " + config.apiKey;
+      return hd;
+    }
+
+    async function send(path, init, signal) {
+      try {
+        return await fetch(config.api + path, Object.assign({ signal: signal }, init));
+      } catch (e) {
+        if (signal && signal.aborted) throw e;
+        throw new ApiError(TEXT.netError);
+      }
+    }
+
+    // One streamed chat turn (POST /api/chat). progress.text and progress.citations follow the
+    // stream (the caller reads them after an error or a stop too), onUpdate() after each delta,
+    // onWaiting() while the server is still loading its index. Resolves with the answer.
+    async function chat(convo, signal, progress, onUpdate, onWaiting) {
+      var res;
+      var waitUntil = Date.now() + READY_WAIT_MS;
+      for (;;) {
+        res = await send("/api/chat", {
+          method: "POST",
+          headers: headers(false),
+          body: JSON.stringify({ messages: convo, stream: true }),
+        }, signal);
+        // The server has just started and is loading its index: say so and ask again shortly.
+        if (Date.now() < waitUntil && (await isNotReady(res))) {
+          onWaiting();
+          await sleep(1000, signal);
+          if (signal.aborted) throw new Error("aborted");
+          continue;
+        }
+        break;
+      }
+      if (!res.ok) throw await errorFromResponse(res);
+      var result = null;
+      var ctype = res.headers.get("content-type") || "";
+      if (ctype.indexOf("application/json") >= 0) {
+        result = await res.json(); // a server that ignores stream:true still answers
+      } else {
+        var events = sseEvents(res.body);
+        for (;;) {
+          var step;
+          try {
+            step = await events.next();
+          } catch (e) {
+            if (signal.aborted) throw e;
+            throw new ApiError(TEXT.cutOff); // the connection broke after the answer began
+          }
+          if (step.done) break;
+          var ev = step.value;
+          var data;
+          try {
+            data = JSON.parse(ev.data);
+          } catch (e) {
+            continue;
+          }
+          if (ev.event === "citations") {
+            progress.citations = data.citations || [];
+          } else if (ev.event === "delta") {
+            if (data.restart) progress.text = "";
+            progress.text += data.text || "";
+            onUpdate();
+          } else if (ev.event === "done") {
+            result = data;
+          } else if (ev.event === "error") {
+            throw new ApiError((data.error && data.error.message) || TEXT.streamError);
+          }
+        }
+      }
+      if (!result) throw new ApiError(TEXT.cutOff);
+      return result;
+    }
+
+    // GET /api/articles/{id}: the article's text and metadata.
+    async function article(id, signal) {
+      var res = await send("/api/articles/" + encodeURIComponent(id), { headers: headers(true) }, signal);
+      if (!res.ok) throw await errorFromResponse(res);
+      return res.json();
+    }
+
+    // POST /api/feedback: 👍/👎 (and a comment) on an answer; rejects on any failure.
+    function feedback(id, rating, comment) {
+      var body = { feedback_id: id, rating: rating };
+      if (comment) body.comment = comment;
+      return fetch(config.api + "/api/feedback", {
+        method: "POST", headers: headers(true, true), body: JSON.stringify(body),
+      }).then(function (res) {
+        if (!res.ok) throw new Error(String(res.status));
+      });
+    }
+
+    return { chat: chat, article: article, feedback: feedback };
+  }
+
+  // ---------------------------------------------------------------- article view: the cited passage
+  // Where the cited passage is in the article's text (UTF-16 offsets; -1 when it is not there):
+  // the offsets when they match the passage, else a search for it.
+  function locatePassage(text, citation) {
+    var start = codePointToUnitOffset(text, Number(citation.start) || 0);
+    var end = codePointToUnitOffset(text, Number(citation.end) || 0);
+    var passage = citation.passage || "";
+    if (!(end > start && end <= text.length) || (passage && text.slice(start, end) !== passage)) {
+      var found = passage ? text.indexOf(passage) : -1;
+      if (found >= 0) {
+        start = found;
+        end = found + passage.length;
+      } else if (!(end > start && end <= text.length)) {
+        start = end = -1;
+      }
+    }
+    return { start: start, end: end };
+  }
+
+  // One paragraph per line; a passage spanning lines gets one <mark> per line.
+  function articleParagraphs(text, start, end) {
+    var body = h("div", { class: "atext" });
+    var marks = [];
+    var pos = 0;
+    text.split("\n").forEach(function (line) {
+      var lineStart = pos;
+      var lineEnd = pos + line.length;
+      pos = lineEnd + 1;
+      if (!line.trim()) return;
+      var para = h("p");
+      if (start >= 0 && start < lineEnd && end > lineStart) {
+        var a = Math.max(start, lineStart) - lineStart;
+        var b = Math.min(end, lineEnd) - lineStart;
+        var mark = h("mark", { text: line.slice(a, b) });
+        para.append(line.slice(0, a), mark, line.slice(b));
+        marks.push(mark);
+      } else {
+        para.append(line);
+      }
+      body.append(para);
+    });
+    return { body: body, marks: marks };
+  }
+
   // ---------------------------------------------------------------- styles
   var STYLES = [
     ":host{all:initial;direction:ltr;unicode-bidi:isolate}",
@@ -468,6 +621,7 @@
 
   // ---------------------------------------------------------------- the widget
   function createWidget(config) {
+    var api = createClient(config);
     var state = {
       open: false,
       busy: false,
@@ -823,13 +977,7 @@
       var row = h("div", { class: "feedback", role: "group", "aria-label": TEXT.feedbackAsk });
       var status = h("span", { class: "fbstatus", role: "status" });
       function send(rating, comment) {
-        var body = { feedback_id: id, rating: rating };
-        if (comment) body.comment = comment;
-        return fetch(config.api + "/api/feedback", {
-          method: "POST", headers: headers(true, true), body: JSON.stringify(body),
-        }).then(function (res) {
-          if (!res.ok) throw new Error(String(res.status));
-        });
+        return api.feedback(id, rating, comment);
       }
       function choose(rating) {
         up.setAttribute("aria-pressed", String(rating === "up"));
@@ -889,91 +1037,29 @@
       return true;
     }
 
-    function headers(json, jsonBody) {
-      var hd = { Accept: json ? "application/json" : "text/event-stream" };
-      if (!json || jsonBody) hd["Content-Type"] = "application/json";
-      if (config.apiKey) hd.Authorization = "Bearer " + config.apiKey;
-      return hd;
-    }
-
     async function runTurn(turn, msg) {
       var controller = new AbortController();
       state.controller = controller;
       setBusy(true);
       msg.pending();
       announce(TEXT.thinking);
-      var text = "";
-      var citations = [];
-      var result = null;
+      var progress = { text: "", citations: [] };
       try {
         var convo = turn.history.concat([{ role: "user", content: turn.question }]).slice(-MAX_MESSAGES);
-        var res;
-        var waitUntil = Date.now() + READY_WAIT_MS;
-        for (;;) {
-          try {
-            res = await fetch(config.api + "/api/chat", {
-              method: "POST",
-              headers: headers(false),
-              body: JSON.stringify({ messages: convo, stream: true }),
-              signal: controller.signal,
-            });
-          } catch (e) {
-            if (controller.signal.aborted) throw e;
-            throw new ApiError(TEXT.netError);
-          }
-          // The server has just started and is loading its index: say so and ask again shortly.
-          if (Date.now() < waitUntil && (await isNotReady(res))) {
-            msg.waiting();
-            announce(TEXT.loading);
-            await sleep(1000, controller.signal);
-            if (controller.signal.aborted) throw new Error("aborted");
-            continue;
-          }
-          break;
-        }
-        if (!res.ok) throw await errorFromResponse(res);
-        var ctype = res.headers.get("content-type") || "";
-        if (ctype.indexOf("application/json") >= 0) {
-          result = await res.json(); // a server that ignores stream:true still answers
-        } else {
-          var events = sseEvents(res.body);
-          for (;;) {
-            var step;
-            try {
-              step = await events.next();
-            } catch (e) {
-              if (controller.signal.aborted) throw e;
-              throw new ApiError(TEXT.cutOff); // the connection broke after the answer began
-            }
-            if (step.done) break;
-            var ev = step.value;
-            var data;
-            try {
-              data = JSON.parse(ev.data);
-            } catch (e) {
-              continue;
-            }
-            if (ev.event === "citations") {
-              citations = data.citations || [];
-            } else if (ev.event === "delta") {
-              if (data.restart) text = "";
-              text += data.text || "";
-              msg.stream(text, citations);
-            } else if (ev.event === "done") {
-              result = data;
-            } else if (ev.event === "error") {
-              throw new ApiError((data.error && data.error.message) || TEXT.streamError);
-            }
-          }
-        }
-        if (!result) throw new ApiError(TEXT.cutOff);
+        var result = await api.chat(convo, controller.signal, progress, function () {
+          msg.stream(progress.text, progress.citations);
+        }, function () {
+          msg.waiting();
+          announce(TEXT.loading);
+        });
         msg.finish(result);
         state.history.push({ role: "user", content: turn.question }, { role: "assistant", content: result.answer || "" });
         announce(TEXT.done + " " + (result.answer || ""));
       } catch (err) {
+        var text = progress.text;
         if (controller.signal.aborted) {
           if (msg.el.isConnected) {
-            msg.stopped(text, citations);
+            msg.stopped(text, progress.citations);
             // A stopped answer still belongs to the conversation the user sees.
             if (text) state.history.push({ role: "user", content: turn.question }, { role: "assistant", content: text });
             announce(TEXT.stopped);
@@ -982,7 +1068,7 @@
           var message = err instanceof ApiError ? err.message : TEXT.netError;
           msg.error(message, function () {
             runTurn(turn, msg);
-          }, message === TEXT.cutOff ? text : "", citations);
+          }, message === TEXT.cutOff ? text : "", progress.citations);
           announce(message);
         }
       } finally {
@@ -1000,10 +1086,6 @@
     }
 
     // --- article view
-    function articleUrl(id) {
-      return config.api + "/api/articles/" + encodeURIComponent(id);
-    }
-
     function openArticle(citation, opener) {
       state.returnFocus = opener || null;
       chatView.setAttribute("inert", "");
@@ -1022,15 +1104,7 @@
       try {
         var data = state.articles.get(citation.article_id);
         if (!data) {
-          var res;
-          try {
-            res = await fetch(articleUrl(citation.article_id), { headers: headers(true), signal: controller.signal });
-          } catch (e) {
-            if (controller.signal.aborted) throw e;
-            throw new ApiError(TEXT.netError);
-          }
-          if (!res.ok) throw await errorFromResponse(res);
-          data = await res.json();
+          data = await api.article(citation.article_id, controller.signal);
           state.articles.set(citation.article_id, data);
         }
         if (state.articleController !== controller) return;
@@ -1062,41 +1136,10 @@
         metaRow.append(h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, TEXT.original, icon("external")));
       }
 
-      // Locate the cited passage: trust the offsets when they match, else search for it.
-      var start = codePointToUnitOffset(text, Number(citation.start) || 0);
-      var end = codePointToUnitOffset(text, Number(citation.end) || 0);
-      var passage = citation.passage || "";
-      if (!(end > start && end <= text.length) || (passage && text.slice(start, end) !== passage)) {
-        var found = passage ? text.indexOf(passage) : -1;
-        if (found >= 0) {
-          start = found;
-          end = found + passage.length;
-        } else if (!(end > start && end <= text.length)) {
-          start = end = -1;
-        }
-      }
-
-      // One paragraph per line; a passage spanning lines gets one <mark> per line.
-      var body = h("div", { class: "atext" });
-      var marks = [];
-      var pos = 0;
-      text.split("\n").forEach(function (line) {
-        var lineStart = pos;
-        var lineEnd = pos + line.length;
-        pos = lineEnd + 1;
-        if (!line.trim()) return;
-        var para = h("p");
-        if (start >= 0 && start < lineEnd && end > lineStart) {
-          var a = Math.max(start, lineStart) - lineStart;
-          var b = Math.min(end, lineEnd) - lineStart;
-          var mark = h("mark", { text: line.slice(a, b) });
-          para.append(line.slice(0, a), mark, line.slice(b));
-          marks.push(mark);
-        } else {
-          para.append(line);
-        }
-        body.append(para);
-      });
+      var where = locatePassage(text, citation);
+      var paragraphs = articleParagraphs(text, where.start, where.end);
+      var body = paragraphs.body;
+      var marks = paragraphs.marks;
       articleScroll.replaceChildren(heading, metaRow,
         marks.length ? h("p", { class: "hint", text: TEXT.highlightHint }) : null, body);
       articleScroll.scrollTop = 0;

@@ -11,7 +11,7 @@ import openai
 from rag.answer.prompt import build_rewrite_messages
 from rag.errors import LLMUnavailableError
 from rag.settings import Settings
-from rag.types import Message
+from rag.types import Degraded, Message
 
 # Local endpoints (llama.cpp, vLLM, Ollama) ignore the key, but the client refuses to start
 # without one.
@@ -27,11 +27,9 @@ _QUESTION_TAG = re.compile(r"</?\s*question\s*>", re.IGNORECASE)
 _QUOTES = "\"'“”‘’「」『』"
 
 
-def _unavailable(reason: str, detail: str) -> LLMUnavailableError:
-    """An LLMUnavailableError whose ``.reason`` (also ``args[0]``) is machine-readable."""
-    err = LLMUnavailableError(reason, detail)
-    err.reason = reason  # type: ignore[attr-defined]
-    return err
+def _unavailable(reason: Degraded | str, detail: str) -> LLMUnavailableError:
+    """An LLMUnavailableError whose ``.reason`` (also ``args[0]``) says why, as ``Answer.degraded``."""
+    return LLMUnavailableError(reason, detail)
 
 
 def _translate(exc: Exception, *, streaming: bool = False) -> LLMUnavailableError:
@@ -41,22 +39,22 @@ def _translate(exc: Exception, *, streaming: bool = False) -> LLMUnavailableErro
     broken stream rather than an unreachable endpoint.
     """
     if isinstance(exc, openai.APITimeoutError):
-        return _unavailable("timeout", str(exc))
+        return _unavailable(Degraded.TIMEOUT, str(exc))
     if isinstance(exc, openai.APIConnectionError):
-        return _unavailable("stream_broken" if streaming else "connection", str(exc))
+        return _unavailable(Degraded.STREAM_BROKEN if streaming else Degraded.CONNECTION, str(exc))
     if isinstance(exc, openai.RateLimitError):
-        return _unavailable("rate_limited", str(exc))
+        return _unavailable(Degraded.RATE_LIMITED, str(exc))
     if isinstance(exc, openai.APIStatusError):
-        return _unavailable(f"http_{exc.status_code}", str(exc))
+        return _unavailable(Degraded.http(exc.status_code), str(exc))
     if streaming:
         # An error event inside the stream, or a chunk that is not JSON.
-        return _unavailable("stream_broken", str(exc))
-    return _unavailable("api_error", str(exc))
+        return _unavailable(Degraded.STREAM_BROKEN, str(exc))
+    return _unavailable(Degraded.API_ERROR, str(exc))
 
 
 def _bad_reply(exc: Exception) -> LLMUnavailableError:
     """A reply that is not a chat completion, whatever the client raised while reading it."""
-    return _unavailable("bad_reply", f"not a chat completion: {type(exc).__name__}: {exc}")
+    return _unavailable(Degraded.BAD_REPLY, f"not a chat completion: {type(exc).__name__}: {exc}")
 
 
 class _Deltas(Iterator[str]):
@@ -111,7 +109,7 @@ class LLMClient:
 
     def _params(self, messages: Sequence[dict], **overrides: object) -> dict:
         if not self.settings.llm_model:
-            raise _unavailable("not_configured", "RAG_LLM_MODEL is not set")
+            raise _unavailable(Degraded.NOT_CONFIGURED, "RAG_LLM_MODEL is not set")
         params: dict = {
             "model": self.settings.llm_model,
             "messages": list(messages),
@@ -135,10 +133,10 @@ class LLMClient:
         except Exception as exc:
             raise _bad_reply(exc) from exc
         if content is not None and not isinstance(content, str):
-            raise _unavailable("bad_reply", f"message content is {type(content).__name__}, not text")
+            raise _unavailable(Degraded.BAD_REPLY, f"message content is {type(content).__name__}, not text")
         text = (content or "").strip()
         if not text:
-            raise _unavailable("empty", "the model returned no text")
+            raise _unavailable(Degraded.EMPTY, "the model returned no text")
         return text
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
@@ -159,7 +157,7 @@ class LLMClient:
             raise _bad_reply(exc) from exc
         if not isinstance(response, openai.Stream):
             # A plain JSON or HTML body where an event stream was asked for.
-            raise _unavailable("bad_reply", f"expected an event stream, got {type(response).__name__}")
+            raise _unavailable(Degraded.BAD_REPLY, f"expected an event stream, got {type(response).__name__}")
         return _Deltas(self._deltas(response), response)
 
     def _deltas(self, response: openai.Stream) -> Iterator[str]:
@@ -171,11 +169,11 @@ class LLMClient:
         try:
             for i, chunk in enumerate(response):
                 if i >= max_chunks:
-                    raise _unavailable("stream_broken", "stream exceeded its token budget")
+                    raise _unavailable(Degraded.STREAM_BROKEN, "stream exceeded its token budget")
                 for choice in chunk.choices:
                     content = choice.delta.content if choice.delta is not None else None
                     if content is not None and not isinstance(content, str):
-                        raise _unavailable("stream_broken", f"delta content is {type(content).__name__}, not text")
+                        raise _unavailable(Degraded.STREAM_BROKEN, f"delta content is {type(content).__name__}, not text")
                     if content:
                         produced = produced or bool(content.strip())
                         yield content
@@ -187,13 +185,13 @@ class LLMClient:
             raise _translate(exc, streaming=True) from exc
         except Exception as exc:
             # A chunk that is not JSON or not a chat chunk: ValueError, TypeError, AttributeError...
-            raise _unavailable("stream_broken", f"malformed stream chunk: {type(exc).__name__}: {exc}") from exc
+            raise _unavailable(Degraded.STREAM_BROKEN, f"malformed stream chunk: {type(exc).__name__}: {exc}") from exc
         finally:
             response.close()
         if not finished:
-            raise _unavailable("stream_broken", "stream ended without finish_reason")
+            raise _unavailable(Degraded.STREAM_BROKEN, "stream ended without finish_reason")
         if not produced:
-            raise _unavailable("empty", "the model returned no text")
+            raise _unavailable(Degraded.EMPTY, "the model returned no text")
 
     def rewrite(self, question: str, history: Sequence[Message]) -> str:
         """``question`` rewritten into a standalone question using ``history``."""
@@ -206,7 +204,7 @@ class LLMClient:
         # own), a label ("改写后的问题：") and quotes.
         line = next(filter(None, (_clean_rewrite_line(ln) for ln in text.splitlines())), "")
         if not line:
-            raise _unavailable("empty", "the rewrite was empty")
+            raise _unavailable(Degraded.EMPTY, "the rewrite was empty")
         return line
 
 

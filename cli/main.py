@@ -1,4 +1,5 @@
-"""The `rag` command: ingest, search, ask, eval, serve (a thin layer over the library)."""
+"""The `rag` command: ingest, search, ask, eval, model, serve (a thin layer over the library, its
+consumer: the library's public names, `ingest` for the build and `api` for the server)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rag.answer.citations import source_lines
-from rag.controls import escape_bidi, strip_controls
-from rag.errors import NothingToIngestError, RagError
-from rag.settings import Settings
+from cli.messages import degraded_message, error_message
+from rag import NothingToIngestError, RagError, Settings, escape_bidi, source_lines, strip_controls
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -80,8 +79,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             report = run_ingest(paths, settings, cancel=cancel)
     except NothingToIngestError as exc:
         if args.json:
-            _print_json({"error": str(exc)})
-        print(f"错误：{exc}", file=sys.stderr)
+            _print_json({"error": error_message(exc)})
+        print(f"错误：{error_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("已中断：索引未改变，仍在使用上一个版本。", file=sys.stderr)
@@ -94,7 +93,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _engine(args: argparse.Namespace, one_question: bool = False):
-    from rag.engine import Engine
+    from rag import Engine
 
     settings = _settings(args)
     if one_question and "RAG_E5_RUNTIME" not in os.environ:
@@ -116,21 +115,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-# Why an LLM answer fell back to retrieval, for people (the JSON keeps the codes).
-_DEGRADED = {
-    "not_configured": "未配置（需要 OPENAI_BASE_URL、OPENAI_API_KEY 和 RAG_LLM_MODEL）",
-    "timeout": "请求超时",
-    "connection": "无法连接",
-    "rate_limited": "请求过多（HTTP 429）",
-    "stream_broken": "输出中途中断",
-    "empty": "返回了空回答",
-    "bad_reply": "返回了无法解析的内容",
-    "busy": "本地模型正忙（等待的请求已满）",
-    "model_missing": "本地模型未安装或无法加载（运行 rag model install）",
-    "model_refused": "模型认为资料中没有答案，但检索找到了相关段落",
-}
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     answer = _engine(args, one_question=True).ask(args.question, mode=args.mode, top_k=args.k)
     if args.json:
@@ -142,7 +126,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _out("\n".join(source_lines(answer.citations, with_file=True)))
     note = "LLM 回答" if answer.mode == "llm" else "检索模式（未使用大模型）"
     if answer.degraded:
-        note += f"；大模型不可用：{_DEGRADED.get(answer.degraded, answer.degraded)}"
+        note += f"；大模型不可用：{degraded_message(answer.degraded)}"
     print(f"\n（{note}）")
     return 0
 
@@ -276,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except RagError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{error_message(exc)}", file=sys.stderr)
         return 1
     except ValidationError as exc:
         # A bad RAG_* variable: name it, without pydantic's traceback.

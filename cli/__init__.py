@@ -1,0 +1,1 @@
+"""The `rag` command: a consumer of the library (imports `rag`'s public names, `ingest` and `api`)."""
