@@ -146,7 +146,10 @@ class MilvusBuilder:
             client.drop_collection(collection)
         schema, index = _schema(client, dim)
         # Strong consistency: a search right after the build sees every row.
-        client.create_collection(collection, schema=schema, index_params=index, consistency_level="Strong")
+        client.create_collection(collection, schema=schema, consistency_level="Strong")
+        # sync=False: waiting for the index asks for a timestamp Milvus Lite does not serve (an error logged);
+        # the indexes of an empty collection are built at once, and loading the collection waits for them.
+        client.create_index(collection, index, sync=False)
         self._next = 0
 
     def add(self, start: int, article_ids: Sequence[str], vectors: np.ndarray, lexical: Sequence[str]) -> None:
@@ -195,7 +198,8 @@ class MilvusSearch:
         return cls(client, collection, BigramStats.load(directory))
 
     def count(self) -> int:
-        return int(self.client.get_collection_stats(self.collection)["row_count"])
+        # A count query sees deletions at once (collection statistics may lag behind them).
+        return int(self.client.query(self.collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
 
     def _search(self, data, field: str, metric: str, k: int, positive: bool = True) -> Ranked:
         result = self.client.search(self.collection, data=[data], anns_field=field, limit=max(1, k),
@@ -225,7 +229,11 @@ class MilvusSearch:
 
     def delete_article(self, article_id: str) -> int:
         escaped = article_id.replace("\\", "\\\\").replace('"', '\\"')
-        return int(self.client.delete(self.collection, filter=f'article_id == "{escaped}"').get("delete_count", 0))
+        expr = f'article_id == "{escaped}"'
+        # Counted first: what delete returns differs between Milvus (a count) and Milvus Lite (the keys).
+        found = int(self.client.query(self.collection, filter=expr, output_fields=["count(*)"])[0]["count(*)"])
+        self.client.delete(self.collection, filter=expr)
+        return found
 
     def vectors(self, rows: int) -> dict[int, np.ndarray]:
         """The stored vectors of rows ``0 .. rows - 1`` (ingest reuses them for passages that did not change)."""
