@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         description="Where ingest writes the search structures: local (FAISS + BM25 files in the index "
         "folder) or milvus (a Milvus collection per index version; documents stay in the index folder).",
     )
+    dense_exact_max: int = Field(
+        50000,
+        ge=0,
+        description="Local backend: dense search is exact up to this many chunks and an HNSW graph above "
+        "(recall@10 against exact search and speed measured by bench/scale.py).",
+    )
     milvus_uri: str = Field(
         "var/milvus.db",
         description="Milvus to use with RAG_INDEX_BACKEND=milvus: a path ending in .db (Milvus Lite in "

@@ -40,7 +40,7 @@ def backend_signature(settings: Settings) -> str:
     """What the signature of a build records about the backend (switching it forces a rebuild)."""
     if settings.index_backend == "milvus":
         return f"milvus:{settings.milvus_uri}:{settings.milvus_collection}"
-    return "local"
+    return f"local:dense_exact_max={settings.dense_exact_max}"
 
 
 def new_builder(settings: Settings, version: str, dim: int, lexical: Sequence[str]) -> IndexBuilder:
@@ -50,7 +50,7 @@ def new_builder(settings: Settings, version: str, dim: int, lexical: Sequence[st
 
         return MilvusBuilder(connect(settings.milvus_uri, _token(settings)),
                              collection_name(settings.milvus_collection, version), dim, lexical, settings.milvus_uri)
-    return LocalBuilder(dim)
+    return LocalBuilder(dim, approximate_above=settings.dense_exact_max)
 
 
 def drop_unused_collections(settings: Settings, manifests: Iterable[Manifest]) -> list[str]:

@@ -67,8 +67,9 @@ class LocalSearch:
 class LocalBuilder:
     """Collects the rows, then builds FAISS and both BM25 indexes into the version directory."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, approximate_above: int | None = None):
         self.dim = dim
+        self.approximate_above = approximate_above
         self._vectors: list[np.ndarray] = []
         self._lexical: list[str] = []
 
@@ -80,7 +81,7 @@ class LocalBuilder:
 
     def finish(self, directory: Path) -> dict:
         vectors = np.vstack(self._vectors) if self._vectors else np.zeros((0, self.dim), np.float32)
-        DenseIndex.build(vectors, self.dim).save(directory)
+        DenseIndex.build(vectors, self.dim, self.approximate_above).save(directory)
         for name in ("words", "bigrams"):
             LexicalIndex.build(name, self._lexical).save(directory)
         return {"kind": "local"}
