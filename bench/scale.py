@@ -196,6 +196,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--exact-max", type=int, default=50000, help="RAG_DENSE_EXACT_MAX for the build")
     ap.add_argument("--milvus", action="store_true", help="also build and search Milvus Lite (file) at this size")
+    ap.add_argument("--milvus-only", action="store_true", help="only Milvus Lite (skip the local backend)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     sents = corpus_sentences()
@@ -203,6 +204,10 @@ def main() -> None:
     qv, texts = queries(sents, args.out / "queries.npy")
     print(f"{len(sents)} distinct sentences, {len(texts)} queries", flush=True)
     report: dict = {"chunks": args.chunks}
+    if args.milvus_only:
+        report["milvus_lite"] = bench_milvus(args.out, args.chunks, sents, svecs, qv, texts)
+        print(json.dumps(report), flush=True)
+        return
     report["local"] = build_local(args.out, args.chunks, sents, svecs, args.exact_max)
     print(json.dumps(report), flush=True)
     vectors = np.load(args.out / f"vectors_{args.chunks}.npy")
