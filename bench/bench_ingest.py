@@ -38,7 +38,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from ingest.chunk import ChunkParams, chunk_article  # noqa: E402
 from ingest.loaders import SkipFile, iter_files, load_article  # noqa: E402
-from ingest.pipeline import embed_input, probe_fit, run_ingest  # noqa: E402
+from ingest.pipeline import embed_input, run_ingest  # noqa: E402
+from rag.calibrate import probe_fit  # noqa: E402
 from rag.embedder import Embedder, load_embedder  # noqa: E402
 from rag.index.dense import DenseIndex  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -156,7 +157,7 @@ def probe_seconds(embedder: Embedder, texts: list[str], corpus: Path, params: Ch
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     dense = DenseIndex.build(vectors, embedder.info.dim)
     t0 = time.perf_counter()
-    probe_fit(embedder, dense, chunks)
+    probe_fit(embedder.embed_query, dense.search, chunks)
     return time.perf_counter() - t0
 
 

@@ -34,7 +34,7 @@ def read(path: Path) -> list[dict]:
 
 def groups(engine: Engine, items: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per answerable question: the candidates' feature rows and which of them hold the answer."""
-    reader = Reader(engine.index.bigrams.idf)
+    reader = Reader(engine.index.bigram_idf)
     out = []
     for it in items:
         if it.get("expected", "answer") == "none":

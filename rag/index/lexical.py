@@ -37,8 +37,9 @@ class LexicalIndex:
         return cls(name, retriever, len(texts))
 
     @classmethod
-    def load(cls, directory: Path, name: str) -> LexicalIndex:
-        retriever = bm25s.BM25.load(str(directory / f"bm25_{name}"), show_progress=False)
+    def load(cls, directory: Path, name: str, mmap: bool = True) -> LexicalIndex:
+        """Read the index; its score matrix memory-mapped by default (workers share the page cache)."""
+        retriever = bm25s.BM25.load(str(directory / f"bm25_{name}"), mmap=mmap, show_progress=False)
         return cls(name, retriever, int(retriever.scores["num_docs"]))
 
     def save(self, directory: Path) -> None:

@@ -12,13 +12,18 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from rag.calibrate import Manifest, ModelFit
 from rag.errors import IndexCorruptError, IndexNotFoundError
+from rag.index.backend import open_search
+from rag.index.base import IndexBuilder, SearchIndex
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
+from rag.index.local import LocalSearch
 from rag.index.sentences import SentenceVectors
+from rag.settings import Settings
 from rag.types import Article, ArticleMeta, Chunk
 
 log = logging.getLogger(__name__)
@@ -33,12 +38,10 @@ class LoadedIndex:
 
     version: str
     path: Path
-    manifest: dict
+    manifest: Manifest
     articles: dict[str, Article]
     chunks: list[Chunk]
-    dense: DenseIndex
-    words: LexicalIndex
-    bigrams: LexicalIndex
+    search: SearchIndex  # dense and lexical search on the version's backend (rag.index.base)
     chunk_rows: dict[str, int] = field(default_factory=dict)
     sentences: SentenceVectors | None = None  # the reader's sentence vectors (None: built before them)
 
@@ -47,6 +50,32 @@ class LoadedIndex:
 
     def article_meta(self, article_id: str) -> ArticleMeta:
         return self.articles[article_id].meta
+
+    @property
+    def fit(self) -> ModelFit:
+        return self.manifest.model_fit
+
+    def bigram_idf(self, token: str) -> float:
+        """IDF of a CJK bigram in this version (question coverage, the reader's weights)."""
+        return self.search.idf(token)
+
+    # The local backend's structures (tests and benchmarks look at them directly).
+    @property
+    def dense(self) -> DenseIndex:
+        return self._local().dense_index
+
+    @property
+    def words(self) -> LexicalIndex:
+        return self._local().lexical_indexes["words"]
+
+    @property
+    def bigrams(self) -> LexicalIndex:
+        return self._local().lexical_indexes["bigrams"]
+
+    def _local(self) -> LocalSearch:
+        if not isinstance(self.search, LocalSearch):
+            raise AttributeError(f"index version {self.version} is on the {self.search.kind} backend")
+        return self.search
 
 
 def current_version(index_dir: Path) -> Path:
@@ -65,7 +94,7 @@ def current_version(index_dir: Path) -> Path:
     return path
 
 
-def read_manifest(index_dir: Path) -> dict | None:
+def read_manifest(index_dir: Path) -> Manifest | None:
     """Manifest of the current version, or None when there is no index yet.
 
     An unreadable manifest (truncated or corrupt JSON) also counts as no index: the caller then
@@ -80,7 +109,11 @@ def read_manifest(index_dir: Path) -> dict | None:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         log.warning("ignoring unreadable index manifest %s: %s", path, exc)
         return None
-    return manifest if isinstance(manifest, dict) else None
+    try:
+        return Manifest.from_dict(manifest) if isinstance(manifest, dict) else None
+    except TypeError as exc:  # a field of the wrong shape: as unreadable
+        log.warning("ignoring unreadable index manifest %s: %s", path, exc)
+        return None
 
 
 def file_checksums(path: Path) -> dict[str, dict]:
@@ -97,13 +130,13 @@ def file_checksums(path: Path) -> dict[str, dict]:
     return files
 
 
-def damage(path: Path, manifest: dict) -> str | None:
+def damage(path: Path, manifest: Manifest | dict) -> str | None:
     """What is wrong with the files of a version (None when they are as the manifest recorded).
 
     A version written before checksums were recorded cannot be verified and counts as damaged,
     so the next ingest rebuilds it once.
     """
-    recorded = manifest.get("files")
+    recorded = manifest.files if isinstance(manifest, Manifest) else manifest.get("files")
     if not isinstance(recorded, dict) or not recorded:
         return "清单中没有文件校验和（旧格式的索引）"
     try:
@@ -125,8 +158,9 @@ def _corrupt(path: Path, problem: str) -> IndexCorruptError:
     return IndexCorruptError(f"索引版本 {path.name} 已损坏：{problem}。请重新运行 `rag ingest` 重建索引。")
 
 
-def open_index(index_dir: Path, attempts: int = 3) -> LoadedIndex:
-    """Load the current version entirely (document store, FAISS, both BM25 indexes).
+def open_index(index_dir: Path, attempts: int = 3, settings: Settings | None = None) -> LoadedIndex:
+    """Load the current version (document store, and its search structures: FAISS and both BM25
+    indexes, or a connection to its Milvus collection with ``settings``' URI and token).
 
     An ingest may switch CURRENT and prune the version being read in the meantime (with
     RAG_KEEP_VERSIONS=1): the load then starts over on the new version.
@@ -134,7 +168,7 @@ def open_index(index_dir: Path, attempts: int = 3) -> LoadedIndex:
     for attempt in range(attempts):
         path = current_version(index_dir)
         try:
-            return _load_version(path)
+            return _load_version(path, settings)
         except (OSError, RuntimeError, IndexCorruptError) as exc:  # RuntimeError: faiss, a file removed midway
             if attempt == attempts - 1 or current_version(index_dir) == path:
                 if isinstance(exc, IndexCorruptError):
@@ -147,7 +181,7 @@ def open_index(index_dir: Path, attempts: int = 3) -> LoadedIndex:
     raise AssertionError("unreachable")
 
 
-def _load_version(path: Path) -> LoadedIndex:
+def _load_version(path: Path, settings: Settings | None = None) -> LoadedIndex:
     """Verify a version's files against its manifest, then load them; IndexCorruptError when damaged."""
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
@@ -160,12 +194,12 @@ def _load_version(path: Path) -> LoadedIndex:
     if problem:
         raise _corrupt(path, problem)
     try:
-        return _read_version(path, manifest)
+        return _read_version(path, Manifest.from_dict(manifest), settings)
     except (ValueError, KeyError, TypeError) as exc:  # JSON, a missing field, a bad BM25/FAISS file
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _read_version(path: Path, manifest: dict) -> LoadedIndex:
+def _read_version(path: Path, manifest: Manifest, settings: Settings | None = None) -> LoadedIndex:
     articles: dict[str, Article] = {}
     with (path / "articles.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
@@ -181,9 +215,7 @@ def _read_version(path: Path, manifest: dict) -> LoadedIndex:
         manifest=manifest,
         articles=articles,
         chunks=chunks,
-        dense=DenseIndex.load(path),
-        words=LexicalIndex.load(path, "words"),
-        bigrams=LexicalIndex.load(path, "bigrams"),
+        search=open_search(path, manifest, [c.article_id for c in chunks], settings),
         sentences=SentenceVectors.load(path),
     )
 
@@ -218,9 +250,9 @@ class VersionWriter:
         self.tmp = root / f".tmp-{self.name}"
         self.tmp.mkdir()
 
-    def write(self, articles: list[Article], chunks: list[Chunk], dense: DenseIndex,
-              words: LexicalIndex, bigrams: LexicalIndex, manifest: dict,
-              sentences: SentenceVectors | None = None) -> None:
+    def write(self, articles: list[Article], chunks: list[Chunk], builder: IndexBuilder, manifest: Manifest,
+              sentences: SentenceVectors | None = None) -> Manifest:
+        """Write the documents, finish the search structures, then the manifest with every file's checksum."""
         with (self.tmp / "articles.jsonl").open("w", encoding="utf-8") as fh:
             for a in articles:
                 row = {"meta": a.meta.to_dict(), "text": a.text, "content_hash": a.content_hash}
@@ -228,14 +260,15 @@ class VersionWriter:
         with (self.tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-        dense.save(self.tmp)
-        words.save(self.tmp)
-        bigrams.save(self.tmp)
+        backend = builder.finish(self.tmp)
         if sentences is not None:
             sentences.save(self.tmp)
         # Recorded so that ingest and the server can tell a damaged version from a good one.
-        manifest = {"format": FORMAT, "version": self.name, **manifest, "files": file_checksums(self.tmp)}
-        (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+        manifest = replace(manifest, format=FORMAT, version=self.name, backend=backend,
+                           files=file_checksums(self.tmp))
+        (self.tmp / "manifest.json").write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2),
+                                                "utf-8")
+        return manifest
 
     def commit(self) -> Path:
         """Rename the finished build into place and switch CURRENT to it (atomic rename)."""
@@ -269,3 +302,16 @@ def _fsync_tree(path: Path) -> None:
         if p.is_file():
             with open(p, "rb") as fh:
                 os.fsync(fh.fileno())
+
+
+def version_manifests(index_dir: Path) -> list[Manifest]:
+    """The readable manifests of every version kept on disk (unfinished builds excluded)."""
+    out = []
+    root = index_dir / VERSIONS
+    for p in sorted(root.iterdir()) if root.is_dir() else []:
+        try:
+            if not p.name.startswith("."):
+                out.append(Manifest.from_dict(json.loads((p / "manifest.json").read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError):
+            continue
+    return out

