@@ -88,7 +88,8 @@ class Retriever:
             dense_top = float(scores[: self._relevance_k].mean()) if len(rows) else 0.0
         for name in LEXICAL_FIELDS:
             if self.weights[name] > 0:
-                out[name] = tuple(search.lexical(name, query, c))
+                rows, scores = search.lexical(name, query, c)
+                out[name] = (rows, scores)
         return out, dense_top, qvec
 
     def fuse(self, cands: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:

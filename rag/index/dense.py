@@ -30,9 +30,11 @@ class DenseIndex:
     @classmethod
     def build(cls, vectors: np.ndarray, dim: int, approximate_above: int | None = None) -> DenseIndex:
         """Exact search up to ``approximate_above`` vectors, an HNSW graph above (None: always exact)."""
+        index: faiss.Index
         if approximate_above is not None and len(vectors) > approximate_above:
-            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index = hnsw
         else:
             index = faiss.IndexFlatIP(dim)
         if len(vectors):
