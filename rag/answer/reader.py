@@ -443,8 +443,8 @@ class Reader:
         qtypes = question_types(asked)
         dense = None
         if query_vec is not None and sentence_vec is not None:
-            vecs = [sentence_vec(c.text) for c in cands]
-            if all(v is not None for v in vecs):
+            vecs = [v for v in (sentence_vec(c.text) for c in cands) if v is not None]
+            if len(vecs) == len(cands):
                 dense = np.stack(vecs).astype(np.float32) @ np.asarray(query_vec, np.float32)
         by_key = {(c.hit, c.pos): c for c in cands}
         prev_grams = [by_key[(c.hit, c.pos - 1)].grams if (c.hit, c.pos - 1) in by_key else frozenset() for c in cands]
