@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import numpy as np
 
-# 《…》 names an article or book: it selects the source (retrieval used it) but is not what is asked.
 from rag.text import TITLE_REF, cjk_bigrams, content_terms, split_sentences, titles_named, topic_bigrams, topic_words
 from rag.types import Hit
 
@@ -85,14 +84,14 @@ ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
 _ASKED_UNIT = re.compile(r"(?:几|多少)([年岁倍个家位种项次人天月亿万元])")
 
 
-def answer_shapes(part: str) -> dict[str, re.Pattern[str]]:
-    """``ANSWER_SHAPES`` for this part of a question: a figure question that names its unit
-    (几年, 多少家) is answered by a number with that unit, not by any number ("第一战场")."""
+@lru_cache(maxsize=64)
+def number_with_unit(part: str) -> re.Pattern[str] | None:
+    """The answer shape of a figure question that names its unit (几年, 多少家): a number with that
+    unit, not any number ("第一战场"); None when the question names no unit."""
     unit = _ASKED_UNIT.search(part)
     if not unit:
-        return ANSWER_SHAPES
-    with_unit = re.compile(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)\s*(?:多)?{unit.group(1)}")
-    return {**ANSWER_SHAPES, "number": with_unit}
+        return None
+    return re.compile(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)\s*(?:多)?{unit.group(1)}")
 
 
 # Questions that ask for a figure or a year (not "哪几个", "几家公司…分别", "多大关系", "什么时候"),
@@ -239,6 +238,8 @@ def with_topic(parts: list[str]) -> list[str]:
 
 
 _SEVERAL_ARTICLES = re.compile(r"两篇|另一篇|两个文章|几篇文章|各篇|多篇|三篇|两位作者")
+
+
 def named_articles(question: str, hits: Sequence[Hit]) -> list[str]:
     """The retrieved articles the question names by 《title》, in the order named."""
     return titles_named(question, {h.article.article_id: h.article.title for h in hits})
@@ -393,12 +394,11 @@ class Reader:
         # A why/how/what-is question is not answered by a sentence that repeats it without the
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
         explains = [t for t in qtypes if t in ("why", "how", "definition", "analogy")]
-        shapes = answer_shapes(part)
+        unit = number_with_unit(part)
         out = np.zeros((len(cands), len(FEATURES)))
         if dense is not None and len(cands):
             # Relative to the best candidate: the scale of e5 cosines is narrow and shifts per question.
             rel = (dense - dense.mean()) / (dense.std() + 1e-6)
-        unit = shapes["number"] if shapes is not ANSWER_SHAPES else None
         for i, c in enumerate(cands):
             lex = self.coverage(q, c.grams)
             form = _form(c.text)
