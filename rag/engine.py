@@ -351,7 +351,8 @@ class Engine:
 
     def stream(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
                top_k: int | None = None) -> Iterator[StreamEvent]:
-        """Events: ``Retrieved`` (passages numbered from 1), ``Delta`` text pieces, then ``Done``.
+        """Events: ``Retrieved`` (the passages the text's ``[n]`` refer to: every retrieved one for an
+        LLM answer, the cited ones for a retrieval answer), ``Delta`` text pieces, then ``Done``.
 
         ``Done.answer`` is authoritative: when the LLM stream breaks midway it carries the
         retrieval-only answer (``degraded`` says why) and its text replaces what was streamed.
@@ -367,12 +368,16 @@ class Engine:
             return
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         relevant, ext = self._can_answer(retrieval)
-        passages = tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)) if relevant else ()
-        yield Retrieved(passages)
-        answer: Answer | None = None
-        streamed = False  # LLM text was sent before the answer fell back
-        if use_llm and relevant:
-            answer, degraded, streamed = yield from self._generate(question, retrieval, history, timings, stream=True)
+        if not (use_llm and relevant):
+            # The retrieval answer renumbers the passages it cites: send those, so the streamed
+            # text's [n] resolve against the first event as they do against Done's.
+            found = self._extractive(question, retrieval, degraded, ext)
+            yield Retrieved(found.citations)
+            yield Delta(found.answer)
+            yield Done(replace(found, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))
+            return
+        yield Retrieved(tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)))
+        answer, degraded, streamed = yield from self._generate(question, retrieval, history, timings, stream=True)
         if answer is None:
             answer = self._extractive(question, retrieval, degraded, ext)
             yield Delta(answer.answer, restart=streamed)

@@ -239,6 +239,8 @@ def test_chat_stream_sends_citations_deltas_then_done(client: httpx.Client, fake
     assert [data for _, data in events[1:-1]] == [{"text": e.text} for e in expected[1:-1] if isinstance(e, Delta)]
     assert without_timing(events[-1][1]) == without_timing(done.answer.to_dict())
     assert "".join(data["text"] for _, data in events[1:-1]) == done.answer.answer
+    # The streamed text's [n] resolve against the first event exactly as against the final one.
+    assert events[0][1]["citations"] == done.answer.to_dict()["citations"]
 
 
 def test_chat_stream_failure_midway_ends_with_an_error_event(api_settings: Settings, fake_engine: Engine) -> None:
