@@ -303,7 +303,8 @@ def _build(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | None, fb
         writer.write(plan.articles, chunks, builder, manifest, sentences)
         final = writer.commit()
     except BaseException:
-        builder.abort()
+        if not writer.published:  # once CURRENT names it, its search structures are being served
+            builder.abort()
         raise
     try:
         drop_unused_collections(settings, version_manifests(settings.index_dir))

@@ -331,3 +331,26 @@ def test_open_index_starts_over_when_an_ingest_replaces_the_version_it_reads(ind
     with pytest.raises(IndexCorruptError, match="索引版本 v-newer 已损坏：FileNotFoundError"):
         store.open_index(copy)
     assert calls == ["v-newer"]
+
+
+def test_an_interrupt_after_the_switch_keeps_the_new_version_serving(tmp_path, fake_embedder, monkeypatch):
+    """A second Ctrl-C while old versions are removed: CURRENT already names the new version,
+    so its search structures stay (the builder is not aborted) and the ingest reports success."""
+    from rag.index import store
+    from rag.index.local import LocalBuilder
+
+    corpus = sample_copy(tmp_path, 2)
+    settings = make_settings(tmp_path / "idx")
+    run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
+    aborted = []
+    monkeypatch.setattr(LocalBuilder, "abort", lambda self: aborted.append(True))
+
+    def interrupted(self, current):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.VersionWriter, "_prune", interrupted)
+    (corpus / "extra.md").write_text("# 新文章\n\n产业互联网的新变化正在发生，企业开始重新思考数字化。\n", encoding="utf-8")
+    report = run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
+    assert report.articles == 3 and not aborted
+    assert open_index(settings.index_dir).version == current_version(settings.index_dir).name
+    assert len(open_index(settings.index_dir).articles) == 3

@@ -249,6 +249,7 @@ class VersionWriter:
             shutil.rmtree(stale, ignore_errors=True)
         self.tmp = root / f".tmp-{self.name}"
         self.tmp.mkdir()
+        self.published = False  # CURRENT names this version (set by commit)
 
     def write(self, articles: list[Article], chunks: list[Chunk], builder: IndexBuilder, manifest: Manifest,
               sentences: SentenceVectors | None = None) -> Manifest:
@@ -271,7 +272,8 @@ class VersionWriter:
         return manifest
 
     def commit(self) -> Path:
-        """Rename the finished build into place and switch CURRENT to it (atomic rename)."""
+        """Rename the finished build into place and switch CURRENT to it (atomic rename), then
+        remove the versions beyond ``keep_versions``. ``published`` is true from the switch on."""
         final = self.index_dir / VERSIONS / self.name
         _fsync_tree(self.tmp)
         os.replace(self.tmp, final)
@@ -281,7 +283,11 @@ class VersionWriter:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(pointer_tmp, self.index_dir / POINTER)
-        self._prune(final)
+        self.published = True
+        try:
+            self._prune(final)
+        except KeyboardInterrupt:  # a second Ctrl-C during clean-up: the new version already serves
+            log.warning("interrupted while removing old versions; %s is serving, the next ingest prunes", self.name)
         return final
 
     def abort(self) -> None:
