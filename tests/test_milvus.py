@@ -206,3 +206,26 @@ def test_a_real_milvus_server(engine, tmp_path):
         for name in client.list_collections():
             if name.startswith(prefix):
                 client.drop_collection(name)
+
+
+def test_an_ingest_drops_only_its_own_collections_not_those_of_a_longer_prefix():
+    """'docs' and 'docs_video' are two indexes: pruning one must not drop the other's versions
+    (a stand-in client that only lists and records drops; no server needed)."""
+    from rag.index.milvus import collection_name, drop_unused
+
+    class ListingClient:
+        def __init__(self, names):
+            self.names, self.dropped = names, []
+
+        def list_collections(self):
+            return list(self.names)
+
+        def drop_collection(self, name):
+            self.dropped.append(name)
+
+    kept = collection_name("docs", "v20261202-091600-abc123")
+    pruned = collection_name("docs", "v20261201-091600-abc999")
+    neighbour = collection_name("docs_video", "v20261202-091600-def456")
+    client = ListingClient([kept, pruned, neighbour, "unrelated"])
+    assert drop_unused(client, "docs", {kept}) == [pruned]
+    assert client.dropped == [pruned]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -248,9 +249,12 @@ class MilvusSearch:
 
 def drop_unused(client, prefix: str, keep: set[str]) -> list[str]:
     """Drop this index's collections that no kept version names (pruned or unfinished builds)."""
+    # A version's whole name (collection_name of "v20261202-091600-def456"): another index whose
+    # prefix extends this one ("docs_video" beside "docs") is not ours.
+    ours = re.compile(rf"{re.escape(prefix)}_v\d{{8}}_\d{{6}}_[0-9a-f]{{6}}")
     dropped = []
     for name in client.list_collections():
-        if name.startswith(f"{prefix}_v") and name not in keep:
+        if ours.fullmatch(name) and name not in keep:
             client.drop_collection(name)
             dropped.append(name)
     return dropped
