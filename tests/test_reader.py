@@ -10,7 +10,7 @@ import pytest
 
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
-from rag.answer.reader import Reader, compare_sides, question_parts
+from rag.answer.reader import Reader, compare_sides, question_parts, side_parts
 from rag.text import cjk_bigrams, sentences
 from rag.types import ArticleMeta, Chunk, Hit
 
@@ -98,6 +98,12 @@ def test_two_articles_asked_about_each_get_their_own_sentence():
     ext = extract_answer("两篇文章分别认为产业互联网的核心是什么？", hits, idf_of(hits))
     assert {c.article_id for c in ext.citations} == {"x", "y"}
     assert "新产业才是终极追求" in ext.text
+
+
+def test_each_side_of_a_comparison_is_a_part_that_keeps_its_own_words():
+    # "产业互联网" contains the other side "互联网": cutting by text would leave "产业 和 …".
+    assert side_parts("产业互联网和互联网有什么区别？") == ["产业互联网和 有什么区别？", " 和互联网有什么区别？"]
+    assert side_parts("元宇宙对产业互联网有什么作用？") == []
 
 
 def test_compound_questions_are_split_into_parts():

@@ -226,6 +226,17 @@ def compare_sides(question: str) -> list[str]:
     return sides if all(content_terms(x) for x in sides) else []
 
 
+def side_parts(question: str) -> list[str]:
+    """One part per side of a comparison: the question with the other side cut out where it
+    stands ("A和B有什么区别" → "A和 有什么区别", " 和B有什么区别"), so a side that contains the
+    other ("产业互联网和互联网") keeps its own words."""
+    m = _COMPARE_SIDES.search(question)
+    if not m or not compare_sides(question):
+        return []
+    first, second = m.span(1), m.span(2)
+    return [question[: second[0]] + " " + question[second[1] :], question[: first[0]] + " " + question[first[1] :]]
+
+
 def with_topic(parts: list[str]) -> list[str]:
     """Parts that name no topic of their own ("结果会怎样？", "各自在做什么？") borrow the first part's."""
     if len(parts) < 2:
@@ -438,8 +449,7 @@ class Reader:
         asked = without_source_names(question, [h.article.author for h in hits])
         own_parts = question_parts(asked)
         # A comparison is answered side by side: each side is also a part of its own.
-        sides = compare_sides(asked)
-        parts = with_topic(own_parts) + [asked.replace(other, " ") for other in reversed(sides)]
+        parts = with_topic(own_parts) + side_parts(asked)
         qtypes = question_types(asked)
         dense = None
         if query_vec is not None and sentence_vec is not None:
