@@ -11,6 +11,8 @@ ERRORS: dict[str, str] = {
     "empty_question": "问题不能为空。",
     "question_too_long": "问题过长（最多 {max_chars} 个字符）。",
     "invalid_question": "问题含有无效的字符（不是合法的 UTF-8 文本）。",
+    "embedder_unavailable": "嵌入模型无法加载（{detail}）。",
+    "reranker_unavailable": "重排序模型无法加载（{detail}）。",
 }
 
 # Why an LLM answer fell back to retrieval, for people (the JSON keeps the codes).
@@ -25,15 +27,18 @@ DEGRADED: dict[str, str] = {
     "busy": "本地模型正忙（等待的请求已满）",
     "model_missing": "本地模型未安装或无法加载（运行 rag model install）",
     "model_refused": "模型认为资料中没有答案，但检索找到了相关段落",
+    "api_error": "接口返回了错误",
 }
 
 
 def error_message(exc: RagError) -> str:
     """The line printed after 「错误：」 for a library error."""
     template = ERRORS.get(exc.code)
-    return template.format(**exc.params) if template is not None else str(exc)
+    return template.format(**{"detail": str(exc), **exc.params}) if template is not None else str(exc)
 
 
 def degraded_message(reason: str) -> str:
     """Why the LLM was not used, in Chinese (an unknown reason is shown as its code)."""
+    if reason.startswith("http_") and reason[5:].isdigit():
+        return f"接口返回了 HTTP {reason[5:]} 错误"
     return DEGRADED.get(reason, reason)

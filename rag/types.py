@@ -23,7 +23,6 @@ class Degraded(StrEnum):
     EMPTY = "empty"
     BAD_REPLY = "bad_reply"  # a 200 that is not a chat completion
     API_ERROR = "api_error"
-    LLM_ERROR = "llm_error"
     BUSY = "busy"  # the local model's queue is full
     MODEL_MISSING = "model_missing"  # the local GGUF model is not installed or cannot load
     MODEL_REFUSED = "model_refused"  # a small model said 资料中没有找到 for relevant passages

@@ -72,3 +72,13 @@ def test_question_errors_are_rendered_from_the_cli_table():
     assert rendered == ["问题不能为空。", "问题过长（最多 5 个字符）。", "问题含有无效的字符（不是合法的 UTF-8 文本）。"]
     # Blanks around a question do not count towards the limit.
     assert validate_question("  产业互联网  ", 5) == "产业互联网"
+
+
+def test_every_degraded_reason_and_model_error_has_chinese_text():
+    from cli.messages import degraded_message, error_message
+    from rag import Degraded, EmbedderUnavailableError
+
+    assert all(degraded_message(reason) != reason for reason in Degraded)
+    assert degraded_message(Degraded.http(500)) == "接口返回了 HTTP 500 错误"
+    message = error_message(EmbedderUnavailableError("Cannot load sentence-transformers model 'x'"))
+    assert message.startswith("嵌入模型无法加载（") and "'x'" in message
