@@ -58,10 +58,9 @@ RAG_ERRORS: dict[str, tuple[int, str, str]] = {
 }
 
 
-def from_rag_error(exc: RagError, *, max_question_chars: int | None = None) -> ApiError:
+def from_rag_error(exc: RagError) -> ApiError:
     """Map a domain error to an :class:`ApiError` through ``RAG_ERRORS``; errors that are not the
-    client's fault are 5xx, and an unknown code is a 500. (``max_question_chars`` is ignored: the
-    error carries its limit; kept for callers written before that.)"""
+    client's fault are 5xx, and an unknown code is a 500."""
     known = RAG_ERRORS.get(exc.code)
     if known is None:
         return ApiError(500, "internal_error", INTERNAL_MESSAGE)

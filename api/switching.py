@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 import anyio
@@ -20,6 +21,10 @@ from rag.errors import IndexNotFoundError, RagError
 from rag.index.store import POINTER
 
 log = logging.getLogger(__name__)
+
+# A version that failed to load is tried again after this long (a Milvus server that was down at
+# start-up comes back; a damaged version is not reloaded every second).
+RETRY_SECONDS = 30.0
 
 
 async def switch_to_newest(app: FastAPI) -> tuple[Engine, Engine | None]:
@@ -54,33 +59,34 @@ def _read_pointer(pointer: Path) -> str | None:
 async def follow_index(app: FastAPI, period: float) -> None:
     """Every ``period`` seconds, switch to the version ``CURRENT`` names if it is not the one served.
 
-    Runs until cancelled. A version that fails to load is not retried until ``CURRENT`` changes
-    again (a damaged one would fail every time), except a version that is not there yet.
+    Runs until cancelled. A version that fails to load (damaged, or its backend unreachable) is
+    tried again after ``RETRY_SECONDS``, not every period; one whose files are not in place yet is
+    looked at again next period.
     """
     pointer = Path(app.state.settings.index_dir) / POINTER
-    engine = app.state.engine
-    # The version tried last: the served one, or the one the start-up load failed on.
-    tried = engine.version if engine is not None else await anyio.to_thread.run_sync(_read_pointer, pointer)
+    failed: str | None = None  # the version that failed to load last ...
+    retry_at = 0.0  # ... and when to try it again
     while True:
         await anyio.sleep(period)
         name = await anyio.to_thread.run_sync(_read_pointer, pointer)
         engine = app.state.engine
-        if name is None or name == tried or (engine is not None and engine.version == name):
+        if name is None or (engine is not None and engine.version == name):
             continue
-        tried = name
+        if name == failed and time.monotonic() < retry_at:
+            continue
         try:
             engine, previous = await switch_to_newest(app)
         except IndexNotFoundError:
-            tried = None  # CURRENT names a version whose files are not in place yet: look again
-            continue
-        except (OSError, RagError) as exc:
-            log.error("index version %s cannot be loaded; the served version stays: %s", name, exc)
+            continue  # CURRENT names a version whose files are not in place yet: look again
+        except Exception as exc:  # a bug, too, must not end the task group and with it the server
+            failed, retry_at = name, time.monotonic() + RETRY_SECONDS
+            if isinstance(exc, (OSError, RagError)):
+                log.error("index version %s cannot be loaded; the served version stays: %s", name, exc)
+            else:
+                log.exception("switching to index version %s failed; trying again in %d s", name, RETRY_SECONDS)
             if app.state.engine is None and isinstance(exc, RagError):
-                settings = app.state.settings
-                app.state.load_error = from_rag_error(exc, max_question_chars=settings.max_question_chars)
+                app.state.load_error = from_rag_error(exc)
             continue
-        except Exception:  # a bug must not end the task group, and with it the server
-            log.exception("switching to index version %s failed", name)
-            continue
+        failed = None
         log.info("worker %d switched index version %s -> %s", os.getpid(),
                  previous.version if previous else None, engine.version)
