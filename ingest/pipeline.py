@@ -307,7 +307,10 @@ def _build(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | None, fb
             builder.abort()
         raise
     try:
-        drop_unused_collections(settings, version_manifests(settings.index_dir))
+        # The version served until now keeps its collection one ingest longer: a server switches to
+        # the new one within RAG_INDEX_CHECK_SECONDS, and searches the old one until then.
+        kept = version_manifests(settings.index_dir) + ([previous] if previous is not None else [])
+        drop_unused_collections(settings, kept)
     except Exception as exc:  # leftovers cost space only; the next ingest tries again
         log.warning("could not drop unused Milvus collections: %s", exc)
     return final, len(todo), model_fit

@@ -229,3 +229,17 @@ def test_an_ingest_drops_only_its_own_collections_not_those_of_a_longer_prefix()
     client = ListingClient([kept, pruned, neighbour, "unrelated"])
     assert drop_unused(client, "docs", {kept}) == [pruned]
     assert client.dropped == [pruned]
+
+
+def test_the_version_served_until_an_ingest_keeps_its_collection_one_ingest_longer(engine, tmp_path):
+    """With one version kept on disk, the collection of the version servers were on until this
+    ingest is not dropped with its folder: they search it until they follow CURRENT."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings, _ = _milvus_copy(engine, tmp_path, str(tmp_path / "milvus.db"), prefix="rag_keep")
+    settings = settings.model_copy(update={"corpus_dir": corpus, "keep_versions": 1})
+    served = open_index(settings.index_dir, settings=settings)
+    sorted(corpus.iterdir())[0].unlink()
+    run_ingest([corpus], settings, progress=False, embedder=engine.embedder)
+    assert open_index(settings.index_dir, settings=settings).version != served.version
+    assert served.search.count() == len(served.chunks)  # still searchable
