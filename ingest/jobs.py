@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.errors import NothingToIngestError
+from rag.errors import NothingToIngestError, RagError
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +178,9 @@ class JobRunner:
             state, message = "cancelled", "任务已取消（服务正在停止）。"
         except NothingToIngestError as exc:
             state, message = "failed", str(exc)
+        except RagError as exc:  # an index or model error says what is wrong and how to fix it
+            log.error("indexing job %s failed: %s", job.id, exc)
+            state, message = "failed", f"建立索引失败：{exc}"
         except Exception as exc:
             log.exception("indexing job %s failed", job.id)
             state, message = "failed", f"建立索引失败：{type(exc).__name__}"

