@@ -4,6 +4,7 @@ again after RETRY_SECONDS, not every period and not never."""
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import anyio
@@ -31,7 +32,11 @@ def test_a_version_that_failed_to_load_is_tried_again_after_the_retry_delay(tmp_
         with anyio.move_on_after(1.0):
             await switching.follow_index(app, 0.02)  # type: ignore[arg-type]
 
-    anyio.run(main)
+    # In a thread of its own: a browser test's sync Playwright leaves an event loop running in the
+    # main thread, and a second one cannot start there.
+    runner = threading.Thread(target=anyio.run, args=(main,))
+    runner.start()
+    runner.join(10)
     # One failure, then nothing for 0.3 s (not 15 tries at the 0.02 s period), then the retry
     # that served v2, and no switch after that.
     assert len(attempts) == 2 and attempts[1] - attempts[0] >= 0.3
