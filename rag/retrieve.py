@@ -57,6 +57,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
+        self._titles: dict[str, str] | None = None  # article id -> title, read once for 《title》 questions
         # Repeated questions (example buttons, retries, follow-ups) skip the query embedding
         # (18-29 ms here, most of an answer's cost; the cached array is never modified).
         size = settings.query_cache_size
@@ -180,7 +181,9 @@ class Retriever:
         """The articles the question names by 《title》: it asks what they say."""
         if "《" not in query:
             return frozenset()
-        return frozenset(titles_named(query, {a: self.index.article_meta(a).title for a in self.index.articles}))
+        if self._titles is None:
+            self._titles = {a: self.index.article_meta(a).title for a in self.index.articles}
+        return frozenset(titles_named(query, self._titles))
 
     def _diversify(self, ranked: list[tuple[int, float]], k: int,
                    named: frozenset[str] = frozenset()) -> list[tuple[int, float]]:

@@ -140,13 +140,19 @@ TITLE_REF = re.compile(r"《([^》]{1,80})》")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=65536)
+def _title_key(title: str) -> str:
+    """A title without punctuation or case (cached: every question naming a title reads them all)."""
+    return _NOT_WORD.sub("", title).lower()
+
+
 def titles_named(question: str, titles: dict[str, str]) -> list[str]:
     """The ids of the articles ``question`` names by 《title》, in the order named: a short form
     (《从Web2到Web3》) names the one article whose title holds it; an ambiguous one names none."""
-    norm = {key: _NOT_WORD.sub("", title).lower() for key, title in titles.items()}
+    norm = {key: _title_key(title) for key, title in titles.items()}
     named: list[str] = []
     for ref in TITLE_REF.findall(question):
-        ref_n = _NOT_WORD.sub("", ref).lower()
+        ref_n = _title_key(ref)
         found = [key for key, t in norm.items() if len(ref_n) >= 4 and t and (ref_n in t or t in ref_n)]
         if len(found) == 1 and found[0] not in named:
             named.append(found[0])
