@@ -190,3 +190,14 @@ def test_an_article_named_by_title_may_fill_the_passages_beyond_the_diversity_ca
     assert len(named) > engine.settings.max_per_article
     unnamed = engine.search("元宇宙让产业互联网得到了怎样的释放？")
     assert max(Counter(h.article.article_id for h in unnamed).values()) <= engine.settings.max_per_article
+
+
+def test_further_sentences_come_from_around_the_chosen_one_before_other_passages():
+    # The claim answers best; the reason is the sentence before it, which scores below a sentence
+    # of another passage. With room for one more sentence, the answer takes the reason.
+    question = "为什么说区块链是产业互联网下半场的基石？"
+    reason, claim, other = "经济系统要从现实社会搬进网络，离不开可信的账本。", "区块链是产业互联网下半场的基石。", "区块链在产业互联网下半场的作用越来越大。"
+    hits = hits_of(reason + claim, other)
+    reading = Reader(idf_of(hits), budget=40).read(question, hits)
+    assert reading.scores[(1, 0)] > reading.scores[(0, 0)]
+    assert [c.text for c in reading.chosen] == [claim, reason]

@@ -492,12 +492,23 @@ class Reader:
             if prev is not None and _NEEDS_PREVIOUS.search(cands[i].text) and self._quotable_extra(cands[prev], about_author):
                 take(prev)
         # Further sentences while the chosen ones may still miss the answer: the scores are the
-        # logits of the fitted softmax, so their probabilities say how sure the choice is.
+        # logits of the fitted softmax, so their probabilities say how sure the choice is. The
+        # sentences next to a chosen one come first (best first): an answer usually goes on in the
+        # sentences around it (the reason after a claim, the other half of a contrast), and a
+        # contiguous quote reads better than scattered ones (answer_points +0.008 / +0.013 / +0.025
+        # on dev / heldout / heldout2, bench/README.md, "Third round").
         prob = np.exp(overall - overall.max())
         prob /= prob.sum()
-        for i in np.argsort(-overall, kind="stable").tolist():
-            if used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence:
+        order = np.argsort(-overall, kind="stable").tolist()
+        tried: set[int] = set()
+        while not (used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence):
+            near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)}
+            i = next((k for k in order if k in near and k not in tried), None)
+            if i is None:
+                i = next((k for k in order if k not in tried), None)
+            if i is None:
                 break
+            tried.add(i)
             if self._quotable_extra(cands[i], about_author):
                 take(i)
         return Reading(self._reading_order(chosen, cands, overall), tuple(own_parts), unanswered,
