@@ -27,6 +27,7 @@ DEGRADED: dict[str, str] = {
     "busy": "本地模型正忙（等待的请求已满）",
     "model_missing": "本地模型未安装或无法加载（运行 rag model install）",
     "model_refused": "模型认为资料中没有答案，但检索找到了相关段落",
+    "unsupported": "模型写的概括得不到原文支持，已略去",
     "api_error": "接口返回了错误",
 }
 

@@ -17,11 +17,14 @@ from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
     COMPACT_PASSAGES,
     SAYS_NOT_FOUND,
+    SUMMARY_LEAD,
     build_compact_messages,
     build_messages,
+    build_summary_messages,
 )
 from rag.answer.reader import asks_for_figure
 from rag.answer.rewrite import rule_rewrite
+from rag.answer.summary import checked_summary, quotes_of
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
     ArticleNotFoundError,
@@ -268,8 +271,13 @@ class Engine:
 
     @property
     def _compact(self) -> bool:
+        return self.settings.llm_prompt == "compact"
+
+    @property
+    def _summarises(self) -> bool:
+        """The model adds one sentence after the reader's quotes instead of writing the answer."""
         style = self.settings.llm_prompt
-        return style == "compact" or (style == "auto" and self.settings.llm_backend == "local")
+        return style == "summary" or (style == "auto" and self.settings.llm_backend == "local")
 
     def _prompt(self, question: str, retrieval: Retrieval, history: Sequence[Message]) -> tuple[list[dict], list[Hit]]:
         """The answer prompt and the passages it shows (marker ``[n]`` is ``shown[n - 1]``)."""
@@ -317,6 +325,8 @@ class Engine:
                 deltas = llm.stream(messages)
                 try:
                     for piece in deltas:
+                        if not parts:
+                            timings["llm_first_ms"] = round((time.perf_counter() - t1) * 1000, 2)
                         parts.append(piece)
                         yield Delta(piece)
                 finally:
@@ -331,6 +341,59 @@ class Engine:
         finally:
             timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
 
+    def _summarised(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
+                    ext: Extract | None, timings: dict, stream: bool) -> Generator[StreamEvent, None, Answer]:
+        """The reader's answer at once, then the model's one-sentence summary of its quotes.
+
+        With ``stream`` the events go out as they come: the cited passages, the quotes, then the
+        model's pieces. Returns the final answer: the quotes and the verified summary (mode
+        ``llm``), or the quotes alone when the model failed or wrote nothing the quotes support
+        (mode ``retrieval``, ``degraded`` says why).
+        """
+        found = self._extractive(question, retrieval, degraded, ext)
+        if stream:
+            yield Retrieved(found.citations)
+            yield Delta(found.answer)
+        by_chunk = {h.chunk.chunk_id: h for h in retrieval.hits}
+        cited = [by_chunk.get(c.chunk_id or "") for c in found.citations]
+        quotes = quotes_of(found.answer)
+        if found.refused or not quotes or None in cited:
+            return found  # a refusal, or a metadata answer that quotes no passage
+        shown = [h for h in cited if h is not None]
+        llm = self.llm
+        assert llm is not None, "called only when the LLM is used"
+        messages = build_summary_messages(retrieval.query, quotes)
+        t1 = time.perf_counter()
+        parts: list[str] = []
+        try:
+            if stream:
+                deltas = llm.stream(messages)
+                try:
+                    for piece in deltas:
+                        if not parts:
+                            timings["llm_first_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+                            yield Delta("\n\n" + SUMMARY_LEAD)
+                        parts.append(piece)
+                        yield Delta(piece)
+                finally:
+                    getattr(deltas, "close", lambda: None)()
+            else:
+                parts.append(llm.complete(messages))
+        except LLMUnavailableError as exc:
+            if parts:
+                yield Delta(found.answer, restart=True)
+            return replace(found, degraded=exc.reason)
+        finally:
+            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+        summary, reason = checked_summary("".join(parts), shown)
+        if summary is None:
+            if parts:
+                yield Delta(found.answer, restart=True)
+            return replace(found, degraded=reason)
+        checked = verify(found.answer + "\n\n" + SUMMARY_LEAD + summary, shown)
+        return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded,
+                      query=retrieval.query, hits=tuple(retrieval.hits))
+
     # --- answers ----------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
             top_k: int | None = None) -> Answer:
@@ -343,7 +406,9 @@ class Engine:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         answer: Answer | None = None
         can_answer, ext = self._can_answer(retrieval)
-        if use_llm and can_answer:
+        if use_llm and can_answer and self._summarises:
+            answer = _result(self._summarised(question, retrieval, degraded, ext, timings, stream=False))
+        elif use_llm and can_answer:
             answer, degraded, _ = _result(self._generate(question, retrieval, history, timings, stream=False))
         if answer is None:
             answer = self._extractive(question, retrieval, degraded, ext)
@@ -375,6 +440,10 @@ class Engine:
             yield Retrieved(found.citations)
             yield Delta(found.answer)
             yield Done(replace(found, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))
+            return
+        if self._summarises:
+            summarised = yield from self._summarised(question, retrieval, degraded, ext, timings, stream=True)
+            yield Done(replace(summarised, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))
             return
         yield Retrieved(tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)))
         answer, degraded, streamed = yield from self._generate(question, retrieval, history, timings, stream=True)

@@ -63,7 +63,9 @@ def point_recall(point: str, text: str) -> float:
 
 
 # Extra figures of `rag eval --mode llm|auto`: medians of the times, means of the rest.
-LLM_METRICS = ("citation_precision", "ungrounded", "llm_share", "ttft_s", "total_s")
+# model_first_s: to the model's first piece (with RAG_LLM_PROMPT=summary the reader's quotes, which
+# ttft_s times, come before it).
+LLM_METRICS = ("citation_precision", "ungrounded", "llm_share", "ttft_s", "model_first_s", "total_s")
 
 
 def _timed_answer(engine: Engine, question: str, mode: Mode, k: int) -> tuple[Answer, dict]:
@@ -78,7 +80,10 @@ def _timed_answer(engine: Engine, question: str, mode: Mode, k: int) -> tuple[An
             answer = event.answer
     total = time.perf_counter() - t0
     assert answer is not None, "Engine.stream ends with Done"
-    return answer, {"ttft_s": round(first if first is not None else total, 3), "total_s": round(total, 3)}
+    times = {"ttft_s": round(first if first is not None else total, 3), "total_s": round(total, 3)}
+    if "llm_first_ms" in answer.timings:
+        times["model_first_s"] = round((answer.timings.get("retrieval_ms", 0.0) + answer.timings["llm_first_ms"]) / 1000, 3)
+    return answer, times
 
 
 def _cited_precisely(citation: Citation, sources: list[str], evidence: list[str], points: list[str]) -> bool:
@@ -173,7 +178,7 @@ def format_report(report: dict) -> str:
     llm = report["overall"]
     if any(m in llm for m in LLM_METRICS):
         lines.append("llm: " + "  ".join(f"{m} {llm[m]:.2f}" for m in LLM_METRICS if m in llm)
-                     + "  (ttft_s, total_s: medians in seconds)")
+                     + "  (ttft_s, model_first_s, total_s: medians in seconds)")
     misses = [r["id"] for r in report["rows"] if r.get("hit@1") == 0.0 or r.get("evidence@5") == 0.0
               or r.get("false_refusal") == 1.0 or r.get("refusal") == 0.0]
     if misses:

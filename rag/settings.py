@@ -199,10 +199,12 @@ class Settings(BaseSettings):
         120.0, gt=0, description="Local model: seconds before a call (queue wait included) is abandoned; a 1.5B "
         "model on 2 shared cores can take a minute to read its prompt."
     )
-    llm_prompt: Literal["auto", "standard", "compact"] = Field(
+    llm_prompt: Literal["auto", "standard", "compact", "summary"] = Field(
         "auto",
-        description="Answer prompt: standard (top-k passages, for capable models), compact (Chinese rules, one "
-        "example, 3 passages, for small models), auto = compact with the local backend.",
+        description="How the LLM answers: standard (it writes the answer from the top-k passages, for capable "
+        "models); compact (the same from 3 short passages with Chinese rules and an example, for small models); "
+        "summary (the reader's quotes go out at once and the model adds one cited sentence, for slow small "
+        "models); auto = summary with the local backend, standard otherwise.",
     )
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(800, ge=16, description="Maximum tokens of an LLM answer.")

@@ -26,6 +26,7 @@ class Degraded(StrEnum):
     BUSY = "busy"  # the local model's queue is full
     MODEL_MISSING = "model_missing"  # the local GGUF model is not installed or cannot load
     MODEL_REFUSED = "model_refused"  # a small model said 资料中没有找到 for relevant passages
+    UNSUPPORTED = "unsupported"  # the local model's summary: nothing in it the quotes support
 
     @staticmethod
     def http(status: int) -> str:
@@ -169,7 +170,7 @@ class Answer:
     query: str | None = None
     took_ms: float | None = None
     hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
-    timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # retrieval_ms, llm_ms
+    timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # retrieval_ms, llm_ms, llm_first_ms
 
     def to_dict(self) -> dict[str, Any]:
         """The shape shared by ``rag ask --json`` and ``POST /api/ask``."""

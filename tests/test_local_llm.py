@@ -54,6 +54,12 @@ def local_engine(index_dir: Path, engine: Engine, local_llm: LocalLLMClient) -> 
 
 
 @pytest.fixture(scope="module")
+def compact_engine(index_dir: Path, engine: Engine, local_llm: LocalLLMClient) -> Engine:
+    """The model writing the whole answer from three short passages (RAG_LLM_PROMPT=compact)."""
+    return Engine(local_settings(index_dir, llm_prompt="compact"), engine.index, engine.embedder, llm=local_llm)
+
+
+@pytest.fixture(scope="module")
 def base_url(index_dir: Path, local_engine: Engine) -> Iterator[str]:
     with running_server(create_app(local_settings(index_dir), engine=local_engine)) as url:
         yield url
@@ -66,16 +72,26 @@ def assert_markers_match_citations(answer: dict) -> None:
     assert [c["n"] for c in answer["citations"]] == list(range(1, len(answer["citations"]) + 1))
 
 
-def test_cited_answer_through_api_ask(base_url: str):
+def test_cited_answer_through_api_ask(base_url: str, engine: Engine):
+    """The default with the local backend: the reader's quotes, then the model's cited summary."""
     r = httpx.post(base_url + "/api/ask", json={"question": QUESTION}, timeout=300)
     assert r.status_code == 200
     body = r.json()
     assert (body["mode"], body["degraded"], body["refused"], body["grounded"]) == ("llm", None, False, True), body
-    assert body["citations"] and body["answer"].strip()
+    quotes = engine.ask(QUESTION, mode="retrieval").answer
+    assert body["answer"].startswith(quotes + "\n\n概括：")
+    assert "[" in body["answer"][len(quotes):]  # the summary is cited too
     assert_markers_match_citations(body)
 
 
-def test_streamed_chat(base_url: str):
+def test_the_compact_prompt_writes_a_cited_answer(compact_engine: Engine):
+    answer = compact_engine.ask(QUESTION, mode="llm")
+    assert (answer.mode, answer.degraded, answer.refused, answer.grounded) == ("llm", None, False, True), answer
+    assert "概括：" not in answer.answer
+    assert_markers_match_citations(answer.to_dict())
+
+
+def test_streamed_chat(base_url: str, engine: Engine):
     events: list[tuple[str, str]] = []
     with httpx.stream("POST", base_url + "/api/chat", timeout=300,
                       json={"messages": [{"role": "user", "content": QUESTION}], "stream": True}) as r:
@@ -86,11 +102,13 @@ def test_streamed_chat(base_url: str):
                 event = line.split(":", 1)[1].strip()
             elif line.startswith("data:"):
                 events.append((event, line.split(":", 1)[1].strip()))
+    import json
+
     kinds = [e for e, _ in events]
     assert kinds[0] == "citations" and kinds[-1] == "done"
-    # The model's tokens arrive as several deltas, not one block.
-    assert kinds.count("delta") >= 3, kinds
-    import json
+    # The reader's quotes come first, whole; the model's tokens follow as several deltas.
+    assert json.loads(events[1][1])["text"] == engine.ask(QUESTION, mode="retrieval").answer
+    assert kinds.count("delta") >= 4, kinds
 
     done = json.loads(events[-1][1])
     assert (done["mode"], done["degraded"]) == ("llm", None), done
@@ -108,16 +126,15 @@ def test_openai_compatible_completion(base_url: str):
 
 
 def test_a_marker_the_model_invents_is_removed(local_engine: Engine, monkeypatch: pytest.MonkeyPatch):
-    """The real model is told to copy a sentence ending in [9] (only 3 passages are shown): the
-    reply carries [9], the answer does not."""
-    replies: list[str] = []
-    original = local_engine._prompt
+    """The real model is told to copy a sentence ending in [9] (the quotes are [1]): the reply
+    carries [9]; the summary keeps the sentence with the marker of the quote that supports it."""
+    import rag.engine
 
-    def prompt_asking_for_an_invented_marker(question, retrieval, history):
-        messages, shown = original(question, retrieval, history)
-        messages = messages[:1] + [{"role": "user", "content": "请原样输出下面这一句话，不要改动任何字符：\n"
-                                    "产业互联网的主战场在数量众多的产业上[9]。"}]
-        return messages, shown
+    replies: list[str] = []
+
+    def messages_asking_for_an_invented_marker(question, quotes):
+        return [{"role": "system", "content": "你是一个复读机。"},
+                {"role": "user", "content": "请原样输出下面这一句话，不要改动任何字符：\n产业互联网的主战场在数量众多的产业上[9]。"}]
 
     complete = local_engine.llm.complete
 
@@ -125,9 +142,37 @@ def test_a_marker_the_model_invents_is_removed(local_engine: Engine, monkeypatch
         replies.append(complete(messages, **overrides))
         return replies[-1]
 
-    monkeypatch.setattr(local_engine, "_prompt", prompt_asking_for_an_invented_marker)
+    monkeypatch.setattr(rag.engine, "build_summary_messages", messages_asking_for_an_invented_marker)
     monkeypatch.setattr(local_engine.llm, "complete", recording_complete)
     answer = local_engine.ask(QUESTION, mode="llm")
+    assert "[9]" in replies[0], replies
+    assert "[9]" not in answer.answer
+    assert answer.answer.endswith("概括：产业互联网的主战场在数量众多的产业上[1]。"), answer.answer
+    assert answer.mode == "llm"
+    assert_markers_match_citations(answer.to_dict())
+
+
+def test_a_marker_the_model_invents_in_a_whole_answer_is_removed(compact_engine: Engine,
+                                                                  monkeypatch: pytest.MonkeyPatch):
+    """The same with the compact prompt (the model writes the whole answer; 3 passages shown)."""
+    replies: list[str] = []
+    original = compact_engine._prompt
+
+    def prompt_asking_for_an_invented_marker(question, retrieval, history):
+        messages, shown = original(question, retrieval, history)
+        messages = messages[:1] + [{"role": "user", "content": "请原样输出下面这一句话，不要改动任何字符：\n"
+                                    "产业互联网的主战场在数量众多的产业上[9]。"}]
+        return messages, shown
+
+    complete = compact_engine.llm.complete
+
+    def recording_complete(messages, **overrides):
+        replies.append(complete(messages, **overrides))
+        return replies[-1]
+
+    monkeypatch.setattr(compact_engine, "_prompt", prompt_asking_for_an_invented_marker)
+    monkeypatch.setattr(compact_engine.llm, "complete", recording_complete)
+    answer = compact_engine.ask(QUESTION, mode="llm")
     assert "[9]" in replies[0], replies
     assert "[9]" not in answer.answer
     assert answer.mode == "llm"
@@ -174,9 +219,11 @@ def test_a_full_queue_answers_in_retrieval_mode(index_dir: Path, engine: Engine,
     full = LocalLLMClient(local_settings(index_dir, llm_max_waiting=0), local_llm.server)
     busy_engine = Engine(local_settings(index_dir, llm_max_waiting=0), engine.index, engine.embedder, llm=full)
     held = busy_engine.stream(QUESTION, mode="llm")
-    # Run the stream up to its first model token: the slot is taken.
+    # Run the stream up to the model's first token (after the reader's quotes): the slot is taken.
+    deltas = 0
     for event in held:
-        if isinstance(event, Delta):
+        deltas += isinstance(event, Delta)
+        if deltas == 2:
             break
     try:
         with running_server(create_app(local_settings(index_dir), engine=busy_engine)) as url:

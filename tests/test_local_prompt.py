@@ -1,5 +1,5 @@
 """The pieces of the local-model path that need no model: compact prompt, focused passages,
-marker attribution, model resolution and the queue bound."""
+marker attribution, the summary's quotes and checks, model resolution and the queue bound."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from llm_server import sample_hits
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.local import _Gate
-from rag.answer.prompt import COMPACT_PASSAGES, build_compact_messages
+from rag.answer.prompt import COMPACT_PASSAGES, build_compact_messages, build_summary_messages
+from rag.answer.summary import checked_summary, quotes_of
 from rag.errors import LLMUnavailableError, ModelNotInstalledError
 from rag.models import CATALOG, install_command, resolve_model
+from rag.types import Degraded
 
 # Passages: [1] 000 "第8年", [2] 001 "一场春雨", [3] 004 "C端消费者", [4] 003 "B端更加理性".
 HITS = sample_hits()
@@ -92,3 +94,31 @@ def test_the_gate_refuses_beyond_its_capacity_and_frees_places():
     gate.leave()
     gate.enter()
     assert gate.inside == 2
+
+
+def test_the_summary_is_shown_the_quotes_under_their_own_markers():
+    answer = "资料只提到了以下内容：元宇宙如同一场春雨。[2]它让能量得到释放。[2]玩家们改变的是C端消费者。[1]关于「年份」，资料中没有找到相关内容。"
+    quotes = quotes_of(answer)
+    assert quotes == [(1, "玩家们改变的是C端消费者。"), (2, "元宇宙如同一场春雨。它让能量得到释放。")]
+    user = build_summary_messages("元宇宙对产业互联网意味着什么？", quotes)[-1]["content"]
+    assert "[1] 玩家们改变的是C端消费者。\n[2] 元宇宙如同一场春雨。它让能量得到释放。" in user
+
+
+def test_a_summary_keeps_two_supported_sentences_and_gets_the_marker_it_left_out():
+    shown = HITS[1:3]  # the quotes' passages: [1] the spring rain, [2] C端消费者
+    reply = f"{SPRING_RAIN}。消费互联网改变的是C端消费者[2]。第三句不会留下。"
+    assert checked_summary(reply, shown) == (f"{SPRING_RAIN}[1]。消费互联网改变的是C端消费者[2]。", None)
+
+
+def test_a_summary_marker_that_names_no_quote_is_replaced_by_the_supporting_one():
+    assert checked_summary(f"{SPRING_RAIN}[9]。", HITS[1:2]) == (f"{SPRING_RAIN}[1]。", None)
+
+
+@pytest.mark.parametrize(("reply", "reason"), [
+    ("资料中没有找到与该问题相关的内容", Degraded.MODEL_REFUSED),
+    ("", Degraded.MODEL_REFUSED),
+    ("[1] [2]", Degraded.UNSUPPORTED),
+    ("作者认为互联网公司需要走出舒适区，去做数字化转型[1]。", Degraded.UNSUPPORTED),
+])
+def test_a_summary_the_quotes_do_not_support_is_dropped_with_the_reason(reply: str, reason: Degraded):
+    assert checked_summary(reply, HITS[1:3]) == (None, reason)

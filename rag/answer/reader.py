@@ -503,11 +503,12 @@ class Reader:
         tried: set[int] = set()
         while not (used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence):
             near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)}
-            i = next((k for k in order if k in near and k not in tried), None)
-            if i is None:
-                i = next((k for k in order if k not in tried), None)
-            if i is None:
+            nxt = next((k for k in order if k in near and k not in tried), None)
+            if nxt is None:
+                nxt = next((k for k in order if k not in tried), None)
+            if nxt is None:
                 break
+            i = nxt
             tried.add(i)
             if self._quotable_extra(cands[i], about_author):
                 take(i)
