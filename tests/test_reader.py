@@ -157,6 +157,9 @@ def test_a_question_about_the_authors_background_is_answered_by_the_byline():
 
 
 def test_the_issue_examples_get_answers_that_say_the_answer(engine: Engine):
+    # The difference: consumer internet remade the C side; the industrial internet remakes B and C.
+    answer = engine.ask("产业互联网和消费互联网有什么区别？", mode="retrieval").answer
+    assert "即将到来的产业互联网更像是一场包含了B端和C端的更加彻底和全面的深度变革。" in answer
     answer = engine.ask("产业互联网的主战场在哪里？", mode="retrieval").answer
     assert answer.startswith("因此，产业互联网的主战场，并不在为数不多的「中心」上，而在数量众多的「产业」上。[1]")
     # "…需要对产业互联网进行一次正名" restates the question; the reason is the sentence it leans on.

@@ -496,13 +496,15 @@ class Reader:
         # sentences next to a chosen one come first (best first): an answer usually goes on in the
         # sentences around it (the reason after a claim, the other half of a contrast), and a
         # contiguous quote reads better than scattered ones (answer_points +0.008 / +0.013 / +0.025
-        # on dev / heldout / heldout2, bench/README.md, "Third round").
+        # on dev / heldout / heldout2, bench/README.md, "Third round"). Not for a comparison: its
+        # sides are stated by sentences that contrast them, wherever they stand.
         prob = np.exp(overall - overall.max())
         prob /= prob.sum()
         order = np.argsort(-overall, kind="stable").tolist()
+        context = "compare" not in qtypes
         tried: set[int] = set()
         while not (used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence):
-            near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)}
+            near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)} if context else set()
             nxt = next((k for k in order if k in near and k not in tried), None)
             if nxt is None:
                 nxt = next((k for k in order if k not in tried), None)
