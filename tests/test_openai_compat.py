@@ -12,10 +12,11 @@ from llm_server import FakeLLM, cut_stream, status, stream
 from serve import BreaksMidway, running_server
 
 from api.app import create_app
-from api.routes.openai_compat import RESTART_NOTE
+from api.metrics import Metrics
+from api.routes.openai_compat import RESTART_NOTE, completion_chunks
 from rag.engine import Engine
 from rag.settings import Settings
-from rag.types import Citation, Delta, Done, Message
+from rag.types import Answer, Citation, Delta, Done, Message, Retrieved
 
 # Questions about the inline articles of tests/fakes.py (the fake engine's corpus).
 QUESTION = "产业互联网和消费互联网有什么区别？"
@@ -269,3 +270,25 @@ def test_llm_rate_limited_degrades_to_a_cited_retrieval_answer(llm_app, llm: Fak
     assert 'rag_degraded_answers_total{reason="rate_limited"} 1.0' in metrics
     assert 'rag_answers_total{mode="retrieval"} 1.0' in metrics
     assert "rag_llm_duration_seconds_count 1.0" in metrics
+
+
+def test_streamed_sources_keep_the_numbers_the_first_event_announced(fake_engine: Engine) -> None:
+    """A stream whose numbering is its own (the reader's quotes cite the 2nd passage as [1]):
+    when verification only added a marker, the sources are listed under the streamed numbers, not
+    under the passages' places among the hits."""
+    import asyncio
+    import json
+
+    hits = tuple(fake_engine.search(QUESTION)[:2])
+    cited = Citation.from_hit(1, hits[1])
+    streamed = "一句引文。[1]\n\n概括：一句概括。"
+    final = Answer("一句引文。[1]\n\n概括：一句概括[1]。", (cited,), "llm", grounded=True, hits=hits)
+    events = [Retrieved((cited,)), Delta("一句引文。[1]"), Delta("\n\n概括："), Delta("一句概括。"), Done(final)]
+
+    async def collect() -> list[dict]:
+        return [json.loads(e.data) async for e in completion_chunks(iter(events), Metrics(), "id", 0) if e.data != "[DONE]"]
+
+    chunks = asyncio.run(collect())
+    content = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
+    assert [c["n"] for c in chunks[-1]["citations"]] == [1]
+    assert content == with_sources(streamed, (cited,))

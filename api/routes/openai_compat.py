@@ -20,7 +20,7 @@ from api.errors import ApiError
 from api.metrics import Metrics
 from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
 from api.streaming import relay, start_stream
-from rag import Answer, Citation, Delta, Done, StreamEvent, source_lines, strip_markers
+from rag import Answer, Citation, Delta, Done, Retrieved, StreamEvent, source_lines, strip_markers
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -35,10 +35,10 @@ def _same_words(a: str, b: str) -> bool:
     return _SPACE.sub("", strip_markers(a)) == _SPACE.sub("", strip_markers(b))
 
 
-def _numbered_as_streamed(answer: Answer) -> tuple[Citation, ...]:
-    """The answer's citations under the passage numbers the model streamed (before renumbering)."""
-    passage = {h.chunk.chunk_id: i + 1 for i, h in enumerate(answer.hits)}
-    return tuple(replace(c, n=passage.get(c.chunk_id, c.n)) for c in answer.citations)
+def _numbered_as_streamed(answer: Answer, streamed: dict[str | None, int]) -> tuple[Citation, ...]:
+    """The answer's citations under the numbers the streamed text used (before verification
+    renumbered them): those the first event announced for each passage."""
+    return tuple(replace(c, n=streamed.get(c.chunk_id, c.n)) for c in answer.citations)
 
 
 def sources_text(citations: Sequence[Citation]) -> str:
@@ -87,10 +87,13 @@ async def completion_chunks(
         return _data(payload)
 
     shown = ""  # answer text the client has received since the last restart
+    numbers: dict[str | None, int] = {}  # passage -> the [n] the streamed text uses for it
 
     async def render(event: StreamEvent) -> AsyncIterator[ServerSentEvent]:
-        nonlocal shown
-        if isinstance(event, Delta) and event.text:
+        nonlocal shown, numbers
+        if isinstance(event, Retrieved):
+            numbers = {c.chunk_id: c.n for c in event.citations}
+        elif isinstance(event, Delta) and event.text:
             text = event.text
             if event.restart and shown:
                 text, shown = RESTART_NOTE + text, ""
@@ -105,7 +108,7 @@ async def completion_chunks(
                 if _same_words(answer.answer, shown):
                     # Verification only renumbered or dropped markers: the client keeps the
                     # streamed numbers, so the sources are listed under them.
-                    citations = _numbered_as_streamed(answer)
+                    citations = _numbered_as_streamed(answer, numbers)
                 elif answer.answer.startswith(shown):
                     yield chunk({"content": answer.answer[len(shown) :]})
                 else:
