@@ -31,7 +31,7 @@ _HEADING_LIKE_CHARS = 24
 _ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|^编辑导[语读]|本篇文章|本文作者|在本文中|这篇文章里|笔者将")
 # Sentences that announce what follows or turn to the reader instead of saying something.
 _ANNOUNCES = re.compile(
-    r"(?:我们)?(?:就)?会发现|不难发现|可以看到|我们看到|来看|如下|以下几|下面|接下来|值得(?:思考|一提)|"
+    r"(?:我们)?(?:就)?会发现|不难发现|可以看到|我们看到|(?:我们|一起|下面|先|再|接着)来看|如下|以下几|下面|接下来|值得(?:思考|一提)|"
     r"可能有人会说|有人会说|乍一看|那么.{0,30}呢|究竟.{0,20}(?:是什么|在哪|如何|怎样)|到底.{0,20}(?:是什么|在哪|如何|怎样)"
 )
 # Bylines, author bios and provenance lines: they name the author, they do not answer.
