@@ -204,3 +204,14 @@ def test_further_sentences_come_from_around_the_chosen_one_before_other_passages
     reading = Reader(idf_of(hits), budget=40).read(question, hits)
     assert reading.scores[(1, 0)] > reading.scores[(0, 0)]
     assert [c.text for c in reading.chosen] == [claim, reason]
+
+
+def test_from_a_point_of_view_is_not_an_announcement():
+    # 「以…来看」 argues from a point of view; 「下面我们来看」 announces what follows.
+    question = "为什么说这种以流量为主的模式走不远？"
+    passage = ("下面我们来看看这种模式。以B端的规模和体量来看，这种以流量为主的模式必然无法长久。"
+               "这种模式曾经很流行。")
+    hits = hits_of(passage)
+    text = extract_answer(question, hits, idf_of(hits)).text
+    assert "以B端的规模和体量来看，这种以流量为主的模式必然无法长久。" in text
+    assert "下面我们来看看" not in text
