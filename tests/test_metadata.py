@@ -42,3 +42,10 @@ def test_a_follow_up_asks_for_the_author_of_the_article_discussed(engine: Engine
     history = [Message("user", first), Message("assistant", engine.ask(first, mode="retrieval").answer)]
     answer = engine.ask("作者是谁？", history=history, mode="retrieval")
     assert answer.answer == f"《{RENAMED}》的作者是孟永辉。[1]"
+
+
+def test_where_an_article_was_published_is_answered_by_its_provenance_line(engine: Engine):
+    # "发表在哪个网站" asks where, not when: the article's own line says it, and the author's bio.
+    answer = engine.ask("《风口频出下,产业互联网的脚步近了》最初发表在哪个网站？文中对作者是怎么介绍的？", mode="retrieval")
+    assert answer.answer.startswith("本文来自搜狐网,作者:孟永辉,资深撰稿人,行业研究专家,知名KOL。[1]")
+    assert "发表日期" not in answer.answer

@@ -42,6 +42,7 @@ _BYLINE = re.compile(
 # A question about the author's own background is answered by the byline ("作者：…；8年…经验").
 _ASKS_ABOUT_AUTHOR = re.compile(
     r"作者(?:本人|自己)?的?(?:经历|背景|身份|简介|资历|从业|是做什么)|作者在.{0,15}(?:干了|做了|从业|工作了|混了)"
+    r"|对作者.{0,6}(?:介绍|描述)|(?:发表|刊登|首发)在|(?:来自|出自|转载自)(?:哪|什么)"
 )
 # Sentences that open with a pronoun or a connective lean on the one before them.
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
@@ -424,7 +425,7 @@ class Reader:
                 form.asks,
                 form.announces,
                 # A byline does not answer, except a question about the author's background.
-                (-1.0 if about_author else 1.0) * form.byline,
+                (-3.0 if about_author else 1.0) * form.byline,
                 form.leans_back,
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
