@@ -78,11 +78,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
     embed_threads: int = Field(1, ge=1, description="CPU threads for torch/FAISS in the server.")
     embed_solo_threads: int = Field(
-        1,
+        2,
         ge=1,
         description="onnxruntime threads for the query of a request that has the server process to itself "
-        "(2: a lone question also uses the other core); requests that overlap keep RAG_EMBED_THREADS each. "
-        "1 = off (the default: on a 2-core machine busy with other work the second thread did not help).",
+        "(a lone question also uses the other core); requests that overlap keep RAG_EMBED_THREADS each. 1 = off.",
     )
     e5_runtime: Literal["auto", "onnx", "torch", "engine"] = Field(
         "auto",
