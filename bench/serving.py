@@ -3,6 +3,7 @@
     .venv/bin/python bench/serving.py --index var/index       # runtimes auto, onnx-int8, torch, engine; 3 rounds
     .venv/bin/python bench/serving.py --index var/index --runtime auto engine --workers 1 2 --rounds 2
     .venv/bin/python bench/serving.py --index var/index --runtime auto --solo-threads 1 2 --client raw
+    .venv/bin/python bench/serving.py --index var/index --root /tmp/before . --runtime auto --client raw --interleave --rounds 20
 
 - **encoder floor**: median ``embed_query`` of distinct questions in this process (one thread),
   per runtime, the runtimes taking turns question by question: what an answer cannot go below.
@@ -19,6 +20,10 @@
   1.7 ms of CPU per request; ``raw`` (HTTP/1.1 keep-alive over asyncio streams, request bytes built
   by hand, response read by Content-Length) a small fraction of that, so c=8 measures the server
   more than the client. The client's own CPU per request is printed.
+- ``--interleave``: on a machine whose load changes from minute to minute (other jobs), every
+  configuration's server is started at once and each round gives each in turn 30 questions at c=1
+  and 96 at c=8, the order rotating; p50/p95 pool the c=1 latencies of all rounds and req/s is the
+  median of the c=8 bursts. Comparisons then hold even when a run-after-run table would not.
 Runtimes: ``auto`` (the default: onnx-q4 here), ``onnx-q4``, ``onnx-int8``, ``onnx-fp32``, ``torch``,
 ``engine``. Medians over rounds are printed; ``--json FILE`` writes every figure.
 """
@@ -30,6 +35,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -157,8 +163,9 @@ async def load_raw(url: str, concurrency: int, qs: list[str]) -> tuple[list[floa
     return latencies, time.perf_counter() - t0, errors
 
 
-def one_server(root: Path, index: Path, runtime: str, workers: int, requests: int, offset: int,
-               solo_threads: int | None = None, client: str = "httpx") -> dict:
+def start_server(root: Path, index: Path, runtime: str, workers: int, solo_threads: int | None
+                 ) -> tuple[subprocess.Popen, str, float, str]:
+    """Spawn a server; returns it, its URL, seconds to ready and the runtime it serves with once final."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
@@ -177,6 +184,16 @@ def one_server(root: Path, index: Path, runtime: str, workers: int, requests: in
             if streak >= 4 * workers:
                 break
             time.sleep(0.1)
+    except BaseException:
+        stop_server(process)
+        raise
+    return process, url, ready, stats["embed_runtime"]
+
+
+def one_server(root: Path, index: Path, runtime: str, workers: int, requests: int, offset: int,
+               solo_threads: int | None = None, client: str = "httpx") -> dict:
+    process, url, ready, served_by = start_server(root, index, runtime, workers, solo_threads)
+    try:
         asyncio.run(load(url, 1, distinct(10, offset), client))  # warm-up
         lat1, _, err1 = asyncio.run(load(url, 1, distinct(requests, offset + 10), client))
         cpu0 = time.process_time()
@@ -184,12 +201,53 @@ def one_server(root: Path, index: Path, runtime: str, workers: int, requests: in
         client_ms = (time.process_time() - cpu0) / requests * 1000
         ordered = sorted(lat1)
         return {"root": str(root), "runtime": runtime, "workers": workers, "solo_threads": solo_threads,
-                "client": client, "client_cpu_ms": client_ms, "served_by": stats["embed_runtime"], "ready_s": ready,
+                "client": client, "client_cpu_ms": client_ms, "served_by": served_by, "ready_s": ready,
                 "p50_ms": statistics.median(ordered) * 1000,
                 "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
                 "rps_c8": requests / wall8, "errors": err1 + err8, "rss_mib": process_rss_mib(process.pid)}
     finally:
         stop_server(process)
+
+
+def interleaved(configs: list[tuple[Path, str, int, int | None]], index: Path, rounds: int, client: str) -> list[dict]:
+    """Every configuration's server up at once; each round gives each in turn 30 questions at c=1
+    and 96 at c=8 (the order rotating), so the machine's changing load falls on all alike. One
+    result per configuration: c=1 latencies pooled over the rounds, req/s the median of its c=8 bursts."""
+    servers = []
+    try:
+        for root, runtime, workers, solo in configs:
+            servers.append(start_server(root.resolve(), index, runtime, workers, solo))
+        for _, url, _, _ in servers:
+            asyncio.run(load(url, 1, distinct(10, 0), client))  # warm-up
+        lat: list[list[float]] = [[] for _ in servers]
+        rps: list[list[float]] = [[] for _ in servers]
+        errors = [0] * len(servers)
+        offset = 1_000
+        for r in range(rounds):
+            for k in range(len(servers)):
+                i = (r + k) % len(servers)
+                url = servers[i][1]
+                l1, _, e1 = asyncio.run(load(url, 1, distinct(30, offset), client))
+                _, wall8, e8 = asyncio.run(load(url, 8, distinct(96, offset + 30), client))
+                offset += 126
+                lat[i] += l1
+                rps[i].append(96 / wall8)
+                errors[i] += e1 + e8
+        runs = []
+        for (root, runtime, workers, solo), (process, _, ready, served_by), l1, r8, err in zip(
+                configs, servers, lat, rps, errors, strict=True):
+            ordered = sorted(l1)
+            runs.append({"root": str(root.resolve()), "runtime": runtime, "workers": workers, "solo_threads": solo,
+                         "client": client, "client_cpu_ms": float("nan"), "served_by": served_by, "ready_s": ready,
+                         "p50_ms": statistics.median(ordered) * 1000,
+                         "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
+                         "rps_c8": statistics.median(r8), "rps_c8_bursts": r8, "errors": err,
+                         "rss_mib": process_rss_mib(process.pid)})
+            print(json.dumps(runs[-1]), flush=True)
+        return runs
+    finally:
+        for process, *_ in servers:
+            stop_server(process)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--solo-threads", type=int, nargs="+", default=[None],
                         help="RAG_EMBED_SOLO_THREADS, alternated (default: the server's own default)")
     parser.add_argument("--client", choices=["httpx", "raw"], default="httpx", help="the load generator (see above)")
+    parser.add_argument("--interleave", action="store_true",
+                        help="all configurations up at once, bursts alternated (see interleaved()); --requests unused")
     parser.add_argument("--root", type=Path, nargs="+", default=[ROOT],
                         help="source trees to serve (``-m`` runs the working directory's code), alternated")
     parser.add_argument("--rounds", type=int, default=3)
@@ -214,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
                for workers in args.workers for solo in args.solo_threads]
     runs: list[dict] = []
     offset = 0
-    for _ in range(args.rounds):
+    if args.interleave:
+        runs = interleaved(configs, args.index.resolve(), args.rounds, args.client)
+    for _ in range(0 if args.interleave else args.rounds):
         for root, runtime, workers, solo in configs:
             runs.append(one_server(root.resolve(), args.index.resolve(), runtime, workers, args.requests, offset,
                                    solo, args.client))
