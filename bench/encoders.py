@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", nargs="+", default=["onnx-q4", "onnx-int8", "onnx-fp32", "torch", "engine"],
                         choices=[r for r in RUNTIMES if r != "auto"])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--solo-threads", type=int, default=1,
+                        help="RAG_EMBED_SOLO_THREADS: every query here is encoded alone, so this many threads run it")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the sample chunks per runtime")
     parser.add_argument("--questions", type=int, default=150)
     args = parser.parse_args(argv)
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     for runtime in args.runtime:
         env = RUNTIMES[runtime]
         embedders[runtime] = load_embedder(Settings(e5_runtime=env["RAG_E5_RUNTIME"], e5_onnx=env.get("RAG_E5_ONNX", "q4"),
-                                                    embed_threads=args.threads))
+                                                    embed_threads=args.threads, embed_solo_threads=args.solo_threads))
         print(f"{runtime}: runs on {embedders[runtime].runtime}", flush=True)
     names = list(embedders)
     floors: dict[str, list[float]] = {n: [] for n in names}

@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/serving.py --index var/index       # runtimes auto, onnx-int8, torch, engine; 3 rounds
     .venv/bin/python bench/serving.py --index var/index --runtime auto engine --workers 1 2 --rounds 2
+    .venv/bin/python bench/serving.py --index var/index --runtime auto --solo-threads 1 2 --client raw
+    .venv/bin/python bench/serving.py --index var/index --root /tmp/before . --runtime auto --client raw --interleave --rounds 20
 
 - **encoder floor**: median ``embed_query`` of distinct questions in this process (one thread),
   per runtime, the runtimes taking turns question by question: what an answer cannot go below.
@@ -12,7 +14,16 @@
   ``POST /api/ask`` with distinct questions (the questions of bench/heldout*.jsonl and
   ../shared/eval/dev.jsonl, each numbered so none repeats) at c=1 (p50, p95) and c=8 (req/s,
   errors); **RSS** is read after the load, per process (the largest worker; with one worker the
-  server process itself).
+  server process itself). ``--solo-threads`` (RAG_EMBED_SOLO_THREADS, alternated) gives a query
+  encoded alone that many onnxruntime threads.
+- **client**: the load runs on the same 2 cores as the server. ``httpx`` (the default) spends about
+  1.7 ms of CPU per request; ``raw`` (HTTP/1.1 keep-alive over asyncio streams, request bytes built
+  by hand, response read by Content-Length) a small fraction of that, so c=8 measures the server
+  more than the client. The client's own CPU per request is printed.
+- ``--interleave``: on a machine whose load changes from minute to minute (other jobs), every
+  configuration's server is started at once and each round gives each in turn 30 questions at c=1
+  and 96 at c=8, the order rotating; p50/p95 pool the c=1 latencies of all rounds and req/s is the
+  median of the c=8 bursts. Comparisons then hold even when a run-after-run table would not.
 Runtimes: ``auto`` (the default: onnx-q4 here), ``onnx-q4``, ``onnx-int8``, ``onnx-fp32``, ``torch``,
 ``engine``. Medians over rounds are printed; ``--json FILE`` writes every figure.
 """
@@ -24,6 +35,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -64,14 +76,14 @@ RUNTIMES = {
 
 
 def encoder_floors(runtimes: list[str], n: int = 150) -> dict[str, float]:
-    """Median ``embed_query`` per runtime in this process, the runtimes taking turns on each question."""
+    """Median ``embed_query`` per runtime in this process (one thread), the runtimes taking turns on each question."""
     from rag.embedder import load_embedder
     from rag.settings import Settings
 
     embedders = {}
     for runtime in runtimes:
         env = RUNTIMES[runtime]
-        embedders[runtime] = load_embedder(Settings(e5_runtime=env["RAG_E5_RUNTIME"],
+        embedders[runtime] = load_embedder(Settings(e5_runtime=env["RAG_E5_RUNTIME"], embed_solo_threads=1,
                                                     e5_onnx=env.get("RAG_E5_ONNX", "q4")))
     times: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
     for i, q in enumerate(distinct(n + 10, 900_000)):
@@ -90,7 +102,9 @@ def process_rss_mib(pid: int) -> float:
     return max([rss_mib(int(c)) for c in children] or [rss_mib(pid)])
 
 
-async def load(url: str, concurrency: int, qs: list[str]) -> tuple[list[float], float, int]:
+async def load(url: str, concurrency: int, qs: list[str], client: str = "httpx") -> tuple[list[float], float, int]:
+    if client == "raw":
+        return await load_raw(url, concurrency, qs)
     latencies: list[float] = []
     errors = 0
     queue = list(reversed(qs))
@@ -114,11 +128,49 @@ async def load(url: str, concurrency: int, qs: list[str]) -> tuple[list[float], 
     return latencies, wall, errors
 
 
-def one_server(root: Path, index: Path, runtime: str, workers: int, requests: int, offset: int) -> dict:
+async def load_raw(url: str, concurrency: int, qs: list[str]) -> tuple[list[float], float, int]:
+    """As :func:`load` with ``concurrency`` keep-alive connections of a minimal HTTP/1.1 client."""
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors = 0
+    queue = list(reversed(qs))
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while queue:
+                body = json.dumps({"question": queue.pop(), "mode": "retrieval"}).encode()
+                head = (f"POST /api/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n").encode()
+                t0 = time.perf_counter()
+                writer.write(head + body)
+                status_line = await reader.readline()
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - t0)
+                errors += status_line.split()[1:2] != [b"200"]
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            errors += 1
+        finally:
+            writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - t0, errors
+
+
+def start_server(root: Path, index: Path, runtime: str, workers: int, solo_threads: int | None
+                 ) -> tuple[subprocess.Popen, str, float, str]:
+    """Spawn a server; returns it, its URL, seconds to ready and the runtime it serves with once final."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    process = serve_tree(root, index, port, "bench_serving", workers=workers, **RUNTIMES[runtime],
+    solo = {} if solo_threads is None else {"RAG_EMBED_SOLO_THREADS": str(solo_threads)}
+    process = serve_tree(root, index, port, "bench_serving", workers=workers, **RUNTIMES[runtime], **solo,
                          RAG_QUESTION_LOG="false", RAG_QUERY_CACHE_SIZE="0", RAG_RATE_LIMIT_PER_MINUTE="0",
                          RAG_MODE="retrieval", RAG_API_KEYS="", RAG_ADMIN_TOKEN=TOKEN)
     try:
@@ -132,12 +184,24 @@ def one_server(root: Path, index: Path, runtime: str, workers: int, requests: in
             if streak >= 4 * workers:
                 break
             time.sleep(0.1)
-        asyncio.run(load(url, 1, distinct(10, offset)))  # warm-up
-        lat1, _, err1 = asyncio.run(load(url, 1, distinct(requests, offset + 10)))
-        _, wall8, err8 = asyncio.run(load(url, 8, distinct(requests, offset + 10 + requests)))
+    except BaseException:
+        stop_server(process)
+        raise
+    return process, url, ready, stats["embed_runtime"]
+
+
+def one_server(root: Path, index: Path, runtime: str, workers: int, requests: int, offset: int,
+               solo_threads: int | None = None, client: str = "httpx") -> dict:
+    process, url, ready, served_by = start_server(root, index, runtime, workers, solo_threads)
+    try:
+        asyncio.run(load(url, 1, distinct(10, offset), client))  # warm-up
+        lat1, _, err1 = asyncio.run(load(url, 1, distinct(requests, offset + 10), client))
+        cpu0 = time.process_time()
+        _, wall8, err8 = asyncio.run(load(url, 8, distinct(requests, offset + 10 + requests), client))
+        client_ms = (time.process_time() - cpu0) / requests * 1000
         ordered = sorted(lat1)
-        return {"root": str(root), "runtime": runtime, "workers": workers, "served_by": stats["embed_runtime"],
-                "ready_s": ready,
+        return {"root": str(root), "runtime": runtime, "workers": workers, "solo_threads": solo_threads,
+                "client": client, "client_cpu_ms": client_ms, "served_by": served_by, "ready_s": ready,
                 "p50_ms": statistics.median(ordered) * 1000,
                 "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
                 "rps_c8": requests / wall8, "errors": err1 + err8, "rss_mib": process_rss_mib(process.pid)}
@@ -145,11 +209,57 @@ def one_server(root: Path, index: Path, runtime: str, workers: int, requests: in
         stop_server(process)
 
 
+def interleaved(configs: list[tuple[Path, str, int, int | None]], index: Path, rounds: int, client: str) -> list[dict]:
+    """Every configuration's server up at once; each round gives each in turn 30 questions at c=1
+    and 96 at c=8 (the order rotating), so the machine's changing load falls on all alike. One
+    result per configuration: c=1 latencies pooled over the rounds, req/s the median of its c=8 bursts."""
+    servers = []
+    try:
+        for root, runtime, workers, solo in configs:
+            servers.append(start_server(root.resolve(), index, runtime, workers, solo))
+        for _, url, _, _ in servers:
+            asyncio.run(load(url, 1, distinct(10, 0), client))  # warm-up
+        lat: list[list[float]] = [[] for _ in servers]
+        rps: list[list[float]] = [[] for _ in servers]
+        errors = [0] * len(servers)
+        offset = 1_000
+        for r in range(rounds):
+            for k in range(len(servers)):
+                i = (r + k) % len(servers)
+                url = servers[i][1]
+                l1, _, e1 = asyncio.run(load(url, 1, distinct(30, offset), client))
+                _, wall8, e8 = asyncio.run(load(url, 8, distinct(96, offset + 30), client))
+                offset += 126
+                lat[i] += l1
+                rps[i].append(96 / wall8)
+                errors[i] += e1 + e8
+        runs = []
+        for (root, runtime, workers, solo), (process, _, ready, served_by), l1, r8, err in zip(
+                configs, servers, lat, rps, errors, strict=True):
+            ordered = sorted(l1)
+            runs.append({"root": str(root.resolve()), "runtime": runtime, "workers": workers, "solo_threads": solo,
+                         "client": client, "client_cpu_ms": float("nan"), "served_by": served_by, "ready_s": ready,
+                         "p50_ms": statistics.median(ordered) * 1000,
+                         "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
+                         "rps_c8": statistics.median(r8), "rps_c8_bursts": r8, "errors": err,
+                         "rss_mib": process_rss_mib(process.pid)})
+            print(json.dumps(runs[-1]), flush=True)
+        return runs
+    finally:
+        for process, *_ in servers:
+            stop_server(process)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True, help="an index directory (rag ingest)")
     parser.add_argument("--runtime", nargs="+", default=["auto", "onnx-int8", "torch", "engine"], choices=list(RUNTIMES))
     parser.add_argument("--workers", type=int, nargs="+", default=[1], help="rag serve --workers, alternated")
+    parser.add_argument("--solo-threads", type=int, nargs="+", default=[None],
+                        help="RAG_EMBED_SOLO_THREADS, alternated (default: the server's own default)")
+    parser.add_argument("--client", choices=["httpx", "raw"], default="httpx", help="the load generator (see above)")
+    parser.add_argument("--interleave", action="store_true",
+                        help="all configurations up at once, bursts alternated (see interleaved()); --requests unused")
     parser.add_argument("--root", type=Path, nargs="+", default=[ROOT],
                         help="source trees to serve (``-m`` runs the working directory's code), alternated")
     parser.add_argument("--rounds", type=int, default=3)
@@ -160,27 +270,34 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     floors = encoder_floors(args.runtime)
     print(json.dumps({"encoder_floor_ms": floors}), flush=True)
-    configs = [(root, runtime, workers) for root in args.root for runtime in args.runtime for workers in args.workers]
+    configs = [(root, runtime, workers, solo) for root in args.root for runtime in args.runtime
+               for workers in args.workers for solo in args.solo_threads]
     runs: list[dict] = []
     offset = 0
-    for _ in range(args.rounds):
-        for root, runtime, workers in configs:
-            runs.append(one_server(root.resolve(), args.index.resolve(), runtime, workers, args.requests, offset))
+    if args.interleave:
+        runs = interleaved(configs, args.index.resolve(), args.rounds, args.client)
+    for _ in range(0 if args.interleave else args.rounds):
+        for root, runtime, workers, solo in configs:
+            runs.append(one_server(root.resolve(), args.index.resolve(), runtime, workers, args.requests, offset,
+                                   solo, args.client))
             offset += 10 + 2 * args.requests
             print(json.dumps(runs[-1]), flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
-    print("| root | runtime | workers | served by | encoder floor ms | ask p50 ms c=1 | p95 ms c=1 | req/s c=8 | errors "
-          "| ready s | RSS MiB |")
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-    for root, runtime, workers in configs:
-        mine = [r for r in runs if (r["root"], r["runtime"], r["workers"]) == (str(root.resolve()), runtime, workers)]
+    print(f"client: {args.client}")
+    print("| root | runtime | workers | solo threads | served by | encoder floor ms | ask p50 ms c=1 | p95 ms c=1 "
+          "| req/s c=8 | errors | ready s | RSS MiB | client CPU ms/req |")
+    print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for root, runtime, workers, solo in configs:
+        mine = [r for r in runs if (r["root"], r["runtime"], r["workers"], r["solo_threads"])
+                == (str(root.resolve()), runtime, workers, solo)]
 
         def med(key: str, mine=mine) -> float:
             return statistics.median(r[key] for r in mine)
 
-        print(f"| {root} | {runtime} | {workers} | {mine[-1]['served_by']} | {floors[runtime]:.1f} | {med('p50_ms'):.1f} "
-              f"| {med('p95_ms'):.1f} | {med('rps_c8'):.0f} | {sum(r['errors'] for r in mine)} | {med('ready_s'):.2f} "
-              f"| {med('rss_mib'):.0f} |")
+        print(f"| {root} | {runtime} | {workers} | {'default' if solo is None else solo} | {mine[-1]['served_by']} "
+              f"| {floors[runtime]:.1f} | {med('p50_ms'):.1f} | {med('p95_ms'):.1f} | {med('rps_c8'):.0f} "
+              f"| {sum(r['errors'] for r in mine)} | {med('ready_s'):.2f} | {med('rss_mib'):.0f} "
+              f"| {med('client_cpu_ms'):.2f} |")
     if args.json:
         args.json.write_text(json.dumps({"floors_ms": floors, "runs": runs}, indent=2))
     return 0

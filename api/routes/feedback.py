@@ -21,7 +21,8 @@ admin_router = APIRouter(prefix="/api/admin", tags=["feedback"], dependencies=[A
 
 
 def record_answer(request: Request, question: str, answer: Answer, route: str) -> str | None:
-    """Log an answered question (blocking); the id for feedback, or None when the log is off or failing.
+    """Log an answered question (queued: the log writes it in a thread of its own); the id for feedback,
+    or None when the log is off or failing.
 
     A broken log database never costs the user the answer.
     """
