@@ -85,6 +85,7 @@ def test_retention_deletes_old_rows(tmp_path, monkeypatch):
     log = QuestionLog(f"sqlite:///{tmp_path / 'sub' / 'q.db'}", retention_days=7)
     answer = Answer(answer="答", citations=(), mode="retrieval", grounded=False)
     old = log.record("旧问题", answer, "ask")
+    log.flush()  # written (and the writer's own first purge done) before the clock moves
     real_now = qlog_module._now
     monkeypatch.setattr(qlog_module, "_now", lambda: real_now() + timedelta(days=8))
     new = log.record("新问题", answer, "ask")
