@@ -277,6 +277,7 @@ def test_streamed_sources_keep_the_numbers_the_first_event_announced(fake_engine
     when verification only added a marker, the sources are listed under the streamed numbers, not
     under the passages' places among the hits."""
     import asyncio
+    import concurrent.futures
     import json
 
     hits = tuple(fake_engine.search(QUESTION)[:2])
@@ -288,7 +289,9 @@ def test_streamed_sources_keep_the_numbers_the_first_event_announced(fake_engine
     async def collect() -> list[dict]:
         return [json.loads(e.data) async for e in completion_chunks(iter(events), Metrics(), "id", 0) if e.data != "[DONE]"]
 
-    chunks = asyncio.run(collect())
+    # In a thread of its own: a browser test's sync Playwright may leave a loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        chunks = pool.submit(asyncio.run, collect()).result()
     content = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
     assert [c["n"] for c in chunks[-1]["citations"]] == [1]
     assert content == with_sources(streamed, (cited,))
