@@ -75,6 +75,7 @@ def test_champion_lists_read_only_a_frequent_terms_best_postings(monkeypatch, tm
     a question on it gets those documents, best first, with their exact scores."""
     monkeypatch.setattr(lexical, "CHAMPIONS", 3)
     monkeypatch.setattr(lexical, "TOP_POSTINGS", 2)
+    monkeypatch.setattr(lexical, "EXACT_POSTINGS", 0)  # a corpus this small is otherwise scored exactly
     # 产业 in 6 documents, more often relative to length in the later ones; 灯塔 in one.
     texts = ["产业" * (i + 1) + "的发展需要时间与耐心，也需要很多的资源投入和长期的规划" * (6 - i) for i in range(6)]
     texts += ["灯塔照亮了海面", "与产业无关？不，这里也谈产业和灯塔"]

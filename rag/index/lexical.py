@@ -29,7 +29,10 @@ K1, B = 1.5, 0.75
 # postings, and a query reads at most TOP_POSTINGS of them per term (bench/scale.py measured recall
 # against exact BM25 and time).
 CHAMPIONS = 8000
-TOP_POSTINGS = 2000
+TOP_POSTINGS = 8000
+# A question whose terms have at most this many postings in all is scored exactly even then (reading
+# them all costs less than the champion lists' bookkeeping: bench/scale.py, 100k vs 1M chunks).
+EXACT_POSTINGS = 2_000_000
 # Candidates given their exact score after the champion lists (by upper bound).
 RESCORE = 2000
 CHAMPION_FILES = ("champion_terms.npy", "champion_rows.npy", "champion_scores.npy")
@@ -53,7 +56,7 @@ class LexicalIndex:
         self._idf = {tok: float(np.log(1 + (n_docs - df[i] + 0.5) / (df[i] + 0.5))) for tok, i in self._vocab.items()
                      if i < len(df)}
         self._champions = champions
-        self.last_exact = True  # whether the last pruned query provably returned the exact top k
+        self.last_exact = True  # whether the last query provably returned the exact top k
         self._champion_of = ({int(t): j for j, t in enumerate(champions[0])} if champions is not None else {})
 
     @classmethod
@@ -106,11 +109,13 @@ class LexicalIndex:
             ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best rows by BM25 and their scores, best first; rows scoring 0 and ``exclude`` left out.
 
-        Exact (every posting of every query term) unless the index has champion lists and ``exact`` is
-        false: then a frequent term contributes only its TOP_POSTINGS highest-scoring postings."""
+        Exact (every posting of every query term) unless the index has champion lists, ``exact`` is false
+        and the terms have more than EXACT_POSTINGS postings: then a frequent term contributes only its
+        TOP_POSTINGS highest-scoring postings, and the best candidates are rescored exactly."""
         if not self._n or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if self._champions is None or exact:
+        if self._champions is None or exact or self.postings(tokens) <= EXACT_POSTINGS:
+            self.last_exact = True
             scores = self.scores(tokens)
             if len(exclude):
                 scores[list(exclude)] = 0.0
@@ -122,16 +127,22 @@ class LexicalIndex:
             return top, scores[top]
         return self._top_pruned(tokens, k, exclude)
 
+    def postings(self, tokens: list[str]) -> int:
+        """How many postings exact scoring of these query tokens reads."""
+        ids = [self._vocab.get(t, -1) for t in tokens]
+        ids = [i for i in ids if 0 <= i < len(self._indptr) - 1]
+        return int((self._indptr[np.asarray(ids, np.int64) + 1] - self._indptr[ids]).sum()) if ids else 0
+
     def _top_pruned(self, tokens: list[str], k: int, exclude: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Champion lists, then exact scores for the best candidates.
+        """Champion lists, then exact scores for the best candidates; work grows with the postings read,
+        not with the number of documents.
 
         1. Accumulate every posting of the rare terms and the TOP_POSTINGS best of each frequent term:
-           a lower bound of each document's score (``low``). A document outside a frequent term's
-           list scores at most that list's last score for the term, which gives an upper bound (``high``).
-        2. The documents whose upper bound reaches the k-th lower bound (at most RESCORE of them, by
-           upper bound) get their exact score: binary search in each frequent term's full postings
-           (sorted by row). The top k of those is the answer; ``last_exact`` says whether the bounds
-           prove it is the exact top k."""
+           a lower bound of each touched document's score. A document outside a frequent term's list
+           scores at most that list's last score for the term, which gives an upper bound.
+        2. The RESCORE touched documents with the best lower bounds get their exact score (binary
+           search in each frequent term's full postings, sorted by row); the top k of those is the
+           answer. ``last_exact`` says whether the bounds prove it is the exact top k."""
         assert self._champions is not None
         terms, champ_rows, champ_scores = self._champions
         data, indices, indptr = self._bm25.scores["data"], self._bm25.scores["indices"], self._indptr
@@ -141,34 +152,36 @@ class LexicalIndex:
             i = self._vocab.get(t)
             if i is not None and i + 1 < len(indptr):
                 counts[i] = counts.get(i, 0) + 1
+        empty = np.zeros(0, np.int64), np.zeros(0, np.float32)
         rare = [(i, c) for i, c in counts.items() if i not in self._champion_of]
         frequent = [(i, c, self._champion_of[i]) for i, c in counts.items() if i in self._champion_of]
-        empty = np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if not counts:
-            return empty
-        n = self._n
-        rare_rows = [indices[indptr[i]:indptr[i + 1]] for i, _ in rare]
-        base = _accumulate(rare_rows, [data[indptr[i]:indptr[i + 1]] * np.float32(c) for i, c in rare], n)
-        champ = _accumulate([champ_rows[j, :take] for _, _, j in frequent],
-                            [champ_scores[j, :take] * np.float32(c) for _, c, j in frequent], n)
         # The most a frequent term adds to a document outside its list: its list's last score.
         ceilings = [float(champ_scores[j, take - 1]) * c for _, c, j in frequent]
-        present = _accumulate([champ_rows[j, :take] for _, _, j in frequent],
-                              [np.full(take, x, np.float32) for x in ceilings], n)
-        touched = np.flatnonzero((base > 0) | (champ > 0))
+        parts = [(indices[indptr[i]:indptr[i + 1]], data[indptr[i]:indptr[i + 1]], c, 0.0) for i, c in rare]
+        parts += [(champ_rows[j, :take], champ_scores[j, :take], c, x) for (_, c, j), x in zip(frequent, ceilings,
+                                                                                                strict=True)]
+        if not parts:
+            return empty
+        rows = np.concatenate([p[0] for p in parts])
+        weights = np.concatenate([np.asarray(p[1], np.float64) * p[2] for p in parts])
+        ceiling = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
+        touched, low, present = _sum_by_row(rows, weights, ceiling)
         if len(exclude):
-            touched = touched[~np.isin(touched, np.asarray(list(exclude)))]
+            keep_rows = ~np.isin(touched, np.asarray(list(exclude)))
+            touched, low, present = touched[keep_rows], low[keep_rows], present[keep_rows]
         if not len(touched):
             self.last_exact = sum(ceilings) == 0
             return empty
-        low = base[touched] + champ[touched]
-        high = low + (sum(ceilings) - present[touched])
-        kth = float(np.partition(low, len(low) - k)[len(low) - k]) if len(low) > k else 0.0
-        keep = np.flatnonzero(high >= kth)
-        if len(keep) > RESCORE:
-            keep = keep[np.argpartition(-high[keep], RESCORE - 1)[:RESCORE]]
-        cand = touched[keep]
-        exact = base[cand].astype(np.float64)
+        high = low + (sum(ceilings) - present)
+        pick = (np.argpartition(-low, RESCORE - 1)[:RESCORE] if len(low) > RESCORE else np.arange(len(low)))
+        pick.sort()
+        cand = touched[pick]  # ascending rows: each binary search below starts where the last ended
+        exact = np.zeros(len(cand), np.float64)
+        for i, c in rare:
+            postings = indices[indptr[i]:indptr[i + 1]]
+            at = np.minimum(np.searchsorted(postings, cand), len(postings) - 1)
+            hit = postings[at] == cand
+            exact[hit] += data[indptr[i] + at[hit]].astype(np.float64) * c
         for i, c, _ in frequent:
             postings = indices[indptr[i]:indptr[i + 1]]
             at = np.minimum(np.searchsorted(postings, cand), len(postings) - 1)
@@ -181,16 +194,18 @@ class LexicalIndex:
         top = top[exact32[top] > 0]
         # Exact when no document left out could reach the k-th score: not rescored (upper bound) nor unseen.
         worst = float(exact32[top[-1]]) if len(top) == k else 0.0
-        outside = np.delete(high, keep)
+        outside = np.delete(high, pick)
         self.last_exact = bool(sum(ceilings) <= worst and (not len(outside) or outside.max() <= worst))
         return cand[top].astype(np.int64), exact32[top]
 
 
-def _accumulate(rows: list[np.ndarray], scores: list[np.ndarray], n: int) -> np.ndarray:
-    """Sum of the scores per row (a dense array over the ``n`` rows)."""
-    if not rows:
-        return np.zeros(n, np.float64)
-    return np.bincount(np.concatenate(rows), weights=np.concatenate(scores), minlength=n)
+def _sum_by_row(rows: np.ndarray, weights: np.ndarray, ceiling: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows and, per row, the sums of ``weights`` and of ``ceiling`` (sorting the postings read)."""
+    order = np.argsort(rows)
+    rows = rows[order]
+    starts = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+    return (rows[starts], np.add.reduceat(weights[order], starts), np.add.reduceat(ceiling[order], starts))
 
 
 class LexicalBuilder:
