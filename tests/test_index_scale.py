@@ -132,3 +132,18 @@ def test_the_ivf_index_is_memory_mapped_and_exact_when_every_list_is_read(tmp_pa
     assert np.mean([len(f & t) / 10 for f, t in zip(found, truth, strict=True)]) >= 0.9
     ivf._ivf().nprobe = ivf._ivf().nlist
     assert [set(ivf.search(q, 10)[1].tolist()) for q in queries] == truth
+
+
+def test_an_hnsw_index_of_an_earlier_version_is_still_read_with_a_wide_beam(tmp_path):
+    """Versions built before IVF hold an HNSW graph above the threshold: they load and search as before."""
+    import faiss
+
+    rng = np.random.default_rng(2)
+    vectors = rng.standard_normal((2000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    graph = faiss.IndexHNSWFlat(32, 16, faiss.METRIC_INNER_PRODUCT)
+    graph.add(vectors)
+    faiss.write_index(graph, str(tmp_path / "dense.faiss"))
+    old = DenseIndex.load(tmp_path)
+    assert old.approximate and old._index.hnsw.efSearch == 128
+    assert old.search(vectors[7], 5)[1][0] == 7

@@ -19,6 +19,8 @@ IVF_TRAIN_PER_LIST = 30
 IVF_TRAIN_ITERATIONS = 10
 # Lists scanned per query: recall@10 against exact search grows with it, and so does the time.
 IVF_NPROBE = 128
+# Search beam of HNSW indexes built by earlier versions (they are read, no longer built).
+HNSW_EF_SEARCH = 128
 # Rows added to FAISS at a time (the build reads the vectors from a memory-mapped file).
 ADD_BATCH = 50_000
 
@@ -36,6 +38,9 @@ class DenseIndex:
         ivf = self._ivf()
         if ivf is not None:  # this code's measured choice, whatever the file was built with
             ivf.nprobe = min(ivf.nlist, IVF_NPROBE)
+        hnsw = getattr(index, "hnsw", None)
+        if hnsw is not None:  # an index built before IVF (HNSW above the threshold) until the next ingest
+            hnsw.efSearch = max(hnsw.efSearch, HNSW_EF_SEARCH)
 
     def _ivf(self) -> faiss.IndexIVF | None:
         try:
