@@ -9,9 +9,11 @@ hours; this keeps the vectors' geometry close to real passage vectors). Queries 
 dev.jsonl plus corpus sentences, embedded as queries.
 
     python bench/scale.py --chunks 100000 --out /tmp/scale            # local backend
+    python bench/scale.py --chunks 1000000 --grid --out /tmp/scale    # + IVF nprobe and BM25 budgets vs exact
+    python bench/scale.py --chunks 1000000 --reuse --out /tmp/scale   # search the index built before
     python bench/scale.py --chunks 100000 --out /tmp/scale --milvus   # + Milvus Lite (file) at the same size
 
-Measures the search structures (what rag.index.base.SearchIndex serves: dense top 40 and both BM25
+The corpus is streamed through LocalBuilder in batches, as ingest does. Measures the search structures (what rag.index.base.SearchIndex serves: dense top 40 and both BM25
 sides, the retriever's candidate stage), not the document store or the query encoder.
 """
 
@@ -20,6 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -94,22 +98,29 @@ def du(path: Path) -> int:
 
 
 def build_local(out: Path, n: int, sents, svecs, exact_max: int) -> dict:
+    """Stream the synthetic corpus through LocalBuilder (as ingest does), batch by batch."""
     from rag.index.local import LocalBuilder
 
     directory = out / f"local_{n}"
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    exact = np.lib.format.open_memmap(out / f"vectors_{n}.npy", "w+", np.float32, (n, svecs.shape[1]))
     t0 = time.perf_counter()
-    builder = LocalBuilder(svecs.shape[1], approximate_above=exact_max)
+    builder = LocalBuilder(svecs.shape[1], approximate_above=exact_max, scratch=out)
     row = 0
-    exact = []
     for ids, vecs, texts in synthetic(n, sents, svecs):
         builder.add(row, ids, vecs, texts)
-        exact.append(vecs)
+        exact[row:row + len(ids)] = vecs
         row += len(ids)
+    streamed = time.perf_counter() - t0
     builder.finish(directory)
     seconds = time.perf_counter() - t0
-    np.save(out / f"vectors_{n}.npy", np.vstack(exact))
-    return {"build_s": round(seconds, 1), "disk_mb": round(du(directory) / 2**20, 1), "dir": str(directory)}
+    exact.flush()
+    del exact
+    return {"build_s": round(seconds, 1), "add_s": round(streamed, 1), "disk_mb": round(du(directory) / 2**20, 1),
+            "build_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "dir": str(directory)}
 
 
 WORKER = r"""
@@ -117,6 +128,7 @@ import json, os, sys, time
 import numpy as np
 sys.path.insert(0, {root!r})
 from pathlib import Path
+from rag.index import lexical
 from rag.index.local import LocalSearch
 qv = np.load({qvec!r}); texts = json.loads(Path({qtext!r}).read_text("utf-8"))
 t0 = time.perf_counter()
@@ -139,28 +151,69 @@ def pss():
             if line.startswith(("Pss:", "Rss:")):
                 yield line.split()[0][:-1], int(line.split()[1]) / 1024
 mem = dict(pss())
-print(json.dumps({{"load_s": load_s, "lat": lat, "dense_lat": dense_lat, "rows": rows, "rss_mb": mem["Rss"], "pss_mb": mem["Pss"],
-                  "approximate": s.dense_index.approximate}}))
+out = {{"load_s": load_s, "lat": lat, "dense_lat": dense_lat, "rows": rows, "rss_mb": mem["Rss"], "pss_mb": mem["Pss"],
+       "approximate": s.dense_index.approximate, "pruned": s.lexical_indexes["words"].pruned}}
+if {grid}:  # after the memory figure: the exact BM25 below reads every posting
+    ivf = s.dense_index._ivf()
+    out["nprobe"] = {{}}
+    for nprobe in ((32, 64, 128, 256, 512, 1024) if ivf is not None else ()):
+        ivf.nprobe = nprobe
+        t = []; r = []
+        for v in qv:
+            t1 = time.perf_counter(); r.append(s.dense(v, {k}).rows[:10].tolist()); t.append(time.perf_counter() - t1)
+        out["nprobe"][nprobe] = {{"p50_ms": float(np.median(t)) * 1000, "rows": r}}
+    lex = {{}}
+    for field, index in s.lexical_indexes.items():
+        exact_t, exact_rows = [], []
+        for t in texts:
+            t1 = time.perf_counter(); exact_rows.append(index.top(index.tokenize(t), {k}, exact=True)[0].tolist())
+            exact_t.append(time.perf_counter() - t1)
+        lex[field] = {{"exact_p50_ms": float(np.median(exact_t)) * 1000}}
+        for width in ((2000, 4000, 8000) if index.pruned else ()):
+            lexical.TOP_POSTINGS = width
+            t_, overlap10, overlap40, proven = [], [], [], []
+            for t, e in zip(texts, exact_rows):
+                t1 = time.perf_counter(); got = index.top(index.tokenize(t), {k})[0].tolist(); t_.append(time.perf_counter() - t1)
+                proven.append(index.last_exact)
+                overlap10.append(len(set(got[:10]) & set(e[:10])) / max(1, min(10, len(e))))
+                overlap40.append(len(set(got) & set(e)) / max(1, len(e)))
+            lex[field][width] = {{"p50_ms": float(np.median(t_)) * 1000, "recall10": float(np.mean(overlap10)),
+                                  "recall40": float(np.mean(overlap40)), "proven_exact": float(np.mean(proven))}}
+    out["lexical"] = lex
+print(json.dumps(out))
 sys.stdout.flush()
 time.sleep({hold})  # keep the pages mapped while the other worker measures
 """
 
 
-def run_workers(directory: str, qcache: Path, workers: int, hold: float) -> list[dict]:
+def run_workers(directory: str, qcache: Path, workers: int, hold: float, grid: bool = False) -> list[dict]:
     code = WORKER.format(root=str(ROOT), qvec=str(qcache), qtext=str(qcache.with_suffix(".json")),
-                         directory=directory, k=CANDIDATES, hold=hold)
+                         directory=directory, k=CANDIDATES, hold=hold, grid=grid)
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(workers)]
     out = []
     for p in procs:
         line = p.stdout.readline()
         out.append(json.loads(line))
     for p in procs:
-        p.wait(timeout=600)
+        p.wait(timeout=3600)
     return out
 
 
-def recall_at_10(rows: list[list[int]], vectors: np.ndarray, qv: np.ndarray) -> float:
-    exact = np.argsort(-(qv @ vectors.T), axis=1)[:, :10]
+def exact_top10(vectors: np.ndarray, qv: np.ndarray, block: int = 100_000) -> np.ndarray:
+    """Exact top 10 rows per query, read block by block (the vectors may be memory-mapped)."""
+    best_rows = np.zeros((len(qv), 0), np.int64)
+    best_scores = np.zeros((len(qv), 0), np.float32)
+    for i in range(0, len(vectors), block):
+        scores = qv @ np.asarray(vectors[i:i + block]).T
+        best_rows = np.hstack([best_rows, np.broadcast_to(np.arange(i, i + scores.shape[1]), scores.shape)])
+        best_scores = np.hstack([best_scores, scores])
+        keep = np.argsort(-best_scores, axis=1, kind="stable")[:, :10]
+        best_rows = np.take_along_axis(best_rows, keep, 1)
+        best_scores = np.take_along_axis(best_scores, keep, 1)
+    return best_rows
+
+
+def recall_at_10(rows: list[list[int]], exact: np.ndarray) -> float:
     return float(np.mean([len(set(r) & set(e.tolist())) / 10 for r, e in zip(rows, exact, strict=True)]))
 
 
@@ -195,6 +248,9 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=100000)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--exact-max", type=int, default=50000, help="RAG_DENSE_EXACT_MAX for the build")
+    ap.add_argument("--reuse", action="store_true", help="search the index a previous run built in --out")
+    ap.add_argument("--grid", action="store_true",
+                    help="also measure IVF nprobe and BM25 posting budgets against exact search")
     ap.add_argument("--milvus", action="store_true", help="also build and search Milvus Lite (file) at this size")
     ap.add_argument("--milvus-only", action="store_true", help="only Milvus Lite (skip the local backend)")
     args = ap.parse_args()
@@ -208,22 +264,36 @@ def main() -> None:
         report["milvus_lite"] = bench_milvus(args.out, args.chunks, sents, svecs, qv, texts)
         print(json.dumps(report), flush=True)
         return
-    report["local"] = build_local(args.out, args.chunks, sents, svecs, args.exact_max)
+    directory = args.out / f"local_{args.chunks}"
+    if args.reuse and directory.is_dir() and (args.out / f"vectors_{args.chunks}.npy").is_file():
+        report["local"] = {"dir": str(directory), "disk_mb": round(du(directory) / 2**20, 1), "reused": True}
+    else:
+        report["local"] = build_local(args.out, args.chunks, sents, svecs, args.exact_max)
     print(json.dumps(report), flush=True)
-    vectors = np.load(args.out / f"vectors_{args.chunks}.npy")
+    vectors = np.load(args.out / f"vectors_{args.chunks}.npy", mmap_mode="r")
+    exact = exact_top10(vectors, qv)
+    del vectors
     one = run_workers(report["local"]["dir"], args.out / "queries.npy", 1, hold=0)[0]
     two = run_workers(report["local"]["dir"], args.out / "queries.npy", 2, hold=5)
     report["local"].update(
         approximate=one["approximate"],
+        bm25_pruned=one["pruned"],
         load_s=round(one["load_s"], 2),
         p50_ms=round(float(np.median(one["lat"])) * 1000, 1),
         p95_ms=round(float(np.percentile(one["lat"], 95)) * 1000, 1),
         dense_p50_ms=round(float(np.median(one["dense_lat"])) * 1000, 1),
-        recall_at_10=round(recall_at_10(one["rows"], vectors, qv), 3),
+        recall_at_10=round(recall_at_10(one["rows"], exact), 3),
         one_worker={"rss_mb": round(one["rss_mb"]), "pss_mb": round(one["pss_mb"])},
         two_workers={"rss_mb": [round(w["rss_mb"]) for w in two], "pss_mb_total": round(sum(w["pss_mb"] for w in two))},
     )
     print(json.dumps(report), flush=True)
+    if args.grid:
+        grid = run_workers(report["local"]["dir"], args.out / "queries.npy", 1, hold=0, grid=True)[0]
+        report["local"]["nprobe"] = {p: {"p50_ms": round(g["p50_ms"], 2), "recall_at_10": round(recall_at_10(g["rows"], exact), 3)}
+                                     for p, g in grid["nprobe"].items()}
+        report["local"]["bm25"] = {f: {w: {m: round(x, 3) for m, x in v.items()} if isinstance(v, dict) else round(v, 1)
+                                       for w, v in g.items()} for f, g in grid["lexical"].items()}
+        print(json.dumps(report), flush=True)
     if args.milvus:
         report["milvus_lite"] = bench_milvus(args.out, args.chunks, sents, svecs, qv, texts)
         print(json.dumps(report), flush=True)

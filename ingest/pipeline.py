@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -254,15 +256,40 @@ def _build(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | None, fb
         assert previous is not None  # no refit means a previous version measured this chunk set
         info = previous.embedder
     dim = info["dim"]
-    vectors = np.zeros((len(chunks), dim), np.float32)
-    fresh: dict[str, np.ndarray] = {}
-    if todo:
-        assert embedder is not None
-        new = _embed_batched(embedder, [plan.inputs[i] for i in todo], settings.embed_batch_size, fb)
-        fresh = dict(zip(first_row, new, strict=True))
-    for i, h in enumerate(hashes):
-        vectors[i] = reuse[h] if h in reuse else fresh[h]
-    if todo or refit:
+    # The passage vectors live in a scratch file beside the versions (the page cache, not this
+    # process's memory, holds them); the next ingest removes one a killed build left (.tmp-*).
+    scratch = Path(tempfile.mkdtemp(prefix=".tmp-vectors-", dir=settings.index_dir / "versions"))
+    try:
+        vectors = np.lib.format.open_memmap(scratch / "vectors.npy", "w+", np.float32, (len(chunks), dim))
+        for i, h in enumerate(hashes):
+            if h in reuse:
+                vectors[i] = reuse[h]
+        del reuse
+        if todo:
+            assert embedder is not None
+            rows = np.asarray(todo)
+
+            def store(offset: int, batch: np.ndarray) -> None:
+                vectors[rows[offset:offset + len(batch)]] = batch
+
+            _embed_batched(embedder, [plan.inputs[i] for i in todo], settings.embed_batch_size, fb, sink=store)
+        for i, h in enumerate(hashes):  # a text repeated in several chunks was embedded once
+            if first_row.get(h, i) != i:
+                vectors[i] = vectors[first_row[h]]
+        return _build_from(writer, plan, embedder, fb, vectors, info, model_fit, refit or bool(todo),
+                           reuse_sentences, sentence_texts, sentence_todo, len(todo))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _build_from(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | None, fb: Feedback,
+                vectors: np.ndarray, info: dict, model_fit: ModelFit, refit: bool,
+                reuse_sentences: dict[str, np.ndarray], sentence_texts: list[str], sentence_todo: list[str],
+                embedded: int) -> tuple[Path, int, ModelFit]:
+    """Probe the model's fit, embed the reader's sentences, stream the rows to the index builder, publish."""
+    settings, previous, chunks, hashes = plan.settings, plan.previous, plan.chunks, plan.hashes
+    dim = info["dim"]
+    if refit:
         assert embedder is not None
         stats = embedder.token_stats(plan.inputs)
         # Calibration is exact search whatever the backend: the probe measures the model, not the index.
@@ -313,7 +340,7 @@ def _build(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | None, fb
         drop_unused_collections(settings, kept)
     except Exception as exc:  # leftovers cost space only; the next ingest tries again
         log.warning("could not drop unused Milvus collections: %s", exc)
-    return final, len(todo), model_fit
+    return final, embedded, model_fit
 
 
 def _previous_vectors(settings: Settings, previous: Manifest | None, key: str
@@ -375,7 +402,10 @@ def _previous_sentences(path: Path, recorded: object) -> dict[str, np.ndarray]:
     return stored.by_key() if stored is not None else {}
 
 
-def _embed_batched(embedder: Embedder, texts: list[str], batch: int, fb: Feedback, unit: str = "段") -> np.ndarray:
+def _embed_batched(embedder: Embedder, texts: list[str], batch: int, fb: Feedback, unit: str = "段",
+                   sink: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
+    """The texts' passage vectors, batch by batch; with ``sink`` each batch goes to it (with the
+    position of its first text) instead of into the returned array (then empty)."""
     show = sys.stderr.isatty() if fb.progress is None else fb.progress
     from tqdm import tqdm
 
@@ -385,6 +415,10 @@ def _embed_batched(embedder: Embedder, texts: list[str], batch: int, fb: Feedbac
             _check(fb.cancel)
             if fb.on_progress is not None:
                 fb.on_progress(10.0 + 75.0 * i / len(texts), "embed")
-            parts.append(embedder.embed_passages(texts[i : i + batch]))
+            vectors = embedder.embed_passages(texts[i : i + batch])
+            if sink is None:
+                parts.append(vectors)
+            else:
+                sink(i, np.asarray(vectors, np.float32))
             bar.update(len(texts[i : i + batch]))
-    return np.vstack(parts)
+    return np.vstack(parts) if parts else np.zeros((0, 0), np.float32)

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     dense_exact_max: int = Field(
         50000,
         ge=0,
-        description="Local backend: dense search is exact up to this many chunks and an HNSW graph above "
+        description="Local backend: dense search is exact up to this many chunks and an inverted file (IVF) above "
         "(recall@10 against exact search and speed measured by bench/scale.py).",
     )
     milvus_uri: str = Field(

@@ -354,3 +354,38 @@ def test_an_interrupt_after_the_switch_keeps_the_new_version_serving(tmp_path, f
     assert report.articles == 3 and not aborted
     assert open_index(settings.index_dir).version == current_version(settings.index_dir).name
     assert len(open_index(settings.index_dir).articles) == 3
+
+
+def test_passage_vectors_and_build_rows_go_through_scratch_files_that_are_removed(tmp_path, fake_embedder,
+                                                                                   monkeypatch):
+    """Ingest writes the passage vectors to a scratch file beside the versions and the builder spills
+    its rows there too; a finished or failed build leaves none behind, and the vectors are the model's."""
+    import numpy as np
+
+    from ingest import pipeline
+
+    corpus = sample_copy(tmp_path, 2)
+    settings = make_settings(tmp_path / "idx")
+    seen: list[list[str]] = []
+    embed = pipeline._embed_batched
+
+    def spy(embedder, texts, batch, fb, unit="段", sink=None):
+        seen.append(sorted(p.name for p in (settings.index_dir / "versions").glob(".tmp-vectors-*")))
+        return embed(embedder, texts, batch, fb, unit, sink)
+
+    monkeypatch.setattr(pipeline, "_embed_batched", spy)
+    run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
+    assert seen and seen[0]  # the scratch file exists while passages are embedded
+    assert not list((settings.index_dir / "versions").glob(".tmp-*"))
+    index = open_index(settings.index_dir)
+    texts = [pipeline.embed_input(index.articles[c.article_id], c) for c in index.chunks]
+    assert np.allclose(index.dense.vectors(), fake_embedder.embed_passages(texts), atol=1e-6)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("模型出错")
+
+    (corpus / "extra.md").write_text("# 新文章\n\n产业互联网的新变化正在发生，企业开始重新思考数字化。\n", encoding="utf-8")
+    monkeypatch.setattr(fake_embedder, "embed_passages", broken)
+    with pytest.raises(RuntimeError):
+        run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
+    assert not list((settings.index_dir / "versions").glob(".tmp-*"))

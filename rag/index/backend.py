@@ -50,7 +50,8 @@ def new_builder(settings: Settings, version: str, dim: int, lexical: Sequence[st
 
         return MilvusBuilder(connect(settings.milvus_uri, _token(settings)),
                              collection_name(settings.milvus_collection, version), dim, lexical, settings.milvus_uri)
-    return LocalBuilder(dim, approximate_above=settings.dense_exact_max)
+    # Scratch files beside the versions: the next ingest removes what a killed build left (.tmp-*).
+    return LocalBuilder(dim, approximate_above=settings.dense_exact_max, scratch=settings.index_dir / "versions")
 
 
 def drop_unused_collections(settings: Settings, manifests: Iterable[Manifest]) -> list[str]:

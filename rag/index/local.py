@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from rag.index.base import EMPTY, Ranked
+from rag.index.base import EMPTY, LEXICAL_FIELDS, Ranked
 from rag.index.dense import DenseIndex
-from rag.index.lexical import LexicalIndex
+from rag.index.lexical import LexicalBuilder, LexicalIndex
 
 
 class LocalSearch:
@@ -43,17 +45,8 @@ class LocalSearch:
 
     def lexical(self, field: str, text: str, k: int) -> Ranked:
         lex = self.lexical_indexes[field]
-        scores = lex.scores(lex.tokenize(text))
-        n = len(scores)
-        if not n:
-            return EMPTY
-        if self._hidden:
-            scores[list(self._hidden)] = 0.0
-        k = min(k, n)
-        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[scores[top] > 0]
-        return Ranked(top, scores[top])
+        rows, scores = lex.top(lex.tokenize(text), k, sorted(self._hidden))
+        return Ranked(rows, scores) if len(rows) else EMPTY
 
     def idf(self, token: str) -> float:
         return self.lexical_indexes["bigrams"].idf(token)
@@ -65,26 +58,48 @@ class LocalSearch:
 
 
 class LocalBuilder:
-    """Collects the rows, then builds FAISS and both BM25 indexes into the version directory."""
+    """Streams the rows to scratch files (vectors, BM25 postings), then builds FAISS and both BM25
+    indexes into the version directory: memory holds one batch, not the corpus, until ``finish``.
 
-    def __init__(self, dim: int, approximate_above: int | None = None):
+    Above ``approximate_above`` rows the dense index is an IVF and the BM25 indexes keep champion lists."""
+
+    def __init__(self, dim: int, approximate_above: int | None = None, scratch: Path | None = None):
         self.dim = dim
         self.approximate_above = approximate_above
-        self._vectors: list[np.ndarray] = []
-        self._lexical: list[str] = []
+        if scratch is not None:
+            scratch.mkdir(parents=True, exist_ok=True)
+        self._dir = Path(tempfile.mkdtemp(prefix=".tmp-build-", dir=scratch))
+        self._vectors = open(self._dir / "vectors.f32", "wb")  # noqa: SIM115
+        self._lexical = {name: LexicalBuilder(name, self._dir) for name in LEXICAL_FIELDS}
+        self._n = 0
 
     def add(self, start: int, article_ids: Sequence[str], vectors: np.ndarray, lexical: Sequence[str]) -> None:
-        if start != len(self._lexical):
-            raise ValueError(f"rows must be added in order: expected {len(self._lexical)}, got {start}")
-        self._vectors.append(np.asarray(vectors, np.float32).reshape(len(lexical), self.dim))
-        self._lexical.extend(lexical)
+        if start != self._n:
+            raise ValueError(f"rows must be added in order: expected {self._n}, got {start}")
+        np.ascontiguousarray(vectors, np.float32).reshape(len(lexical), self.dim).tofile(self._vectors)
+        for builder in self._lexical.values():
+            builder.add(lexical)
+        self._n += len(lexical)
 
     def finish(self, directory: Path) -> dict:
-        vectors = np.vstack(self._vectors) if self._vectors else np.zeros((0, self.dim), np.float32)
+        self._vectors.close()
+        n = self._n
+        approximate = self.approximate_above is not None and n > self.approximate_above
+        vectors = (np.memmap(self._dir / "vectors.f32", np.float32, "r", shape=(n, self.dim)) if n
+                   else np.zeros((0, self.dim), np.float32))
         DenseIndex.build(vectors, self.dim, self.approximate_above).save(directory)
-        for name in ("words", "bigrams"):
-            LexicalIndex.build(name, self._lexical).save(directory)
+        del vectors
+        for builder in self._lexical.values():
+            builder.finish(champions=approximate).save(directory)
+        self._cleanup()
         return {"kind": "local"}
 
     def abort(self) -> None:
-        """Nothing lives outside the version directory."""
+        """Remove the scratch files (nothing else lives outside the version directory)."""
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self._vectors.close()
+        for builder in self._lexical.values():
+            builder.abort()
+        shutil.rmtree(self._dir, ignore_errors=True)
