@@ -317,37 +317,47 @@ class Engine:
         return Answer(INSTRUCTION_TEXT, (), "retrieval", grounded=False, refused=True, query=question,
                       took_ms=round((time.perf_counter() - t0) * 1000, 2))
 
+    def _model_reply(self, messages: list[dict], timings: dict, stream: bool, lead: str = ""
+                     ) -> Generator[Delta, None, str]:
+        """The model's whole reply to ``messages``; with ``stream`` its pieces go out as ``Delta``
+        events as they come (``lead`` before the first). Raises ``LLMUnavailableError``; a stream
+        that broke after some text went out left ``llm_first_ms`` in ``timings``."""
+        llm = self.llm
+        assert llm is not None, "called only when the LLM is used"
+        t1 = time.perf_counter()
+        parts: list[str] = []
+        try:
+            if not stream:
+                return llm.complete(messages)
+            deltas = llm.stream(messages)
+            try:
+                for piece in deltas:
+                    if not parts:
+                        timings["llm_first_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+                        if lead:
+                            yield Delta(lead)
+                    parts.append(piece)
+                    yield Delta(piece)
+            finally:
+                # A reader who stops early (closed connection) frees the model's slot now.
+                getattr(deltas, "close", lambda: None)()
+            return "".join(parts)
+        finally:
+            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+
     def _generate(self, question: str, retrieval: Retrieval, history: Sequence[Message], timings: dict,
                   stream: bool) -> Generator[Delta, None, tuple[Answer | None, Degraded | str | None, bool]]:
         """The LLM's verified answer for ``Engine.ask`` and ``Engine.stream``; with ``stream`` its
         pieces are yielded as ``Delta`` events as they come. Returns ``(answer, degraded, streamed)``:
         no answer and the reason when the LLM failed (any ``LLMUnavailableError``) or a small model
         refused passages retrieval judged relevant; ``streamed`` when some text went out."""
-        t1 = time.perf_counter()
-        parts: list[str] = []
-        llm = self.llm
-        assert llm is not None, "called only when the LLM is used"
         try:
             messages, shown = self._prompt(question, retrieval, history)
-            if stream:
-                deltas = llm.stream(messages)
-                try:
-                    for piece in deltas:
-                        if not parts:
-                            timings["llm_first_ms"] = round((time.perf_counter() - t1) * 1000, 2)
-                        parts.append(piece)
-                        yield Delta(piece)
-                finally:
-                    # A reader who stops early (closed connection) frees the model's slot now.
-                    getattr(deltas, "close", lambda: None)()
-            else:
-                parts.append(llm.complete(messages))
-            answer = self._llm_answer("".join(parts), retrieval, shown)
-            return answer, (Degraded.MODEL_REFUSED if answer is None else None), bool(parts) and stream
+            text = yield from self._model_reply(messages, timings, stream)
         except LLMUnavailableError as exc:
-            return None, exc.reason, bool(parts) and stream
-        finally:
-            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
+            return None, exc.reason, "llm_first_ms" in timings
+        answer = self._llm_answer(text, retrieval, shown)
+        return answer, (Degraded.MODEL_REFUSED if answer is None else None), stream and bool(text)
 
     def _summarised(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
                     ext: Extract | None, timings: dict, stream: bool) -> Generator[StreamEvent, None, Answer]:
@@ -368,34 +378,16 @@ class Engine:
         if found.refused or not quotes or None in cited:
             return found  # a refusal, or a metadata answer that quotes no passage
         shown = [h for h in cited if h is not None]
-        llm = self.llm
-        assert llm is not None, "called only when the LLM is used"
         messages = build_summary_messages(retrieval.query, quotes)
-        t1 = time.perf_counter()
-        parts: list[str] = []
         try:
-            if stream:
-                deltas = llm.stream(messages)
-                try:
-                    for piece in deltas:
-                        if not parts:
-                            timings["llm_first_ms"] = round((time.perf_counter() - t1) * 1000, 2)
-                            yield Delta("\n\n" + SUMMARY_LEAD)
-                        parts.append(piece)
-                        yield Delta(piece)
-                finally:
-                    getattr(deltas, "close", lambda: None)()
-            else:
-                parts.append(llm.complete(messages))
+            reply = yield from self._model_reply(messages, timings, stream, lead="\n\n" + SUMMARY_LEAD)
         except LLMUnavailableError as exc:
-            if parts:
+            if "llm_first_ms" in timings:
                 yield Delta(found.answer, restart=True)
             return replace(found, degraded=exc.reason)
-        finally:
-            timings["llm_ms"] = round((time.perf_counter() - t1) * 1000, 2)
-        summary, reason = checked_summary("".join(parts), shown)
+        summary, reason = checked_summary(reply, shown)
         if summary is None:
-            if parts:
+            if stream and reply:
                 yield Delta(found.answer, restart=True)
             return replace(found, degraded=reason)
         checked = verify(found.answer + "\n\n" + SUMMARY_LEAD + summary, shown)
