@@ -213,3 +213,9 @@ def test_support_separates_right_and_wrong_passage_around_the_threshold():
     pool = [h.chunk.text for h in HITS]
     scores = [support(C_END, p, pool) for p in pool]
     assert [s >= SUPPORT_THRESHOLD for s in scores] == [False, False, True, False]
+
+
+def test_markers_naming_no_passage_are_dropped_and_a_run_keeps_its_good_numbers():
+    from rag.answer.citations import drop_unknown_markers
+
+    assert drop_unknown_markers("主战场在产业上 [9]。元宇宙如同春雨[1,4]。", 2) == "主战场在产业上。元宇宙如同春雨[1]。"

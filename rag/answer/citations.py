@@ -164,6 +164,20 @@ def _runs(text: str) -> list[_Run]:
     return runs
 
 
+def drop_unknown_markers(text: str, count: int) -> str:
+    """``text`` without the markers that name no passage ``1..count`` (any accepted form); a run
+    keeps the numbers it has right, written ``[a][b]``."""
+    parts: list[str] = []
+    pos = 0
+    for run in _runs(text):
+        kept = [n for n in dict.fromkeys(run.numbers) if 1 <= n <= count]
+        parts.append(text[pos : run.start] if kept else text[pos : run.start].rstrip(" \t"))
+        parts.append("".join(f"[{n}]" for n in kept))
+        pos = run.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def _sentence_before(text: str, run_start: int, floor: int) -> str:
     """The sentence a marker run at ``run_start`` is attached to.
 

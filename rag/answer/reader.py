@@ -505,13 +505,11 @@ class Reader:
         context = "compare" not in qtypes
         tried: set[int] = set()
         while not (used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence):
-            near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)} if context else set()
-            nxt = next((k for k in order if k in near and k not in tried), None)
-            if nxt is None:
-                nxt = next((k for k in order if k not in tried), None)
-            if nxt is None:
+            pending = [k for k in order if k not in tried]
+            if not pending:
                 break
-            i = nxt
+            near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)} if context else set()
+            i = next((k for k in pending if k in near), pending[0])
             tried.add(i)
             if self._quotable_extra(cands[i], about_author):
                 take(i)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answer.citations import attribute, strip_markers, verify
+from rag.answer.citations import attribute, drop_unknown_markers, strip_markers, verify
 from rag.answer.extractive import PARTIAL_LEAD
 from rag.answer.prompt import SAYS_NOT_FOUND, SUMMARY_MAX_CHARS
 from rag.text import cjk_bigrams
@@ -13,8 +13,7 @@ from rag.types import Degraded, Hit
 
 __all__ = ["checked_summary", "quotes_of"]
 
-_QUOTE = re.compile(r"([^\[\]]+?)((?:\[\d+\])+)")
-_MARKER = re.compile(r"\[(\d+)\]")
+_QUOTE = re.compile(r"([^\[\]]+?)\[(\d+)\]")  # the reader cites each sentence with one [n]
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*(?:\s*\[\d+\])*")
 
 
@@ -22,7 +21,7 @@ def quotes_of(answer: str) -> list[tuple[int, str]]:
     """The reader's quotes grouped by the marker that cites them: ``(n, text)`` in marker order."""
     by_number: dict[int, str] = {}
     for m in _QUOTE.finditer(answer.removeprefix(PARTIAL_LEAD)):
-        n = int(m.group(2)[1:].split("]")[0])
+        n = int(m.group(2))
         by_number[n] = by_number.get(n, "") + m.group(1).strip()
     return sorted(by_number.items())
 
@@ -36,8 +35,7 @@ def checked_summary(reply: str, shown: Sequence[Hit]) -> tuple[str | None, Degra
         return None, Degraded.MODEL_REFUSED
     # A marker naming no quote is dropped first, so the sentence can get the marker of the quote
     # that supports it.
-    text = _MARKER.sub(lambda m: m.group() if 1 <= int(m.group(1)) <= len(shown) else "", text)
-    text = attribute(text, shown)
+    text = attribute(drop_unknown_markers(text, len(shown)), shown)
     checked = verify(text, shown)
     if not checked.citations or len(cjk_bigrams(strip_markers(text))) < 5:
         return None, Degraded.UNSUPPORTED
