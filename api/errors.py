@@ -52,6 +52,7 @@ RAG_ERRORS: dict[str, tuple[int, str, str]] = {
     "index_not_found": (503, "index_not_found", "索引不存在，请先运行 rag ingest 建立索引。"),
     "index_corrupt": (503, "index_corrupt", "索引文件已损坏，请重新运行 rag ingest 重建索引。"),
     "index_mismatch": (503, "index_mismatch", "索引与当前配置的向量模型不一致，请重新建立索引。"),
+    "index_unavailable": (503, "index_unavailable", "索引服务暂时无法访问，请稍后再试。"),
     "embedder_unavailable": (503, "model_unavailable", "模型加载失败，请查看服务日志。"),
     "reranker_unavailable": (503, "model_unavailable", "模型加载失败，请查看服务日志。"),
     "llm_unavailable": (503, "llm_unavailable", "大模型服务暂时不可用，请稍后再试。"),

@@ -13,6 +13,7 @@ ERRORS: dict[str, str] = {
     "invalid_question": "问题含有无效的字符（不是合法的 UTF-8 文本）。",
     "embedder_unavailable": "嵌入模型无法加载（{detail}）。",
     "reranker_unavailable": "重排序模型无法加载（{detail}）。",
+    "index_unavailable": "索引服务暂时无法访问（{detail}）。",
 }
 
 # Why an LLM answer fell back to retrieval, for people (the JSON keeps the codes).

@@ -14,6 +14,7 @@ from rag.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexUnavailableError,
     InvalidQuestionError,
     LLMUnavailableError,
     ModelInstallError,
@@ -44,7 +45,7 @@ from rag.types import (
 __all__ = [
     "Answer", "ArticleMeta", "ArticleNotFoundError", "ArticleView", "Chunk", "Citation", "Degraded", "Delta", "Done",
     "EmbedderUnavailableError", "EmptyQuestionError", "Engine", "Hit", "IndexCorruptError", "IndexMismatchError",
-    "IndexNotFoundError", "InvalidQuestionError", "LLMUnavailableError", "Message", "Mode", "ModelInstallError",
+    "IndexNotFoundError", "IndexUnavailableError", "InvalidQuestionError", "LLMUnavailableError", "Message", "Mode", "ModelInstallError",
     "ModelNotInstalledError", "NothingToIngestError", "QuestionLog", "QuestionSetError", "QuestionTooLongError",
     "RagError", "RerankerUnavailableError", "Retrieved", "Settings", "StreamEvent", "escape_bidi", "source_lines",
     "strip_controls", "strip_markers",

@@ -103,6 +103,12 @@ class IndexCorruptError(RagError):
     code = "index_corrupt"
 
 
+class IndexUnavailableError(RagError):
+    """The index's engine (a Milvus server) did not answer; the request may succeed later."""
+
+    code = "index_unavailable"
+
+
 class ModelNotInstalledError(RagError):
     """The local GGUF model is missing, incomplete or not a GGUF file; the message names the fix."""
 

@@ -16,12 +16,13 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import CORPUS, make_settings
 
 from ingest.pipeline import run_ingest
 from rag.engine import Engine
-from rag.errors import IndexCorruptError
+from rag.errors import IndexCorruptError, IndexUnavailableError
 from rag.index.milvus import MilvusSearch, connect
 from rag.index.store import VersionWriter, current_version, open_index
 
@@ -146,32 +147,41 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _start_lite_server(data: Path, port: int) -> subprocess.Popen:
+    """A Milvus Lite server on 127.0.0.1:``port`` keeping its data in ``data``, once it accepts connections."""
+    proc = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                _stop(proc)
+                raise RuntimeError("the Milvus Lite server did not start") from None
+            time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture(scope="module")
 def lite_server(tmp_path_factory):
     """A Milvus Lite server on 127.0.0.1 for this module, stopped at its end."""
     port = _free_port()
-    data = tmp_path_factory.mktemp("milvus_server")
-    proc = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data),
-                             "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    uri = f"http://127.0.0.1:{port}"
+    proc = _start_lite_server(tmp_path_factory.mktemp("milvus_server"), port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the Milvus Lite server did not start") from None
-                time.sleep(0.2)
-        yield uri
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
 
 
 def test_milvus_lite_server_finds_and_answers_what_local_does(engine, lite_server, tmp_path):
@@ -186,6 +196,35 @@ def test_milvus_lite_server_finds_and_answers_what_local_does(engine, lite_serve
     from conftest import python_json
 
     assert python_json(code) == report.chunks
+
+
+def test_a_milvus_server_that_stops_answering_is_a_503_and_questions_are_answered_when_it_is_back(engine, tmp_path):
+    from serve import running_server
+
+    from api.app import create_app
+
+    port, data = _free_port(), tmp_path / "milvus_data"
+    proc = _start_lite_server(data, port)
+    try:
+        settings, _ = _milvus_copy(engine, tmp_path, f"http://127.0.0.1:{port}", prefix="rag_down")
+        served = Engine.open(settings, embedder=engine.embedder)
+        question = {"question": QUESTIONS[0], "mode": "retrieval"}
+        with running_server(create_app(settings, engine=served)) as url, httpx.Client(base_url=url, timeout=60) as c:
+            before = c.post("/api/ask", json=question)
+            assert before.status_code == 200 and before.json()["citations"]
+            _stop(proc)
+            down = c.post("/api/ask", json=question)
+            assert down.status_code == 503, down.text
+            assert down.json()["error"] == {"code": "index_unavailable", "message": "索引服务暂时无法访问，请稍后再试。"}
+            with pytest.raises(IndexUnavailableError, match=f"127.0.0.1:{port}"):
+                served.search(QUESTIONS[1])
+            proc = _start_lite_server(data, port)  # the same data: the collection is still there
+            deadline = time.monotonic() + 60
+            while (again := c.post("/api/ask", json=question)).status_code == 503 and time.monotonic() < deadline:
+                time.sleep(0.5)  # pymilvus reconnects on its own
+            assert again.status_code == 200 and again.json()["answer"] == before.json()["answer"]
+    finally:
+        _stop(proc)
 
 
 @pytest.mark.milvus

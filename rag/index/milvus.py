@@ -20,16 +20,21 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
-from rag.errors import IndexCorruptError
+from rag.errors import IndexCorruptError, IndexUnavailableError
 from rag.index.base import EMPTY, Ranked
 from rag.text import DOMAIN_TERMS, STOPWORDS, cjk_bigrams
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# What a server says of a collection it has not loaded (after a restart: "... is in state 'released'").
+_NOT_LOADED = re.compile(r"released|not loaded", re.IGNORECASE)
 STATS_FILE = "bigram_df.json"
 # bm25s' defaults (method "lucene"), so that both backends rank alike.
 K1, B = 1.5, 0.75
@@ -55,6 +60,19 @@ def _client(uri: str, token: str | None):
 def connect(uri: str, token: str | None = None):
     """A MilvusClient for ``uri`` (a ``.db`` path runs Milvus Lite in this process)."""
     return _client(uri, token)
+
+
+@contextmanager
+def _answering(uri: str) -> Iterator[None]:
+    """A call to the Milvus server that fails (down, unreachable, overloaded) raises
+    IndexUnavailableError: a 503 for the API, a clear line for the CLI, never a bare 500."""
+    from pymilvus.exceptions import MilvusException
+
+    try:
+        yield
+    except MilvusException as exc:
+        log.warning("Milvus at %s did not answer: %s", uri, exc)
+        raise IndexUnavailableError(f"Milvus（{uri}）: {getattr(exc, 'message', None) or exc}") from exc
 
 
 def collection_name(prefix: str, version: str) -> str:
@@ -184,27 +202,44 @@ class MilvusSearch:
 
     kind = "milvus"
 
-    def __init__(self, client, collection: str, stats: BigramStats):
-        self.client, self.collection, self.stats = client, collection, stats
+    def __init__(self, client, collection: str, stats: BigramStats, uri: str = ""):
+        self.client, self.collection, self.stats, self.uri = client, collection, stats, uri
 
     @classmethod
     def open(cls, directory: Path, backend: dict, uri: str, token: str | None = None) -> MilvusSearch:
-        client = connect(uri, token)
         collection = backend["collection"]
-        if not client.has_collection(collection):
-            raise IndexCorruptError(
-                f"索引版本 {directory.name} 的 Milvus 集合 {collection} 不存在（{uri}）。"
-                "请检查 RAG_MILVUS_URI，或重新运行 `rag ingest` 重建索引。")
-        client.load_collection(collection)
-        return cls(client, collection, BigramStats.load(directory))
+        with _answering(uri):
+            client = connect(uri, token)
+            if not client.has_collection(collection):
+                raise IndexCorruptError(
+                    f"索引版本 {directory.name} 的 Milvus 集合 {collection} 不存在（{uri}）。"
+                    "请检查 RAG_MILVUS_URI，或重新运行 `rag ingest` 重建索引。")
+            client.load_collection(collection)
+        return cls(client, collection, BigramStats.load(directory), uri)
+
+    def _call(self, request: Callable[[], T]) -> T:
+        """``request()`` against the server; a collection a restarted server has not loaded yet is
+        loaded and the request made once more."""
+        from pymilvus.exceptions import MilvusException
+
+        with _answering(self.uri):
+            try:
+                return request()
+            except MilvusException as exc:
+                if not _NOT_LOADED.search(str(exc)):
+                    raise
+                log.info("Milvus collection %s is not loaded (a restarted server?): loading it", self.collection)
+                self.client.load_collection(self.collection)
+                return request()
 
     def count(self) -> int:
         # A count query sees deletions at once (collection statistics may lag behind them).
-        return int(self.client.query(self.collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
+        rows = self._call(lambda: self.client.query(self.collection, filter="", output_fields=["count(*)"]))
+        return int(rows[0]["count(*)"])
 
     def _search(self, data, field: str, metric: str, k: int, positive: bool = True) -> Ranked:
-        result = self.client.search(self.collection, data=[data], anns_field=field, limit=max(1, k),
-                                    output_fields=["row"], search_params={"metric_type": metric})
+        result = self._call(lambda: self.client.search(self.collection, data=[data], anns_field=field, limit=max(1, k),
+                                                       output_fields=["row"], search_params={"metric_type": metric}))
         hits = result[0] if result else []
         if not hits:
             return EMPTY
@@ -232,8 +267,9 @@ class MilvusSearch:
         escaped = article_id.replace("\\", "\\\\").replace('"', '\\"')
         expr = f'article_id == "{escaped}"'
         # Counted first: what delete returns differs between Milvus (a count) and Milvus Lite (the keys).
-        found = int(self.client.query(self.collection, filter=expr, output_fields=["count(*)"])[0]["count(*)"])
-        self.client.delete(self.collection, filter=expr)
+        found = int(self._call(lambda: self.client.query(self.collection, filter=expr,
+                                                         output_fields=["count(*)"]))[0]["count(*)"])
+        self._call(lambda: self.client.delete(self.collection, filter=expr))
         return found
 
     def vectors(self, rows: int) -> dict[int, np.ndarray]:
