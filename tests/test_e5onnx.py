@@ -35,7 +35,8 @@ def cache(tmp_path_factory):
 @pytest.mark.parametrize("kind", ["q4", "mixed", "int8"])
 def test_vectors_agree_with_the_engine_on_questions_and_windowed_passages(kind, reference, cache):
     runtime = e5onnx.OnnxE5(MODEL, kind, cache_dir=cache)
-    floor = e5onnx.MIN_AGREEMENT[kind]  # 0.999 for the bundled 4-bit weights as they are, 0.998 mixed, 0.99 int8
+    # What the README promises (the runtime's own acceptance floor, MIN_AGREEMENT, is lower for mixed).
+    floor = {"q4": 0.999, "mixed": 0.999, "int8": 0.99}[kind]
     questions = [item["question"] for item in ITEMS] + EDGES
     cosines = [float(runtime.query(q) @ reference.query(q)) for q in questions]
     assert min(cosines) >= floor, min(cosines)
