@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,150}$",
         description="Prefix of the Milvus collections (one per index version: PREFIX_vVERSION); one prefix per index.",
     )
+    milvus_timeout: float = Field(
+        10.0, gt=0, le=600,
+        description="Seconds a Milvus call of a question may take; a server that is down, unreachable or slower "
+        "makes the question a 503 index_unavailable.",
+    )
 
     # --- embedding --------------------------------------------------------------------
     embed_backend: EmbedBackend = Field(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -207,6 +208,7 @@ def test_a_milvus_server_that_stops_answering_is_a_503_and_questions_are_answere
     proc = _start_lite_server(data, port)
     try:
         settings, _ = _milvus_copy(engine, tmp_path, f"http://127.0.0.1:{port}", prefix="rag_down")
+        settings = settings.model_copy(update={"milvus_timeout": 3.0})
         served = Engine.open(settings, embedder=engine.embedder)
         question = {"question": QUESTIONS[0], "mode": "retrieval"}
         with running_server(create_app(settings, engine=served)) as url, httpx.Client(base_url=url, timeout=60) as c:
@@ -223,6 +225,18 @@ def test_a_milvus_server_that_stops_answering_is_a_503_and_questions_are_answere
             while (again := c.post("/api/ask", json=question)).status_code == 503 and time.monotonic() < deadline:
                 time.sleep(0.5)  # pymilvus reconnects on its own
             assert again.status_code == 200 and again.json()["answer"] == before.json()["answer"]
+            # A server that hangs (paused: it accepts nothing and answers nothing) is a 503 after
+            # RAG_MILVUS_TIMEOUT, not a request that waits for ever; answered again once it resumes.
+            proc.send_signal(signal.SIGSTOP)
+            try:
+                started = time.monotonic()
+                hung = c.post("/api/ask", json={**question, "question": QUESTIONS[2]})
+                assert hung.status_code == 503 and hung.json()["error"]["code"] == "index_unavailable", hung.text
+                assert time.monotonic() - started < 30
+            finally:
+                proc.send_signal(signal.SIGCONT)
+            resumed = c.post("/api/ask", json={**question, "question": QUESTIONS[2]})
+            assert resumed.status_code == 200 and resumed.json()["citations"]
     finally:
         _stop(proc)
 

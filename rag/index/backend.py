@@ -32,7 +32,8 @@ def open_search(path: Path, manifest: Manifest, article_ids: Sequence[str],
     if kind == "milvus":
         from rag.index.milvus import MilvusSearch
 
-        return MilvusSearch.open(path, manifest.backend, milvus_uri(settings, manifest), _token(settings))
+        return MilvusSearch.open(path, manifest.backend, milvus_uri(settings, manifest), _token(settings),
+                                 timeout=settings.milvus_timeout if settings else None)
     raise IndexCorruptError(f"索引版本 {path.name} 的后端 {kind!r} 未知。请重新运行 `rag ingest` 重建索引。")
 
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # What a server says of a collection it has not loaded (after a restart: "... is in state 'released'").
 _NOT_LOADED = re.compile(r"released|not loaded", re.IGNORECASE)
+COLLECTION_NOT_FOUND = 100  # Milvus' error code for a collection it does not have
 STATS_FILE = "bigram_df.json"
 # bm25s' defaults (method "lucene"), so that both backends rank alike.
 K1, B = 1.5, 0.75
@@ -64,15 +65,24 @@ def connect(uri: str, token: str | None = None):
 
 @contextmanager
 def _answering(uri: str) -> Iterator[None]:
-    """A call to the Milvus server that fails (down, unreachable, overloaded) raises
-    IndexUnavailableError: a 503 for the API, a clear line for the CLI, never a bare 500."""
-    from pymilvus.exceptions import MilvusException
-
+    """A call to the Milvus server that fails because the server does not answer (down,
+    unreachable, past the timeout: pymilvus reports these as MilvusException or bare gRPC errors)
+    raises IndexUnavailableError: a 503 for the API, a clear line for the CLI. A collection the
+    server does not have is a damaged index; a malformed request stays a bug (not wrapped)."""
     try:
         yield
-    except MilvusException as exc:
+    except Exception as exc:
+        import grpc
+        from pymilvus.exceptions import MilvusException, ParamError
+
+        if isinstance(exc, ParamError) or not isinstance(exc, (MilvusException, grpc.RpcError, grpc.FutureTimeoutError)):
+            raise
+        if isinstance(exc, MilvusException) and exc.code == COLLECTION_NOT_FOUND:
+            raise IndexCorruptError(f"Milvus（{uri}）的集合不存在（{exc.message}）。"
+                                    "请检查 RAG_MILVUS_URI，或重新运行 `rag ingest` 重建索引。") from exc
         log.warning("Milvus at %s did not answer: %s", uri, exc)
-        raise IndexUnavailableError(f"Milvus（{uri}）: {getattr(exc, 'message', None) or exc}") from exc
+        detail = exc.message if isinstance(exc, MilvusException) else type(exc).__name__
+        raise IndexUnavailableError(f"Milvus（{uri}）: {detail}") from exc
 
 
 def collection_name(prefix: str, version: str) -> str:
@@ -202,20 +212,22 @@ class MilvusSearch:
 
     kind = "milvus"
 
-    def __init__(self, client, collection: str, stats: BigramStats, uri: str = ""):
+    def __init__(self, client, collection: str, stats: BigramStats, uri: str = "", timeout: float | None = None):
         self.client, self.collection, self.stats, self.uri = client, collection, stats, uri
+        self.timeout = timeout  # seconds per call (None: pymilvus' own, which may wait for a hung server)
 
     @classmethod
-    def open(cls, directory: Path, backend: dict, uri: str, token: str | None = None) -> MilvusSearch:
+    def open(cls, directory: Path, backend: dict, uri: str, token: str | None = None,
+             timeout: float | None = None) -> MilvusSearch:
         collection = backend["collection"]
+        client = connect(uri, token)
         with _answering(uri):
-            client = connect(uri, token)
-            if not client.has_collection(collection):
+            if not client.has_collection(collection, timeout=timeout):
                 raise IndexCorruptError(
                     f"索引版本 {directory.name} 的 Milvus 集合 {collection} 不存在（{uri}）。"
                     "请检查 RAG_MILVUS_URI，或重新运行 `rag ingest` 重建索引。")
-            client.load_collection(collection)
-        return cls(client, collection, BigramStats.load(directory), uri)
+            client.load_collection(collection, timeout=timeout)
+        return cls(client, collection, BigramStats.load(directory), uri, timeout)
 
     def _call(self, request: Callable[[], T]) -> T:
         """``request()`` against the server; a collection a restarted server has not loaded yet is
@@ -229,17 +241,19 @@ class MilvusSearch:
                 if not _NOT_LOADED.search(str(exc)):
                     raise
                 log.info("Milvus collection %s is not loaded (a restarted server?): loading it", self.collection)
-                self.client.load_collection(self.collection)
+                self.client.load_collection(self.collection, timeout=self.timeout)
                 return request()
 
     def count(self) -> int:
         # A count query sees deletions at once (collection statistics may lag behind them).
-        rows = self._call(lambda: self.client.query(self.collection, filter="", output_fields=["count(*)"]))
+        rows = self._call(lambda: self.client.query(self.collection, filter="", output_fields=["count(*)"],
+                                                    timeout=self.timeout))
         return int(rows[0]["count(*)"])
 
     def _search(self, data, field: str, metric: str, k: int, positive: bool = True) -> Ranked:
         result = self._call(lambda: self.client.search(self.collection, data=[data], anns_field=field, limit=max(1, k),
-                                                       output_fields=["row"], search_params={"metric_type": metric}))
+                                                       output_fields=["row"], search_params={"metric_type": metric},
+                                                       timeout=self.timeout))
         hits = result[0] if result else []
         if not hits:
             return EMPTY
@@ -267,9 +281,9 @@ class MilvusSearch:
         escaped = article_id.replace("\\", "\\\\").replace('"', '\\"')
         expr = f'article_id == "{escaped}"'
         # Counted first: what delete returns differs between Milvus (a count) and Milvus Lite (the keys).
-        found = int(self._call(lambda: self.client.query(self.collection, filter=expr,
-                                                         output_fields=["count(*)"]))[0]["count(*)"])
-        self._call(lambda: self.client.delete(self.collection, filter=expr))
+        found = int(self._call(lambda: self.client.query(self.collection, filter=expr, output_fields=["count(*)"],
+                                                         timeout=self.timeout))[0]["count(*)"])
+        self._call(lambda: self.client.delete(self.collection, filter=expr, timeout=self.timeout))
         return found
 
     def vectors(self, rows: int) -> dict[int, np.ndarray]:
