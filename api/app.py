@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import warnings
 from collections.abc import AsyncIterator
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.load_error = None
     app.state.metrics = Metrics()
     app.state.metrics.ready.set(1 if engine is not None else 0)
-    app.state.reload_lock = anyio.Lock()
+    app.state.reload_lock = threading.Lock()  # api.switching: one engine switch at a time
     app.state.created = int(time.time())
     app.state.indexing = Indexing(app)
     app.state.qlog = _question_log(settings)

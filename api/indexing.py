@@ -7,6 +7,7 @@ import threading
 
 from fastapi import FastAPI
 
+from api.switching import switch_now
 from ingest.documents import Corpus
 from ingest.jobs import JobRunner, Progress
 from ingest.pipeline import run_ingest
@@ -32,13 +33,9 @@ class Indexing:
         report = run_ingest([settings.corpus_dir], settings, progress=False, cancel=cancel, on_progress=progress,
                             embedder=engine.embedder if engine is not None else None)
         progress(97.0, "switch")
-        fresh = engine.reopened() if engine is not None else Engine.open(settings)
-        # One attribute assignment, as in /api/admin/reload: a request sees the old or the new engine.
-        state.engine = fresh
-        state.load_error = None
-        state.metrics.reloads.inc()
-        state.metrics.ready.set(1)
-        log.info("indexing job: %s -> %s", engine.version if engine else None, fresh.version)
+        # The same switch as /api/admin/reload and the index watcher, under the same lock.
+        fresh, previous = switch_now(self.app)
+        log.info("indexing job: %s -> %s", previous.version if previous else None, fresh.version)
         return report.to_dict()
 
     def close(self) -> None:

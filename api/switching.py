@@ -27,26 +27,29 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 30.0
 
 
-async def switch_to_newest(app: FastAPI) -> tuple[Engine, Engine | None]:
-    """Open the newest index version and serve it; returns ``(new, previous)``.
+def switch_now(app: FastAPI) -> tuple[Engine, Engine | None]:
+    """Open the newest index version and serve it; returns ``(new, previous)``. Blocking: for a
+    worker thread (an indexing job, or :func:`switch_to_newest`); one switch at a time per process.
 
     Requests already running finish on the previous engine. Raises (OSError, RagError) when the
     newest version cannot be loaded; the previous engine then keeps serving.
     """
     state = app.state
-    async with state.reload_lock:
+    with state.reload_lock:
         previous: Engine | None = state.engine
-        if previous is not None:
-            # The settings did not change: reuse the loaded models and the LLM connection pool.
-            engine = await anyio.to_thread.run_sync(previous.reopened)
-        else:
-            engine = await anyio.to_thread.run_sync(Engine.open, state.settings)
+        # The settings did not change: reuse the loaded models and the LLM connection pool.
+        engine = previous.reopened() if previous is not None else Engine.open(state.settings)
         # One attribute assignment: a request sees either the old engine or the new one, never a mix.
         state.engine = engine
         state.load_error = None
     state.metrics.reloads.inc()
     state.metrics.ready.set(1)
     return engine, previous
+
+
+async def switch_to_newest(app: FastAPI) -> tuple[Engine, Engine | None]:
+    """:func:`switch_now` from the event loop (in a worker thread)."""
+    return await anyio.to_thread.run_sync(switch_now, app)
 
 
 def _read_pointer(pointer: Path) -> str | None:
