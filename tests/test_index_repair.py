@@ -14,7 +14,7 @@ from rag.engine import Engine
 from rag.errors import IndexCorruptError
 from rag.index.store import current_version, open_index
 
-DAMAGED = ["dense.faiss", "chunks.jsonl", "articles.jsonl", "bm25_words/vocab.index.json",
+DAMAGED = ["dense.faiss", "docs.sqlite", "sentences.keys.npy", "bm25_words/vocab.index.json",
            "bm25_bigrams/data.csc.index.npy"]
 
 
@@ -62,12 +62,12 @@ def test_ingest_rebuilds_a_truncated_index_file(name: str, index_dir: Path, tmp_
 
 def test_altered_file_of_the_same_size_is_caught_by_the_checksum(index_dir: Path, tmp_path: Path, engine: Engine):
     directory = copy_index(index_dir, tmp_path)
-    chunks = current_version(directory) / "chunks.jsonl"
+    chunks = current_version(directory) / "docs.sqlite"
     data = bytearray(chunks.read_bytes())
     data[100] ^= 0x01
     chunks.write_bytes(bytes(data))
-    with pytest.raises(IndexCorruptError, match="文件 chunks.jsonl 校验和不符"):
+    with pytest.raises(IndexCorruptError, match="文件 docs.sqlite 校验和不符"):
         open_index(directory)
     report = run_ingest([CORPUS], make_settings(directory), progress=False, embedder=engine.embedder)
-    assert not report.unchanged and report.repaired == "文件 chunks.jsonl 校验和不符"
+    assert not report.unchanged and report.repaired == "文件 docs.sqlite 校验和不符"
     open_index(directory)

@@ -48,13 +48,20 @@ def _named_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
     return max(names, key=len) if names else None
 
 
-def metadata_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit]
+def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]], hit_for: Callable[[ArticleMeta], Hit]
                     ) -> Extract | None:
     """The answer to a question about authors and dates, or None when the question is about content.
+
+    ``catalog`` lists every article's metadata; it is called only for a question about authors or
+    dates (a large library's list is not read for every answer).
 
     ``hit_for`` gives the passage to cite for an article (its best retrieved one, else its first).
     """
     asks_author, asks_date = bool(_ASKS_AUTHOR.search(question)), bool(_ASKS_DATE.search(question))
+    asks_works = bool(_ASKS_WORKS.search(question))
+    if not (asks_author or asks_date or asks_works):
+        return None
+    articles = catalog()
     article = _named_article(question, articles) if asks_author or asks_date else None
     if article is not None:
         said = []
@@ -64,7 +71,7 @@ def metadata_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Cal
             said.append(f"发表于 {article.date}" if article.date else "没有注明发表日期")
         text = f"《{article.title}》" + "，".join(said) + "。[1]"
         return Extract(text, (Citation.from_hit(1, hit_for(article)),))
-    author = _named_author(question, articles) if _ASKS_WORKS.search(question) else None
+    author = _named_author(question, articles) if asks_works else None
     if author is None:
         return None
     works = [a for a in articles if a.author == author]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from rag.calibrate import Manifest
@@ -23,12 +23,13 @@ def milvus_uri(settings: Settings | None, manifest: Manifest) -> str:
     return str(manifest.backend.get("uri", ""))
 
 
-def open_search(path: Path, manifest: Manifest, article_ids: Sequence[str],
+def open_search(path: Path, manifest: Manifest, rows_of: Callable[[str], Sequence[int]] | None,
                 settings: Settings | None = None) -> SearchIndex:
-    """The search structures of the version at ``path``, on the backend its manifest names."""
+    """The search structures of the version at ``path``, on the backend its manifest names
+    (``rows_of``: an article's rows, from the version's document store, for deleting it)."""
     kind = manifest.backend_kind
     if kind == "local":
-        return LocalSearch.load(path, article_ids)
+        return LocalSearch.load(path, rows_of)
     if kind == "milvus":
         from rag.index.milvus import MilvusSearch
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +20,16 @@ class LocalSearch:
     kind = "local"
 
     def __init__(self, dense: DenseIndex, words: LexicalIndex, bigrams: LexicalIndex,
-                 article_ids: Sequence[str] = ()):
+                 rows_of: Callable[[str], Sequence[int]] | None = None):
         self.dense_index = dense
         self.lexical_indexes = {"words": words, "bigrams": bigrams}
-        self._article_ids = list(article_ids)
+        self._rows_of = rows_of  # an article's rows (the document store's lookup; None: nothing to delete)
         self._hidden: set[int] = set()  # rows of deleted articles (the next ingest leaves them out)
 
     @classmethod
-    def load(cls, directory: Path, article_ids: Sequence[str] = ()) -> LocalSearch:
+    def load(cls, directory: Path, rows_of: Callable[[str], Sequence[int]] | None = None) -> LocalSearch:
         return cls(DenseIndex.load(directory), LexicalIndex.load(directory, "words"),
-                   LexicalIndex.load(directory, "bigrams"), article_ids)
+                   LexicalIndex.load(directory, "bigrams"), rows_of)
 
     def count(self) -> int:
         return self.dense_index.count() - len(self._hidden)
@@ -52,7 +52,7 @@ class LocalSearch:
         return self.lexical_indexes["bigrams"].idf(token)
 
     def delete_article(self, article_id: str) -> int:
-        rows = {i for i, a in enumerate(self._article_ids) if a == article_id} - self._hidden
+        rows = set(self._rows_of(article_id) if self._rows_of is not None else ()) - self._hidden
         self._hidden |= rows
         return len(rows)
 

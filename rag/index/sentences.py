@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 VECTORS = "sentences.npy"
-KEYS = "sentences.json"
+KEYS = "sentences.keys.npy"  # the sentences' keys, sorted; row i of VECTORS is key i's vector
+OLD_KEYS = "sentences.json"  # before index format 2: the keys in row order (read to reuse the vectors)
+_KEY = "S20"
 
 
 def sentence_key(text: str) -> str:
@@ -19,11 +21,20 @@ def sentence_key(text: str) -> str:
 
 class SentenceVectors:
     """Vectors stored as float16 (half the memory; cosines agree to about 1e-3, which the reader's
-    z-scored dense signal does not notice), looked up by the sentence's text."""
+    z-scored dense signal does not notice), looked up by the sentence's text.
 
-    def __init__(self, keys: Sequence[str], vectors: np.ndarray):
-        self._rows = {k: i for i, k in enumerate(keys)}
-        self._vectors = np.asarray(vectors, dtype=np.float16)
+    Keys and vectors are sorted by key and memory-mapped once saved: a lookup is a binary search,
+    and the server's workers share both files through the page cache (no per-process dictionary).
+    """
+
+    def __init__(self, keys: Sequence[str] | np.ndarray, vectors: np.ndarray, sorted_keys: bool = False):
+        keys = np.asarray(keys, dtype=_KEY)
+        if sorted_keys:
+            self._keys, self._vectors = keys, vectors
+        else:
+            order = np.argsort(keys, kind="stable")
+            self._keys = keys[order]
+            self._vectors = np.asarray(vectors, dtype=np.float16)[order]
 
     @classmethod
     def build(cls, texts: Sequence[str], vectors: np.ndarray) -> SentenceVectors:
@@ -34,21 +45,27 @@ class SentenceVectors:
         """The stored vectors, or None for an index built before the reader stored them."""
         if not (directory / VECTORS).is_file():
             return None
-        keys = json.loads((directory / KEYS).read_text(encoding="utf-8"))
-        return cls(keys, np.load(directory / VECTORS, mmap_mode="r"))
+        vectors = np.load(directory / VECTORS, mmap_mode="r")
+        if not (directory / KEYS).is_file():  # an older version: keys as JSON, in row order
+            return cls(json.loads((directory / OLD_KEYS).read_text(encoding="utf-8")), vectors)
+        return cls(np.load(directory / KEYS, mmap_mode="r"), vectors, sorted_keys=True)
 
     def save(self, directory: Path) -> None:
-        np.save(directory / VECTORS, self._vectors)
-        keys = sorted(self._rows, key=self._rows.__getitem__)
-        (directory / KEYS).write_text(json.dumps(keys), encoding="utf-8")
+        np.save(directory / VECTORS, np.asarray(self._vectors, dtype=np.float16))
+        np.save(directory / KEYS, self._keys)
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._keys)
+
+    def _row(self, key: str) -> int | None:
+        k = key.encode("ascii")
+        i = int(np.searchsorted(self._keys, k))
+        return i if i < len(self._keys) and self._keys[i] == k else None
 
     def get(self, text: str) -> np.ndarray | None:
-        row = self._rows.get(sentence_key(text))
+        row = self._row(sentence_key(text))
         return None if row is None else np.asarray(self._vectors[row], dtype=np.float32)
 
     def by_key(self) -> dict[str, np.ndarray]:
         """All vectors by key (ingest reuses them for sentences that did not change)."""
-        return {k: np.asarray(self._vectors[i], dtype=np.float32) for k, i in self._rows.items()}
+        return {k.decode("ascii"): np.asarray(self._vectors[i], dtype=np.float32) for i, k in enumerate(self._keys)}

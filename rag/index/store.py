@@ -9,10 +9,11 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.calibrate import Manifest, ModelFit
@@ -20,6 +21,7 @@ from rag.errors import IndexCorruptError, IndexNotFoundError
 from rag.index.backend import open_search
 from rag.index.base import IndexBuilder, SearchIndex
 from rag.index.dense import DenseIndex
+from rag.index.docstore import ArticleTable, ChunkTable, DocumentStore, StoreWriter
 from rag.index.lexical import LexicalIndex
 from rag.index.local import LocalSearch
 from rag.index.sentences import SentenceVectors
@@ -29,27 +31,34 @@ from rag.types import Article, ArticleMeta, Chunk
 log = logging.getLogger(__name__)
 POINTER = "CURRENT"
 VERSIONS = "versions"
-FORMAT = 1
+# 2: the documents in one SQLite file (docs.sqlite) instead of articles.jsonl and chunks.jsonl.
+FORMAT = 2
 
 
 @dataclass
 class LoadedIndex:
-    """Everything one index version holds, loaded in memory (read-only once built)."""
+    """One index version, opened read-only: its documents are read from the store when asked for,
+    its search structures are memory-mapped (local) or remote (Milvus)."""
 
     version: str
     path: Path
     manifest: Manifest
-    articles: dict[str, Article]
-    chunks: list[Chunk]
+    store: DocumentStore
     search: SearchIndex  # dense and lexical search on the version's backend (rag.index.base)
-    chunk_rows: dict[str, int] = field(default_factory=dict)
     sentences: SentenceVectors | None = None  # the reader's sentence vectors (None: built before them)
 
-    def __post_init__(self) -> None:
-        self.chunk_rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+    @property
+    def chunks(self) -> ChunkTable:
+        """The chunks by row (``index.chunks[r]``, ``len``, iteration)."""
+        return ChunkTable(self.store)
+
+    @property
+    def articles(self) -> ArticleTable:
+        """The articles by id, each read with its text when asked for."""
+        return ArticleTable(self.store)
 
     def article_meta(self, article_id: str) -> ArticleMeta:
-        return self.articles[article_id].meta
+        return self.store.meta(article_id)
 
     @property
     def fit(self) -> ModelFit:
@@ -200,22 +209,21 @@ def _load_version(path: Path, settings: Settings | None = None) -> LoadedIndex:
 
 
 def _read_version(path: Path, manifest: Manifest, settings: Settings | None = None) -> LoadedIndex:
-    articles: dict[str, Article] = {}
-    with (path / "articles.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            d = json.loads(line)
-            meta = d["meta"]
-            meta["categories"] = tuple(meta.get("categories") or ())
-            articles[meta["article_id"]] = Article(ArticleMeta(**meta), d["text"], d["content_hash"])
-    with (path / "chunks.jsonl").open(encoding="utf-8") as fh:
-        chunks = [Chunk(**json.loads(line)) for line in fh]
+    if manifest.format < FORMAT:
+        raise IndexCorruptError(f"索引版本 {path.name} 是旧格式（格式 {manifest.format}，当前为 {FORMAT}）。"
+                                "请重新运行 `rag ingest` 升级索引（已有的向量会被复用，不必重新嵌入）。")
+    try:
+        store = DocumentStore(path)
+    except sqlite3.DatabaseError as exc:  # checksums match but the file is not a store (written by hand)
+        raise _corrupt(path, f"文档库 {exc}") from exc
+    # The manifest's per-chunk hashes are for the next ingest, not for serving: not kept per worker.
+    manifest = replace(manifest, embed_hashes=[])
     return LoadedIndex(
         version=path.name,
         path=path,
         manifest=manifest,
-        articles=articles,
-        chunks=chunks,
-        search=open_search(path, manifest, [c.article_id for c in chunks], settings),
+        store=store,
+        search=open_search(path, manifest, store.rows_of, settings),
         sentences=SentenceVectors.load(path),
     )
 
@@ -250,17 +258,23 @@ class VersionWriter:
         self.tmp = root / f".tmp-{self.name}"
         self.tmp.mkdir()
         self.published = False  # CURRENT names this version (set by commit)
+        self._store: StoreWriter | None = None
 
-    def write(self, articles: list[Article], chunks: list[Chunk], builder: IndexBuilder, manifest: Manifest,
+    def documents(self) -> StoreWriter:
+        """The version's document store, to be written row by row before ``write`` (which closes it)."""
+        if self._store is None:
+            self._store = StoreWriter(self.tmp)
+        return self._store
+
+    def write(self, articles: Iterable[Article], chunks: Iterable[Chunk], builder: IndexBuilder, manifest: Manifest,
               sentences: SentenceVectors | None = None) -> Manifest:
-        """Write the documents, finish the search structures, then the manifest with every file's checksum."""
-        with (self.tmp / "articles.jsonl").open("w", encoding="utf-8") as fh:
-            for a in articles:
-                row = {"meta": a.meta.to_dict(), "text": a.text, "content_hash": a.content_hash}
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        with (self.tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-            for c in chunks:
-                fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        """Add ``articles`` and ``chunks`` to the document store (after any rows added through
+        ``documents()``), finish the search structures, then the manifest with every file's checksum."""
+        store = self.documents()
+        store.add_articles(articles)
+        store.add_chunks(chunks)
+        store.close()
+        self._store = None
         backend = builder.finish(self.tmp)
         if sentences is not None:
             sentences.save(self.tmp)
@@ -291,6 +305,8 @@ class VersionWriter:
         return final
 
     def abort(self) -> None:
+        if self._store is not None:
+            self._store.abort()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _prune(self, current: Path) -> None:
