@@ -56,7 +56,6 @@ class LexicalIndex:
         self._idf = {tok: float(np.log(1 + (n_docs - df[i] + 0.5) / (df[i] + 0.5))) for tok, i in self._vocab.items()
                      if i < len(df)}
         self._champions = champions
-        self.last_exact = True  # whether the last query provably returned the exact top k
         self._champion_of = ({int(t): j for j, t in enumerate(champions[0])} if champions is not None else {})
 
     @classmethod
@@ -107,15 +106,21 @@ class LexicalIndex:
 
     def top(self, tokens: list[str], k: int, exclude: Sequence[int] = (), exact: bool = False
             ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`top_proven` without the proof."""
+        rows, scores, _ = self.top_proven(tokens, k, exclude, exact)
+        return rows, scores
+
+    def top_proven(self, tokens: list[str], k: int, exclude: Sequence[int] = (), exact: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, bool]:
         """The ``k`` best rows by BM25 and their scores, best first; rows scoring 0 and ``exclude`` left out.
 
         Exact (every posting of every query term) unless the index has champion lists, ``exact`` is false
         and the terms have more than EXACT_POSTINGS postings: then a frequent term contributes only its
-        TOP_POSTINGS highest-scoring postings, and the best candidates are rescored exactly."""
+        TOP_POSTINGS highest-scoring postings, and the best candidates are rescored exactly. The
+        third value says whether the result is provably the exact top k (always, when exact)."""
         if not self._n or k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            return np.zeros(0, np.int64), np.zeros(0, np.float32), True
         if self._champions is None or exact or self.postings(tokens) <= EXACT_POSTINGS:
-            self.last_exact = True
             scores = self.scores(tokens)
             if len(exclude):
                 scores[list(exclude)] = 0.0
@@ -124,7 +129,7 @@ class LexicalIndex:
             top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
             top = top[np.argsort(-scores[top], kind="stable")]
             top = top[scores[top] > 0]
-            return top, scores[top]
+            return top, scores[top], True
         return self._top_pruned(tokens, k, exclude)
 
     def postings(self, tokens: list[str]) -> int:
@@ -133,7 +138,7 @@ class LexicalIndex:
         ids = [i for i in ids if 0 <= i < len(self._indptr) - 1]
         return int((self._indptr[np.asarray(ids, np.int64) + 1] - self._indptr[ids]).sum()) if ids else 0
 
-    def _top_pruned(self, tokens: list[str], k: int, exclude: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _top_pruned(self, tokens: list[str], k: int, exclude: Sequence[int]) -> tuple[np.ndarray, np.ndarray, bool]:
         """Champion lists, then exact scores for the best candidates; work grows with the postings read,
         not with the number of documents.
 
@@ -142,7 +147,7 @@ class LexicalIndex:
            scores at most that list's last score for the term, which gives an upper bound.
         2. The RESCORE touched documents with the best lower bounds get their exact score (binary
            search in each frequent term's full postings, sorted by row); the top k of those is the
-           answer. ``last_exact`` says whether the bounds prove it is the exact top k."""
+           answer, and whether the bounds prove it is the exact top k."""
         assert self._champions is not None
         terms, champ_rows, champ_scores = self._champions
         data, indices, indptr = self._bm25.scores["data"], self._bm25.scores["indices"], self._indptr
@@ -161,7 +166,7 @@ class LexicalIndex:
         parts += [(champ_rows[j, :take], champ_scores[j, :take], c, x) for (_, c, j), x in zip(frequent, ceilings,
                                                                                                 strict=True)]
         if not parts:
-            return empty
+            return (*empty, True)
         rows = np.concatenate([p[0] for p in parts])
         weights = np.concatenate([np.asarray(p[1], np.float64) * p[2] for p in parts])
         ceiling = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
@@ -170,8 +175,7 @@ class LexicalIndex:
             keep_rows = ~np.isin(touched, np.asarray(list(exclude)))
             touched, low, present = touched[keep_rows], low[keep_rows], present[keep_rows]
         if not len(touched):
-            self.last_exact = sum(ceilings) == 0
-            return empty
+            return (*empty, sum(ceilings) == 0)
         high = low + (sum(ceilings) - present)
         pick = (np.argpartition(-low, RESCORE - 1)[:RESCORE] if len(low) > RESCORE else np.arange(len(low)))
         pick.sort()
@@ -195,8 +199,8 @@ class LexicalIndex:
         # Exact when no document left out could reach the k-th score: not rescored (upper bound) nor unseen.
         worst = float(exact32[top[-1]]) if len(top) == k else 0.0
         outside = np.delete(high, pick)
-        self.last_exact = bool(sum(ceilings) <= worst and (not len(outside) or outside.max() <= worst))
-        return cand[top].astype(np.int64), exact32[top]
+        proven = bool(sum(ceilings) <= worst and (not len(outside) or outside.max() <= worst))
+        return cand[top].astype(np.int64), exact32[top], proven
 
 
 def _sum_by_row(rows: np.ndarray, weights: np.ndarray, ceiling: np.ndarray
