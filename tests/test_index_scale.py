@@ -38,7 +38,10 @@ def test_index_files_are_memory_mapped_and_read_whole_on_request(index_dir):
         assert str(version / "dense.faiss") in fh.read()
     assert (mapped.vectors() == whole.vectors()).all()
     bm25 = open_index(index_dir).bigrams._bm25
-    assert type(bm25.scores["data"]).__name__ == "memmap"
+    # Plain arrays (no numpy.memmap indexing overhead) over the mapped score files.
+    assert type(bm25.scores["data"]) is np.ndarray and not bm25.scores["data"].flags.owndata
+    with open("/proc/self/maps", encoding="utf-8") as fh:
+        assert str(version / "bm25_bigrams" / "data.csc.index.npy") in fh.read()
 
 
 def _sample_texts() -> list[str]:

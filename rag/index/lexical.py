@@ -72,10 +72,16 @@ class LexicalIndex:
         """Read the index; its score matrix memory-mapped by default (workers share the page cache)."""
         folder = directory / f"bm25_{name}"
         retriever = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False)
+        # Plain arrays over the mapped files (still shared through the page cache): numpy.memmap's
+        # slicing runs __getitem__ and __array_finalize__ in Python on every posting list read.
+        for part in ("data", "indices", "indptr"):
+            if isinstance(retriever.scores.get(part), np.memmap):
+                retriever.scores[part] = np.asarray(retriever.scores[part])
         champions = None
         if (folder / CHAMPION_FILES[0]).is_file():
-            terms, rows, scores = (np.load(folder / f, mmap_mode="r" if mmap else None) for f in CHAMPION_FILES)
-            champions = (np.asarray(terms), rows, scores)
+            terms, rows, scores = (np.asarray(np.load(folder / f, mmap_mode="r" if mmap else None))
+                                   for f in CHAMPION_FILES)
+            champions = (terms, rows, scores)
         return cls(name, retriever, int(retriever.scores["num_docs"]), champions)
 
     def save(self, directory: Path) -> None:
