@@ -42,6 +42,16 @@ def make_settings(index_dir: Path, **overrides):
     return Settings(**base)
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a process the test started; kill it if it does not exit within ``timeout``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def python_json(code: str, **env: str) -> dict:
     """Run ``code`` in a fresh interpreter (no RAG_/OPENAI_ settings from this shell, plus ``env``);
     its last stdout line is JSON."""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CORPUS, make_settings
+from conftest import CORPUS, make_settings, stop_process
 
 from ingest.pipeline import run_ingest
 from rag.engine import Engine
@@ -160,18 +160,9 @@ def _start_lite_server(data: Path, port: int) -> subprocess.Popen:
                 return proc
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                _stop(proc)
+                stop_process(proc)
                 raise RuntimeError("the Milvus Lite server did not start") from None
             time.sleep(0.2)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +173,7 @@ def lite_server(tmp_path_factory):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def test_milvus_lite_server_finds_and_answers_what_local_does(engine, lite_server, tmp_path):
@@ -214,7 +205,7 @@ def test_a_milvus_server_that_stops_answering_is_a_503_and_questions_are_answere
         with running_server(create_app(settings, engine=served)) as url, httpx.Client(base_url=url, timeout=60) as c:
             before = c.post("/api/ask", json=question)
             assert before.status_code == 200 and before.json()["citations"]
-            _stop(proc)
+            stop_process(proc)
             down = c.post("/api/ask", json=question)
             assert down.status_code == 503, down.text
             assert down.json()["error"] == {"code": "index_unavailable", "message": "索引服务暂时无法访问，请稍后再试。"}
@@ -238,7 +229,7 @@ def test_a_milvus_server_that_stops_answering_is_a_503_and_questions_are_answere
             resumed = c.post("/api/ask", json={**question, "question": QUESTIONS[2]})
             assert resumed.status_code == 200 and resumed.json()["citations"]
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @pytest.mark.milvus

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, stop_process
 
 from rag.index.store import current_version
 
@@ -99,9 +99,4 @@ def test_both_workers_serve_a_new_index_version_without_restart_or_admin_call(in
             assert TITLE in [a["title"] for a in response.json()["articles"]]
             assert _fresh(url, "/api/admin/stats").json()["stats"]["version"] == second
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=30)
