@@ -229,31 +229,28 @@ class MilvusSearch:
             client.load_collection(collection, timeout=timeout)
         return cls(client, collection, BigramStats.load(directory), uri, timeout)
 
-    def _call(self, request: Callable[[], T]) -> T:
-        """``request()`` against the server; a collection a restarted server has not loaded yet is
-        loaded and the request made once more."""
+    def _call(self, method: Callable[..., T], **kwargs) -> T:
+        """``method(collection, **kwargs)`` of the client, with the timeout; a collection a restarted
+        server has not loaded yet is loaded and the call made once more."""
         from pymilvus.exceptions import MilvusException
 
         with _answering(self.uri):
             try:
-                return request()
+                return method(self.collection, timeout=self.timeout, **kwargs)
             except MilvusException as exc:
                 if not _NOT_LOADED.search(str(exc)):
                     raise
                 log.info("Milvus collection %s is not loaded (a restarted server?): loading it", self.collection)
                 self.client.load_collection(self.collection, timeout=self.timeout)
-                return request()
+                return method(self.collection, timeout=self.timeout, **kwargs)
 
     def count(self) -> int:
         # A count query sees deletions at once (collection statistics may lag behind them).
-        rows = self._call(lambda: self.client.query(self.collection, filter="", output_fields=["count(*)"],
-                                                    timeout=self.timeout))
-        return int(rows[0]["count(*)"])
+        return int(self._call(self.client.query, filter="", output_fields=["count(*)"])[0]["count(*)"])
 
     def _search(self, data, field: str, metric: str, k: int, positive: bool = True) -> Ranked:
-        result = self._call(lambda: self.client.search(self.collection, data=[data], anns_field=field, limit=max(1, k),
-                                                       output_fields=["row"], search_params={"metric_type": metric},
-                                                       timeout=self.timeout))
+        result = self._call(self.client.search, data=[data], anns_field=field, limit=max(1, k), output_fields=["row"],
+                            search_params={"metric_type": metric})
         hits = result[0] if result else []
         if not hits:
             return EMPTY
@@ -281,9 +278,8 @@ class MilvusSearch:
         escaped = article_id.replace("\\", "\\\\").replace('"', '\\"')
         expr = f'article_id == "{escaped}"'
         # Counted first: what delete returns differs between Milvus (a count) and Milvus Lite (the keys).
-        found = int(self._call(lambda: self.client.query(self.collection, filter=expr, output_fields=["count(*)"],
-                                                         timeout=self.timeout))[0]["count(*)"])
-        self._call(lambda: self.client.delete(self.collection, filter=expr, timeout=self.timeout))
+        found = int(self._call(self.client.query, filter=expr, output_fields=["count(*)"])[0]["count(*)"])
+        self._call(self.client.delete, filter=expr)
         return found
 
     def vectors(self, rows: int) -> dict[int, np.ndarray]:
