@@ -211,10 +211,6 @@ class ArticleTable(Mapping[str, Article]):
             raise KeyError(article_id)
         return article
 
-    def get(self, article_id: str, default=None):
-        article = self._store.article(article_id)
-        return default if article is None else article
-
     def __contains__(self, article_id: object) -> bool:
         return isinstance(article_id, str) and self._store.has_article(article_id)
 
