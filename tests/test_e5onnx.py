@@ -66,10 +66,31 @@ def test_smoothing_moves_scale_between_activations_and_weights_without_changing_
         x = e5onnx._window_words(f, words, text)
         a, b = (s.run(None, {"words": x})[0] for s in sessions)
         assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.99999
-    # In the mixed graph the FFN's second matmul keeps the 4-bit blocks; the others are smoothed int8.
+
+def test_the_mixed_graph_runs_the_ends_ffn_apart_and_computes_the_same_vector(cache):
+    """mixed moves the <s> and </s> rows to the front and runs their FFN on the 4-bit blocks, the other
+    rows' on float weights (which quantize_dynamic then takes): before quantization, the vector is the
+    exact graphs' (the row order does not matter to attention without a mask nor to the mean)."""
+    import onnxruntime as ort
+
+    f = e5onnx.E5File(MODEL)
     mixed = e5onnx.build_graph(f, "mixed")
-    kinds = {n.name.rsplit(".", 1)[-1]: n.op_type for n in mixed.graph.node if n.name.startswith("l0.")}
-    assert (kinds["fo"], kinds["fi"], kinds["qkv"], kinds["ao"]) == ("MatMulNBits", "MatMul", "MatMul", "MatMul")
+    kinds = {n.name.split(".", 1)[1]: n.op_type for n in mixed.graph.node if n.name.startswith("l0.")}
+    assert (kinds["fi.e"], kinds["fo.e"]) == ("MatMulNBits", "MatMulNBits")
+    assert (kinds["fi.m"], kinds["fo.m"], kinds["qkv"], kinds["ao"]) == ("MatMul",) * 4
+    words = f.blocks("emb.word", f.hidden)
+    sessions = [ort.InferenceSession(e5onnx.build_graph(f, kind).SerializeToString(), providers=["CPUExecutionProvider"])
+                for kind in ("fp32", "mixed")]
+    for text in ("query: 产业互联网和消费互联网有什么区别？", "query: ", "passage: " + LINES[3]):
+        x = e5onnx._window_words(f, words, text)
+        a, b = (s.run(None, {"words": x})[0] for s in sessions)
+        assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.9999
+    # The built file: the middle rows' matmuls are int8, the ends' keep their blocks.
+    import onnx
+    from collections import Counter
+
+    ops = Counter(n.op_type for n in onnx.load(e5onnx.OnnxE5(MODEL, "mixed", cache_dir=cache).path).graph.node)
+    assert (ops["MatMulInteger"], ops["MatMulNBits"], ops["MatMul"]) == (4 * f.layers, 2 * f.layers, 0)
 
 
 def test_dense_retrieval_through_onnx_finds_the_expected_article(indexed_settings):
