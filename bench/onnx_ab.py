@@ -1,6 +1,7 @@
 """Two encoder graph files side by side: time per question, alternating passes, and where the time goes.
 
     python bench/onnx_ab.py OLD.onnx NEW.onnx [--threads 1] [--passes 6] [--profile]
+    python bench/onnx_ab.py FILE.onnx FILE.onnx --threads 1 2   # one file on one and on two threads
 
 Each pass runs every question of dev.jsonl and the three held-out sets ("query: " + question, the
 graph's input as :class:`rag.e5onnx.OnnxE5` builds it) once through each file; the medians of the
@@ -64,7 +65,7 @@ def per_operator(path: str, threads: int, x) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs=2)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1], help="one count, or one per file")
     parser.add_argument("--passes", type=int, default=6)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
@@ -73,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     questions = [json.loads(line)["question"] for p in SETS if p.is_file()
                  for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     inputs = [e5onnx._window_words(f, words, "query: " + q) for q in questions]
-    sessions = [session(p, args.threads) for p in args.files]
+    threads = args.threads * 2 if len(args.threads) == 1 else args.threads[:2]
+    sessions = [session(p, t) for p, t in zip(args.files, threads, strict=True)]
     for s in sessions:
         for x in inputs[:20]:
             s.run(None, {"words": x})
@@ -84,15 +86,14 @@ def main(argv: list[str] | None = None) -> int:
             for x in inputs:
                 s.run(None, {"words": x})
             means[i].append((time.perf_counter() - start) / len(inputs) * 1000)
-    print(f"{len(inputs)} questions, {args.threads} thread(s), {args.passes} alternating passes, load "
-          f"{os.getloadavg()[0]:.1f}")
-    for path, m in zip(args.files, means, strict=True):
-        print(f"  {Path(path).name}: {statistics.median(m):.2f} ms per question (passes: "
+    print(f"{len(inputs)} questions, {args.passes} alternating passes, load {os.getloadavg()[0]:.1f}")
+    for path, t, m in zip(args.files, threads, means, strict=True):
+        print(f"  {Path(path).name} ({t} thread{'s' if t > 1 else ''}): {statistics.median(m):.2f} ms per question (passes: "
               f"{', '.join(f'{v:.2f}' for v in m)})")
     print(f"  second / first: {statistics.median(b / a for a, b in zip(*means, strict=True)):.3f}")
     if args.profile:
-        for path in args.files:
-            per_operator(path, args.threads, inputs[0])
+        for path, t in zip(args.files, threads, strict=True):
+            per_operator(path, t, inputs[0])
     return 0
 
 

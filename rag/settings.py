@@ -96,9 +96,9 @@ class Settings(BaseSettings):
     )
     e5_onnx: Literal["mixed", "q4", "int8", "fp32"] = Field(
         "mixed",
-        description="Weights of the onnx runtime: mixed = smoothed dynamic int8 with the bundled 4-bit blocks where "
-        "int8 loses too much (cosine >= 0.999 with the C engine, answer_points within 0.002 of q4's on the eval sets, "
-        "0.6x q4's encoder time), q4 = the bundled 4-bit blocks as they are (the C engine's vectors), int8 = all "
+        description="Weights of the onnx runtime: mixed = smoothed dynamic int8 with the bundled 4-bit blocks for the "
+        "FFN of the `<s>`/`</s>` tokens, where int8 loses too much (cosine >= 0.999 with the C engine, answer_points "
+        "within 0.003 of q4's on the eval sets, about half q4's encoder time), q4 = the bundled 4-bit blocks as they are (the C engine's vectors), int8 = all "
         "re-quantized (faster again, but the reader's answer figures drop), fp32 = dequantized (slowest, largest).",
     )
     e5_cache_dir: Path | None = Field(

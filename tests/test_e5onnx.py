@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import sys
@@ -87,9 +88,8 @@ def test_the_mixed_graph_runs_the_ends_ffn_apart_and_computes_the_same_vector(ca
         assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.9999
     # The built file: the middle rows' matmuls are int8, the ends' keep their blocks.
     import onnx
-    from collections import Counter
 
-    ops = Counter(n.op_type for n in onnx.load(e5onnx.OnnxE5(MODEL, "mixed", cache_dir=cache).path).graph.node)
+    ops = collections.Counter(n.op_type for n in onnx.load(e5onnx.OnnxE5(MODEL, "mixed", cache_dir=cache).path).graph.node)
     assert (ops["MatMulInteger"], ops["MatMulNBits"], ops["MatMul"]) == (4 * f.layers, 2 * f.layers, 0)
 
 
