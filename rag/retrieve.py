@@ -58,6 +58,7 @@ class Retriever:
         self.settings = settings
         self.reranker = reranker
         self._titles: dict[str, str] | None = None  # article id -> title, read once for 《title》 questions
+        self._row_grams: dict[int, frozenset[str]] = {}  # see _grams_of
         # Repeated questions (example buttons, retries, follow-ups) skip the query embedding
         # (18-29 ms here, most of an answer's cost; the cached array is never modified).
         size = settings.query_cache_size
@@ -118,13 +119,21 @@ class Retriever:
         q = topic_bigrams(query)
         if not q or not rows:
             return 0.0
-        text = "".join(
-            self.index.article_meta(self.index.chunks[r].article_id).title + self.index.chunks[r].text for r in rows
-        )
-        present = set(cjk_bigrams(text))
+        present = frozenset().union(*(self._grams_of(r) for r in rows))
         idf = self.index.bigram_idf
         total = sum(idf(t) for t in q)
         return sum(idf(t) for t in q if t in present) / total if total else 0.0
+
+    def _grams_of(self, row: int) -> frozenset[str]:
+        """A passage's bigrams with its article's title (kept for the passages that come back)."""
+        grams = self._row_grams.get(row)
+        if grams is None:
+            chunk = self.index.chunks[row]
+            grams = frozenset(cjk_bigrams(self.index.article_meta(chunk.article_id).title + chunk.text))
+            if len(self._row_grams) >= 4096:
+                self._row_grams.clear()
+            self._row_grams[row] = grams
+        return grams
 
     def search(self, query: str, k: int | None = None) -> Retrieval:
         """Top-k diversified hits for ``query`` and its relevance evidence."""

@@ -382,9 +382,9 @@ class Reader:
 
     def coverage(self, q: set[str] | frozenset[str], grams: frozenset[str] | set[str]) -> float:
         """IDF-weighted share of the bigrams ``q`` that ``grams`` holds."""
-        weights = self._weights(frozenset(q))
+        weights = self._weights(q if isinstance(q, frozenset) else frozenset(q))
         total = weights.get("", 0.0)
-        return sum(weights[t] for t in q & grams) / total if total else 0.0
+        return sum(map(weights.__getitem__, q & grams)) / total if total else 0.0
 
     def _weights(self, q: frozenset[str]) -> dict[str, float]:
         """IDF of each bigram of ``q`` (and their sum under ""), kept for the last few questions."""
@@ -407,21 +407,26 @@ class Reader:
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
         explains = [t for t in qtypes if t in ("why", "how", "definition", "analogy")]
         unit = number_with_unit(part)
-        out = np.zeros((len(cands), len(FEATURES)))
+        rows = []
+        rel = [0.0] * len(cands)
         if dense is not None and len(cands):
             # Relative to the best candidate: the scale of e5 cosines is narrow and shifts per question.
-            rel = (dense - dense.mean()) / (dense.std() + 1e-6)
-        for i, c in enumerate(cands):
-            lex = self.coverage(q, c.grams)
+            rel = ((dense - dense.mean()) / (dense.std() + 1e-6)).tolist()
+        weight = self._weights(q)
+        total = weight[""] or 1.0  # no question bigrams: every coverage is 0 (as coverage() says)
+        shaped = [t for t in qtypes if t in ANSWER_SHAPES]
+        for c, prev, dense_rel in zip(cands, prev_grams, rel, strict=True):
+            asked = q & c.grams
+            lex = sum(map(weight.__getitem__, asked)) / total
             form = _form(c.text)
-            out[i] = (
+            rows.append((
                 lex,
-                self.coverage(q, c.grams | prev_grams[i]) - lex,
-                float(rel[i]) if dense is not None else 0.0,
-                len(c.grams - q) / max(1, len(c.grams)),
+                sum(map(weight.__getitem__, (q & prev) - asked)) / total,  # what the sentence before adds
+                dense_rel,
+                (len(c.grams) - len(asked)) / max(1, len(c.grams)),
                 1.0 / (c.hit + 1),
                 sum(bool(unit.search(c.text)) if t == "number" and unit is not None else t in form.shapes
-                    for t in qtypes if t in ANSWER_SHAPES),
+                    for t in shaped),
                 form.asks,
                 form.announces,
                 # A byline does not answer, except a question about the author's background.
@@ -430,8 +435,8 @@ class Reader:
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
                 float(bool(explains) and lex >= 0.5 and not any(t in form.shapes for t in explains)),
-            )
-        return out
+            ))
+        return np.array(rows, dtype=np.float64).reshape(len(cands), len(FEATURES))
 
     def score(self, part: str, qtypes: list[str], cands: Sequence[Candidate], dense: np.ndarray | None,
               prev_grams: Sequence[frozenset[str]]) -> np.ndarray:
