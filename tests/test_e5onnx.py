@@ -80,11 +80,20 @@ def test_the_mixed_graph_runs_the_ends_ffn_apart_and_computes_the_same_vector(ca
     assert (kinds["fi.e"], kinds["fo.e"]) == ("MatMulNBits", "MatMulNBits")
     assert (kinds["fi.m"], kinds["fo.m"], kinds["qkv"], kinds["ao"]) == ("MatMul",) * 4
     words = f.blocks("emb.word", f.hidden)
-    sessions = [ort.InferenceSession(e5onnx.build_graph(f, kind).SerializeToString(), providers=["CPUExecutionProvider"])
-                for kind in ("fp32", "mixed")]
+    # The rows each FFN branch gets, against the first layer's FFN input in the plain graph: the ends
+    # branch has the first and last tokens, the middle branch the others in order.
+    from onnx import TensorProto, helper
+
+    plain = e5onnx.build_graph(f, "fp32")
+    plain.graph.output.append(helper.make_tensor_value_info("l0.h", TensorProto.FLOAT, None))
+    for name in ("l0.ends", "l0.middle"):
+        mixed.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+    sessions = [ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]) for m in (plain, mixed)]
     for text in ("query: 产业互联网和消费互联网有什么区别？", "query: ", "passage: " + LINES[3]):
         x = e5onnx._window_words(f, words, text)
-        a, b = (s.run(None, {"words": x})[0] for s in sessions)
+        (a, h), (b, ends, middle) = (s.run(None, {"words": x}) for s in sessions)
+        np.testing.assert_allclose(ends[0], h[0][[0, -1]], atol=1e-4)
+        np.testing.assert_allclose(middle[0], h[0][1:-1], atol=1e-4)
         assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.9999
     # The built file: the middle rows' matmuls are int8, the ends' keep their blocks.
     import onnx
