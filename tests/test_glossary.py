@@ -1,0 +1,68 @@
+"""The domain glossary: a question in everyday words is searched with the articles' own terms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from rag.engine import Engine
+from rag.glossary import BUILTIN, Glossary
+
+
+def test_the_articles_term_follows_the_first_everyday_word_once():
+    g = Glossary(BUILTIN)
+    assert g.expand("企业客户和普通消费者有什么不同？") == "企业客户（B端）和普通消费者（C端）有什么不同？"
+    # The longest alias wins (普通消费者, not 消费者), and a term is added once.
+    assert g.expand("普通消费者和个人用户") == "普通消费者（C端）和个人用户"
+    assert g.expand("做toB生意难吗？") == "做toB（B端）生意难吗？"
+    assert g.expand("做ToB生意难吗？") == "做ToB（B端）生意难吗？"
+
+
+def test_a_question_that_already_uses_the_term_is_unchanged():
+    g = Glossary(BUILTIN)
+    for question in ("B端客户和消费者", "b端客户和C端有什么不同", "产业互联网和消费互联网有什么区别？"):
+        assert g.expand(question) == question.replace("和消费者", "和消费者（C端）")
+
+
+def test_off_changes_nothing():
+    assert Glossary.load("off").expand("企业客户和普通消费者") == "企业客户和普通消费者"
+
+
+def test_a_glossary_file_takes_tabs_and_colons(tmp_path: Path):
+    path = tmp_path / "glossary.txt"
+    path.write_text("# 自己的术语表\n数字孪生\t虚拟映射, 数字镜像\nMES：制造执行系统、车间管理系统\n\n", encoding="utf-8")
+    g = Glossary.load(str(path))
+    assert g.expand("车间管理系统和虚拟映射是什么关系？") == "车间管理系统（MES）和虚拟映射（数字孪生）是什么关系？"
+
+
+def test_a_broken_glossary_file_is_a_settings_error_naming_its_line(tmp_path: Path):
+    from rag.settings import Settings
+
+    path = tmp_path / "glossary.txt"
+    path.write_text("数字孪生\t虚拟映射\n没有别名的一行\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="line 2"):
+        Settings(glossary=str(path))
+    with pytest.raises(ValidationError, match="cannot read"):
+        Settings(glossary=str(tmp_path / "missing.txt"))
+
+
+# Questions in a reader's words for what article 003 says of B端 and C端 流量 (not from any eval set).
+EVERYDAY = ("和普通消费者比，企业客户在花钱买服务时更看重什么？", "企业客户的流量和个人用户的流量有什么不同？")
+
+
+@pytest.mark.parametrize("question", EVERYDAY)
+def test_a_question_in_everyday_words_finds_the_passage_in_the_articles_terms(engine: Engine, question: str):
+    answer = engine.ask(question, mode="retrieval")
+    assert not answer.refused
+    assert answer.query == Glossary(BUILTIN).expand(question)
+    assert answer.citations and answer.citations[0].article_id.startswith("003")
+    assert "B端" in answer.answer and "C端" in answer.answer
+
+
+@pytest.mark.parametrize("question", EVERYDAY)
+def test_without_the_glossary_the_same_question_is_refused(engine: Engine, question: str):
+    """What the glossary is for: the dense similarity of these questions falls under the floor."""
+    plain = Engine(engine.settings.model_copy(update={"glossary": "off"}), engine.index, engine.embedder)
+    assert plain.ask(question, mode="retrieval").refused
