@@ -144,6 +144,15 @@ def test_a_figure_question_is_answered_by_a_number_with_the_unit_it_asks_for():
                          "这家公司从事产业互联网已有8年，积累了很多经验。") == "这家公司从事产业互联网已有8年，积累了很多经验。"
 
 
+def test_a_figure_stated_by_the_best_sentence_is_quoted_alone():
+    passage = ("这家公司从事产业互联网已有8年。公司的团队来自各行各业，大家一起打拼。"
+               "唯愿未来越来越好，大家都能有所收获。")
+    hits = hits_of(passage)
+    assert extract_answer("这家公司做产业互联网做了几年？", hits, idf_of(hits)).text == "这家公司从事产业互联网已有8年。[1]"
+    # A question without a figure is still completed to the minimum length.
+    assert len(Reader(idf_of(hits)).read("这家公司的团队怎么样？", hits).chosen) > 1
+
+
 def test_a_question_about_the_authors_background_is_answered_by_the_byline():
     passage = ("作者：元宇宙少女；8年产业互联网经验，专研Web3领域。在产业互联网这行已经干了很多年的玩家，"
                "如今越来越多，已经有3家公司上市。")

@@ -509,7 +509,10 @@ class Reader:
         order = np.argsort(-overall, kind="stable").tolist()
         context = "compare" not in qtypes
         tried: set[int] = set()
-        while not (used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence):
+        # A question that asks for one figure is answered by the sentence that states it: no
+        # others quoted around it ("8年…经验" is the answer, not the article's closing lines).
+        stated = len(own_parts) == 1 and bool(chosen) and self._states_figure(own_parts[0], cands[chosen[0]])
+        while not stated and not (used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence):
             pending = [k for k in order if k not in tried]
             if not pending:
                 break
@@ -547,6 +550,13 @@ class Reader:
                 runs.append([i])
         runs.sort(key=lambda run: -max(float(overall[j]) for j in run))
         return tuple(cands[j] for run in runs for j in run)
+
+    @staticmethod
+    def _states_figure(part: str, c: Candidate) -> bool:
+        """Whether ``part`` asks for a figure or a year and ``c`` holds one of the asked form."""
+        needs = [_REQUIRED[t] for t, rx in _ASKS_FIGURE.items() if rx.search(part)]
+        unit = number_with_unit(part)
+        return bool(needs) and all(rx.search(c.text) for rx in needs) and (unit is None or bool(unit.search(c.text)))
 
     def _answerable(self, part: str, cands: Sequence[Candidate]) -> bool:
         """Whether some candidate could answer a part that asks for a number or a year: one that
