@@ -2,9 +2,10 @@
 
 Articles about 产业互联网 say 「B端」「C端」 where a reader asks about 「企业客户」「普通消费者」; a
 question in those words shares no term with the passage that answers it, so its BM25 scores miss
-the passage and its dense similarity can fall under the relevance floor (a false refusal). The
-retriever writes the article's term after the reader's words (「企业客户（B端）」), once per term,
-so every signal sees both: the dense query, both BM25 sides, the coverage checks and the reader.
+the passage and its dense similarity can fall under the relevance floor (a false refusal). When
+that happens the retriever searches again with the article's term after the reader's words
+(「企业客户（B端）」, once per term), so every signal sees both: the dense query, both BM25 sides,
+the coverage checks and the reader (``Retriever.search`` says why only then).
 
 The built-in glossary holds the sector's standard pairs, written from the domain's usage, not
 from any question set. Operators of another corpus give their own file (``RAG_GLOSSARY=path``):

@@ -138,11 +138,28 @@ class Retriever:
         return grams
 
     def search(self, query: str, k: int | None = None) -> Retrieval:
-        """Top-k diversified hits for ``query`` and its relevance evidence."""
-        # The engine validated the question (rag.validation); a rewrite is never empty. The
-        # question is searched (and read) with the articles' terms after its everyday words.
-        query = self.glossary.expand(query.strip())
+        """Top-k diversified hits for ``query`` and its relevance evidence.
+
+        A question the corpus does not seem to cover is searched again with the glossary's terms
+        after its everyday words (「企业客户（B端）」), and that search is kept if it finds the
+        question covered. Only then: written into every question, the terms shifted the ranking of
+        questions that were answered already (a new held-out set: evidence@5 0.75 → 0.71, three
+        questions worse, none better), while every false refusal they lifted was a refusal
+        (bench/README.md, "Glossary").
+        """
+        # The engine validated the question (rag.validation); a rewrite is never empty.
+        query = query.strip()
         k = k or self.settings.top_k
+        found = self._search(query, k)
+        if not found.relevant:
+            expanded = self.glossary.expand(query)
+            if expanded != query:
+                second = self._search(expanded, k)
+                if second.relevant:
+                    return second
+        return found
+
+    def _search(self, query: str, k: int) -> Retrieval:
         cands, dense_top, qvec = self._candidates(query, k)
         fused = self.fuse(cands)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))

