@@ -207,8 +207,8 @@ class Retriever:
         return round(coverage, 4)
 
     def _named(self, query: str) -> frozenset[str]:
-        """The articles the question names by 《title》: it asks what they say."""
-        if "《" not in query:
+        """The articles the question names (《title》, 「写…那篇文章」): it asks what they say."""
+        if "《" not in query and "那篇" not in query:
             return frozenset()
         if self._titles is None:
             self._titles = {m.article_id: m.title for m in self.index.store.metas()}
@@ -234,7 +234,9 @@ class Retriever:
 
 
 def _overlap(a, b) -> float:
+    """The share of passage ``a`` that ``b`` already holds (chunks of one article share a sentence:
+    a short chunk inside a long one is a duplicate of it, not the other way round)."""
     if a.article_id != b.article_id:
         return 0.0
     inter = min(a.end, b.end) - max(a.start, b.start)
-    return max(0, inter) / max(1, min(a.end - a.start, b.end - b.start))
+    return max(0, inter) / max(1, a.end - a.start)

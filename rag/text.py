@@ -153,14 +153,54 @@ def _title_key(title: str) -> str:
     return _NOT_WORD.sub("", title).lower()
 
 
+# An article named by what it is about rather than by 《title》: 「写Web2到Web3那篇文章」,
+# 「讲产业互联网画卷的那篇文章」, 「那篇谈Web3的文章」.
+ARTICLE_DESCRIBED = re.compile(
+    r"(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的?那篇(?:文章)?"
+    r"|那篇(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
+)
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def article_refs(question: str) -> list[str]:
+    """What names an article in ``question``: 《title》 and 「写…那篇文章」 phrases, in order."""
+    found = [(m.start(), m.group(0)) for m in TITLE_REF.finditer(question)]
+    found += [(m.start(), m.group(0)) for m in ARTICLE_DESCRIBED.finditer(question)]
+    return [text for _, text in sorted(found)]
+
+
+def _grams_of_title(text: str) -> set[str]:
+    key = _title_key(text)
+    return set(_LATIN_WORD.findall(key)) | set(cjk_bigrams(_LATIN_WORD.sub(" ", key)))
+
+
+def _distinct_title(ref: str, norm: dict[str, str]) -> str | None:
+    """The one title that holds the reference's distinctive words (those in exactly one title):
+    「画卷」 names 《产业互联网的画卷，正徐徐展开》, 「Web3」 《从Web2到Web3…》; none if they point
+    at two titles or the reference has no such word."""
+    targets = set()
+    for gram in _grams_of_title(ref):
+        holders = [key for key, t in norm.items() if gram in t]
+        if len(holders) == 1:
+            targets.add(holders[0])
+    return targets.pop() if len(targets) == 1 else None
+
+
 def titles_named(question: str, titles: dict[str, str]) -> list[str]:
-    """The ids of the articles ``question`` names by 《title》, in the order named: a short form
-    (《从Web2到Web3》) names the one article whose title holds it; an ambiguous one names none."""
+    """The ids of the articles ``question`` names, in the order named: by 《title》 (a short form,
+    《从Web2到Web3》, 《正名》, names the one article whose title holds it) or by what it is about
+    (「写Web3那篇文章」, see ``_distinct_title``); an ambiguous reference names none."""
     norm = {key: _title_key(title) for key, title in titles.items()}
     named: list[str] = []
-    for ref in TITLE_REF.findall(question):
-        ref_n = _title_key(ref)
-        found = [key for key, t in norm.items() if len(ref_n) >= 4 and t and (ref_n in t or t in ref_n)]
+    for ref in article_refs(question):
+        quoted = TITLE_REF.fullmatch(ref)
+        if quoted:
+            ref_n = _title_key(quoted.group(1))
+            found = [key for key, t in norm.items() if len(ref_n) >= 2 and t and (ref_n in t or t in ref_n)]
+        else:
+            described = next(g for g in ARTICLE_DESCRIBED.fullmatch(ref).groups() if g)
+            one = _distinct_title(described, norm)
+            found = [one] if one else []
         if len(found) == 1 and found[0] not in named:
             named.append(found[0])
     return named

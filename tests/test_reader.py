@@ -11,7 +11,7 @@ import pytest
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
 from rag.answer.reader import Reader, compare_sides, question_parts, side_parts
-from rag.text import cjk_bigrams, sentences
+from rag.text import cjk_bigrams, sentences, titles_named
 from rag.types import ArticleMeta, Chunk, Hit
 
 
@@ -135,6 +135,30 @@ def test_a_question_that_names_an_article_is_answered_from_that_article_only():
     ext = extract_answer("《产业互联网的画卷》认为产业互联网的核心是什么？", hits, idf_of(hits))
     assert {c.article_id for c in ext.citations} == {"y"}
     assert "数据让企业提质增效" not in ext.text
+
+
+@pytest.mark.parametrize("question", ["讲产业互联网画卷的那篇文章认为产业互联网的核心是什么？",
+                                      "那篇谈画卷的文章认为产业互联网的核心是什么？",
+                                      "《画卷》那篇文章认为产业互联网的核心是什么？"])
+def test_an_article_named_by_what_it_is_about_is_answered_from_that_article_only(question: str):
+    hits = hits_of("产业互联网的核心是数据，数据让企业提质增效。",
+                   "产业互联网的核心是新产业，新产业才是终极追求。",
+                   article_ids=("x", "y"))
+    hits[0] = Hit(rank=1, score=1.0, chunk=hits[0].chunk,
+                  article=ArticleMeta(article_id="x", source="x.md", title="产业互联网需要被正名"))
+    hits[1] = Hit(rank=2, score=0.5, chunk=hits[1].chunk,
+                  article=ArticleMeta(article_id="y", source="y.md", title="产业互联网的画卷，正徐徐展开"))
+    ext = extract_answer(question, hits, idf_of(hits))
+    assert {c.article_id for c in ext.citations} == {"y"}
+
+
+def test_a_description_that_fits_several_titles_or_none_names_no_article():
+    titles = {"a": "从Web2到Web3，产业互联网进入_争气_时代？", "b": "产业互联网需要被正名", "c": "当元宇宙遇上产业互联网"}
+    assert titles_named("写Web2到Web3那篇文章的作者怎么看？", titles) == ["a"]
+    assert titles_named("那篇谈元宇宙的文章和《正名》说了什么？", titles) == ["c", "b"]
+    assert titles_named("讲产业互联网的那篇文章说了什么？", titles) == []  # in every title
+    assert titles_named("说到底那篇文章说了什么？", titles) == []
+    assert titles_named("《三体》那篇文章说了什么？", titles) == []
 
 
 def test_a_figure_question_is_answered_by_a_number_with_the_unit_it_asks_for():

@@ -19,7 +19,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.text import TITLE_REF, cjk_bigrams, content_terms, split_sentences, titles_named, topic_bigrams, topic_words
+from rag.text import (
+    ARTICLE_DESCRIBED,
+    TITLE_REF,
+    cjk_bigrams,
+    content_terms,
+    split_sentences,
+    titles_named,
+    topic_bigrams,
+    topic_words,
+)
 from rag.types import Hit
 
 # Closing quotes and brackets after a sentence's last punctuation ("…。”").
@@ -274,14 +283,15 @@ def in_scope(question: str, hits: Sequence[Hit]) -> set[str] | None:
     article says is not what 《A》 says), or ``None`` (any) when it names none or also asks about
     other articles ("《A》和另一篇文章…")."""
     named = named_articles(question, hits)
-    if not named or _SEVERAL_ARTICLES.search(TITLE_REF.sub("", question)):
+    if not named or _SEVERAL_ARTICLES.search(ARTICLE_DESCRIBED.sub("", TITLE_REF.sub("", question))):
         return None
     return set(named)
 
 
 def without_source_names(question: str, authors: Sequence[str | None]) -> str:
-    """The question minus what names a source: 《titles》 and the retrieved articles' authors."""
-    asked = TITLE_REF.sub(" ", question)
+    """The question minus what names a source: 《titles》, 「写…那篇文章」 and the retrieved articles'
+    authors."""
+    asked = ARTICLE_DESCRIBED.sub(" ", TITLE_REF.sub(" ", question))
     for name in {a for a in authors if a and len(a) >= 2}:
         asked = asked.replace(name, " ")
     return asked
