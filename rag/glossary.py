@@ -16,78 +16,90 @@ switch it off (``RAG_GLOSSARY=off``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
-# One line of a glossary file: the term, a tab or a colon, its aliases.
+# One line of a glossary file: the term, a tab or a colon, its aliases (split on commas, 、 or tabs).
 _LINE = re.compile(r"([^\t:：]+?)\s*(?:\t|[:：])\s*(\S.*)$")
+_ALIAS_SPLIT = re.compile(r"[,，、\t]")
+# A comment starts a line or follows a space ("C#" is a term, not a comment).
+_COMMENT = re.compile(r"(?:^|\s)#.*$")
 
+# Matched without regard to case (toB, ToB, TOB). Not 「消费者」 alone, which off-topic questions use
+# as often as on-topic ones, nor 「企业端」, which these articles use for 产业端.
 BUILTIN: dict[str, tuple[str, ...]] = {
-    "B端": ("企业客户", "企业用户", "企业端", "企业级客户", "机构客户", "商业客户", "toB", "to B", "ToB", "To B"),
-    "C端": ("普通消费者", "个人消费者", "终端消费者", "个人用户", "普通用户", "消费者", "toC", "to C", "ToC", "To C"),
-    "产业互联网": ("面向企业的互联网", "企业互联网", "to B互联网", "toB互联网", "B端互联网"),
-    "消费互联网": ("面向消费者的互联网", "面向个人的互联网", "to C互联网", "toC互联网", "C端互联网"),
+    "B端": ("企业客户", "企业用户", "企业级客户", "机构客户", "商业客户", "toB", "to B"),
+    "C端": ("普通消费者", "个人消费者", "终端消费者", "个人用户", "普通用户", "toC", "to C"),
+    "产业互联网": ("面向企业的互联网", "企业互联网", "toB互联网", "to B互联网", "B端互联网"),
+    "消费互联网": ("面向消费者的互联网", "面向个人的互联网", "toC互联网", "to C互联网", "C端互联网"),
 }
 
 
-@dataclass(frozen=True)
+def _bounded(alias: str) -> str:
+    """The alias as a pattern that does not match inside a Latin word ("to B" in "to build")."""
+    pattern = re.escape(alias)
+    if alias[0].isascii() and alias[0].isalnum():
+        pattern = r"(?<![A-Za-z0-9])" + pattern
+    if alias[-1].isascii() and alias[-1].isalnum():
+        pattern += r"(?![A-Za-z0-9])"
+    return pattern
+
+
 class Glossary:
-    """Terms and their aliases; ``expand`` annotates a question with the terms it paraphrases."""
+    """Terms and their aliases; ``expand`` annotates a question with the terms it paraphrases.
+    Read-only once built (shared by the server's threads)."""
 
-    terms: dict[str, tuple[str, ...]]
-
-    def __post_init__(self) -> None:
+    def __init__(self, terms: Mapping[str, Sequence[str]]):
+        self.terms: Mapping[str, tuple[str, ...]] = MappingProxyType({t: tuple(a) for t, a in terms.items()})
         pairs = sorted(((a, t) for t, aliases in self.terms.items() for a in aliases if a and a != t),
                        key=lambda p: -len(p[0]))
-        object.__setattr__(self, "_term_of", dict(pairs))
-        pattern = "|".join(re.escape(a) for a, _ in pairs)
-        object.__setattr__(self, "_alias", re.compile(pattern, re.IGNORECASE) if pattern else None)
+        self._term_of = {a.casefold(): t for a, t in reversed(pairs)}  # an alias of two terms: the first
+        self._alias = re.compile("|".join(_bounded(a) for a, _ in pairs), re.IGNORECASE) if pairs else None
 
     def expand(self, question: str) -> str:
         """``question`` with 「（term）」 after the first alias of each term it lacks."""
         if self._alias is None:
             return question
+        folded = question.casefold()
         added: set[str] = set()
         out: list[str] = []
         last = 0
         for m in self._alias.finditer(question):
-            term = self._term_of.get(m.group(0)) or self._term_of_folded(m.group(0))
-            if term in added or term.lower() in question.lower():
+            term = self._term_of.get(m.group(0).casefold())
+            if term is None or term in added or term.casefold() in folded:
                 continue
             added.add(term)
             out.append(question[last:m.end()] + f"（{term}）")
             last = m.end()
         return "".join(out) + question[last:] if out else question
 
-    def _term_of_folded(self, alias: str) -> str:
-        folded = alias.lower()
-        return next(t for a, t in self._term_of.items() if a.lower() == folded)
-
     @classmethod
     def load(cls, spec: str) -> Glossary:
         """``builtin``, ``off``, or the path of a glossary file (see the module's doc); a file that
         cannot be read or parsed is a ``ValueError`` naming it (the settings check it at start)."""
-        if spec == "builtin":
+        if spec.strip().lower() == "builtin":
             return cls(BUILTIN)
-        if spec == "off":
+        if spec.strip().lower() == "off":
             return cls({})
         path = Path(spec).expanduser()
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ValueError(f"RAG_GLOSSARY: cannot read {path}: {e}") from e
+        except OSError as e:
+            raise ValueError(f"cannot read the glossary file {path}: {e.strerror}") from e
+        except UnicodeDecodeError as e:
+            raise ValueError(f"the glossary file {path} is not UTF-8 text") from e
         terms: dict[str, tuple[str, ...]] = {}
         for n, line in enumerate(text.splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
+            line = _COMMENT.sub("", line).strip()
             if not line:
                 continue
             m = _LINE.match(line)
-            if m is None:
-                raise ValueError(f"RAG_GLOSSARY: {path}, line {n}: expected 'term<TAB>alias, alias'")
-            term = m.group(1)
-            aliases = tuple(a.strip() for a in re.split(r"[,，、]", m.group(2)) if a.strip())
-            terms[term] = terms.get(term, ()) + aliases
+            aliases = tuple(a.strip() for a in _ALIAS_SPLIT.split(m.group(2)) if a.strip()) if m else ()
+            if not aliases:
+                raise ValueError(f"glossary file {path}, line {n}: expected 'term<TAB>alias, alias'")
+            terms[m.group(1)] = terms.get(m.group(1), ()) + aliases
         return cls(terms)
 
 

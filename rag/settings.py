@@ -278,10 +278,13 @@ class Settings(BaseSettings):
         """``RAG_DENSE_WEIGHT=`` (how .env and compose files unset a variable) means "not set"."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("glossary")
+    @field_validator("glossary", mode="before")
     @classmethod
-    def _glossary_readable(cls, value: str) -> str:
-        glossary(value)  # a file that cannot be read or parsed fails here, naming the line
+    def _glossary_readable(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return "builtin"  # RAG_GLOSSARY= (how .env files unset a variable): the default
+        if isinstance(value, str):
+            glossary(value)  # a file that cannot be read or parsed fails here, naming the line
         return value
 
     @model_validator(mode="after")

@@ -154,54 +154,60 @@ def _title_key(title: str) -> str:
 
 
 # An article named by what it is about rather than by 《title》: 「写Web2到Web3那篇文章」,
-# 「讲产业互联网画卷的那篇文章」, 「那篇谈Web3的文章」.
+# 「讲产业互联网画卷的那篇文章」, 「那篇谈Web3的文章」. The verb opens a phrase (not 演讲, 小说, 描写).
+_PHRASE_START = r"(?:^|(?<=[，。？！?!、；;：:\s“”「」（(在]))"
 ARTICLE_DESCRIBED = re.compile(
-    r"(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的?那篇(?:文章)?"
+    _PHRASE_START + r"(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的?那篇(?:文章)?"
     r"|那篇(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
 )
-_LATIN_WORD = re.compile(r"[a-z0-9]+")
+# A short 《…》 (2-3 characters) names an article only when the question says it is one: 《正名》那篇.
+_SAYS_ARTICLE = re.compile(r"\s*(?:那篇|这篇|一文|文章|一篇)")
+_LATIN_WORD = re.compile(r"[a-z0-9]{2,}")
 
 
-def article_refs(question: str) -> list[str]:
-    """What names an article in ``question``: 《title》 and 「写…那篇文章」 phrases, in order."""
-    found = [(m.start(), m.group(0)) for m in TITLE_REF.finditer(question)]
-    found += [(m.start(), m.group(0)) for m in ARTICLE_DESCRIBED.finditer(question)]
-    return [text for _, text in sorted(found)]
-
-
-def _grams_of_title(text: str) -> set[str]:
-    key = _title_key(text)
-    return set(_LATIN_WORD.findall(key)) | set(cjk_bigrams(_LATIN_WORD.sub(" ", key)))
+def article_refs(question: str) -> list[re.Match[str]]:
+    """What may name an article in ``question``: 《title》 and 「写…那篇文章」 phrases, in order."""
+    found = list(TITLE_REF.finditer(question)) + list(ARTICLE_DESCRIBED.finditer(question))
+    return sorted(found, key=lambda m: m.start())
 
 
 def _distinct_title(ref: str, norm: dict[str, str]) -> str | None:
     """The one title that holds the reference's distinctive words (those in exactly one title):
     「画卷」 names 《产业互联网的画卷，正徐徐展开》, 「Web3」 《从Web2到Web3…》; none if they point
-    at two titles or the reference has no such word."""
+    at two titles or the reference has no such word. Latin words count whole ("b" is not in "web")."""
+    key = _title_key(ref)
+    latin = {key: set(_LATIN_WORD.findall(t)) for key, t in norm.items()}
+    grams = [(g, False) for g in set(_LATIN_WORD.findall(key))]
+    grams += [(g, True) for g in set(cjk_bigrams(re.sub(r"[a-z0-9]+", " ", key))) if len(g) == 2]
     targets = set()
-    for gram in _grams_of_title(ref):
-        holders = [key for key, t in norm.items() if gram in t]
+    for gram, cjk in grams:
+        holders = [k for k, t in norm.items() if (gram in t if cjk else gram in latin[k])]
         if len(holders) == 1:
             targets.add(holders[0])
     return targets.pop() if len(targets) == 1 else None
 
 
-def titles_named(question: str, titles: dict[str, str]) -> list[str]:
-    """The ids of the articles ``question`` names, in the order named: by 《title》 (a short form,
-    《从Web2到Web3》, 《正名》, names the one article whose title holds it) or by what it is about
-    (「写Web3那篇文章」, see ``_distinct_title``); an ambiguous reference names none."""
+def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
+    """The articles ``question`` names, in the order named, each with the words that name it: by
+    《title》 (a short form, 《从Web2到Web3》, names the one article whose title holds it; 《正名》
+    needs 那篇 after it) or by what it is about (「写Web3那篇文章」, see ``_distinct_title``); an
+    ambiguous reference names none."""
     norm = {key: _title_key(title) for key, title in titles.items()}
-    named: list[str] = []
-    for ref in article_refs(question):
-        quoted = TITLE_REF.fullmatch(ref)
-        if quoted:
-            ref_n = _title_key(quoted.group(1))
-            found = [key for key, t in norm.items() if len(ref_n) >= 2 and t and (ref_n in t or t in ref_n)]
+    named: list[tuple[str, str]] = []
+    for m in article_refs(question):
+        if m.re is TITLE_REF:
+            ref_n = _title_key(m.group(1))
+            short_ok = len(ref_n) >= 4 or (len(ref_n) >= 2 and _SAYS_ARTICLE.match(question, m.end()))
+            found = [key for key, t in norm.items() if short_ok and t and (ref_n in t or t in ref_n)]
         else:
-            described = next(g for g in ARTICLE_DESCRIBED.fullmatch(ref).groups() if g)
-            one = _distinct_title(described, norm)
+            one = _distinct_title(next(g for g in m.groups() if g), norm)
             found = [one] if one else []
-        if len(found) == 1 and found[0] not in named:
-            named.append(found[0])
+        if len(found) == 1 and found[0] not in {k for k, _ in named}:
+            named.append((found[0], m.group(0)))
     return named
+
+
+def titles_named(question: str, titles: dict[str, str]) -> list[str]:
+    """The ids of the articles ``question`` names, in the order named (see ``named_refs``)."""
+    return [key for key, _ in named_refs(question, titles)]
 

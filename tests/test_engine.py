@@ -317,13 +317,3 @@ def test_relevance_is_the_mean_of_the_best_five_dense_matches(engine: Engine):
     assert retrieval.relevant and retrieval.relevance >= retriever.floor
 
 
-def test_a_long_passage_is_not_dropped_as_a_duplicate_of_a_short_neighbour_it_overlaps():
-    """Diversity skips a passage the chosen ones mostly hold, measured on the passage itself: a
-    332-character chunk sharing one 59-character sentence with a 110-character one is new text."""
-    from types import SimpleNamespace
-
-    from rag.retrieve import _overlap
-
-    long, short = SimpleNamespace(article_id="a", start=623, end=955), SimpleNamespace(article_id="a", start=896, end=1006)
-    assert _overlap(long, short) < 0.5 < _overlap(short, long)
-    assert _overlap(long, SimpleNamespace(article_id="b", start=623, end=955)) == 0.0

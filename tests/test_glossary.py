@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,16 +17,29 @@ from rag.glossary import BUILTIN, Glossary
 def test_the_articles_term_follows_the_first_everyday_word_once():
     g = Glossary(BUILTIN)
     assert g.expand("企业客户和普通消费者有什么不同？") == "企业客户（B端）和普通消费者（C端）有什么不同？"
-    # The longest alias wins (普通消费者, not 消费者), and a term is added once.
+    # The longest alias wins (面向企业的互联网 holds no shorter one), and a term is added once.
     assert g.expand("普通消费者和个人用户") == "普通消费者（C端）和个人用户"
     assert g.expand("做toB生意难吗？") == "做toB（B端）生意难吗？"
-    assert g.expand("做ToB生意难吗？") == "做ToB（B端）生意难吗？"
+    assert g.expand("做TOB生意难吗？") == "做TOB（B端）生意难吗？"
 
 
 def test_a_question_that_already_uses_the_term_is_unchanged():
     g = Glossary(BUILTIN)
-    for question in ("B端客户和消费者", "b端客户和C端有什么不同", "产业互联网和消费互联网有什么区别？"):
-        assert g.expand(question) == question.replace("和消费者", "和消费者（C端）")
+    for question in ("B端客户和C端用户", "b端企业客户和C端有什么不同", "产业互联网和消费互联网有什么区别？"):
+        assert g.expand(question) == question
+
+
+def test_a_latin_alias_does_not_match_inside_a_word():
+    g = Glossary(BUILTIN)
+    for question in ("How to build a protocol?", "stocks in October", "what does toBe mean"):
+        assert g.expand(question) == question
+    assert g.expand("how to B?") == "how to B（B端）?"
+
+
+def test_an_alias_is_matched_whatever_its_case_without_failing_on_unusual_letters():
+    g = Glossary({"SaaS": ("software service",)})
+    assert g.expand("Software Service 是什么") == "Software Service（SaaS） 是什么"
+    assert g.expand("ſoftware ſervice 是什么") == "ſoftware ſervice（SaaS） 是什么"  # casefolds to the alias
 
 
 def test_off_changes_nothing():
@@ -32,9 +48,13 @@ def test_off_changes_nothing():
 
 def test_a_glossary_file_takes_tabs_and_colons(tmp_path: Path):
     path = tmp_path / "glossary.txt"
-    path.write_text("# 自己的术语表\n数字孪生\t虚拟映射, 数字镜像\nMES：制造执行系统、车间管理系统\n\n", encoding="utf-8")
+    path.write_text("# 自己的术语表\n数字孪生\t虚拟映射, 数字镜像\nMES：制造执行系统、车间管理系统  # 车间\n"
+                    "C#\tC sharp\t西沙普\n\n", encoding="utf-8")
     g = Glossary.load(str(path))
     assert g.expand("车间管理系统和虚拟映射是什么关系？") == "车间管理系统（MES）和虚拟映射（数字孪生）是什么关系？"
+    assert g.expand("西沙普难学吗？") == "西沙普（C#）难学吗？"
+    assert dict(g.terms) == {"数字孪生": ("虚拟映射", "数字镜像"), "MES": ("制造执行系统", "车间管理系统"),
+                             "C#": ("C sharp", "西沙普")}
 
 
 def test_a_broken_glossary_file_is_a_settings_error_naming_its_line(tmp_path: Path):
@@ -46,6 +66,18 @@ def test_a_broken_glossary_file_is_a_settings_error_naming_its_line(tmp_path: Pa
         Settings(glossary=str(path))
     with pytest.raises(ValidationError, match="cannot read"):
         Settings(glossary=str(tmp_path / "missing.txt"))
+    assert Settings(glossary="").glossary == "builtin"  # RAG_GLOSSARY= unsets it
+
+
+def test_the_cli_names_a_missing_glossary_file_in_one_line(tmp_path: Path):
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    done = subprocess.run([sys.executable, "-m", "cli.main", "ask", "测试"], cwd=ROOT, capture_output=True, text=True,
+                          env={**env, "RAG_GLOSSARY": str(tmp_path / "missing.txt")}, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"错误：配置无效（环境变量 RAG_*）：glossary: Value error, cannot read the glossary "
+                                   f"file {tmp_path / 'missing.txt'}: No such file or directory")
 
 
 # Questions in a reader's words for what article 003 says of B端 and C端 流量 (not from any eval set).
@@ -74,3 +106,18 @@ def test_a_question_answered_in_its_own_words_is_searched_as_asked(engine: Engin
     answer = engine.ask(question, mode="retrieval")
     assert not answer.refused and answer.query == question
     assert Glossary(BUILTIN).expand(question) != question  # it holds an alias (企业客户)
+
+
+CALIBRATION = Path(__file__).resolve().parents[1] / "bench" / "questions" / "calib_glossary.jsonl"
+
+
+def test_off_topic_questions_holding_an_everyday_word_stay_refused(engine: Engine):
+    """The glossary's terms lift off-topic questions too (C端 in 「个人消费者怎么办信用卡？」): the search
+    they needed must clear the floor by a margin (bench/questions/calib_glossary.jsonl)."""
+    import json
+
+    items = [json.loads(line) for line in CALIBRATION.read_text(encoding="utf-8").splitlines()]
+    off = [it["question"] for it in items
+           if it["kind"] == "off_topic_alias" and Glossary(BUILTIN).expand(it["question"]) != it["question"]]
+    assert len(off) == 14  # those holding an alias: the second search runs for each
+    assert [q for q in off if not engine.ask(q, mode="retrieval").refused] == []

@@ -155,10 +155,23 @@ def test_an_article_named_by_what_it_is_about_is_answered_from_that_article_only
 def test_a_description_that_fits_several_titles_or_none_names_no_article():
     titles = {"a": "从Web2到Web3，产业互联网进入_争气_时代？", "b": "产业互联网需要被正名", "c": "当元宇宙遇上产业互联网"}
     assert titles_named("写Web2到Web3那篇文章的作者怎么看？", titles) == ["a"]
-    assert titles_named("那篇谈元宇宙的文章和《正名》说了什么？", titles) == ["c", "b"]
+    assert titles_named("那篇谈元宇宙的文章和《正名》那篇说了什么？", titles) == ["c", "b"]
     assert titles_named("讲产业互联网的那篇文章说了什么？", titles) == []  # in every title
     assert titles_named("说到底那篇文章说了什么？", titles) == []
     assert titles_named("《三体》那篇文章说了什么？", titles) == []
+    assert titles_named("《元宇宙》这本书讲了什么？", titles) == []  # a short 《…》 must say it is an article
+    assert titles_named("讲B端流量的那篇文章说了什么？", titles) == []  # "b" is not a word of "web2"
+
+
+@pytest.mark.parametrize("question", ["怎么说服企业客户相信那篇文章的观点？", "演讲中提到的那篇文章说了什么？",
+                                      "小说里说到的那篇文章写得怎样？"])
+def test_words_that_only_look_like_an_article_reference_stay_in_the_question(question: str):
+    from rag.answer.reader import without_source_names
+    from rag.text import named_refs
+
+    titles = {"a": "从Web2到Web3，产业互联网进入_争气_时代？", "b": "产业互联网需要被正名"}
+    assert named_refs(question, titles) == []
+    assert without_source_names(question, (), named_refs(question, titles)) == question
 
 
 def test_a_figure_question_is_answered_by_a_number_with_the_unit_it_asks_for():

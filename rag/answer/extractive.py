@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.reader import TITLE_REF, Reader, Reading
+from rag.answer.reader import TITLE_REF, Reader, Reading, Refs
 from rag.text import split_sentences
 from rag.types import Citation, Hit
 
@@ -30,12 +30,14 @@ class Extract:
 
 def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], float], max_sentences: int = 4,
                    query_vec: np.ndarray | None = None,
-                   sentence_vec: Callable[[str], np.ndarray | None] | None = None) -> Extract:
+                   sentence_vec: Callable[[str], np.ndarray | None] | None = None,
+                   refs: Refs | None = None) -> Extract:
     """The reader's sentences from ``hits`` as an answer: best sentence first, each sentence with
-    the ``[n]`` of its passage; a quotation a sentence opens is quoted to its closing mark."""
+    the ``[n]`` of its passage; a quotation a sentence opens is quoted to its closing mark
+    (``refs``: the articles the question names, see ``Reader.read``)."""
     if not hits:
         return Extract("", ())
-    reading = Reader(idf, max_sentences=max_sentences).read(question, hits, query_vec, sentence_vec)
+    reading = Reader(idf, max_sentences=max_sentences).read(question, hits, query_vec, sentence_vec, refs)
     numbers: dict[int, int] = {}
     parts: list[str] = []
     taken: set[tuple[int, int]] = set()

@@ -20,12 +20,11 @@ from functools import lru_cache
 import numpy as np
 
 from rag.text import (
-    ARTICLE_DESCRIBED,
     TITLE_REF,
     cjk_bigrams,
     content_terms,
+    named_refs,
     split_sentences,
-    titles_named,
     topic_bigrams,
     topic_words,
 )
@@ -261,15 +260,27 @@ def with_topic(parts: list[str]) -> list[str]:
 _SEVERAL_ARTICLES = re.compile(r"两篇|另一篇|两个文章|几篇文章|各篇|多篇|三篇|两位作者")
 
 
-def named_articles(question: str, hits: Sequence[Hit]) -> list[str]:
-    """The retrieved articles the question names by 《title》, in the order named."""
-    return titles_named(question, {h.article.article_id: h.article.title for h in hits})
+# What names articles in a question: (article id, the words that name it), as ``named_refs`` gives.
+Refs = Sequence[tuple[str, str]]
 
 
-def asked_articles(question: str, hits: Sequence[Hit]) -> list[str]:
-    """The articles a question asks about separately: the ones it names by 《title》 (two or more),
-    or the two best retrieved ones when it speaks of two articles ("两篇文章分别…")."""
-    named = named_articles(question, hits)
+def _refs(question: str, hits: Sequence[Hit], refs: Refs | None) -> Refs:
+    """``refs`` when the caller resolved them against the whole library, else against the hits."""
+    if refs is not None:
+        return refs
+    return named_refs(question, {h.article.article_id: h.article.title for h in hits})
+
+
+def named_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None) -> list[str]:
+    """The retrieved articles the question names (《title》, 「写…那篇文章」), in the order named."""
+    present = {h.article.article_id for h in hits}
+    return [key for key, _ in _refs(question, hits, refs) if key in present]
+
+
+def asked_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None) -> list[str]:
+    """The articles a question asks about separately: the ones it names (two or more), or the two
+    best retrieved ones when it speaks of two articles ("两篇文章分别…")."""
+    named = named_articles(question, hits, refs)
     if len(named) >= 2:
         return named
     order = list(dict.fromkeys(h.article.article_id for h in hits))
@@ -278,20 +289,23 @@ def asked_articles(question: str, hits: Sequence[Hit]) -> list[str]:
     return []
 
 
-def in_scope(question: str, hits: Sequence[Hit]) -> set[str] | None:
-    """The articles an answer may quote: those the question names by 《title》 (what another
-    article says is not what 《A》 says), or ``None`` (any) when it names none or also asks about
-    other articles ("《A》和另一篇文章…")."""
-    named = named_articles(question, hits)
-    if not named or _SEVERAL_ARTICLES.search(ARTICLE_DESCRIBED.sub("", TITLE_REF.sub("", question))):
+def in_scope(question: str, hits: Sequence[Hit], refs: Refs | None = None) -> set[str] | None:
+    """The articles an answer may quote: those the question names (what another article says is
+    not what 《A》 says), or ``None`` (any) when it names none or also asks about other articles
+    ("《A》和另一篇文章…")."""
+    refs = _refs(question, hits, refs)
+    named = named_articles(question, hits, refs)
+    if not named or _SEVERAL_ARTICLES.search(without_source_names(question, (), refs)):
         return None
     return set(named)
 
 
-def without_source_names(question: str, authors: Sequence[str | None]) -> str:
-    """The question minus what names a source: 《titles》, 「写…那篇文章」 and the retrieved articles'
-    authors."""
-    asked = ARTICLE_DESCRIBED.sub(" ", TITLE_REF.sub(" ", question))
+def without_source_names(question: str, authors: Sequence[str | None], refs: Refs = ()) -> str:
+    """The question minus what names a source: 《titles》, the words of ``refs`` that name an
+    article (「写Web3那篇文章」) and the retrieved articles' authors."""
+    asked = TITLE_REF.sub(" ", question)
+    for _, words in refs:
+        asked = asked.replace(words, " ")
     for name in {a for a in authors if a and len(a) >= 2}:
         asked = asked.replace(name, " ")
     return asked
@@ -454,15 +468,17 @@ class Reader:
         return self.features(part, qtypes, cands, dense, prev_grams) @ self.w.vector()
 
     def read(self, question: str, hits: Sequence[Hit], query_vec: np.ndarray | None = None,
-             sentence_vec: Callable[[str], np.ndarray | None] | None = None) -> Reading:
-        """Choose 1-``max_sentences`` sentences of the ranked ``hits`` that answer ``question``."""
+             sentence_vec: Callable[[str], np.ndarray | None] | None = None, refs: Refs | None = None) -> Reading:
+        """Choose 1-``max_sentences`` sentences of the ranked ``hits`` that answer ``question``
+        (``refs``: the articles it names, resolved against the whole library; else against the hits)."""
         cands = candidates([h.chunk.text for h in hits], [h.chunk.heading for h in hits])
-        scope = in_scope(question, hits)
+        refs = _refs(question, hits, refs)
+        scope = in_scope(question, hits, refs)
         if scope is not None:
             cands = [c for c in cands if hits[c.hit].article.article_id in scope]
         if not cands:
             return Reading(())
-        asked = without_source_names(question, [h.article.author for h in hits])
+        asked = without_source_names(question, [h.article.author for h in hits], refs)
         own_parts = question_parts(asked)
         # A comparison is answered side by side: each side is also a part of its own.
         parts = with_topic(own_parts) + side_parts(asked)
@@ -477,7 +493,7 @@ class Reader:
         per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams) for p in parts]
         overall = np.max(np.stack(per_part), axis=0)
         # Each side of a question about several articles gets its own sentence.
-        sides = asked_articles(question, hits)
+        sides = asked_articles(question, hits, refs)
         masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
         unanswered = tuple(p for p in own_parts if not self._answerable(p, cands))
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked))
@@ -519,10 +535,13 @@ class Reader:
         order = np.argsort(-overall, kind="stable").tolist()
         context = "compare" not in qtypes
         tried: set[int] = set()
-        # A question that asks for one figure is answered by the sentence that states it: no
-        # others quoted around it ("8年…经验" is the answer, not the article's closing lines).
+        # A question that asks for one figure is answered by the sentence that states it: not
+        # lengthened by the sentences around it ("8年…经验" is the answer, not the article's closing
+        # lines), unless the reader is unsure of it (a figure of the asked unit in a sentence on
+        # another subject: 「…养活一家公司」 for 「多少家公司上市？」).
         stated = len(own_parts) == 1 and bool(chosen) and self._states_figure(own_parts[0], cands[chosen[0]])
-        while not stated and not (used >= self.min_chars and sum(prob[j] for j in chosen) >= self.confidence):
+        needed = self.figure_confidence if stated else self.confidence
+        while not ((used >= self.min_chars or stated) and sum(prob[j] for j in chosen) >= needed):
             pending = [k for k in order if k not in tried]
             if not pending:
                 break
@@ -536,6 +555,8 @@ class Reader:
 
     # Sentences are added until they hold the answer with this probability (or the budget ends).
     confidence = 0.9
+    # ... or this one, when the best sentence states the one figure the question asks for.
+    figure_confidence = 0.75
     # ... but an answer shorter than this is completed with the next best sentences.
     min_chars = 60
 
