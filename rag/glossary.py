@@ -97,7 +97,7 @@ class Glossary:
                 continue
             m = _LINE.match(line)
             aliases = tuple(a.strip() for a in _ALIAS_SPLIT.split(m.group(2)) if a.strip()) if m else ()
-            if not aliases:
+            if m is None or not aliases:
                 raise ValueError(f"glossary file {path}, line {n}: expected 'term<TAB>alias, alias'")
             terms[m.group(1)] = terms.get(m.group(1), ()) + aliases
         return cls(terms)
