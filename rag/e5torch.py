@@ -77,13 +77,19 @@ class E5File:
         p += 4 * n_pieces
         blob = bytes(b[p : p + blob_len])
         p += blob_len
-        # piece bytes -> (id, score); the engine's hash lookup finds the first id of a piece.
-        self.pieces: dict[bytes, tuple[int, float]] = {}
+        # piece -> (id, score); the engine's hash lookup finds the first id of a piece. And the
+        # longest piece (in characters) that starts with each character: the Viterbi tries no
+        # longer spans (5 for 产, 16 for the metaspace, against 48 bytes for any).
+        self.pieces: dict[str, tuple[int, float]] = {}
+        self.longest: dict[str, int] = {}
         for i, (a, e, s) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist(), scores.tolist(), strict=True)):
             if e > a:
-                self.pieces.setdefault(blob[a:e], (i, s))
+                piece = blob[a:e].decode("utf-8", "surrogatepass")
+                if piece not in self.pieces:
+                    self.pieces[piece] = (i, s)
+                    if len(piece) > self.longest.get(piece[0], 0):
+                        self.longest[piece[0]] = len(piece)
         self.unk_score = float(scores.min()) - 10.0
-        self.max_piece_bytes = int(np.diff(offsets).max())
         n_norm, norm_bytes = struct.unpack_from("<iI", b, p)
         p += 8
         q = p
@@ -125,30 +131,24 @@ class E5File:
             chars.append(c)
         if not chars or chars[0] != " ":
             chars.insert(0, " ")
-        encoded = [(_META if c == " " else c).encode("utf-8", "surrogatepass") for c in chars]
-        starts = [0]
-        for piece_bytes in encoded:
-            starts.append(starts[-1] + len(piece_bytes))
-        data = b"".join(encoded)
-        n = len(encoded)
+        text = "".join(chars).replace(" ", _META)
+        n = len(text)
         best = [-1e30] * (n + 1)
         best[0] = 0.0
         piece = [0] * (n + 1)
         back = [0] * (n + 1)
-        pieces, unk, max_bytes = self.pieces, self.unk, self.max_piece_bytes
+        get, longest, unk, unk_score = self.pieces.get, self.longest, self.unk, self.unk_score
         for i in range(n):
-            if best[i] <= -1e29:
+            at = best[i]
+            if at <= -1e29:
                 continue
-            begin = starts[i]
-            for e in range(i + 1, n + 1):
-                if starts[e] - begin > max_bytes:
-                    break
-                hit = pieces.get(data[begin : starts[e]])
+            for e in range(i + 1, min(n, i + longest.get(text[i], 0)) + 1):
+                hit = get(text[i:e])
                 if hit is not None and hit[0] != unk:
-                    score = best[i] + hit[1]
+                    score = at + hit[1]
                     if score > best[e]:
                         best[e], piece[e], back[e] = score, hit[0], i
-            score = best[i] + self.unk_score  # one unknown character
+            score = at + unk_score  # one unknown character
             if score > best[i + 1]:
                 best[i + 1], piece[i + 1], back[i + 1] = score, -1, i
         ids = []
