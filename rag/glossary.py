@@ -79,9 +79,10 @@ class Glossary:
     def load(cls, spec: str) -> Glossary:
         """``builtin``, ``off``, or the path of a glossary file (see the module's doc); a file that
         cannot be read or parsed is a ``ValueError`` naming it (the settings check it at start)."""
-        if spec.strip().lower() == "builtin":
+        named = spec.strip().lower()
+        if named == "builtin":
             return cls(BUILTIN)
-        if spec.strip().lower() == "off":
+        if named == "off":
             return cls({})
         path = Path(spec).expanduser()
         try:

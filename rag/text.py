@@ -165,7 +165,7 @@ _SAYS_ARTICLE = re.compile(r"\s*(?:那篇|这篇|一文|文章|一篇)")
 _LATIN_WORD = re.compile(r"[a-z0-9]{2,}")
 
 
-def article_refs(question: str) -> list[re.Match[str]]:
+def _article_refs(question: str) -> list[re.Match[str]]:
     """What may name an article in ``question``: 《title》 and 「写…那篇文章」 phrases, in order."""
     found = list(TITLE_REF.finditer(question)) + list(ARTICLE_DESCRIBED.finditer(question))
     return sorted(found, key=lambda m: m.start())
@@ -194,7 +194,7 @@ def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
     ambiguous reference names none."""
     norm = {key: _title_key(title) for key, title in titles.items()}
     named: list[tuple[str, str]] = []
-    for m in article_refs(question):
+    for m in _article_refs(question):
         if m.re is TITLE_REF:
             ref_n = _title_key(m.group(1))
             short_ok = len(ref_n) >= 4 or (len(ref_n) >= 2 and _SAYS_ARTICLE.match(question, m.end()))
@@ -205,9 +205,3 @@ def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
         if len(found) == 1 and found[0] not in {k for k, _ in named}:
             named.append((found[0], m.group(0)))
     return named
-
-
-def titles_named(question: str, titles: dict[str, str]) -> list[str]:
-    """The ids of the articles ``question`` names, in the order named (see ``named_refs``)."""
-    return [key for key, _ in named_refs(question, titles)]
-

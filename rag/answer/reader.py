@@ -187,6 +187,11 @@ class ReaderWeights:
         return np.array([getattr(self, f) for f in FEATURES])
 
 
+def _figure_forms(part: str) -> list[re.Pattern[str]]:
+    """The forms a part's answer must hold when it asks for a figure or a year (none otherwise)."""
+    return [_REQUIRED[t] for t, rx in _ASKS_FIGURE.items() if rx.search(part)]
+
+
 def asks_for_figure(question: str) -> bool:
     """Whether the question asks for a number or a year (多少, 几年, 哪一年, 占比…)."""
     return any(rx.search(question) for rx in _ASKS_FIGURE.values())
@@ -585,7 +590,7 @@ class Reader:
     @staticmethod
     def _states_figure(part: str, c: Candidate) -> bool:
         """Whether ``part`` asks for a figure or a year and ``c`` holds one of the asked form."""
-        needs = [_REQUIRED[t] for t, rx in _ASKS_FIGURE.items() if rx.search(part)]
+        needs = _figure_forms(part)
         unit = number_with_unit(part)
         return bool(needs) and all(rx.search(c.text) for rx in needs) and (unit is None or bool(unit.search(c.text)))
 
@@ -593,7 +598,7 @@ class Reader:
         """Whether some candidate could answer a part that asks for a number or a year: one that
         holds such a figure and shares the part's topic (``ANSWER_COVERAGE`` of its weighted
         bigrams); a figure elsewhere in the passages answers another question."""
-        needs = [_REQUIRED[t] for t, rx in _ASKS_FIGURE.items() if rx.search(part)]
+        needs = _figure_forms(part)
         q = _question_grams(part)
         if not needs or not q:
             return True
