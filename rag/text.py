@@ -156,7 +156,7 @@ def _title_key(title: str) -> str:
 # An article named by what it is about rather than by 《title》: 「写Web2到Web3那篇文章」,
 # 「讲产业互联网画卷的那篇文章」, 「那篇谈Web3的文章」. The verb opens a phrase (not 演讲, 小说, 描写).
 _PHRASE_START = r"(?:^|(?<=[，。？！?!、；;：:\s“”「」（(在]))"
-ARTICLE_DESCRIBED = re.compile(
+_ARTICLE_DESCRIBED = re.compile(
     _PHRASE_START + r"(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的?那篇(?:文章)?"
     r"|那篇(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
 )
@@ -167,7 +167,7 @@ _LATIN_WORD = re.compile(r"[a-z0-9]{2,}")
 
 def _article_refs(question: str) -> list[re.Match[str]]:
     """What may name an article in ``question``: 《title》 and 「写…那篇文章」 phrases, in order."""
-    found = list(TITLE_REF.finditer(question)) + list(ARTICLE_DESCRIBED.finditer(question))
+    found = list(TITLE_REF.finditer(question)) + list(_ARTICLE_DESCRIBED.finditer(question))
     return sorted(found, key=lambda m: m.start())
 
 
@@ -175,13 +175,13 @@ def _distinct_title(ref: str, norm: dict[str, str]) -> str | None:
     """The one title that holds the reference's distinctive words (those in exactly one title):
     「画卷」 names 《产业互联网的画卷，正徐徐展开》, 「Web3」 《从Web2到Web3…》; none if they point
     at two titles or the reference has no such word. Latin words count whole ("b" is not in "web")."""
-    key = _title_key(ref)
-    latin = {key: set(_LATIN_WORD.findall(t)) for key, t in norm.items()}
-    grams = [(g, False) for g in set(_LATIN_WORD.findall(key))]
-    grams += [(g, True) for g in set(cjk_bigrams(re.sub(r"[a-z0-9]+", " ", key))) if len(g) == 2]
+    ref_key = _title_key(ref)
+    latin = {article: set(_LATIN_WORD.findall(t)) for article, t in norm.items()}
+    grams = [(g, False) for g in set(_LATIN_WORD.findall(ref_key))]
+    grams += [(g, True) for g in set(cjk_bigrams(re.sub(r"[a-z0-9]+", " ", ref_key))) if len(g) == 2]
     targets = set()
     for gram, cjk in grams:
-        holders = [k for k, t in norm.items() if (gram in t if cjk else gram in latin[k])]
+        holders = [article for article, t in norm.items() if (gram in t if cjk else gram in latin[article])]
         if len(holders) == 1:
             targets.add(holders[0])
     return targets.pop() if len(targets) == 1 else None
