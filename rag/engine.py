@@ -250,7 +250,7 @@ class Engine:
         index = self._index
         return extract_answer(retrieval.query, retrieval.hits, index.bigram_idf, self.settings.extract_sentences,
                               retrieval.query_vector, index.sentences.get if index.sentences is not None else None,
-                              self._retriever.named_refs(retrieval.query))
+                              retrieval.named)
 
     def _can_answer(self, retrieval: Retrieval) -> tuple[bool, Extract | None]:
         """Relevant, and when the question asks for a figure or a year, a passage sentence on its

@@ -28,6 +28,7 @@ class Retrieval:
     coverage: float  # IDF-weighted share of the question's terms found in the best passages
     floor: float = 0.0  # relevance below this means the corpus does not cover the question
     fully_covered: bool = False  # every content term of a specific question is in the best passages
+    named: tuple[tuple[str, str], ...] = ()  # the articles the question names, with the words naming each
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
 
     @property
@@ -173,7 +174,8 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         if self.reranker is not None:
             ranked = self.reranker.rerank(query, ranked, self.index)
-        chosen = self._diversify(ranked, k, self._named(query))
+        named = self.named_refs(query)
+        chosen = self._diversify(ranked, k, frozenset(key for key, _ in named))
         hits = [
             Hit(rank=i + 1, score=score, chunk=self.index.chunks[r],
                 article=self.index.article_meta(self.index.chunks[r].article_id))
@@ -183,7 +185,7 @@ class Retriever:
         fully_covered = coverage >= FULL_COVERAGE and bool(topic_words(query))
         return Retrieval(query=query, hits=hits, relevance=self.relevance(dense_top, coverage),
                          dense_top=dense_top, coverage=coverage, floor=self.floor, fully_covered=fully_covered,
-                         query_vector=qvec)
+                         named=tuple(named), query_vector=qvec)
 
     def _floor(self, fit: ModelFit) -> float:
         """The relevance floor, scaled by how well the model reads the corpus.
@@ -222,9 +224,6 @@ class Retriever:
         if self._titles is None:
             self._titles = {m.article_id: m.title for m in self.index.store.metas()}
         return named_refs(query, self._titles)
-
-    def _named(self, query: str) -> frozenset[str]:
-        return frozenset(key for key, _ in self.named_refs(query))
 
     def _diversify(self, ranked: list[tuple[int, float]], k: int,
                    named: frozenset[str] = frozenset()) -> list[tuple[int, float]]:
