@@ -256,11 +256,12 @@ class Engine:
         """Relevant, and when the question asks for a figure or a year, a passage sentence on its
         topic holds one (else neither the reader nor a model is given the question: measured,
         the 1.5B local model invented a year for such a question); with the reading when one was
-        needed to tell, so the extractive answer does not read again."""
-        if not retrieval.relevant or not asks_for_figure(retrieval.query):
+        needed to tell, so the extractive answer does not read again. A figure question under the
+        relevance floor is answered when one clause states each of its parts (``Reading.stated``)."""
+        if not retrieval.hits or not asks_for_figure(retrieval.query):
             return retrieval.relevant, None
         ext = self._read(retrieval)
-        return not (ext.reading is not None and ext.reading.unanswerable), ext
+        return _answerable(retrieval, ext), ext
 
     def _extractive(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
                     ext: Extract | None = None) -> Answer:
@@ -268,12 +269,13 @@ class Engine:
         if meta is not None:
             return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
-        if not retrieval.relevant:
+        if not retrieval.relevant and ext is None:
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         ext = ext or self._read(retrieval)
-        if ext.reading is not None and ext.reading.unanswerable:
-            # The question asks for something no passage holds (a year, a figure): say so.
+        if not _answerable(retrieval, ext):
+            # Off the articles' topic, or the question asks for something no passage holds (a
+            # year, a figure): say so.
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
@@ -462,6 +464,15 @@ class Engine:
             answer = self._extractive(question, retrieval, degraded, ext)
             yield Delta(answer.answer, restart=streamed)
         yield Done(replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))
+
+
+def _answerable(retrieval: Retrieval, ext: Extract) -> bool:
+    """Whether the reading of relevant passages found what the question asks for, or, under the
+    relevance floor, a clause stating the figure each part of the question asks for."""
+    reading = ext.reading
+    if not retrieval.relevant:
+        return reading is not None and reading.stated
+    return not (reading is not None and reading.unanswerable)
 
 
 def _result(generator: Generator[object, None, _R]) -> _R:

@@ -185,6 +185,32 @@ def test_a_figure_question_is_answered_by_a_number_with_the_unit_it_asks_for():
                          "这家公司从事产业互联网已有8年，积累了很多经验。") == "这家公司从事产业互联网已有8年，积累了很多经验。"
 
 
+def test_a_figure_inside_a_title_or_without_the_asked_form_does_not_answer():
+    reader = Reader(lambda t: 1.0)
+    # "2021" names a report; a growth rate is a per cent or a multiple.
+    hits = hits_of("去年托比网发布了《中国产业互联网发展报告（2021）》，这增长率肉眼可见又下去了。")
+    assert reader.read("托比网报告里产业互联网的增长率具体是多少？", hits).unanswerable
+    # 「多少万亿元」 asks for an amount in 万; 「几家万亿级的企业」 holds none.
+    hits = hits_of("中国的消费互联网市场目前只能够容纳几家万亿级的企业，产业互联网的市场规模会更大。")
+    assert reader.read("产业互联网的市场规模能达到多少万亿元？", hits).unanswerable
+    hits = hits_of("2021年社会科研投入达到2.79万亿元，比上年增长17.9%，产业互联网的市场规模会更大。")
+    assert not reader.read("产业互联网的市场规模能达到多少万亿元？", hits).unanswerable
+
+
+def test_a_figure_question_is_stated_when_one_clause_holds_its_words_and_its_figure():
+    reader = Reader(lambda t: 1.0)
+    stated = hits_of("醒醒吧，中美人均GDP相差5倍。")
+    assert reader.read("中美人均GDP相差几倍？", stated).stated
+    # A later part takes its topic from the first.
+    both = hits_of("国家2021年社会科研投入2.79万亿元，比上年增长17.9%。")
+    assert reader.read("2021年全国社会科研投入是多少？同比增长了多少？", both).stated
+    # The companies in one clause and a figure about something else in another.
+    apart = hits_of("美的数科、海尔数科这些传统产业龙头也在一起使劲儿；国家2021年社会科研投入2.79万亿元。")
+    assert not reader.read("美的数科和海尔数科2021年的营收分别是多少？", apart).stated
+    # Not a figure question.
+    assert not reader.read("中美人均GDP相差多大？", stated).stated
+
+
 def test_a_figure_stated_by_the_best_sentence_is_quoted_alone():
     passage = ("这家公司从事产业互联网已有8年。公司的团队来自各行各业，大家一起打拼。"
                "唯愿未来越来越好，大家都能有所收获。")
@@ -236,6 +262,18 @@ def test_an_off_topic_question_is_refused_and_an_on_topic_one_is_not(engine: Eng
 def test_a_year_no_passage_gives_is_refused_rather_than_answered_with_another_figure(engine: Engine):
     answer = engine.ask("腾讯是在哪一年正式提出产业互联网战略的？", mode="retrieval")
     assert answer.refused and not answer.citations
+
+
+def test_a_detail_under_the_relevance_floor_is_answered_when_a_clause_states_its_figure(engine: Engine):
+    # Short factual questions about an aside fall under the dense floor (relevance 0.16-0.26).
+    assert not engine.retriever.search("中美人均GDP相差几倍？").relevant
+    answer = engine.ask("中美人均GDP相差几倍？", mode="retrieval")
+    assert not answer.refused and "中美人均GDP相差5倍" in answer.answer
+    answer = engine.ask("TikTok下载量在哪一年做到了全球第一？", mode="retrieval")
+    assert not answer.refused and "2021年，TikTok下载量全球第一" in answer.answer
+    # The same kind of question about a figure the articles do not give stays refused.
+    assert engine.ask("商汤科技2021年的营收和亏损分别是多少？", mode="retrieval").refused
+    assert engine.ask("2021年TikTok在全球的下载量具体是多少次？", mode="retrieval").refused
 
 
 def test_an_article_named_by_title_may_fill_the_passages_beyond_the_diversity_cap(engine: Engine):
