@@ -197,6 +197,18 @@ def test_a_figure_inside_a_title_or_without_the_asked_form_does_not_answer():
     assert not reader.read("产业互联网的市场规模能达到多少万亿元？", hits).unanswerable
 
 
+def test_a_figure_answers_only_beside_what_it_is_about():
+    reader = Reader(lambda t: 1.0)
+    # The companies in one clause, an amount about something else in the next.
+    hits = hits_of("美的数科、海尔数科这些传统产业龙头也在一起使劲儿；国家社会科研投入2.79万亿元，比上年增长17.9%。")
+    assert reader.read("美的数科和海尔数科的营收分别是多少？", hits).unanswerable
+    # A year is no amount; a growth rate named in the premise is not what is asked.
+    hits = hits_of("2021年，SHEIN凭着精准数据营销在海外风生水起。")
+    assert reader.read("SHEIN的营收具体是多少？", hits).unanswerable
+    hits = hits_of("去年托比网发布了《中国产业互联网发展报告（2021）》，这增长率肉眼可见又下去了。")
+    assert not reader.read("托比网那份说明增长率下滑的报告是哪一年的版本？", hits).unanswerable
+
+
 def test_a_figure_question_is_stated_when_one_clause_holds_its_words_and_its_figure():
     reader = Reader(lambda t: 1.0)
     stated = hits_of("醒醒吧，中美人均GDP相差5倍。")
@@ -271,6 +283,8 @@ def test_a_detail_under_the_relevance_floor_is_answered_when_a_clause_states_its
     assert not answer.refused and "中美人均GDP相差5倍" in answer.answer
     answer = engine.ask("TikTok下载量在哪一年做到了全球第一？", mode="retrieval")
     assert not answer.refused and "2021年，TikTok下载量全球第一" in answer.answer
+    # Stated word for word but about another subject, far under the floor (relevance 0.02).
+    assert engine.ask("美国公司的平均寿命是多少年？", mode="retrieval").refused
     # The same kind of question about a figure the articles do not give stays refused.
     assert engine.ask("商汤科技2021年的营收和亏损分别是多少？", mode="retrieval").refused
     assert engine.ask("2021年TikTok在全球的下载量具体是多少次？", mode="retrieval").refused

@@ -57,7 +57,7 @@ _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
 _NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
 # Question words: where a question asks (and terms containing one are not its topic).
-_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|几(?![十百千万亿])|是否")
+_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|多久|多长|几(?![十百千万亿])|是否")
 # ... and with the particles that end a question: a clause holding one asks something.
 _INTERROGATIVE = re.compile(f"{_ASKED_WORD.pattern}|吗|呢|何")
 
@@ -102,7 +102,8 @@ def number_with_unit(part: str) -> re.Pattern[str] | None:
         return None
     # 「多少钱」 is answered by an amount in 元 (「2.79万亿元」).
     asked = "(?:[十百千万亿]+)?元" if unit.group(1) == "钱" else unit.group(1)
-    return re.compile(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿几数]+)\s*(?:多)?{asked}")
+    # A magnitude alone is a figure after 上/近/数 (上百家), not in 「万亿级」.
+    return re.compile(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十几数半]+[百千万亿]*|(?<=[上近数几])[百千万亿]+)\s*(?:多)?[十百千万]*{asked}")
 
 
 # Questions that ask for a figure or a year (not "哪几个", "几家公司…分别", "多大关系", "什么时候"),
@@ -110,11 +111,11 @@ def number_with_unit(part: str) -> re.Pattern[str] | None:
 _ASKS_FIGURE: dict[str, re.Pattern[str]] = {
     "number": re.compile(r"多少|(?<![哪这近前])几(?:年|岁|倍|成)|第几|占比|比例是|百分之几|营收|金额|市场规模有多大"),
     "when": re.compile(r"哪一年|哪年|何年|哪个年份|什么年份"),
-    "rate": re.compile(r"增长率|增速|增幅|占比|比例|比重|渗透率|百分之几"),
+    "rate": re.compile(r"(?:增长率|增速|增幅|占比|比例|比重|渗透率|份额)[^，,。？?]{0,6}(?:多少|几|多大|多高)|百分之几|百分之多少"),
     "duration": re.compile(r"多久|多长|多少年|(?<![哪这近前])几年|多少个?月|(?<![这近前])几个月|多少天"),
 }
 _REQUIRED: dict[str, re.Pattern[str]] = {
-    "number": re.compile(_NUMBER),
+    "number": re.compile(r"(?<![A-Za-z\d.])(?!(?:19|20)\d\d年)" + _NUMBER.removeprefix(r"(?<![A-Za-z\d.])")),  # not a year
     "when": re.compile(r"(?:1[89]|20)\d\d|[一二三四五六七八九十]+月|世纪|年代"),
     "rate": re.compile(r"\d+(?:\.\d+)?\s*[%％倍]|百分之|[一二两三四五六七八九十几]成|[一二两三四五六七八九十半]倍|过半|一半"),
     "duration": re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百半几数]+)\s*(?:多)?(?:年|个?月|天|周|星期|小时|分钟|季度)"
@@ -628,7 +629,7 @@ class Reader:
         can hold the question's words in one clause and an unrelated figure in another)."""
         if not any(_figure_forms(p) for p in parts):
             return False
-        clauses = [(cl, frozenset(cjk_bigrams(cl))) for c in cands for cl in _CLAUSE_SPLIT.split(c.text)]
+        clauses = _clauses(cands)
         for i, part in enumerate(parts):
             needs = _figure_forms(part)
             # A later part may take its topic from the first (「…投入是多少？同比增长了多少？」).
@@ -646,8 +647,15 @@ class Reader:
         q = _question_grams(part)
         if not needs or not q:
             return True
-        return any(self.coverage(q, c.grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(c.text, needs)) for rx in needs)
-                   for c in cands)
+        return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
+                   for cl, grams in _clauses(cands))
+
+
+def _clauses(cands: Sequence[Candidate]) -> list[tuple[str, frozenset[str]]]:
+    """The candidates' clauses (the text between semicolons) with their bigrams: where a figure and
+    what it is about must stand together."""
+    return [(cl, c.grams if cl == c.text else frozenset(cjk_bigrams(cl)))
+            for c in cands for cl in _CLAUSE_SPLIT.split(c.text)]
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
