@@ -146,6 +146,10 @@ class Retriever:
             self._row_grams[row] = grams
         return grams
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query vector of ``text`` (through the query cache when there is one)."""
+        return self._embed_query(text)
+
     def search(self, query: str, k: int | None = None) -> Retrieval:
         """Top-k diversified hits for ``query`` and its relevance evidence.
 

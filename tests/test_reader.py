@@ -290,6 +290,21 @@ def test_a_detail_under_the_relevance_floor_is_answered_when_a_clause_states_its
     assert engine.ask("2021年TikTok在全球的下载量具体是多少次？", mode="retrieval").refused
 
 
+def test_the_reader_judges_sentences_against_the_question_without_the_titles_it_names(engine: Engine):
+    import numpy as np
+
+    named = engine.retriever.search("《产业互联网的画卷，正徐徐展开》认为B端流量有什么特点？")
+    whole = np.asarray(named.query_vector)
+    asked = np.asarray(engine.retriever.embed_query("认为B端流量有什么特点？"))
+    vector = engine._reader_vector(named)
+    # Halfway between the whole question and the question without the title, unit length.
+    expected = (whole + asked) / np.linalg.norm(whole + asked)
+    assert np.allclose(vector, expected, atol=1e-6) and not np.allclose(vector, whole, atol=1e-3)
+    # A question that names no article is read with its own vector.
+    plain = engine.retriever.search("B端流量有什么特点？")
+    assert engine._reader_vector(plain) is plain.query_vector
+
+
 def test_an_article_named_by_title_may_fill_the_passages_beyond_the_diversity_cap(engine: Engine):
     hits = engine.search("按《当元宇宙遇上产业互联网》开篇的说法，产业互联网包含哪两方面的内容？")
     named = [h for h in hits if h.article.title == "当元宇宙遇上产业互联网"]
