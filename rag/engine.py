@@ -256,15 +256,17 @@ class Engine:
 
     def _reader_vector(self, retrieval: Retrieval) -> np.ndarray | None:
         """The question's vector for the reader's dense signal. A question that names articles
-        (「《画卷》和《风口频出下…》分别怎么说？」) is embedded once more without their names and the two
-        vectors averaged: sentences that echo a named title (「…产业互联网画卷，正在徐徐展开」) are
-        close to the whole question but say nothing it asks (bench/README.md, "Named articles and
-        the reader's dense signal"). The search keeps the whole question: the names find the articles."""
+        (「《画卷》和《风口频出下…》分别怎么说？」) or their authors (「孟永辉觉得…」) is embedded once more
+        without those names and the two vectors averaged: sentences that echo a named title
+        (「…产业互联网画卷，正在徐徐展开」) are close to the whole question but say nothing it asks
+        (bench/README.md, "Named articles and the reader's dense signal"). The search keeps the
+        whole question: the names find the articles."""
         qvec = retrieval.query_vector
-        if qvec is None or not retrieval.named:
+        if qvec is None:
             return qvec
-        asked = without_source_names(retrieval.query, (), retrieval.named).strip()
-        if not asked:
+        authors = [h.article.author for h in retrieval.hits]
+        asked = without_source_names(retrieval.query, authors, retrieval.named).strip()
+        if not asked or asked == retrieval.query:
             return qvec
         both = np.asarray(qvec, np.float32) + np.asarray(self._retriever.embed_query(asked), np.float32)
         norm = float(np.linalg.norm(both))

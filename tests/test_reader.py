@@ -300,7 +300,9 @@ def test_the_reader_judges_sentences_against_the_question_without_the_titles_it_
     # Halfway between the whole question and the question without the title, unit length.
     expected = (whole + asked) / np.linalg.norm(whole + asked)
     assert np.allclose(vector, expected, atol=1e-6) and not np.allclose(vector, whole, atol=1e-3)
-    # A question that names no article is read with its own vector.
+    # ... and one that names an author; one that names neither is read with its own vector.
+    by_author = engine.retriever.search("孟永辉认为B端流量有什么特点？")
+    assert not np.allclose(engine._reader_vector(by_author), by_author.query_vector, atol=1e-3)
     plain = engine.retriever.search("B端流量有什么特点？")
     assert engine._reader_vector(plain) is plain.query_vector
 
