@@ -38,6 +38,7 @@ from rag.guard import INSTRUCTION_TEXT, looks_like_instruction
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
+from rag.text import content_terms
 from rag.types import (
     Answer,
     ArticleMeta,
@@ -266,8 +267,8 @@ class Engine:
             return qvec
         authors = [h.article.author for h in retrieval.hits]
         asked = without_source_names(retrieval.query, authors, retrieval.named).strip()
-        if not asked or asked == retrieval.query:
-            return qvec
+        if asked == retrieval.query or not content_terms(asked):
+            return qvec  # no names, or nothing but names (「《…》？」)
         both = np.asarray(qvec, np.float32) + np.asarray(self._retriever.embed_query(asked), np.float32)
         norm = float(np.linalg.norm(both))
         return both / norm if norm else qvec
@@ -281,7 +282,7 @@ class Engine:
         if not retrieval.hits or not asks_for_figure(retrieval.query):
             return retrieval.relevant, None
         ext = self._read(retrieval)
-        return _answerable(retrieval, ext), ext
+        return _reading_answers(retrieval, ext), ext
 
     def _extractive(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
                     ext: Extract | None = None) -> Answer:
@@ -293,7 +294,7 @@ class Engine:
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         ext = ext or self._read(retrieval)
-        if not _answerable(retrieval, ext):
+        if not _reading_answers(retrieval, ext):
             # Off the articles' topic, or the question asks for something no passage holds (a
             # year, a figure): say so.
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
@@ -329,7 +330,8 @@ class Engine:
         refused = not checked.citations and bool(SAYS_NOT_FOUND.search(text))
         if refused and self._compact:
             # Measured: the 1.5B model says 资料中没有找到 for answerable questions whose passages hold
-            # the answer; the relevance floor already refused off-topic questions before the call.
+            # the answer; off-topic questions were refused before the call (by the relevance floor,
+            # or, for a figure question under it, by the reader's check that a clause states it).
             return None
         return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded, refused=refused,
                       query=retrieval.query, hits=tuple(retrieval.hits))
@@ -493,7 +495,7 @@ class Engine:
 STATED_MIN_RELEVANCE = 0.1
 
 
-def _answerable(retrieval: Retrieval, ext: Extract) -> bool:
+def _reading_answers(retrieval: Retrieval, ext: Extract) -> bool:
     """Whether the reading of relevant passages found what the question asks for, or, under the
     relevance floor, a clause stating the figure each part of the question asks for."""
     reading = ext.reading

@@ -209,6 +209,25 @@ def test_a_figure_answers_only_beside_what_it_is_about():
     assert not reader.read("托比网那份说明增长率下滑的报告是哪一年的版本？", hits).unanswerable
 
 
+@pytest.mark.parametrize("question", ["未来几个月元宇宙会怎样？", "过去几年产业互联网发生了什么变化？", "好几年来产业怎样了？",
+                                      "许多长辈怎么看待元宇宙？", "产业互联网的增长率几乎停滞的原因是什么？"])
+def test_words_that_only_look_like_a_figure_question_ask_for_none(question: str):
+    from rag.answer.reader import asks_for_figure
+
+    assert not asks_for_figure(question)
+
+
+def test_a_year_is_neither_a_count_nor_a_duration():
+    reader = Reader(lambda t: 1.0)
+    hits = hits_of("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。")
+    assert reader.read("TikTok用了多久做到全球下载量第一？", hits).unanswerable
+    hits = hits_of("这家公司成立于2015年，现有300名员工。")
+    assert reader.read("这家公司成立多少年了？", hits).unanswerable
+    # A number inside a title is no count either.
+    hits = hits_of("去年托比网发布了《中国产业互联网发展报告（2021）》，这增长率肉眼可见又下去了。")
+    assert reader.read("托比网报告里的企业数量是多少？", hits).unanswerable
+
+
 def test_a_figure_question_is_stated_when_one_clause_holds_its_words_and_its_figure():
     reader = Reader(lambda t: 1.0)
     stated = hits_of("醒醒吧，中美人均GDP相差5倍。")
@@ -221,6 +240,8 @@ def test_a_figure_question_is_stated_when_one_clause_holds_its_words_and_its_fig
     assert not reader.read("美的数科和海尔数科2021年的营收分别是多少？", apart).stated
     # Not a figure question.
     assert not reader.read("中美人均GDP相差多大？", stated).stated
+    # A later part no clause answers by its own words is not stated by the first part's.
+    assert not reader.read("2021年全国社会科研投入是多少？亏损了多少？", both).stated
 
 
 def test_a_figure_stated_by_the_best_sentence_is_quoted_alone():
@@ -305,6 +326,9 @@ def test_the_reader_judges_sentences_against_the_question_without_the_titles_it_
     assert not np.allclose(engine._reader_vector(by_author), by_author.query_vector, atol=1e-3)
     plain = engine.retriever.search("B端流量有什么特点？")
     assert engine._reader_vector(plain) is plain.query_vector
+    # Nothing but a name: nothing else to read against.
+    bare = engine.retriever.search("《产业互联网的画卷，正徐徐展开》？")
+    assert engine._reader_vector(bare) is bare.query_vector
 
 
 def test_an_article_named_by_title_may_fill_the_passages_beyond_the_diversity_cap(engine: Engine):

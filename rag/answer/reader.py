@@ -57,7 +57,7 @@ _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
 _NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
 # Question words: where a question asks (and terms containing one are not its topic).
-_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|多久|多长|几(?![十百千万亿])|是否")
+_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|多久|(?<![许很更好])多长|几(?![十百千万亿乎])|是否")
 # ... and with the particles that end a question: a clause holding one asks something.
 _INTERROGATIVE = re.compile(f"{_ASKED_WORD.pattern}|吗|呢|何")
 
@@ -100,26 +100,31 @@ def number_with_unit(part: str) -> re.Pattern[str] | None:
     unit = _ASKED_UNIT.search(part)
     if not unit:
         return None
-    # 「多少钱」 is answered by an amount in 元 (「2.79万亿元」).
-    asked = "(?:[十百千万亿]+)?元" if unit.group(1) == "钱" else unit.group(1)
-    # A magnitude alone is a figure after 上/近/数 (上百家), not in 「万亿级」.
-    return re.compile(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十几数半]+[百千万亿]*|(?<=[上近数几])[百千万亿]+)\s*(?:多)?[十百千万]*{asked}")
+    # 「多少钱」 is answered by an amount in 元 (「2.79万亿元」, 「10亿美元」, 「100块钱」).
+    asked = "(?:美元|元|块)" if unit.group(1) == "钱" else unit.group(1)
+    # A magnitude alone is a figure after 上/近/数/几/超 (上百家, 超万人), not in 「万亿级」; a year
+    # (2021年) is no number of years.
+    return re.compile(rf"(?:(?<![\d.])(?!(?:19|20)\d\d年)\d+(?:\.\d+)?|[一二两三四五六七八九十几数半]+[百千万亿]*"
+                      rf"|(?<=[上近数几超])[百千万亿]+)\s*(?:多|余)?[十百千万亿]*{asked}")
 
 
 # Questions that ask for a figure or a year (not "哪几个", "几家公司…分别", "多大关系", "什么时候"),
 # and the form the answer must take.
 _ASKS_FIGURE: dict[str, re.Pattern[str]] = {
-    "number": re.compile(r"多少|(?<![哪这近前])几(?:年|岁|倍|成)|第几|占比|比例是|百分之几|营收|金额|市场规模有多大"),
+    "number": re.compile(r"多少|(?<![哪这近前来去好十])几(?:年|岁|倍|成)|第几|占比|比例是|百分之几|营收|金额|市场规模有多大"),
     "when": re.compile(r"哪一年|哪年|何年|哪个年份|什么年份"),
-    "rate": re.compile(r"(?:增长率|增速|增幅|占比|比例|比重|渗透率|份额)[^，,。？?]{0,6}(?:多少|几|多大|多高)|百分之几|百分之多少"),
-    "duration": re.compile(r"多久|多长|多少年|(?<![哪这近前])几年|多少个?月|(?<![这近前])几个月|多少天"),
+    "rate": re.compile(r"(?:增长率|增速|增幅|占比|比例|比重|渗透率|份额)[^，,。？?]{0,6}(?:多少|几(?!乎)|多大|多高)|百分之几|百分之多少"),
+    # Not 「过去几年」「未来几个月」「好几年」「十几年」, which say when, nor 「许多长辈」.
+    "duration": re.compile(r"多久|(?<![许很更好])多长|多少年|(?<![哪这近前来去好十])几年|多少个?月|(?<![这近前来去好十])几个月|多少天"),
 }
 _REQUIRED: dict[str, re.Pattern[str]] = {
     "number": re.compile(r"(?<![A-Za-z\d.])(?!(?:19|20)\d\d年)" + _NUMBER.removeprefix(r"(?<![A-Za-z\d.])")),  # not a year
     "when": re.compile(r"(?:1[89]|20)\d\d|[一二三四五六七八九十]+月|世纪|年代"),
-    "rate": re.compile(r"\d+(?:\.\d+)?\s*[%％倍]|百分之|[一二两三四五六七八九十几]成|[一二两三四五六七八九十半]倍|过半|一半"),
-    "duration": re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百半几数]+)\s*(?:多)?(?:年|个?月|天|周|星期|小时|分钟|季度)"
-                           r"|半年|一阵|很快|长期|短期|马上"),
+    "rate": re.compile(r"\d+(?:\.\d+)?\s*(?:[%％倍]|个百分点)|百分之|[一二两三四五六七八九十几]成(?!不变)"
+                       r"|[一二两三四五六七八九十半]倍|翻了?[一两几]番|过半|一半"),
+    # A year (2021年) is a date, not a duration.
+    "duration": re.compile(r"(?:(?<![\d.])(?!(?:19|20)\d\d年)\d+(?:\.\d+)?|[一二两三四五六七八九十百半几数]+)\s*(?:多|余)?"
+                           r"(?:年|个?月|天|周|星期|小时|分钟|季度)|半年|一阵|很快|长期|短期|马上"),
 }
 # A part of a question is answerable when a sentence holds this share of its weighted bigrams
 # (with the number or year it asks for): see bench/README.md, "Refusal".
@@ -154,7 +159,7 @@ class Reading:
     parts: tuple[str, ...] = ()
     unanswered: tuple[str, ...] = ()  # parts no candidate answers (a number, a year, their topic)
     scores: dict[tuple[int, int], float] = field(default_factory=dict, compare=False)
-    stated: bool = False  # a figure question each of whose parts one clause states (STATED_COVERAGE)
+    stated: bool = False  # a figure question each of whose parts one clause states (STATED_COVERAGE), none unanswered
 
     @property
     def best(self) -> Candidate | None:
@@ -528,7 +533,8 @@ class Reader:
         # Each side of a question about several articles gets its own sentence.
         sides = asked_articles(question, hits, refs)
         masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
-        unanswered = tuple(p for p in own_parts if not self._answerable(p, cands))
+        clauses = _clauses(cands)
+        unanswered = tuple(p for p in own_parts if not self._answerable(p, clauses))
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked))
 
         budget = self.budget + self.part_budget * (max(len(parts), len(sides)) - 1)
@@ -572,9 +578,9 @@ class Reader:
         # lengthened by the sentences around it ("8年…经验" is the answer, not the article's closing
         # lines), unless the reader is unsure of it (a figure of the asked unit in a sentence on
         # another subject: 「…养活一家公司」 for 「多少家公司上市？」).
-        stated = len(own_parts) == 1 and bool(chosen) and self._states_figure(own_parts[0], cands[chosen[0]])
-        needed = self.figure_confidence if stated else self.confidence
-        while not ((used >= self.min_chars or stated) and sum(prob[j] for j in chosen) >= needed):
+        figure_first = len(own_parts) == 1 and bool(chosen) and self._states_figure(own_parts[0], cands[chosen[0]])
+        needed = self.figure_confidence if figure_first else self.confidence
+        while not ((used >= self.min_chars or figure_first) and sum(prob[j] for j in chosen) >= needed):
             pending = [k for k in order if k not in tried]
             if not pending:
                 break
@@ -585,7 +591,7 @@ class Reader:
                 take(i)
         return Reading(self._reading_order(chosen, cands, overall), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)},
-                       self._stated(own_parts, cands))
+                       not unanswered and self._stated(own_parts, clauses))
 
     # Sentences are added until they hold the answer with this probability (or the budget ends).
     confidence = 0.9
@@ -622,14 +628,13 @@ class Reader:
         needs = _figure_forms(part)
         return bool(needs) and all(rx.search(_figures_of(c.text, needs)) for rx in needs)
 
-    def _stated(self, parts: Sequence[str], cands: Sequence[Candidate]) -> bool:
+    def _stated(self, parts: Sequence[str], clauses: Sequence[tuple[str, frozenset[str]]]) -> bool:
         """Whether the question asks for a figure and each part is stated by one clause (the text
         between semicolons) of a candidate: ``STATED_COVERAGE`` of the part's weighted bigrams, with
         the figure the part asks for in the same clause (a long sentence joined by ；
         can hold the question's words in one clause and an unrelated figure in another)."""
         if not any(_figure_forms(p) for p in parts):
             return False
-        clauses = _clauses(cands)
         for i, part in enumerate(parts):
             needs = _figure_forms(part)
             # A later part may take its topic from the first (「…投入是多少？同比增长了多少？」).
@@ -639,16 +644,16 @@ class Reader:
                 return False
         return True
 
-    def _answerable(self, part: str, cands: Sequence[Candidate]) -> bool:
-        """Whether some candidate could answer a part that asks for a number or a year: one that
-        holds such a figure and shares the part's topic (``ANSWER_COVERAGE`` of its weighted
-        bigrams); a figure elsewhere in the passages answers another question."""
+    def _answerable(self, part: str, clauses: Sequence[tuple[str, frozenset[str]]]) -> bool:
+        """Whether some clause could answer a part that asks for a figure: one that holds the figure
+        in the asked form and the part's topic (``ANSWER_COVERAGE`` of its weighted bigrams); a
+        figure elsewhere in the passages answers another question."""
         needs = _figure_forms(part)
         q = _question_grams(part)
         if not needs or not q:
             return True
         return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
-                   for cl, grams in _clauses(cands))
+                   for cl, grams in clauses)
 
 
 def _clauses(cands: Sequence[Candidate]) -> list[tuple[str, frozenset[str]]]:
