@@ -34,7 +34,7 @@ from rag.errors import (
     IndexMismatchError,
     LLMUnavailableError,
 )
-from rag.guard import INSTRUCTION_TEXT, looks_like_instruction
+from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_instruction
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
@@ -336,11 +336,16 @@ class Engine:
         return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded, refused=refused,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 
-    def _instruction_refusal(self, question: str, t0: float) -> Answer | None:
-        """The refusal for a message that tries to change the assistant's rules (see rag.guard)."""
-        if not looks_like_instruction(question):
+    def _guard_refusal(self, question: str, t0: float) -> Answer | None:
+        """The refusal for a message that tries to change the assistant's rules, or that is keyboard
+        noise rather than a question (see rag.guard)."""
+        if looks_like_instruction(question):
+            text = INSTRUCTION_TEXT
+        elif looks_garbled(question):
+            text = GARBLED_TEXT
+        else:
             return None
-        return Answer(INSTRUCTION_TEXT, (), "retrieval", grounded=False, refused=True, query=question,
+        return Answer(text, (), "retrieval", grounded=False, refused=True, query=question,
                       took_ms=round((time.perf_counter() - t0) * 1000, 2))
 
     def _model_reply(self, messages: list[dict], timings: dict, stream: bool, lead: str = ""
@@ -430,7 +435,7 @@ class Engine:
     def _ask(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None) -> Answer:
         t0 = time.perf_counter()
         question = self._question(question)
-        refusal = self._instruction_refusal(question, t0)
+        refusal = self._guard_refusal(question, t0)
         if refusal is not None:
             return refusal
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
@@ -455,7 +460,7 @@ class Engine:
         """
         t0 = time.perf_counter()
         question = self._question(question)
-        refusal = self._instruction_refusal(question, t0)
+        refusal = self._guard_refusal(question, t0)
         if refusal is not None:
             yield Retrieved(())
             yield Delta(refusal.answer)

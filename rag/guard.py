@@ -1,8 +1,11 @@
-"""Questions that are really instructions to the assistant (prompt injection), refused up front.
+"""Questions that are really instructions to the assistant (prompt injection), or no question at
+all (keyboard noise), refused up front.
 
 Passages and questions always reach an LLM as quoted data; this check adds a plain refusal for
 messages whose point is to change the assistant's rules or extract its configuration, so that
-neither mode answers them with retrieved text (or spends an LLM call on them).
+neither mode answers them with retrieved text (or spends an LLM call on them). A message made
+mostly of repeated characters and digit strings (「啊啊啊 产业 zzz 互联 ？？？ 1234 网网网」) gets a request
+to ask in words instead of quotes that match its two stray words.
 """
 
 from __future__ import annotations
@@ -38,3 +41,29 @@ _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE
 def looks_like_instruction(question: str) -> bool:
     """True when the question tries to override the assistant's rules rather than ask about the articles."""
     return bool(_INSTRUCTION.search(question))
+
+
+GARBLED_TEXT = "没有看懂这个问题：其中大多是重复的字、符号或数字。请用一句完整的话提出与这些文章相关的问题。"
+_REPEATED = re.compile(r"(.)\1{2,}")  # 啊啊啊, ？？？, zzz
+_DIGITS = re.compile(r"\d{3,}")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# The share of a message's characters in repeats and digit strings from which it is noise: 0.62
+# for the junk question of bench/heldout3.jsonl (k40), at most 0.14 over the 426 questions of the
+# evaluation and calibration sets (「…拼命鸡娃、加班996这件事？」).
+GARBLED_SHARE = 0.4
+# Shorter messages are left to retrieval (「666」 finds nothing and is refused there); a message
+# whose other characters hold this many Chinese ones may still ask something.
+_GARBLED_MIN_CHARS = 8
+
+
+def looks_garbled(question: str) -> bool:
+    """True when the message is mostly repeated characters and digit strings, and what is left is
+    too short to ask anything (「哈哈哈哈哈哈 产业互联网是什么」 keeps its question)."""
+    text = "".join(question.split())
+    if len(text) < _GARBLED_MIN_CHARS:
+        return False
+    junk = sum(len(m.group()) for m in _REPEATED.finditer(text))
+    rest = _REPEATED.sub("", text)
+    junk += sum(len(m.group()) for m in _DIGITS.finditer(rest) if not _YEAR.fullmatch(m.group()))
+    return junk / len(text) >= GARBLED_SHARE and len(_CJK.findall(rest)) < _GARBLED_MIN_CHARS

@@ -334,6 +334,17 @@ def test_blatant_injection_is_refused_without_calling_the_model(question: str, f
     assert isinstance(events[-1], Done) and events[-1].answer.answer == INSTRUCTION_TEXT
 
 
+def test_keyboard_noise_is_refused_without_calling_the_model(fake: FakeLLM, llm_engine: Engine):
+    from rag.guard import GARBLED_TEXT
+
+    noise = "啊啊啊 产业 zzz 互联 ？？？ 1234 qwerty 网网网"
+    answer = llm_engine.ask(noise)
+    events = list(llm_engine.stream(noise, mode="llm"))
+    assert fake.requests == []
+    assert (answer.refused, answer.citations, answer.answer) == (True, (), GARBLED_TEXT)
+    assert isinstance(events[-1], Done) and events[-1].answer.answer == GARBLED_TEXT
+
+
 def test_questions_about_rules_and_limits_are_not_mistaken_for_injection(fake: FakeLLM, llm_engine: Engine):
     fake.script(reply("平台要先帮企业解决一个具体的问题[1]。"))
     answer = llm_engine.ask("平台企业要赢得信任，有哪些规则和限制？")

@@ -1,10 +1,11 @@
-"""rag.guard: blatant instructions to the assistant are refused; questions that merely mention rules are not."""
+"""rag.guard: blatant instructions to the assistant and keyboard noise are refused; questions that
+merely mention rules, or hold a few repeats or figures, are not."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.guard import looks_like_instruction
+from rag.guard import looks_garbled, looks_like_instruction
 
 
 @pytest.mark.parametrize(
@@ -43,3 +44,16 @@ def test_instructions_to_the_assistant_are_recognised(question: str):
 )
 def test_questions_that_mention_rules_or_prompts_are_answered(question: str):
     assert not looks_like_instruction(question)
+
+
+@pytest.mark.parametrize("message", ["啊啊啊 产业 zzz 互联 ？？？ 1234 qwerty 网网网", "？？？？？？？？？？",
+                                     "12345678901234", "嗯嗯嗯嗯嗯嗯 元宇宙 66666"])
+def test_keyboard_noise_is_recognised(message: str):
+    assert looks_garbled(message)
+
+
+@pytest.mark.parametrize("message", ["666", "作者怎么看待现在拼命鸡娃、加班996这件事？", "哈哈哈哈哈哈哈哈 产业互联网是什么",
+                                     "2021年社会科研投入是多少？", "孟永辉的公众号menglaoshi007目前有多少粉丝？",
+                                     "产业互联网 元宇宙 Web3", "国家2021年社会科研投入2.79万亿元，比上年增长了多少？"])
+def test_questions_with_a_few_repeats_or_figures_are_questions(message: str):
+    assert not looks_garbled(message)
