@@ -185,28 +185,28 @@ def test_a_figure_question_is_answered_by_a_number_with_the_unit_it_asks_for():
                          "这家公司从事产业互联网已有8年，积累了很多经验。") == "这家公司从事产业互联网已有8年，积累了很多经验。"
 
 
-def test_a_figure_inside_a_title_or_without_the_asked_form_does_not_answer():
-    reader = Reader(lambda t: 1.0)
-    # "2021" names a report; a growth rate is a per cent or a multiple.
-    hits = hits_of("去年托比网发布了《中国产业互联网发展报告（2021）》，这增长率肉眼可见又下去了。")
-    assert reader.read("托比网报告里产业互联网的增长率具体是多少？", hits).unanswerable
+REPORT = "去年托比网发布了《中国产业互联网发展报告（2021）》，这增长率肉眼可见又下去了。"
+
+
+@pytest.mark.parametrize("passage, question, answerable", [
+    # "2021" names a report: no growth rate (a per cent or a multiple) and no count.
+    (REPORT, "托比网报告里产业互联网的增长率具体是多少？", False),
+    (REPORT, "托比网报告里的企业数量是多少？", False),
+    # ... but the report's year when a year is asked; the growth rate there is a premise.
+    (REPORT, "托比网那份说明增长率下滑的报告是哪一年的版本？", True),
     # 「多少万亿元」 asks for an amount in 万; 「几家万亿级的企业」 holds none.
-    hits = hits_of("中国的消费互联网市场目前只能够容纳几家万亿级的企业，产业互联网的市场规模会更大。")
-    assert reader.read("产业互联网的市场规模能达到多少万亿元？", hits).unanswerable
-    hits = hits_of("2021年社会科研投入达到2.79万亿元，比上年增长17.9%，产业互联网的市场规模会更大。")
-    assert not reader.read("产业互联网的市场规模能达到多少万亿元？", hits).unanswerable
-
-
-def test_a_figure_answers_only_beside_what_it_is_about():
-    reader = Reader(lambda t: 1.0)
+    ("中国的消费互联网市场目前只能够容纳几家万亿级的企业，产业互联网的市场规模会更大。", "产业互联网的市场规模能达到多少万亿元？", False),
+    ("2021年社会科研投入达到2.79万亿元，比上年增长17.9%，产业互联网的市场规模会更大。", "产业互联网的市场规模能达到多少万亿元？", True),
     # The companies in one clause, an amount about something else in the next.
-    hits = hits_of("美的数科、海尔数科这些传统产业龙头也在一起使劲儿；国家社会科研投入2.79万亿元，比上年增长17.9%。")
-    assert reader.read("美的数科和海尔数科的营收分别是多少？", hits).unanswerable
-    # A year is no amount; a growth rate named in the premise is not what is asked.
-    hits = hits_of("2021年，SHEIN凭着精准数据营销在海外风生水起。")
-    assert reader.read("SHEIN的营收具体是多少？", hits).unanswerable
-    hits = hits_of("去年托比网发布了《中国产业互联网发展报告（2021）》，这增长率肉眼可见又下去了。")
-    assert not reader.read("托比网那份说明增长率下滑的报告是哪一年的版本？", hits).unanswerable
+    ("美的数科、海尔数科这些传统产业龙头也在一起使劲儿；国家社会科研投入2.79万亿元，比上年增长17.9%。",
+     "美的数科和海尔数科的营收分别是多少？", False),
+    # A year is no amount, no duration and no count of years.
+    ("2021年，SHEIN凭着精准数据营销在海外风生水起。", "SHEIN的营收具体是多少？", False),
+    ("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。", "TikTok用了多久做到全球下载量第一？", False),
+    ("这家公司成立于2015年，现有300名员工。", "这家公司成立多少年了？", False),
+])
+def test_a_figure_answers_only_in_the_asked_form_beside_what_it_is_about(passage: str, question: str, answerable: bool):
+    assert Reader(lambda t: 1.0).read(question, hits_of(passage)).unanswerable is not answerable
 
 
 @pytest.mark.parametrize("question", ["未来几个月元宇宙会怎样？", "过去几年产业互联网发生了什么变化？", "好几年来产业怎样了？",
@@ -215,17 +215,6 @@ def test_words_that_only_look_like_a_figure_question_ask_for_none(question: str)
     from rag.answer.reader import asks_for_figure
 
     assert not asks_for_figure(question)
-
-
-def test_a_year_is_neither_a_count_nor_a_duration():
-    reader = Reader(lambda t: 1.0)
-    hits = hits_of("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。")
-    assert reader.read("TikTok用了多久做到全球下载量第一？", hits).unanswerable
-    hits = hits_of("这家公司成立于2015年，现有300名员工。")
-    assert reader.read("这家公司成立多少年了？", hits).unanswerable
-    # A number inside a title is no count either.
-    hits = hits_of("去年托比网发布了《中国产业互联网发展报告（2021）》，这增长率肉眼可见又下去了。")
-    assert reader.read("托比网报告里的企业数量是多少？", hits).unanswerable
 
 
 def test_a_figure_question_is_stated_when_one_clause_holds_its_words_and_its_figure():
