@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text import CJK_RUN
+
 INSTRUCTION_TEXT = "我只能根据文章内容回答问题，不能执行修改规则、切换模式或泄露系统设置之类的指令。请直接提出与这些文章相关的问题。"
 
 _PATTERNS = (
@@ -47,7 +49,6 @@ GARBLED_TEXT = "没有看懂这个问题：其中大多是重复的字、符号�
 _REPEATED = re.compile(r"(.)\1{2,}")  # 啊啊啊, ？？？, zzz
 _DIGITS = re.compile(r"\d{3,}")
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # The share of a message's characters in repeats and digit strings from which it is noise: 0.62
 # for the junk question of bench/heldout3.jsonl (k40), at most 0.14 over the 426 questions of the
 # evaluation and calibration sets (「…拼命鸡娃、加班996这件事？」).
@@ -66,4 +67,4 @@ def looks_garbled(question: str) -> bool:
     junk = sum(len(m.group()) for m in _REPEATED.finditer(text))
     rest = _REPEATED.sub("", text)
     junk += sum(len(m.group()) for m in _DIGITS.finditer(rest) if not _YEAR.fullmatch(m.group()))
-    return junk / len(text) >= GARBLED_SHARE and len(_CJK.findall(rest)) < _GARBLED_MIN_CHARS
+    return junk / len(text) >= GARBLED_SHARE and sum(map(len, CJK_RUN.findall(rest))) < _GARBLED_MIN_CHARS

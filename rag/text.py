@@ -8,11 +8,12 @@ from functools import lru_cache
 
 # Sentence ends, full- and half-width; a run of closing quotes/brackets stays with its sentence.
 _SENT_END = re.compile(r"(?:[。！？；!?;]+|…{1,2}|\.(?=\s|$))[”’」』）)\]】\"']*|\n+")
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
+# The CJK ideograph ranges (basic, extension A, compatibility), for character classes.
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RUN = re.compile(f"[{CJK}]+")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9.+#-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?")
 _WORD = re.compile(r"[^\W_]{2,}")  # letters, digits or CJK, two or more ("B端", "产业互联网")
-_TOKEN_RUN = re.compile(f"[{_CJK}]+|[A-Za-z0-9][A-Za-z0-9.+#-]*")
+_TOKEN_RUN = re.compile(f"[{CJK}]+|[A-Za-z0-9][A-Za-z0-9.+#-]*")
 
 # Domain terms jieba's default dictionary splits (or merges) wrongly.
 DOMAIN_TERMS = (
@@ -86,7 +87,7 @@ def cjk_bigrams(text: str) -> list[str]:
     out: list[str] = []
     for m in _TOKEN_RUN.finditer(text):
         run = m.group()
-        if _CJK_RUN.fullmatch(run):
+        if CJK_RUN.fullmatch(run):
             if len(run) == 1:
                 out.append(run)
             else:

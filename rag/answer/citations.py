@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.text import CJK_RUN
 from rag.types import Citation, Hit
 
 # One marker: [1], 【1】, ［1］, [1,2], [1，2], [1、2], a range [1-3] (also full-width digits,
@@ -22,8 +23,6 @@ _TERMINATORS = "。！？；!?;\n"
 _CLOSERS = "”’」』）)》】\"'*_"
 # Separators models put between markers of one sentence ("[1]、[2]", "[1]和[2]").
 _RUN_GAP = re.compile(r"\s*(?:[、，,]|和|及|与)?\s*")
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+(?:\.[0-9]+)?")
 # List bullets and enumerators ("1. ", "- ", "（1）") are layout, not content.
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.、)）]|[（(]\d{1,2}[)）])\s*")
@@ -76,7 +75,7 @@ def features(text: str) -> set[str]:
     still have something to compare.
     """
     out: set[str] = set()
-    for run in _CJK_RUN.findall(text):
+    for run in CJK_RUN.findall(text):
         if len(run) == 1:
             out.add(run)
         else:
@@ -88,7 +87,7 @@ def features(text: str) -> set[str]:
 def _passage_features(text: str) -> frozenset[str]:
     """Features a passage can match: its bigrams and words plus every single CJK character."""
     feats = features(text)
-    feats.update(ch for run in _CJK_RUN.findall(text) for ch in run)
+    feats.update(ch for run in CJK_RUN.findall(text) for ch in run)
     return frozenset(feats)
 
 
