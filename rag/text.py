@@ -11,6 +11,7 @@ _SENT_END = re.compile(r"(?:[。！？；!?;]+|…{1,2}|\.(?=\s|$))[”’」』
 # The CJK ideograph ranges (basic, extension A, compatibility), for character classes.
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RUN = re.compile(f"[{CJK}]+")
+CJK_CHAR = re.compile(f"[{CJK}]")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9.+#-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?")
 _WORD = re.compile(r"[^\W_]{2,}")  # letters, digits or CJK, two or more ("B端", "产业互联网")
 _TOKEN_RUN = re.compile(f"[{CJK}]+|[A-Za-z0-9][A-Za-z0-9.+#-]*")
@@ -54,6 +55,20 @@ def _tokenizer():
                     tok.add_word(term, freq=20000)
                 _jieba = tok
     return _jieba
+
+
+def cuts_a_word(before: str, after: str, reach: int = 4) -> bool:
+    """Whether a line break between ``before`` and ``after`` cuts a word in two ("…预想的效" +
+    "果。", "从这个角" + "度来看"): a dictionary word of jieba's (no HMM guesses) spans the join."""
+    if not (before and after and CJK_CHAR.fullmatch(before[-1]) and CJK_CHAR.fullmatch(after[0])):
+        return False
+    left = before[-reach:]
+    pos = 0
+    for token in _tokenizer().cut(left + after[:reach], HMM=False):
+        if pos < len(left) < pos + len(token):
+            return True
+        pos += len(token)
+    return False
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
-from rag.answer.reader import Reader, compare_sides, question_parts, side_parts
+from rag.answer.reader import Reader, candidates, compare_sides, question_parts, side_parts
 from rag.text import cjk_bigrams, named_refs, sentences
 from rag.types import ArticleMeta, Chunk, Hit
 
@@ -348,3 +349,31 @@ def test_from_a_point_of_view_is_not_an_announcement():
     text = extract_answer(question, hits, idf_of(hits)).text
     assert "以B端的规模和体量来看，这种以流量为主的模式必然无法长久。" in text
     assert "下面我们来看看" not in text
+
+
+def test_a_sentence_a_line_break_cut_inside_a_word_is_quoted_whole():
+    # Sample 003 has 「…势必无法获得预想的效」 + blank line + 「果。」: quoted as one sentence, no break.
+    hits = hits_of("B端流量和C端流量不在一个量级上。如果仅仅只是用看待C端流量的方式来看待B端流量，势必无法获得预想的效\n\n果。"
+                   "B端的用户追求长远的产品和服务。")
+    ext = extract_answer("用看待C端流量的方式看待B端流量会怎样？", hits, idf_of(hits))
+    assert "势必无法获得预想的效果。[1]" in ext.text
+    assert "\n" not in ext.text
+
+
+def test_a_line_break_between_sentences_or_after_a_heading_joins_nothing():
+    hits = hits_of("产业互联网的发展，需要更多新技术的加入与赋能。\n站在这个角度看，新基建是它的底座。",
+                   "二、产业互联网\n站在新的起点上，我们需要重新思考它的意义。")
+    texts = [c.text for c in candidates([h.chunk.text for h in hits])]
+    assert "站在这个角度看，新基建是它的底座。" in texts
+    assert "站在新的起点上，我们需要重新思考它的意义。" in texts
+
+
+def test_a_sentence_without_a_stored_vector_keeps_the_dense_signal_for_the_others():
+    hits = hits_of("数字孪生最近越来越受关注。所谓数字孪生，是指在虚拟空间中构建与物理工厂一一对应的模型。数字孪生会不会成为下一个风口？")
+    target = "所谓数字孪生，是指在虚拟空间中构建与物理工厂一一对应的模型。"
+    vectors = {target: np.array([1.0, 0.0], np.float32), "数字孪生最近越来越受关注。": np.array([0.0, 1.0], np.float32)}
+    with_dense, without = (Reader(idf_of(hits)).read("数字孪生是什么？", hits, np.array([1.0, 0.0], np.float32), lookup).scores
+                           for lookup in (vectors.get, lambda _text: None))
+    # With one sentence's vector missing (the question sentence), the dense signal still lifts the target.
+    key = next(k for k in with_dense if k[1] == 1)
+    assert with_dense[key] > without[key]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.reader import TITLE_REF, Reader, Reading, Refs
+from rag.answer.reader import TITLE_REF, Reader, Reading, Refs, quote
 from rag.text import split_sentences
 from rag.types import Citation, Hit
 
@@ -50,7 +50,7 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
         end = _quote_end(text, spans, first, c.end)
         taken.update((c.hit, a) for a, b in spans if c.start <= a < end)
         n = numbers.setdefault(c.hit, len(numbers) + 1)
-        parts.append(f"{text[c.start:end]}[{n}]")
+        parts.append(f"{quote(text[c.start:end])}[{n}]")
     citations = tuple(Citation.from_hit(n, hits[hi]) for hi, n in sorted(numbers.items(), key=lambda kv: kv[1]))
     body = "".join(parts)
     if body and reading.partial:

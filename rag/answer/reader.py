@@ -23,6 +23,7 @@ from rag.text import (
     TITLE_REF,
     cjk_bigrams,
     content_terms,
+    cuts_a_word,
     named_refs,
     split_sentences,
     topic_bigrams,
@@ -35,6 +36,7 @@ CLOSING = "”’」』）)\"'"
 _SENTENCE_END = ("。", "！", "？", "!", "?", "；", ";", "…", "：", ":")
 # A short line that does not end like a sentence is a heading or a fragment cut at a line break.
 _HEADING_LIKE_CHARS = 24
+_LINE_BREAK = re.compile(r"\s*\n\s*")
 # Sentences about the article rather than its subject (the editor's lead).
 _ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|^编辑导[语读]|本篇文章|本文作者|在本文中|这篇文章里|笔者将")
 # Sentences that announce what follows or turn to the reader instead of saying something.
@@ -375,15 +377,24 @@ def focus_grams(question: str) -> frozenset[str]:
 
 def _clauses_joined(text: str) -> list[tuple[int, int]]:
     """Sentence spans of ``text`` with clauses ending in ；/; joined to what follows: a semicolon
-    separates the halves of one statement ("Web2里，…；Web3里，…")."""
+    separates the halves of one statement ("Web2里，…；Web3里，…"). A sentence a stray line break
+    cut inside a word ("…势必无法获得预想的效" + "果。") is joined to the rest, so it is not quoted
+    cut off (``quote`` drops the break)."""
     spans = split_sentences(text)
     out: list[tuple[int, int]] = []
     for a, b in spans:
-        if out and text[out[-1][0]:out[-1][1]].rstrip(CLOSING).endswith(("；", ";")):
+        last = text[out[-1][0]:out[-1][1]] if out else ""
+        if last.rstrip(CLOSING).endswith(("；", ";")) or (
+                len(last) >= _HEADING_LIKE_CHARS and "\n" in text[out[-1][1]:a] and cuts_a_word(last, text[a:b])):
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
     return out
+
+
+def quote(text: str) -> str:
+    """A sentence as quoted: without the line breaks a joined sentence may hold."""
+    return _LINE_BREAK.sub("", text)
 
 
 def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> list[Candidate]:
@@ -523,9 +534,14 @@ class Reader:
         qtypes = question_types(asked)
         dense = None
         if query_vec is not None and sentence_vec is not None:
-            vecs = [v for v in (sentence_vec(c.text) for c in cands) if v is not None]
-            if len(vecs) == len(cands):
-                dense = np.stack(vecs).astype(np.float32) @ np.asarray(query_vec, np.float32)
+            vecs = [sentence_vec(c.text) for c in cands]
+            known = [i for i, v in enumerate(vecs) if v is not None]
+            # A sentence without a stored vector (an index written by an older splitter) takes the
+            # others' mean: one missing vector does not switch the signal off for the question.
+            if len(known) * 2 >= len(cands):
+                sims = np.stack([vecs[i] for i in known]).astype(np.float32) @ np.asarray(query_vec, np.float32)
+                dense = np.full(len(cands), float(sims.mean()), np.float32)
+                dense[known] = sims
         by_key = {(c.hit, c.pos): c for c in cands}
         prev_grams = [by_key[(c.hit, c.pos - 1)].grams if (c.hit, c.pos - 1) in by_key else frozenset() for c in cands]
         per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams) for p in parts]
