@@ -32,7 +32,8 @@ STOPWORDS = frozenset(
     一个 一种 这个 那个 这些 那些 这种 那种 这样 那样 我们 你们 他们 它们 自己 分别 各自 以及 还是 但是 因为
     所以 如果 那么 就是 不是 没有 已经 正在 会 要 能 让 给 说 看 认为 觉得 文章 作者 本文 一篇 篇 两篇 文中
     提到 谈到 指出 怎么样 有何 有没有 关于 之间 当中 方面 时候 不同 什么样 如何看待 请 问 请问
-    这行 那行 这一行 这里 那里 这儿 那儿 这件事 这门""".split()
+    这行 那行 这一行 这里 那里 这儿 那儿 这件事 这门
+    篇文章 这篇 那篇 该文 本篇 一文 原文 文末 简介 作者简介 个人简介""".split()
 )
 
 _jieba_lock = threading.Lock()
@@ -144,11 +145,17 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
+# 「产业互联网行业」「元宇宙领域」: a generic head noun after a domain term names the term's field and
+# adds no topic of its own (「在产业互联网行业干了几年」 asks what 「在产业互联网这行干了几年」 asks).
+_FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS), key=len, reverse=True))
+                               + ")(?:这个|这一)?(?:行业|领域|赛道|圈子|圈)")
+
+
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:
     """Bigrams of a question's content words of two or more characters, without the terms ``skip``
     matches. Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
     达), which no passage holds as a bigram: they count only when there is nothing longer."""
-    terms = [t for t in content_terms(text) if skip is None or not skip.search(t)]
+    terms = [t for t in content_terms(_FIELD_AFTER_TERM.sub(r"\1", text)) if skip is None or not skip.search(t)]
     longer = [t for t in terms if len(t) >= 2]
     return frozenset(cjk_bigrams(" ".join(longer or terms) or text))
 

@@ -12,7 +12,7 @@ import pytest
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
 from rag.answer.reader import Reader, candidates, compare_sides, question_parts, side_parts
-from rag.text import cjk_bigrams, named_refs, sentences
+from rag.text import cjk_bigrams, named_refs, sentences, topic_bigrams
 from rag.types import ArticleMeta, Chunk, Hit
 
 
@@ -299,6 +299,21 @@ def test_a_detail_under_the_relevance_floor_is_answered_when_a_clause_states_its
     # The same kind of question about a figure the articles do not give stays refused.
     assert engine.ask("商汤科技2021年的营收和亏损分别是多少？", mode="retrieval").refused
     assert engine.ask("2021年TikTok在全球的下载量具体是多少次？", mode="retrieval").refused
+
+
+def test_words_about_the_article_itself_or_a_field_suffix_do_not_hide_the_figure_that_answers(engine: Engine):
+    # 「作者简介」「这篇文章」 name where the answer is, not what it is about; 「产业互联网行业」 is
+    # 「产业互联网这行」. Both questions were refused: the one informative bigram was 简介 / 行业.
+    answer = engine.ask("孟永辉的个人简介中，他发表的财经科技文章有多少字？", mode="retrieval")
+    assert not answer.refused and "400万字" in answer.answer
+    answer = engine.ask("元宇宙少女在产业互联网领域做了多少年？", mode="retrieval")
+    assert not answer.refused and "8年" in answer.answer
+
+
+def test_a_field_suffix_after_a_domain_term_is_no_topic_of_its_own():
+    assert topic_bigrams("在产业互联网行业干了几年") == topic_bigrams("在产业互联网干了几年")
+    assert "行业" in topic_bigrams("哪些行业在拥抱元宇宙")  # not after a domain term: a topic
+    assert "简介" not in topic_bigrams("作者简介里说了什么")
 
 
 def test_the_reader_judges_sentences_against_the_question_without_the_titles_it_names(engine: Engine):
