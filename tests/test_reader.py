@@ -282,6 +282,13 @@ def test_an_off_topic_question_is_refused_and_an_on_topic_one_is_not(engine: Eng
     assert not on_topic.refused and on_topic.citations
 
 
+def test_keyboard_noise_around_a_domain_word_is_refused_though_its_vector_clears_the_floor(engine: Engine):
+    question = "zxcv 产业 bnm 互联网 ？？ 了吧"
+    retrieval = engine.retriever.search(question)
+    assert retrieval.relevance >= retrieval.floor and retrieval.coverage < 0.02
+    assert engine.ask(question, mode="retrieval").refused
+
+
 def test_a_year_no_passage_gives_is_refused_rather_than_answered_with_another_figure(engine: Engine):
     answer = engine.ask("腾讯是在哪一年正式提出产业互联网战略的？", mode="retrieval")
     assert answer.refused and not answer.citations
