@@ -120,7 +120,9 @@ _ASKS_FIGURE: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"多久|(?<![许很更好])多长|多少年|(?<![哪这近前来去好十])几年|多少个?月|(?<![这近前来去好十])几个月|多少天"),
 }
 _REQUIRED: dict[str, re.Pattern[str]] = {
-    "number": re.compile(r"(?<![A-Za-z\d.])(?!(?:19|20)\d\d年)" + _NUMBER.removeprefix(r"(?<![A-Za-z\d.])")),  # not a year
+    # Not a year, nor the indefinite 一个/一种/一次 (「有一个非常显著的特点」 states no figure).
+    "number": re.compile(r"(?<![A-Za-z\d.])(?!(?:19|20)\d\d年)" + _NUMBER.removeprefix(r"(?<![A-Za-z\d.])").replace(
+        "|[一二两", "|(?<![一二两三四五六七八九十百千万亿])(?!一[个种项次家位])[一二两", 1)),
     "when": re.compile(r"(?:1[89]|20)\d\d|[一二三四五六七八九十]+月|世纪|年代"),
     "rate": re.compile(r"\d+(?:\.\d+)?\s*(?:[%％倍]|个百分点)|百分之|[一二两三四五六七八九十几]成(?!不变)"
                        r"|[一二两三四五六七八九十半]倍|翻了?[一两几]番|过半|一半"),
