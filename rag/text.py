@@ -60,12 +60,17 @@ def _tokenizer():
 
 def cuts_a_word(before: str, after: str, reach: int = 4) -> bool:
     """Whether a line break between ``before`` and ``after`` cuts a word in two ("…预想的效" +
-    "果。", "从这个角" + "度来看"): a dictionary word of jieba's (no HMM guesses) spans the join."""
+    "果。", "从这个角" + "度来看"): a dictionary word of jieba's (no HMM guesses) spans the join, and
+    each side alone ends / starts in a lone character. Two whole words that happen to make a
+    compound ("…产业互联网" + "内容平台…", "…的数据" + "分析显示…") are two lines, not one cut word."""
     if not (before and after and CJK_CHAR.fullmatch(before[-1]) and CJK_CHAR.fullmatch(after[0])):
         return False
-    left = before[-reach:]
+    tok = _tokenizer()
+    left, right = before[-reach:], after[:reach]
+    if len(tok.lcut(left, HMM=False)[-1]) != 1 or len(tok.lcut(right, HMM=False)[0]) != 1:
+        return False
     pos = 0
-    for token in _tokenizer().cut(left + after[:reach], HMM=False):
+    for token in tok.cut(left + right, HMM=False):
         if pos < len(left) < pos + len(token):
             return True
         pos += len(token)
@@ -148,7 +153,7 @@ def content_terms(text: str) -> list[str]:
 # 「产业互联网行业」「元宇宙领域」: a generic head noun after a domain term names the term's field and
 # adds no topic of its own (「在产业互联网行业干了几年」 asks what 「在产业互联网这行干了几年」 asks).
 _FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS), key=len, reverse=True))
-                               + ")(?:这个|这一)?(?:行业|领域|赛道|圈子|圈)")
+                               + ")(?:这个|这一)?(?:行业|领域|赛道)")
 
 
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:

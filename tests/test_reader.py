@@ -205,6 +205,9 @@ REPORT = "去年托比网发布了《中国产业互联网发展报告（2021）
     ("2021年，SHEIN凭着精准数据营销在海外风生水起。", "SHEIN的营收具体是多少？", False),
     ("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。", "TikTok用了多久做到全球下载量第一？", False),
     ("这家公司成立于2015年，现有300名员工。", "这家公司成立多少年了？", False),
+    # An indefinite 一个 is no figure; 一家 is one when 家 is the asked unit.
+    ("ChatGPT的用户增长有一个非常显著的特点，就是快。", "ChatGPT的月活跃用户数是多少？", False),
+    ("做产业互联网的上市公司，目前只有一家。", "做产业互联网的上市公司有多少家？", True),
 ])
 def test_a_figure_answers_only_in_the_asked_form_beside_what_it_is_about(passage: str, question: str, answerable: bool):
     assert Reader(lambda t: 1.0).read(question, hits_of(passage)).unanswerable is not answerable
@@ -287,6 +290,10 @@ def test_keyboard_noise_around_a_domain_word_is_refused_though_its_vector_clears
     retrieval = engine.retriever.search(question)
     assert retrieval.relevance >= retrieval.floor and retrieval.coverage < 0.02
     assert engine.ask(question, mode="retrieval").refused
+    # One or two words the passages spell otherwise (Web3.0) are a term, not noise.
+    retrieval = engine.retriever.search("Web 3.0是什么")
+    assert retrieval.relevance >= retrieval.floor and retrieval.coverage < 0.02
+    assert not engine.ask("Web 3.0是什么", mode="retrieval").refused
 
 
 def test_a_year_no_passage_gives_is_refused_rather_than_answered_with_another_figure(engine: Engine):
@@ -319,6 +326,7 @@ def test_words_about_the_article_itself_or_a_field_suffix_do_not_hide_the_figure
 
 def test_a_field_suffix_after_a_domain_term_is_no_topic_of_its_own():
     assert topic_bigrams("在产业互联网行业干了几年") == topic_bigrams("在产业互联网干了几年")
+    assert "圈钱" in topic_bigrams("产业互联网圈钱靠什么")  # 圈 starts a word here
     assert "行业" in topic_bigrams("哪些行业在拥抱元宇宙")  # not after a domain term: a topic
     assert "简介" not in topic_bigrams("作者简介里说了什么")
 
@@ -382,12 +390,24 @@ def test_a_sentence_a_line_break_cut_inside_a_word_is_quoted_whole():
     assert "\n" not in ext.text
 
 
-def test_a_line_break_between_sentences_or_after_a_heading_joins_nothing():
-    hits = hits_of("产业互联网的发展，需要更多新技术的加入与赋能。\n站在这个角度看，新基建是它的底座。",
-                   "二、产业互联网\n站在新的起点上，我们需要重新思考它的意义。")
-    texts = [c.text for c in candidates([h.chunk.text for h in hits])]
-    assert "站在这个角度看，新基建是它的底座。" in texts
-    assert "站在新的起点上，我们需要重新思考它的意义。" in texts
+def test_a_break_at_the_end_of_a_short_last_sentence_inside_a_word_is_joined_too():
+    # The line is long, its last sentence short: 「…标配。从这个角」 + 「度来看，…」 (sample 003).
+    texts = [c.text for c in candidates(["5G已经成为了各个行业、各个领域，所有场景的标配。从这个角\n度来看，互联网成为了一个几乎所有玩家都与之产生联系的存在。"])]
+    assert "从这个角\n度来看，互联网成为了一个几乎所有玩家都与之产生联系的存在。" in texts
+
+
+@pytest.mark.parametrize("passage, first", [
+    # Two whole words that make a compound across the break: two lines, two sentences.
+    ("在很多人看来，平台型企业的下一站，毫无疑问就是产业互联网\n内容平台同样需要转型，抖音和快手都在布局。",
+     "在很多人看来，平台型企业的下一站，毫无疑问就是产业互联网"),
+    ("这份报告基于产业互联网平台上多年积累下来的技术驱动的数据\n分析显示，2022年产业互联网的投资明显回暖。",
+     "这份报告基于产业互联网平台上多年积累下来的技术驱动的数据"),
+    # A heading's line is short: never joined to the sentence after it.
+    ("二、产业互联网的角\n度来看，新的起点上我们需要重新思考它的意义。", "度来看，新的起点上我们需要重新思考它的意义。"),
+])
+def test_a_line_break_between_whole_words_or_after_a_heading_joins_nothing(passage: str, first: str):
+    texts = [c.text for c in candidates([passage])]
+    assert texts[0] == first and not any("\n" in t for t in texts)
 
 
 def test_a_sentence_without_a_stored_vector_keeps_the_dense_signal_for_the_others():

@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.text import (
+    CJK,
     TITLE_REF,
     cjk_bigrams,
     content_terms,
@@ -36,7 +37,7 @@ CLOSING = "”’」』）)\"'"
 _SENTENCE_END = ("。", "！", "？", "!", "?", "；", ";", "…", "：", ":")
 # A short line that does not end like a sentence is a heading or a fragment cut at a line break.
 _HEADING_LIKE_CHARS = 24
-_LINE_BREAK = re.compile(r"\s*\n\s*")
+_LINE_BREAK = re.compile(f"(?<=[{CJK}])\\s*\\n\\s*(?=[{CJK}])")
 # Sentences about the article rather than its subject (the editor's lead).
 _ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|^编辑导[语读]|本篇文章|本文作者|在本文中|这篇文章里|笔者将")
 # Sentences that announce what follows or turn to the reader instead of saying something.
@@ -218,7 +219,9 @@ def _figure_forms(part: str) -> list[re.Pattern[str]]:
     a year, a rate (「增长率」: a per cent or a multiple) or a duration (「多久」)."""
     forms = [_REQUIRED[t] for t, rx in _ASKS_FIGURE.items() if rx.search(part)]
     unit = number_with_unit(part)
-    return forms + [unit] if forms and unit is not None else forms
+    # The asked unit's own form stands for the number: 「多少家」 is answered by 「只有一家」, which
+    # the bare number form refuses (an indefinite 一家 states no figure where no unit is asked).
+    return [f for f in forms if f is not _REQUIRED["number"]] + [unit] if forms and unit is not None else forms
 
 
 def _figures_of(text: str, needs: Sequence[re.Pattern[str]] = ()) -> str:
@@ -385,17 +388,29 @@ def _clauses_joined(text: str) -> list[tuple[int, int]]:
     spans = split_sentences(text)
     out: list[tuple[int, int]] = []
     for a, b in spans:
-        last = text[out[-1][0]:out[-1][1]] if out else ""
-        if last.rstrip(CLOSING).endswith(("；", ";")) or (
-                len(last) >= _HEADING_LIKE_CHARS and "\n" in text[out[-1][1]:a] and cuts_a_word(last, text[a:b])):
+        if out and _continues(text, out[-1], a, b):
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
     return out
 
 
+def _continues(text: str, last: tuple[int, int], a: int, b: int) -> bool:
+    """Whether the span ``text[a:b]`` continues the span ``last``: after a semicolon, or across a
+    line break inside a word at the end of a line longer than a heading."""
+    before = text[last[0]:last[1]]
+    return before.rstrip(CLOSING).endswith(("；", ";")) or (
+        "\n" in text[last[1]:a] and _line_before(text, last[1]) >= _HEADING_LIKE_CHARS
+        and cuts_a_word(before, text[a:b]))
+
+
+def _line_before(text: str, end: int) -> int:
+    """The length of the line that ends at ``end`` (a heading is a short line of its own)."""
+    return end - (text.rfind("\n", 0, end) + 1)
+
+
 def quote(text: str) -> str:
-    """A sentence as quoted: without the line breaks a joined sentence may hold."""
+    """A sentence as quoted: without the line break inside a word that joined it (``_clauses_joined``)."""
     return _LINE_BREAK.sub("", text)
 
 
