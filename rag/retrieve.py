@@ -189,7 +189,15 @@ class Retriever:
         if self.reranker is not None:
             ranked = self.reranker.rerank(query, ranked, self.index)
         named = self.named_refs(query)
-        chosen = self._diversify(ranked, k, frozenset(key for key, _ in named))
+        named_ids = frozenset(key for key, _ in named)
+        chosen = self._diversify(ranked, k, named_ids)
+        if named_ids and not any(self.index.chunks[r].article_id in named_ids for r, _ in chosen):
+            # The question names an article none of whose passages made the top k (「那篇讲"画卷"的文章
+            # 认同这种看法吗？」 found three other articles): its best passages come first, the others
+            # after them; else the answer would quote what other articles say as the named one's.
+            own = self._diversify([x for x in ranked if self.index.chunks[x[0]].article_id in named_ids],
+                                  min(k, self.settings.max_per_article), named_ids)
+            chosen = own + [x for x in chosen if x not in own][: k - len(own)]
         hits = [
             Hit(rank=i + 1, score=score, chunk=self.index.chunks[r],
                 article=self.index.article_meta(self.index.chunks[r].article_id))

@@ -419,3 +419,11 @@ def test_a_sentence_without_a_stored_vector_keeps_the_dense_signal_for_the_other
     # With one sentence's vector missing (the question sentence), the dense signal still lifts the target.
     key = next(k for k in with_dense if k[1] == 1)
     assert with_dense[key] > without[key]
+
+
+def test_an_article_the_question_names_is_searched_even_when_others_outrank_it(engine: Engine):
+    # In the top 3 of this question the named article (「讲"画卷"的文章」) had no passage: the answer
+    # quoted what other articles say as if the named one said it.
+    question = "大厂做To B不过是把客户从普通老百姓换成了企业，那篇讲“画卷”的文章怎么看？"
+    hits = engine.search(question, 3)
+    assert hits[0].article.title == "产业互联网的画卷，正徐徐展开"
