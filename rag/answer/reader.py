@@ -551,12 +551,12 @@ class Reader:
         qtypes = question_types(asked)
         dense = None
         if query_vec is not None and sentence_vec is not None:
-            vecs = [sentence_vec(c.text) for c in cands]
-            known = [i for i, v in enumerate(vecs) if v is not None]
+            found = [(i, v) for i, v in enumerate(sentence_vec(c.text) for c in cands) if v is not None]
+            known = [i for i, _ in found]
             # A sentence without a stored vector (an index written by an older splitter) takes the
             # others' mean: one missing vector does not switch the signal off for the question.
             if len(known) * 2 >= len(cands):
-                sims = np.stack([vecs[i] for i in known]).astype(np.float32) @ np.asarray(query_vec, np.float32)
+                sims = np.stack([v for _, v in found]).astype(np.float32) @ np.asarray(query_vec, np.float32)
                 dense = np.full(len(cands), float(sims.mean()), np.float32)
                 dense[known] = sims
         by_key = {(c.hit, c.pos): c for c in cands}
