@@ -127,12 +127,18 @@ def words(text: str) -> list[str]:
 def _words(text: str) -> tuple[str, ...]:
     # A question is cut three times per answer (lexical search, coverage, the reader's terms):
     # about 0.1 ms of jieba each (bench/README.md, "where an ask's time goes").
+    # jieba's search mode (cut_for_search: a word's dictionary bigrams and trigrams, then the word),
+    # except that a stopword takes its pieces with it: 「个人简介」 gives no 个人.
+    tok = _tokenizer()
     out: list[str] = []
-    for w in _tokenizer().cut_for_search(text):
-        w = w.strip().lower()
-        if not w or w in STOPWORDS or not _TOKEN_RUN.search(w):
+    for word in tok.cut(text):
+        if word.strip().lower() in STOPWORDS:
             continue
-        out.append(w)
+        pieces = [word[i : i + n] for n in (2, 3) if len(word) > n for i in range(len(word) - n + 1)]
+        for w in [p for p in pieces if tok.FREQ.get(p)] + [word]:
+            w = w.strip().lower()
+            if w and w not in STOPWORDS and _TOKEN_RUN.search(w):
+                out.append(w)
     return tuple(out)
 
 

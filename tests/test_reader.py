@@ -321,6 +321,8 @@ def test_words_about_the_article_itself_or_a_field_suffix_do_not_hide_the_figure
     # 「产业互联网这行」. Both questions were refused: the one informative bigram was 简介 / 行业.
     answer = engine.ask("孟永辉的个人简介中，他发表的财经科技文章有多少字？", mode="retrieval")
     assert not answer.refused and "400万字" in answer.answer
+    answer = engine.ask("孟永辉的个人简介里说他发表了多少字的文章？", mode="retrieval")
+    assert not answer.refused and "400万字" in answer.answer
     answer = engine.ask("元宇宙少女在产业互联网领域做了多少年？", mode="retrieval")
     assert not answer.refused and "8年" in answer.answer
 
@@ -328,6 +330,13 @@ def test_words_about_the_article_itself_or_a_field_suffix_do_not_hide_the_figure
 def test_a_field_suffix_after_a_domain_term_is_no_topic_of_its_own():
     assert topic_bigrams("在产业互联网行业干了几年") == topic_bigrams("在产业互联网干了几年")
     assert "圈钱" in topic_bigrams("产业互联网圈钱靠什么")  # 圈 starts a word here
+
+
+def test_a_stopword_takes_its_pieces_with_it():
+    from rag.text import words
+
+    assert words("他的个人简介里说了什么") == ["里"]  # not 个人, a piece of 个人简介
+    assert "个人" in words("个人用户怎么看元宇宙")
     assert "行业" in topic_bigrams("哪些行业在拥抱元宇宙")  # not after a domain term: a topic
     assert "简介" not in topic_bigrams("作者简介里说了什么")
 
