@@ -242,7 +242,7 @@ class Retriever:
     def named_refs(self, query: str) -> list[tuple[str, str]]:
         """The articles the question names (《title》, 「写…那篇文章」) among the whole library's
         titles, with the words that name each (rag.text.named_refs): it asks what they say."""
-        if "《" not in query and "那篇" not in query and "那位" not in query:
+        if "《" not in query and "那篇" not in query:
             return []
         if self._titles is None:
             self._titles = {m.article_id: m.title for m in self.index.store.metas()}
