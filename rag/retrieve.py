@@ -190,14 +190,7 @@ class Retriever:
             ranked = self.reranker.rerank(query, ranked, self.index)
         named = self.named_refs(query)
         named_ids = frozenset(key for key, _ in named)
-        chosen = self._diversify(ranked, k, named_ids)
-        if named_ids and not any(self.index.chunks[r].article_id in named_ids for r, _ in chosen):
-            # The question names an article none of whose passages made the top k (「那篇讲"画卷"的文章
-            # 认同这种看法吗？」 found three other articles): its best passages come first, the others
-            # after them; else the answer would quote what other articles say as the named one's.
-            own = self._diversify([x for x in ranked if self.index.chunks[x[0]].article_id in named_ids],
-                                  min(k, self.settings.max_per_article), named_ids)
-            chosen = own + [x for x in chosen if x not in own][: k - len(own)]
+        chosen = self._with_named(self._diversify(ranked, k, named_ids), ranked, k, [key for key, _ in named])
         hits = [
             Hit(rank=i + 1, score=score, chunk=self.index.chunks[r],
                 article=self.index.article_meta(self.index.chunks[r].article_id))
@@ -247,6 +240,33 @@ class Retriever:
         if self._titles is None:
             self._titles = {m.article_id: m.title for m in self.index.store.metas()}
         return named_refs(query, self._titles)
+
+    def _with_named(self, chosen: list[tuple[int, float]], ranked: list[tuple[int, float]], k: int,
+                    named: list[str]) -> list[tuple[int, float]]:
+        """The top k with a passage of every article the question names. Named articles are exempt
+        from the per-article cap, so one can fill the top k: 「《A》和《B》有何不同？」 got five passages
+        of A, and 「那篇讲"画卷"的文章认同这种看法吗？」 none of the named one. Each named article left out
+        brings its best passages (its share of k, or ``max_per_article`` when it is the only one
+        named); they replace the last passages of unnamed articles, then those of a named article
+        beyond its share. Only among the fused candidates: an article with no passage there stays
+        out (on a large library, a named article can be outside every retriever's candidates)."""
+        article = [self.index.chunks[r].article_id for r, _ in chosen]
+        missing = [a for a in named if a not in article]
+        if not missing:
+            return chosen
+        share = self.settings.max_per_article if len(named) == 1 else max(1, k // len(named))
+        brought = [x for a in missing
+                   for x in self._diversify([y for y in ranked if self.index.chunks[y[0]].article_id == a], share,
+                                            frozenset(named))]
+        if not any(a in named for a in article):
+            return (brought + chosen)[:k]  # no named article made it: the named ones first
+        keep = list(chosen)
+        for _ in range(min(len(keep), len(brought) - (k - len(keep)))):
+            counts = {a: sum(self.index.chunks[r].article_id == a for r, _ in keep) for a in named}
+            of = [(x, self.index.chunks[x[0]].article_id) for x in reversed(keep)]
+            keep.remove(next((x for x, a in of if a not in named), None)
+                        or next((x for x, a in of if counts[a] > share), of[0][0]))
+        return (keep + brought)[:k]
 
     def _diversify(self, ranked: list[tuple[int, float]], k: int,
                    named: frozenset[str] = frozenset()) -> list[tuple[int, float]]:

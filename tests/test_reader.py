@@ -436,3 +436,13 @@ def test_an_article_the_question_names_is_searched_even_when_others_outrank_it(e
     question = "大厂做To B不过是把客户从普通老百姓换成了企业，那篇讲“画卷”的文章怎么看？"
     hits = engine.search(question, 3)
     assert hits[0].article.title == "产业互联网的画卷，正徐徐展开"
+
+
+def test_each_article_a_question_names_has_a_passage_and_a_quote(engine: Engine):
+    # Named articles are exempt from the per-article cap: 《当元宇宙…》 took all five places and the
+    # answer to a comparison of two articles quoted one of them.
+    question = "《当元宇宙遇上产业互联网》和《产业互联网需要被正名》对消费互联网的看法有何不同？"
+    titles = {h.article.title for h in engine.search(question)}
+    assert {"当元宇宙遇上产业互联网", "产业互联网需要被正名"} <= titles
+    answer = engine.ask(question, mode="retrieval")
+    assert {"当元宇宙遇上产业互联网", "产业互联网需要被正名"} <= {c.title for c in answer.citations}
