@@ -620,7 +620,11 @@ class Reader:
             near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)} if context else set()
             i = next((k for k in pending if k in near), pending[0])
             tried.add(i)
-            if self._quotable_extra(cands[i], about_author):
+            # Beside a sentence that states the asked figure, only another clause that states one
+            # of the asked form on the part's topic (「…超400万字」 was followed by 黄奇帆's 「几十家、
+            # 上百家…」 and two more quotes of another article).
+            if self._quotable_extra(cands[i], about_author) and (
+                    not figure_first or self._answerable(own_parts[0], _clauses([cands[i]]))):
                 take(i)
         return Reading(self._reading_order(chosen, cands, overall), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)},
