@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -197,8 +198,9 @@ class Retriever:
             for i, (r, score) in enumerate(chosen)
         ]
         coverage = self.coverage(query, [r for r, _ in chosen[:3]])
-        fully_covered = coverage >= FULL_COVERAGE and bool(topic_words(query))
-        wordless = coverage < NO_WORDS and len({w for w in topic_words(query) if w not in STOPWORDS}) >= NO_WORDS_TERMS
+        terms = topic_words(query)
+        fully_covered = coverage >= FULL_COVERAGE and bool(terms)
+        wordless = coverage < NO_WORDS and len({w for w in terms if w not in STOPWORDS}) >= NO_WORDS_TERMS
         return Retrieval(query=query, hits=hits, relevance=self.relevance(dense_top, coverage),
                          dense_top=dense_top, coverage=coverage, floor=self.floor, fully_covered=fully_covered,
                          named=tuple(named), wordless=wordless, query_vector=qvec)
@@ -250,22 +252,23 @@ class Retriever:
         named); they replace the last passages of unnamed articles, then those of a named article
         beyond its share. Only among the fused candidates: an article with no passage there stays
         out (on a large library, a named article can be outside every retriever's candidates)."""
-        article = [self.index.chunks[r].article_id for r, _ in chosen]
-        missing = [a for a in named if a not in article]
+        def article(x: tuple[int, float]) -> str:
+            return self.index.chunks[x[0]].article_id
+
+        present = {article(x) for x in chosen}
+        missing = [a for a in named if a not in present]
         if not missing:
             return chosen
         share = self.settings.max_per_article if len(named) == 1 else max(1, k // len(named))
         brought = [x for a in missing
-                   for x in self._diversify([y for y in ranked if self.index.chunks[y[0]].article_id == a], share,
-                                            frozenset(named))]
-        if not any(a in named for a in article):
+                   for x in self._diversify([y for y in ranked if article(y) == a], share, frozenset(named))]
+        if present.isdisjoint(named):
             return (brought + chosen)[:k]  # no named article made it: the named ones first
         keep = list(chosen)
         for _ in range(min(len(keep), len(brought) - (k - len(keep)))):
-            counts = {a: sum(self.index.chunks[r].article_id == a for r, _ in keep) for a in named}
-            of = [(x, self.index.chunks[x[0]].article_id) for x in reversed(keep)]
-            keep.remove(next((x for x, a in of if a not in named), None)
-                        or next((x for x, a in of if counts[a] > share), of[0][0]))
+            counts = Counter(article(x) for x in keep)
+            keep.remove(next((x for x in reversed(keep) if article(x) not in named), None)
+                        or next((x for x in reversed(keep) if counts[article(x)] > share), keep[-1]))
         return (keep + brought)[:k]
 
     def _diversify(self, ranked: list[tuple[int, float]], k: int,
