@@ -16,6 +16,7 @@ from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, Extract, extract_answer
 from rag.answer.metadata import metadata_answer
+from rag.answer.outline import outline_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
     COMPACT_PASSAGES,
@@ -255,6 +256,16 @@ class Engine:
                               self._reader_vector(retrieval), index.sentences.get if index.sentences is not None else None,
                               retrieval.named)
 
+    def _outline(self, retrieval: Retrieval) -> Extract | None:
+        """The answer from an article's headings to a question about its outline or a list one of
+        its headings names (rag.answer.outline); an article the question names is on topic."""
+        named = [key for key, _ in retrieval.named]
+        if not (named or retrieval.relevant):
+            return None
+        store = self._index.store
+        return outline_answer(retrieval.query, named, [h.article.article_id for h in retrieval.hits],
+                              store.chunks_of, store.meta)
+
     def _reader_vector(self, retrieval: Retrieval) -> np.ndarray | None:
         """The question's vector for the reader's dense signal. A question that names articles
         (「《画卷》和《风口频出下…》分别怎么说？」) or their authors (「孟永辉觉得…」) is embedded once more
@@ -289,6 +300,10 @@ class Engine:
         meta = metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval))
         if meta is not None:
             return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
+        listed = self._outline(retrieval)
+        if listed is not None:
+            return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if not retrieval.relevant and ext is None:
             return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
