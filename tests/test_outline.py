@@ -10,13 +10,17 @@ METAVERSE = "当元宇宙遇上产业互联网"
 
 
 def _chunks(*headings: str | None) -> list[Chunk]:
-    return [Chunk(f"c{i}", "a", i, f"{h or ''}正文第{i}段。", 0, 1, h) for i, h in enumerate(headings)]
+    """One chunk per heading (None: a chunk without one), as ingest writes them: the heading on a
+    line of its own before the body."""
+    return [Chunk(f"c{i}", "a", i, f"{h}\n正文第{i}段。" if h else f"正文第{i}段。", 0, 1, h) for i, h in enumerate(headings)]
 
 
 def test_sections_nest_by_numbering_in_the_order_an_article_first_uses_it():
     sections = outline(_chunks(None, "一、起点", "一、起点", "1. 甲", "2. 乙", "（1）细节", "二、终局", "三、结语", "#专栏作家#"))
     assert [(s.heading, s.level) for s in sections] == [
-        ("一、起点", 0), ("1. 甲", 1), ("2. 乙", 1), ("（1）细节", 2), ("二、终局", 0)]
+        ("一、起点", 0), ("1. 甲", 1), ("2. 乙", 1), ("（1）细节", 2), ("二、终局", 0), ("三、结语", 0)]
+    # A section's sentences run to the next heading, across its chunks.
+    assert [text for _, text in sections[0].sentences] == ["正文第1段。", "正文第2段。"]
     # The section's first chunk is the one cited; a heading repeated by the next chunk is one section.
     assert sections[0].chunk.ordinal == 1
     # An article numbered 1. at its top level nests 一、 under it.
@@ -52,9 +56,24 @@ def test_the_sections_of_a_named_article(engine: Engine):
         "一、元宇宙让产业互联网得到了复现", "二、元宇宙让产业互联网不再是假想", "三、元宇宙让产业互联网有了生机",
         "四、元宇宙让产业互联网得到了释放"]
     assert (answer.grounded, answer.refused) == (True, False)
-    # 「结语」 is no part of the argument.
-    parts = engine.ask("《产业互联网需要被正名》主要讲了什么？", mode="retrieval")
-    assert parts.answer.startswith("《产业互联网需要被正名》分为三个部分：一、产业互联网的主战场在于产业[1]") and "结语" not in parts.answer
+    # The closing words come after the parts, with their first sentence.
+    parts = engine.ask("《产业互联网需要被正名》一共有几节？", mode="retrieval")
+    assert parts.answer.startswith("《产业互联网需要被正名》分为三个部分：一、产业互联网的主战场在于产业[1]；")
+    assert "；最后是结语：产业互联网正在以不可阻挡的趋势向我们走来" in parts.answer and parts.answer.endswith("[4]。")
+    assert parts.citations[3].passage.startswith("四、结语")
+
+
+def test_unnumbered_heading_lines_and_what_each_part_says(engine: Engine):
+    # 《画卷》's headings are short lines of their own (「流量，绝非产业互联网的关键」), not numbered.
+    answer = engine.ask("讲产业互联网画卷徐徐展开的那篇文章，每部分讲了什么？", mode="retrieval")
+    lines = answer.answer.split("\n")
+    assert lines[0] == "《产业互联网的画卷，正徐徐展开》分为三个部分："
+    assert [line.split("：")[0] for line in lines[1:]] == [
+        "流量，绝非产业互联网的关键", "平台，绝非是产业互联网的形态", "互联网，绝非是产业互联网的本质"]
+    # Each part's gist: the sentence that states its heading and more (here the section's conclusion).
+    assert lines[1] == "流量，绝非产业互联网的关键：透过以上的分析，我们可以看出，流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。[1]"
+    assert all(line.endswith(f"[{n}]") for n, line in enumerate(lines[1:], 1))
+    assert "留量，才是产业互联网的关键" in answer.citations[0].passage
 
 
 def test_the_items_under_the_heading_a_list_question_names(engine: Engine):
@@ -68,7 +87,10 @@ def test_the_items_under_the_heading_a_list_question_names(engine: Engine):
 
 
 def test_an_article_without_headings_or_a_question_off_its_headings_is_read(engine: Engine):
-    # 《画卷》 has no section headings: its comparison is in the text (「首先，从流量的规模上来看…」).
+    # 《风口频出下…》 has no section headings: the reader answers.
+    plain = engine.ask("《风口频出下,产业互联网的脚步近了》主要讲了什么？", mode="retrieval")
+    assert "分为" not in plain.answer and plain.citations
+    # 《画卷》's headings do not speak of B端 and C端 流量: its comparison is in the text.
     compared = engine.ask("《产业互联网的画卷，正徐徐展开》是从哪几个方面来比较B端流量和C端流量的？", mode="retrieval")
     assert "分为" not in compared.answer and "规模" in compared.answer
     # The headings of 《当元宇宙…》 do not speak of Web3's 出海: the reader answers.
