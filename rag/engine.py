@@ -266,6 +266,11 @@ class Engine:
         return outline_answer(retrieval.query, named, [h.article.article_id for h in retrieval.hits],
                               store.chunks_of, store.meta)
 
+    def _from_headings(self, retrieval: Retrieval) -> bool:
+        """Whether the answer comes from an article's headings in every mode: a model shown the top
+        passages would list the sections among them, not all of the article's."""
+        return self._outline(retrieval) is not None
+
     def _reader_vector(self, retrieval: Retrieval) -> np.ndarray | None:
         """The question's vector for the reader's dense signal. A question that names articles
         (「《画卷》和《风口频出下…》分别怎么说？」) or their authors (「孟永辉觉得…」) is embedded once more
@@ -454,6 +459,7 @@ class Engine:
         if refusal is not None:
             return refusal
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
+        use_llm = use_llm and not self._from_headings(retrieval)
         answer: Answer | None = None
         can_answer, ext = self._can_answer(retrieval)
         if use_llm and can_answer and self._summarises:
@@ -487,6 +493,7 @@ class Engine:
     def _stream(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None,
                 t0: float) -> Iterator[StreamEvent]:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
+        use_llm = use_llm and not self._from_headings(retrieval)
         relevant, ext = self._can_answer(retrieval)
         if not (use_llm and relevant):
             # The retrieval answer renumbers the passages it cites: send those, so the streamed

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
+from fakes import write_fake_corpus
 from llm_server import FakeLLM, cut_stream, delay, reply, status, stream
 
 from ingest.pipeline import run_ingest
@@ -351,3 +352,47 @@ def test_questions_about_rules_and_limits_are_not_mistaken_for_injection(fake: F
     assert not answer.refused and answer.answer != INSTRUCTION_TEXT
     assert len(fake.requests) == 1
 
+
+
+# --- answers from headings ----------------------------------------------------------------
+
+OUTLINED = """---
+title: 工厂数字化的路线图
+author: 周九
+date: 2024-05-01
+---
+
+工厂数字化不是一步到位的工程，需要分阶段推进。
+
+一、设备联网
+车间里的老设备先加装传感器，把运行数据传到平台上。
+
+二、数据治理
+数据要先统一口径，才能在不同系统之间流动。
+
+三、智能排产
+排产系统根据订单和设备状态自动安排生产计划。
+"""
+
+
+def test_an_outline_question_is_answered_from_the_headings_without_the_model(fake: FakeLLM, tmp_path: Path,
+                                                                            fake_embedder):
+    corpus = write_fake_corpus(tmp_path / "corpus")
+    (corpus / "roadmap.md").write_text(OUTLINED, encoding="utf-8")
+    settings = llm_settings(tmp_path / "index", fake, corpus_dir=corpus)
+    run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
+    engine = Engine.open(settings, embedder=fake_embedder)
+    try:
+        question = "《工厂数字化的路线图》分为哪几个部分？"
+        expected = "《工厂数字化的路线图》分为三个部分：一、设备联网[1]；二、数据治理[2]；三、智能排产[3]。"
+        assert engine.retriever.search(question).relevant  # the model would be asked to answer it
+        answer = engine.ask(question, mode="llm")
+        assert (answer.answer, answer.mode, answer.degraded) == (expected, "retrieval", None)
+        assert [c.passage.split("\n")[0] for c in answer.citations] == ["一、设备联网", "二、数据治理", "三、智能排产"]
+        events = list(engine.stream(question, mode="llm"))
+        assert isinstance(events[0], Retrieved) and len(events[0].citations) == 3
+        assert [e.text for e in events if isinstance(e, Delta)] == [expected]
+        assert isinstance(events[-1], Done) and events[-1].answer.answer == expected
+        assert fake.requests == []  # the model was not asked
+    finally:
+        engine.llm.close()
