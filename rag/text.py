@@ -193,7 +193,7 @@ def _title_key(title: str) -> str:
 _PHRASE_START = r"(?:^|(?<=[，。？！?!、；;：:\s“”「」（(在]))"
 _ARTICLE_DESCRIBED = re.compile(
     _PHRASE_START + r"(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的?那篇(?:文章)?"
-    r"|那篇(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
+    r"|那篇(?:写|讲|谈|聊|说)?([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
 )
 # A short 《…》 (2-3 characters) names an article only when the question says it is one: 《正名》那篇.
 _SAYS_ARTICLE = re.compile(r"\s*(?:那篇|这篇|一文|文章|一篇)")

@@ -161,6 +161,7 @@ def test_a_description_that_fits_several_titles_or_none_names_no_article():
 
     assert titles_named("写Web2到Web3那篇文章的作者怎么看？", titles) == ["a"]
     assert titles_named("那篇谈元宇宙的文章和《正名》那篇说了什么？", titles) == ["c", "b"]
+    assert titles_named("孟永辉那篇从元宇宙角度思考产业互联网的文章分几个部分？", titles) == ["c"]  # no verb after 那篇
     assert titles_named("讲产业互联网的那篇文章说了什么？", titles) == []  # in every title
     assert titles_named("说到底那篇文章说了什么？", titles) == []
     assert titles_named("《三体》那篇文章说了什么？", titles) == []
