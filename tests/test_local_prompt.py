@@ -104,6 +104,15 @@ def test_the_summary_is_shown_the_quotes_under_their_own_markers():
     assert "[1] 玩家们改变的是C端消费者。\n[2] 元宇宙如同一场春雨。它让能量得到释放。" in user
 
 
+def test_the_summary_is_shown_the_best_quotes_within_the_limit():
+    first, second, third = "甲" * 100, "乙" * 20, "丙" * 20
+    user = build_summary_messages("问题是什么？", [(1, first), (2, second), (3, third)])[-1]["content"]
+    assert f"[1] {first}\n[2] {second}\n</passages>" in user and third not in user  # 120 characters, not 140
+    # The best quote is shown however long it is.
+    user = build_summary_messages("问题是什么？", [(1, "丁" * 200), (2, second)])[-1]["content"]
+    assert "丁" * 200 in user and second not in user
+
+
 def test_a_summary_keeps_two_supported_sentences_and_gets_the_marker_it_left_out():
     shown = HITS[1:3]  # the quotes' passages: [1] the spring rain, [2] C端消费者
     reply = f"{SPRING_RAIN}。消费互联网改变的是C端消费者[2]。第三句不会留下。"
