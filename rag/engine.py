@@ -16,7 +16,7 @@ from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, Extract, extract_answer
 from rag.answer.metadata import metadata_answer
-from rag.answer.outline import outline_answer
+from rag.answer.outline import Section, outline, outline_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
     COMPACT_PASSAGES,
@@ -113,6 +113,7 @@ class Engine:
         self._reranker = reranker
         self._index = index
         self._retriever = Retriever(index, embedder, settings, reranker)
+        self._outlines: dict[str, list[Section]] = {}  # article id -> its sections (see _sections)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None, background: bool = False) -> Engine:
@@ -258,13 +259,21 @@ class Engine:
 
     def _outline(self, retrieval: Retrieval) -> Extract | None:
         """The answer from an article's headings to a question about its outline or a list one of
-        its headings names (rag.answer.outline); an article the question names is on topic."""
-        named = [key for key, _ in retrieval.named]
-        if not (named or retrieval.relevant):
+        its headings counts (rag.answer.outline); an article the question names is on topic."""
+        if not (retrieval.named or retrieval.relevant):
             return None
-        store = self._index.store
-        return outline_answer(retrieval.query, named, [h.article.article_id for h in retrieval.hits],
-                              store.chunks_of, store.meta)
+        return outline_answer(retrieval.query, retrieval.named, [h.article.article_id for h in retrieval.hits],
+                              self._sections, self._index.article_meta)
+
+    def _sections(self, article_id: str) -> list[Section]:
+        """An article's sections (``rag.answer.outline.outline``), kept for this index version."""
+        found = self._outlines.get(article_id)
+        if found is None:
+            found = outline(self._index.store.chunks_of(article_id), self._index.article_meta(article_id).title)
+            if len(self._outlines) >= 256:
+                self._outlines.clear()
+            self._outlines[article_id] = found
+        return found
 
     def _from_headings(self, retrieval: Retrieval) -> bool:
         """Whether the answer comes from an article's headings in every mode: a model shown the top

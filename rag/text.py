@@ -193,8 +193,12 @@ def _title_key(title: str) -> str:
 _PHRASE_START = r"(?:^|(?<=[，。？！?!、；;：:\s“”「」（(在]))"
 _ARTICLE_DESCRIBED = re.compile(
     _PHRASE_START + r"(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的?那篇(?:文章)?"
-    r"|那篇(?:写|讲|谈|聊|说)?([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
+    r"|那篇(?:写|讲|谈|聊|说)([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
+    # Without a verb (「那篇从元宇宙角度思考产业互联网的文章」) the words must say more: two of the
+    # title's distinctive bigrams, not one (「那篇时代感很强的文章」 is not 《…争气_时代？》).
+    r"|那篇([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
 )
+_VERBLESS_GROUP = 3
 # A short 《…》 (2-3 characters) names an article only when the question says it is one: 《正名》那篇.
 _SAYS_ARTICLE = re.compile(r"\s*(?:那篇|这篇|一文|文章|一篇)")
 _LATIN_WORD = re.compile(r"[a-z0-9]{2,}")
@@ -206,20 +210,21 @@ def _article_refs(question: str) -> list[re.Match[str]]:
     return sorted(found, key=lambda m: m.start())
 
 
-def _distinct_title(ref: str, norm: dict[str, str]) -> str | None:
+def _distinct_title(ref: str, norm: dict[str, str], at_least: int = 1) -> str | None:
     """The one title that holds the reference's distinctive words (those in exactly one title):
     「画卷」 names 《产业互联网的画卷，正徐徐展开》, 「Web3」 《从Web2到Web3…》; none if they point
-    at two titles or the reference has no such word. Latin words count whole ("b" is not in "web")."""
+    at two titles, or the reference has fewer than ``at_least`` such words. Latin words count
+    whole ("b" is not in "web")."""
     ref_key = _title_key(ref)
     latin = {article: set(_LATIN_WORD.findall(t)) for article, t in norm.items()}
     grams = [(g, False) for g in set(_LATIN_WORD.findall(ref_key))]
     grams += [(g, True) for g in set(cjk_bigrams(re.sub(r"[a-z0-9]+", " ", ref_key))) if len(g) == 2]
-    targets = set()
+    targets: list[str] = []
     for gram, cjk in grams:
         holders = [article for article, t in norm.items() if (gram in t if cjk else gram in latin[article])]
         if len(holders) == 1:
-            targets.add(holders[0])
-    return targets.pop() if len(targets) == 1 else None
+            targets.append(holders[0])
+    return targets[0] if len(set(targets)) == 1 and len(targets) >= at_least else None
 
 
 def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
@@ -235,7 +240,7 @@ def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
             short_ok = len(ref_n) >= 4 or (len(ref_n) >= 2 and _SAYS_ARTICLE.match(question, m.end()))
             found = [key for key, t in norm.items() if short_ok and t and (ref_n in t or t in ref_n)]
         else:
-            one = _distinct_title(next(g for g in m.groups() if g), norm)
+            one = _distinct_title(next(g for g in m.groups() if g), norm, 2 if m.group(_VERBLESS_GROUP) else 1)
             found = [one] if one else []
         if len(found) == 1 and found[0] not in {k for k, _ in named}:
             named.append((found[0], m.group(0)))

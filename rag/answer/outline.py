@@ -4,10 +4,14 @@
 for the article's outline, and 「产业互联网征战Web3有哪几个突破口？」 for the sub-headings under the
 heading that names them (「二、产业互联网征战Web3 的四个突破口」 → 「1. 跨产业链互联互通」 …). The
 reader quotes sentences, and a heading is not one (it is left out of its candidates), so it quoted
-the sentences nearest the question instead of the list. Headings come from the chunks ingest wrote
-(each chunk carries the heading it falls under) and from the short heading lines in their text;
-their nesting from their numbering (「一、」 before 「1.」 before 「（1）」, in the order an article
-first uses them).
+the sentences nearest the question instead of the list.
+
+Headings come from the chunks ingest wrote: each chunk carries the heading it falls under, and the
+first chunk of a section starts with its heading line (after a parent heading that has no body of
+its own). An article ingest found no headings in may mark them as short lines of their own
+(「流量，绝非产业互联网的关键」); two or more such lines after the article's first sentence are taken
+as its headings. Nesting follows the numbering: 第X章 over 「一、」 over 「（一）」 over 「1.」 over 「（1）」,
+ranked among the styles an article uses.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from rag.types import ArticleMeta, Chunk, Citation, Hit
 
 __all__ = ["Section", "outline", "outline_answer"]
 
-# Numbering styles of section headings; an article's first style is its top level.
+# Numbering styles of section headings, outermost first.
 _NUMBERING = (
     re.compile(r"^第[一二三四五六七八九十\d]+[章节部分篇]"),
     re.compile(r"^[一二三四五六七八九十]+\s*[、.．]"),
@@ -30,18 +34,24 @@ _NUMBERING = (
     re.compile(r"^\d{1,2}\s*(?:[、．]|\.(?!\d))"),
     re.compile(r"^[（(]\d{1,2}[)）]"),
 )
-# Headings that are no section of the argument (the author's column tag, further reading), and
-# the closing words, listed after the sections (「最后是结语」).
-_NOT_A_SECTION = re.compile(r"^#.*#$|专栏作家|作者简介|参考(?:资料|文献)|相关阅读|延伸阅读|前言|引言")
-_CLOSING = re.compile(r"结语|结束语|写在最后|尾声|^(?:[一二三四五六七八九十\d]+\s*[、.．]\s*)?总结$")
-# A line that stands as a heading without a number (「流量，绝非产业互联网的关键」): a paragraph of
-# its own, short, with no sentence end. Ingest does not start a chunk at one (bench/README.md,
-# "Fifth round"), so they are found in the chunks' text.
+# Headings that are no part of the argument: the column tag, summaries between sections, notes.
+_NOT_A_SECTION = re.compile(r"^#.*#$|专栏作家|作者简介|参考(?:资料|文献)|相关阅读|延伸阅读|前言|引言|写在前面|小结|图片来源")
+# The closing words, listed after the parts (「最后是结语」) when they are the article's last section.
+_CLOSING = re.compile(r"^(?:(?:[一二三四五六七八九十]+|\d{1,2})\s*[、.．]\s*)?(?:结语|结束语|写在最后|尾声|总结)[:：]?$")
+# A line that may be an unnumbered heading: short, its own paragraph, no sentence end, no colon or
+# slash (「图片来源：网络」「文/孟永辉」).
 _HEADING_CHARS = 24
 _NO_HEADING_END = ("。", "！", "？", "!", "?", "；", ";", "…", "：", ":", "，", ",", "”", "」", "）", ")")
-# 「主要讲了什么」「分几个部分」「从哪几个方面讲…」「小标题」「脉络」: the article's outline is asked for.
+_NOT_IN_HEADING = re.compile(r"[:：/|｜]|^(?:文|图|来源|作者|编辑|责编|原标题)")
+# A line before a section's own heading at the top of its first chunk: the parent heading ingest
+# packed with it (ingest takes headings of up to 40 characters).
+_PACKED_HEADING_CHARS = 40
+_SENTENCE_END = ("。", "！", "？", "!", "?")
+# 「主要讲了什么」「分几个部分」「从哪几个方面讲…」「小标题」「脉络」: the article's outline is asked for
+# (「讲了哪些元宇宙的例子」「主要讲了平台的什么问题」「哪个部分讲了…」 ask for a detail).
 _ASKS_OUTLINE = re.compile(
-    r"主要(?:讲|说|谈|写|介绍|论述|内容|观点)|讲了(?:什么|哪些)|核心观点|(?:哪|几)(?:个|大)?(?:部分|章节|板块)"
+    r"(?:讲|说|谈|写|介绍|论述)(?:了|的是)?(?:什么|哪些(?:内容|方面|观点|问题)?)(?=[？?。！!，,；;]|$)"
+    r"|主要内容|主要观点|核心观点|主要论点|中心思想|(?:几|哪几|哪些)(?:个|大)?(?:部分|章节|板块)"
     r"|(?:从|分)(?:哪|几)(?:几|些)?个?(?:方面|角度|层面)|(?:结构|框架|大纲|提纲)(?:是|如何|怎样)|小标题|几节|每一?节"
     r"|脉络|梗概|概要|大意|行文思路|论证思路"
 )
@@ -50,19 +60,21 @@ _ASKS_OUTLINE = re.compile(
 # answer_points .572 against .566 when asked, with answers 26 characters longer and the first
 # sentence holding a point less often (.417 against .458).
 _ASKS_EACH = re.compile(r"每|各(?:个|部分|节)|分别|概括|梗概|脉络|思路|讲的是什么|讲了什么|说了什么")
-# 「哪几个突破口」「有哪些突破口」「几点建议」: a list is asked for; the word after it names its items.
+# 「哪几个突破口」「突破口有哪些」: a list is asked for; the word next to the question word names its items.
 _ASKS_LIST = re.compile(r"(?:哪几|哪些|几)(?:个|点|种|类|条|项|大)?")
-# A question's words that speak of the article itself or ask, not of its subject.
+_BEFORE_LIST = re.compile(r"(?:有|是|包括|包含)?(?:哪几|哪些)")
+# Words of a question about the article itself, its parts or asking, not about its subject: a term
+# made of them only is left out of the subject (手段, 阶段 and 环节 stay).
 _ABOUT_TEXT = re.compile(
-    r"哪|几|什么|怎|如何|为何|多少|部分|章节|板块|方面|角度|层面|观点|内容|结构|框架|大纲|提纲|正文|文章|全文|本文|作者|核心"
-    r"|主要|各自|分别|分成|分为|分了|划分|一共|共有|每|节|段|章|标题|概括|总结|梗概|概要|大意|脉络|思路|论证|讲|谈|介绍"
-    r"|审视|阐述|论述|大体|大致|请|给我"
+    r"(?:哪|几|个|些|种|点|条|项|类|一|有|什么|怎|如何|为何|多少|部分|章节|板块|方面|角度|层面|观点|内容|结构|框架|大纲|提纲|正文|文章|全文|本文|作者"
+    r"|核心|主要|各自|分别|分成|分为|分了|划分|一共|共有|每|节|段|章|标题|小标题|概括|总结|梗概|概要|大意|脉络|思路|论证"
+    r"|讲|谈|说|写|介绍|审视|阐述|论述|大体|大致|请|给|我|提出|提到|认为|列举|指出|给出|觉得|看来|论点|中心|思想)+"
 )
-# The question's subject must be in the title and headings: 「《画卷》从哪几个方面比较B端和C端流量？」
-# is about a passage's comparison, not the article's sections.
+# The question's subject must be in the title (an outline) or in the heading and title (a list):
+# 「《画卷》主要观点里怎么看B端流量？」 asks about one passage, not the article's sections.
 OUTLINE_FIT = 0.5
 # A section's gist holds this share of its heading's bigrams and this many bigrams of its own, in
-# a sentence this short (else the heading stands alone).
+# a sentence this short (else its first sentence when as short, else the heading stands alone).
 GIST_SHARE = 0.5
 GIST_NEW = 5
 _GIST_CHARS = 90
@@ -94,44 +106,64 @@ def _unnumbered(heading: str) -> str:
     return heading[m.end():].strip() if m else heading
 
 
-def _looks_like_heading(line: str) -> bool:
-    """A short paragraph of its own with no sentence end, holding Chinese."""
-    return 2 <= len(line) <= _HEADING_CHARS and not line.endswith(_NO_HEADING_END) and bool(CJK_CHAR.search(line))
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _opening_headings(chunk: Chunk) -> list[str]:
+    """The heading lines a section's first chunk opens with (a parent heading without a body of its
+    own, then the chunk's heading); none for a chunk that continues a section."""
+    heading = (chunk.heading or "").strip()
+    if not heading:
+        return []
+    lines = _lines(chunk.text)[:4]
+    if heading not in lines:
+        return []
+    lead = lines[: lines.index(heading)]
+    packed = all(len(x) <= _PACKED_HEADING_CHARS and not x.endswith(_SENTENCE_END) for x in lead)
+    return [*lead, heading] if packed else [heading]
+
+
+def _marked_line(line: str, title: str) -> bool:
+    """An unnumbered heading line of an article without headings (「流量，绝非产业互联网的关键」)."""
+    return (4 <= len(line) <= _HEADING_CHARS and not line.endswith(_NO_HEADING_END) and bool(CJK_CHAR.search(line))
+            and not _NOT_IN_HEADING.search(line) and line.lstrip("#").strip() != title)
 
 
 def outline(chunks: Sequence[Chunk], title: str = "") -> list[Section]:
-    """An article's sections in order: the headings its chunks carry and the unnumbered heading
-    lines in their text, one section per heading, nested by numbering style in the order the
-    article first uses them (unnumbered headings are top-level). The column tag and further
-    reading are left out; the closing words (结语) are a section. Overlapping chunks give each
-    sentence once."""
+    """An article's sections in order (see the module's docstring), each with its level, first
+    chunk and sentences; overlapping chunks give each sentence once. Sections that are no part of
+    the argument (the column tag, 小结, 写在前面 …) are left out; the closing words are a section."""
+    title = title.strip()
+    marked = any(c.heading for c in chunks)
     found: list[tuple[str, Chunk, list[tuple[Chunk, str]]]] = []
-    seen_headings = {title.strip()}
     seen_sentences: set[str] = set()
+    unmarked_seen: set[str] = set()
+    prose = False  # an unnumbered heading comes after the article's first sentence (not a byline)
     for chunk in chunks:
-        heading = (chunk.heading or "").strip()
-        for line in (x.strip() for x in chunk.text.split("\n")):
-            if not line:
-                continue
-            if line == heading or _looks_like_heading(line):
-                if line not in seen_headings:
-                    seen_headings.add(line)
+        opening = _opening_headings(chunk) if marked else []
+        found.extend((h, chunk, []) for h in opening)
+        for line in _lines(chunk.text)[len(opening):]:
+            if not marked and prose and _marked_line(line, title):
+                if line not in unmarked_seen:
+                    unmarked_seen.add(line)
                     found.append((line, chunk, []))
                 continue
-            if not found:
-                continue  # the lead before the first heading belongs to no section
             for sentence in (m.group().strip() for m in _SENTENCE.finditer(line)):
                 if sentence and sentence not in seen_sentences:
                     seen_sentences.add(sentence)
-                    found[-1][2].append((chunk, sentence))
+                    prose = True
+                    if found:
+                        found[-1][2].append((chunk, sentence))
+    if not marked and len(found) < 2:
+        return []  # one short line is emphasis, not an outline
+    styles = sorted({_style(h) for h, _, _ in found} - {-1})
     out: list[Section] = []
-    levels: dict[int, int] = {}
     for heading, chunk, sentences in found:
         if _NOT_A_SECTION.search(heading):
             continue
         style = _style(heading)
-        level = 0 if style < 0 else levels.setdefault(style, len(levels))
-        out.append(Section(heading, level, chunk, tuple(sentences)))
+        out.append(Section(heading, styles.index(style) if style >= 0 else 0, chunk, tuple(sentences)))
     return out
 
 
@@ -167,72 +199,86 @@ def _gist(section: Section) -> tuple[Chunk, str] | None:
     return first if first is not None and len(first[1]) <= _GIST_CHARS else None
 
 
-def _fit(question: str, text: str) -> float:
-    """The share of the question's subject bigrams (words about the article itself left out) that
-    ``text`` holds; 1.0 when the question has no subject beyond the article. Counted, not weighted
-    by IDF: in a short question a rare generic word (作用) would outweigh the subject (元宇宙)."""
-    terms = [t for t in content_terms(question) if len(t) >= 2 and not _ABOUT_TEXT.search(t)]
-    asked = set(cjk_bigrams(" ".join(terms)))
-    if not asked:
-        return 1.0
-    return len(asked & set(cjk_bigrams(text))) / len(asked)
+def _subject(question: str, leave_out: Sequence[str] = ()) -> set[str]:
+    """The bigrams of the question's subject: its content words less the words about the article
+    itself or asking, and less ``leave_out`` (the names of the article and its author, a list's
+    item word)."""
+    for words in leave_out:
+        if words:
+            question = question.replace(words, " ")
+    question = re.sub(r"《[^》]*》", " ", question)
+    terms = [t for t in content_terms(question) if len(t) >= 2 and not _ABOUT_TEXT.fullmatch(t)]
+    return set(cjk_bigrams(" ".join(terms)))
 
 
-def outline_answer(question: str, named: Sequence[str], retrieved: Sequence[str],
-                   chunks_of: Callable[[str], Sequence[Chunk]], meta: Callable[[str], ArticleMeta]) -> Extract | None:
+def _fit(subject: set[str], text: str) -> float:
+    """The share of the subject's bigrams ``text`` holds (1.0 without a subject). Counted, not
+    weighted by IDF: in a short question a rare generic word (作用) would outweigh the subject (元宇宙)."""
+    return len(subject & set(cjk_bigrams(text))) / len(subject) if subject else 1.0
+
+
+def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: Sequence[str],
+                   sections_of: Callable[[str], Sequence[Section]], meta: Callable[[str], ArticleMeta]) -> Extract | None:
     """The answer from headings, or None when the question does not ask for an outline or a list
     the headings hold.
 
-    ``named``: the articles the question names; ``retrieved``: the articles of its passages, best
-    first. An article named alone, asked for its outline, answers with its top-level sections (and
-    each one's gist when the question asks what each says); a list question answers with the
-    sub-headings of a retrieved article's heading that names the list's items (「哪几个突破口」 →
-    the heading 「…的四个突破口」), each with its gist.
+    ``named``: the articles the question names, with the words that name them; ``retrieved``: the
+    articles of its passages, best first; ``sections_of``: an article's ``outline``. An article
+    named alone, asked for its outline on no subject beyond its title, answers with its top-level
+    sections (and each one's gist when the question asks what each says); a list question answers
+    with the sub-headings of a named or retrieved article's heading that counts the list's items
+    (「哪几个突破口」 → 「…的四个突破口」), each with its gist.
     """
-    asks_outline = len(named) == 1 and bool(_ASKS_OUTLINE.search(question))
-    list_word = _list_word(question)
-    if not asks_outline and list_word is None:
-        return None
-    if list_word is not None:
-        found = _list_under_heading(question, list_word, named or retrieved, chunks_of, meta)
+    names = [words for _, words in named]
+    words = _list_words(question)
+    for article_id in dict.fromkeys([key for key, _ in named] or list(retrieved)):
+        found = _list_under_heading(question, words, sections_of(article_id), meta(article_id), names) if words else None
         if found is not None:
             parent, items = found
             return _items_of(parent, items, meta)
-    if asks_outline:
-        article = meta(named[0])
-        top = [s for s in outline(chunks_of(named[0]), article.title) if s.level == 0]
-        sections = [s for s in top if not _CLOSING.search(s.heading)]
-        closing = next((s for s in top if _CLOSING.search(s.heading)), None)
-        if len(sections) >= 2 and _fit(_without_title(question), article.title + "".join(
-                s.heading for s in sections)) >= OUTLINE_FIT:
-            return _sections_of(article.title, sections, closing, meta, bool(_ASKS_EACH.search(question)))
-    return None
+    if len(named) != 1 or not _ASKS_OUTLINE.search(question):
+        return None
+    article = meta(named[0][0])
+    top = [s for s in sections_of(article.article_id) if s.level == 0]
+    closing = top[-1] if top and _CLOSING.search(top[-1].heading) else None
+    sections = top[:-1] if closing is not None else top
+    if len(sections) < 2 or _fit(_subject(question, [*names, article.author or ""]), article.title) < OUTLINE_FIT:
+        return None
+    return _sections_of(article.title, sections, closing, meta, bool(_ASKS_EACH.search(question)))
 
 
-def _without_title(question: str) -> str:
-    return re.sub(r"《[^》]*》", " ", question)
-
-
-def _list_word(question: str) -> str | None:
-    """The word that names a list question's items (「有哪几个突破口」 → 突破口), or None."""
+def _list_words(question: str) -> list[str]:
+    """The words that may name a list question's items: the one after the question word
+    (「有哪几个突破口」 → 突破口) and the one before it (「突破口有哪些」)."""
+    out: list[str] = []
     for m in _ASKS_LIST.finditer(question):
         after = [w for w in topic_words(question[m.end() :]) if not _ABOUT_TEXT.fullmatch(w)]
         if after and len(after[0]) >= 2 and question[m.end() :].startswith(after[0]):
-            return after[0]
-    return None
+            out.append(after[0])
+    for m in _BEFORE_LIST.finditer(question):
+        before = [w for w in topic_words(question[: m.start()]) if not _ABOUT_TEXT.fullmatch(w)]
+        if before and len(before[-1]) >= 2 and question[: m.start()].endswith(before[-1]):
+            out.append(before[-1])
+    return list(dict.fromkeys(out))
 
 
-def _list_under_heading(question: str, word: str, articles: Sequence[str], chunks_of: Callable[[str], Sequence[Chunk]],
-                        meta: Callable[[str], ArticleMeta]) -> tuple[Section, list[Section]] | None:
-    """The first heading (articles in the given order) that names the list's items and fits the
-    question, with the two or more sections under it."""
-    for article_id in dict.fromkeys(articles):
-        sections = outline(chunks_of(article_id), meta(article_id).title)
-        for i, s in enumerate(sections):
-            if word not in s.heading:
+def _counts(heading: str, word: str) -> bool:
+    """Whether a heading announces a number of ``word`` (「…的四个突破口」) or ends with it."""
+    counted = rf"[一二两三四五六七八九十几\d]+\s*(?:个|点|种|条|项|大|类)?\s*{re.escape(word)}"
+    return bool(re.search(counted, heading)) or _unnumbered(heading).endswith(word)
+
+
+def _list_under_heading(question: str, words: Sequence[str], sections: Sequence[Section], article: ArticleMeta,
+                        names: Sequence[str]) -> tuple[Section, list[Section]] | None:
+    """The article's first heading that counts one of the list words and whose title and heading
+    hold the question's subject, with the two or more sections under it."""
+    for i, s in enumerate(sections):
+        for word in words:
+            if not _counts(s.heading, word):
                 continue
             items = _children(sections, i)
-            if len(items) >= 2 and _fit(_without_title(question), s.heading) >= OUTLINE_FIT:
+            subject = _subject(question, [*names, article.author or "", word])
+            if len(items) >= 2 and _fit(subject, article.title + s.heading) >= OUTLINE_FIT:
                 return s, items
     return None
 
@@ -241,7 +287,7 @@ def _cite(n: int, chunk: Chunk, meta: Callable[[str], ArticleMeta]) -> Citation:
     return Citation.from_hit(n, Hit(rank=0, score=0.0, chunk=chunk, article=meta(chunk.article_id)))
 
 
-def _lines(sections: Sequence[Section], meta: Callable[[str], ArticleMeta]) -> tuple[list[str], tuple[Citation, ...]]:
+def _with_gists(sections: Sequence[Section], meta: Callable[[str], ArticleMeta]) -> tuple[list[str], tuple[Citation, ...]]:
     """One line per section, 「heading：gist[n]」 (the heading alone when it has none), each citing
     the passage its text comes from."""
     lines, cited = [], []
@@ -258,7 +304,7 @@ def _sections_of(title: str, sections: Sequence[Section], closing: Section | Non
     section with its gist."""
     count = _CHINESE_COUNT[len(sections)] if len(sections) < len(_CHINESE_COUNT) else str(len(sections))
     if each:
-        lines, cited = _lines([*sections, closing] if closing is not None else sections, meta)
+        lines, cited = _with_gists([*sections, closing] if closing is not None else sections, meta)
         lead = f"《{title}》分为{count}个部分" + ("，最后是结语" if closing is not None else "")
         return Extract(f"{lead}：\n" + "\n".join(lines), cited)
     parts = [f"{s.heading}[{n}]" for n, s in enumerate(sections, 1)]
@@ -273,5 +319,5 @@ def _sections_of(title: str, sections: Sequence[Section], closing: Section | Non
 
 def _items_of(parent: Section, items: Sequence[Section], meta: Callable[[str], ArticleMeta]) -> Extract:
     """The parent heading, then one line per item: its heading and its gist, cited."""
-    lines, cited = _lines(items, meta)
+    lines, cited = _with_gists(items, meta)
     return Extract(f"{_unnumbered(parent.heading)}：\n" + "\n".join(lines), cited)

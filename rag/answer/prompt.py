@@ -195,8 +195,8 @@ def build_compact_messages(question: str, hits: Sequence[Hit], history: Sequence
 # quotes go out at once; the model's sentence follows when it is written.
 SUMMARY_LEAD = "概括："
 SUMMARY_MAX_CHARS = 60
-# The model reads the best quotes up to this many characters (at least the first passage's): its
-# prompt is what delays its first token. Measured with the 1.5B model (bench/README.md, "Ninth
+# The model reads the quotes passage by passage in marker order (the best passage's first) up to
+# this many characters, the first passage's always: its prompt is what delays its first token. Measured with the 1.5B model (bench/README.md, "Ninth
 # round"): dev answer_points 0.636 either way, heldout3 .577 against .576, the model's first token
 # 3.6 s against 4.0-4.8 s.
 SUMMARY_QUOTE_CHARS = 130
@@ -220,8 +220,8 @@ _SUMMARY_EXAMPLE_ASSISTANT = "这家工厂引入平台后，设备停机时间�
 
 def build_summary_messages(question: str, quotes: Sequence[tuple[int, str]]) -> list[dict]:
     """Chat messages asking for one cited sentence that answers ``question`` from ``quotes``, the
-    reader's sentences as ``(marker number, text)``, best first: those within
-    ``SUMMARY_QUOTE_CHARS`` (the first always); the model's ``[n]`` are the quotes' numbers."""
+    reader's sentences grouped by passage as ``(marker number, text)``, best passage first: those
+    within ``SUMMARY_QUOTE_CHARS`` (the first always); the model's ``[n]`` are the quotes' numbers."""
     shown: list[tuple[int, str]] = []
     for n, text in quotes:
         if shown and sum(len(t) for _, t in shown) + len(text) > SUMMARY_QUOTE_CHARS:
