@@ -448,3 +448,33 @@ def test_each_article_a_question_names_has_a_passage_and_a_quote(engine: Engine)
     assert {"当元宇宙遇上产业互联网", "产业互联网需要被正名"} <= titles
     answer = engine.ask(question, mode="retrieval")
     assert {"当元宇宙遇上产业互联网", "产业互联网需要被正名"} <= {c.title for c in answer.citations}
+
+
+ENUMERATED = ("B端流量和C端流量很不一样。首先，从规模上来看，B端流量远不及C端流量广泛。B端用户更加理性。"
+              "其次，从特征上来看，B端流量不能靠烧钱补贴来培养习惯。",
+              "再次，从需求上来看，B端用户追求的是生产方式的改变，而不仅仅是对接效率。平台模式因此难以复制。")
+
+
+def _one_article(*passages: str) -> list[Hit]:
+    """Consecutive passages of one article, with their offsets in it."""
+    hits, start = [], 0
+    for hit in hits_of(*passages, article_ids=("a",) * len(passages)):
+        text = hit.chunk.text
+        hits.append(Hit(hit.rank, hit.score, Chunk(hit.chunk.chunk_id, "a", len(hits), text, start, start + len(text)),
+                        hit.article))
+        start += len(text)
+    return hits
+
+
+def test_a_list_question_gets_every_member_of_an_enumeration_in_order():
+    hits = _one_article(*ENUMERATED)
+    reading = Reader(idf_of(hits)).read("B端流量和C端流量相比有哪些不同？", hits)
+    members = [c.text[:2] for c in reading.chosen if c.text[:2] in ("首先", "其次", "再次")]
+    assert members == ["首先", "其次", "再次"]  # the third from the next passage, in the article's order
+    # A question on one member is not given the others.
+    one = Reader(idf_of(hits)).read("从规模上来看，B端流量和C端流量差距有多大？", hits)
+    assert one.best is not None and one.best.text.startswith("首先") and not any(c.text.startswith("再次") for c in one.chosen)
+    # Members of two articles are no enumeration.
+    split = hits_of(*ENUMERATED, article_ids=("a", "b"))
+    assert [c.text[:2] for c in Reader(idf_of(split)).read("B端流量和C端流量相比有哪些不同？", split).chosen
+            if c.text.startswith("再次")] == []

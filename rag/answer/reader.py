@@ -57,6 +57,9 @@ _ASKS_ABOUT_AUTHOR = re.compile(
 )
 # Sentences that open with a pronoun or a connective lean on the one before them.
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
+# The members of an enumeration (「首先，…」「其次，…」), and the ones that open one.
+_SEQUENCE = re.compile(r"^(?:首先|其次|再次|最后|第[一二三四五六]|其[一二三四]|[一二三四五]是|一方面|另一方面)[，,、：:]")
+_SEQUENCE_OPENS = re.compile(r"^(?:首先|第一|其一|一是|一方面)[，,、：:]")
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
 _NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
 # Question words: where a question asks (and terms containing one are not its topic).
@@ -571,13 +574,14 @@ class Reader:
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked))
 
         budget = self.budget + self.part_budget * (max(len(parts), len(sides)) - 1)
+        most = self.max_sentences
         chosen: list[int] = []
         used = 0
 
         def take(i: int) -> None:
             nonlocal used
             c = cands[i]
-            if i in chosen or (chosen and (used + len(c.text) > budget or len(chosen) >= self.max_sentences)):
+            if i in chosen or (chosen and (used + len(c.text) > budget or len(chosen) >= most)):
                 return
             if any(_jaccard(c.grams, cands[j].grams) > 0.6 for j in chosen):
                 return
@@ -626,7 +630,19 @@ class Reader:
             if self._quotable_extra(cands[i], about_author) and (
                     not figure_first or self._answerable(own_parts[0], _clauses([cands[i]]))):
                 take(i)
-        return Reading(self._reading_order(chosen, cands, overall), tuple(own_parts), unanswered,
+        # A chosen sentence of an enumeration (首先…其次…再次…) brings the enumeration's other members
+        # when the question asks for a list (哪些, 哪几, 有什么): each is one part. Not for a question on
+        # one of them (「从规模上看…差距有多大？」) or a why (bench/README.md, "Ninth round").
+        sequence = self._sequence(chosen, cands, hits) if "list" in qtypes else []
+        if sequence:
+            budget += self.part_budget * (len(sequence) - 1)
+            most = max(most, len(sequence) + 1)
+            before = [i for i in chosen if i not in sequence]
+            chosen.clear()
+            used = 0
+            for i in [*sequence, *before]:
+                take(i)
+        return Reading(self._reading_order(chosen, cands, overall, sequence), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)},
                        not unanswered and self._stated(own_parts, clauses))
 
@@ -645,11 +661,39 @@ class Reader:
         return not (form.asks or form.announces or (form.byline and not about_author))
 
     @staticmethod
-    def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray) -> tuple[Candidate, ...]:
+    def _sequence(chosen: list[int], cands: Sequence[Candidate], hits: Sequence[Hit]) -> list[int]:
+        """The enumeration a chosen sentence belongs to (「首先，…」「其次，…」「再次，…」 of one article,
+        in the article's order, each once), when it has an opening member and two or more members."""
+        members = [i for i in chosen if _SEQUENCE.match(cands[i].text)]
+        if not members:
+            return []
+        article = hits[cands[members[0]].hit].article.article_id
+
+        def offset(i: int) -> int:
+            return hits[cands[i].hit].chunk.start + cands[i].start
+
+        found: dict[str, int] = {}
+        for i in sorted((i for i, c in enumerate(cands) if hits[c.hit].article.article_id == article
+                         and _SEQUENCE.match(c.text)), key=offset):
+            found.setdefault(cands[i].text, i)
+        ordered = list(found.values())
+        at = next((k for k, i in enumerate(ordered) if cands[i].text == cands[members[0]].text), 0)
+        start = max((k for k in range(at + 1) if _SEQUENCE_OPENS.match(cands[ordered[k]].text)), default=None)
+        if start is None:
+            return []
+        end = next((k for k in range(start + 1, len(ordered)) if _SEQUENCE_OPENS.match(cands[ordered[k]].text)), len(ordered))
+        sequence = ordered[start:end]
+        return sequence if len(sequence) >= 2 else []
+
+    @staticmethod
+    def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray,
+                       sequence: Sequence[int] = ()) -> tuple[Candidate, ...]:
         """Best first; a sentence that opens with a pronoun stays right after the sentence it refers
-        to (the two are ordered by the better of their scores)."""
-        runs: list[list[int]] = []
-        for i in sorted(chosen, key=lambda j: (cands[j].hit, cands[j].pos)):
+        to (the two are ordered by the better of their scores); an enumeration's members stay
+        together in their order."""
+        listed = [i for i in sequence if i in chosen]
+        runs: list[list[int]] = [listed] if listed else []
+        for i in sorted((j for j in chosen if j not in sequence), key=lambda j: (cands[j].hit, cands[j].pos)):
             last = runs[-1][-1] if runs else None
             if (last is not None and cands[last].hit == cands[i].hit and cands[last].pos + 1 == cands[i].pos
                     and _NEEDS_PREVIOUS.search(cands[i].text)):
