@@ -138,8 +138,48 @@ def test_an_article_without_headings_or_a_question_off_its_headings_is_read(engi
     "《产业互联网的画卷，正徐徐展开》主要讲了平台的什么问题？",
     "《产业互联网需要被正名》哪个部分讲了回归与反哺？",
     "那篇时代感很强的文章主要讲了什么？",  # one stray bigram of a title names no article
+    "《产业互联网需要被正名》中产业互联网的产业链分为哪几个部分？",  # parts of the subject, not of the article
+    "《产业互联网需要被正名》认为产业互联网由哪几个部分组成？",
+    "《当元宇宙遇上产业互联网》的作者从哪几个方面改变了产业互联网的玩家？",
+    "《产业互联网需要被正名》的作者还写了什么？",
+    "产业互联网征战Web3的突破口有哪些风险？",  # 哪些 asks for 风险, not for 突破口
 ])
 def test_questions_that_only_look_like_outline_questions_are_read(engine: Engine, question: str):
     retrieval = engine.retriever.search(question)
     assert engine._outline(retrieval) is None
     assert "个部分" not in engine.ask(question, mode="retrieval").answer
+
+
+@pytest.mark.parametrize("question", [
+    "产业互联网征战Web3的四个突破口分别是什么？",
+    "产业互联网征战Web3的突破口有几个？",
+])
+def test_other_ways_of_asking_for_a_counted_list(engine: Engine, question: str):
+    assert engine.ask(question, mode="retrieval").answer.startswith("产业互联网征战Web3 的四个突破口：\n1. 跨产业链互联互通")
+
+
+def test_unnumbered_headings_over_a_numbered_list_and_lists_that_are_no_headings():
+    # Unnumbered section lines with a numbered list under one of them: the lines are the parts.
+    mixed = ("开头的一段话。\n产业互联网老卡壳\n卡壳的原因很多。\n突破口在哪里\n我们看到四个突破口。\n1. 跨产业链互联互通\n"
+             "新技术连接产业链。\n2. 产销全程让权用户\n企业根据需求倒推生产。\n技术重塑社会文明\n技术将变成制度。")
+    chunks, _ = _article(mixed)
+    assert [(s.heading, s.level) for s in outline(chunks, "转型指南")] == [
+        ("产业互联网老卡壳", 0), ("突破口在哪里", 0), ("1. 跨产业链互联互通", 1), ("2. 产销全程让权用户", 1),
+        ("技术重塑社会文明", 0)]
+    # Short lines in a row, or after a line ending in 「：」, are a list: no outline.
+    listed = ("开头的一段话。\n2019年市场规模3.2万亿元\n2020年市场规模3.9万亿元\n平台提供以下几类服务：\n采购撮合服务\n"
+              "供应链金融服务\n最后一段话。")
+    chunks, _ = _article(listed)
+    assert outline(chunks, "转型指南") == []
+    # 1.1 nests under 1.
+    chunks, _ = _article("导语。\n1. 用户分析\n分析的正文。\n1.1 用户画像\n画像的正文。\n2. 竞品分析\n竞品的正文。")
+    assert [(s.heading, s.level) for s in outline(chunks, "转型指南")] == [
+        ("1. 用户分析", 0), ("1.1 用户画像", 1), ("2. 竞品分析", 0)]
+
+
+def test_a_part_s_gist_is_its_point_not_the_view_it_refutes():
+    text = ("开头的一段话。\n平台，绝非是产业互联网的形态\n人们会想当然地将平台模式，看成是产业互联网的主要表现形态。"
+            "因此，点对点的供求对接，才是产业互联网的形态。\n流量，绝非产业互联网的关键\n留量，才是产业互联网的关键所在。")
+    assert _answer("《转型指南》每部分讲了什么？", text, named=True) == (
+        "《转型指南》分为两个部分：\n平台，绝非是产业互联网的形态：因此，点对点的供求对接，才是产业互联网的形态。[1]\n"
+        "流量，绝非产业互联网的关键：留量，才是产业互联网的关键所在。[2]")

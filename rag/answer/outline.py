@@ -32,8 +32,11 @@ _NUMBERING = (
     re.compile(r"^[一二三四五六七八九十]+\s*[、.．]"),
     re.compile(r"^[（(][一二三四五六七八九十]+[)）]"),
     re.compile(r"^\d{1,2}\s*(?:[、．]|\.(?!\d))"),
+    re.compile(r"^\d{1,2}\.\d{1,2}(?!\d)"),
     re.compile(r"^[（(]\d{1,2}[)）]"),
 )
+# The outermost styles: an article that uses one has its headings marked by ingest throughout.
+_TOP_STYLES = (0, 1)
 # Headings that are no part of the argument: the column tag, summaries between sections, notes.
 _NOT_A_SECTION = re.compile(r"^#.*#$|专栏作家|作者简介|参考(?:资料|文献)|相关阅读|延伸阅读|前言|引言|写在前面|小结|图片来源")
 # The closing words, listed after the parts (「最后是结语」) when they are the article's last section.
@@ -42,16 +45,19 @@ _CLOSING = re.compile(r"^(?:(?:[一二三四五六七八九十]+|\d{1,2})\s*[、
 # slash (「图片来源：网络」「文/孟永辉」).
 _HEADING_CHARS = 24
 _NO_HEADING_END = ("。", "！", "？", "!", "?", "；", ";", "…", "：", ":", "，", ",", "”", "」", "）", ")")
-_NOT_IN_HEADING = re.compile(r"[:：/|｜]|^(?:文|图|来源|作者|编辑|责编|原标题)")
+_NOT_IN_HEADING = re.compile(r"[:：/|｜]|^(?:文|图|来源|作者|编辑|责编|原标题)|^[^\u4e00-\u9fff]")
 # A line before a section's own heading at the top of its first chunk: the parent heading ingest
 # packed with it (ingest takes headings of up to 40 characters).
 _PACKED_HEADING_CHARS = 40
 _SENTENCE_END = ("。", "！", "？", "!", "?")
 # 「主要讲了什么」「分几个部分」「从哪几个方面讲…」「小标题」「脉络」: the article's outline is asked for
-# (「讲了哪些元宇宙的例子」「主要讲了平台的什么问题」「哪个部分讲了…」 ask for a detail).
+# (「讲了哪些元宇宙的例子」「主要讲了平台的什么问题」「哪个部分讲了…」 ask for a detail, and 「几个部分」 is
+# the article's only right after it: not 「…产业链分为哪几个部分」).
 _ASKS_OUTLINE = re.compile(
-    r"(?:讲|说|谈|写|介绍|论述)(?:了|的是)?(?:什么|哪些(?:内容|方面|观点|问题)?)(?=[？?。！!，,；;]|$)"
-    r"|主要内容|主要观点|核心观点|主要论点|中心思想|(?:几|哪几|哪些)(?:个|大)?(?:部分|章节|板块)"
+    r"(?:讲|说|谈|介绍|论述|提出)(?:了|的是)?(?:什么|啥|哪些)(?:内容|方面|观点|问题)?(?=[？?。！!，,；;]|$)"
+    r"|主要内容|主要观点|核心观点|主要论点|中心思想|观点(?:是什么|有哪些)"
+    r"|(?:》|文章|本文|全文|正文|这篇|那篇|该文|一文)的?(?:一共|总共|共|主要)?(?:可以)?(?:分(?:成|为)?了?|包括|包含|有)?"
+    r"(?:几|哪几|哪些)(?:个|大)?(?:部分|章节|板块)(?!组成|构成)"
     r"|(?:从|分)(?:哪|几)(?:几|些)?个?(?:方面|角度|层面)|(?:结构|框架|大纲|提纲)(?:是|如何|怎样)|小标题|几节|每一?节"
     r"|脉络|梗概|概要|大意|行文思路|论证思路"
 )
@@ -62,22 +68,33 @@ _ASKS_OUTLINE = re.compile(
 _ASKS_EACH = re.compile(r"每|各(?:个|部分|节)|分别|概括|梗概|脉络|思路|讲的是什么|讲了什么|说了什么")
 # 「哪几个突破口」「突破口有哪些」: a list is asked for; the word next to the question word names its items.
 _ASKS_LIST = re.compile(r"(?:哪几|哪些|几)(?:个|点|种|类|条|项|大)?")
-_BEFORE_LIST = re.compile(r"(?:有|是|包括|包含)?(?:哪几|哪些)")
+_BEFORE_LIST = re.compile(r"(?:有|是|包括|包含)?(?:哪几|哪些|几)(?:个|点|种|条|项)?(?=[？?。！!，,；;]|呢|$)")
+# 「四个突破口分别是什么」: a counted word asked for.
+_COUNTED_ASKED = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|点|种|条|项|大)\s*([\u4e00-\u9fffA-Za-z\d]{2,8}?)"
+                            r"(?:分别|各自|都)?(?:是|指|有)(?:什么|哪些|啥)")
 # Words of a question about the article itself, its parts or asking, not about its subject: a term
 # made of them only is left out of the subject (手段, 阶段 and 环节 stay).
 _ABOUT_TEXT = re.compile(
     r"(?:哪|几|个|些|种|点|条|项|类|一|有|什么|怎|如何|为何|多少|部分|章节|板块|方面|角度|层面|观点|内容|结构|框架|大纲|提纲|正文|文章|全文|本文|作者"
     r"|核心|主要|各自|分别|分成|分为|分了|划分|一共|共有|每|节|段|章|标题|小标题|概括|总结|梗概|概要|大意|脉络|思路|论证"
-    r"|讲|谈|说|写|介绍|审视|阐述|论述|大体|大致|请|给|我|提出|提到|认为|列举|指出|给出|觉得|看来|论点|中心|思想)+"
+    r"|讲|谈|说|写|介绍|审视|阐述|论述|大体|大致|大概|一下|来|去|从|是|各个|啥|请|给|我|提出|提到|认为|列举|指出|给出|觉得|看来|论点|中心|思想)+"
 )
-# The question's subject must be in the title (an outline) or in the heading and title (a list):
-# 「《画卷》主要观点里怎么看B端流量？」 asks about one passage, not the article's sections.
-OUTLINE_FIT = 0.5
+# Phrases about the text itself, cut from a question before its words are taken (jieba would leave
+# pieces of them: 中心思想 → 心思, 每一部分 → 一部).
+_ABOUT_PHRASES = re.compile(r"中心思想|行文思路|论证思路|每一?(?:个)?部分|各个?部分|每一?节|几个?部分|哪几个?部分|大概|大致|一下|主要内容|分别")
+# The question's subject must be in the title (an outline: three quarters of its bigrams, so
+# 「…产业链分为哪几个部分」 or 「作者从哪几个方面改变了产业互联网的玩家」 is read) or in the heading and
+# title (a list: half).
+OUTLINE_FIT = 0.75
+LIST_FIT = 0.5
 # A section's gist holds this share of its heading's bigrams and this many bigrams of its own, in
 # a sentence this short (else its first sentence when as short, else the heading stands alone).
 GIST_SHARE = 0.5
 GIST_NEW = 5
 _GIST_CHARS = 90
+# A sentence that reports a view (to refute it), and one that concludes.
+_OTHERS_VIEW = re.compile(r"想当然|误以为|误解|很多人(?:都)?(?:会)?认为|有人(?:会)?认为|人们(?:会|通常|往往)?(?:想当然地)?(?:认为|以为|看成)")
+_CONCLUDES = re.compile(r"^(?:因此|所以|可见|由此|总之|总的来看|笔者认为|透过|说到底)|才是")
 # A sentence of a section (a semicolon does not end one: 「…第一；…」).
 _SENTENCE = re.compile(r"[^。！？!?]+(?:[。！？!?]+[”’」』）)]*|$)")
 _CHINESE_COUNT = ("零", "一", "两", "三", "四", "五", "六", "七", "八", "九", "十")
@@ -125,45 +142,71 @@ def _opening_headings(chunk: Chunk) -> list[str]:
 
 
 def _marked_line(line: str, title: str) -> bool:
-    """An unnumbered heading line of an article without headings (「流量，绝非产业互联网的关键」)."""
+    """A line that may be an unnumbered heading (「流量，绝非产业互联网的关键」)."""
     return (4 <= len(line) <= _HEADING_CHARS and not line.endswith(_NO_HEADING_END) and bool(CJK_CHAR.search(line))
             and not _NOT_IN_HEADING.search(line) and line.lstrip("#").strip() != title)
+
+
+def _unmarked_headings(chunks: Sequence[Chunk], title: str) -> set[tuple[int, int]]:
+    """Where an article's unnumbered heading lines are, as (chunk, line) positions: a short line of
+    its own after the article's first sentence, with prose after it, not in a run of such lines or
+    after a line ending in 「：」 (those are a list: 「2019年市场规模3.2万亿元」…), two or more of them."""
+    entries: list[tuple[int, int, str]] = []
+    previous: set[str] = set()
+    for ci, chunk in enumerate(chunks):
+        lines = _lines(chunk.text)
+        for li, line in enumerate(lines):
+            if line not in previous:  # overlapping chunks repeat the end of the one before
+                entries.append((ci, li, line))
+        previous = set(lines)
+    found: set[tuple[int, int]] = set()
+    prose = False
+    for k, (ci, li, line) in enumerate(entries):
+        candidate = _marked_line(line, title)
+        if not candidate:
+            prose = prose or bool(_SENTENCE.search(line)) and line.lstrip("#").strip() != title
+            continue
+        before = entries[k - 1][2] if k else ""
+        after = entries[k + 1][2] if k + 1 < len(entries) else ""
+        if (prose and after and not _marked_line(after, title) and not _marked_line(before, title)
+                and not before.endswith(("：", ":"))):
+            found.add((ci, li))
+    return found if len(found) >= 2 else set()
 
 
 def outline(chunks: Sequence[Chunk], title: str = "") -> list[Section]:
     """An article's sections in order (see the module's docstring), each with its level, first
     chunk and sentences; overlapping chunks give each sentence once. Sections that are no part of
-    the argument (the column tag, 小结, 写在前面 …) are left out; the closing words are a section."""
+    the argument (the column tag, 小结, 写在前面 …) are left out; the closing words are a section.
+    An article with top-level numbered headings (第X章, 一、) is read from ingest's headings alone;
+    any other also from its unnumbered heading lines, with numbered headings under them."""
     title = title.strip()
-    marked = any(c.heading for c in chunks)
+    marked = any(c.heading and _style(c.heading.strip()) in _TOP_STYLES for c in chunks)
+    unmarked = set() if marked else _unmarked_headings(chunks, title)
     found: list[tuple[str, Chunk, list[tuple[Chunk, str]]]] = []
     seen_sentences: set[str] = set()
-    unmarked_seen: set[str] = set()
-    prose = False  # an unnumbered heading comes after the article's first sentence (not a byline)
-    for chunk in chunks:
-        opening = _opening_headings(chunk) if marked else []
+    for ci, chunk in enumerate(chunks):
+        opening = _opening_headings(chunk)
         found.extend((h, chunk, []) for h in opening)
-        for line in _lines(chunk.text)[len(opening):]:
-            if not marked and prose and _marked_line(line, title):
-                if line not in unmarked_seen:
-                    unmarked_seen.add(line)
-                    found.append((line, chunk, []))
+        for li, line in enumerate(_lines(chunk.text)):
+            if li < len(opening):
+                continue
+            if (ci, li) in unmarked:
+                found.append((line, chunk, []))
                 continue
             for sentence in (m.group().strip() for m in _SENTENCE.finditer(line)):
                 if sentence and sentence not in seen_sentences:
                     seen_sentences.add(sentence)
-                    prose = True
                     if found:
                         found[-1][2].append((chunk, sentence))
-    if not marked and len(found) < 2:
-        return []  # one short line is emphasis, not an outline
     styles = sorted({_style(h) for h, _, _ in found} - {-1})
+    shift = 1 if unmarked and styles else 0  # numbered headings under unnumbered ones
     out: list[Section] = []
     for heading, chunk, sentences in found:
         if _NOT_A_SECTION.search(heading):
             continue
         style = _style(heading)
-        out.append(Section(heading, styles.index(style) if style >= 0 else 0, chunk, tuple(sentences)))
+        out.append(Section(heading, styles.index(style) + shift if style >= 0 else 0, chunk, tuple(sentences)))
     return out
 
 
@@ -179,20 +222,22 @@ def _children(sections: Sequence[Section], i: int) -> list[Section]:
 
 
 def _gist(section: Section) -> tuple[Chunk, str] | None:
-    """The sentence that says what a section's heading announces: a short one (not a question)
-    holding most of the heading's bigrams and more than the heading (the later one on a tie: a
-    section tends to end on its point, 「…流量，绝不是产业互联网的关键，留量，才是…」); else its first
-    sentence when short."""
+    """The sentence that says what a section's heading announces: a short one (not a question, not a
+    view the section reports to refute: 「人们会想当然地将平台模式，看成是…」) holding most of the
+    heading's bigrams and more than the heading, a conclusion first (因此, 可见, 笔者认为, …才是…),
+    then the later one (a section tends to end on its point, 「…流量，绝不是产业互联网的关键，留量，才是…」);
+    else its first sentence when short."""
     wanted = set(cjk_bigrams(_unnumbered(section.heading)))
-    best: tuple[float, int] | None = None
+    best: tuple[bool, float, int] | None = None
     chosen = None
     for i, (chunk, sentence) in enumerate(section.sentences):
-        if len(sentence) > _GIST_CHARS or sentence.endswith(("？", "?")):
+        if len(sentence) > _GIST_CHARS or sentence.endswith(("？", "?")) or _OTHERS_VIEW.search(sentence):
             continue
         grams = set(cjk_bigrams(sentence))
         share = len(wanted & grams) / len(wanted) if wanted else 0.0
-        if share >= GIST_SHARE and len(grams - wanted) >= GIST_NEW and (best is None or (share, i) >= best):
-            best, chosen = (share, i), (chunk, sentence)
+        key = (bool(_CONCLUDES.search(sentence)), share, i)
+        if share >= GIST_SHARE and len(grams - wanted) >= GIST_NEW and (best is None or key >= best):
+            best, chosen = key, (chunk, sentence)
     if chosen is not None:
         return chosen
     first = section.sentences[0] if section.sentences else None
@@ -206,7 +251,7 @@ def _subject(question: str, leave_out: Sequence[str] = ()) -> set[str]:
     for words in leave_out:
         if words:
             question = question.replace(words, " ")
-    question = re.sub(r"《[^》]*》", " ", question)
+    question = _ABOUT_PHRASES.sub(" ", re.sub(r"《[^》]*》", " ", question))
     terms = [t for t in content_terms(question) if len(t) >= 2 and not _ABOUT_TEXT.fullmatch(t)]
     return set(cjk_bigrams(" ".join(terms)))
 
@@ -259,6 +304,8 @@ def _list_words(question: str) -> list[str]:
         before = [w for w in topic_words(question[: m.start()]) if not _ABOUT_TEXT.fullmatch(w)]
         if before and len(before[-1]) >= 2 and question[: m.start()].endswith(before[-1]):
             out.append(before[-1])
+    for m in _COUNTED_ASKED.finditer(question):
+        out.append(m.group(1))
     return list(dict.fromkeys(out))
 
 
@@ -278,7 +325,7 @@ def _list_under_heading(question: str, words: Sequence[str], sections: Sequence[
                 continue
             items = _children(sections, i)
             subject = _subject(question, [*names, article.author or "", word])
-            if len(items) >= 2 and _fit(subject, article.title + s.heading) >= OUTLINE_FIT:
+            if len(items) >= 2 and _fit(subject, article.title + s.heading) >= LIST_FIT:
                 return s, items
     return None
 
@@ -308,7 +355,8 @@ def _sections_of(title: str, sections: Sequence[Section], closing: Section | Non
         lead = f"《{title}》分为{count}个部分" + ("，最后是结语" if closing is not None else "")
         return Extract(f"{lead}：\n" + "\n".join(lines), cited)
     parts = [f"{s.heading}[{n}]" for n, s in enumerate(sections, 1)]
-    citations = [_cite(n, s.chunk, meta) for n, s in enumerate(sections, 1)]
+    # A section cites the passage of its first sentence (an unnumbered heading can end a chunk).
+    citations = [_cite(n, s.sentences[0][0] if s.sentences else s.chunk, meta) for n, s in enumerate(sections, 1)]
     if closing is not None:
         gist = _gist(closing)
         n = len(sections) + 1
