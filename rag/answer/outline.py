@@ -8,10 +8,12 @@ the sentences nearest the question instead of the list.
 
 Headings come from the chunks ingest wrote: each chunk carries the heading it falls under, and the
 first chunk of a section starts with its heading line (after a parent heading that has no body of
-its own). An article ingest found no headings in may mark them as short lines of their own
-(「流量，绝非产业互联网的关键」); two or more such lines after the article's first sentence are taken
-as its headings. Nesting follows the numbering: 第X章 over 「一、」 over 「（一）」 over 「1.」 over 「（1）」,
-ranked among the styles an article uses.
+its own). In an article without 第X章 or 「一、」 headings, short lines of their own
+(「流量，绝非产业互联网的关键」) are headings too: two or more, after the article's first sentence, with
+prose after each, not in a run of such lines or after a line ending in 「：」 (a list). Nesting follows the numbering: 第X章 over 「一、」 over 「（一）」 over 「1.」 over 「1.1」
+over 「（1）」, ranked among the styles an article uses. Ingest (ingest/chunk.py) does not mark
+「（一）」 or 「（1）」 lines and the line rule takes none that opens with a bracket, so such
+sub-headings stay in their section's text.
 """
 
 from __future__ import annotations
