@@ -275,11 +275,6 @@ class Engine:
             self._outlines[article_id] = found
         return found
 
-    def _from_headings(self, retrieval: Retrieval) -> bool:
-        """Whether the answer comes from an article's headings in every mode: a model shown the top
-        passages would list the sections among them, not all of the article's."""
-        return self._outline(retrieval) is not None
-
     def _reader_vector(self, retrieval: Retrieval) -> np.ndarray | None:
         """The question's vector for the reader's dense signal. A question that names articles
         (「《画卷》和《风口频出下…》分别怎么说？」) or their authors (「孟永辉觉得…」) is embedded once more
@@ -310,12 +305,13 @@ class Engine:
         return _reading_answers(retrieval, ext), ext
 
     def _extractive(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
-                    ext: Extract | None = None) -> Answer:
+                    ext: Extract | None, listed: Extract | None) -> Answer:
+        """The retrieval-only answer: from metadata, else from headings (``listed``, the request's
+        ``_outline``), else the reader's, or the refusal."""
         meta = metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval))
         if meta is not None:
             return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
-        listed = self._outline(retrieval)
         if listed is not None:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
@@ -428,7 +424,7 @@ class Engine:
         ``llm``), or the quotes alone when the model failed or wrote nothing the quotes support
         (mode ``retrieval``, ``degraded`` says why).
         """
-        found = self._extractive(question, retrieval, degraded, ext)
+        found = self._extractive(question, retrieval, degraded, ext, None)  # no outline answer (see _ask)
         if stream:
             yield Retrieved(found.citations)
             yield Delta(found.answer)
@@ -468,7 +464,10 @@ class Engine:
         if refusal is not None:
             return refusal
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
-        use_llm = use_llm and not self._from_headings(retrieval)
+        # An answer from headings is given in every mode: a model shown the top passages would list
+        # the sections among them, not all of the article's.
+        listed = self._outline(retrieval)
+        use_llm = use_llm and listed is None
         answer: Answer | None = None
         can_answer, ext = self._can_answer(retrieval)
         if use_llm and can_answer and self._summarises:
@@ -476,7 +475,7 @@ class Engine:
         elif use_llm and can_answer:
             answer, degraded, _ = _result(self._generate(question, retrieval, history, timings, stream=False))
         if answer is None:
-            answer = self._extractive(question, retrieval, degraded, ext)
+            answer = self._extractive(question, retrieval, degraded, ext, listed)
         return replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings)
 
     def stream(self, question: str, history: Sequence[Message] = (), mode: Mode = "auto",
@@ -502,12 +501,13 @@ class Engine:
     def _stream(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None,
                 t0: float) -> Iterator[StreamEvent]:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
-        use_llm = use_llm and not self._from_headings(retrieval)
+        listed = self._outline(retrieval)  # in every mode (see _ask)
+        use_llm = use_llm and listed is None
         relevant, ext = self._can_answer(retrieval)
         if not (use_llm and relevant):
             # The retrieval answer renumbers the passages it cites: send those, so the streamed
             # text's [n] resolve against the first event as they do against Done's.
-            found = self._extractive(question, retrieval, degraded, ext)
+            found = self._extractive(question, retrieval, degraded, ext, listed)
             yield Retrieved(found.citations)
             yield Delta(found.answer)
             yield Done(replace(found, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))
@@ -519,7 +519,7 @@ class Engine:
         yield Retrieved(tuple(Citation.from_hit(i + 1, h) for i, h in enumerate(retrieval.hits)))
         answer, degraded, streamed = yield from self._generate(question, retrieval, history, timings, stream=True)
         if answer is None:
-            answer = self._extractive(question, retrieval, degraded, ext)
+            answer = self._extractive(question, retrieval, degraded, ext, None)  # no outline answer (above)
             yield Delta(answer.answer, restart=streamed)
         yield Done(replace(answer, took_ms=round((time.perf_counter() - t0) * 1000, 2), timings=timings))
 
