@@ -7,7 +7,7 @@ import pytest
 from ingest.chunk import chunk_article
 from rag.answer.outline import outline, outline_answer
 from rag.engine import Engine
-from rag.types import Article, ArticleMeta, Chunk
+from rag.types import Article, ArticleMeta, Chunk, Message
 
 METAVERSE = "当元宇宙遇上产业互联网"
 
@@ -183,3 +183,11 @@ def test_a_part_s_gist_is_its_point_not_the_view_it_refutes():
     assert _answer("《转型指南》每部分讲了什么？", text, named=True) == (
         "《转型指南》分为两个部分：\n平台，绝非是产业互联网的形态：因此，点对点的供求对接，才是产业互联网的形态。[1]\n"
         "流量，绝非产业互联网的关键：留量，才是产业互联网的关键所在。[2]")
+
+
+def test_a_follow_up_about_this_article_gets_its_outline(engine: Engine):
+    first = "《产业互联网需要被正名》的作者是谁？"
+    history = [Message("user", first), Message("assistant", engine.ask(first, mode="retrieval").answer)]
+    answer = engine.ask("这篇文章主要讲了什么？", history=history, mode="retrieval")
+    assert answer.query == "《产业互联网需要被正名》主要讲了什么？"
+    assert answer.answer.startswith("《产业互联网需要被正名》分为三个部分，最后是结语：\n一、产业互联网的主战场在于产业：")

@@ -57,3 +57,13 @@ def test_a_pronoun_after_a_chain_names_the_chains_first_subject():
 
 def test_no_history_means_no_rewrite():
     assert rule_rewrite("那它和元宇宙有什么关系？", []) == "那它和元宇宙有什么关系？"
+
+
+@pytest.mark.parametrize(("follow_up", "standalone"), [
+    ("这篇文章主要讲了什么？", "《产业互联网需要被正名》主要讲了什么？"),
+    ("那篇文章分几个部分？", "《产业互联网需要被正名》分几个部分？"),
+    ("该文的结语说了什么？", "《产业互联网需要被正名》的结语说了什么？"),
+])
+def test_this_article_names_the_article_asked_about_before(follow_up: str, standalone: str):
+    # Not the earlier question joined on: its 作者是谁 would be answered again.
+    assert rule_rewrite(follow_up, asked("《产业互联网需要被正名》的作者是谁？")) == standalone

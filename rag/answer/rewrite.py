@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.text import STOPWORDS, content_terms, topic_words
+from rag.text import STOPWORDS, TITLE_REF, content_terms, topic_words
 from rag.types import Message
 
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
@@ -26,6 +26,8 @@ _ASPECTS = frozenset({
 _MAX_CHAIN = 3
 # "它" / "它们" stand for the subject of the question before ("那它和元宇宙有什么关系？").
 _PRONOUN = re.compile(r"(?<!其)它们?")
+# Words that point at an article ("这篇文章主要讲了什么？"): they stand for the 《title》 asked about before.
+_THIS_ARTICLE = re.compile(r"[这那]篇(?:文章)?|该文|此文|本文")
 
 
 def needs_context(question: str) -> bool:
@@ -50,6 +52,11 @@ def rule_rewrite(question: str, history: Sequence[Message]) -> str:
         chain.insert(0, turn)
         if not needs_context(turn):
             break
+    title = TITLE_REF.search(chain[0])
+    if title and _THIS_ARTICLE.search(question):
+        # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not its
+        # author again: "《产业互联网需要被正名》主要讲了什么？".
+        return _THIS_ARTICLE.sub(title.group(0), question, count=1)
     subject = _subject(chain[0])
     if subject and _PRONOUN.search(question):
         # "产业互联网的主战场在哪里？" → "那它和元宇宙有什么关系？" becomes "那产业互联网和元宇宙有什么
