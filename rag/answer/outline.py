@@ -190,8 +190,10 @@ def outline(chunks: Sequence[Chunk], title: str = "") -> list[Section]:
     for ci, chunk in enumerate(chunks):
         opening = _opening_headings(chunk)
         found.extend((h, chunk, []) for h in opening)
-        for li, line in enumerate(_lines(chunk.text)):
-            if li < len(opening):
+        lines = _lines(chunk.text)
+        start = lines.index(opening[-1]) + 1 if opening else 0  # the body after the heading lines
+        for li, line in enumerate(lines):
+            if li < start:
                 continue
             if (ci, li) in unmarked:
                 found.append((line, chunk, []))
