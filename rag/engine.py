@@ -469,7 +469,8 @@ class Engine:
         listed = self._outline(retrieval)
         use_llm = use_llm and listed is None
         answer: Answer | None = None
-        can_answer, ext = self._can_answer(retrieval)
+        # The answerability check reads the passages for a figure question: not needed beside headings.
+        can_answer, ext = self._can_answer(retrieval) if listed is None else (True, None)
         if use_llm and can_answer and self._summarises:
             answer = _result(self._summarised(question, retrieval, degraded, ext, timings, stream=False))
         elif use_llm and can_answer:
@@ -503,7 +504,7 @@ class Engine:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         listed = self._outline(retrieval)  # in every mode (see _ask)
         use_llm = use_llm and listed is None
-        relevant, ext = self._can_answer(retrieval)
+        relevant, ext = self._can_answer(retrieval) if listed is None else (True, None)
         if not (use_llm and relevant):
             # The retrieval answer renumbers the passages it cites: send those, so the streamed
             # text's [n] resolve against the first event as they do against Done's.

@@ -196,9 +196,9 @@ def build_compact_messages(question: str, hits: Sequence[Hit], history: Sequence
 SUMMARY_LEAD = "概括："
 SUMMARY_MAX_CHARS = 60
 # The model reads the quotes passage by passage in marker order (the best passage's first) up to
-# this many characters, the first passage's always: its prompt is what delays its first token. Measured with the 1.5B model (bench/README.md, "Ninth
-# round"): dev answer_points 0.636 either way, heldout3 .577 against .576, the model's first token
-# 3.6 s against 4.0-4.8 s.
+# this many characters, the first passage's always: its prompt is what delays its first token.
+# Measured with the 1.5B model (bench/README.md, "Ninth round"): dev answer_points 0.636 either way,
+# heldout3 .577 against .576, the model's first token 3.6 s against 4.0-4.8 s.
 SUMMARY_QUOTE_CHARS = 130
 
 SUMMARY_SYSTEM_PROMPT = "\n".join(
@@ -223,10 +223,12 @@ def build_summary_messages(question: str, quotes: Sequence[tuple[int, str]]) -> 
     reader's sentences grouped by passage as ``(marker number, text)``, best passage first: those
     within ``SUMMARY_QUOTE_CHARS`` (the first always); the model's ``[n]`` are the quotes' numbers."""
     shown: list[tuple[int, str]] = []
+    used = 0
     for n, text in quotes:
-        if shown and sum(len(t) for _, t in shown) + len(text) > SUMMARY_QUOTE_CHARS:
+        if shown and used + len(text) > SUMMARY_QUOTE_CHARS:
             break
         shown.append((n, text))
+        used += len(text)
     passages = "\n".join(f"[{n}] {neutralize(' '.join(text.split()))}" for n, text in shown)
     return [
         {"role": "system", "content": SUMMARY_SYSTEM_PROMPT},
