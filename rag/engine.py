@@ -114,7 +114,6 @@ class Engine:
         self._index = index
         self._retriever = Retriever(index, embedder, settings, reranker)
         self._outlines: dict[str, list[Section]] = {}  # article id -> its sections (see _sections)
-        self._authors: tuple[str, ...] | None = None  # the library's authors (see _reader_text)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None, background: bool = False) -> Engine:
@@ -238,7 +237,7 @@ class Engine:
         query, unreachable = self._query(question, history, use_llm)
         if unreachable:
             use_llm, degraded = False, unreachable
-        retrieval = self._retriever.search(query, top_k, self._reader_text(query))
+        retrieval = self._retriever.search(query, top_k)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
 
@@ -290,23 +289,9 @@ class Engine:
         asked = without_source_names(retrieval.query, authors, retrieval.named).strip()
         if asked == retrieval.query or not content_terms(asked):
             return qvec  # no names, or nothing but names (「《…》？」)
-        other = retrieval.vectors.get(asked)
-        if other is None:  # a name the search's guess (_reader_text) did not take out
-            other = self._retriever.embed_query(asked)
-        both = np.asarray(qvec, np.float32) + np.asarray(other, np.float32)
+        both = np.asarray(qvec, np.float32) + np.asarray(self._retriever.embed_query(asked), np.float32)
         norm = float(np.linalg.norm(both))
         return both / norm if norm else qvec
-
-    def _reader_text(self, query: str) -> tuple[str, ...]:
-        """What ``_reader_vector`` will embed besides ``query``, guessed before the search (with
-        every author of the library instead of the retrieved ones'), so that it is encoded while
-        the search runs: on two cores a question naming an article or an author costs one encode's
-        time, not two."""
-        if self._authors is None:
-            self._authors = tuple(sorted({m.author for m in self._index.store.metas() if m.author}))
-        query = query.strip()  # as the search takes it
-        asked = without_source_names(query, self._authors, self._retriever.named_refs(query)).strip()
-        return (asked,) if asked != query and content_terms(asked) else ()
 
     def _can_answer(self, retrieval: Retrieval) -> tuple[bool, Extract | None]:
         """Relevant, and when the question asks for a figure or a year, a passage sentence on its

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -34,8 +32,6 @@ class Retrieval:
     named: tuple[tuple[str, str], ...] = ()  # the articles the question names, with the words naming each
     wordless: bool = False  # none of the question's several informative words is in the best passages (NO_WORDS)
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
-    # Other texts encoded while the search ran (``Retriever.search``'s ``also``), by text.
-    vectors: Mapping[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def relevant(self) -> bool:
@@ -67,15 +63,6 @@ NO_WORDS_TERMS = 3
 # searches of 14 off-topic questions holding an alias reach at most 0.56 (three clear the bare
 # floor), those of 10 on-topic everyday questions 0.50-0.95 (g003 alone stays under 0.6).
 GLOSSARY_MARGIN = 0.1
-
-
-@lru_cache(maxsize=1)
-def _helpers() -> ThreadPoolExecutor:
-    """Threads that run a search's other work while its thread encodes the query: the lexical
-    searches (Python) and further encodes (onnxruntime and torch release the GIL), so a lone
-    question uses both cores. Shared by every index version; the embedder's own cap bounds the
-    encodes in flight."""
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-search")
 
 
 def dense_weight_from_fit(fit: ModelFit | dict) -> float:
@@ -110,30 +97,24 @@ class Retriever:
         self._relevance_k = fit.relevance_k or 1
         self.floor = self._floor(fit)
 
-    def _candidates(self, query: str, k: int, also: Sequence[str] = ()
-                    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], float, np.ndarray | None,
-                               dict[str, np.ndarray]]:
+    def _candidates(self, query: str, k: int
+                    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], float, np.ndarray | None]:
         n = len(self.index.chunks)
         c = min(max(self.settings.candidates, k), n)  # never fewer candidates than passages asked for
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         dense_top = 0.0
         qvec = None
         search = self.index.search
-        lexical = [name for name in LEXICAL_FIELDS if self.weights[name] > 0]
-        if self.weights["dense"] <= 0:
-            out.update((name, search.lexical(name, query, c)) for name in lexical)
-            return out, dense_top, qvec, {}
-        # The ``also`` texts are encoded beside the query (onnxruntime and torch release the GIL).
-        encodes = [_helpers().submit(self._embed_query, text) for text in also]
-        try:
+        if self.weights["dense"] > 0:
             qvec = self._embed_query(query)
-        finally:  # an encode that failed: the others still end before the error rises
-            vectors = {text: f.result() for text, f in zip(also, encodes, strict=True)}
-        out.update((name, search.lexical(name, query, c)) for name in lexical)
-        rows, scores = search.dense(qvec, c)
-        out = {"dense": (rows, scores), **out}
-        dense_top = float(scores[: self._relevance_k].mean()) if len(rows) else 0.0
-        return out, dense_top, qvec, vectors
+            rows, scores = search.dense(qvec, c)
+            out["dense"] = (rows, scores)
+            dense_top = float(scores[: self._relevance_k].mean()) if len(rows) else 0.0
+        for name in LEXICAL_FIELDS:
+            if self.weights[name] > 0:
+                rows, scores = search.lexical(name, query, c)
+                out[name] = (rows, scores)
+        return out, dense_top, qvec
 
     def fuse(self, cands: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
         """Weighted sum of per-retriever scores, each min-max normalized over its candidates.
@@ -180,7 +161,7 @@ class Retriever:
         """The query vector of ``text`` (through the query cache when there is one)."""
         return self._embed_query(text)
 
-    def search(self, query: str, k: int | None = None, also: Sequence[str] = ()) -> Retrieval:
+    def search(self, query: str, k: int | None = None) -> Retrieval:
         """Top-k diversified hits for ``query`` and its relevance evidence.
 
         A question the corpus does not seem to cover is searched again with the glossary's terms
@@ -189,14 +170,11 @@ class Retriever:
         the ranking of questions answered already (a new held-out set: evidence@5 0.75 → 0.71,
         three questions worse, none better). With the margin: off-topic questions holding an alias
         (「如何保护消费者权益？」) stay refused (bench/README.md, "Glossary").
-
-        ``also``: other texts to encode while the search runs (the reader's form of the question),
-        their vectors in ``Retrieval.vectors``.
         """
         # The engine validated the question (rag.validation); a rewrite is never empty.
         query = query.strip()
         k = k or self.settings.top_k
-        found = self._search(query, k, also)
+        found = self._search(query, k)
         if not found.relevant:
             expanded = self.glossary.expand(query)
             if expanded != query:
@@ -205,8 +183,8 @@ class Retriever:
                     return second
         return found
 
-    def _search(self, query: str, k: int, also: Sequence[str] = ()) -> Retrieval:
-        cands, dense_top, qvec, vectors = self._candidates(query, k, also)
+    def _search(self, query: str, k: int) -> Retrieval:
+        cands, dense_top, qvec = self._candidates(query, k)
         fused = self.fuse(cands)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         if self.reranker is not None:
@@ -225,7 +203,7 @@ class Retriever:
         wordless = coverage < NO_WORDS and len({w for w in terms if w not in STOPWORDS}) >= NO_WORDS_TERMS
         return Retrieval(query=query, hits=hits, relevance=self.relevance(dense_top, coverage),
                          dense_top=dense_top, coverage=coverage, floor=self.floor, fully_covered=fully_covered,
-                         named=tuple(named), wordless=wordless, query_vector=qvec, vectors=vectors)
+                         named=tuple(named), wordless=wordless, query_vector=qvec)
 
     def _floor(self, fit: ModelFit) -> float:
         """The relevance floor, scaled by how well the model reads the corpus.

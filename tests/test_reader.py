@@ -478,32 +478,3 @@ def test_a_list_question_gets_every_member_of_an_enumeration_in_order():
     split = hits_of(*ENUMERATED, article_ids=("a", "b"))
     assert [c.text[:2] for c in Reader(idf_of(split)).read("B端流量和C端流量相比有哪些不同？", split).chosen
             if c.text.startswith("再次")] == []
-
-
-def test_a_named_question_s_reader_form_is_encoded_while_the_search_runs(engine: Engine, monkeypatch):
-    import threading
-
-    import numpy as np
-
-    question = "孟永辉认为B端流量有什么特点？"
-    assert engine._reader_text(question) == ("认为B端流量有什么特点？",)
-    assert engine._reader_text("B端流量有什么特点？") == ()  # no name: nothing more to encode
-    threads: list[tuple[str, str]] = []
-    encode = engine.retriever._embed_query
-
-    def recorded(text: str):
-        threads.append((text, threading.current_thread().name))
-        return encode(text)
-
-    monkeypatch.setattr(engine.retriever, "_embed_query", recorded)
-    searched = engine.retriever.search(question, None, engine._reader_text(question))
-    by_text = dict(threads)
-    assert by_text[question] == threading.current_thread().name  # the question on the search's thread
-    assert by_text["认为B端流量有什么特点？"].startswith("rag-search")  # its reader form beside it
-    threads.clear()
-    vector = engine._reader_vector(searched)
-    assert threads == []  # nothing left to encode after the search
-    # The same vector as when the reader form is encoded after the search.
-    after = engine.retriever.search(question)
-    np.testing.assert_array_equal(vector, engine._reader_vector(after))
-    assert [t for t, _ in threads] == [question, "认为B端流量有什么特点？"]
