@@ -119,6 +119,17 @@ def test_a_sentence_that_opens_with_a_pronoun_keeps_the_one_before_it():
     assert ext.text.startswith("很多人总是用互联网式的思维来诠释产业互联网，把它带进了互联网的怪圈。[1]这个时候")
 
 
+def test_a_why_question_s_sentence_that_concludes_from_the_one_before_keeps_its_reason():
+    passage = ("供给侧的改造才刚刚开始，需求端却已经发生了深刻的改变。正是因为如此，我不赞同产业互联网只是一场B端流量争夺的看法。"
+               "流量的故事已经讲了很多年。")
+    hits = hits_of(passage)
+    why = extract_answer("作者为什么不赞同产业互联网只是一场B端流量争夺？", hits, idf_of(hits)).text
+    assert why.startswith("供给侧的改造才刚刚开始，需求端却已经发生了深刻的改变。[1]正是因为如此")
+    # ... a question that asks what the view is, not why, gets the sentence alone.
+    what = extract_answer("作者对产业互联网只是一场B端流量争夺的看法持什么态度？", hits, idf_of(hits)).text
+    assert what.startswith("正是因为如此，我不赞同")
+
+
 def test_a_part_whose_figure_no_passage_holds_makes_the_answer_say_so():
     hits = hits_of("宝马的里达工厂在沈阳落地，全部在虚幻引擎平台上创建数字孪生模型。数字孪生覆盖了厂区规划、建筑设计和设备调试。")
     ext = extract_answer("里达工厂用什么平台做数字孪生？调试周期缩短了多少天？", hits, idf_of(hits))

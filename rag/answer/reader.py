@@ -62,6 +62,10 @@ _SEQUENCE = re.compile(r"^(?:首先|其次|再次|最后|第[一二三四五六]
 _SEQUENCE_OPENS = re.compile(r"^(?:首先|第一|其一|一是|一方面)[，,、：:]")
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
 _NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
+# A sentence whose reason is the one before it (「正是因为如此，…」「因此，…」): a why question that quotes it
+# quotes its reason too (taking its why shape away instead lost more than it won: bench/README.md,
+# "Tenth round").
+_REASON_BEFORE = re.compile(r"^(?:也|这)?(?:正是|正)?(?:因为|由于)(?:如此|这样|这一点|此)[，,]?|^(?:正因(?:为)?如此|因此|所以|因而|于是|由此)[，,]?")
 # Question words: where a question asks (and terms containing one are not its topic).
 _ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|多久|(?<![许很更好])多长|几(?![十百千万亿乎])|是否")
 # ... and with the particles that end a question: a clause holding one asks something.
@@ -572,6 +576,7 @@ class Reader:
         clauses = _clauses(cands)
         unanswered = tuple(p for p in own_parts if not self._answerable(p, clauses))
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked))
+        why = "why" in qtypes
 
         budget = self.budget + self.part_budget * (max(len(parts), len(sides)) - 1)
         most = self.max_sentences
@@ -597,7 +602,7 @@ class Reader:
         index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
         for i in list(chosen):
             prev = index_of.get((cands[i].hit, cands[i].pos - 1))
-            if prev is not None and _NEEDS_PREVIOUS.search(cands[i].text) and self._quotable_extra(cands[prev], about_author):
+            if prev is not None and _leans_on(cands[i].text, why) and self._quotable_extra(cands[prev], about_author):
                 take(prev)
         # Further sentences while the chosen ones may still miss the answer: the scores are the
         # logits of the fitted softmax, so their probabilities say how sure the choice is. The
@@ -642,7 +647,7 @@ class Reader:
             used = 0
             for i in [*sequence, *before]:
                 take(i)
-        return Reading(self._reading_order(chosen, cands, overall, sequence), tuple(own_parts), unanswered,
+        return Reading(self._reading_order(chosen, cands, overall, sequence, why), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)},
                        not unanswered and self._stated(own_parts, clauses))
 
@@ -687,16 +692,16 @@ class Reader:
 
     @staticmethod
     def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray,
-                       sequence: Sequence[int] = ()) -> tuple[Candidate, ...]:
-        """Best first; a sentence that opens with a pronoun stays right after the sentence it refers
-        to (the two are ordered by the better of their scores); an enumeration's members stay
-        together in their order."""
+                       sequence: Sequence[int] = (), why: bool = False) -> tuple[Candidate, ...]:
+        """Best first; a sentence that opens with a pronoun (or, answering a why, 「正是因为如此」)
+        stays right after the sentence it refers to (the two are ordered by the better of their
+        scores); an enumeration's members stay together in their order."""
         listed = [i for i in sequence if i in chosen]
         runs: list[list[int]] = [listed] if listed else []
         for i in sorted((j for j in chosen if j not in sequence), key=lambda j: (cands[j].hit, cands[j].pos)):
             last = runs[-1][-1] if runs else None
             if (last is not None and cands[last].hit == cands[i].hit and cands[last].pos + 1 == cands[i].pos
-                    and _NEEDS_PREVIOUS.search(cands[i].text)):
+                    and _leans_on(cands[i].text, why)):
                 runs[-1].append(i)
             else:
                 runs.append([i])
@@ -735,6 +740,12 @@ class Reader:
             return True
         return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
                    for cl, grams in clauses)
+
+
+def _leans_on(text: str, why: bool) -> bool:
+    """Whether a sentence needs the one before it to be read: its subject is there (「这…」), or,
+    for a why question, its reason (「正是因为如此，…」)."""
+    return bool(_NEEDS_PREVIOUS.search(text) or (why and _REASON_BEFORE.search(text)))
 
 
 def _clauses(cands: Sequence[Candidate]) -> list[tuple[str, frozenset[str]]]:
