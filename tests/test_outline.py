@@ -95,6 +95,13 @@ def test_the_sections_of_a_named_article(engine: Engine):
     assert parts.citations[3].passage.startswith("四、结语")
 
 
+def test_an_article_named_without_brackets_gets_its_sections(engine: Engine):
+    # Readers type titles without 《》: 「…这篇文章」 says it is one.
+    answer = engine.ask("产业互联网需要被正名这篇文章讲了什么？", mode="retrieval").answer
+    assert answer.startswith("《产业互联网需要被正名》分为三个部分")
+    assert "一、产业互联网的主战场在于产业" in answer
+
+
 def test_unnumbered_heading_lines_and_what_each_part_says(engine: Engine):
     # 《画卷》's headings are short lines of their own (「流量，绝非产业互联网的关键」), not numbered.
     answer = engine.ask("讲产业互联网画卷徐徐展开的那篇文章，每部分讲了什么？", mode="retrieval")

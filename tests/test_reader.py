@@ -180,6 +180,26 @@ def test_a_description_that_fits_several_titles_or_none_names_no_article():
     assert titles_named("讲B端流量的那篇文章说了什么？", titles) == []  # "b" is not a word of "web2"
 
 
+def test_a_title_written_without_brackets_names_its_article_where_the_question_says_it_is_one():
+    titles = {"a": "从Web2到Web3，产业互联网进入_争气_时代？", "b": "产业互联网需要被正名", "c": "当元宇宙遇上产业互联网",
+              "d": "产业互联网的画卷，正徐徐展开", "e": "产业互联网的画卷（下）"}
+
+    def titles_named(question: str) -> list[tuple[str, str]]:
+        return named_refs(question, titles)
+
+    assert titles_named("产业互联网需要被正名这篇文章讲了什么？") == [("b", "产业互联网需要被正名")]
+    assert titles_named("从Web2到Web3一文提出了哪几个突破口？") == [("a", "从Web2到Web3")]  # a part of the title
+    assert titles_named("在当元宇宙遇上产业互联网里，元宇宙被比作什么？") == [("c", "当元宇宙遇上产业互联网")]
+    assert titles_named("文章产业互联网的画卷正徐徐展开怎么看流量？") == [("d", "产业互联网的画卷正徐徐展开")]
+    # Without an article word the title's words are the subject; a part two titles share names neither.
+    assert titles_named("当元宇宙遇上产业互联网，会发生什么？") == []
+    assert titles_named("产业互联网需要被正名吗？") == []
+    assert titles_named("产业互联网的画卷这篇文章讲了什么？") == []
+    # In 《》 it is named once; a part of five characters (风口频出下) or fewer is too short alone.
+    assert titles_named("《产业互联网需要被正名》这篇文章讲了什么？") == [("b", "《产业互联网需要被正名》")]
+    assert titles_named("正徐徐展开这篇文章讲了什么？") == []
+
+
 @pytest.mark.parametrize("question", ["怎么说服企业客户相信那篇文章的观点？", "演讲中提到的那篇文章说了什么？",
                                       "小说里说到的那篇文章写得怎样？"])
 def test_words_that_only_look_like_an_article_reference_stay_in_the_question(question: str):
