@@ -227,7 +227,12 @@ class Engine:
             except LLMUnavailableError as exc:
                 log.info("LLM rewrite failed (%s); using the rule-based rewrite", exc.reason)
                 unreachable = exc.reason if exc.reason in (Degraded.TIMEOUT, Degraded.CONNECTION) else None
-        return rule_rewrite(question, turns), unreachable
+        return rule_rewrite(question, turns, self._title_named), unreachable
+
+    def _title_named(self, text: str) -> str | None:
+        """The 《title》 of the first article ``text`` names (for the rule-based rewrite)."""
+        named = self._retriever.named_refs(text)
+        return f"《{self._index.article_meta(named[0][0]).title}》" if named else None
 
     def _retrieve(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None
                   ) -> tuple[Retrieval, bool, Degraded | str | None, dict]:
@@ -308,7 +313,8 @@ class Engine:
                     ext: Extract | None, listed: Extract | None) -> Answer:
         """The retrieval-only answer: from metadata, else from headings (``listed``, the request's
         ``_outline``), else the reader's, or the refusal."""
-        meta = metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval))
+        meta = metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
+                               [key for key, _ in retrieval.named])
         if meta is not None:
             return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))

@@ -67,3 +67,14 @@ def test_no_history_means_no_rewrite():
 def test_this_article_names_the_article_asked_about_before(follow_up: str, standalone: str):
     # Not the earlier question joined on: its 作者是谁 would be answered again.
     assert rule_rewrite(follow_up, asked("《产业互联网需要被正名》的作者是谁？")) == standalone
+
+
+def test_this_article_after_a_title_without_brackets_names_it_too():
+    def title_of(text: str) -> str | None:
+        return "《产业互联网需要被正名》" if "产业互联网需要被正名" in text else None
+
+    history = asked("产业互联网需要被正名这篇文章讲了什么？")
+    assert rule_rewrite("这篇文章的作者是谁？", history, title_of) == "《产业互联网需要被正名》的作者是谁？"
+    # Nothing named before: the earlier question is joined on, as without a title.
+    plain = asked("产业互联网的主战场在哪里？")
+    assert rule_rewrite("这篇文章的作者是谁？", plain, title_of) == "产业互联网的主战场在哪里？ 这篇文章的作者是谁？"

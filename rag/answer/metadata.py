@@ -48,21 +48,26 @@ def _named_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
     return max(names, key=len) if names else None
 
 
-def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]], hit_for: Callable[[ArticleMeta], Hit]
-                    ) -> Extract | None:
+def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]], hit_for: Callable[[ArticleMeta], Hit],
+                    named: Sequence[str] = ()) -> Extract | None:
     """The answer to a question about authors and dates, or None when the question is about content.
 
     ``catalog`` lists every article's metadata; it is called only for a question about authors or
     dates (a large library's list is not read for every answer).
 
     ``hit_for`` gives the passage to cite for an article (its best retrieved one, else its first).
+    ``named``: the articles the question names as the retriever found them (by part of a title
+    without 《》 too: 「从Web2到Web3一文的作者是谁？」); one of them is the article asked about.
     """
     asks_author, asks_date = bool(_ASKS_AUTHOR.search(question)), bool(_ASKS_DATE.search(question))
     asks_works = bool(_ASKS_WORKS.search(question))
     if not (asks_author or asks_date or asks_works):
         return None
     articles = catalog()
-    article = _named_article(question, articles) if asks_author or asks_date else None
+    article = None
+    if asks_author or asks_date:
+        by_id = [a for a in articles if a.article_id in named[:1]]
+        article = by_id[0] if len(named) == 1 and by_id else _named_article(question, articles)
     if article is not None:
         said = []
         if asks_author:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.text import STOPWORDS, TITLE_REF, content_terms, topic_words
 from rag.types import Message
@@ -39,10 +39,12 @@ def needs_context(question: str) -> bool:
     return all(t in _ASPECTS for t in terms)
 
 
-def rule_rewrite(question: str, history: Sequence[Message]) -> str:
+def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None) -> str:
     """Prefix a dependent follow-up with the user's questions back to the last standalone one.
 
     "Web3意味着什么？" → "它有哪些突破口？" → "具体说说第一个？" keeps Web3 in the third query.
+    ``title_of``: the 《title》 of the article a question names otherwise (its title without 《》,
+    「写…那篇文章」), if any.
     """
     previous = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
     if not previous or not needs_context(question):
@@ -52,11 +54,13 @@ def rule_rewrite(question: str, history: Sequence[Message]) -> str:
         chain.insert(0, turn)
         if not needs_context(turn):
             break
-    title = TITLE_REF.search(chain[0])
-    if title and _THIS_ARTICLE.search(question):
-        # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not its
-        # author again: "《产业互联网需要被正名》主要讲了什么？".
-        return _THIS_ARTICLE.sub(title.group(0), question, count=1)
+    if _THIS_ARTICLE.search(question):
+        quoted = TITLE_REF.search(chain[0])
+        title = quoted.group(0) if quoted else title_of(chain[0]) if title_of is not None else None
+        if title:
+            # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not
+            # its author again: "《产业互联网需要被正名》主要讲了什么？".
+            return _THIS_ARTICLE.sub(title, question, count=1)
     subject = _subject(chain[0])
     if subject and _PRONOUN.search(question):
         # "产业互联网的主战场在哪里？" → "那它和元宇宙有什么关系？" becomes "那产业互联网和元宇宙有什么
