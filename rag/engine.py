@@ -16,7 +16,7 @@ from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, Extract, extract_answer
 from rag.answer.metadata import metadata_answer
-from rag.answer.outline import Section, outline, outline_answer
+from rag.answer.outline import Section, asks_outline, outline, outline_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
     COMPACT_PASSAGES,
@@ -243,6 +243,9 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
+        if retrieval.named and not retrieval.relevant and asks_outline(retrieval.query, retrieval.named,
+                                                                       self._index.article_meta):
+            retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
 

@@ -31,11 +31,15 @@ class Retrieval:
     fully_covered: bool = False  # every content term of a specific question is in the best passages
     named: tuple[tuple[str, str], ...] = ()  # the articles the question names, with the words naming each
     wordless: bool = False  # none of the question's several informative words is in the best passages (NO_WORDS)
+    # The question asks what an article it names says as a whole (「《…》主要讲了什么？」): about the
+    # library, on topic whatever its vector (set by the engine: rag.answer.outline.asks_outline).
+    about_named: bool = False
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
 
     @property
     def relevant(self) -> bool:
-        return bool(self.hits) and ((self.relevance >= self.floor and not self.wordless) or self.fully_covered)
+        return bool(self.hits) and ((self.relevance >= self.floor and not self.wordless) or self.fully_covered
+                                    or self.about_named)
 
 
 # Relevance floor when only lexical coverage is available (see Retriever.floor).

@@ -258,10 +258,13 @@ def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
 # A title written without 《》 names its article where the question says it is one: an article
 # word after it (「…这篇文章」「…一文」「…里」) or before it (「文章…」「在…」「按…的说法」). Without one,
 # 「当元宇宙遇上产业互联网会怎样？」 asks about the subject, whatever the library's titles.
-_BARE_AFTER = re.compile(r"[\s“”\"'」』]*(?:这篇|那篇|一文|文章|一篇|里|中|的(?:说法|观点|作者|结尾|开头|开篇))")
-_BARE_BEFORE = re.compile(r"(?:文章|这篇|那篇|一文|在|据|按照?|根据|依|读了?|看了?)[\s“”\"'「『]*$")
-# ... and is at least this long (a part of a title between its punctuation, or the whole).
+_BARE_AFTER = re.compile(r"[\s“”\"'」』]*(?:这篇|那篇|一文|文章|一篇|(里|中|的(?:说法|观点|作者|结尾|开头|开篇)))")
+_BARE_BEFORE = re.compile(r"(?:文章|这篇|那篇|一文|(在|据|按照?|根据|依|读了?|看了?))[\s“”\"'「『]*$")
+# ... and is at least this long (a part of a title between its punctuation, or the whole); a part
+# as short as BARE_PART_SHORT (「风口频出下」) only beside 这篇 / 一文 / 文章, not 「在…中」 (「在数字化转型中」
+# asks about the subject even when a title has that part).
 BARE_TITLE_MIN = 6
+BARE_PART_SHORT = 5
 
 
 def _bare_titles(question: str, titles: dict[str, str]) -> list[tuple[int, int, str]]:
@@ -271,14 +274,18 @@ def _bare_titles(question: str, titles: dict[str, str]) -> list[tuple[int, int, 
     key = _title_key(question)
     seen: set[str] = set()
     out: list[tuple[int, int, str]] = []
-    for i in range(len(key) - BARE_TITLE_MIN + 1):
-        for part, article in index.get(key[i : i + BARE_TITLE_MIN], ()):
+    for i in range(len(key) - BARE_PART_SHORT + 1):
+        for part, article in index.get(key[i : i + BARE_PART_SHORT], ()):
             if part in seen or not key.startswith(part, i):
                 continue
             seen.add(part)
             spelled = re.compile(r"[\W_]*".join(map(re.escape, part)), re.IGNORECASE)
             for m in spelled.finditer(question):
-                if _BARE_AFTER.match(question, m.end()) or _BARE_BEFORE.search(question, 0, m.start()):
+                after = _BARE_AFTER.match(question, m.end())
+                before = _BARE_BEFORE.search(question, 0, m.start())
+                said = [c for c in (after, before) if c is not None]
+                # A weak word (在, 里, 按…) says it only of a long part.
+                if any(len(part) >= BARE_TITLE_MIN or not c.group(1) for c in said):
                     out.append((m.start(), m.end(), article))
     # The longest of overlapping matches (a title's whole and its parts).
     out.sort(key=lambda r: (r[0], -r[1]))
@@ -294,7 +301,7 @@ _TITLE_KEYS: dict[int, tuple[dict[str, str], dict[str, str], dict[str, list[tupl
 
 def _title_keys(titles: dict[str, str]) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
     """Each title's key (``_title_key``), and the index ``_bare_titles`` looks in: each title's
-    whole and its parts of ``BARE_TITLE_MIN`` characters or more (as keys, held by one title
+    whole and its parts of ``BARE_PART_SHORT`` characters or more (as keys, held by one title
     only), by their first characters. Built once per titles dict (the retriever keeps one for the
     library: 20,000 titles took 12 ms a question to key)."""
     cached = _TITLE_KEYS.get(id(titles))
@@ -304,12 +311,12 @@ def _title_keys(titles: dict[str, str]) -> tuple[dict[str, str], dict[str, list[
     holders: dict[str, set[str]] = {}
     for article, title in titles.items():
         for part in {norm[article], *(_title_key(p) for p in _NOT_WORD.split(title))}:
-            if len(part) >= BARE_TITLE_MIN:
+            if len(part) >= BARE_PART_SHORT:
                 holders.setdefault(part, set()).add(article)
     index: dict[str, list[tuple[str, str]]] = {}
     for part, articles in holders.items():
         if len(articles) == 1:
-            index.setdefault(part[:BARE_TITLE_MIN], []).append((part, next(iter(articles))))
+            index.setdefault(part[:BARE_PART_SHORT], []).append((part, next(iter(articles))))
     if len(_TITLE_KEYS) >= 8:
         _TITLE_KEYS.clear()
     _TITLE_KEYS[id(titles)] = (titles, norm, index)

@@ -102,6 +102,15 @@ def test_an_article_named_without_brackets_gets_its_sections(engine: Engine):
     assert "一、产业互联网的主战场在于产业" in answer
 
 
+def test_what_a_named_article_says_is_never_refused_even_without_headings(engine: Engine):
+    # 「风口频出下」 (a part of the title, 这篇 after it) names the article, which has no headings:
+    # the reader answers from it; a title the library does not hold is still refused.
+    answer = engine.ask("风口频出下这篇文章的核心观点是什么？", mode="retrieval")
+    assert not answer.refused and answer.citations
+    assert {c.article_id for c in answer.citations} == {engine.retriever.named_refs("风口频出下这篇文章")[0][0]}
+    assert engine.ask("《三体》主要讲了什么？", mode="retrieval").refused
+
+
 def test_unnumbered_heading_lines_and_what_each_part_says(engine: Engine):
     # 《画卷》's headings are short lines of their own (「流量，绝非产业互联网的关键」), not numbered.
     answer = engine.ask("讲产业互联网画卷徐徐展开的那篇文章，每部分讲了什么？", mode="retrieval")

@@ -195,9 +195,12 @@ def test_a_title_written_without_brackets_names_its_article_where_the_question_s
     assert titles_named("当元宇宙遇上产业互联网，会发生什么？") == []
     assert titles_named("产业互联网需要被正名吗？") == []
     assert titles_named("产业互联网的画卷这篇文章讲了什么？") == []
-    # In 《》 it is named once; a part of five characters (风口频出下) or fewer is too short alone.
+    # In 《》 it is named once. A part of five characters names it beside 这篇/一文/文章 only, and of
+    # four or fewer not at all.
     assert titles_named("《产业互联网需要被正名》这篇文章讲了什么？") == [("b", "《产业互联网需要被正名》")]
-    assert titles_named("正徐徐展开这篇文章讲了什么？") == []
+    assert titles_named("正徐徐展开这篇文章讲了什么？") == [("d", "正徐徐展开")]
+    assert titles_named("在正徐徐展开中，流量怎么样？") == []
+    assert titles_named("徐徐展开这篇文章讲了什么？") == []
 
 
 @pytest.mark.parametrize("question", ["怎么说服企业客户相信那篇文章的观点？", "演讲中提到的那篇文章说了什么？",

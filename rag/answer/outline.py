@@ -26,7 +26,7 @@ from rag.answer.extractive import Extract
 from rag.text import CJK_CHAR, cjk_bigrams, content_terms, topic_words
 from rag.types import ArticleMeta, Chunk, Citation, Hit
 
-__all__ = ["Section", "outline", "outline_answer"]
+__all__ = ["Section", "asks_outline", "outline", "outline_answer"]
 
 # Numbering styles of section headings, outermost first.
 _NUMBERING = (
@@ -266,6 +266,16 @@ def _fit(subject: set[str], text: str) -> float:
     return len(subject & set(cjk_bigrams(text))) / len(subject) if subject else 1.0
 
 
+def asks_outline(question: str, named: Sequence[tuple[str, str]], meta: Callable[[str], ArticleMeta]) -> bool:
+    """Whether ``question`` asks what the one article it names says as a whole (主要讲了什么, 核心观点,
+    分几个部分 …) on no subject beyond its title: a question about the library, never off topic,
+    whether or not the article has headings to answer from."""
+    if len(named) != 1 or not _ASKS_OUTLINE.search(question):
+        return False
+    article = meta(named[0][0])
+    return _fit(_subject(question, [*(words for _, words in named), article.author or ""]), article.title) >= OUTLINE_FIT
+
+
 def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: Sequence[str],
                    sections_of: Callable[[str], Sequence[Section]], meta: Callable[[str], ArticleMeta]) -> Extract | None:
     """The answer from headings, or None when the question does not ask for an outline or a list
@@ -285,13 +295,13 @@ def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: S
         if found is not None:
             parent, items = found
             return _items_of(parent, items, meta)
-    if len(named) != 1 or not _ASKS_OUTLINE.search(question):
+    if not asks_outline(question, named, meta):
         return None
     article = meta(named[0][0])
     top = [s for s in sections_of(article.article_id) if s.level == 0]
     closing = top[-1] if top and _CLOSING.search(top[-1].heading) else None
     sections = top[:-1] if closing is not None else top
-    if len(sections) < 2 or _fit(_subject(question, [*names, article.author or ""]), article.title) < OUTLINE_FIT:
+    if len(sections) < 2:
         return None
     return _sections_of(article.title, sections, closing, meta, bool(_ASKS_EACH.search(question)))
 
