@@ -78,3 +78,14 @@ def test_this_article_after_a_title_without_brackets_names_it_too():
     # Nothing named before: the earlier question is joined on, as without a title.
     plain = asked("产业互联网的主战场在哪里？")
     assert rule_rewrite("这篇文章的作者是谁？", plain, title_of) == "产业互联网的主战场在哪里？ 这篇文章的作者是谁？"
+
+
+@pytest.mark.parametrize(("follow_up", "standalone"), [
+    ("它分几个部分？", "《产业互联网需要被正名》分几个部分？"),
+    ("它的作者是谁？", "《产业互联网需要被正名》的作者是谁？"),
+    # 它 as the subject: the earlier question's subject, as before.
+    ("那它和元宇宙有什么关系？", "那产业互联网和元宇宙有什么关系？"),
+])
+def test_it_names_the_article_asked_about_before_when_the_follow_up_asks_about_an_article(
+        follow_up: str, standalone: str):
+    assert rule_rewrite(follow_up, asked("《产业互联网需要被正名》说主战场在哪里？")) == standalone

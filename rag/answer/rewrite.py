@@ -28,6 +28,9 @@ _MAX_CHAIN = 3
 _PRONOUN = re.compile(r"(?<!其)它们?")
 # Words that point at an article ("这篇文章主要讲了什么？"): they stand for the 《title》 asked about before.
 _THIS_ARTICLE = re.compile(r"[这那]篇(?:文章)?|该文|此文|本文")
+# ... and so does 它 after a question that named one, when the follow-up asks about an article
+# itself ("它分几个部分？", "它的作者是谁？"), not about a subject ("它和元宇宙有什么关系？").
+_ABOUT_AN_ARTICLE = re.compile(r"作者|发表|几个?部分|几节|小标题|结构|脉络|主要(?:讲|说|内容|观点)|讲了(?:什么|哪些)|核心观点|中心思想|结语|开头|结尾")
 
 
 def needs_context(question: str) -> bool:
@@ -54,13 +57,15 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
         chain.insert(0, turn)
         if not needs_context(turn):
             break
-    if _THIS_ARTICLE.search(question):
+    pointer = _THIS_ARTICLE if _THIS_ARTICLE.search(question) else (
+        _PRONOUN if _PRONOUN.search(question) and _ABOUT_AN_ARTICLE.search(question) else None)
+    if pointer is not None:
         quoted = TITLE_REF.search(chain[0])
         title = quoted.group(0) if quoted else title_of(chain[0]) if title_of is not None else None
         if title:
             # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not
             # its author again: "《产业互联网需要被正名》主要讲了什么？".
-            return _THIS_ARTICLE.sub(title, question, count=1)
+            return pointer.sub(title, question, count=1)
     subject = _subject(chain[0])
     if subject and _PRONOUN.search(question):
         # "产业互联网的主战场在哪里？" → "那它和元宇宙有什么关系？" becomes "那产业互联网和元宇宙有什么
