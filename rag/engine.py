@@ -230,9 +230,10 @@ class Engine:
         return rule_rewrite(question, turns, self._title_named), unreachable
 
     def _title_named(self, text: str) -> str | None:
-        """The 《title》 of the first article ``text`` names (for the rule-based rewrite)."""
+        """The 《title》 of the one article ``text`` names (for the rule-based rewrite); none when it
+        names several (「这篇文章」 after a comparison does not say which)."""
         named = self._retriever.named_refs(text)
-        return f"《{self._index.article_meta(named[0][0]).title}》" if named else None
+        return f"《{self._index.article_meta(named[0][0]).title}》" if len(named) == 1 else None
 
     def _retrieve(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None
                   ) -> tuple[Retrieval, bool, Degraded | str | None, dict]:

@@ -14,7 +14,7 @@ from rag.glossary import glossary
 from rag.index.base import LEXICAL_FIELDS
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
-from rag.text import STOPWORDS, cjk_bigrams, named_refs, topic_bigrams, topic_words
+from rag.text import STOPWORDS, Titles, cjk_bigrams, named_refs, topic_bigrams, topic_words
 from rag.types import Hit
 
 
@@ -82,7 +82,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
-        self._titles: dict[str, str] | None = None  # article id -> title, read once for 《title》 questions
+        self._titles: Titles | None = None  # the library's titles, keyed once (see named_refs)
         self._row_grams: dict[int, frozenset[str]] = {}  # see _grams_of
         self.glossary = glossary(settings.glossary)
         # Repeated questions (example buttons, retries, follow-ups) skip the query embedding
@@ -242,7 +242,7 @@ class Retriever:
         """The articles the question names (《title》, 「写…那篇文章」) among the whole library's
         titles, with the words that name each (rag.text.named_refs): it asks what they say."""
         if self._titles is None:
-            self._titles = {m.article_id: m.title for m in self.index.store.metas()}
+            self._titles = Titles({m.article_id: m.title for m in self.index.store.metas()})
         return named_refs(query, self._titles)
 
     def _with_named(self, chosen: list[tuple[int, float]], ranked: list[tuple[int, float]], k: int,

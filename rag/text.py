@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 
 # Sentence ends, full- and half-width; a run of closing quotes/brackets stays with its sentence.
@@ -227,16 +228,39 @@ def _distinct_title(ref: str, norm: dict[str, str], at_least: int = 1) -> str | 
     return targets[0] if len(set(targets)) == 1 and len(targets) >= at_least else None
 
 
-def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
+class Titles:
+    """A library's titles keyed for ``named_refs``: each title's key (``_title_key``), and its
+    whole and its parts between punctuation of ``BARE_PART_SHORT`` characters or more that no
+    other title holds, for titles written without 《》 (``_bare_titles``). Built once per library
+    (the retriever keeps one); read-only."""
+
+    def __init__(self, titles: Mapping[str, str]):
+        self.norm = {key: _title_key(title) for key, title in titles.items()}
+        holders: dict[str, set[str]] = {}
+        for article, title in titles.items():
+            for part in {self.norm[article], *(_title_key(p) for p in _NOT_WORD.split(title))}:
+                if len(part) >= BARE_PART_SHORT:
+                    holders.setdefault(part, set()).add(article)
+        # By the first characters, then the length: part → (its article, whether it is most of the title).
+        self.parts: dict[str, dict[int, dict[str, tuple[str, bool]]]] = {}
+        for part, articles in holders.items():
+            if len(articles) == 1:
+                article = next(iter(articles))
+                most = len(part) >= BARE_MOST * len(self.norm[article])
+                self.parts.setdefault(part[:BARE_PART_SHORT], {}).setdefault(len(part), {})[part] = (article, most)
+
+
+def named_refs(question: str, titles: Mapping[str, str] | Titles) -> list[tuple[str, str]]:
     """The articles ``question`` names, in the order named, each with the words that name it: by
     《title》 (a short form, 《从Web2到Web3》, names the one article whose title holds it; 《正名》
     needs 那篇 after it), by its title without 《》 where the question says it is an article
     (「产业互联网需要被正名这篇文章…」, see ``_bare_titles``) or by what it is about (「写Web3那篇文章」,
-    see ``_distinct_title``); an ambiguous reference names none."""
-    found_refs = _article_refs(question)
-    norm = _title_keys(titles)[0] if found_refs else {}
+    see ``_distinct_title``); an ambiguous reference names none. A library's ``titles`` are best
+    given keyed once (``Titles``)."""
+    keyed = titles if isinstance(titles, Titles) else Titles(titles)
+    norm = keyed.norm
     refs: list[tuple[int, str | None, str]] = []  # (where, the article if known, the words)
-    for m in found_refs:
+    for m in _article_refs(question):
         if m.re is TITLE_REF:
             ref_n = _title_key(m.group(1))
             short_ok = len(ref_n) >= 4 or (len(ref_n) >= 2 and _SAYS_ARTICLE.match(question, m.end()))
@@ -246,7 +270,7 @@ def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
             found = [one] if one else []
         refs.append((m.start(), found[0] if len(found) == 1 else None, m.group(0)))
     quoted = [m.span() for m in TITLE_REF.finditer(question)]
-    refs += [(a, key, question[a:b]) for a, b, key in _bare_titles(question, titles)
+    refs += [(a, key, question[a:b]) for a, b, key in _bare_titles(question, keyed)
              if not any(qa <= a < qb for qa, qb in quoted)]
     named: list[tuple[str, str]] = []
     for _, key, words in sorted(refs, key=lambda r: r[0]):
@@ -255,37 +279,43 @@ def named_refs(question: str, titles: dict[str, str]) -> list[tuple[str, str]]:
     return named
 
 
-# A title written without 《》 names its article where the question says it is one: an article
-# word after it (「…这篇文章」「…一文」「…里」) or before it (「文章…」「在…」「按…的说法」). Without one,
-# 「当元宇宙遇上产业互联网会怎样？」 asks about the subject, whatever the library's titles.
-_BARE_AFTER = re.compile(r"[\s“”\"'」』]*(?:这篇|那篇|一文|文章|一篇|(里|中|的(?:说法|观点|作者|结尾|开头|开篇)))")
-_BARE_BEFORE = re.compile(r"(?:文章|这篇|那篇|一文|(在|据|按照?|根据|依|读了?|看了?))[\s“”\"'「『]*$")
-# ... and is at least this long (a part of a title between its punctuation, or the whole); a part
-# as short as BARE_PART_SHORT (「风口频出下」) only beside 这篇 / 一文 / 文章, not 「在…中」 (「在数字化转型中」
-# asks about the subject even when a title has that part).
-BARE_TITLE_MIN = 6
+# A title written without 《》 names its article where the question says it is one. An article word
+# next to it (「…这篇文章」「…一文」「文章…」) says so of any part of 5 characters or more; a weaker word
+# (「在…里」「按…的说法」「根据…」) only of the whole title or most of it, and as a word of its own (not
+# the 在 of 现在, nor the 中 of 中国): 「在产业互联网的画卷中，…」 and 「从Web2到Web3中国企业…」 ask about a
+# subject that happens to be part of a title. With neither, 「当元宇宙遇上产业互联网会怎样？」 asks about
+# the subject, whatever the library's titles.
+_QUOTE_MARKS = r"[\s“”\"'「」『』]*"
+_STRONG_AFTER = re.compile(_QUOTE_MARKS + r"(?:这篇|那篇|一文|文章|一篇)")
+_STRONG_BEFORE = re.compile(r"(?:文章|这篇|那篇|一文)" + _QUOTE_MARKS + "$")
+_WEAK_AFTER = re.compile(_QUOTE_MARKS + r"(?:(?:里|中)(?=[，,。？?！!；;：:\s]|说|讲|提到|写|认为|的|是|有|$)"
+                         r"|的(?:说法|观点|作者|结尾|开头|开篇))")
+_WEAK_BEFORE = re.compile(r"(?:^|[，,。？?！!；;：:\s“”「」（(])(?:在|据|按照?|根据|依据?|读了?|看了?)" + _QUOTE_MARKS + "$")
+# Parts of at least this many characters; "most" of a title is this share of its characters.
 BARE_PART_SHORT = 5
+BARE_MOST = 0.8
 
 
-def _bare_titles(question: str, titles: dict[str, str]) -> list[tuple[int, int, str]]:
-    """Where ``question`` writes a title, or a long part of one, without 《》 and says it is an
-    article: ``(start, end, article id)``. A part two titles share names neither."""
-    index = _title_keys(titles)[1]
+def _bare_titles(question: str, titles: Titles) -> list[tuple[int, int, str]]:
+    """Where ``question`` writes a title, or a part of one, without 《》 and says it is an article:
+    ``(start, end, article id)``. A part two titles share names neither. Cost: a dictionary
+    look-up per position of the question and length of the parts starting with its characters."""
     key = _title_key(question)
     seen: set[str] = set()
     out: list[tuple[int, int, str]] = []
     for i in range(len(key) - BARE_PART_SHORT + 1):
-        for part, article in index.get(key[i : i + BARE_PART_SHORT], ()):
-            if part in seen or not key.startswith(part, i):
+        for length, parts in titles.parts.get(key[i : i + BARE_PART_SHORT], {}).items():
+            part = key[i : i + length]
+            found = parts.get(part)
+            if found is None or part in seen:
                 continue
             seen.add(part)
+            article, most = found
             spelled = re.compile(r"[\W_]*".join(map(re.escape, part)), re.IGNORECASE)
             for m in spelled.finditer(question):
-                after = _BARE_AFTER.match(question, m.end())
-                before = _BARE_BEFORE.search(question, 0, m.start())
-                said = [c for c in (after, before) if c is not None]
-                # A weak word (在, 里, 按…) says it only of a long part.
-                if any(len(part) >= BARE_TITLE_MIN or not c.group(1) for c in said):
+                strong = _STRONG_AFTER.match(question, m.end()) or _STRONG_BEFORE.search(question, 0, m.start())
+                weak = most and (_WEAK_AFTER.match(question, m.end()) or _WEAK_BEFORE.search(question, 0, m.start()))
+                if strong or weak:
                     out.append((m.start(), m.end(), article))
     # The longest of overlapping matches (a title's whole and its parts).
     out.sort(key=lambda r: (r[0], -r[1]))
@@ -294,30 +324,3 @@ def _bare_titles(question: str, titles: dict[str, str]) -> list[tuple[int, int, 
         if not kept or r[0] >= kept[-1][1]:
             kept.append(r)
     return kept
-
-
-_TITLE_KEYS: dict[int, tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, str]]]]] = {}
-
-
-def _title_keys(titles: dict[str, str]) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
-    """Each title's key (``_title_key``), and the index ``_bare_titles`` looks in: each title's
-    whole and its parts of ``BARE_PART_SHORT`` characters or more (as keys, held by one title
-    only), by their first characters. Built once per titles dict (the retriever keeps one for the
-    library: 20,000 titles took 12 ms a question to key)."""
-    cached = _TITLE_KEYS.get(id(titles))
-    if cached is not None and cached[0] is titles:
-        return cached[1], cached[2]
-    norm = {key: _title_key(title) for key, title in titles.items()}
-    holders: dict[str, set[str]] = {}
-    for article, title in titles.items():
-        for part in {norm[article], *(_title_key(p) for p in _NOT_WORD.split(title))}:
-            if len(part) >= BARE_PART_SHORT:
-                holders.setdefault(part, set()).add(article)
-    index: dict[str, list[tuple[str, str]]] = {}
-    for part, articles in holders.items():
-        if len(articles) == 1:
-            index.setdefault(part[:BARE_PART_SHORT], []).append((part, next(iter(articles))))
-    if len(_TITLE_KEYS) >= 8:
-        _TITLE_KEYS.clear()
-    _TITLE_KEYS[id(titles)] = (titles, norm, index)
-    return norm, index

@@ -12,7 +12,7 @@ import pytest
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
 from rag.answer.reader import Reader, candidates, compare_sides, question_parts, side_parts
-from rag.text import cjk_bigrams, named_refs, sentences, topic_bigrams
+from rag.text import Titles, cjk_bigrams, named_refs, sentences, topic_bigrams
 from rag.types import ArticleMeta, Chunk, Hit
 
 
@@ -128,6 +128,9 @@ def test_a_why_question_s_sentence_that_concludes_from_the_one_before_keeps_its_
     # ... a question that asks what the view is, not why, gets the sentence alone.
     what = extract_answer("作者对产业互联网只是一场B端流量争夺的看法持什么态度？", hits, idf_of(hits)).text
     assert what.startswith("正是因为如此，我不赞同")
+    # 「因为此前…」 gives its own reason.
+    own = hits_of("平台的故事已经讲了很多年。因为此前的平台模式难以为继，企业开始转向产业互联网。新的阶段正在到来。")
+    assert extract_answer("企业为什么开始转向产业互联网？", own, idf_of(own)).text.startswith("因为此前的平台模式难以为继")
 
 
 def test_a_part_whose_figure_no_passage_holds_makes_the_answer_say_so():
@@ -181,8 +184,8 @@ def test_a_description_that_fits_several_titles_or_none_names_no_article():
 
 
 def test_a_title_written_without_brackets_names_its_article_where_the_question_says_it_is_one():
-    titles = {"a": "从Web2到Web3，产业互联网进入_争气_时代？", "b": "产业互联网需要被正名", "c": "当元宇宙遇上产业互联网",
-              "d": "产业互联网的画卷，正徐徐展开", "e": "产业互联网的画卷（下）"}
+    titles = Titles({"a": "从Web2到Web3，产业互联网进入_争气_时代？", "b": "产业互联网需要被正名", "c": "当元宇宙遇上产业互联网",
+                     "d": "产业互联网的画卷，正徐徐展开", "e": "产业互联网的画卷（下）"})
 
     def titles_named(question: str) -> list[tuple[str, str]]:
         return named_refs(question, titles)
@@ -195,12 +198,17 @@ def test_a_title_written_without_brackets_names_its_article_where_the_question_s
     assert titles_named("当元宇宙遇上产业互联网，会发生什么？") == []
     assert titles_named("产业互联网需要被正名吗？") == []
     assert titles_named("产业互联网的画卷这篇文章讲了什么？") == []
-    # In 《》 it is named once. A part of five characters names it beside 这篇/一文/文章 only, and of
-    # four or fewer not at all.
+    # In 《》 it is named once. A part of a title is named beside 这篇/一文/文章 only (five characters
+    # at least); 在…里/按…/根据… say it of the whole title (or most of it), as words of their own.
     assert titles_named("《产业互联网需要被正名》这篇文章讲了什么？") == [("b", "《产业互联网需要被正名》")]
     assert titles_named("正徐徐展开这篇文章讲了什么？") == [("d", "正徐徐展开")]
-    assert titles_named("在正徐徐展开中，流量怎么样？") == []
     assert titles_named("徐徐展开这篇文章讲了什么？") == []
+    for subject in ("在正徐徐展开中，流量怎么样？", "在产业互联网的画卷中，流量是关键吗？", "现在产业互联网进入了什么阶段？",
+                    "产业互联网进入中后期了吗？", "产业互联网进入中国是什么时候？", "正在产业互联网进入新阶段时怎么办？",
+                    "存在产业互联网需要被正名的问题吗？", "数据从Web2到Web3有什么变化？", "解读从Web2到Web3的变化",
+                    "从Web2到Web3中国企业有什么机会？", "在从Web2到Web3的转变中，企业怎么办？"):
+        assert titles_named(subject) == [], subject
+    assert titles_named("按产业互联网需要被正名的说法，主战场在哪？") == [("b", "产业互联网需要被正名")]
 
 
 @pytest.mark.parametrize("question", ["怎么说服企业客户相信那篇文章的观点？", "演讲中提到的那篇文章说了什么？",

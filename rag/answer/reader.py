@@ -65,7 +65,7 @@ _NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那
 # A sentence whose reason is the one before it (「正是因为如此，…」「因此，…」): a why question that quotes it
 # quotes its reason too (taking its why shape away instead lost more than it won: bench/README.md,
 # "Tenth round").
-_REASON_BEFORE = re.compile(r"^(?:也|这)?(?:正是|正)?(?:因为|由于)(?:如此|这样|这一点|此)[，,]?|^(?:正因(?:为)?如此|因此|所以|因而|于是|由此)[，,]?")
+_REASON_BEFORE = re.compile(r"^(?:也|这)?(?:正是|正)?(?:因为|由于)(?:如此|这样|这一点|此)[，,]|^也?正因(?:为)?如此|^(?:因此|所以|因而|于是|由此)")
 # Question words: where a question asks (and terms containing one are not its topic).
 _ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|多久|(?<![许很更好])多长|几(?![十百千万亿乎])|是否")
 # ... and with the particles that end a question: a clause holding one asks something.

@@ -30,7 +30,7 @@ _PRONOUN = re.compile(r"(?<!其)它们?")
 _THIS_ARTICLE = re.compile(r"[这那]篇(?:文章)?|该文|此文|本文")
 # ... and so does 它 after a question that named one, when the follow-up asks about an article
 # itself ("它分几个部分？", "它的作者是谁？"), not about a subject ("它和元宇宙有什么关系？").
-_ABOUT_AN_ARTICLE = re.compile(r"作者|发表|几个?部分|几节|小标题|结构|脉络|主要(?:讲|说|内容|观点)|讲了(?:什么|哪些)|核心观点|中心思想|结语|开头|结尾")
+_ABOUT_AN_ARTICLE = re.compile(r"作者|发表|几个?部分|几节|小标题|主要(?:讲|说|内容|观点)|讲了(?:什么|哪些)|核心观点|中心思想|结语|开头|结尾")
 
 
 def needs_context(question: str) -> bool:
@@ -65,7 +65,7 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
         if title:
             # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not
             # its author again: "《产业互联网需要被正名》主要讲了什么？".
-            return pointer.sub(title, question, count=1)
+            return pointer.sub(lambda _: title, question, count=1)  # a title is no template
     subject = _subject(chain[0])
     if subject and _PRONOUN.search(question):
         # "产业互联网的主战场在哪里？" → "那它和元宇宙有什么关系？" becomes "那产业互联网和元宇宙有什么
