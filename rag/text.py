@@ -286,10 +286,10 @@ def named_refs(question: str, titles: Mapping[str, str] | Titles) -> list[tuple[
 # subject that happens to be part of a title. With neither, 「当元宇宙遇上产业互联网会怎样？」 asks about
 # the subject, whatever the library's titles.
 _QUOTE_MARKS = r"[\s“”\"'「」『』]*"
-_STRONG_AFTER = re.compile(_QUOTE_MARKS + r"(?:这篇|那篇|一文|文章|一篇)")
+_STRONG_AFTER = re.compile(_QUOTE_MARKS + r"(?:这篇|那篇|一文|文章|一篇|的作者|作者是)")  # a subject has no author
 _STRONG_BEFORE = re.compile(r"(?:文章|这篇|那篇|一文)" + _QUOTE_MARKS + "$")
 _WEAK_AFTER = re.compile(_QUOTE_MARKS + r"(?:(?:里|中)(?=[，,。？?！!；;：:\s]|说|讲|提到|写|认为|的|是|有|$)"
-                         r"|的(?:说法|观点|作者|结尾|开头|开篇))")
+                         r"|的(?:说法|观点|结尾|开头|开篇))")
 _WEAK_BEFORE = re.compile(r"(?:^|[，,。？?！!；;：:\s“”「」（(])(?:在|据|按照?|根据|依据?|读了?|看了?)" + _QUOTE_MARKS + "$")
 # Parts of at least this many characters; "most" of a title is this share of its characters.
 BARE_PART_SHORT = 5
