@@ -89,6 +89,17 @@ def test_a_comparison_gets_a_sentence_for_each_side_cited_to_its_own_passage():
     assert {c.chunk_id for c in ext.citations} == {"a0-0", "a1-1"}
 
 
+def test_a_comparison_leads_with_the_sentence_that_states_each_side_apart_not_how_they_look():
+    hits = hits_of("乍一看，产业互联网和消费互联网似乎并无区别。产业互联网和消费互联网都离不开流量。"
+                   "如果说消费互联网改造的是C端，那么产业互联网改造的则是B端和C端。新的时代正在到来。")
+    answer = extract_answer("产业互联网和消费互联网的区别是什么？", hits, idf_of(hits)).text
+    assert answer.startswith("如果说消费互联网改造的是C端，那么产业互联网改造的则是B端和C端。[1]")
+    assert "乍一看" not in answer
+    # Asked how they look, the sentence that says so answers.
+    looks = extract_answer("产业互联网和消费互联网表面上看有区别吗？", hits, idf_of(hits)).text
+    assert "乍一看，产业互联网和消费互联网似乎并无区别。" in looks
+
+
 def test_two_articles_asked_about_each_get_their_own_sentence():
     hits = hits_of(
         "作者甲认为，产业互联网的核心是数据，数据让企业提质增效。作者甲还谈到了很多别的话题。",
@@ -303,9 +314,12 @@ def test_a_question_about_the_authors_background_is_answered_by_the_byline():
 
 
 def test_the_issue_examples_get_answers_that_say_the_answer(engine: Engine):
-    # The difference: consumer internet remade the C side; the industrial internet remakes B and C.
-    answer = engine.ask("产业互联网和消费互联网有什么区别？", mode="retrieval").answer
-    assert "即将到来的产业互联网更像是一场包含了B端和C端的更加彻底和全面的深度变革。" in answer
+    # The difference: consumer internet remade the C side; the industrial internet remakes B and C;
+    # said first, however the question is worded (not 「乍一看,…似乎…并无区别。」).
+    for question in ("产业互联网和消费互联网有什么区别？", "产业互联网和消费互联网的区别是什么？", "产业互联网与消费互联网有何不同？"):
+        answer = engine.ask(question, mode="retrieval").answer
+        assert answer.startswith("如果我们将即将过去的消费互联网时代看成是一种对于C端用户的消费行为"), question
+        assert "即将到来的产业互联网更像是一场包含了B端和C端的更加彻底和全面的深度变革。" in answer
     answer = engine.ask("产业互联网的主战场在哪里？", mode="retrieval").answer
     assert answer.startswith("因此，产业互联网的主战场，并不在为数不多的「中心」上，而在数量众多的「产业」上。[1]")
     # "…需要对产业互联网进行一次正名" restates the question; the reason is the sentence it leans on.

@@ -55,6 +55,10 @@ _ASKS_ABOUT_AUTHOR = re.compile(
     r"作者(?:本人|自己)?的?(?:经历|背景|身份|简介|资历|从业|是做什么)|作者在.{0,15}(?:干了|做了|从业|工作了|混了)"
     r"|对作者.{0,6}(?:介绍|描述)|(?:发表|刊登|首发)在|(?:来自|出自|转载自)(?:哪|什么)"
 )
+# A sentence that states how things look at first (「乍一看,…似乎…并无区别。」) sets up what the next
+# one refutes (「…其实它们之间还是存在着根本性的区别的」): not an answer, unless asked how things look.
+_SEEMS = re.compile(r"^(?:乍一看|乍看之下|乍看|表面上(?:看)?|看上去|看起来|看似)")
+_ASKS_SEEMING = re.compile(r"乍看|表面|看上去|看起来|看似")
 # Sentences that open with a pronoun or a connective lean on the one before them.
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
 # The members of an enumeration (「首先，…」「其次，…」), and the ones that open one.
@@ -189,7 +193,7 @@ class Reading:
 
 
 FEATURES = ("lexical", "context", "dense", "novelty", "rank", "shape", "question_penalty", "announce_penalty",
-            "byline_penalty", "leans_back", "length", "focus", "restates")
+            "byline_penalty", "leans_back", "length", "focus", "restates", "seems_penalty")
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,7 @@ class ReaderWeights:
     length: float = 0.6
     focus: float = 1.4
     restates: float = -1.0
+    seems_penalty: float = -1.5
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f) for f in FEATURES])
@@ -455,6 +460,7 @@ class _Form:
     announces: bool
     byline: bool
     leans_back: bool
+    seems: bool
 
 
 @lru_cache(maxsize=8192)
@@ -462,7 +468,7 @@ def _form(text: str) -> _Form:
     """A sentence's form (cached: the same passages come back for many questions)."""
     return _Form(frozenset(t for t, rx in ANSWER_SHAPES.items() if rx.search(text)),
                  text.rstrip(CLOSING).endswith(("？", "?")), bool(_ANNOUNCES.search(text)),
-                 bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)))
+                 bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)), bool(_SEEMS.search(text)))
 
 
 class Reader:
@@ -500,6 +506,7 @@ class Reader:
         q = _question_grams(part)
         focus = focus_grams(part)
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(part))
+        asks_seeming = bool(_ASKS_SEEMING.search(part))
         # A why/how/what-is question is not answered by a sentence that repeats it without the
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
         explains = [t for t in qtypes if t in ("why", "how", "definition", "analogy")]
@@ -532,6 +539,7 @@ class Reader:
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
                 float(bool(explains) and lex >= 0.5 and not any(t in form.shapes for t in explains)),
+                float(form.seems and not asks_seeming),
             ))
         return np.array(rows, dtype=np.float64).reshape(len(cands), len(FEATURES))
 
@@ -569,6 +577,10 @@ class Reader:
         by_key = {(c.hit, c.pos): c for c in cands}
         prev_grams = [by_key[(c.hit, c.pos - 1)].grams if (c.hit, c.pos - 1) in by_key else frozenset() for c in cands]
         per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams) for p in parts]
+        # A comparison's sentence that states each side in a clause of its own contrasts them
+        # (「如果…消费互联网…的话，那么，…产业互联网更像是…」): it comes first.
+        contrast = self.parallel * np.array([_states_sides_apart(c.text, compare_sides(asked)) for c in cands], float)
+        per_part = [scores + contrast for scores in per_part]
         overall = np.max(np.stack(per_part), axis=0)
         # Each side of a question about several articles gets its own sentence.
         sides = asked_articles(question, hits, refs)
@@ -653,6 +665,8 @@ class Reader:
 
     # Sentences are added until they hold the answer with this probability (or the budget ends).
     confidence = 0.9
+    # What a comparison's sentence that states the sides apart adds to its score.
+    parallel = 2.5
     # ... or this one, when the best sentence states the one figure the question asks for.
     figure_confidence = 0.75
     # ... but an answer shorter than this is completed with the next best sentences.
@@ -740,6 +754,19 @@ class Reader:
             return True
         return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
                    for cl, grams in clauses)
+
+
+_CLAUSE = re.compile(r"[，,；;：:]")
+
+
+def _states_sides_apart(text: str, sides: Sequence[str]) -> bool:
+    """Whether ``text`` has a clause that names one side of a comparison and not the other, and
+    another clause that names the other and not the first."""
+    if len(sides) != 2:
+        return False
+    a, b = sides
+    clauses = [(a in x, b in x) for x in _CLAUSE.split(text)]
+    return (True, False) in clauses and (False, True) in clauses
 
 
 def _leans_on(text: str, why: bool) -> bool:
