@@ -15,8 +15,8 @@ import numpy as np
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, Extract, extract_answer
-from rag.answer.metadata import metadata_answer
-from rag.answer.outline import Section, asks_outline, outline, outline_answer
+from rag.answer.metadata import asks_catalog, catalog_answer, metadata_answer
+from rag.answer.outline import Section, asks_outline, is_closing, outline, outline_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
     COMPACT_PASSAGES,
@@ -274,6 +274,20 @@ class Engine:
         return outline_answer(retrieval.query, retrieval.named, [h.article.article_id for h in retrieval.hits],
                               self._sections, self._index.article_meta)
 
+    def _catalog(self, retrieval: Retrieval) -> Extract | None:
+        """The library's articles for a question about the library as a whole (「有哪些文章？」「这几篇
+        文章分别讲了什么？」), from the metadata and headings: exact in every mode (a model shown the top
+        passages would list the articles among them, not the library's)."""
+        if retrieval.named or not asks_catalog(retrieval.query):
+            return None
+        return catalog_answer(retrieval.query, self._index.store.metas(), lambda a: self._hit_for(a, retrieval),
+                              self._headings)
+
+    def _headings(self, article_id: str) -> list[str]:
+        """An article's top-level headings, its closing words left out (for the library's catalog)."""
+        top = [s.heading for s in self._sections(article_id) if s.level == 0]
+        return top[:-1] if top and is_closing(top[-1]) else top
+
     def _sections(self, article_id: str) -> list[Section]:
         """An article's sections (``rag.answer.outline.outline``), kept for this index version."""
         found = self._outlines.get(article_id)
@@ -476,7 +490,7 @@ class Engine:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         # An answer from headings is given in every mode: a model shown the top passages would list
         # the sections among them, not all of the article's.
-        listed = self._outline(retrieval)
+        listed = self._outline(retrieval) or self._catalog(retrieval)
         use_llm = use_llm and listed is None
         answer: Answer | None = None
         # The answerability check reads the passages for a figure question: not needed beside headings.
@@ -512,7 +526,7 @@ class Engine:
     def _stream(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None,
                 t0: float) -> Iterator[StreamEvent]:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
-        listed = self._outline(retrieval)  # in every mode (see _ask)
+        listed = self._outline(retrieval) or self._catalog(retrieval)  # in every mode (see _ask)
         use_llm = use_llm and listed is None
         relevant, ext = self._can_answer(retrieval) if listed is None else (True, None)
         if not (use_llm and relevant):

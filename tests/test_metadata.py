@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from rag.answer.metadata import asks_catalog
 from rag.engine import Engine
 from rag.types import Message
 
@@ -53,3 +56,13 @@ def test_where_an_article_was_published_is_answered_by_its_provenance_line(engin
     answer = engine.ask("《风口频出下,产业互联网的脚步近了》最初发表在哪个网站？文中对作者是怎么介绍的？", mode="retrieval")
     assert answer.answer.startswith("本文来自搜狐网,作者:孟永辉,资深撰稿人,行业研究专家,知名KOL。[1]")
     assert "发表日期" not in answer.answer
+
+
+@pytest.mark.parametrize(("question", "library"), [
+    ("有哪些文章？", True), ("资料库里都有哪些文章？", True), ("这几篇文章一共讲了哪些观点？", True),
+    ("一共有几篇文章？", True), ("这些文章分别讲了什么？", True), ("请介绍一下所有文章", True),
+    ("有哪些文章讲了元宇宙？", False), ("孟永辉有哪些文章？", False), ("这篇文章讲了什么？", False),
+    ("产业互联网有哪些内容？", False), ("这几篇文章怎么看平台？", False),
+])
+def test_which_questions_ask_about_the_whole_library(question: str, library: bool):
+    assert asks_catalog(question) is library

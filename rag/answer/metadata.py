@@ -48,6 +48,47 @@ def _named_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
     return max(names, key=len) if names else None
 
 
+# The library as a whole: which articles it holds, how many, what they say (「有哪些文章？」「这几篇文章
+#分别讲了什么？」「一共有几篇文章？」) — with no subject of its own (「有哪些文章讲了元宇宙？」 is about 元宇宙).
+_ASKS_CATALOG = re.compile(
+    r"(?:有|收录|包含|包括)(?:哪些|哪几篇|什么|几篇|多少篇?)(?:文章|资料|内容)|(?:一共|总共|共)(?:有|收录)?(?:几|多少)篇"
+    r"|文章(?:列表|目录|清单)|[这那](?:几|些|几篇|五篇|三篇)(?:篇)?文章|(?:资料库|知识库|文库|文档库|库)里"
+    r"|(?:全部|所有)(?:的)?文章|每篇文章"
+)
+_CATALOG_WORDS = re.compile(
+    r"资料库|知识库|文档库|文库|资料|文章|列表|目录|清单|一共|总共|全部|所有|分别|各自|主要|观点|内容|包含|包括|收录"
+    r"|多少|哪些|哪几|什么|介绍|概括|总结|大概|请|问|能|可以|[这那几些篇每共都有是的了讲说谈写啥库里中你们我一下各个]"
+)
+# ... and what they say, not only their titles.
+_ASKS_WHAT_THEY_SAY = re.compile(r"讲|说|谈|写了?(?:什么|哪些|啥)|观点|内容|介绍|概括|总结")
+# A large library's catalog answer lists this many articles, then how many more.
+CATALOG_LISTED = 10
+
+
+def asks_catalog(question: str) -> bool:
+    """Whether ``question`` asks about the library as a whole and about nothing else."""
+    if not _ASKS_CATALOG.search(question):
+        return False
+    rest = _CATALOG_WORDS.sub("", _NOT_WORD.sub("", question))
+    return len(rest) < 2
+
+
+def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit],
+                   headings_of: Callable[[str], Sequence[str]]) -> Extract:
+    """The library's articles, each with its author and, when ``question`` asks what they say, its
+    top-level headings, each cited to its first passage; a large library's first ``CATALOG_LISTED``."""
+    say = bool(_ASKS_WHAT_THEY_SAY.search(question))
+    shown = list(articles)[:CATALOG_LISTED]
+    lines = []
+    for i, a in enumerate(shown, 1):
+        who = f"（{a.author}）" if a.author else ""
+        headings = "；".join(headings_of(a.article_id)) if say else ""
+        lines.append(f"{i}. 《{a.title}》{who}" + (f"：{headings}" if headings else "") + f"[{i}]")
+    more = f"（以下列出前 {len(shown)} 篇）" if len(articles) > len(shown) else ""
+    return Extract(f"资料库共有 {len(articles)} 篇文章{more}：\n" + "\n".join(lines),
+                   tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(shown, 1)))
+
+
 def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]], hit_for: Callable[[ArticleMeta], Hit],
                     named: Sequence[str] = ()) -> Extract | None:
     """The answer to a question about authors and dates, or None when the question is about content.

@@ -26,7 +26,7 @@ from rag.answer.extractive import Extract
 from rag.text import CJK_CHAR, cjk_bigrams, content_terms, topic_words
 from rag.types import ArticleMeta, Chunk, Citation, Hit
 
-__all__ = ["Section", "asks_outline", "outline", "outline_answer"]
+__all__ = ["Section", "asks_outline", "is_closing", "outline", "outline_answer"]
 
 # Numbering styles of section headings, outermost first.
 _NUMBERING = (
@@ -264,6 +264,11 @@ def _fit(subject: set[str], text: str) -> float:
     """The share of the subject's bigrams ``text`` holds (1.0 without a subject). Counted, not
     weighted by IDF: in a short question a rare generic word (作用) would outweigh the subject (元宇宙)."""
     return len(subject & set(cjk_bigrams(text))) / len(subject) if subject else 1.0
+
+
+def is_closing(heading: str) -> bool:
+    """Whether a top-level heading is the closing words (结语, 总结, 写在最后 …)."""
+    return bool(_CLOSING.search(heading))
 
 
 def asks_outline(question: str, named: Sequence[tuple[str, str]], meta: Callable[[str], ArticleMeta]) -> bool:
