@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
@@ -218,7 +219,7 @@ class Engine:
         long again for the same outcome, so the caller degrades at once instead.
         """
         turns = [m for m in history if m.role in ("user", "assistant")]
-        if not turns:
+        if not turns or _about_the_library(question, turns):
             return question, None
         unreachable: Degraded | str | None = None
         if use_llm and self.llm is not None:
@@ -563,6 +564,20 @@ def _reading_answers(retrieval: Retrieval, ext: Extract) -> bool:
     if not retrieval.relevant:
         return reading is not None and reading.stated and retrieval.relevance >= STATED_MIN_RELEVANCE
     return not (reading is not None and reading.unanswerable)
+
+
+_THESE = re.compile(r"[这那](?:些|几)")
+
+
+def _about_the_library(question: str, turns: Sequence[Message]) -> bool:
+    """A question about the whole library (「有哪些文章？」) stands alone in a conversation, unless its
+    这些/这几 points at articles the previous question asked for (「有哪些文章讲了元宇宙？」 →
+    「这些文章分别讲了什么？」)."""
+    if not asks_catalog(question):
+        return False
+    asked = [m.content for m in turns if m.role == "user"]
+    subset = bool(asked) and "文章" in asked[-1] and not asks_catalog(asked[-1])
+    return not (_THESE.search(question) and subset)
 
 
 def _result(generator: Generator[object, None, _R]) -> _R:

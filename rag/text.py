@@ -286,11 +286,13 @@ def named_refs(question: str, titles: Mapping[str, str] | Titles) -> list[tuple[
 # subject that happens to be part of a title. With neither, 「当元宇宙遇上产业互联网会怎样？」 asks about
 # the subject, whatever the library's titles.
 _QUOTE_MARKS = r"[\s“”\"'「」『』]*"
-_STRONG_AFTER = re.compile(_QUOTE_MARKS + r"(?:这篇|那篇|一文|文章|一篇|的作者|作者是)")  # a subject has no author
+_STRONG_AFTER = re.compile(_QUOTE_MARKS + r"(?:这篇|那篇|一文|文章|的作者|作者是)")  # a subject has no author
 _STRONG_BEFORE = re.compile(r"(?:文章|这篇|那篇|一文)" + _QUOTE_MARKS + "$")
 _WEAK_AFTER = re.compile(_QUOTE_MARKS + r"(?:(?:里|中)(?=[，,。？?！!；;：:\s]|说|讲|提到|写|认为|的|是|有|$)"
                          r"|的(?:说法|观点|结尾|开头|开篇))")
 _WEAK_BEFORE = re.compile(r"(?:^|[，,。？?！!；;：:\s“”「」（(])(?:在|据|按照?|根据|依据?|读了?|看了?)" + _QUOTE_MARKS + "$")
+# ... but 「在…时」「在…的背景下」 is a time or a setting, not an article.
+_WHEN_AFTER = re.compile(_QUOTE_MARKS + r"(?:时|的时候|之时|之际|以后|之后|的背景|的过程|的趋势|的大潮|的浪潮)")
 # Parts of at least this many characters; "most" of a title is this share of its characters.
 BARE_PART_SHORT = 5
 BARE_MOST = 0.8
@@ -314,7 +316,8 @@ def _bare_titles(question: str, titles: Titles) -> list[tuple[int, int, str]]:
             spelled = re.compile(r"[\W_]*".join(map(re.escape, part)), re.IGNORECASE)
             for m in spelled.finditer(question):
                 strong = _STRONG_AFTER.match(question, m.end()) or _STRONG_BEFORE.search(question, 0, m.start())
-                weak = most and (_WEAK_AFTER.match(question, m.end()) or _WEAK_BEFORE.search(question, 0, m.start()))
+                weak = most and (_WEAK_AFTER.match(question, m.end()) or (
+                    _WEAK_BEFORE.search(question, 0, m.start()) and not _WHEN_AFTER.match(question, m.end())))
                 if strong or weak:
                     out.append((m.start(), m.end(), article))
     # The longest of overlapping matches (a title's whole and its parts).

@@ -61,8 +61,44 @@ def test_where_an_article_was_published_is_answered_by_its_provenance_line(engin
 @pytest.mark.parametrize(("question", "library"), [
     ("有哪些文章？", True), ("资料库里都有哪些文章？", True), ("这几篇文章一共讲了哪些观点？", True),
     ("一共有几篇文章？", True), ("这些文章分别讲了什么？", True), ("请介绍一下所有文章", True),
+    ("这几篇文章的作者分别是谁？", True), ("所有文章的标题是什么？", True), ("列出所有文章", True),
+    ("你们收录了哪些文章？", True), ("都有些什么文章？", True), ("文章有多少篇？", True),
+    ("这些文章的核心观点分别是什么？", True), ("有哪些文章？请按时间排序", True), ("这些文章都是什么时候发表的？", True),
+    # A subject of its own, even of one character, or one article: not the library.
     ("有哪些文章讲了元宇宙？", False), ("孟永辉有哪些文章？", False), ("这篇文章讲了什么？", False),
-    ("产业互联网有哪些内容？", False), ("这几篇文章怎么看平台？", False),
+    ("产业互联网有哪些内容？", False), ("这几篇文章怎么看平台？", False), ("有哪些文章讲了中台？", False),
+    ("有哪些文章讲了云？", False), ("有哪些文章写了中国？", False), ("这些文章中哪些讲了中台？", False),
+    ("云有什么内容？", False), ("每篇文章有多少字？", False), ("仓库里有什么？", False), ("这篇文章有什么内容？", False),
 ])
 def test_which_questions_ask_about_the_whole_library(question: str, library: bool):
     assert asks_catalog(question) is library
+
+
+def test_a_question_about_the_library_stands_alone_in_a_conversation(engine: Engine):
+    first = "产业互联网的主战场在哪里？"
+    history = [Message("user", first), Message("assistant", engine.ask(first, mode="retrieval").answer)]
+    answer = engine.ask("有哪些文章？", history=history, mode="retrieval")
+    assert answer.answer.startswith(f"资料库共有 {len(engine.articles())} 篇文章：")
+    # ... but 这些 after a question for some of the articles points at those.
+    subset = "有哪些文章讲了元宇宙？"
+    history = [Message("user", subset), Message("assistant", engine.ask(subset, mode="retrieval").answer)]
+    assert not engine.ask("这些文章分别讲了什么？", history=history, mode="retrieval").answer.startswith("资料库共有")
+
+
+def test_a_large_library_s_catalog_lists_the_first_articles_and_says_how_many():
+    from rag.answer.metadata import CATALOG_LISTED, catalog_answer
+    from rag.types import ArticleMeta, Chunk, Hit
+
+    metas = [ArticleMeta(article_id=f"a{i}", source=f"a{i}.md", title=f"文章{i}", author="作者", date="2024-01-02")
+             for i in range(25)]
+
+    def hit_for(meta: ArticleMeta) -> Hit:
+        return Hit(rank=0, score=0.0, chunk=Chunk(f"{meta.article_id}-0", meta.article_id, 0, "正文。", 0, 3), article=meta)
+
+    listed = catalog_answer("这些文章都是什么时候发表的？", metas, hit_for, lambda _: ["一、开头", "二、结尾"])
+    lines = listed.text.split("\n")
+    assert lines[0] == f"资料库共有 25 篇文章（以下列出前 {CATALOG_LISTED} 篇）："
+    assert lines[1] == "1. 《文章0》（作者，2024-01-02）[1]"  # dates asked, headings not
+    assert len(lines) == CATALOG_LISTED + 1 and len(listed.citations) == CATALOG_LISTED
+    said = catalog_answer("这些文章分别讲了什么？", metas[:2], hit_for, lambda _: ["一、开头", "二、结尾"]).text
+    assert said == "资料库共有 2 篇文章：\n1. 《文章0》（作者）：一、开头；二、结尾[1]\n2. 《文章1》（作者）：一、开头；二、结尾[2]"

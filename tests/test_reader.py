@@ -100,6 +100,19 @@ def test_a_comparison_leads_with_the_sentence_that_states_each_side_apart_not_ho
     assert "乍一看，产业互联网和消费互联网似乎并无区别。" in looks
 
 
+def test_how_things_look_at_first_is_no_answer_and_sides_are_told_apart_whole():
+    from rag.answer.reader import _states_sides_apart
+
+    hits = hits_of("乍一看，产业互联网的主要形态就是平台模式。其实，新产业才是它的形态。流量的故事讲了很多年。")
+    reading = Reader(idf_of(hits)).read("产业互联网的主要形态是什么？", hits)
+    assert reading.chosen[0].text == "其实，新产业才是它的形态。"  # without the rule: the 乍一看 sentence
+    # One side inside the other: 互联网 counts where 产业互联网 is not; no contrast word, no contrast.
+    sides = ["产业互联网", "互联网"]
+    assert _states_sides_apart("互联网改变了消费，而产业互联网改变的是生产。", sides)
+    assert not _states_sides_apart("产业互联网改变了生产，产业互联网也改变了消费。", sides)
+    assert not _states_sides_apart("互联网改变了消费，产业互联网改变了生产。", sides)
+
+
 def test_two_articles_asked_about_each_get_their_own_sentence():
     hits = hits_of(
         "作者甲认为，产业互联网的核心是数据，数据让企业提质增效。作者甲还谈到了很多别的话题。",

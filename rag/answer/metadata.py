@@ -49,28 +49,35 @@ def _named_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
 
 
 # The library as a whole: which articles it holds, how many, what they say (「有哪些文章？」「这几篇文章
-#分别讲了什么？」「一共有几篇文章？」) — with no subject of its own (「有哪些文章讲了元宇宙？」 is about 元宇宙).
+# 分别讲了什么？」「一共有几篇文章？」「列出所有文章」) — with no subject of its own: 「有哪些文章讲了元宇宙？」
+# is about 元宇宙, 「这篇文章有什么内容？」 about one article.
 _ASKS_CATALOG = re.compile(
-    r"(?:有|收录|包含|包括)(?:哪些|哪几篇|什么|几篇|多少篇?)(?:文章|资料|内容)|(?:一共|总共|共)(?:有|收录)?(?:几|多少)篇"
-    r"|文章(?:列表|目录|清单)|[这那](?:几|些|几篇|五篇|三篇)(?:篇)?文章|(?:资料库|知识库|文库|文档库|库)里"
+    r"(?:有|收录了?|包含|包括)(?:哪些|哪几篇|些什么|什么|几篇|多少篇?)(?:文章|资料|内容)|(?:一共|总共|共)(?:有|收录了?)?(?:几|多少)篇"
+    r"|文章(?:有)?(?:多少|几)篇|文章(?:列表|目录|清单)|列(?:出|一下)|[这那](?:几|些)篇?文章|(?:资料库|知识库|文档库)里?"
     r"|(?:全部|所有)(?:的)?文章|每篇文章"
 )
+_ONE_ARTICLE = re.compile(r"[这那该此本]篇(?!文章们)|该文|此文|本文")
+# What may stand beside those words and nothing else: words about articles, question words and
+# particles (a character left over — 云, 中台, 字 — is a subject).
 _CATALOG_WORDS = re.compile(
-    r"资料库|知识库|文档库|文库|资料|文章|列表|目录|清单|一共|总共|全部|所有|分别|各自|主要|观点|内容|包含|包括|收录"
-    r"|多少|哪些|哪几|什么|介绍|概括|总结|大概|请|问|能|可以|[这那几些篇每共都有是的了讲说谈写啥库里中你们我一下各个]"
+    r"(?:讲|说|谈|写|介绍|提到|讨论)(?:了|的是|的)?(?:什么|啥|哪些|些什么)(?:内容|观点|问题)?"
+    r"|资料库里?|知识库里?|文档库里?|资料|文章|标题|题目|作者|发表|时间|日期|时候|列表|目录|清单|列出|列一下"
+    r"|一共|总共|全部|所有|分别|各自|主要|核心|观点|内容|结论|包含|包括|收录|推荐|排序|按|顺序"
+    r"|多少|哪些|哪几|什么|怎样|如何|介绍一下|介绍|概括|总结|大概|简单|一下|请|能|可以|给我|帮我"
+    r"|[这那几些篇每共都有是的了吗呢谁你们我个下些]"
 )
-# ... and what they say, not only their titles.
-_ASKS_WHAT_THEY_SAY = re.compile(r"讲|说|谈|写了?(?:什么|哪些|啥)|观点|内容|介绍|概括|总结")
+# ... and what they say, not only their titles; when they were published.
+_ASKS_WHAT_THEY_SAY = re.compile(r"(?:讲|说|谈|写|介绍|提到|讨论)(?:了|的是|的)?(?:什么|啥|哪些)|观点|内容|结论|概括|总结")
+_ASKS_WHEN = re.compile(r"时候|时间|日期|发表|哪年|哪一年")
 # A large library's catalog answer lists this many articles, then how many more.
 CATALOG_LISTED = 10
 
 
 def asks_catalog(question: str) -> bool:
     """Whether ``question`` asks about the library as a whole and about nothing else."""
-    if not _ASKS_CATALOG.search(question):
+    if not _ASKS_CATALOG.search(question) or _ONE_ARTICLE.search(question):
         return False
-    rest = _CATALOG_WORDS.sub("", _NOT_WORD.sub("", question))
-    return len(rest) < 2
+    return not _CATALOG_WORDS.sub("", _NOT_WORD.sub("", question))
 
 
 def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit],
@@ -78,10 +85,12 @@ def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Call
     """The library's articles, each with its author and, when ``question`` asks what they say, its
     top-level headings, each cited to its first passage; a large library's first ``CATALOG_LISTED``."""
     say = bool(_ASKS_WHAT_THEY_SAY.search(question))
+    dated = bool(_ASKS_WHEN.search(question))
     shown = list(articles)[:CATALOG_LISTED]
     lines = []
     for i, a in enumerate(shown, 1):
-        who = f"（{a.author}）" if a.author else ""
+        about = [a.author or ""] + ([a.date or "未注明日期"] if dated else [])
+        who = f"（{'，'.join(x for x in about if x)}）" if any(about) else ""
         headings = "；".join(headings_of(a.article_id)) if say else ""
         lines.append(f"{i}. 《{a.title}》{who}" + (f"：{headings}" if headings else "") + f"[{i}]")
     more = f"（以下列出前 {len(shown)} 篇）" if len(articles) > len(shown) else ""

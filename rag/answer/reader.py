@@ -577,9 +577,12 @@ class Reader:
         by_key = {(c.hit, c.pos): c for c in cands}
         prev_grams = [by_key[(c.hit, c.pos - 1)].grams if (c.hit, c.pos - 1) in by_key else frozenset() for c in cands]
         per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams) for p in parts]
-        # A comparison's sentence that states each side in a clause of its own contrasts them
-        # (「如果…消费互联网…的话，那么，…产业互联网更像是…」): it comes first.
-        contrast = self.parallel * np.array([_states_sides_apart(c.text, compare_sides(asked)) for c in cands], float)
+        # A comparison's sentence that states each side in a clause of its own and contrasts them
+        # (「如果…消费互联网…的话，那么，…产业互联网更像是…」) is chosen first; how sure the reader is
+        # (``prob`` below) stays that of the signals.
+        compared = compare_sides(asked)
+        contrast = self.parallel * np.array([_states_sides_apart(c.text, compared) for c in cands], float)
+        sure = np.max(np.stack(per_part), axis=0)
         per_part = [scores + contrast for scores in per_part]
         overall = np.max(np.stack(per_part), axis=0)
         # Each side of a question about several articles gets its own sentence.
@@ -623,7 +626,7 @@ class Reader:
         # contiguous quote reads better than scattered ones (answer_points +0.008 / +0.013 / +0.025
         # on dev / heldout / heldout2, bench/README.md, "Third round"). Not for a comparison: its
         # sides are stated by sentences that contrast them, wherever they stand.
-        prob = np.exp(overall - overall.max())
+        prob = np.exp(sure - sure.max())
         prob /= prob.sum()
         order = np.argsort(-overall, kind="stable").tolist()
         context = "compare" not in qtypes
@@ -759,13 +762,20 @@ class Reader:
 _CLAUSE = re.compile(r"[，,；;：:]")
 
 
+_CONTRASTS = re.compile(r"那么|而|则|相对于|相比|不同于|更像|反之|不再|却")
+
+
 def _states_sides_apart(text: str, sides: Sequence[str]) -> bool:
-    """Whether ``text`` has a clause that names one side of a comparison and not the other, and
-    another clause that names the other and not the first."""
-    if len(sides) != 2:
+    """Whether ``text`` contrasts the two sides of a comparison: a clause names one and not the
+    other, another clause the other and not the first, with a contrasting word (那么, 而, 则 …). A
+    side inside the other (互联网 in 产业互联网) is looked for where the longer one is not."""
+    if len(sides) != 2 or not _CONTRASTS.search(text):
         return False
-    a, b = sides
-    clauses = [(a in x, b in x) for x in _CLAUSE.split(text)]
+    long, short = sorted(sides, key=len, reverse=True)
+    clauses = []
+    for x in _CLAUSE.split(text):
+        has_long = long in x
+        clauses.append((has_long, short in x.replace(long, "")))
     return (True, False) in clauses and (False, True) in clauses
 
 
