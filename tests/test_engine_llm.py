@@ -375,49 +375,48 @@ date: 2024-05-01
 """
 
 
-def test_an_outline_question_is_answered_from_the_headings_without_the_model(fake: FakeLLM, tmp_path: Path,
-                                                                            fake_embedder):
+@pytest.fixture()
+def roadmap_engine(fake: FakeLLM, tmp_path: Path, fake_embedder):
+    """An engine with the LLM over the fake corpus plus an article with headings (OUTLINED)."""
     corpus = write_fake_corpus(tmp_path / "corpus")
     (corpus / "roadmap.md").write_text(OUTLINED, encoding="utf-8")
     settings = llm_settings(tmp_path / "index", fake, corpus_dir=corpus)
     run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
     engine = Engine.open(settings, embedder=fake_embedder)
     try:
-        question = "《工厂数字化的路线图》分为哪几个部分？"
-        expected = "《工厂数字化的路线图》分为三个部分：一、设备联网[1]；二、数据治理[2]；三、智能排产[3]。"
-        assert engine.retriever.search(question).relevant  # the model would be asked to answer it
+        yield engine
+    finally:
+        engine.llm.close()
+
+
+def test_an_outline_question_is_answered_from_the_headings_without_the_model(fake: FakeLLM, roadmap_engine: Engine):
+    engine = roadmap_engine
+    question = "《工厂数字化的路线图》分为哪几个部分？"
+    expected = "《工厂数字化的路线图》分为三个部分：一、设备联网[1]；二、数据治理[2]；三、智能排产[3]。"
+    assert engine.retriever.search(question).relevant  # the model would be asked to answer it
+    answer = engine.ask(question, mode="llm")
+    assert (answer.answer, answer.mode, answer.degraded) == (expected, "retrieval", None)
+    assert [c.passage.split("\n")[0] for c in answer.citations] == ["一、设备联网", "二、数据治理", "三、智能排产"]
+    events = list(engine.stream(question, mode="llm"))
+    assert isinstance(events[0], Retrieved) and len(events[0].citations) == 3
+    assert [e.text for e in events if isinstance(e, Delta)] == [expected]
+    assert isinstance(events[-1], Done) and events[-1].answer.answer == expected
+    assert fake.requests == []  # the model was not asked
+
+
+def test_a_question_about_the_whole_library_lists_its_articles_without_the_model(fake: FakeLLM,
+                                                                                 roadmap_engine: Engine):
+    engine = roadmap_engine
+    metas = engine.articles()
+    for question in ("这些文章分别讲了什么？", "有哪些文章？"):
         answer = engine.ask(question, mode="llm")
-        assert (answer.answer, answer.mode, answer.degraded) == (expected, "retrieval", None)
-        assert [c.passage.split("\n")[0] for c in answer.citations] == ["一、设备联网", "二、数据治理", "三、智能排产"]
-        events = list(engine.stream(question, mode="llm"))
-        assert isinstance(events[0], Retrieved) and len(events[0].citations) == 3
-        assert [e.text for e in events if isinstance(e, Delta)] == [expected]
-        assert isinstance(events[-1], Done) and events[-1].answer.answer == expected
-        assert fake.requests == []  # the model was not asked
-    finally:
-        engine.llm.close()
-
-
-def test_a_question_about_the_whole_library_lists_its_articles_without_the_model(fake: FakeLLM, tmp_path: Path,
-                                                                                 fake_embedder):
-    corpus = write_fake_corpus(tmp_path / "corpus")
-    (corpus / "roadmap.md").write_text(OUTLINED, encoding="utf-8")
-    settings = llm_settings(tmp_path / "index", fake, corpus_dir=corpus)
-    run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
-    engine = Engine.open(settings, embedder=fake_embedder)
-    try:
-        metas = engine.articles()
-        for question in ("这些文章分别讲了什么？", "有哪些文章？"):
-            answer = engine.ask(question, mode="llm")
-            lines = answer.answer.split("\n")
-            assert lines[0] == f"资料库共有 {len(metas)} 篇文章：", question
-            assert len(lines) == len(metas) + 1 and len(answer.citations) == len(metas)
-            assert (answer.mode, answer.refused) == ("retrieval", False)
-            assert {c.title for c in answer.citations} == {m.title for m in metas}
-        # What they say: each article's headings after its title (the roadmap's three).
-        said = engine.ask("这些文章分别讲了什么？", mode="llm").answer
-        assert "《工厂数字化的路线图》（周九）：一、设备联网；二、数据治理；三、智能排产[7]" in said
-        assert "《工厂数字化的路线图》（周九）[7]" in engine.ask("有哪些文章？", mode="llm").answer  # titles only
-        assert fake.requests == []  # the model was not asked
-    finally:
-        engine.llm.close()
+        lines = answer.answer.split("\n")
+        assert lines[0] == f"资料库共有 {len(metas)} 篇文章：", question
+        assert len(lines) == len(metas) + 1 and len(answer.citations) == len(metas)
+        assert (answer.mode, answer.refused) == ("retrieval", False)
+        assert {c.title for c in answer.citations} == {m.title for m in metas}
+    # What they say: each article's headings after its title (the roadmap's three).
+    said = engine.ask("这些文章分别讲了什么？", mode="llm").answer
+    assert "《工厂数字化的路线图》（周九）：一、设备联网；二、数据治理；三、智能排产[7]" in said
+    assert "《工厂数字化的路线图》（周九）[7]" in engine.ask("有哪些文章？", mode="llm").answer  # titles only
+    assert fake.requests == []  # the model was not asked
