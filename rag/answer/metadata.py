@@ -59,15 +59,17 @@ _ASKS_CATALOG = re.compile(
 _ONE_ARTICLE = re.compile(r"[这那该此本]篇(?!文章们)|该文|此文|本文")
 # What may stand beside those words and nothing else: words about articles, question words and
 # particles (a character left over — 云, 中台, 字 — is a subject).
+# 「讲了什么」「介绍的是哪些」: asking what articles say (not 「讲了中台」, which names a subject).
+_SAYS_WHAT = r"(?:讲|说|谈|写|介绍|提到|讨论)(?:了|的是|的)?(?:什么|啥|哪些)"
 _CATALOG_WORDS = re.compile(
-    r"(?:讲|说|谈|写|介绍|提到|讨论)(?:了|的是|的)?(?:什么|啥|哪些|些什么)(?:内容|观点|问题)?"
+    _SAYS_WHAT + r"(?:内容|观点|问题)?|(?:讲|说|谈|写|介绍|提到|讨论)(?:了|的是|的)?些什么"
     r"|资料库里?|知识库里?|文档库里?|资料|文章|标题|题目|作者|发表|时间|日期|时候|列表|目录|清单|列出|列一下"
     r"|一共|总共|全部|所有|分别|各自|主要|核心|观点|内容|结论|包含|包括|收录|推荐|排序|按|顺序"
     r"|多少|哪些|哪几|什么|怎样|如何|介绍一下|介绍|概括|总结|大概|简单|一下|请|能|可以|给我|帮我"
     r"|[这那几些篇每共都有是的了吗呢谁你们我个下些]"
 )
 # ... and what they say, not only their titles; when they were published.
-_ASKS_WHAT_THEY_SAY = re.compile(r"(?:讲|说|谈|写|介绍|提到|讨论)(?:了|的是|的)?(?:什么|啥|哪些)|观点|内容|结论|概括|总结")
+_ASKS_WHAT_THEY_SAY = re.compile(_SAYS_WHAT + r"|观点|内容|结论|概括|总结")
 _ASKS_WHEN = re.compile(r"时候|时间|日期|发表|哪年|哪一年")
 # A large library's catalog answer lists this many articles, then how many more.
 CATALOG_LISTED = 10
