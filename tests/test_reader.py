@@ -77,6 +77,15 @@ def test_a_question_sentence_and_an_announcement_are_never_quoted_as_extras():
     assert "吗？" not in text and "下面我们来看看" not in text
 
 
+def test_a_sentence_that_asks_is_never_the_answer_but_a_statement_ending_in_a_question_mark_is():
+    # The question sentence holds more of the question's words than the answer after it.
+    asks = "那么，产业互联网的本质就是互联网吗？笔者认为，它的本质是新产业。新产业的形态还在变化之中。"
+    assert best_sentence("产业互联网的本质就是互联网吗？", asks) == "笔者认为，它的本质是新产业。"
+    # 「…可能就来了？」 asks nothing: it says when, tentatively.
+    muses = "神仙日子谁都想过。当数学变成制度和法律，人的神仙日子可能就来了？我们还要继续努力。"
+    assert best_sentence("作者觉得神仙日子什么时候会来？", muses) == "当数学变成制度和法律，人的神仙日子可能就来了？"
+
+
 def test_a_comparison_gets_a_sentence_for_each_side_cited_to_its_own_passage():
     hits = hits_of(
         "消费互联网时代已经过去。消费互联网改造的是C端消费者的消费习惯，靠流量和补贴取胜。平台曾经无处不在。",

@@ -467,8 +467,14 @@ class _Form:
 def _form(text: str) -> _Form:
     """A sentence's form (cached: the same passages come back for many questions)."""
     return _Form(frozenset(t for t, rx in ANSWER_SHAPES.items() if rx.search(text)),
-                 text.rstrip(CLOSING).endswith(("？", "?")), bool(_ANNOUNCES.search(text)),
+                 _asks(text), bool(_ANNOUNCES.search(text)),
                  bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)), bool(_SEEMS.search(text)))
+
+
+def _asks(text: str) -> bool:
+    """Whether a sentence asks: it ends in ？ and holds a question word (「…就是互联网吗？」); one
+    without (「…人的神仙日子可能就来了？」) states something, tentatively."""
+    return text.rstrip(CLOSING).endswith(("？", "?")) and bool(_INTERROGATIVE.search(text))
 
 
 class Reader:
@@ -609,10 +615,14 @@ class Reader:
             used += len(c.text)
 
         # The best sentence of each part and of each asked article, then the strongest others.
+        # A sentence that asks (「那么，…就是互联网吗？」) answers nothing: the best of the others is taken.
+        states = np.array([not _form(c.text).asks for c in cands])
+        if not states.any():
+            states[:] = True
         for scores in per_part:
-            take(int(np.argmax(scores)))
+            take(int(np.argmax(np.where(states, scores, -np.inf))))
         for mask in masks:
-            take(int(np.argmax(np.where(mask, overall, -np.inf))))
+            take(int(np.argmax(np.where(mask & states if (mask & states).any() else mask, overall, -np.inf))))
         # A chosen sentence that opens with 这/它/而… keeps the sentence it leans on.
         index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
         for i in list(chosen):
