@@ -86,6 +86,16 @@ def test_a_sentence_that_asks_is_never_the_answer_but_a_statement_ending_in_a_qu
     assert best_sentence("作者觉得神仙日子什么时候会来？", muses) == "当数学变成制度和法律，人的神仙日子可能就来了？"
 
 
+def test_a_quotation_of_several_sentences_is_quoted_whole():
+    passage = ("产业互联网的前景很广。就像黄奇帆所说，“消费互联网只能容纳几家万亿级的企业，产业互联网有可能容纳上百家同等规模的企业。"
+               "今后的独角兽主要产生于产业互联网。”这一判断被广泛引用。")
+    best = best_sentence("黄奇帆认为产业互联网能容纳多少家企业？", passage)
+    assert best.startswith("就像黄奇帆所说") and best.endswith("产业互联网。”")
+    # An opened quotation that never closes does not swallow the passage.
+    long = "他说：“" + "这是一句很长的话，" * 30 + "到此为止。后面的句子与此无关。"
+    assert [c.text for c in candidates([long])][-1] == "后面的句子与此无关。"
+
+
 def test_a_comparison_gets_a_sentence_for_each_side_cited_to_its_own_passage():
     hits = hits_of(
         "消费互联网时代已经过去。消费互联网改造的是C端消费者的消费习惯，靠流量和补贴取胜。平台曾经无处不在。",

@@ -408,12 +408,25 @@ def _clauses_joined(text: str) -> list[tuple[int, int]]:
 
 
 def _continues(text: str, last: tuple[int, int], a: int, b: int) -> bool:
-    """Whether the span ``text[a:b]`` continues the span ``last``: after a semicolon, or across a
-    line break inside a word at the end of a line longer than a heading."""
+    """Whether the span ``text[a:b]`` continues the span ``last``: after a semicolon, inside a
+    quotation ``last`` opened (``_QUOTE_CHARS``), or across a line break inside a word at the end of a
+    line longer than a heading."""
     before = text[last[0]:last[1]]
-    return before.rstrip(CLOSING).endswith(("；", ";")) or (
+    return before.rstrip(CLOSING).endswith(("；", ";")) or _opens_quote(before, b - last[0]) or (
         "\n" in text[last[1]:a] and _line_before(text, last[1]) >= _HEADING_LIKE_CHARS
         and cuts_a_word(before, text[a:b]))
+
+
+# A quotation of several sentences (「黄奇帆所说，“…企业。今后…系统。”」) is quoted whole, up to this
+# many characters: cut after its first sentence, the answer would open a quote it never closes.
+_QUOTE_CHARS = 240
+_OPENERS, _CLOSERS = "“「『", "”」』"
+
+
+def _opens_quote(before: str, joined: int) -> bool:
+    """Whether ``before`` leaves a quotation open and the span joined to what follows stays short."""
+    opened = sum(before.count(ch) for ch in _OPENERS) > sum(before.count(ch) for ch in _CLOSERS)
+    return opened and joined <= _QUOTE_CHARS
 
 
 def _line_before(text: str, end: int) -> int:
