@@ -19,8 +19,11 @@ def test_who_wrote_a_named_article(engine: Engine):
 
 
 def test_when_and_by_whom_a_loosely_quoted_title_was_published(engine: Engine):
-    answer = engine.ask("《从Web2到Web3》是谁写的？什么时候发表的？", mode="retrieval")
-    assert answer.answer == "《从Web2到Web3，产业互联网进入_争气_时代？》的作者是元宇宙少女，发表于 2022-07-08。[1]"
+    both = "《从Web2到Web3，产业互联网进入_争气_时代？》的作者是元宇宙少女，发表于 2022-07-08。[1]"
+    # The ways users ask for the date beside the author: each field asked is answered.
+    for question in ("《从Web2到Web3》是谁写的？什么时候发表的？", "《从Web2到Web3》的作者是谁，什么时候发的？",
+                     "《从Web2到Web3》是谁写的，何时发布的？"):
+        assert engine.ask(question, mode="retrieval").answer == both, question
     # An article without a byline says so instead of guessing.
     unsigned = engine.ask("《产业互联网的画卷，正徐徐展开》是谁写的？", mode="retrieval")
     assert unsigned.answer == "《产业互联网的画卷，正徐徐展开》没有注明作者。[1]"
