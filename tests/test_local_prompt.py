@@ -111,6 +111,10 @@ def test_the_summary_is_shown_the_best_quotes_within_the_limit():
     # The best quote is shown however long it is.
     user = build_summary_messages("问题是什么？", [(1, "丁" * 200), (2, second)])[-1]["content"]
     assert "丁" * 200 in user and second not in user
+    # ... and the best passage's further quotes within the limit, sentence by sentence.
+    one, two = "甲" * 99 + "。", "乙" * 59 + "！"
+    user = build_summary_messages("问题是什么？", [(1, one + two + "丙丙。"), (2, second)])[-1]["content"]
+    assert f"[1] {one}\n</passages>" in user
 
 
 def test_a_summary_keeps_two_supported_sentences_and_gets_the_marker_it_left_out():

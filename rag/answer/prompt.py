@@ -198,7 +198,10 @@ SUMMARY_MAX_CHARS = 60
 # The model reads the quotes passage by passage in marker order (the best passage's first) up to
 # this many characters, the first passage's always: its prompt is what delays its first token.
 # Measured with the 1.5B model (bench/README.md, "Ninth round"): dev answer_points 0.636 either way,
-# heldout3 .577 against .576, the model's first token 3.6 s against 4.0-4.8 s.
+# heldout3 .577 against .576, the model's first token 3.6 s against 4.0-4.8 s. The best passage's
+# quotes count too, sentence by sentence (its first sentence always): since the reader quotes more
+# of it, all of them took the model's first token to 5.0 s; cut at the limit, 3.3 s, dev answer
+# points .654 → .653 ("Eleventh round").
 SUMMARY_QUOTE_CHARS = 130
 
 SUMMARY_SYSTEM_PROMPT = "\n".join(
@@ -218,18 +221,26 @@ _SUMMARY_EXAMPLE_USER = (
 _SUMMARY_EXAMPLE_ASSISTANT = "这家工厂引入平台后，设备停机时间减少了三成[1]。"
 
 
+_QUOTED_SENTENCE = re.compile(r"[^。！？!?]+(?:[。！？!?]+[”’」』）)]*|$)")
+
+
 def build_summary_messages(question: str, quotes: Sequence[tuple[int, str]]) -> list[dict]:
     """Chat messages asking for one cited sentence that answers ``question`` from ``quotes``, the
-    reader's sentences grouped by passage as ``(marker number, text)``, best passage first: those
-    within ``SUMMARY_QUOTE_CHARS`` (the first always); the model's ``[n]`` are the quotes' numbers."""
-    shown: list[tuple[int, str]] = []
+    reader's sentences grouped by passage as ``(marker number, text)``, best passage first: its
+    sentences in that order within ``SUMMARY_QUOTE_CHARS`` (the first always); the model's ``[n]``
+    are the quotes' numbers."""
+    shown: dict[int, str] = {}
     used = 0
     for n, text in quotes:
-        if shown and used + len(text) > SUMMARY_QUOTE_CHARS:
-            break
-        shown.append((n, text))
-        used += len(text)
-    passages = "\n".join(f"[{n}] {neutralize(' '.join(text.split()))}" for n, text in shown)
+        for sentence in _QUOTED_SENTENCE.findall(text):
+            if shown and used + len(sentence) > SUMMARY_QUOTE_CHARS:
+                break
+            shown[n] = shown.get(n, "") + sentence
+            used += len(sentence)
+        else:
+            continue
+        break
+    passages = "\n".join(f"[{n}] {neutralize(' '.join(text.split()))}" for n, text in shown.items())
     return [
         {"role": "system", "content": SUMMARY_SYSTEM_PROMPT},
         {"role": "user", "content": _SUMMARY_EXAMPLE_USER},
