@@ -321,6 +321,12 @@ def test_a_figure_question_is_stated_when_one_clause_holds_its_words_and_its_fig
     assert not reader.read("中美人均GDP相差多大？", stated).stated
     # A later part no clause answers by its own words is not stated by the first part's.
     assert not reader.read("2021年全国社会科研投入是多少？亏损了多少？", both).stated
+    # A hedge (大概) is no topic, nor is the baseline a change is measured against (比前一年): the
+    # passage says 「比上年」.
+    weighted = Reader(idf_of(both))  # a word no passage holds weighs most
+    for question in ("2021年社会科研投入大概是多少钱？比前一年增长了多少？", "社会科研投入大约多少钱？同比增长多少？"):
+        hedged = weighted.read(question, both)
+        assert hedged.stated and hedged.unanswered == (), question
 
 
 def test_a_figure_stated_by_the_best_sentence_is_quoted_alone():

@@ -368,10 +368,17 @@ def without_source_names(question: str, authors: Sequence[str | None], refs: Ref
     return asked
 
 
+# The baseline a change is measured against (「比前一年涨了多少」「同比增长多少」): the form of the figure
+# asked for, not its topic (the passage says 「比上年增长17.9%」).
+_BASELINE = re.compile(r"(?:比|较)?(?:前一年|上一年|上年|去年|前一|比前)|^一年$|同比|环比")
+_NOT_TOPIC = re.compile(f"{_ASKED_WORD.pattern}|{_BASELINE.pattern}")
+
+
 @lru_cache(maxsize=1024)
 def _question_grams(text: str) -> frozenset[str]:
-    """The bigrams of a question's topic words, question words left out (cached per question part)."""
-    return topic_bigrams(text, _ASKED_WORD)
+    """The bigrams of a question's topic words, question words and a change's baseline left out
+    (cached per question part)."""
+    return topic_bigrams(text, _NOT_TOPIC)
 
 
 @lru_cache(maxsize=1024)
