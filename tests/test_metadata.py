@@ -24,6 +24,9 @@ def test_when_and_by_whom_a_loosely_quoted_title_was_published(engine: Engine):
     for question in ("《从Web2到Web3》是谁写的？什么时候发表的？", "《从Web2到Web3》的作者是谁，什么时候发的？",
                      "《从Web2到Web3》是谁写的，何时发布的？"):
         assert engine.ask(question, mode="retrieval").answer == both, question
+    # When something the article mentions was issued is not when the article was.
+    for question in ("《从Web2到Web3》里的NFT是什么时候发的币？", "《从Web2到Web3》提到的政策何时发布？"):
+        assert "2022-07-08" not in engine.ask(question, mode="retrieval").answer, question
     # An article without a byline says so instead of guessing.
     unsigned = engine.ask("《产业互联网的画卷，正徐徐展开》是谁写的？", mode="retrieval")
     assert unsigned.answer == "《产业互联网的画卷，正徐徐展开》没有注明作者。[1]"

@@ -79,8 +79,16 @@ def test_a_question_sentence_and_an_announcement_are_never_quoted_as_extras():
 
 def test_a_sentence_that_asks_is_never_the_answer_but_a_statement_ending_in_a_question_mark_is():
     # The question sentence holds more of the question's words than the answer after it.
-    asks = "那么，产业互联网的本质就是互联网吗？笔者认为，它的本质是新产业。新产业的形态还在变化之中。"
-    assert best_sentence("产业互联网的本质就是互联网吗？", asks) == "笔者认为，它的本质是新产业。"
+    asks = "那么，产业互联网的本质究竟是什么呢？笔者认为是新产业。新产业的形态还在变化之中。"
+    hits = hits_of(asks)
+    answer = extract_answer("产业互联网的本质是什么？", hits, idf_of(hits)).text
+    assert answer.startswith("笔者认为是新产业。") and "呢？" not in answer
+    # A quotation whose first sentence answers and whose last one asks states something.
+    quoted = "黄奇帆说：“产业互联网能容纳上百家同等规模的企业。那么独角兽会出在哪里呢？”平台企业也在转型。"
+    assert best_sentence("黄奇帆认为产业互联网能容纳多少家企业？", quoted).startswith("黄奇帆说：")
+    # Words that hold a question word but ask nothing (任何, 何等, 谁都).
+    anyone = "数字化不是大企业的专利。任何企业都可能就此转型？转型的成本正在下降。"
+    assert best_sentence("什么样的企业可能就此转型？", anyone) == "任何企业都可能就此转型？"
     # 「…可能就来了？」 asks nothing: it says when, tentatively.
     muses = "神仙日子谁都想过。当数学变成制度和法律，人的神仙日子可能就来了？我们还要继续努力。"
     assert best_sentence("作者觉得神仙日子什么时候会来？", muses) == "当数学变成制度和法律，人的神仙日子可能就来了？"
@@ -94,6 +102,11 @@ def test_a_quotation_of_several_sentences_is_quoted_whole():
     # An opened quotation that never closes does not swallow the passage.
     long = "他说：“" + "这是一句很长的话，" * 30 + "到此为止。后面的句子与此无关。"
     assert [c.text for c in candidates([long])][-1] == "后面的句子与此无关。"
+    # A quotation over paragraphs opens each with “ and closes only the last: no paragraph is joined
+    # to the next (nor to a heading after it), and what follows the close stands alone.
+    paragraphs = "他说：“第一段话说了很多道理。\n“第二段话又说了很多道理。”\n这番话引起了广泛共鸣。"
+    assert [c.text for c in candidates([paragraphs])] == [
+        "他说：“第一段话说了很多道理。", "“第二段话又说了很多道理。”", "这番话引起了广泛共鸣。"]
 
 
 def test_a_comparison_gets_a_sentence_for_each_side_cited_to_its_own_passage():

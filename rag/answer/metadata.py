@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.answer.extractive import TITLE_REF, Extract
+from rag.text import content_terms
 from rag.types import ArticleMeta, Citation, Hit
 
 _ASKS_AUTHOR = re.compile(r"作者是谁|作者叫什么|谁写的|是谁写|由谁(?:撰写|所写|写)|作者是哪|哪位作者|出自谁")
@@ -20,6 +21,24 @@ _ASKS_DATE = re.compile(
     r"(?:什么时候|何时)(?:发表|发布|发的|发出|写的|写成|刊登|出的)|哪一?(?:年|天|月)(?:发表|发布|发的|写的)"
     r"|(?:发表|发布)(?:于|在)?(?:什么时[候间]|哪一?[年天月]|何时)|(?:发表|发布)(?:时间|日期)|写于|什么时候的文章"
 )
+# What may follow the date words in their clause (「…发表时间是哪一年？」), and what may come before
+# them: nothing but the article (「《…》是」「这篇文章」「它」), not a subject of its own (「…里的NFT是
+# 什么时候发的币？」「…提到的政策何时发布？」 ask about something else).
+_DATE_AFTER = re.compile(r"[是的了吗呢啊呀\s]*(?:什么时[候间]|哪一?(?:年|天|月)|何时|几号|几月几[日号])?[的了吗呢啊呀\s？?。！!]*")
+_THE_ARTICLE = re.compile(r"(?:文章|这篇|那篇|该文|一文|此文|本文|它)[是的于在\s]*$")
+_CLAUSE_END = re.compile(r"[，,。？?；;！!]")
+
+
+def _asks_date(question: str) -> bool:
+    """Whether the question asks when the article it names was published."""
+    for clause in _CLAUSE_END.split(TITLE_REF.sub(" ", question)):
+        m = _ASKS_DATE.search(clause)
+        if m and _DATE_AFTER.fullmatch(clause[m.end():]) and (
+                _THE_ARTICLE.search(clause[: m.start()]) or not content_terms(clause[: m.start()])):
+            return True
+    return False
+
+
 _ASKS_WORKS = re.compile(r"哪些文章|哪篇文章|哪几篇|几篇文章|写了(?:哪些|什么|几篇)|写过(?:哪些|什么)")
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -111,7 +130,7 @@ def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]],
     ``named``: the articles the question names as the retriever found them (by part of a title
     without 《》 too: 「从Web2到Web3一文的作者是谁？」); one of them is the article asked about.
     """
-    asks_author, asks_date = bool(_ASKS_AUTHOR.search(question)), bool(_ASKS_DATE.search(question))
+    asks_author, asks_date = bool(_ASKS_AUTHOR.search(question)), _asks_date(question)
     asks_works = bool(_ASKS_WORKS.search(question))
     if not (asks_author or asks_date or asks_works):
         return None

@@ -369,16 +369,16 @@ def without_source_names(question: str, authors: Sequence[str | None], refs: Ref
 
 
 # The baseline a change is measured against (「比前一年涨了多少」「同比增长多少」): the form of the figure
-# asked for, not its topic (the passage says 「比上年增长17.9%」).
-_BASELINE = re.compile(r"(?:比|较)?(?:前一年|上一年|上年|去年|前一|比前)|^一年$|同比|环比")
-_NOT_TOPIC = re.compile(f"{_ASKED_WORD.pattern}|{_BASELINE.pattern}")
+# asked for, not its topic (the passage says 「比上年增长17.9%」). Only as a comparison: 「去年写了哪些
+# 文章」 keeps its 去年.
+_BASELINE = re.compile(r"(?:比|较)(?:前一年|上一年|上年|去年)|同比|环比")
 
 
 @lru_cache(maxsize=1024)
 def _question_grams(text: str) -> frozenset[str]:
     """The bigrams of a question's topic words, question words and a change's baseline left out
     (cached per question part)."""
-    return topic_bigrams(text, _NOT_TOPIC)
+    return topic_bigrams(_BASELINE.sub(" ", text), _ASKED_WORD)
 
 
 @lru_cache(maxsize=1024)
@@ -419,7 +419,7 @@ def _continues(text: str, last: tuple[int, int], a: int, b: int) -> bool:
     quotation ``last`` opened (``_QUOTE_CHARS``), or across a line break inside a word at the end of a
     line longer than a heading."""
     before = text[last[0]:last[1]]
-    return before.rstrip(CLOSING).endswith(("；", ";")) or _opens_quote(before, b - last[0]) or (
+    return before.rstrip(CLOSING).endswith(("；", ";")) or _opens_quote(before, text[last[1]:a], b - last[0]) or (
         "\n" in text[last[1]:a] and _line_before(text, last[1]) >= _HEADING_LIKE_CHARS
         and cuts_a_word(before, text[a:b]))
 
@@ -430,10 +430,15 @@ _QUOTE_CHARS = 240
 _OPENERS, _CLOSERS = "“「『", "”」』"
 
 
-def _opens_quote(before: str, joined: int) -> bool:
-    """Whether ``before`` leaves a quotation open and the span joined to what follows stays short."""
-    opened = sum(before.count(ch) for ch in _OPENERS) > sum(before.count(ch) for ch in _CLOSERS)
-    return opened and joined <= _QUOTE_CHARS
+_QUOTE_MARKS = re.compile(f"[{_OPENERS}{_CLOSERS}]")
+
+
+def _opens_quote(before: str, gap: str, joined: int) -> bool:
+    """Whether ``before`` leaves a quotation open (its last quote mark opens one) and the span joined
+    to what follows stays short and on one line (a quotation over paragraphs opens each with “ and
+    closes only the last: a paragraph is not joined to the next, nor to a heading)."""
+    marks = _QUOTE_MARKS.findall(before)
+    return bool(marks) and marks[-1] in _OPENERS and "\n" not in gap and joined <= _QUOTE_CHARS
 
 
 def _line_before(text: str, end: int) -> int:
@@ -491,10 +496,21 @@ def _form(text: str) -> _Form:
                  bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)), bool(_SEEMS.search(text)))
 
 
+# Words holding a question word that ask nothing (任何, 何等, 哪怕, 谁都 …).
+_NOT_ASKING = re.compile(r"任何|几何|何等|何况|何必|何尝|何止|哪怕|谁都|谁也|无论谁|不管谁|无论如何")
+
+
 def _asks(text: str) -> bool:
-    """Whether a sentence asks: it ends in ？ and holds a question word (「…就是互联网吗？」); one
-    without (「…人的神仙日子可能就来了？」) states something, tentatively."""
-    return text.rstrip(CLOSING).endswith(("？", "?")) and bool(_INTERROGATIVE.search(text))
+    """Whether a sentence asks: it ends in ？, its last sentence holds a question word (「…就是互联网
+    吗？」; not 「…人的神仙日子可能就来了？」, which states something, tentatively, nor 「任何企业都…？」)
+    and nothing before it states (a quotation whose first sentence answers and whose last asks)."""
+    if not text.rstrip(CLOSING).endswith(("？", "?")):
+        return False
+    *before, last = _STATEMENT_END.split(text.rstrip(CLOSING).rstrip("？?"))
+    return not any(b.strip(CLOSING + " ") for b in before) and bool(_INTERROGATIVE.search(_NOT_ASKING.sub("", last)))
+
+
+_STATEMENT_END = re.compile(r"[。！!]")
 
 
 class Reader:
