@@ -328,12 +328,16 @@ class Engine:
         ext = self._read(retrieval)
         return _reading_answers(retrieval, ext), ext
 
+    def _metadata(self, retrieval: Retrieval) -> Extract | None:
+        """The answer from the articles' metadata to a question about authors and dates, or None."""
+        return metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
+                               [key for key, _ in retrieval.named])
+
     def _extractive(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
                     ext: Extract | None, listed: Extract | None) -> Answer:
         """The retrieval-only answer: from metadata, else from headings (``listed``, the request's
         ``_outline``), else the reader's, or the refusal."""
-        meta = metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
-                               [key for key, _ in retrieval.named])
+        meta = self._metadata(retrieval)
         if meta is not None:
             return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
@@ -456,8 +460,10 @@ class Engine:
         by_chunk = {h.chunk.chunk_id: h for h in retrieval.hits}
         cited = [by_chunk.get(c.chunk_id or "") for c in found.citations]
         quotes = quotes_of(found.answer)
-        if found.refused or not quotes or None in cited:
-            return found  # a refusal, or a metadata answer that quotes no passage
+        if found.refused or not quotes or None in cited or self._metadata(retrieval) is not None:
+            # A refusal, or an answer from the metadata: exact as it is (a summary of it repeated it,
+            # and its marker was dropped, the passage not holding the author or the date).
+            return found
         shown = [h for h in cited if h is not None]
         messages = build_summary_messages(retrieval.query, quotes)
         try:

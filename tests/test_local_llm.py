@@ -84,6 +84,15 @@ def test_cited_answer_through_api_ask(base_url: str, engine: Engine):
     assert_markers_match_citations(body)
 
 
+def test_an_answer_from_the_metadata_is_given_as_it_is(local_engine: Engine, engine: Engine):
+    """Who wrote an article and when: exact from the metadata, cited, with no summary after it."""
+    question = "《从Web2到Web3》的作者是谁，什么时候发的？"
+    answer = local_engine.ask(question, mode="llm")
+    assert answer.answer == engine.ask(question, mode="retrieval").answer
+    assert answer.answer.endswith("发表于 2022-07-08。[1]") and [c.n for c in answer.citations] == [1]
+    assert "llm_ms" not in answer.timings and "llm_first_ms" not in answer.timings  # the model was not asked
+
+
 def test_the_compact_prompt_writes_a_cited_answer(compact_engine: Engine):
     answer = compact_engine.ask(QUESTION, mode="llm")
     assert (answer.mode, answer.degraded, answer.refused, answer.grounded) == ("llm", None, False, True), answer
