@@ -225,23 +225,25 @@ _SUMMARY_EXAMPLE_ASSISTANT = "这家工厂引入平台后，设备停机时间�
 _QUOTED_SENTENCE = re.compile(r"[^。！？!?]+(?:[。！？!?]+[”’」』）)]*|$)")
 
 
-def build_summary_messages(question: str, quotes: Sequence[tuple[int, str]]) -> list[dict]:
-    """Chat messages asking for one cited sentence that answers ``question`` from ``quotes``, the
-    reader's sentences grouped by passage as ``(marker number, text)``, best passage first: its
-    sentences in that order within ``SUMMARY_QUOTE_CHARS`` (the first always); the model's ``[n]``
-    are the quotes' numbers."""
+def _within_limit(quotes: Sequence[tuple[int, str]]) -> dict[int, str]:
+    """The quotes' sentences in order up to ``SUMMARY_QUOTE_CHARS`` (the first always), by marker."""
     shown: dict[int, str] = {}
     used = 0
     for n, text in quotes:
         for sentence in _QUOTED_SENTENCE.findall(text):
             if shown and used + len(sentence) > SUMMARY_QUOTE_CHARS:
-                break
+                return shown
             shown[n] = shown.get(n, "") + sentence
             used += len(sentence)
-        else:
-            continue
-        break
-    passages = "\n".join(f"[{n}] {neutralize(' '.join(text.split()))}" for n, text in shown.items())
+    return shown
+
+
+def build_summary_messages(question: str, quotes: Sequence[tuple[int, str]]) -> list[dict]:
+    """Chat messages asking for one cited sentence that answers ``question`` from ``quotes``, the
+    reader's sentences grouped by passage as ``(marker number, text)``, best passage first: its
+    sentences in that order within ``SUMMARY_QUOTE_CHARS`` (the first always); the model's ``[n]``
+    are the quotes' numbers."""
+    passages = "\n".join(f"[{n}] {neutralize(' '.join(text.split()))}" for n, text in _within_limit(quotes).items())
     return [
         {"role": "system", "content": SUMMARY_SYSTEM_PROMPT},
         {"role": "user", "content": _SUMMARY_EXAMPLE_USER},

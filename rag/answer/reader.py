@@ -428,8 +428,6 @@ def _continues(text: str, last: tuple[int, int], a: int, b: int) -> bool:
 # many characters: cut after its first sentence, the answer would open a quote it never closes.
 _QUOTE_CHARS = 240
 _OPENERS, _CLOSERS = "“「『", "”」』"
-
-
 _QUOTE_MARKS = re.compile(f"[{_OPENERS}{_CLOSERS}]")
 
 
@@ -496,8 +494,9 @@ def _form(text: str) -> _Form:
                  bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)), bool(_SEEMS.search(text)))
 
 
-# Words holding a question word that ask nothing (任何, 何等, 哪怕, 谁都 …).
+# Words holding a question word that ask nothing (任何, 何等, 哪怕, 谁都 …), and where a sentence states.
 _NOT_ASKING = re.compile(r"任何|几何|何等|何况|何必|何尝|何止|哪怕|谁都|谁也|无论谁|不管谁|无论如何")
+_STATEMENT_END = re.compile(r"[。！!]")
 
 
 def _asks(text: str) -> bool:
@@ -508,9 +507,6 @@ def _asks(text: str) -> bool:
         return False
     *before, last = _STATEMENT_END.split(text.rstrip(CLOSING).rstrip("？?"))
     return not any(b.strip(CLOSING + " ") for b in before) and bool(_INTERROGATIVE.search(_NOT_ASKING.sub("", last)))
-
-
-_STATEMENT_END = re.compile(r"[。！!]")
 
 
 class Reader:
