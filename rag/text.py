@@ -181,6 +181,8 @@ def warm_up() -> None:
 
 # 《…》 names an article or book.
 TITLE_REF = re.compile(r"《([^》]{1,80})》")
+# What ends a clause of a question (a comma too): where the reader looks for what a clause asks.
+CLAUSE_END = re.compile(r"[，,。？?；;！!]")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.answer.extractive import TITLE_REF, Extract
-from rag.text import content_terms
+from rag.text import CLAUSE_END, content_terms
 from rag.types import ArticleMeta, Citation, Hit
 
 _ASKS_AUTHOR = re.compile(r"作者是谁|作者叫什么|谁写的|是谁写|由谁(?:撰写|所写|写)|作者是哪|哪位作者|出自谁")
@@ -26,12 +26,11 @@ _ASKS_DATE = re.compile(
 # 什么时候发的币？」「…提到的政策何时发布？」 ask about something else).
 _DATE_AFTER = re.compile(r"[是的了吗呢啊呀\s]*(?:什么时[候间]|哪一?(?:年|天|月)|何时|几号|几月几[日号])?[的了吗呢啊呀\s？?。！!]*")
 _THE_ARTICLE = re.compile(r"(?:文章|这篇|那篇|该文|一文|此文|本文|它)[是的于在\s]*$")
-_CLAUSE_END = re.compile(r"[，,。？?；;！!]")
 
 
 def _asks_date(question: str) -> bool:
     """Whether the question asks when the article it names was published."""
-    for clause in _CLAUSE_END.split(TITLE_REF.sub(" ", question)):
+    for clause in CLAUSE_END.split(TITLE_REF.sub(" ", question)):
         m = _ASKS_DATE.search(clause)
         if m and _DATE_AFTER.fullmatch(clause[m.end():]) and (
                 _THE_ARTICLE.search(clause[: m.start()]) or not content_terms(clause[: m.start()])):

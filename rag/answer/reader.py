@@ -21,6 +21,7 @@ import numpy as np
 
 from rag.text import (
     CJK,
+    CLAUSE_END,
     TITLE_REF,
     cjk_bigrams,
     content_terms,
@@ -386,7 +387,7 @@ def focus_grams(question: str) -> frozenset[str]:
     """Bigrams of the words next to each question word: what is asked about ("根本原因是什么" →
     根本原因, "比作什么" → 比作, "结果会怎样" → 结果), as opposed to the premise around it."""
     out: set[str] = set()
-    for clause in re.split(r"[，,？?；;。！!]", question):
+    for clause in CLAUSE_END.split(question):
         m = _ASKED_WORD.search(clause)
         if not m:
             continue
