@@ -81,8 +81,9 @@ def embedder_key(settings: Settings) -> str:
 # Changed whenever embed_input/lexical_input or the model-fit measures change, so that an
 # unchanged corpus is still rebuilt.
 # reader2: a quotation of several sentences is one reader sentence (its vector is stored); stop2:
-# hedges (大概, 大约, 大致) left out of the word index.
-BUILD_FORMAT = "dense=text;lexical=title+text;fit=top5;sentences=reader2;stop2"
+# hedges (大概, 大约, 大致) left out of the word index; reader3: an editor's lead's sentences are reader
+# sentences without their label (编辑导读：), so their vectors are stored.
+BUILD_FORMAT = "dense=text;lexical=title+text;fit=top5;sentences=reader3;stop2"
 
 
 def embed_input(article: Article, chunk: Chunk) -> str:

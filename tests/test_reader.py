@@ -70,6 +70,17 @@ def test_the_reader_picks_the_sentence_that_answers_each_question_type(kind: str
     assert best_sentence(question, passage) == answer
 
 
+def test_an_editors_lead_is_quoted_without_its_label_and_its_announcement_is_not_quoted():
+    passage = ("编辑导读：数字孪生是在虚拟空间中构建与物理工厂一一对应的模型的技术。本文作者围绕数字孪生展开分析，希望对你有帮助。\n"
+               "数字孪生最近越来越受关注，很多企业都在讨论它的前景。工厂的管理者们开始关注生产线的改造。")
+    texts = [c.text for c in candidates([passage])]
+    assert texts[0] == "数字孪生是在虚拟空间中构建与物理工厂一一对应的模型的技术。"
+    assert not any("本文作者" in t or "编辑导读" in t for t in texts)
+    hits = hits_of(passage)
+    text = extract_answer("按编辑导读的说法，数字孪生是什么？", hits, idf_of(hits)).text
+    assert text.startswith("数字孪生是在虚拟空间中构建"), text
+
+
 def test_a_question_sentence_and_an_announcement_are_never_quoted_as_extras():
     question, passage, _ = CASES["how"]
     hits = hits_of(passage)

@@ -39,8 +39,12 @@ _SENTENCE_END = ("。", "！", "？", "!", "?", "；", ";", "…", "：", ":")
 # A short line that does not end like a sentence is a heading or a fragment cut at a line break.
 _HEADING_LIKE_CHARS = 24
 _LINE_BREAK = re.compile(f"(?<=[{CJK}])\\s*\\n\\s*(?=[{CJK}])")
-# Sentences about the article rather than its subject (the editor's lead).
-_ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|^编辑导[语读]|本篇文章|本文作者|在本文中|这篇文章里|笔者将")
+# Sentences about the article rather than its subject (the editor's lead's 「本文作者围绕…」).
+_ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|本篇文章|本文作者|在本文中|这篇文章里|笔者将")
+# The label of an editor's lead: a lead's sentence is quoted without it (「编辑导读：产业互联网是基于…」
+# is the library's one definition of 产业互联网), and its bigrams stay the sentence's own, so a
+# question about the lead (「按编辑导读的说法…」) finds it (bench/README.md, "Twelfth round").
+_LEAD_LABEL = re.compile(r"^(?:编辑导[语读]|编者按|导[语读])[：:]\s*")
 # Sentences that announce what follows or turn to the reader instead of saying something.
 _ANNOUNCES = re.compile(
     r"(?:我们)?(?:就)?会发现|不难发现|可以看到|我们看到|(?:我们|一起|下面|先|再|接着)来看|如下|以下几|下面|接下来|值得(?:思考|一提)|"
@@ -465,12 +469,16 @@ def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str]],
     """A passage's quotable sentences with their bigrams (cached: the same passages come back)."""
     out = []
     for pos, (a, b) in enumerate(_clauses_joined(text)):
+        grams = frozenset(cjk_bigrams(text[a:b]))
+        label = _LEAD_LABEL.match(text, a)
+        if label:
+            a = label.end()
         sent = text[a:b]
         if len(sent) < 8 or _ABOUT_THE_ARTICLE.search(sent):
             continue
         if len(sent) < _HEADING_LIKE_CHARS and not sent.rstrip(CLOSING).endswith(_SENTENCE_END):
             continue
-        out.append((pos, a, b, sent, frozenset(cjk_bigrams(sent))))
+        out.append((pos, a, b, sent, grams))
     return tuple(out)
 
 
