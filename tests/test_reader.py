@@ -70,6 +70,14 @@ def test_the_reader_picks_the_sentence_that_answers_each_question_type(kind: str
     assert best_sentence(question, passage) == answer
 
 
+@pytest.mark.parametrize("question", ["数字孪生是什么？", "什么是数字孪生？", "数字孪生指的是什么？"])
+def test_a_question_asking_what_a_term_is_gets_the_sentence_that_says_what_it_is(question: str):
+    passage = ("数字孪生最近越来越受关注，很多企业都在讨论数字孪生的前景和数字孪生的价值。"
+               "所谓的数字孪生是一场营销的看法，我是不赞同的。"
+               "在笔者看来，数字孪生是在虚拟空间中构建与物理工厂对应的模型的技术。")
+    assert best_sentence(question, passage) == "在笔者看来，数字孪生是在虚拟空间中构建与物理工厂对应的模型的技术。"
+
+
 def test_an_editors_lead_is_quoted_without_its_label_and_its_announcement_is_not_quoted():
     passage = ("编辑导读：数字孪生是在虚拟空间中构建与物理工厂一一对应的模型的技术。本文作者围绕数字孪生展开分析，希望对你有帮助。\n"
                "数字孪生最近越来越受关注，很多企业都在讨论它的前景。工厂的管理者们开始关注生产线的改造。")

@@ -254,6 +254,30 @@ def asks_for_figure(question: str) -> bool:
     return any(rx.search(question) for rx in _ASKS_FIGURE.values())
 
 
+# A question that asks what one term is (「产业互联网是什么？」「什么是Web3？」「数字产业化指的是什么？」).
+_WHAT_IS_ASKED = r"(?:是什么|是指什么|指的是什么|指什么|是什么意思|的定义是什么|的含义是什么|的本质是什么)"
+_WHAT_IS = re.compile(r"^(?:请问)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?(?:什么(?:是|叫)|何谓)?\s*"
+                      r"([^，,。；;？?\s]{2,12}?)\s*" + _WHAT_IS_ASKED + r"?\s*[？?]?$")
+_WHAT_IS_WORDS = re.compile(r"^(?:请问)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?(?:什么(?:是|叫)|何谓)|"
+                            + _WHAT_IS_ASKED + r"\s*[？?]?$")
+
+
+def defined_term(question: str) -> str | None:
+    """The one term a question asks to define (「产业互联网是什么？」 → 产业互联网), or None."""
+    q = question.strip()
+    m = _WHAT_IS.match(q)
+    return m.group(1) if m and _WHAT_IS_WORDS.search(q) else None
+
+
+def defines(term: str, text: str) -> bool:
+    """Whether a sentence says what ``term`` is near its start: the term, then 是 / 就是 / 是指 /
+    指的是 (「产业互联网是基于…」「笔者认为，产业互联网的本质是新产业。」); not 不是 / 是不是, nor a
+    so-called view (「所谓的产业互联网是一场…的看法，我是不赞同的」)."""
+    return bool(re.search(r"(?<!所谓的)(?<!所谓)" + re.escape(term)
+                          + r"(?:的本质|其实|实际上|本身)?[，,]?(?:就是|是指|指的是|即是|(?<![不否])是(?![不否]))",
+                          text[:40], re.IGNORECASE))
+
+
 def question_types(question: str) -> list[str]:
     """The types a question asks for, most specific first (a question can be why + compare)."""
     return [name for name, rx in QTYPES.items() if rx.search(question)]
@@ -566,10 +590,12 @@ class Reader:
         weight = self._weights(q)
         total = weight[""] or 1.0  # no question bigrams: every coverage is 0 (as coverage() says)
         shaped = [t for t in qtypes if t in ANSWER_SHAPES]
+        term = defined_term(part)
         for c, prev, dense_rel in zip(cands, prev_grams, rel, strict=True):
             asked = q & c.grams
             lex = sum(map(weight.__getitem__, asked)) / total
             form = _form(c.text)
+            defining = term is not None and not form.seems and defines(term, c.text)  # not 「乍一看，X就是…」
             rows.append((
                 lex,
                 sum(map(weight.__getitem__, (q & prev) - asked)) / total,  # what the sentence before adds
@@ -577,7 +603,7 @@ class Reader:
                 (len(c.grams) - len(asked)) / max(1, len(c.grams)),
                 1.0 / (c.hit + 1),
                 sum(bool(unit.search(c.text)) if t == "number" and unit is not None else t in form.shapes
-                    for t in shaped),
+                    for t in shaped) + self.defining * defining,
                 form.asks,
                 form.announces,
                 # A byline does not answer, except a question about the author's background.
@@ -585,7 +611,7 @@ class Reader:
                 form.leans_back,
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
-                float(bool(explains) and lex >= 0.5 and not any(t in form.shapes for t in explains)),
+                float(bool(explains) and lex >= 0.5 and not defining and not any(t in form.shapes for t in explains)),
                 float(form.seems and not asks_seeming),
             ))
         return np.array(rows, dtype=np.float64).reshape(len(cands), len(FEATURES))
@@ -729,6 +755,11 @@ class Reader:
     min_chars = 60
     # What a comparison's sentence that states the sides apart adds to its score.
     parallel = 2.5
+    # A question asking what one term is (「产业互联网是什么？」): the sentence that says 「X是…」 counts as
+    # this many answer shapes (the shapes of a definition, 所谓 / 就是 / 本质, also answer 「X的根本
+    # 原因是什么」-like questions, so 「X是什么」 is no definition question of its own: bench/README.md,
+    # "Twelfth round").
+    defining = 2.0
 
     @staticmethod
     def _quotable_extra(c: Candidate, about_author: bool = False) -> bool:
