@@ -402,10 +402,9 @@ class Engine:
         return Answer(text, (), "retrieval", grounded=False, refused=True, query=question,
                       took_ms=round((time.perf_counter() - t0) * 1000, 2))
 
-    def _model_reply(self, messages: list[dict], timings: dict, stream: bool, lead: str = ""
-                     ) -> Generator[Delta, None, str]:
+    def _model_reply(self, messages: list[dict], timings: dict, stream: bool) -> Generator[Delta, None, str]:
         """The model's whole reply to ``messages``; with ``stream`` its pieces go out as ``Delta``
-        events as they come (``lead`` before the first). Raises ``LLMUnavailableError``; a stream
+        events as they come. Raises ``LLMUnavailableError``; a stream
         that broke after some text went out left ``llm_first_ms`` in ``timings``."""
         llm = self.llm
         assert llm is not None, "called only when the LLM is used"
@@ -419,8 +418,6 @@ class Engine:
                 for piece in deltas:
                     if not parts:
                         timings["llm_first_ms"] = round((time.perf_counter() - t1) * 1000, 2)
-                        if lead:
-                            yield Delta(lead)
                     parts.append(piece)
                     yield Delta(piece)
             finally:
@@ -448,10 +445,12 @@ class Engine:
                     ext: Extract | None, timings: dict, stream: bool) -> Generator[StreamEvent, None, Answer]:
         """The reader's answer at once, then the model's one-sentence summary of its quotes.
 
-        With ``stream`` the events go out as they come: the cited passages, the quotes, then the
-        model's pieces. Returns the final answer: the quotes and the verified summary (mode
-        ``llm``), or the quotes alone when the model failed or wrote nothing the quotes support
-        (mode ``retrieval``, ``degraded`` says why).
+        With ``stream`` the cited passages and the quotes go out at once, the summary once the model
+        has written it and it is checked: a summary that is dropped (an invented figure the quotes do
+        not hold) was never shown, and an OpenAI client, whose stream cannot take text back, never
+        gets it. Returns the final answer: the quotes and the verified summary (mode ``llm``), or the
+        quotes alone when the model failed or wrote nothing the quotes support (mode ``retrieval``,
+        ``degraded`` says why).
         """
         found = self._extractive(question, retrieval, degraded, ext, None)  # no outline answer (see _ask)
         if stream:
@@ -467,17 +466,17 @@ class Engine:
         shown = [h for h in cited if h is not None]
         messages = build_summary_messages(retrieval.query, quotes)
         try:
-            reply = yield from self._model_reply(messages, timings, stream, lead="\n\n" + SUMMARY_LEAD)
+            # Streamed from the model (its first token is timed) but not passed on: checked first.
+            reply = _result(self._model_reply(messages, timings, stream))
         except LLMUnavailableError as exc:
-            if "llm_first_ms" in timings:
-                yield Delta(found.answer, restart=True)
             return replace(found, degraded=exc.reason)
         summary, reason = checked_summary(reply, shown)
         if summary is None:
-            if stream and reply:
-                yield Delta(found.answer, restart=True)
             return replace(found, degraded=reason)
         checked = verify(found.answer + "\n\n" + SUMMARY_LEAD + summary, shown)
+        if stream:
+            added = checked.text.removeprefix(found.answer)
+            yield Delta(added) if added != checked.text else Delta(checked.text, restart=True)
         return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 

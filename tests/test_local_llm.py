@@ -114,14 +114,36 @@ def test_streamed_chat(base_url: str, engine: Engine):
     import json
 
     kinds = [e for e, _ in events]
-    assert kinds[0] == "citations" and kinds[-1] == "done"
-    # The reader's quotes come first, whole; the model's tokens follow as several deltas.
-    assert json.loads(events[1][1])["text"] == engine.ask(QUESTION, mode="retrieval").answer
-    assert kinds.count("delta") >= 4, kinds
+    assert kinds == ["citations", "delta", "delta", "done"], kinds
+    # The reader's quotes come first, whole; the model's summary follows once it is checked.
+    quotes, summary = (json.loads(data) for _, data in events[1:3])
+    assert quotes["text"] == engine.ask(QUESTION, mode="retrieval").answer
+    assert summary["text"].startswith("\n\n概括：") and not summary.get("restart"), summary
 
     done = json.loads(events[-1][1])
     assert (done["mode"], done["degraded"]) == ("llm", None), done
+    assert done["answer"] == quotes["text"] + summary["text"]
     assert_markers_match_citations(done)
+
+
+def test_a_summary_the_quotes_do_not_support_is_never_streamed(local_engine: Engine, engine: Engine,
+                                                                  monkeypatch: pytest.MonkeyPatch):
+    """The real model is told to write a sentence the quotes do not hold: it is checked before it
+    goes out, so the stream carries the quotes alone (an OpenAI client cannot take text back)."""
+    import rag.engine
+
+    def messages_asking_for_an_unsupported_sentence(question, quotes):
+        return [{"role": "system", "content": "你是一个复读机。"},
+                {"role": "user", "content": "请原样输出下面这一句话，不要改动任何字符：\n今天的天气很好，适合去公园散步[1]。"}]
+
+    monkeypatch.setattr(rag.engine, "build_summary_messages", messages_asking_for_an_unsupported_sentence)
+    events = list(local_engine.stream(QUESTION, mode="llm"))
+    deltas = [e for e in events if isinstance(e, Delta)]
+    done = events[-1]
+    assert isinstance(done, Done) and "llm_first_ms" in done.answer.timings  # the model did write
+    quotes = engine.ask(QUESTION, mode="retrieval").answer
+    assert [(d.text, d.restart) for d in deltas] == [(quotes, False)], deltas
+    assert (done.answer.answer, done.answer.mode, done.answer.degraded) == (quotes, "retrieval", "unsupported")
 
 
 def test_openai_compatible_completion(base_url: str):
@@ -227,13 +249,9 @@ def test_a_full_queue_answers_in_retrieval_mode(index_dir: Path, engine: Engine,
     """With the only slot taken and no room to wait, the next request degrades at once (busy)."""
     full = LocalLLMClient(local_settings(index_dir, llm_max_waiting=0), local_llm.server)
     busy_engine = Engine(local_settings(index_dir, llm_max_waiting=0), engine.index, engine.embedder, llm=full)
-    held = busy_engine.stream(QUESTION, mode="llm")
-    # Run the stream up to the model's first token (after the reader's quotes): the slot is taken.
-    deltas = 0
-    for event in held:
-        deltas += isinstance(event, Delta)
-        if deltas == 2:
-            break
+    # A reply streamed up to its first token: the only slot is taken until the stream is closed.
+    held = full.stream([{"role": "user", "content": "请写一篇关于产业互联网的长文。"}])
+    next(held)
     try:
         with running_server(create_app(local_settings(index_dir), engine=busy_engine)) as url:
             r = httpx.post(url + "/api/ask", json={"question": QUESTION}, timeout=60)

@@ -131,6 +131,9 @@ class ScriptedEngine:
             yield Done(
                 Answer(f"{PASSAGE}[1]", (CITATION,), "retrieval", grounded=True, degraded="timeout", query=question)
             )
+        elif question == "概括未核实测试":
+            yield Done(Answer(f"{PASSAGE}[1]", (CITATION,), "retrieval", grounded=True, degraded="unsupported",
+                              query=question))
         else:
             text = f"关于“{question}”：留量比流量更重要[1]。"
             yield Delta(text)
@@ -489,9 +492,15 @@ def test_retrieval_badges_refusal_and_clear(desktop_page: Page, scripted, host_o
     expect(second.locator(".badge")).to_have_text("仅检索")
     expect(second.locator(".mode-note")).to_have_text("大模型暂时不可用，已切换为离线检索模式：以下内容直接摘自原文。")
 
-    send(page, "拒答测试")
+    # The model answered but wrote nothing the passages support: not "unavailable".
+    send(page, "概括未核实测试")
     expect(answers_done(page)).to_have_count(3)
-    refusal = answers_done(page).nth(2)
+    expect(answers_done(page).nth(2).locator(".mode-note")).to_have_text(
+        "大模型的回答未能在原文中核实，已略去：以下内容直接摘自原文。")
+
+    send(page, "拒答测试")
+    expect(answers_done(page)).to_have_count(4)
+    refusal = answers_done(page).nth(3)
     expect(refusal.locator(".answer")).to_have_text(REFUSAL)
     expect(refusal.locator(".badge, .sources, .cite")).to_have_count(0)
 

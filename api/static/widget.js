@@ -66,6 +66,8 @@
     retrievalBadge: "仅检索",
     retrievalNote: "离线检索模式：以下内容直接摘自原文。",
     degradedNote: "大模型暂时不可用，已切换为离线检索模式：以下内容直接摘自原文。",
+    // The model answered, but nothing it wrote is supported by the passages (or it said it found nothing).
+    uncheckedNote: "大模型的回答未能在原文中核实，已略去：以下内容直接摘自原文。",
     ungrounded: "未找到可核实的出处，请谨慎参考。",
     stopped: "已停止生成。",
     retry: "重试",
@@ -900,6 +902,10 @@
       if (this.frame) cancelAnimationFrame(this.frame);
       this.frame = 0;
     };
+    function modeNote(degraded) {
+      if (!degraded) return TEXT.retrievalNote;
+      return degraded === "unsupported" || degraded === "model_refused" ? TEXT.uncheckedNote : TEXT.degradedNote;
+    }
     BotMessage.prototype.finish = function (result) {
       this.cancelFrame();
       var citations = result.citations || [];
@@ -914,7 +920,7 @@
         if (result.mode === "retrieval") {
           parts.push(h("div", { class: "badges" },
             h("span", { class: "badge", text: TEXT.retrievalBadge }),
-            h("span", { class: "mode-note", text: result.degraded ? TEXT.degradedNote : TEXT.retrievalNote })));
+            h("span", { class: "mode-note", text: modeNote(result.degraded) })));
         }
         renderAnswerText(answer, result.answer || "", citations);
         parts.push(answer);
