@@ -228,13 +228,19 @@ class Engine:
             except LLMUnavailableError as exc:
                 log.info("LLM rewrite failed (%s); using the rule-based rewrite", exc.reason)
                 unreachable = exc.reason if exc.reason in (Degraded.TIMEOUT, Degraded.CONNECTION) else None
-        return rule_rewrite(question, turns, self._title_named), unreachable
+        return rule_rewrite(question, turns, self._title_named, self._title_cited), unreachable
 
     def _title_named(self, text: str) -> str | None:
         """The 《title》 of the one article ``text`` names (for the rule-based rewrite); none when it
         names several (「这篇文章」 after a comparison does not say which)."""
         named = self._retriever.named_refs(text)
         return f"《{self._index.article_meta(named[0][0]).title}》" if len(named) == 1 else None
+
+    def _title_cited(self, text: str) -> str | None:
+        """The 《title》 of the article the answer to ``text`` cites first (its best passage's):
+        「它的作者是谁？」 after 「元宇宙和产业互联网有什么关系？」 asks about that article."""
+        found = self._retriever.search(text)
+        return f"《{found.hits[0].article.title}》" if found.relevant and found.hits else None
 
     def _retrieve(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None
                   ) -> tuple[Retrieval, bool, Degraded | str | None, dict]:

@@ -213,6 +213,19 @@ def test_follow_up_is_rewritten_from_the_history(engine: Engine):
     assert standalone.query == THREE_THINGS
 
 
+@pytest.mark.parametrize("follow_up", ["那它的作者是谁？", "作者是谁？", "这篇文章是什么时候发表的？", "它是哪天发的？"])
+def test_a_follow_up_about_the_article_asks_about_the_one_the_answer_cited(engine: Engine, follow_up: str):
+    """The question before named no article: its answer's article is the one asked about."""
+    question = "元宇宙和产业互联网有什么关系？"
+    first = engine.ask(question, mode="retrieval")
+    assert first.citations[0].title == "当元宇宙遇上产业互联网"
+    history = [Message("user", question), Message("assistant", first.answer)]
+    follow = engine.ask(follow_up, history=history, mode="retrieval")
+    assert "《当元宇宙遇上产业互联网》" in follow.query, follow.query
+    expected = "的作者是孟永辉" if "作者" in follow_up else "发表于 2021-11-20"
+    assert follow.answer.startswith(f"《当元宇宙遇上产业互联网》{expected}"), follow.answer
+
+
 NEW_ARTICLE = """三文鱼网箱养殖的产业互联网实践
 林海洋
 近海三文鱼网箱养殖正在接入产业互联网平台。每个网箱都装有水温传感器和溶解氧探头，数据每五分钟上传一次。

@@ -89,3 +89,18 @@ def test_this_article_after_a_title_without_brackets_names_it_too():
 def test_it_names_the_article_asked_about_before_when_the_follow_up_asks_about_an_article(
         follow_up: str, standalone: str):
     assert rule_rewrite(follow_up, asked("《产业互联网需要被正名》说主战场在哪里？")) == standalone
+
+
+@pytest.mark.parametrize(("follow_up", "standalone"), [
+    ("那它的作者是谁？", "那《当元宇宙遇上产业互联网》的作者是谁？"),
+    ("作者是谁？", "《当元宇宙遇上产业互联网》作者是谁？"),
+    ("是什么时候发表的？", "《当元宇宙遇上产业互联网》是什么时候发表的？"),
+    ("它是哪天发的？", "《当元宇宙遇上产业互联网》是哪天发的？"),
+    # 它 as the subject, and a question of its own: as before.
+    ("它什么时候会到来？", "元宇宙什么时候会到来？"),
+])
+def test_a_follow_up_about_an_article_names_the_one_the_answer_before_cited(follow_up: str, standalone: str):
+    def cited_by(text: str) -> str | None:
+        return "《当元宇宙遇上产业互联网》" if "元宇宙" in text else None
+
+    assert rule_rewrite(follow_up, asked("元宇宙和产业互联网有什么关系？"), cited_by=cited_by) == standalone

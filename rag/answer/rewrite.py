@@ -20,7 +20,7 @@ _ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
 _ASPECTS = frozenset({
     "区别", "不同", "关系", "联系", "意义", "原因", "理由", "特点", "影响", "例子", "作用", "好处", "坏处",
     "问题", "方法", "办法", "结果", "前景", "未来", "作者", "文章", "观点", "看法", "依据", "细节", "具体",
-    "举例", "说明", "解释", "总结", "概括",
+    "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期",
 })
 # Previous user turns a rewrite may chain back through to reach a standalone question.
 _MAX_CHAIN = 3
@@ -30,7 +30,8 @@ _PRONOUN = re.compile(r"(?<!其)它们?")
 _THIS_ARTICLE = re.compile(r"[这那]篇(?:文章)?|该文|此文|本文")
 # ... and so does 它 after a question that named one, when the follow-up asks about an article
 # itself ("它分几个部分？", "它的作者是谁？"), not about a subject ("它和元宇宙有什么关系？").
-_ABOUT_AN_ARTICLE = re.compile(r"作者|发表|几个?部分|几节|小标题|主要(?:讲|说|内容|观点)|讲了(?:什么|哪些)|核心观点|中心思想|结语|开头|结尾")
+_ABOUT_AN_ARTICLE = re.compile(r"作者|发表|发布|谁写|写的|(?:哪天|哪年|何时|什么时候)发|几个?部分|几节|小标题|"
+                               r"主要(?:讲|说|内容|观点)|讲了(?:什么|哪些)|核心观点|中心思想|结语|开头|结尾")
 
 
 def needs_context(question: str) -> bool:
@@ -42,12 +43,14 @@ def needs_context(question: str) -> bool:
     return all(t in _ASPECTS for t in terms)
 
 
-def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None) -> str:
+def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
+                 cited_by: Callable[[str], str | None] | None = None) -> str:
     """Prefix a dependent follow-up with the user's questions back to the last standalone one.
 
     "Web3意味着什么？" → "它有哪些突破口？" → "具体说说第一个？" keeps Web3 in the third query.
     ``title_of``: the 《title》 of the article a question names otherwise (its title without 《》,
-    「写…那篇文章」), if any.
+    「写…那篇文章」), if any. ``cited_by``: the 《title》 of the article the answer to a question
+    cites first: what 「它的作者是谁？」「作者是谁？」 ask about after a question that named none.
     """
     previous = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
     if not previous or not needs_context(question):
@@ -57,15 +60,22 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
         chain.insert(0, turn)
         if not needs_context(turn):
             break
+    about_article = bool(_ABOUT_AN_ARTICLE.search(question))
     pointer = _THIS_ARTICLE if _THIS_ARTICLE.search(question) else (
-        _PRONOUN if _PRONOUN.search(question) and _ABOUT_AN_ARTICLE.search(question) else None)
-    if pointer is not None:
+        _PRONOUN if _PRONOUN.search(question) and about_article else None)
+    # 「作者是谁？」「是什么时候发表的？」: about the article of the answer before, with no word for it.
+    bare = pointer is None and about_article and not _PRONOUN.search(question)
+    if pointer is not None or bare:
         quoted = TITLE_REF.search(chain[0])
         title = quoted.group(0) if quoted else title_of(chain[0]) if title_of is not None else None
-        if title:
+        if title is None and cited_by is not None:
+            title = cited_by(chain[0])
+        if title and pointer is not None:
             # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not
             # its author again: "《产业互联网需要被正名》主要讲了什么？".
             return pointer.sub(lambda _: title, question, count=1)  # a title is no template
+        if title:
+            return title + question
     subject = _subject(chain[0])
     if subject and _PRONOUN.search(question):
         # "产业互联网的主战场在哪里？" → "那它和元宇宙有什么关系？" becomes "那产业互联网和元宇宙有什么
