@@ -28,7 +28,7 @@ from rag.answer.prompt import (
     build_summary_messages,
 )
 from rag.answer.reader import asks_for_figure, without_source_names
-from rag.answer.rewrite import rule_rewrite
+from rag.answer.rewrite import NO_TOPIC_TEXT, lacks_topic, rule_rewrite
 from rag.answer.summary import checked_summary, quotes_of
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
@@ -396,13 +396,18 @@ class Engine:
         return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded, refused=refused,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 
-    def _guard_refusal(self, question: str, t0: float) -> Answer | None:
-        """The refusal for a message that tries to change the assistant's rules, or that is keyboard
-        noise rather than a question (see rag.guard)."""
+    def _guard_refusal(self, question: str, t0: float, history: Sequence[Message]) -> Answer | None:
+        """The refusal for a message that tries to change the assistant's rules, that is keyboard
+        noise rather than a question (see rag.guard), or that asks about nothing and opens a
+        conversation (「为什么？」 with no question before it: quotes on some topic would answer
+        nothing asked)."""
         if looks_like_instruction(question):
             text = INSTRUCTION_TEXT
         elif looks_garbled(question):
             text = GARBLED_TEXT
+        elif (not any(m.role == "user" for m in history) and lacks_topic(question)
+              and not asks_catalog(question)):
+            text = NO_TOPIC_TEXT
         else:
             return None
         return Answer(text, (), "retrieval", grounded=False, refused=True, query=question,
@@ -496,7 +501,7 @@ class Engine:
     def _ask(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None) -> Answer:
         t0 = time.perf_counter()
         question = self._question(question)
-        refusal = self._guard_refusal(question, t0)
+        refusal = self._guard_refusal(question, t0, history)
         if refusal is not None:
             return refusal
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
@@ -526,7 +531,7 @@ class Engine:
         """
         t0 = time.perf_counter()
         question = self._question(question)
-        refusal = self._guard_refusal(question, t0)
+        refusal = self._guard_refusal(question, t0, history)
         if refusal is not None:
             yield Retrieved(())
             yield Delta(refusal.answer)

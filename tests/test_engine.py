@@ -226,6 +226,29 @@ def test_a_follow_up_about_the_article_asks_about_the_one_the_answer_cited(engin
     assert follow.answer.startswith(f"《当元宇宙遇上产业互联网》{expected}"), follow.answer
 
 
+def test_a_follow_up_naming_an_item_of_the_answer_is_answered_about_that_item(engine: Engine):
+    question = "产业互联网征战Web3有哪几个突破口？"
+    first = engine.ask(question, mode="retrieval")
+    assert "2. 产销全程让权用户" in first.answer
+    history = [Message("user", question), Message("assistant", first.answer)]
+    follow = engine.ask("第二点展开说说", history=history, mode="retrieval")
+    assert follow.query.startswith("产销全程让权用户") and not follow.refused
+    assert "根据用户需求倒推生产" in follow.answer and "跨产业链" not in follow.answer
+
+
+def test_a_question_naming_nothing_is_answered_only_as_a_follow_up(engine: Engine):
+    from rag.answer.rewrite import NO_TOPIC_TEXT
+
+    alone = engine.ask("为什么？", mode="retrieval")
+    assert (alone.answer, alone.refused) == (NO_TOPIC_TEXT, True)
+    events = list(engine.stream("为什么？"))
+    assert isinstance(events[-1], Done) and events[-1].answer.answer == NO_TOPIC_TEXT
+    question = "产业互联网为什么需要被正名？"
+    history = [Message("user", question), Message("assistant", engine.ask(question, mode="retrieval").answer)]
+    follow = engine.ask("为什么？", history=history, mode="retrieval")
+    assert not follow.refused and follow.query == f"{question} 为什么？"
+
+
 NEW_ARTICLE = """三文鱼网箱养殖的产业互联网实践
 林海洋
 近海三文鱼网箱养殖正在接入产业互联网平台。每个网箱都装有水温传感器和溶解氧探头，数据每五分钟上传一次。

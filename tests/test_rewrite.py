@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.rewrite import rule_rewrite
+from rag.answer.rewrite import lacks_topic, rule_rewrite
 from rag.types import Message
 
 WEB3 = "Web3对产业互联网意味着什么？"
@@ -104,3 +104,31 @@ def test_a_follow_up_about_an_article_names_the_one_the_answer_before_cited(foll
         return "《当元宇宙遇上产业互联网》" if "元宇宙" in text else None
 
     assert rule_rewrite(follow_up, asked("元宇宙和产业互联网有什么关系？"), cited_by=cited_by) == standalone
+
+
+LISTED = "四个突破口：\n1. 跨产业链互联互通：连接其它产业企业。[1]\n2. 产销全程让权用户：根据用户需求倒推生产。[2]\n3. Web3式出海：商业模式出海。[3]"
+INLINE = "分为三个部分：一、主战场在于产业[1]；二、着重于改变产业前端[2]；三、一次回归与反哺[3]。"
+SENTENCES = "B端更加理性。[1]首先，从规模上看，B端不及C端广泛。[1]其次，B端不靠补贴。[2]"
+
+
+@pytest.mark.parametrize(("answer", "follow_up", "standalone"), [
+    (LISTED, "第二点展开说说", "产销全程让权用户：根据用户需求倒推生产。"),
+    (LISTED, "第二个突破口具体是什么？", "产销全程让权用户：根据用户需求倒推生产。"),
+    (LISTED, "最后一点是什么意思？", "Web3式出海：商业模式出海。"),
+    (INLINE, "第二部分讲了什么？", "着重于改变产业前端"),
+    (SENTENCES, "第二句话是什么意思？", "首先，从规模上看，B端不及C端广泛。"),
+    # No such item, or a question of its own that only has an ordinal: as before.
+    (INLINE, "第五部分讲了什么？", "前一个问题？ 第五部分讲了什么？"),
+    (LISTED, "产业互联网的第二个阶段是什么？", "产业互联网的第二个阶段是什么？"),
+])
+def test_a_follow_up_naming_an_item_by_its_place_asks_about_that_item(answer: str, follow_up: str, standalone: str):
+    history = [Message("user", "前一个问题？"), Message("assistant", answer)]
+    assert rule_rewrite(follow_up, history) == standalone
+
+
+@pytest.mark.parametrize(("question", "lacks"), [
+    ("为什么？", True), ("有什么区别？", True), ("能再详细一点吗？", True), ("第二点展开说说", True),
+    ("产业互联网为什么需要被正名？", False), ("Web3呢？", False), ("那它和元宇宙有什么关系？", False),
+])
+def test_a_question_lacks_a_topic_when_it_names_nothing_to_ask_about(question: str, lacks: bool):
+    assert lacks_topic(question) is lacks

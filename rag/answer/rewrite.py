@@ -21,6 +21,8 @@ _ASPECTS = frozenset({
     "区别", "不同", "关系", "联系", "意义", "原因", "理由", "特点", "影响", "例子", "作用", "好处", "坏处",
     "问题", "方法", "办法", "结果", "前景", "未来", "作者", "文章", "观点", "看法", "依据", "细节", "具体",
     "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期",
+    # Asking for more of the answer before: 「能再详细一点吗？」「能举个例子吗？」「用一句话总结」.
+    "展开", "详细", "一点", "举个", "一句", "意思", "说说", "讲讲", "一下", "补充",
 })
 # Previous user turns a rewrite may chain back through to reach a standalone question.
 _MAX_CHAIN = 3
@@ -34,13 +36,64 @@ _ABOUT_AN_ARTICLE = re.compile(r"作者|发表|发布|谁写|写的|(?:哪天|�
                                r"主要(?:讲|说|内容|观点)|讲了(?:什么|哪些)|核心观点|中心思想|结语|开头|结尾")
 
 
+# 「第二点展开说说」「第三个突破口是什么？」「最后一点」: an item of the answer before.
+_NUMERALS = "一二三四五六七八九十"
+_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层)|"
+                      r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步)")
+# An answer's items: numbered lines (「1. …」「一、…」「（1）…」), items numbered inline (「一、…；二、…」),
+# else its sentences (each ends with its [n]).
+_NUMBERED_LINE = re.compile(r"^\s*(?:\d{1,2}[.、．)]|[一二三四五六七八九十]+、|[（(]\d{1,2}[)）])\s*(.+)$", re.MULTILINE)
+_INLINE_ITEM = re.compile(r"[一二三四五六七八九十]+、([^；;。]+)")
+_CITED_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?(?:\[\d+\])+")
+_MARKERS = re.compile(r"\[\d+\]")
+_WORDY = re.compile(r"\w\w")  # an item says something (not 「……[1]」)
+
+
+def _items(answer: str) -> list[str]:
+    """The items of an answer, markers removed."""
+    found = (_NUMBERED_LINE.findall(answer) or _INLINE_ITEM.findall(answer)
+             or [m.group() for m in _CITED_SENTENCE.finditer(answer)])
+    return [t for t in (_MARKERS.sub("", x).strip(" ；;，,") for x in found) if _WORDY.search(t)]
+
+
+def _item_asked(question: str, history: Sequence[Message]) -> str | None:
+    """The item of the last answer a follow-up asks about (「第二点展开说说」 → the answer's second
+    item), if it names one by its place and asks nothing else the conversation has not mentioned."""
+    m = _ORDINAL.search(question)
+    answers = [x.content for x in history if x.role == "assistant" and x.content.strip()]
+    if m is None or not answers:
+        return None
+    said = "".join(x.content for x in history[-2:])
+    rest = question[: m.start()] + question[m.end() :]
+    if any(t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
+        return None  # 「产业互联网的第二个阶段是什么？」 asks something new
+    items = _items(answers[-1])
+    number = m.group(1)
+    if m.group(2):
+        n = len(items)
+    elif number.isdigit():
+        n = int(number)
+    else:
+        n = 2 if number == "两" else _NUMERALS.index(number) + 1
+    return items[n - 1] if 0 < n <= len(items) else None
+
+
 def needs_context(question: str) -> bool:
     """A follow-up that cannot stand alone: it points back (它/这个/那…), asks "X呢？", or names
     no topic of its own (only aspects such as 区别/原因, or nothing at all)."""
-    if _ANAPHORA.search(question) or _ELLIPSIS.search(question):
-        return True
-    terms = [t for t in content_terms(question) if len(t) >= 2]
-    return all(t in _ASPECTS for t in terms)
+    return bool(_ANAPHORA.search(question) or _ELLIPSIS.search(question)) or lacks_topic(question)
+
+
+# The answer to a question with no topic of its own and nothing before it to take one from.
+NO_TOPIC_TEXT = ("这个问题没有说明要问的是什么。请把问题说完整（例如「产业互联网为什么需要被正名？」），"
+                 "或者在一次对话中接着上一个问题追问。")
+
+
+def lacks_topic(question: str) -> bool:
+    """Whether a question names nothing to ask about (「为什么？」「有什么区别？」「第二点展开说说」):
+    only a follow-up can mean something by it."""
+    asked = _ORDINAL.sub(" ", question)
+    return not any(len(t) >= 2 and t not in _ASPECTS for t in content_terms(asked))
 
 
 def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
@@ -53,6 +106,9 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
     cites first: what 「它的作者是谁？」「作者是谁？」 ask about after a question that named none.
     """
     previous = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
+    item = _item_asked(question, history)
+    if item is not None:
+        return item
     if not previous or not needs_context(question):
         return question
     chain: list[str] = []
