@@ -40,7 +40,7 @@ from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
-from rag.text import content_terms
+from rag.text import content_terms, standard_form
 from rag.types import (
     Answer,
     ArticleMeta,
@@ -202,7 +202,7 @@ class Engine:
         return track() if track is not None else contextlib.nullcontext()
 
     def _question(self, question: str) -> str:
-        return validate_question(question, self.settings.max_question_chars)
+        return standard_form(validate_question(question, self.settings.max_question_chars))
 
     def _use_llm(self, mode: Mode) -> tuple[bool, Degraded | None]:
         """Whether to call the LLM, and the degraded reason when the LLM was asked for but is absent."""

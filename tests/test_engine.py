@@ -249,6 +249,18 @@ def test_a_question_naming_nothing_is_answered_only_as_a_follow_up(engine: Engin
     assert not follow.refused and follow.query == f"{question} 为什么？"
 
 
+@pytest.mark.parametrize(("typed", "simplified"), [
+    ("產業互聯網的主戰場在哪裡？", "产业互联网的主战场在哪里？"),
+    ("《產業互聯網需要被正名》的作者是誰？", "《产业互联网需要被正名》的作者是谁？"),
+    ("Ｗｅｂ３和产业互联网是什么关系？", "Web3和产业互联网是什么关系？"),
+])
+def test_traditional_characters_and_full_width_letters_are_read_as_the_articles_spell(
+        engine: Engine, typed: str, simplified: str):
+    answer = engine.ask(typed, mode="retrieval")
+    assert answer.query == simplified and not answer.refused
+    assert answer.answer == engine.ask(simplified, mode="retrieval").answer
+
+
 NEW_ARTICLE = """三文鱼网箱养殖的产业互联网实践
 林海洋
 近海三文鱼网箱养殖正在接入产业互联网平台。每个网箱都装有水温传感器和溶解氧探头，数据每五分钟上传一次。
