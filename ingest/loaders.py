@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import hashlib
 import re
@@ -18,6 +19,7 @@ from ingest.chunk import is_heading
 from ingest.clean import clean_text, find_author, find_site
 from ingest.sanitize import plain_text, safe_url
 from rag.controls import strip_controls
+from rag.text import to_simplified
 from rag.types import Article, ArticleMeta
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
@@ -54,23 +56,66 @@ class RawDoc:
     meta: dict = field(default_factory=dict)
 
 
+# Byte-order marks and their encodings (UTF-32 before UTF-16: FF FE 00 00 starts with FF FE).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# The two legacy encodings of Chinese text, simplified (GB18030 ⊃ GBK ⊃ GB2312) and traditional.
+_LEGACY = ("gb18030", "big5")
+_CJK_CHAR = re.compile("[\u4e00-\u9fff]")
+
+
 def decode(data: bytes) -> str:
-    """Decode bytes as UTF-8, then GB18030, then a detected encoding; SkipFile if none works."""
+    """Decode bytes: by their byte-order mark (UTF-8, UTF-16 as Windows Notepad saves "Unicode",
+    UTF-32), as UTF-8, as GB18030 or Big5 (whichever reads as Chinese), then a detected encoding;
+    SkipFile if none works."""
     if not data.strip():
         raise SkipFile("空文件")
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(enc)
+            except UnicodeDecodeError:
+                raise SkipFile(f"文件开头标明 {enc.upper()} 编码，但内容无法按此解码") from None
     if b"\x00" in data[:8192]:
         raise SkipFile("二进制文件（含 NUL 字节）")
-    for enc in ("utf-8-sig", "gb18030"):
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # GB18030 decodes almost any bytes (Big5 text comes out as rare and private-use characters):
+    # each legacy encoding that decodes is judged by how Chinese its text reads.
+    decoded = []
+    for enc in _LEGACY:
         try:
-            return data.decode(enc)
+            decoded.append(data.decode(enc))
         except UnicodeDecodeError:
             continue
+    if decoded:
+        return max(decoded, key=_reads_as_chinese)
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
-        raise SkipFile("无法识别的文本编码（已尝试 UTF-8、GB18030 与自动检测）")
+        raise SkipFile("无法识别的文本编码（已尝试 UTF-8、UTF-16、GB18030、Big5 与自动检测）")
     return str(best)
+
+
+def _reads_as_chinese(text: str) -> float:
+    """The share of a text's CJK characters that are common ones (in GB2312, once traditional
+    characters are made simplified); text decoded with the wrong table is mostly rare characters."""
+    chars = _CJK_CHAR.findall(to_simplified(text))
+    if not chars:
+        return 0.0
+    common = sum(1 for c in chars if _in_gb2312(c))
+    return common / len(chars)
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def html_to_text(html: str) -> str:
@@ -238,6 +283,9 @@ def load_article(path: Path, root: Path) -> Article:
     parsed = raw.meta.get("format") != "text"
     raw.body = plain_text(raw.body, decode_entities=not parsed)
     raw.title = plain_text(raw.title, decode_entities=raw.meta.get("format") != "html")
+    # An article in traditional characters is kept in simplified ones, as questions are read
+    # (rag.text.standard_form): a question in either script then matches it word for word.
+    raw.body, raw.title = to_simplified(raw.body), to_simplified(raw.title)
     body = clean_text(raw.body)
     if len(body.strip()) < 20:
         raise SkipFile("没有可用的正文")
@@ -258,7 +306,7 @@ def load_article(path: Path, root: Path) -> Article:
         article_id=article_id_for(source),
         source=source,
         title=re.sub(r"\s+", " ", raw.title).strip() or path.stem,
-        author=author,
+        author=to_simplified(author) if author else None,
         site=site,
         date=date_iso,
         url=safe_url(raw.meta.get("url") or raw.meta.get("link")),

@@ -82,8 +82,9 @@ def embedder_key(settings: Settings) -> str:
 # unchanged corpus is still rebuilt.
 # reader2: a quotation of several sentences is one reader sentence (its vector is stored); stop2:
 # hedges (大概, 大约, 大致) left out of the word index; reader3: an editor's lead's sentences are reader
-# sentences without their label (编辑导读：), so their vectors are stored.
-BUILD_FORMAT = "dense=text;lexical=title+text;fit=top5;sentences=reader3;stop2"
+# sentences without their label (编辑导读：), so their vectors are stored; t2s: articles in traditional
+# characters are stored in simplified ones (ingest.loaders).
+BUILD_FORMAT = "dense=text;lexical=title+text;fit=top5;sentences=reader3;stop2;t2s"
 
 
 def embed_input(article: Article, chunk: Chunk) -> str:

@@ -170,6 +170,25 @@ def test_bad_input_is_skipped_with_reasons(tmp_path, fake_embedder):
     assert (meta.title, meta.author) == ("产业互联网的未来", "张三")
 
 
+def test_big5_utf16_and_traditional_articles_are_read_and_kept_in_simplified_characters(tmp_path, fake_embedder):
+    """A Big5 file (a Taiwanese or Hong Kong source), a UTF-16 one (Windows Notepad's "Unicode")
+    and a UTF-8 one in traditional characters: each read as text, each stored in simplified
+    characters, as questions are read (fake embedder: only the stored text matters)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    traditional = "產業互聯網的未來\n張三\n產業互聯網正在改變傳統產業，這是一個關於數位轉型的長期過程。企業需要耐心。"
+    (corpus / "big5.txt").write_bytes(traditional.replace("未來", "未來一").encode("big5"))
+    (corpus / "utf16.txt").write_bytes(traditional.replace("未來", "未來二").encode("utf-16"))
+    (corpus / "utf8.txt").write_text(traditional.replace("未來", "未來三"), encoding="utf-8")
+    report = run_ingest([corpus], make_settings(tmp_path / "idx"), progress=False, embedder=fake_embedder)
+    assert (report.articles, report.skipped) == (3, [])
+    index = open_index(tmp_path / "idx")
+    titles = {a.meta.title for a in index.articles.values()}
+    assert titles == {"产业互联网的未来一", "产业互联网的未来二", "产业互联网的未来三"}
+    assert {a.meta.author for a in index.articles.values()} == {"张三"}
+    assert all("产业互联网正在改变传统产业" in c.text for c in index.chunks)
+
+
 def test_nothing_ingestible_raises(tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"")
     with pytest.raises(NothingToIngestError, match="没有可入库的文章"):
