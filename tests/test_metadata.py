@@ -108,3 +108,19 @@ def test_a_large_library_s_catalog_lists_the_first_articles_and_says_how_many():
     assert len(lines) == CATALOG_LISTED + 1 and len(listed.citations) == CATALOG_LISTED
     said = catalog_answer("这些文章分别讲了什么？", metas[:2], hit_for, lambda _: ["一、开头", "二、结尾"]).text
     assert said == "资料库共有 2 篇文章：\n1. 《文章0》（作者）：一、开头；二、结尾[1]\n2. 《文章1》（作者）：一、开头；二、结尾[2]"
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("哪篇文章最新？", "资料库中最新的文章是《产业互联网需要被正名》（孟永辉）[1]，发表于 2022-07-30（另有 2 篇没有注明日期）。"),
+    ("哪篇文章发表得最晚？", "资料库中最新的文章是《产业互联网需要被正名》（孟永辉）[1]，发表于 2022-07-30（另有 2 篇没有注明日期）。"),
+    ("最早的一篇是哪年发的？", "资料库中最早的文章是《当元宇宙遇上产业互联网》（孟永辉）[1]，发表于 2021-11-20（另有 2 篇没有注明日期）。"),
+])
+def test_the_newest_and_the_oldest_article_are_answered_from_the_dates(engine: Engine, question: str, expected: str):
+    answer = engine.ask(question, mode="retrieval")
+    assert answer.answer == expected
+    assert answer.citations[0].date in expected and not answer.refused
+
+
+def test_a_question_about_the_newest_of_a_subject_is_about_the_subject(engine: Engine):
+    answer = engine.ask("产业互联网最新的发展是什么？", mode="retrieval")
+    assert "资料库中最新的文章" not in answer.answer and not answer.refused

@@ -118,6 +118,38 @@ def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Call
                    tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(shown, 1)))
 
 
+# The newest or the oldest article of the library (「哪篇文章最新？」「最早的一篇是哪年发的？」), with no
+# subject of its own (the words left after these and the catalog's are none).
+_EXTREME = re.compile(r"最(新|近|晚|早|先|旧|老)")
+_EXTREME_WORDS = re.compile(r"最(?:新|近|晚|早|先|旧|老)(?:的|一次)?|(?:发表|发布|发|写|出|更新)(?:得|的|了)?"
+                            r"|哪一?篇|一篇|哪年|哪一年|哪天|哪一天|几号|日期")
+
+
+def _asks_extreme(question: str) -> str | None:
+    """``newest`` or ``oldest`` for a question asking which article of the library is."""
+    m = _EXTREME.search(question)
+    if m is None or _ONE_ARTICLE.search(question):
+        return None
+    rest = _CATALOG_WORDS.sub("", _EXTREME_WORDS.sub("", _NOT_WORD.sub("", question)))
+    if rest or not re.search(r"文章|篇|发表|发布", question):
+        return None
+    return "newest" if m.group(1) in "新近晚" else "oldest"
+
+
+def _extreme_answer(which: str, articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit]) -> Extract:
+    dated = sorted((a for a in articles if a.date), key=lambda a: a.date or "")
+    if not dated:
+        return Extract("资料库中的文章都没有注明发表日期。", ())
+    date = dated[-1].date if which == "newest" else dated[0].date
+    found = [a for a in dated if a.date == date]  # several published the same day: all of them
+    adjective = "最新" if which == "newest" else "最早"
+    titles = "、".join(f"《{a.title}》（{a.author}）[{i}]" if a.author else f"《{a.title}》[{i}]"
+                      for i, a in enumerate(found, 1))
+    undated = f"（另有 {len(articles) - len(dated)} 篇没有注明日期）" if len(dated) < len(articles) else ""
+    return Extract(f"资料库中{adjective}的文章是{titles}，发表于 {date}{undated}。",
+                   tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(found, 1)))
+
+
 def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]], hit_for: Callable[[ArticleMeta], Hit],
                     named: Sequence[str] = ()) -> Extract | None:
     """The answer to a question about authors and dates, or None when the question is about content.
@@ -131,6 +163,9 @@ def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]],
     """
     asks_author, asks_date = bool(_ASKS_AUTHOR.search(question)), _asks_date(question)
     asks_works = bool(_ASKS_WORKS.search(question))
+    extreme = _asks_extreme(question)
+    if extreme is not None:
+        return _extreme_answer(extreme, catalog(), hit_for)
     if not (asks_author or asks_date or asks_works):
         return None
     articles = catalog()
