@@ -351,13 +351,13 @@ class Engine:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if not retrieval.relevant and ext is None:
-            return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
+            return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         ext = ext or self._read(retrieval)
         if not _reading_answers(retrieval, ext):
             # Off the articles' topic, or the question asks for something no passage holds (a
             # year, a figure): say so.
-            return Answer(NOT_FOUND_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
+            return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
                       query=retrieval.query, hits=tuple(retrieval.hits))
@@ -583,6 +583,16 @@ def _reading_answers(retrieval: Retrieval, ext: Extract) -> bool:
 
 
 _THESE = re.compile(r"[这那](?:些|几)")
+
+
+# A refused question with no Chinese in it: the articles (and the reader) are Chinese.
+ASK_IN_CHINESE = "这些文章是中文的，请用中文提问（Please ask in Chinese: the articles are in Chinese.）"
+_HAS_CJK = re.compile("[\u3400-\u9fff]")
+
+
+def _not_found(question: str) -> str:
+    """The refusal, with a hint to ask in Chinese for a question in another language."""
+    return NOT_FOUND_TEXT if _HAS_CJK.search(question) else f"{NOT_FOUND_TEXT}{ASK_IN_CHINESE}"
 
 
 def _about_the_library(question: str, turns: Sequence[Message]) -> bool:

@@ -188,6 +188,13 @@ def test_stream_in_retrieval_mode_matches_ask(engine: Engine):
     )
 
 
+def test_a_refused_question_in_english_is_told_to_ask_in_chinese(engine: Engine):
+    from rag.engine import ASK_IN_CHINESE
+
+    answer = engine.ask("What is the main battlefield of the industrial internet?", mode="retrieval")
+    assert (answer.answer, answer.refused) == (NOT_FOUND_TEXT + ASK_IN_CHINESE, True)
+
+
 def test_stream_of_an_off_topic_question_retrieves_nothing(engine: Engine):
     events = list(engine.stream(OFF_TOPIC, mode="retrieval"))
     assert [type(e) for e in events] == [Retrieved, Delta, Done]
