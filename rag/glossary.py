@@ -9,7 +9,8 @@ the coverage checks and the reader (``Retriever.search`` says why only then).
 
 The built-in glossary holds the sector's standard pairs, written from the domain's usage, not
 from any question set. Operators of another corpus give their own file (``RAG_GLOSSARY=path``):
-one term per line, ``term<TAB>alias, alias, …`` (also ``term: alias, …``), ``#`` comments; or
+one term per line, ``term<TAB>alias, alias, …`` (also ``term: alias, …``), ``#`` comments, and
+``term<TAB>= spelling, …`` for other spellings of the term (toB for B端), which the term replaces; or
 switch it off (``RAG_GLOSSARY=off``).
 """
 
@@ -30,10 +31,16 @@ _COMMENT = re.compile(r"(?:^|\s)#.*$")
 # Matched without regard to case (toB, ToB, TOB). Not 「消费者」 alone, which off-topic questions use
 # as often as on-topic ones, nor 「企业端」, which these articles use for 产业端.
 BUILTIN: dict[str, tuple[str, ...]] = {
-    "B端": ("企业客户", "企业用户", "企业级客户", "机构客户", "商业客户", "toB", "to B"),
-    "C端": ("普通消费者", "个人消费者", "终端消费者", "个人用户", "普通用户", "toC", "to C"),
+    "B端": ("企业客户", "企业用户", "企业级客户", "机构客户", "商业客户"),
+    "C端": ("普通消费者", "个人消费者", "终端消费者", "个人用户", "普通用户"),
     "产业互联网": ("面向企业的互联网", "企业互联网", "toB互联网", "to B互联网", "B端互联网"),
     "消费互联网": ("面向消费者的互联网", "面向个人的互联网", "toC互联网", "to C互联网", "C端互联网"),
+}
+# Other spellings of a term (not a reader's words for it): the term replaces them, and the question
+# so searched is held to the bare relevance floor (「to B和to C有什么不同？」 is 「B端和C端有什么不同？」).
+BUILTIN_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "B端": ("toB", "to B", "2B"),
+    "C端": ("toC", "to C", "2C"),
 }
 
 
@@ -51,15 +58,18 @@ class Glossary:
     """Terms and their aliases; ``expand`` annotates a question with the terms it paraphrases.
     Read-only once built (shared by the server's threads)."""
 
-    def __init__(self, terms: Mapping[str, Sequence[str]]):
+    def __init__(self, terms: Mapping[str, Sequence[str]], spellings: Mapping[str, Sequence[str]] = MappingProxyType({})):
         self.terms: Mapping[str, tuple[str, ...]] = MappingProxyType({t: tuple(a) for t, a in terms.items()})
-        pairs = sorted(((a, t) for t, aliases in self.terms.items() for a in aliases if a and a != t),
-                       key=lambda p: -len(p[0]))
+        self.spellings: Mapping[str, tuple[str, ...]] = MappingProxyType({t: tuple(a) for t, a in spellings.items()})
+        self._respelt = frozenset(a.casefold() for aliases in self.spellings.values() for a in aliases)
+        pairs = sorted(((a, t) for table in (self.terms, self.spellings) for t, aliases in table.items()
+                        for a in aliases if a and a != t), key=lambda p: -len(p[0]))
         self._term_of = {a.casefold(): t for a, t in reversed(pairs)}  # an alias of two terms: the first
         self._alias = re.compile("|".join(_bounded(a) for a, _ in pairs), re.IGNORECASE) if pairs else None
 
     def expand(self, question: str) -> str:
-        """``question`` with 「（term）」 after the first alias of each term it lacks."""
+        """``question`` with 「（term）」 after the first alias of each term it lacks; a spelling of a
+        term (toB, to C) is replaced by it (「to B和to C的区别」 → 「B端和C端的区别」)."""
         if self._alias is None:
             return question
         folded = question.casefold()
@@ -71,9 +81,16 @@ class Glossary:
             if term is None or term in added or term.casefold() in folded:
                 continue
             added.add(term)
-            out.append(question[last:m.end()] + f"（{term}）")
+            spelling = m.group(0).casefold() in self._respelt
+            out.append(question[last:m.start()] + (term if spelling else f"{m.group(0)}（{term}）"))
             last = m.end()
         return "".join(out) + question[last:] if out else question
+
+    def respells_only(self, question: str) -> bool:
+        """Whether every alias ``question`` holds is a spelling of its term (toB for B端): its
+        expansion says what the question says, so it needs no margin over the relevance floor."""
+        found = [m.group(0) for m in self._alias.finditer(question)] if self._alias is not None else []
+        return bool(found) and all(a.casefold() in self._respelt for a in found)
 
     @classmethod
     def load(cls, spec: str) -> Glossary:
@@ -81,7 +98,7 @@ class Glossary:
         cannot be read or parsed is a ``ValueError`` naming it (the settings check it at start)."""
         named = spec.strip().lower()
         if named == "builtin":
-            return cls(BUILTIN)
+            return cls(BUILTIN, BUILTIN_SPELLINGS)
         if named == "off":
             return cls({})
         path = Path(spec).expanduser()
@@ -91,17 +108,19 @@ class Glossary:
             raise ValueError(f"cannot read the glossary file {path}: {e.strerror}") from e
         except UnicodeDecodeError as e:
             raise ValueError(f"the glossary file {path} is not UTF-8 text") from e
-        terms: dict[str, tuple[str, ...]] = {}
+        tables: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] = ({}, {})
         for n, line in enumerate(text.splitlines(), 1):
             line = _COMMENT.sub("", line).strip()
             if not line:
                 continue
             m = _LINE.match(line)
-            aliases = tuple(a.strip() for a in _ALIAS_SPLIT.split(m.group(2)) if a.strip()) if m else ()
+            listed = m.group(2) if m else ""
+            table = tables[listed.startswith("=")]  # 「=」 before the list: spellings of the term
+            aliases = tuple(a.strip() for a in _ALIAS_SPLIT.split(listed.lstrip("= ")) if a.strip())
             if m is None or not aliases:
                 raise ValueError(f"glossary file {path}, line {n}: expected 'term<TAB>alias, alias'")
-            terms[m.group(1)] = terms.get(m.group(1), ()) + aliases
-        return cls(terms)
+            table[m.group(1)] = table.get(m.group(1), ()) + aliases
+        return cls(*tables)
 
 
 @lru_cache(maxsize=8)

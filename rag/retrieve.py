@@ -183,7 +183,8 @@ class Retriever:
             expanded = self.glossary.expand(query)
             if expanded != query:
                 second = self._search(expanded, k)
-                if second.relevance >= found.floor + GLOSSARY_MARGIN:
+                margin = 0.0 if self.glossary.respells_only(query) else GLOSSARY_MARGIN
+                if second.relevance >= found.floor + margin:
                     return second
         return found
 

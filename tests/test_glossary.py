@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag.engine import Engine
-from rag.glossary import BUILTIN, Glossary
+from rag.glossary import BUILTIN, BUILTIN_SPELLINGS, Glossary
 
 
 def test_the_articles_term_follows_the_first_everyday_word_once():
@@ -19,8 +19,15 @@ def test_the_articles_term_follows_the_first_everyday_word_once():
     assert g.expand("企业客户和普通消费者有什么不同？") == "企业客户（B端）和普通消费者（C端）有什么不同？"
     # The longest alias wins (面向企业的互联网 holds no shorter one), and a term is added once.
     assert g.expand("普通消费者和个人用户") == "普通消费者（C端）和个人用户"
-    assert g.expand("做toB生意难吗？") == "做toB（B端）生意难吗？"
-    assert g.expand("做TOB生意难吗？") == "做TOB（B端）生意难吗？"
+    assert g.expand("做面向企业的互联网生意难吗？") == "做面向企业的互联网（产业互联网）生意难吗？"
+
+
+def test_another_spelling_of_a_term_is_replaced_by_it():
+    g = Glossary(BUILTIN, BUILTIN_SPELLINGS)
+    assert g.expand("做toB生意难吗？") == "做B端生意难吗？"
+    assert g.expand("做TOB生意难吗？") == "做B端生意难吗？"
+    assert g.expand("to B和to C有什么不同？") == "B端和C端有什么不同？"
+    assert g.respells_only("to B和to C有什么不同？") and not g.respells_only("企业客户和toC有什么不同？")
 
 
 def test_a_question_that_already_uses_the_term_is_unchanged():
@@ -30,10 +37,10 @@ def test_a_question_that_already_uses_the_term_is_unchanged():
 
 
 def test_a_latin_alias_does_not_match_inside_a_word():
-    g = Glossary(BUILTIN)
+    g = Glossary(BUILTIN, BUILTIN_SPELLINGS)
     for question in ("How to build a protocol?", "stocks in October", "what does toBe mean"):
         assert g.expand(question) == question
-    assert g.expand("how to B?") == "how to B（B端）?"
+    assert g.expand("how to B?") == "how B端?"
 
 
 def test_an_alias_is_matched_whatever_its_case_without_failing_on_unusual_letters():
@@ -49,10 +56,12 @@ def test_off_changes_nothing():
 def test_a_glossary_file_takes_tabs_and_colons(tmp_path: Path):
     path = tmp_path / "glossary.txt"
     path.write_text("# 自己的术语表\n数字孪生\t虚拟映射, 数字镜像\nMES：制造执行系统、车间管理系统  # 车间\n"
-                    "C#\tC sharp\t西沙普\n\n", encoding="utf-8")
+                    "C#\tC sharp\t西沙普\n\n数字孪生\t= digital twin, DT\n", encoding="utf-8")
     g = Glossary.load(str(path))
     assert g.expand("车间管理系统和虚拟映射是什么关系？") == "车间管理系统（MES）和虚拟映射（数字孪生）是什么关系？"
     assert g.expand("西沙普难学吗？") == "西沙普（C#）难学吗？"
+    assert g.expand("Digital Twin难学吗？") == "数字孪生难学吗？"
+    assert dict(g.spellings) == {"数字孪生": ("digital twin", "DT")}
     assert dict(g.terms) == {"数字孪生": ("虚拟映射", "数字镜像"), "MES": ("制造执行系统", "车间管理系统"),
                              "C#": ("C sharp", "西沙普")}
 
@@ -118,6 +127,14 @@ def test_off_topic_questions_holding_an_everyday_word_stay_refused(engine: Engin
 
     items = [json.loads(line) for line in CALIBRATION.read_text(encoding="utf-8").splitlines()]
     off = [it["question"] for it in items
-           if it["kind"] == "off_topic_alias" and Glossary(BUILTIN).expand(it["question"]) != it["question"]]
+           if it["kind"] == "off_topic_alias"
+           and Glossary(BUILTIN, BUILTIN_SPELLINGS).expand(it["question"]) != it["question"]]
     assert len(off) == 14  # those holding an alias: the second search runs for each
     assert [q for q in off if not engine.ask(q, mode="retrieval").refused] == []
+
+
+@pytest.mark.parametrize("question", ["to B和to C有什么不同？", "toB和toC的区别是啥"])
+def test_a_question_spelling_the_terms_otherwise_is_answered_as_with_the_terms(engine: Engine, question: str):
+    answer = engine.ask(question, mode="retrieval")
+    assert not answer.refused and answer.query.startswith("B端和C端"), answer.query
+    assert "B端" in answer.answer and "C端" in answer.answer
