@@ -36,7 +36,7 @@ class JobOut(BaseModel):
     state: Literal["queued", "running", "done", "failed", "cancelled"] = Field(
         description="Where the job is.", examples=["running"])
     percent: float = Field(description="Progress, 0–100.", examples=[42.5])
-    stage: str = Field(description="queued, load, embed, index, switch, done, failed or cancelled.", examples=["embed"])
+    stage: str = Field(description="queued, load, embed, embed_sentences, index, switch, done, failed or cancelled.", examples=["embed"])
     stage_text: str = Field(description="The stage in Chinese.", examples=["嵌入段落"])
     created: float = Field(description="Unix time the job was created.", examples=[_JOB["created"]])
     started: float | None = Field(description="Unix time it started running.", examples=[_JOB["started"]])

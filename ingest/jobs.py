@@ -23,8 +23,8 @@ Progress = Callable[[float, str], None]
 # ``run(progress, cancel)`` does the work and returns the ingest report as a dict.
 RunFn = Callable[[Progress, threading.Event], dict]
 
-STAGE_TEXT = {"queued": "排队中", "load": "读取文件", "embed": "嵌入段落", "index": "建立索引", "switch": "切换索引",
-              "done": "完成", "failed": "失败", "cancelled": "已取消"}
+STAGE_TEXT = {"queued": "排队中", "load": "读取文件", "embed": "嵌入段落", "embed_sentences": "嵌入句子",
+              "index": "建立索引", "switch": "切换索引", "done": "完成", "failed": "失败", "cancelled": "已取消"}
 
 
 @dataclass

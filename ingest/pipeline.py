@@ -306,8 +306,8 @@ def _build_from(writer: VersionWriter, plan: BuildPlan, embedder: Embedder | Non
     sentence_vectors = dict(reuse_sentences)
     if sentence_todo:
         assert embedder is not None
-        new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, Feedback(fb.progress, fb.cancel),
-                             unit="句子")
+        new = _embed_batched(embedder, sentence_todo, settings.embed_batch_size, fb, unit="句子",
+                             span=SENTENCES_SPAN, stage="embed_sentences")
         sentence_vectors.update((sentence_key(t), v) for t, v in zip(sentence_todo, new, strict=True))
     sentences = SentenceVectors(
         [sentence_key(t) for t in sentence_texts],
@@ -409,10 +409,18 @@ def _previous_sentences(path: Path, recorded: object) -> dict[str, np.ndarray]:
     return stored.by_key() if stored is not None else {}
 
 
+# The share of a build's progress (percent) each embedding takes: the passages, then the reader's
+# sentences (several per passage: a large upload spent minutes on them at one figure).
+PASSAGES_SPAN = (10.0, 50.0)
+SENTENCES_SPAN = (50.0, 85.0)
+
+
 def _embed_batched(embedder: Embedder, texts: list[str], batch: int, fb: Feedback, unit: str = "段",
-                   sink: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
+                   sink: Callable[[int, np.ndarray], None] | None = None,
+                   span: tuple[float, float] = PASSAGES_SPAN, stage: str = "embed") -> np.ndarray:
     """The texts' passage vectors, batch by batch; with ``sink`` each batch goes to it (with the
-    position of its first text) instead of into the returned array (then empty)."""
+    position of its first text) instead of into the returned array (then empty). Progress goes
+    from ``span[0]`` to ``span[1]`` percent, as ``stage``."""
     show = sys.stderr.isatty() if fb.progress is None else fb.progress
     from tqdm import tqdm
 
@@ -421,7 +429,7 @@ def _embed_batched(embedder: Embedder, texts: list[str], batch: int, fb: Feedbac
         for i in range(0, len(texts), batch):
             _check(fb.cancel)
             if fb.on_progress is not None:
-                fb.on_progress(10.0 + 75.0 * i / len(texts), "embed")
+                fb.on_progress(span[0] + (span[1] - span[0]) * i / len(texts), stage)
             vectors = embedder.embed_passages(texts[i : i + batch])
             if sink is None:
                 parts.append(vectors)

@@ -408,3 +408,16 @@ def test_passage_vectors_and_build_rows_go_through_scratch_files_that_are_remove
     with pytest.raises(RuntimeError):
         run_ingest([corpus], settings, progress=False, embedder=fake_embedder)
     assert not list((settings.index_dir / "versions").glob(".tmp-*"))
+
+
+def test_progress_moves_through_the_passages_then_the_reader_s_sentences(tmp_path, fake_embedder):
+    """The reader's sentences (several per passage) have a stage of their own: a large upload spent
+    minutes on them with its progress frozen at the passages' end (fake embedder: only the calls count)."""
+    seen: list[tuple[float, str]] = []
+    run_ingest([CORPUS], make_settings(tmp_path / "idx", embed_batch_size=8), progress=False,
+               embedder=fake_embedder, on_progress=lambda percent, stage: seen.append((percent, stage)))
+    passages = [p for p, stage in seen if stage == "embed"]
+    sentences = [p for p, stage in seen if stage == "embed_sentences"]
+    assert passages and sentences and len(sentences) > 3
+    assert 10.0 <= min(passages) and max(passages) < 50.0 <= min(sentences) and max(sentences) < 85.0
+    assert sentences == sorted(sentences) and [p for p, _ in seen] == sorted(p for p, _ in seen)
