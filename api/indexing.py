@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -36,7 +37,14 @@ class Indexing:
         # The same switch as /api/admin/reload and the index watcher, under the same lock.
         fresh, previous = switch_now(self.app)
         log.info("indexing job: %s -> %s", previous.version if previous else None, fresh.version)
-        return report.to_dict()
+        result = report.to_dict()
+        # Each file that could not be indexed also by its name in the corpus folder, as the
+        # documents list shows it (the path is the server's).
+        root = Path(settings.corpus_dir).resolve()
+        for problem in result.get("skipped", []):
+            path = Path(problem.get("path", "")).resolve()
+            problem.setdefault("name", path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name)
+        return result
 
     def close(self) -> None:
         self.runner.close()

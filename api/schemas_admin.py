@@ -22,7 +22,8 @@ _DAY = {"day": "2026-12-02", "questions": 12, "refused": 3, "up": 4, "down": 1}
 class FileProblem(BaseModel):
     """A file that was refused or could not be indexed, with the reason in Chinese."""
 
-    name: str | None = Field(None, description="File name as uploaded (upload errors).", examples=["报告.pdf"])
+    name: str | None = Field(None, description="File name as uploaded (upload errors), or in the corpus folder "
+                             "(indexing errors).", examples=["报告.pdf"])
     path: str | None = Field(None, description="Path of the file (indexing errors).", examples=[_ERROR["path"]])
     reason: str = Field(description="Why, in Chinese.", examples=[_ERROR["reason"]])
 

@@ -106,6 +106,7 @@ def test_upload_index_answer_delete(site):
     job = _wait(client, body["job"])
     assert (job["state"], job["percent"], job["articles"]) == ("done", 100.0, 9)
     assert [(e["path"].rsplit("/", 1)[-1], e["reason"]) for e in job["errors"]] == [("坏.pdf", "PDF 文件已损坏或无法解析")]
+    assert [e["name"] for e in job["errors"]] == ["坏.pdf"]  # as the documents list names it
 
     docs = {d["name"]: d for d in client.get("/api/admin/documents", headers=AUTH).json()["documents"]}
     assert len(docs) == 10
