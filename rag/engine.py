@@ -16,7 +16,7 @@ import numpy as np
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, Extract, extract_answer
-from rag.answer.metadata import asks_catalog, catalog_answer, metadata_answer
+from rag.answer.metadata import asked_author, asks_catalog, catalog_answer, metadata_answer
 from rag.answer.outline import Section, asks_outline, is_closing, outline, outline_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
@@ -285,10 +285,13 @@ class Engine:
         """The library's articles for a question about the library as a whole (「有哪些文章？」「这几篇
         文章分别讲了什么？」), from the metadata and headings: exact in every mode (a model shown the top
         passages would list the articles among them, not the library's)."""
-        if retrieval.named or not asks_catalog(retrieval.query):
+        if retrieval.named:
             return None
-        return catalog_answer(retrieval.query, self._index.store.metas(), lambda a: self._hit_for(a, retrieval),
-                              self._headings)
+        metas = self._index.store.metas()
+        author = None if asks_catalog(retrieval.query) else asked_author(retrieval.query, metas)
+        if author is None and not asks_catalog(retrieval.query):
+            return None
+        return catalog_answer(retrieval.query, metas, lambda a: self._hit_for(a, retrieval), self._headings, author)
 
     def _headings(self, article_id: str) -> list[str]:
         """An article's top-level headings, its closing words left out (for the library's catalog)."""

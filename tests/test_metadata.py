@@ -124,3 +124,13 @@ def test_the_newest_and_the_oldest_article_are_answered_from_the_dates(engine: E
 def test_a_question_about_the_newest_of_a_subject_is_about_the_subject(engine: Engine):
     answer = engine.ask("产业互联网最新的发展是什么？", mode="retrieval")
     assert "资料库中最新的文章" not in answer.answer and not answer.refused
+
+
+def test_an_author_s_views_are_answered_with_the_gist_of_each_of_their_articles(engine: Engine):
+    answer = engine.ask("孟永辉的核心观点是什么？", mode="retrieval")
+    assert answer.answer.startswith("孟永辉的观点见于其 3 篇文章，各篇的要点：\n1. 《")
+    assert {c.author for c in answer.citations} == {"孟永辉"} and len(answer.citations) == 3
+    assert "一、元宇宙让产业互联网得到了复现" in answer.answer  # the headings say what each argues
+    # Views on a subject are about the subject: read from the passages.
+    on_subject = engine.ask("孟永辉怎么看产业互联网？", mode="retrieval")
+    assert "的观点见于其" not in on_subject.answer and not on_subject.refused

@@ -100,12 +100,30 @@ def asks_catalog(question: str) -> bool:
     return not _CATALOG_WORDS.sub("", _NOT_WORD.sub("", question))
 
 
+# An author's views (「孟永辉的核心观点是什么？」「孟永辉怎么看产业互联网？」 no: that names a subject):
+# the author, then only words about articles and views.
+_ASKS_VIEWS = re.compile(r"观点|主张|看法|认为|怎么看|立场")
+
+
+def asked_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
+    """The library's author a question asks the views of, with no subject of its own."""
+    author = _named_author(question, articles)
+    if author is None or not _ASKS_VIEWS.search(question):
+        return None
+    rest = _NOT_WORD.sub("", question.replace(author, ""))
+    rest = _CATALOG_WORDS.sub("", re.sub(r"观点|主张|看法|认为|怎么看|立场|文章里?|提出", "", rest))
+    return None if rest else author
+
+
 def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit],
-                   headings_of: Callable[[str], Sequence[str]]) -> Extract:
+                   headings_of: Callable[[str], Sequence[str]], author: str | None = None) -> Extract:
     """The library's articles, each with its author and, when ``question`` asks what they say, its
-    top-level headings, each cited to its first passage; a large library's first ``CATALOG_LISTED``."""
-    say = bool(_ASKS_WHAT_THEY_SAY.search(question))
+    top-level headings, each cited to its first passage; a large library's first ``CATALOG_LISTED``.
+    With ``author``: that author's articles and what each says (the question asked their views)."""
+    say = author is not None or bool(_ASKS_WHAT_THEY_SAY.search(question))
     dated = bool(_ASKS_WHEN.search(question))
+    if author is not None:
+        articles = [a for a in articles if a.author == author]
     shown = list(articles)[:CATALOG_LISTED]
     lines = []
     for i, a in enumerate(shown, 1):
@@ -114,7 +132,10 @@ def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Call
         headings = "；".join(headings_of(a.article_id)) if say else ""
         lines.append(f"{i}. 《{a.title}》{who}" + (f"：{headings}" if headings else "") + f"[{i}]")
     more = f"（以下列出前 {len(shown)} 篇）" if len(articles) > len(shown) else ""
-    return Extract(f"资料库共有 {len(articles)} 篇文章{more}：\n" + "\n".join(lines),
+    each = "各篇" if len(articles) > 1 else "这篇文章"
+    lead = f"{author}的观点见于其 {len(articles)} 篇文章{more}，{each}的要点：" if author is not None else \
+        f"资料库共有 {len(articles)} 篇文章{more}："
+    return Extract(lead + "\n" + "\n".join(lines),
                    tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(shown, 1)))
 
 
