@@ -143,9 +143,9 @@ def validation_error(exc: RequestValidationError) -> ApiError:
         ctx["expected"] = ctx["expected"].replace(" or ", ", ").replace("', '", "'、'")
     field = _field_name(first.get("loc", ()))
     template = _TYPE_MESSAGES.get(kind, "字段 {field} 的值无效。")
-    if field == "请求体" and template.endswith("应为 JSON 对象。"):
-        # Valid JSON sent without its content type arrives as text: say what to send.
-        template = "{field}应为 JSON 对象，并带上请求头 Content-Type: application/json。"
+    if field == "请求体" and isinstance(first.get("input"), str | bytes):
+        # JSON sent without its content type arrives as text: say what to send.
+        template = "请求体应为 JSON 对象，并带上请求头 Content-Type: application/json。"
     try:
         message = template.format(field=field, **ctx)
     except (KeyError, IndexError):

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api.switching import switch_now
 from ingest.documents import Corpus
 from ingest.jobs import JobRunner, Progress
+from ingest.loaders import source_name
 from ingest.pipeline import run_ingest
 from rag import Engine
 
@@ -42,8 +43,8 @@ class Indexing:
         # documents list shows it (the path is the server's).
         root = Path(settings.corpus_dir).resolve()
         for problem in result.get("skipped", []):
-            path = Path(problem.get("path", "")).resolve()
-            problem.setdefault("name", path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name)
+            if problem.get("path"):
+                problem.setdefault("name", source_name(Path(problem["path"]).resolve(), root))
         return result
 
     def close(self) -> None:

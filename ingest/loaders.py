@@ -59,23 +59,28 @@ class RawDoc:
 # Byte-order marks and their encodings (UTF-32 before UTF-16: FF FE 00 00 starts with FF FE).
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-# The two legacy encodings of Chinese text, simplified (GB18030 ⊃ GBK ⊃ GB2312) and traditional.
-_LEGACY = ("gb18030", "big5")
+# The legacy encodings of Chinese text: simplified (GB18030 ⊃ GBK ⊃ GB2312) and traditional (cp950,
+# Windows' Big5 with its extensions such as €; Big5-HKSCS, Hong Kong's characters such as 嘅 and 邨).
+_LEGACY = ("gb18030", "cp950", "big5hkscs")
+_SHOWN = {"utf-32": "UTF-32", "utf-8-sig": "UTF-8", "utf-16": "UTF-16"}
 _CJK_CHAR = re.compile("[\u4e00-\u9fff]")
 
 
 def decode(data: bytes) -> str:
     """Decode bytes: by their byte-order mark (UTF-8, UTF-16 as Windows Notepad saves "Unicode",
-    UTF-32), as UTF-8, as GB18030 or Big5 (whichever reads as Chinese), then a detected encoding;
-    SkipFile if none works."""
+    UTF-32), as UTF-8, as GB18030 or Big5 (cp950, Big5-HKSCS; whichever reads as Chinese), then a
+    detected encoding; SkipFile if none works."""
     if not data.strip():
         raise SkipFile("空文件")
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(enc)
+                text = data.decode(enc)
             except UnicodeDecodeError:
-                raise SkipFile(f"文件开头标明 {enc.upper()} 编码，但内容无法按此解码") from None
+                raise SkipFile(f"文件开头标明 {_SHOWN[enc]} 编码，但内容无法按此解码") from None
+            if not text.strip():
+                raise SkipFile("空文件")
+            return text
     if b"\x00" in data[:8192]:
         raise SkipFile("二进制文件（含 NUL 字节）")
     try:
@@ -289,7 +294,7 @@ def load_article(path: Path, root: Path) -> Article:
     body = clean_text(raw.body)
     if len(body.strip()) < 20:
         raise SkipFile("没有可用的正文")
-    source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    source = source_name(path, root)
     fm_author = plain_text(str(raw.meta.get("author") or ""), decode_entities=True).strip() or None
     cats = raw.meta.get("categories") or []
     categories = tuple(str(c) for c in ([cats] if isinstance(cats, str) else cats) if c)
@@ -315,6 +320,11 @@ def load_article(path: Path, root: Path) -> Article:
     )
     digest = hashlib.sha256(data).hexdigest()
     return Article(meta=meta, text=body, content_hash=digest)
+
+
+def source_name(path: Path, root: Path) -> str:
+    """A file's name as the library knows it: its path inside the corpus folder ``root``."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
 
 
 def _date_from_text(text: str) -> str | None:

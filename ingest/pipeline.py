@@ -116,7 +116,7 @@ def _check(cancel: threading.Event | None) -> None:
         raise KeyboardInterrupt("ingest cancelled")
 
 
-# ``on_progress(percent, stage)`` with stage load, embed or index (jobs show it to operators).
+# ``on_progress(percent, stage)`` with stage load, embed, embed_sentences or index (jobs show it to operators).
 OnProgress = Callable[[float, str], None]
 
 

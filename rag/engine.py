@@ -218,7 +218,9 @@ class Engine:
         A rewrite that timed out or could not connect means the answer call would wait as
         long again for the same outcome, so the caller degrades at once instead.
         """
-        turns = [m for m in history if m.role in ("user", "assistant")]
+        # Earlier turns as the question is read (traditional characters as simplified): a follow-up
+        # joined to them is searched in one script.
+        turns = [replace(m, content=standard_form(m.content)) for m in history if m.role in ("user", "assistant")]
         if not turns or _about_the_library(question, turns):
             return question, None
         unreachable: Degraded | str | None = None
@@ -417,9 +419,10 @@ class Engine:
                       took_ms=round((time.perf_counter() - t0) * 1000, 2))
 
     def _model_reply(self, messages: list[dict], timings: dict, stream: bool) -> Generator[Delta, None, str]:
-        """The model's whole reply to ``messages``; with ``stream`` its pieces go out as ``Delta``
-        events as they come. Raises ``LLMUnavailableError``; a stream
-        that broke after some text went out left ``llm_first_ms`` in ``timings``."""
+        """The model's whole reply to ``messages``; with ``stream`` its pieces are yielded as ``Delta``
+        events as they come (the caller passes them on, or holds them back: ``_held``). Raises
+        ``LLMUnavailableError``; a stream that broke after some text came left ``llm_first_ms`` in
+        ``timings``."""
         llm = self.llm
         assert llm is not None, "called only when the LLM is used"
         t1 = time.perf_counter()
@@ -462,7 +465,8 @@ class Engine:
         With ``stream`` the cited passages and the quotes go out at once, the summary once the model
         has written it and it is checked: a summary that is dropped (an invented figure the quotes do
         not hold) was never shown, and an OpenAI client, whose stream cannot take text back, never
-        gets it. Returns the final answer: the quotes and the verified summary (mode ``llm``), or the
+        gets it. While the model writes, an empty ``Delta`` per piece lets a reader who leaves free
+        the model's slot at once. Returns the final answer: the quotes and the verified summary (mode ``llm``), or the
         quotes alone when the model failed or wrote nothing the quotes support (mode ``retrieval``,
         ``degraded`` says why).
         """
@@ -481,7 +485,7 @@ class Engine:
         messages = build_summary_messages(retrieval.query, quotes)
         try:
             # Streamed from the model (its first token is timed) but not passed on: checked first.
-            reply = _result(self._model_reply(messages, timings, stream))
+            reply = yield from _held(self._model_reply(messages, timings, stream))
         except LLMUnavailableError as exc:
             return replace(found, degraded=exc.reason)
         summary, reason = checked_summary(reply, shown)
@@ -607,6 +611,21 @@ def _about_the_library(question: str, turns: Sequence[Message]) -> bool:
     asked = [m.content for m in turns if m.role == "user"]
     subset = bool(asked) and "文章" in asked[-1] and not asks_catalog(asked[-1])
     return not (_THESE.search(question) and subset)
+
+
+def _held(generator: Generator[Delta, None, _R]) -> Generator[Delta, None, _R]:
+    """What ``generator`` returns, its pieces held back: an empty ``Delta`` goes out for each, so a
+    reader who stops early (a closed connection) closes the model's stream between two pieces and
+    frees its slot, as when the pieces themselves go out (the edges send no empty text)."""
+    try:
+        while True:
+            try:
+                next(generator)
+            except StopIteration as stop:
+                return stop.value
+            yield Delta("")
+    finally:
+        generator.close()
 
 
 def _result(generator: Generator[object, None, _R]) -> _R:

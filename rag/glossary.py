@@ -38,9 +38,10 @@ BUILTIN: dict[str, tuple[str, ...]] = {
 }
 # Other spellings of a term (not a reader's words for it): the term replaces them, and the question
 # so searched is held to the bare relevance floor (「to B和to C有什么不同？」 is 「B端和C端有什么不同？」).
+# Not 2B / 2C: slang too (「你真2B」), and in figures (「1.2B参数」).
 BUILTIN_SPELLINGS: dict[str, tuple[str, ...]] = {
-    "B端": ("toB", "to B", "2B"),
-    "C端": ("toC", "to C", "2C"),
+    "B端": ("toB", "to B"),
+    "C端": ("toC", "to C"),
 }
 
 
@@ -48,7 +49,7 @@ def _bounded(alias: str) -> str:
     """The alias as a pattern that does not match inside a Latin word ("to B" in "to build")."""
     pattern = re.escape(alias)
     if alias[0].isascii() and alias[0].isalnum():
-        pattern = r"(?<![A-Za-z0-9])" + pattern
+        pattern = r"(?<![A-Za-z0-9.])" + pattern
     if alias[-1].isascii() and alias[-1].isalnum():
         pattern += r"(?![A-Za-z0-9])"
     return pattern
@@ -78,10 +79,11 @@ class Glossary:
         last = 0
         for m in self._alias.finditer(question):
             term = self._term_of.get(m.group(0).casefold())
-            if term is None or term in added or term.casefold() in folded:
+            spelling = m.group(0).casefold() in self._respelt
+            # A spelling is replaced wherever it stands (「toB企业和toB平台」); an alias is annotated once.
+            if term is None or (not spelling and (term in added or term.casefold() in folded)):
                 continue
             added.add(term)
-            spelling = m.group(0).casefold() in self._respelt
             out.append(question[last:m.start()] + (term if spelling else f"{m.group(0)}（{term}）"))
             last = m.end()
         return "".join(out) + question[last:] if out else question

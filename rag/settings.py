@@ -159,7 +159,7 @@ class Settings(BaseSettings):
         description="Domain glossary: a question that would be refused is searched again with the articles' "
         "terms after its everyday words (企业客户 → 企业客户（B端）). `builtin` (产业互联网 terms), `off`, or the "
         "path of a file of lines `term<TAB>alias, alias` (rag/glossary.py); `term<TAB>= spelling, spelling` lists "
-        "other spellings of a term, which the term replaces (builtin: toB / to B / 2B → B端, toC / to C / 2C → C端).",
+        "other spellings of a term, which the term replaces (builtin: toB / to B → B端, toC / to C → C端).",
     )
     reranker_model: str | None = Field(
         None, description="Optional sentence-transformers cross-encoder (name or path); off when unset."

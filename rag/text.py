@@ -335,7 +335,7 @@ def _bare_titles(question: str, titles: Titles) -> list[tuple[int, int, str]]:
 # Full-width letters and digits (「Ｗｅｂ３」, typed with a Chinese input method) as ASCII; full-width
 # punctuation stays, the patterns here expect 「？」 and 「，」.
 _FULL_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B))
-                             for c in range(*r)})
+                             for c in range(*r)} | {"\u3000": " "})  # and the ideographic space (「ｔｏ　Ｂ」)
 
 
 @lru_cache(maxsize=1)

@@ -200,7 +200,8 @@ class Retrieved:
 @dataclass(frozen=True)
 class Delta:
     """A piece of answer text; ``restart`` voids the text streamed before it (an LLM stream
-    broke midway and this piece starts the retrieval-only answer)."""
+    broke midway and this piece starts the retrieval-only answer). An empty piece carries nothing:
+    the model is writing text that goes out once checked (edges need not send it)."""
 
     text: str
     restart: bool = False

@@ -361,8 +361,7 @@ ERRORS = [
         "字段 messages[0].content 应为字符串。",
     ),
     ("post", "/api/ask", {"json": {}}, 422, "invalid_request", "缺少字段：question。"),
-    ("post", "/api/ask", {"json": [QUESTION]}, 422, "invalid_request",
-     "请求体应为 JSON 对象，并带上请求头 Content-Type: application/json。"),
+    ("post", "/api/ask", {"json": [QUESTION]}, 422, "invalid_request", "请求体应为 JSON 对象。"),
     ("post", "/api/ask", {"content": json.dumps({"question": QUESTION})}, 422, "invalid_request",
      "请求体应为 JSON 对象，并带上请求头 Content-Type: application/json。"),
     (

@@ -233,6 +233,24 @@ def test_a_follow_up_about_the_article_asks_about_the_one_the_answer_cited(engin
     assert follow.answer.startswith(f"《当元宇宙遇上产业互联网》{expected}"), follow.answer
 
 
+def test_a_follow_up_after_a_question_in_traditional_characters_is_read_in_one_script(engine: Engine):
+    question = "產業互聯網為什麼需要被正名？"
+    history = [Message("user", question), Message("assistant", engine.ask(question, mode="retrieval").answer)]
+    author = engine.ask("作者是誰？", history=history, mode="retrieval")
+    assert author.answer == "《产业互联网需要被正名》的作者是孟永辉。[1]", author.query
+    why = engine.ask("為什麼？", history=history, mode="retrieval")
+    assert why.query == "产业互联网为什么需要被正名？ 为什么？" and not why.refused
+
+
+def test_a_follow_up_about_it_after_a_metadata_answer_asks_about_the_article_that_answer_named(engine: Engine):
+    question = "哪篇文章最新？"
+    first = engine.ask(question, mode="retrieval")
+    assert "《产业互联网需要被正名》" in first.answer
+    history = [Message("user", question), Message("assistant", first.answer)]
+    follow = engine.ask("它的作者是谁？", history=history, mode="retrieval")
+    assert follow.answer == "《产业互联网需要被正名》的作者是孟永辉。[1]", follow.query
+
+
 def test_a_follow_up_naming_an_item_of_the_answer_is_answered_about_that_item(engine: Engine):
     question = "产业互联网征战Web3有哪几个突破口？"
     first = engine.ask(question, mode="retrieval")

@@ -28,6 +28,9 @@ def test_another_spelling_of_a_term_is_replaced_by_it():
     assert g.expand("做TOB生意难吗？") == "做B端生意难吗？"
     assert g.expand("to B和to C有什么不同？") == "B端和C端有什么不同？"
     assert g.respells_only("to B和to C有什么不同？") and not g.respells_only("企业客户和toC有什么不同？")
+    assert g.expand("toB企业和toB平台") == "B端企业和B端平台"  # every time it stands
+    for question in ("你真2B", "1.2B参数的模型", "v1.toB"):
+        assert g.expand(question) == question
 
 
 def test_a_question_that_already_uses_the_term_is_unchanged():

@@ -189,6 +189,16 @@ def test_big5_utf16_and_traditional_articles_are_read_and_kept_in_simplified_cha
     assert all("产业互联网正在改变传统产业" in c.text for c in index.chunks)
 
 
+def test_windows_big5_hong_kong_big5_and_a_bare_byte_order_mark_are_decoded_or_named():
+    from ingest.loaders import SkipFile, decode
+
+    for text, encoding in (("價格為€100，碁盤上的產業互聯網", "cp950"), ("香港嘅屋邨和產業互聯網的未來", "big5hkscs"),
+                           ("产业互联网的主战场在哪里", "gb18030"), ("产业互联网的主战场在哪里", "utf-16")):
+        assert decode(text.encode(encoding)) == text, encoding
+    with pytest.raises(SkipFile, match="空文件"):
+        decode(b"\xef\xbb\xbf  \n")
+
+
 def test_nothing_ingestible_raises(tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"")
     with pytest.raises(NothingToIngestError, match="没有可入库的文章"):
@@ -388,9 +398,9 @@ def test_passage_vectors_and_build_rows_go_through_scratch_files_that_are_remove
     seen: list[list[str]] = []
     embed = pipeline._embed_batched
 
-    def spy(embedder, texts, batch, fb, unit="段", sink=None):
+    def spy(embedder, texts, batch, fb, unit="段", sink=None, **progress):
         seen.append(sorted(p.name for p in (settings.index_dir / "versions").glob(".tmp-vectors-*")))
-        return embed(embedder, texts, batch, fb, unit, sink)
+        return embed(embedder, texts, batch, fb, unit, sink, **progress)
 
     monkeypatch.setattr(pipeline, "_embed_batched", spy)
     run_ingest([corpus], settings, progress=False, embedder=fake_embedder)

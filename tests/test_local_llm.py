@@ -138,7 +138,7 @@ def test_a_summary_the_quotes_do_not_support_is_never_streamed(local_engine: Eng
 
     monkeypatch.setattr(rag.engine, "build_summary_messages", messages_asking_for_an_unsupported_sentence)
     events = list(local_engine.stream(QUESTION, mode="llm"))
-    deltas = [e for e in events if isinstance(e, Delta)]
+    deltas = [e for e in events if isinstance(e, Delta) and e.text]  # empty ones: the model is writing
     done = events[-1]
     assert isinstance(done, Done) and "llm_first_ms" in done.answer.timings  # the model did write
     quotes = engine.ask(QUESTION, mode="retrieval").answer
@@ -249,9 +249,13 @@ def test_a_full_queue_answers_in_retrieval_mode(index_dir: Path, engine: Engine,
     """With the only slot taken and no room to wait, the next request degrades at once (busy)."""
     full = LocalLLMClient(local_settings(index_dir, llm_max_waiting=0), local_llm.server)
     busy_engine = Engine(local_settings(index_dir, llm_max_waiting=0), engine.index, engine.embedder, llm=full)
-    # A reply streamed up to its first token: the only slot is taken until the stream is closed.
-    held = full.stream([{"role": "user", "content": "请写一篇关于产业互联网的长文。"}])
-    next(held)
+    held = busy_engine.stream(QUESTION, mode="llm")
+    # Run the stream up to the model's first piece (held back until checked: an empty Delta after
+    # the reader's quotes): the only slot is taken until the stream is closed.
+    for event in held:
+        if isinstance(event, Delta) and not event.text:
+            break
+    assert full.gate.inside == 1
     try:
         with running_server(create_app(local_settings(index_dir), engine=busy_engine)) as url:
             r = httpx.post(url + "/api/ask", json={"question": QUESTION}, timeout=60)

@@ -124,11 +124,15 @@ def test_the_newest_and_the_oldest_article_are_answered_from_the_dates(engine: E
 def test_a_question_about_the_newest_of_a_subject_is_about_the_subject(engine: Engine):
     answer = engine.ask("产业互联网最新的发展是什么？", mode="retrieval")
     assert "资料库中最新的文章" not in answer.answer and not answer.refused
+    # Quoted from the passages: the first sentence is in the passage its marker cites.
+    first, marker = answer.answer.split("[", 1)
+    assert answer.citations and first in answer.citations[int(marker.split("]")[0]) - 1].passage
 
 
 def test_an_author_s_views_are_answered_with_the_gist_of_each_of_their_articles(engine: Engine):
     answer = engine.ask("孟永辉的核心观点是什么？", mode="retrieval")
     assert answer.answer.startswith("孟永辉的观点见于其 3 篇文章，各篇的要点：\n1. 《")
+    assert engine.ask("孟永辉在文章里提出了什么观点？", mode="retrieval").answer == answer.answer
     assert {c.author for c in answer.citations} == {"孟永辉"} and len(answer.citations) == 3
     assert "一、元宇宙让产业互联网得到了复现" in answer.answer  # the headings say what each argues
     # Views on a subject are about the subject: read from the passages.

@@ -78,6 +78,23 @@ def test_a_question_asking_what_a_term_is_gets_the_sentence_that_says_what_it_is
     assert best_sentence(question, passage) == "在笔者看来，数字孪生是在虚拟空间中构建与物理工厂对应的模型的技术。"
 
 
+def test_what_is_asked_and_what_defines_it_are_read_narrowly():
+    from rag.answer.reader import defined_term, defines
+
+    assert [defined_term(q) for q in ("产业互联网是什么？", "什么是Web3？", "数字产业化指的是什么？", "它是什么？",
+                                      "为什么企业不愿意转型？")] == ["产业互联网", "Web3", "数字产业化", None, None]
+    assert defines("产业互联网", "产业互联网是基于互联网技术和生态的形态。")
+    assert defines("产业互联网", "笔者认为，产业互联网的本质是新产业。")
+    assert not defines("互联网", "产业互联网是基于互联网技术和生态的形态。")  # inside a longer word
+    assert not defines("产业互联网", "消费互联网和产业互联网是两回事。")  # one of two subjects
+    assert not defines("产业互联网", "产业互联网不是互联网。")
+
+
+def test_an_editors_lead_anywhere_in_a_passage_is_quoted_without_its_label():
+    texts = [c.text for c in candidates(["产业互联网的新阶段\n编辑导读：数字孪生是在虚拟空间中构建模型的技术。本文作者围绕它展开分析。"])]
+    assert texts == ["数字孪生是在虚拟空间中构建模型的技术。"]
+
+
 def test_an_editors_lead_is_quoted_without_its_label_and_its_announcement_is_not_quoted():
     passage = ("编辑导读：数字孪生是在虚拟空间中构建与物理工厂一一对应的模型的技术。本文作者围绕数字孪生展开分析，希望对你有帮助。\n"
                "数字孪生最近越来越受关注，很多企业都在讨论它的前景。工厂的管理者们开始关注生产线的改造。")

@@ -40,7 +40,7 @@ async def chat_events(events: Iterator[StreamEvent], metrics: Metrics,
     async def render(event: StreamEvent) -> AsyncIterator[JSONServerSentEvent]:
         if isinstance(event, Retrieved):
             yield sse("citations", {"citations": [c.to_dict() for c in event.citations]})
-        elif isinstance(event, Delta):
+        elif isinstance(event, Delta) and (event.text or event.restart):  # empty: the model is writing
             yield sse("delta", {"text": event.text, "restart": True} if event.restart else {"text": event.text})
         elif isinstance(event, Done):
             metrics.observe_answer(event.answer)

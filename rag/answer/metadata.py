@@ -103,6 +103,7 @@ def asks_catalog(question: str) -> bool:
 # An author's views (「孟永辉的核心观点是什么？」「孟永辉怎么看产业互联网？」 no: that names a subject):
 # the author, then only words about articles and views.
 _ASKS_VIEWS = re.compile(r"观点|主张|看法|认为|怎么看|立场")
+_VIEW_WORDS = re.compile(f"{_ASKS_VIEWS.pattern}|在?文章里?|提出")
 
 
 def asked_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
@@ -111,7 +112,7 @@ def asked_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
     if author is None or not _ASKS_VIEWS.search(question):
         return None
     rest = _NOT_WORD.sub("", question.replace(author, ""))
-    rest = _CATALOG_WORDS.sub("", re.sub(r"观点|主张|看法|认为|怎么看|立场|文章里?|提出", "", rest))
+    rest = _CATALOG_WORDS.sub("", _VIEW_WORDS.sub("", rest))
     return None if rest else author
 
 

@@ -44,7 +44,7 @@ _ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|本篇文章|本文�
 # The label of an editor's lead: a lead's sentence is quoted without it (「编辑导读：产业互联网是基于…」
 # is the library's one definition of 产业互联网), and its bigrams stay the sentence's own, so a
 # question about the lead (「按编辑导读的说法…」) finds it (bench/README.md, "Twelfth round").
-_LEAD_LABEL = re.compile(r"^(?:编辑导[语读]|编者按|导[语读])[：:]\s*")
+_LEAD_LABEL = re.compile(r"(?:编辑导[语读]|编者按|导[语读])[：:]\s*")  # matched at a sentence's start
 # Sentences that announce what follows or turn to the reader instead of saying something.
 _ANNOUNCES = re.compile(
     r"(?:我们)?(?:就)?会发现|不难发现|可以看到|我们看到|(?:我们|一起|下面|先|再|接着)来看|如下|以下几|下面|接下来|值得(?:思考|一提)|"
@@ -255,27 +255,28 @@ def asks_for_figure(question: str) -> bool:
 
 
 # A question that asks what one term is (「产业互联网是什么？」「什么是Web3？」「数字产业化指的是什么？」).
-_WHAT_IS_ASKED = r"(?:是什么|是指什么|指的是什么|指什么|是什么意思|的定义是什么|的含义是什么|的本质是什么)"
-_WHAT_IS = re.compile(r"^(?:请问)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?(?:什么(?:是|叫)|何谓)?\s*"
-                      r"([^，,。；;？?\s]{2,12}?)\s*" + _WHAT_IS_ASKED + r"?\s*[？?]?$")
-_WHAT_IS_WORDS = re.compile(r"^(?:请问)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?(?:什么(?:是|叫)|何谓)|"
-                            + _WHAT_IS_ASKED + r"\s*[？?]?$")
+_WHAT_IS_ASKED = r"(?:是什么意思|是什么|是指什么|指的是什么|指什么|的定义是什么|的含义是什么|的本质是什么)"
+_LEAD_IN = r"^(?:请问)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?"
+_WHAT_IS = (re.compile(_LEAD_IN + r"(?:什么(?:是|叫)|何谓)\s*([^，,。；;？?\s]{2,12})\s*[？?]?$"),
+            re.compile(_LEAD_IN + r"([^，,。；;？?\s]{2,12}?)\s*" + _WHAT_IS_ASKED + r"\s*[？?]?$"))
+# Words that stand for a term without being one (「它是什么？」).
+_NO_TERM = re.compile(r"^(?:[它这那此其该]|他们|它们|这个|那个|这些|那些)")
 
 
 def defined_term(question: str) -> str | None:
     """The one term a question asks to define (「产业互联网是什么？」 → 产业互联网), or None."""
     q = question.strip()
-    m = _WHAT_IS.match(q)
-    return m.group(1) if m and _WHAT_IS_WORDS.search(q) else None
+    m = _WHAT_IS[0].match(q) or _WHAT_IS[1].match(q)
+    return m.group(1) if m and not _NO_TERM.match(m.group(1)) else None
 
 
 def defines(term: str, text: str) -> bool:
-    """Whether a sentence says what ``term`` is near its start: the term, then 是 / 就是 / 是指 /
-    指的是 (「产业互联网是基于…」「笔者认为，产业互联网的本质是新产业。」); not 不是 / 是不是, nor a
-    so-called view (「所谓的产业互联网是一场…的看法，我是不赞同的」)."""
-    return bool(re.search(r"(?<!所谓的)(?<!所谓)" + re.escape(term)
-                          + r"(?:的本质|其实|实际上|本身)?[，,]?(?:就是|是指|指的是|即是|(?<![不否])是(?![不否]))",
-                          text[:40], re.IGNORECASE))
+    """Whether a sentence says what ``term`` is: opening with it, or with a short lead-in and a
+    comma (「笔者认为，产业互联网的本质是新产业。」), then 是 / 就是 / 是指 / 指的是 (「产业互联网是基于…」);
+    not 不是 / 是不是, the term inside a longer word (互联网 in 产业互联网), or a coordinated subject."""
+    return bool(re.match(r"(?:[^，,。]{0,10}[，,])?" + re.escape(term)
+                         + r"(?:的本质|其实|实际上|本身)?[，,]?(?:就是|是指|指的是|即是|(?<![不否])是(?![不否]))",
+                         text, re.IGNORECASE))
 
 
 def question_types(question: str) -> list[str]:

@@ -37,13 +37,28 @@ _ABOUT_AN_ARTICLE = re.compile(r"作者|发表|发布|谁写|写的|(?:哪天|�
 
 
 # 「第二点展开说说」「第三个突破口是什么？」「最后一点」: an item of the answer before.
-_NUMERALS = "一二三四五六七八九十"
-_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层)|"
+_NUMERALS = "一二三四五六七八九"
+_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层)|"
                       r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步)")
+# Asking something of the item (「第一点为什么重要？」), not only for it.
+_ASKS_OF_IT = re.compile(r"为什么|为何|怎么|如何|怎样|哪")
+
+
+def _number(numeral: str) -> int:
+    """「三」 → 3, 「十一」 → 11, 「二十」 → 20, 「12」 → 12."""
+    if numeral.isdigit():
+        return int(numeral)
+    numeral = numeral.replace("两", "二")
+    tens, _, units = numeral.rpartition("十")
+    if "十" not in numeral:
+        return _NUMERALS.index(numeral) + 1 if len(numeral) == 1 else 0
+    return (_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_NUMERALS.index(units) + 1 if units else 0)
 # An answer's items: numbered lines (「1. …」「一、…」「（1）…」), items numbered inline (「一、…；二、…」),
 # else its sentences (each ends with its [n]).
-_NUMBERED_LINE = re.compile(r"^\s*(?:\d{1,2}[.、．)]|[一二三四五六七八九十]+、|[（(]\d{1,2}[)）])\s*(.+)$", re.MULTILINE)
-_INLINE_ITEM = re.compile(r"[一二三四五六七八九十]+、([^；;。]+)")
+_NUMBERED_LINE = re.compile(r"^\s*(?:\d{1,2}[.、．)](?!\d)|[一二三四五六七八九十]+、|[（(]\d{1,2}[)）])\s*(.+)$",
+                            re.MULTILINE)
+# Inline items open a text or follow a stop (「…部分：一、…；二、…」), not inside a word (统一、 之一、).
+_INLINE_ITEM = re.compile(r"(?:^|(?<=[：:；;。，,]))[一二三四五六七八九十]+、([^；;。]+)")
 _CITED_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?(?:\[\d+\])+")
 _MARKERS = re.compile(r"\[\d+\]")
 _WORDY = re.compile(r"\w\w")  # an item says something (not 「……[1]」)
@@ -51,31 +66,29 @@ _WORDY = re.compile(r"\w\w")  # an item says something (not 「……[1]」)
 
 def _items(answer: str) -> list[str]:
     """The items of an answer, markers removed."""
-    found = (_NUMBERED_LINE.findall(answer) or _INLINE_ITEM.findall(answer)
-             or [m.group() for m in _CITED_SENTENCE.finditer(answer)])
+    numbered = [found for found in (_NUMBERED_LINE.findall(answer), _INLINE_ITEM.findall(answer)) if len(found) >= 2]
+    found = numbered[0] if numbered else [m.group() for m in _CITED_SENTENCE.finditer(answer)]
     return [t for t in (_MARKERS.sub("", x).strip(" ；;，,") for x in found) if _WORDY.search(t)]
 
 
 def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     """The item of the last answer a follow-up asks about (「第二点展开说说」 → the answer's second
-    item), if it names one by its place and asks nothing else the conversation has not mentioned."""
+    item; 「第一点为什么重要？」 → the first item and the question asked of it), if it names one by its
+    place and, unless it asks why or how of it, nothing the conversation has not mentioned."""
     m = _ORDINAL.search(question)
     answers = [x.content for x in history if x.role == "assistant" and x.content.strip()]
     if m is None or not answers:
         return None
     said = "".join(x.content for x in history[-2:])
     rest = question[: m.start()] + question[m.end() :]
-    if any(t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
+    if not _ASKS_OF_IT.search(rest) and any(
+            t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
         return None  # 「产业互联网的第二个阶段是什么？」 asks something new
     items = _items(answers[-1])
-    number = m.group(1)
-    if m.group(2):
-        n = len(items)
-    elif number.isdigit():
-        n = int(number)
-    else:
-        n = 2 if number == "两" else _NUMERALS.index(number) + 1
-    return items[n - 1] if 0 < n <= len(items) else None
+    n = len(items) if m.group(2) else _number(m.group(1))
+    if not 0 < n <= len(items):
+        return None
+    return f"{items[n - 1]} {rest.strip()}" if _ASKS_OF_IT.search(rest) else items[n - 1]
 
 
 def needs_context(question: str) -> bool:
@@ -124,8 +137,12 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
     if pointer is not None or bare:
         quoted = TITLE_REF.search(chain[0])
         title = quoted.group(0) if quoted else title_of(chain[0]) if title_of is not None else None
-        if title is None and cited_by is not None:
-            title = cited_by(chain[0])
+        if title is None:
+            # The article the previous answer named (a metadata or catalog answer: 「…最新的文章是《…》」),
+            # else the one its answer cites first.
+            said = [m.content for m in history if m.role == "assistant"]
+            named = TITLE_REF.search(said[-1]) if said else None
+            title = named.group(0) if named else cited_by(chain[0]) if cited_by is not None else None
         if title and pointer is not None:
             # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not
             # its author again: "《产业互联网需要被正名》主要讲了什么？".
