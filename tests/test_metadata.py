@@ -138,3 +138,12 @@ def test_an_author_s_views_are_answered_with_the_gist_of_each_of_their_articles(
     # Views on a subject are about the subject: read from the passages.
     on_subject = engine.ask("孟永辉怎么看产业互联网？", mode="retrieval")
     assert "的观点见于其" not in on_subject.answer and not on_subject.refused
+
+
+def test_the_newest_of_an_author_s_articles_and_the_recent_ones_in_order(engine: Engine):
+    assert engine.ask("孟永辉最新的文章是哪篇？", mode="retrieval").answer == (
+        "孟永辉最新的文章是《产业互联网需要被正名》（孟永辉）[1]，发表于 2022-07-30（另有 1 篇没有注明日期）。")
+    listed = engine.ask("最近的文章有哪些？", mode="retrieval")
+    assert listed.answer.startswith("资料库中的文章按发表日期从新到旧（另有 2 篇没有注明日期）：\n1. 《产业互联网需要被正名》")
+    dates = [c.date for c in listed.citations]
+    assert len(dates) == 3 and dates == sorted(dates, reverse=True)

@@ -147,28 +147,45 @@ _EXTREME_WORDS = re.compile(r"最(?:新|近|晚|早|先|旧|老)(?:的|一次)?|
                             r"|哪一?篇|一篇|哪年|哪一年|哪天|哪一天|几号|日期")
 
 
-def _asks_extreme(question: str) -> str | None:
-    """``newest`` or ``oldest`` for a question asking which article of the library is."""
+def _asks_extreme(question: str, author: str | None = None) -> str | None:
+    """``newest`` or ``oldest`` for a question asking which article of the library (of ``author``'s,
+    when it names them: 「孟永辉最新的文章是哪篇？」) is."""
     m = _EXTREME.search(question)
     if m is None or _ONE_ARTICLE.search(question):
         return None
-    rest = _CATALOG_WORDS.sub("", _EXTREME_WORDS.sub("", _NOT_WORD.sub("", question)))
+    words = _NOT_WORD.sub("", question.replace(author, "") if author else question)
+    rest = _CATALOG_WORDS.sub("", _EXTREME_WORDS.sub("", words))
     if rest or not re.search(r"文章|篇|发表|发布", question):
         return None
     return "newest" if m.group(1) in "新近晚" else "oldest"
 
 
-def _extreme_answer(which: str, articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit]) -> Extract:
-    dated = sorted((a for a in articles if a.date), key=lambda a: a.date or "")
+# 「最近的文章有哪些？」 asks for several: the dated articles, newest (or oldest) first.
+_SEVERAL = re.compile(r"哪些|哪几篇|几篇")
+
+
+def _extreme_answer(question: str, which: str, articles: Sequence[ArticleMeta],
+                    hit_for: Callable[[ArticleMeta], Hit], author: str | None) -> Extract:
+    """The newest or oldest of ``articles`` (all the library's, or ``author``'s), or several of them
+    in that order when the question asks for several."""
+    if author is not None:
+        articles = [a for a in articles if a.author == author]
+    dated = sorted((a for a in articles if a.date), key=lambda a: a.date or "", reverse=which == "newest")
+    whose = f"{author}的" if author else "资料库中的"
     if not dated:
-        return Extract("资料库中的文章都没有注明发表日期。", ())
-    date = dated[-1].date if which == "newest" else dated[0].date
-    found = [a for a in dated if a.date == date]  # several published the same day: all of them
+        return Extract(f"{whose}文章都没有注明发表日期。", ())
+    undated = f"（另有 {len(articles) - len(dated)} 篇没有注明日期）" if len(dated) < len(articles) else ""
     adjective = "最新" if which == "newest" else "最早"
+    if _SEVERAL.search(question):
+        shown = dated[:CATALOG_LISTED]
+        order = "从新到旧" if which == "newest" else "从早到晚"
+        lines = [f"{i}. 《{a.title}》（{'，'.join(x for x in (a.author, a.date) if x)}）[{i}]" for i, a in enumerate(shown, 1)]
+        return Extract(f"{whose}文章按发表日期{order}{undated}：\n" + "\n".join(lines),
+                       tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(shown, 1)))
+    found = [a for a in dated if a.date == dated[0].date]  # several published the same day: all of them
     titles = "、".join(f"《{a.title}》（{a.author}）[{i}]" if a.author else f"《{a.title}》[{i}]"
                       for i, a in enumerate(found, 1))
-    undated = f"（另有 {len(articles) - len(dated)} 篇没有注明日期）" if len(dated) < len(articles) else ""
-    return Extract(f"资料库中{adjective}的文章是{titles}，发表于 {date}{undated}。",
+    return Extract(f"{author or '资料库中'}{adjective}的文章是{titles}，发表于 {dated[0].date}{undated}。",
                    tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(found, 1)))
 
 
@@ -185,9 +202,12 @@ def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]],
     """
     asks_author, asks_date = bool(_ASKS_AUTHOR.search(question)), _asks_date(question)
     asks_works = bool(_ASKS_WORKS.search(question))
-    extreme = _asks_extreme(question)
-    if extreme is not None:
-        return _extreme_answer(extreme, catalog(), hit_for)
+    if _EXTREME.search(question):
+        articles = catalog()
+        author = _named_author(question, articles)
+        extreme = _asks_extreme(question, author)
+        if extreme is not None:
+            return _extreme_answer(question, extreme, articles, hit_for, author)
     if not (asks_author or asks_date or asks_works):
         return None
     articles = catalog()
