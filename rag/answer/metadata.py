@@ -116,6 +116,17 @@ def asked_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
     return None if rest else author
 
 
+def _about(article: ArticleMeta, dated: bool) -> str:
+    """「（author，date）」 after a listed title (the date when asked for), or nothing."""
+    about = [article.author or ""] + ([article.date or "未注明日期"] if dated else [])
+    return f"（{'，'.join(x for x in about if x)}）" if any(about) else ""
+
+
+def _cited(articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit]) -> tuple[Citation, ...]:
+    """A citation [n] for the n-th of ``articles``, at its passage ``hit_for`` gives."""
+    return tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(articles, 1))
+
+
 def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit],
                    headings_of: Callable[[str], Sequence[str]], author: str | None = None) -> Extract:
     """The library's articles, each with its author and, when ``question`` asks what they say, its
@@ -128,16 +139,14 @@ def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Call
     shown = list(articles)[:CATALOG_LISTED]
     lines = []
     for i, a in enumerate(shown, 1):
-        about = [a.author or ""] + ([a.date or "未注明日期"] if dated else [])
-        who = f"（{'，'.join(x for x in about if x)}）" if any(about) else ""
         headings = "；".join(headings_of(a.article_id)) if say else ""
-        lines.append(f"{i}. 《{a.title}》{who}" + (f"：{headings}" if headings else "") + f"[{i}]")
+        lines.append(f"{i}. 《{a.title}》{_about(a, dated)}" + (f"：{headings}" if headings else "") + f"[{i}]")
     more = f"（以下列出前 {len(shown)} 篇）" if len(articles) > len(shown) else ""
     each = "各篇" if len(articles) > 1 else "这篇文章"
     lead = f"{author}的观点见于其 {len(articles)} 篇文章{more}，{each}的要点：" if author is not None else \
         f"资料库共有 {len(articles)} 篇文章{more}："
     return Extract(lead + "\n" + "\n".join(lines),
-                   tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(shown, 1)))
+                   _cited(shown, hit_for))
 
 
 # The newest or the oldest article of the library (「哪篇文章最新？」「最早的一篇是哪年发的？」), with no
@@ -179,14 +188,14 @@ def _extreme_answer(question: str, which: str, articles: Sequence[ArticleMeta],
     if _SEVERAL.search(question):
         shown = dated[:CATALOG_LISTED]
         order = "从新到旧" if which == "newest" else "从早到晚"
-        lines = [f"{i}. 《{a.title}》（{'，'.join(x for x in (a.author, a.date) if x)}）[{i}]" for i, a in enumerate(shown, 1)]
+        lines = [f"{i}. 《{a.title}》{_about(a, True)}[{i}]" for i, a in enumerate(shown, 1)]
         return Extract(f"{whose}文章按发表日期{order}{undated}：\n" + "\n".join(lines),
-                       tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(shown, 1)))
+                       _cited(shown, hit_for))
     found = [a for a in dated if a.date == dated[0].date]  # several published the same day: all of them
     titles = "、".join(f"《{a.title}》（{a.author}）[{i}]" if a.author else f"《{a.title}》[{i}]"
                       for i, a in enumerate(found, 1))
     return Extract(f"{author or '资料库中'}{adjective}的文章是{titles}，发表于 {dated[0].date}{undated}。",
-                   tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(found, 1)))
+                   _cited(found, hit_for))
 
 
 def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]], hit_for: Callable[[ArticleMeta], Hit],
@@ -202,15 +211,17 @@ def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]],
     """
     asks_author, asks_date = bool(_ASKS_AUTHOR.search(question)), _asks_date(question)
     asks_works = bool(_ASKS_WORKS.search(question))
-    if _EXTREME.search(question):
-        articles = catalog()
+    newest_or_oldest = bool(_EXTREME.search(question))
+    if not (asks_author or asks_date or asks_works or newest_or_oldest):
+        return None
+    articles = catalog()
+    if newest_or_oldest:
         author = _named_author(question, articles)
         extreme = _asks_extreme(question, author)
         if extreme is not None:
             return _extreme_answer(question, extreme, articles, hit_for, author)
-    if not (asks_author or asks_date or asks_works):
-        return None
-    articles = catalog()
+        if not (asks_author or asks_date or asks_works):
+            return None
     article = None
     if asks_author or asks_date:
         by_id = [a for a in articles if a.article_id in named[:1]]
@@ -229,4 +240,4 @@ def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]],
     works = [a for a in articles if a.author == author]
     listed = "、".join(f"《{a.title}》[{i}]" for i, a in enumerate(works, 1))
     return Extract(f"{author}写的文章有 {len(works)} 篇：{listed}。",
-                   tuple(Citation.from_hit(i, hit_for(a)) for i, a in enumerate(works, 1)))
+                   _cited(works, hit_for))
