@@ -289,11 +289,12 @@ class Engine:
         passages would list the articles among them, not the library's)."""
         if retrieval.named:
             return None
-        metas = self._index.store.metas()
-        author = None if asks_catalog(retrieval.query) else asked_author(retrieval.query, metas)
-        if author is None and not asks_catalog(retrieval.query):
+        whole = asks_catalog(retrieval.query)
+        author = None if whole else asked_author(retrieval.query, self._index.store.metas)
+        if not whole and author is None:
             return None
-        return catalog_answer(retrieval.query, metas, lambda a: self._hit_for(a, retrieval), self._headings, author)
+        return catalog_answer(retrieval.query, self._index.store.metas(), lambda a: self._hit_for(a, retrieval),
+                              self._headings, author)
 
     def _headings(self, article_id: str) -> list[str]:
         """An article's top-level headings, its closing words left out (for the library's catalog)."""
@@ -466,9 +467,9 @@ class Engine:
         has written it and it is checked: a summary that is dropped (an invented figure the quotes do
         not hold) was never shown, and an OpenAI client, whose stream cannot take text back, never
         gets it. While the model writes, an empty ``Delta`` per piece lets a reader who leaves free
-        the model's slot at once. Returns the final answer: the quotes and the verified summary (mode ``llm``), or the
-        quotes alone when the model failed or wrote nothing the quotes support (mode ``retrieval``,
-        ``degraded`` says why).
+        the model's slot at once. Returns the final answer: the quotes and the verified summary
+        (mode ``llm``), or the quotes alone when the model failed or wrote nothing the quotes
+        support (mode ``retrieval``, ``degraded`` says why).
         """
         found = self._extractive(question, retrieval, degraded, ext, None)  # no outline answer (see _ask)
         if stream:

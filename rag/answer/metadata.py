@@ -106,10 +106,13 @@ _ASKS_VIEWS = re.compile(r"观点|主张|看法|认为|怎么看|立场")
 _VIEW_WORDS = re.compile(f"{_ASKS_VIEWS.pattern}|在?文章里?|提出")
 
 
-def asked_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
-    """The library's author a question asks the views of, with no subject of its own."""
-    author = _named_author(question, articles)
-    if author is None or not _ASKS_VIEWS.search(question):
+def asked_author(question: str, catalog: Callable[[], Sequence[ArticleMeta]]) -> str | None:
+    """The library's author a question asks the views of, with no subject of its own (``catalog``
+    is read only for a question about views)."""
+    if not _ASKS_VIEWS.search(question):
+        return None
+    author = _named_author(question, catalog())
+    if author is None:
         return None
     rest = _NOT_WORD.sub("", question.replace(author, ""))
     rest = _CATALOG_WORDS.sub("", _VIEW_WORDS.sub("", rest))
