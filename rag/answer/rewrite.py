@@ -53,6 +53,8 @@ def _number(numeral: str) -> int:
     if "十" not in numeral:
         return _NUMERALS.index(numeral) + 1 if len(numeral) == 1 else 0
     return (_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_NUMERALS.index(units) + 1 if units else 0)
+
+
 # An answer's items: numbered lines (「1. …」「一、…」「（1）…」), items numbered inline (「一、…；二、…」),
 # else its sentences (each ends with its [n]).
 _NUMBERED_LINE = re.compile(r"^\s*(?:\d{1,2}[.、．)](?!\d)|[一二三四五六七八九十]+、|[（(]\d{1,2}[)）])\s*(.+)$",
