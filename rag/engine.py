@@ -28,7 +28,7 @@ from rag.answer.prompt import (
     build_summary_messages,
 )
 from rag.answer.reader import asks_for_figure, without_source_names
-from rag.answer.rewrite import NO_TOPIC_TEXT, lacks_topic, rule_rewrite
+from rag.answer.rewrite import NO_TOPIC_TEXT, lacks_topic, resolved_reference, rule_rewrite
 from rag.answer.summary import checked_summary, quotes_of
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
@@ -223,6 +223,9 @@ class Engine:
         turns = [replace(m, content=standard_form(m.content)) for m in history if m.role in ("user", "assistant")]
         if not turns or _about_the_library(question, turns):
             return question, None
+        resolved = resolved_reference(question, turns, self._title_named, self._title_cited)
+        if resolved is not None:
+            return resolved, None  # an item or an article of the answer before: exact, no model needed
         unreachable: Degraded | str | None = None
         if use_llm and self.llm is not None:
             try:

@@ -256,6 +256,17 @@ def test_follow_up_is_rewritten_by_the_llm(fake: FakeLLM, llm_engine: Engine):
     assert (answer.mode, answer.degraded) == ("llm", None)
 
 
+def test_a_follow_up_about_the_article_of_the_answer_before_is_resolved_without_the_llm(
+        fake: FakeLLM, llm_engine: Engine):
+    """「它的作者是谁？」 after an answer that named an article: exact from the rules (a small model
+    rewrote it as a statement about the topic); only the answer is asked of the model."""
+    earlier = [Message("user", "哪篇文章讲物流？"), Message("assistant", "《物流数字化的实践》讲物流数字化[1]。")]
+    fake.script(reply("作者是李四[1]。"))
+    answer = llm_engine.ask("它的作者是谁？", history=earlier)
+    assert answer.query == "《物流数字化的实践》的作者是谁？"
+    assert [r["messages"][0]["content"] for r in fake.requests] == [ANSWER_SYSTEM_PROMPT]  # no rewrite asked
+
+
 def test_follow_up_falls_back_to_the_rule_rewrite_when_the_llm_rewrite_fails(fake: FakeLLM, llm_engine: Engine):
     fake.script(status(500), reply("几家物流企业制定了统一格式。"))
     answer = llm_engine.ask(FOLLOW_UP, history=history())

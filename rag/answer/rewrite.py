@@ -115,42 +115,15 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
                  cited_by: Callable[[str], str | None] | None = None) -> str:
     """Prefix a dependent follow-up with the user's questions back to the last standalone one.
 
-    "Web3意味着什么？" → "它有哪些突破口？" → "具体说说第一个？" keeps Web3 in the third query.
-    ``title_of``: the 《title》 of the article a question names otherwise (its title without 《》,
-    「写…那篇文章」), if any. ``cited_by``: the 《title》 of the article the answer to a question
-    cites first: what 「它的作者是谁？」「作者是谁？」 ask about after a question that named none.
+    "Web3意味着什么？" → "它有哪些突破口？" → "具体说说第一个？" keeps Web3 in the third query; a
+    follow-up about an item or an article of the answer before is resolved by ``resolved_reference``.
     """
-    previous = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
-    item = _item_asked(question, history)
-    if item is not None:
-        return item
-    if not previous or not needs_context(question):
+    resolved = resolved_reference(question, history, title_of, cited_by)
+    if resolved is not None:
+        return resolved
+    chain = _chain(question, history)
+    if not chain:
         return question
-    chain: list[str] = []
-    for turn in reversed(previous[-_MAX_CHAIN:]):
-        chain.insert(0, turn)
-        if not needs_context(turn):
-            break
-    about_article = bool(_ABOUT_AN_ARTICLE.search(question))
-    pointer = _THIS_ARTICLE if _THIS_ARTICLE.search(question) else (
-        _PRONOUN if _PRONOUN.search(question) and about_article else None)
-    # 「作者是谁？」「是什么时候发表的？」: about the article of the answer before, with no word for it.
-    bare = pointer is None and about_article and not _PRONOUN.search(question)
-    if pointer is not None or bare:
-        quoted = TITLE_REF.search(chain[0])
-        title = quoted.group(0) if quoted else title_of(chain[0]) if title_of is not None else None
-        if title is None:
-            # The article the previous answer named (a metadata or catalog answer: 「…最新的文章是《…》」),
-            # else the one its answer cites first.
-            said = [m.content for m in history if m.role == "assistant"]
-            named = TITLE_REF.search(said[-1]) if said else None
-            title = named.group(0) if named else cited_by(chain[0]) if cited_by is not None else None
-        if title and pointer is not None:
-            # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not
-            # its author again: "《产业互联网需要被正名》主要讲了什么？".
-            return pointer.sub(lambda _: title, question, count=1)  # a title is no template
-        if title:
-            return title + question
     subject = _subject(chain[0])
     if subject and _PRONOUN.search(question):
         # "产业互联网的主战场在哪里？" → "那它和元宇宙有什么关系？" becomes "那产业互联网和元宇宙有什么
@@ -158,6 +131,59 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
         # (主战场) is not asked again, or it would outweigh what is new (元宇宙).
         return _PRONOUN.sub(subject, question, count=1)
     return " ".join([*chain, question])
+
+
+def _chain(question: str, history: Sequence[Message]) -> list[str]:
+    """The user's questions back to the last standalone one, for a follow-up that needs them; none
+    for a question that stands alone."""
+    previous = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
+    if not previous or not needs_context(question):
+        return []
+    chain: list[str] = []
+    for turn in reversed(previous[-_MAX_CHAIN:]):
+        chain.insert(0, turn)
+        if not needs_context(turn):
+            break
+    return chain
+
+
+def resolved_reference(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
+                       cited_by: Callable[[str], str | None] | None = None) -> str | None:
+    """A follow-up that points at an item of the answer before (「第二点展开说说」) or at an article
+    (「它的作者是谁？」「这篇文章是什么时候发表的？」「作者是谁？」), as a standalone question; None for
+    any other. Exact where a small model's rewrite is not (the local 1.5B rewrote 「那它的作者是谁？」 as
+    a statement about 元宇宙), so the engine takes it before asking a model.
+
+    ``title_of``: the 《title》 of the article a question names otherwise (its title without 《》,
+    「写…那篇文章」), if any. ``cited_by``: the 《title》 of the article the answer to a question
+    cites first: what 「它的作者是谁？」「作者是谁？」 ask about after a question that named none.
+    """
+    item = _item_asked(question, history)
+    if item is not None:
+        return item
+    chain = _chain(question, history)
+    about_article = bool(_ABOUT_AN_ARTICLE.search(question))
+    pointer = _THIS_ARTICLE if _THIS_ARTICLE.search(question) else (
+        _PRONOUN if _PRONOUN.search(question) and about_article else None)
+    # 「作者是谁？」「是什么时候发表的？」: about the article of the answer before, with no word for it.
+    bare = pointer is None and about_article and not _PRONOUN.search(question)
+    if not chain or not (pointer is not None or bare):
+        return None
+    quoted = TITLE_REF.search(chain[0])
+    title = quoted.group(0) if quoted else title_of(chain[0]) if title_of is not None else None
+    if title is None:
+        # The article the previous answer named (a metadata or catalog answer: 「…最新的文章是《…》」),
+        # else the one its answer cites first.
+        said = [m.content for m in history if m.role == "assistant"]
+        named = TITLE_REF.search(said[-1]) if said else None
+        title = named.group(0) if named else cited_by(chain[0]) if cited_by is not None else None
+    if title is None:
+        return None
+    if pointer is not None:
+        # "《产业互联网需要被正名》的作者是谁？" → "这篇文章主要讲了什么？" asks about that article, not
+        # its author again: "《产业互联网需要被正名》主要讲了什么？".
+        return pointer.sub(lambda _: title, question, count=1)  # a title is no template
+    return title + question
 
 
 def _subject(question: str) -> str | None:
