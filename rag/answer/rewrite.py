@@ -118,10 +118,10 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
     "Web3意味着什么？" → "它有哪些突破口？" → "具体说说第一个？" keeps Web3 in the third query; a
     follow-up about an item or an article of the answer before is resolved by ``resolved_reference``.
     """
-    resolved = resolved_reference(question, history, title_of, cited_by)
+    chain = _chain(question, history)
+    resolved = _resolved(question, history, chain, title_of, cited_by)
     if resolved is not None:
         return resolved
-    chain = _chain(question, history)
     if not chain:
         return question
     subject = _subject(chain[0])
@@ -158,10 +158,16 @@ def resolved_reference(question: str, history: Sequence[Message], title_of: Call
     「写…那篇文章」), if any. ``cited_by``: the 《title》 of the article the answer to a question
     cites first: what 「它的作者是谁？」「作者是谁？」 ask about after a question that named none.
     """
+    return _resolved(question, history, _chain(question, history), title_of, cited_by)
+
+
+def _resolved(question: str, history: Sequence[Message], chain: list[str],
+              title_of: Callable[[str], str | None] | None, cited_by: Callable[[str], str | None] | None
+              ) -> str | None:
+    """``resolved_reference`` given the follow-up's ``chain`` (``_chain``)."""
     item = _item_asked(question, history)
     if item is not None:
         return item
-    chain = _chain(question, history)
     about_article = bool(_ABOUT_AN_ARTICLE.search(question))
     pointer = _THIS_ARTICLE if _THIS_ARTICLE.search(question) else (
         _PRONOUN if _PRONOUN.search(question) and about_article else None)
