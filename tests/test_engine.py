@@ -14,7 +14,7 @@ from rag.answer.citations import strip_markers
 from rag.answer.extractive import NOT_FOUND_TEXT
 from rag.engine import Engine
 from rag.errors import EmptyQuestionError, IndexMismatchError, InvalidQuestionError, QuestionTooLongError
-from rag.types import Delta, Done, Message, Retrieved
+from rag.types import Answer, Delta, Done, Message, Retrieved
 
 THREE_THINGS = "在孟永辉看来，元宇宙之于产业互联网，就如同哪三样东西？"
 EVIDENCE = "对于产业互联网来讲，元宇宙如同一场春雨，一个样板，一次深井钻探。"
@@ -220,13 +220,18 @@ def test_follow_up_is_rewritten_from_the_history(engine: Engine):
     assert standalone.query == THREE_THINGS
 
 
+def asked_before(engine: Engine, question: str) -> tuple[Answer, list[Message]]:
+    """The retrieval answer to ``question`` and the history a follow-up to it carries."""
+    first = engine.ask(question, mode="retrieval")
+    return first, [Message("user", question), Message("assistant", first.answer)]
+
+
 @pytest.mark.parametrize("follow_up", ["那它的作者是谁？", "作者是谁？", "这篇文章是什么时候发表的？", "它是哪天发的？"])
 def test_a_follow_up_about_the_article_asks_about_the_one_the_answer_cited(engine: Engine, follow_up: str):
     """The question before named no article: its answer's article is the one asked about."""
     question = "元宇宙和产业互联网有什么关系？"
-    first = engine.ask(question, mode="retrieval")
+    first, history = asked_before(engine, question)
     assert first.citations[0].title == "当元宇宙遇上产业互联网"
-    history = [Message("user", question), Message("assistant", first.answer)]
     follow = engine.ask(follow_up, history=history, mode="retrieval")
     assert "《当元宇宙遇上产业互联网》" in follow.query, follow.query
     expected = "的作者是孟永辉" if "作者" in follow_up else "发表于 2021-11-20"
@@ -235,7 +240,7 @@ def test_a_follow_up_about_the_article_asks_about_the_one_the_answer_cited(engin
 
 def test_a_follow_up_after_a_question_in_traditional_characters_is_read_in_one_script(engine: Engine):
     question = "產業互聯網為什麼需要被正名？"
-    history = [Message("user", question), Message("assistant", engine.ask(question, mode="retrieval").answer)]
+    _, history = asked_before(engine, question)
     author = engine.ask("作者是誰？", history=history, mode="retrieval")
     assert author.answer == "《产业互联网需要被正名》的作者是孟永辉。[1]", author.query
     why = engine.ask("為什麼？", history=history, mode="retrieval")
@@ -244,18 +249,16 @@ def test_a_follow_up_after_a_question_in_traditional_characters_is_read_in_one_s
 
 def test_a_follow_up_about_it_after_a_metadata_answer_asks_about_the_article_that_answer_named(engine: Engine):
     question = "哪篇文章最新？"
-    first = engine.ask(question, mode="retrieval")
+    first, history = asked_before(engine, question)
     assert "《产业互联网需要被正名》" in first.answer
-    history = [Message("user", question), Message("assistant", first.answer)]
     follow = engine.ask("它的作者是谁？", history=history, mode="retrieval")
     assert follow.answer == "《产业互联网需要被正名》的作者是孟永辉。[1]", follow.query
 
 
 def test_a_follow_up_naming_an_item_of_the_answer_is_answered_about_that_item(engine: Engine):
     question = "产业互联网征战Web3有哪几个突破口？"
-    first = engine.ask(question, mode="retrieval")
+    first, history = asked_before(engine, question)
     assert "2. 产销全程让权用户" in first.answer
-    history = [Message("user", question), Message("assistant", first.answer)]
     follow = engine.ask("第二点展开说说", history=history, mode="retrieval")
     assert follow.query.startswith("产销全程让权用户") and not follow.refused
     assert "根据用户需求倒推生产" in follow.answer and "跨产业链" not in follow.answer
@@ -269,7 +272,7 @@ def test_a_question_naming_nothing_is_answered_only_as_a_follow_up(engine: Engin
     events = list(engine.stream("为什么？"))
     assert isinstance(events[-1], Done) and events[-1].answer.answer == NO_TOPIC_TEXT
     question = "产业互联网为什么需要被正名？"
-    history = [Message("user", question), Message("assistant", engine.ask(question, mode="retrieval").answer)]
+    _, history = asked_before(engine, question)
     follow = engine.ask("为什么？", history=history, mode="retrieval")
     assert not follow.refused and follow.query == f"{question} 为什么？"
 
