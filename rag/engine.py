@@ -15,8 +15,8 @@ import numpy as np
 
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
-from rag.answer.extractive import NOT_FOUND_TEXT, Extract, extract_answer
-from rag.answer.metadata import asked_author, asks_catalog, catalog_answer, metadata_answer
+from rag.answer.extractive import NOT_FOUND_TEXT, PARTIAL_TAIL, Extract, extract_answer, joined
+from rag.answer.metadata import asked_author, asked_besides, asks_catalog, catalog_answer, metadata_answer
 from rag.answer.outline import Section, asks_outline, is_closing, outline, outline_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
@@ -348,12 +348,30 @@ class Engine:
         return metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
                                [key for key, _ in retrieval.named])
 
+    def _with_rest(self, meta: Extract, retrieval: Retrieval) -> Extract:
+        """The metadata answer and the reader's to what the question asks besides (「《…》的作者是谁？
+        她专门研究什么领域？」), or that the passages do not say it."""
+        besides = asked_besides(retrieval.query)
+        if besides is None:
+            return meta
+        ext = self._read(replace(retrieval, query=besides))
+        # The article the question names is what it is about (the relevance floor does not apply, as
+        # to the metadata answer), but what it asks besides must be on the quoted sentences' subject
+        # (「他喜欢吃什么水果？」 is not) and, asking for a figure, find one.
+        reading = ext.reading
+        quoted = "".join(c.text for c in reading.chosen) if reading is not None else ""
+        if ext.citations and not (reading is not None and reading.unanswerable) and any(
+                len(t) >= 2 and t in quoted for t in content_terms(besides)):
+            return joined(meta, ext)
+        return replace(meta, text=meta.text + PARTIAL_TAIL.format(besides.rstrip("？")))
+
     def _extractive(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
                     ext: Extract | None, listed: Extract | None) -> Answer:
         """The retrieval-only answer: from metadata, else from headings (``listed``, the request's
         ``_outline``), else the reader's, or the refusal."""
         meta = self._metadata(retrieval)
         if meta is not None:
+            meta = self._with_rest(meta, retrieval)
             return Answer(meta.text, meta.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if listed is not None:

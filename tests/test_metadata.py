@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.metadata import asks_catalog
+from rag.answer.metadata import asked_besides, asks_catalog
 from rag.engine import Engine
 from rag.types import Message
 
@@ -34,6 +34,19 @@ def test_when_and_by_whom_a_loosely_quoted_title_was_published(engine: Engine):
     for question in ("从Web2到Web3一文的作者是谁？", "从Web2到Web3的作者是谁？"):
         bare = engine.ask(question, mode="retrieval")
         assert bare.answer == "《从Web2到Web3，产业互联网进入_争气_时代？》的作者是元宇宙少女。[1]", question
+
+
+def test_what_a_question_asks_beside_the_author_is_answered_from_the_text(engine: Engine):
+    # 「作者是谁？…」 and more: the metadata sentence, then the reader's for the rest, numbered on.
+    answer = engine.ask("《从Web2到Web3》的作者是谁？文末介绍里说她读了多少小时的书、专门研究什么领域？", mode="retrieval")
+    first = "《从Web2到Web3，产业互联网进入_争气_时代？》的作者是元宇宙少女。[1]"
+    assert answer.answer.startswith(first) and "1000小时微信读书" in answer.answer, answer.answer
+    assert all(c.title.startswith("从Web2到Web3") for c in answer.citations)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    # Asked what the article is not about, the rest is said to be missing, not quoted at random.
+    odd = engine.ask(f"《{RENAMED}》的作者是谁？他喜欢吃什么水果？", mode="retrieval")
+    assert odd.answer == f"《{RENAMED}》的作者是孟永辉。[1]关于「他喜欢吃什么水果」，资料中没有找到相关内容。"
+    assert asked_besides(f"《{RENAMED}》是谁写的，什么时候发表的？") is None
 
 
 def test_which_articles_an_author_wrote(engine: Engine):

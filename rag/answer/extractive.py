@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from rag.answer.reader import TITLE_REF, Reader, Reading, Refs, quote
 from rag.text import split_sentences
 from rag.types import Citation, Hit
 
-__all__ = ["NOT_FOUND_TEXT", "TITLE_REF", "Extract", "extract_answer"]
+__all__ = ["NOT_FOUND_TEXT", "TITLE_REF", "Extract", "extract_answer", "joined"]
 
 NOT_FOUND_TEXT = "资料中没有找到与该问题相关的内容，无法根据现有文章回答。可以换个说法，或询问与这些产业互联网文章相关的问题。"
 # An answer the passages support only in part says so, naming what they do not say.
@@ -69,3 +70,22 @@ def _quote_end(text: str, spans: list[tuple[int, int]], first: int, end: int, re
         if b > end and text.count("“", a, b) <= text.count("”", a, b):
             return b
     return end
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def joined(first: Extract, second: Extract) -> Extract:
+    """``second`` after ``first``, its markers renumbered after ``first``'s (a passage both cite keeps
+    ``first``'s number)."""
+    numbers = {c.chunk_id: c.n for c in first.citations if c.chunk_id}
+    citations = list(first.citations)
+    renumbered: dict[int, int] = {}
+    for c in second.citations:
+        n = numbers.get(c.chunk_id) if c.chunk_id else None
+        if n is None:
+            n = len(citations) + 1
+            citations.append(replace(c, n=n))
+        renumbered[c.n] = n
+    text = _MARKER.sub(lambda m: f"[{renumbered.get(int(m.group(1)), int(m.group(1)))}]", second.text)
+    return Extract(first.text + text, tuple(citations), first.reading)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.answer.extractive import TITLE_REF, Extract
+from rag.answer.reader import question_parts
 from rag.text import CLAUSE_END, content_terms
 from rag.types import ArticleMeta, Citation, Hit
 
@@ -199,6 +200,14 @@ def _extreme_answer(question: str, which: str, articles: Sequence[ArticleMeta],
                       for i, a in enumerate(found, 1))
     return Extract(f"{author or '资料库中'}{adjective}的文章是{titles}，发表于 {dated[0].date}{undated}。",
                    _cited(found, hit_for))
+
+
+def asked_besides(question: str) -> str | None:
+    """What a question about an article's author or date asks besides (「《…》的作者是谁？她专门研究
+    什么领域？」: 「她专门研究什么领域」), for the reader; None when it asks nothing else."""
+    rest = [p for p in question_parts(question)
+            if not (_ASKS_AUTHOR.search(p) or _asks_date(p)) and content_terms(TITLE_REF.sub(" ", p))]
+    return "，".join(rest) + "？" if rest and len(rest) < len(question_parts(question)) else None
 
 
 def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]], hit_for: Callable[[ArticleMeta], Hit],

@@ -58,7 +58,7 @@ _BYLINE = re.compile(
 # A question about the author's own background is answered by the byline ("作者：…；8年…经验").
 _ASKS_ABOUT_AUTHOR = re.compile(
     r"作者(?:本人|自己)?的?(?:经历|背景|身份|简介|资历|从业|是做什么)|作者在.{0,15}(?:干了|做了|从业|工作了|混了)"
-    r"|对作者.{0,6}(?:介绍|描述)|(?:发表|刊登|首发)在|(?:来自|出自|转载自)(?:哪|什么)"
+    r"|对作者.{0,6}(?:介绍|描述)|(?:文末|文后|篇末|结尾)的?(?:介绍|简介|署名)|(?:发表|刊登|首发)在|(?:来自|出自|转载自)(?:哪|什么)"
 )
 # A sentence that states how things look at first (「乍一看,…似乎…并无区别。」) sets up what the next
 # one refutes (「…其实它们之间还是存在着根本性的区别的」): not an answer, unless asked how things look.
