@@ -16,7 +16,14 @@ import numpy as np
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, PARTIAL_TAIL, Extract, extract_answer, joined
-from rag.answer.metadata import asked_author, asked_besides, asks_catalog, catalog_answer, metadata_answer
+from rag.answer.metadata import (
+    asked_author,
+    asked_besides,
+    asks_catalog,
+    catalog_answer,
+    extreme_said,
+    metadata_answer,
+)
 from rag.answer.outline import Section, asks_outline, is_closing, outline, outline_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
@@ -220,6 +227,9 @@ class Engine:
         """
         # Earlier turns as the question is read (traditional characters as simplified): a follow-up
         # joined to them is searched in one script.
+        extreme = extreme_said(question, self._index.store.metas)
+        if extreme is not None:
+            return f"《{extreme.title}》主要讲了什么？", None  # answered from its outline, after which article it is
         turns = [replace(m, content=standard_form(m.content)) for m in history if m.role in ("user", "assistant")]
         if not turns or _about_the_library(question, turns):
             return question, None
@@ -285,6 +295,21 @@ class Engine:
             return None
         return outline_answer(retrieval.query, retrieval.named, [h.article.article_id for h in retrieval.hits],
                               self._sections, self._index.article_meta)
+
+    def _listed(self, question: str, retrieval: Retrieval) -> Extract | None:
+        """The answer from headings (``_outline``) or from the library's catalog (``_catalog``); for
+        「最新的文章讲了什么？」, searched as what that article says, after the sentence saying which
+        article is the newest (``_which_article``)."""
+        listed = self._outline(retrieval) or self._catalog(retrieval)
+        lead = self._which_article(question, retrieval) if listed is not None else None
+        return joined(lead, listed, "\n") if lead is not None and listed is not None else listed
+
+    def _which_article(self, question: str, retrieval: Retrieval) -> Extract | None:
+        """Which article a question about what the newest or oldest one says is about (the metadata
+        answer to the question as asked), when it was searched as that article's question."""
+        if retrieval.query == question or extreme_said(question, self._index.store.metas) is None:
+            return None
+        return metadata_answer(question, self._index.store.metas, lambda a: self._hit_for(a, retrieval))
 
     def _catalog(self, retrieval: Retrieval) -> Extract | None:
         """The library's articles for a question about the library as a whole (「有哪些文章？」「这几篇
@@ -386,6 +411,9 @@ class Engine:
             # year, a figure): say so.
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
+        lead = self._which_article(question, retrieval)
+        if lead is not None:
+            ext = joined(lead, ext)
         return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 
@@ -536,7 +564,7 @@ class Engine:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         # An answer from headings is given in every mode: a model shown the top passages would list
         # the sections among them, not all of the article's.
-        listed = self._outline(retrieval) or self._catalog(retrieval)
+        listed = self._listed(question, retrieval)
         use_llm = use_llm and listed is None
         answer: Answer | None = None
         # The answerability check reads the passages for a figure question: not needed beside headings.
@@ -572,7 +600,7 @@ class Engine:
     def _stream(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None,
                 t0: float) -> Iterator[StreamEvent]:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
-        listed = self._outline(retrieval) or self._catalog(retrieval)  # in every mode (see _ask)
+        listed = self._listed(question, retrieval)  # in every mode (see _ask)
         use_llm = use_llm and listed is None
         relevant, ext = self._can_answer(retrieval) if listed is None else (True, None)
         if not (use_llm and relevant):

@@ -6,7 +6,7 @@ import pytest
 
 from rag.answer.metadata import asked_besides, asks_catalog
 from rag.engine import Engine
-from rag.types import Message
+from rag.types import Done, Message
 
 RENAMED = "产业互联网需要被正名"
 
@@ -47,6 +47,22 @@ def test_what_a_question_asks_beside_the_author_is_answered_from_the_text(engine
     odd = engine.ask(f"《{RENAMED}》的作者是谁？他喜欢吃什么水果？", mode="retrieval")
     assert odd.answer == f"《{RENAMED}》的作者是孟永辉。[1]关于「他喜欢吃什么水果」，资料中没有找到相关内容。"
     assert asked_besides(f"《{RENAMED}》是谁写的，什么时候发表的？") is None
+
+
+def test_what_the_newest_article_says_is_its_outline_after_which_article_it_is(engine: Engine):
+    for question, lead, title in (
+            ("最新的文章讲了什么？", "资料库中最新的文章是《产业互联网需要被正名》", RENAMED),
+            ("孟永辉最早的文章写了什么？", "孟永辉最早的文章是《当元宇宙遇上产业互联网》", "当元宇宙遇上产业互联网")):
+        answer = engine.ask(question, mode="retrieval")
+        first, _, outline = answer.answer.partition("\n")
+        assert first.startswith(lead) and outline.startswith(f"《{title}》分为"), answer.answer
+        assert {c.title for c in answer.citations} == {title}
+        assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+        streamed = [e for e in engine.stream(question, mode="retrieval") if isinstance(e, Done)]
+        assert streamed[0].answer.answer == answer.answer
+    # Which one it is, asked alone, is still the one sentence.
+    assert engine.ask("最新的文章是哪篇？", mode="retrieval").answer.startswith("资料库中最新的文章是《产业互联网需要被正名》")
+    assert "\n" not in engine.ask("最新的文章是哪篇？", mode="retrieval").answer
 
 
 def test_which_articles_an_author_wrote(engine: Engine):

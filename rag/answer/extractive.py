@@ -75,9 +75,9 @@ def _quote_end(text: str, spans: list[tuple[int, int]], first: int, end: int, re
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
-def joined(first: Extract, second: Extract) -> Extract:
-    """``second`` after ``first``, its markers renumbered after ``first``'s (a passage both cite keeps
-    ``first``'s number)."""
+def joined(first: Extract, second: Extract, sep: str = "") -> Extract:
+    """``second`` after ``first`` (and ``sep``), its markers renumbered after ``first``'s (a passage
+    both cite keeps ``first``'s number)."""
     numbers = {c.chunk_id: c.n for c in first.citations if c.chunk_id}
     citations = list(first.citations)
     renumbered: dict[int, int] = {}
@@ -88,4 +88,4 @@ def joined(first: Extract, second: Extract) -> Extract:
             citations.append(replace(c, n=n))
         renumbered[c.n] = n
     text = _MARKER.sub(lambda m: f"[{renumbered.get(int(m.group(1)), int(m.group(1)))}]", second.text)
-    return Extract(first.text + text, tuple(citations), first.reading)
+    return Extract(first.text + sep + text, tuple(citations), first.reading)

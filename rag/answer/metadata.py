@@ -177,6 +177,22 @@ def _asks_extreme(question: str, author: str | None = None) -> str | None:
 _SEVERAL = re.compile(r"哪些|哪几篇|几篇")
 
 
+def extreme_said(question: str, catalog: Callable[[], Sequence[ArticleMeta]]) -> ArticleMeta | None:
+    """The one newest or oldest article (of the library, or of the author named) when the question
+    asks what it says (「最新的文章讲了什么？」「孟永辉最早的一篇写了什么？」), else None."""
+    if not (_EXTREME.search(question) and _ASKS_WHAT_THEY_SAY.search(question)) or _SEVERAL.search(question):
+        return None
+    articles = catalog()
+    author = _named_author(question, articles)
+    which = _asks_extreme(question, author)
+    if which is None:
+        return None
+    dated = sorted((a for a in articles if a.date and (author is None or a.author == author)),
+                   key=lambda a: a.date or "", reverse=which == "newest")
+    same_day = [a for a in dated if a.date == dated[0].date] if dated else []
+    return same_day[0] if len(same_day) == 1 else None
+
+
 def _extreme_answer(question: str, which: str, articles: Sequence[ArticleMeta],
                     hit_for: Callable[[ArticleMeta], Hit], author: str | None) -> Extract:
     """The newest or oldest of ``articles`` (all the library's, or ``author``'s), or several of them
