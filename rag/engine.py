@@ -225,11 +225,11 @@ class Engine:
         A rewrite that timed out or could not connect means the answer call would wait as
         long again for the same outcome, so the caller degrades at once instead.
         """
-        # Earlier turns as the question is read (traditional characters as simplified): a follow-up
-        # joined to them is searched in one script.
         extreme = extreme_said(question, self._index.store.metas)
         if extreme is not None:
             return f"《{extreme.title}》主要讲了什么？", None  # answered from its outline, after which article it is
+        # Earlier turns as the question is read (traditional characters as simplified): a follow-up
+        # joined to them is searched in one script.
         turns = [replace(m, content=standard_form(m.content)) for m in history if m.role in ("user", "assistant")]
         if not turns or _about_the_library(question, turns):
             return question, None
