@@ -221,9 +221,10 @@ def _extreme_answer(question: str, which: str, articles: Sequence[ArticleMeta],
 def asked_besides(question: str) -> str | None:
     """What a question about an article's author or date asks besides (「《…》的作者是谁？她专门研究
     什么领域？」: 「她专门研究什么领域」), for the reader; None when it asks nothing else."""
-    rest = [p for p in question_parts(question)
-            if not (_ASKS_AUTHOR.search(p) or _asks_date(p)) and content_terms(TITLE_REF.sub(" ", p))]
-    return "，".join(rest) + "？" if rest and len(rest) < len(question_parts(question)) else None
+    # A title's own 「？」 splits no question (「《…进入争气时代？》的作者是谁？」).
+    parts = question_parts(TITLE_REF.sub("《》", question))
+    rest = [p for p in parts if not (_ASKS_AUTHOR.search(p) or _asks_date(p)) and content_terms(p.replace("《》", " "))]
+    return "，".join(rest) + "？" if rest and len(rest) < len(parts) else None
 
 
 def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]], hit_for: Callable[[ArticleMeta], Hit],
