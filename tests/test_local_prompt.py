@@ -127,6 +127,28 @@ def test_a_summary_marker_that_names_no_quote_is_replaced_by_the_supporting_one(
     assert checked_summary(f"{SPRING_RAIN}[9]。", HITS[1:2]) == (f"{SPRING_RAIN}[1]。", None)
 
 
+def _library_lacks_tencent(word: str) -> bool:
+    return word != "腾讯"
+
+
+@pytest.mark.parametrize(("reply", "question"), [
+    # Each is mostly the passage's own words (the marker check alone keeps it) and says one thing more:
+    (f"{SPRING_RAIN}，让产业互联网的能量增长了3倍[1]。", "元宇宙让产业互联网的能量增长了多少？"),  # a figure
+    (f"腾讯认为，{SPRING_RAIN}[1]。", "腾讯怎么看元宇宙和产业互联网？"),  # a subject no article names
+    (f"{SPRING_RAIN}，推动了数字化建设[1]。", "元宇宙和产业互联网有什么关系？"),  # words neither passages nor question hold
+    ("元宇宙是产业互联网的泡沫[1]。", "元宇宙是产业互联网的泡沫吗？"),  # the question restated as its answer
+])
+def test_a_summary_that_says_more_than_its_passages_is_dropped(reply: str, question: str, monkeypatch):
+    assert checked_summary(reply, HITS[1:3], question, _library_lacks_tencent) == (None, Degraded.UNSUPPORTED)
+    # It is the added claim that drops it: the marker check alone would have kept it.
+    monkeypatch.setattr("rag.answer.summary._unfounded", lambda *args: False)
+    assert checked_summary(reply, HITS[1:3], question, _library_lacks_tencent)[0] is not None
+    monkeypatch.undo()
+    # The same question with a summary its passages hold keeps it.
+    kept = f"{SPRING_RAIN}[1]。"
+    assert checked_summary(kept, HITS[1:3], question, _library_lacks_tencent) == (kept, None)
+
+
 @pytest.mark.parametrize(("reply", "reason"), [
     ("资料中没有找到与该问题相关的内容", Degraded.MODEL_REFUSED),
     ("", Degraded.MODEL_REFUSED),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.answer.citations import attribute, drop_unknown_markers, strip_markers, verify
 from rag.answer.extractive import PARTIAL_LEAD
 from rag.answer.prompt import SAYS_NOT_FOUND, SUMMARY_MAX_CHARS
-from rag.text import cjk_bigrams
+from rag.text import cjk_bigrams, content_terms
 from rag.types import Degraded, Hit
 
 __all__ = ["checked_summary", "quotes_of"]
@@ -26,13 +26,51 @@ def quotes_of(answer: str) -> list[tuple[int, str]]:
     return sorted(by_number.items())
 
 
-def checked_summary(reply: str, shown: Sequence[Hit]) -> tuple[str | None, Degraded | None]:
+# Words a summary may use that its passages need not hold: how it frames what they say.
+_FRAMING_WORDS = frozenset({"作者", "认为", "文章", "文中", "资料", "提到", "指出", "表示", "强调", "主要", "看来",
+                            "总的来说", "总之", "因此", "可见", "之一", "方面", "这种", "这些", "这个", "它们", "他们",
+                            "第一", "第二", "第一篇", "第二篇", "二篇", "两篇", "一篇", "前者", "后者", "分别"})
+_FRAMING_LEAD = re.compile(r"^(?:作者|文章|文中|资料)?(?:认为|指出|提到|表示|说)?[，,：:\s]*")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _unfounded(text: str, passages: str, question: str, known: Callable[[str], bool]) -> bool:
+    """Whether a summary says what its passages do not: a figure they do not hold, a word of two or
+    more characters neither they nor the question hold (「…的关系是产业互联网在元宇宙中的应用」), a
+    subject the library does not hold at all (「腾讯在产业互联网方面做了…」 when no article names
+    腾讯), or nothing but the question restated (「作者认为元宇宙是泡沫」)."""
+    plain = strip_markers(text)
+    passages, question = passages.lower(), question.lower()  # content_terms lower-cases Web3, B端
+    if any(f not in passages for f in _FIGURE.findall(plain)):
+        return True
+    terms = [w for w in content_terms(plain) if len(w) >= 2 and w not in _FRAMING_WORDS]
+    if any(w not in passages and w not in question for w in terms):
+        return True
+    # jieba's search mode lists 阿里 before 阿里巴巴: the subject is the longest term the sentence opens with.
+    head = _FRAMING_LEAD.sub("", plain).lower()
+    subject = max((w for w in terms if head.startswith(w)), key=len, default=None)
+    if subject is not None and subject not in passages and not known(subject):
+        return True  # about what no article names
+    said = set(cjk_bigrams(plain))
+    return bool(said) and len(said - set(cjk_bigrams(question))) <= len(said) // 5
+
+
+def checked_summary(reply: str, shown: Sequence[Hit], question: str = "",
+                    known: Callable[[str], bool] = lambda word: True) -> tuple[str | None, Degraded | None]:
     """The model's summary kept to two sentences, with the markers the quotes support; or None
-    and the reason (it said the passages lack the answer, or the quotes support none of it)."""
+    and the reason (it said the passages lack the answer, or the quotes support none of it, or it
+    says something they do not hold: ``_unfounded``; ``known``: whether the library holds a word).
+
+    A summary only restates the quotes above it, so a word the passages do not hold is a claim
+    they do not make: a small model turns 「元宇宙才不会是一个虚无缥缈的存在」 into 「作者认为元宇宙是
+    泡沫」 for 「作者认为元宇宙是泡沫吗？」, attributes a passage's 互联网巨头 to the 腾讯 a question
+    names, or invents the figure a question asks for."""
     text = "".join(m.group() for m in list(_SENTENCE.finditer(reply.strip()))[:2]).strip()
     text = text[: 2 * SUMMARY_MAX_CHARS]
     if not text or SAYS_NOT_FOUND.search(text):
         return None, Degraded.MODEL_REFUSED
+    if _unfounded(text, "".join(h.chunk.text for h in shown), question, known):
+        return None, Degraded.UNSUPPORTED
     # A marker naming no quote is dropped first, so the sentence can get the marker of the quote
     # that supports it.
     text = attribute(drop_unknown_markers(text, len(shown)), shown)
