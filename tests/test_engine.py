@@ -188,6 +188,15 @@ def test_stream_in_retrieval_mode_matches_ask(engine: Engine):
     )
 
 
+@pytest.mark.parametrize(("question", "term"), [("留量是什么意思？", "留量"), ("去中心化是什么意思？", "去中心化"),
+                                              ("虚实结合是什么意思？", "虚实结合")])
+def test_what_a_term_of_the_articles_means_is_answered_however_it_is_asked(engine: Engine, question: str, term: str):
+    # 「X是什么意思？」 was refused where 「什么是X？」 was answered: 意思 counted as a topic no passage holds.
+    answer = engine.ask(question, mode="retrieval")
+    assert not answer.refused and term in answer.answer.split("[1]")[0], answer.answer
+    assert engine.ask("Python里列表是什么意思？", mode="retrieval").refused
+
+
 def test_a_refused_question_in_english_is_told_to_ask_in_chinese(engine: Engine):
     from rag.engine import ASK_IN_CHINESE
 
