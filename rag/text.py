@@ -35,7 +35,7 @@ STOPWORDS = frozenset(
     提到 谈到 指出 怎么样 有何 有没有 关于 之间 当中 方面 时候 不同 什么样 如何看待 请 问 请问
     这行 那行 这一行 这里 那里 这儿 那儿 这件事 这门
     篇文章 这篇 那篇 该文 本篇 一文 原文 文末 简介 作者简介 个人简介
-    大概 大约 大致 意思 含义 例子 举例 提及""".split()
+    大概 大约 大致""".split()
 )
 
 _jieba_lock = threading.Lock()
@@ -164,11 +164,18 @@ _FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS
                                + ")(?:这个|这一)?(?:行业|领域|赛道)")
 
 
+# Words that frame what a question asks (「X是什么意思？」「…作为什么例子被提及？」) and name no topic of
+# its own: not counted when judging whether passages cover the question. (Not stopwords: the BM25
+# index, built with those, would change.)
+_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及"})
+
+
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:
     """Bigrams of a question's content words of two or more characters, without the terms ``skip``
     matches. Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
     达), which no passage holds as a bigram: they count only when there is nothing longer."""
-    terms = [t for t in content_terms(_FIELD_AFTER_TERM.sub(r"\1", text)) if skip is None or not skip.search(t)]
+    terms = [t for t in content_terms(_FIELD_AFTER_TERM.sub(r"\1", text))
+             if t not in _QUESTION_FRAME and (skip is None or not skip.search(t))]
     longer = [t for t in terms if len(t) >= 2]
     return frozenset(cjk_bigrams(" ".join(longer or terms) or text))
 
