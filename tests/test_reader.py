@@ -387,6 +387,17 @@ def test_a_figure_stated_by_the_best_sentence_is_quoted_alone():
     assert len(Reader(idf_of(hits)).read("这家公司的团队怎么样？", hits).chosen) > 1
 
 
+def test_the_other_sentences_of_a_byline_paragraph_are_the_authors_biography():
+    passage = ("孟永辉，微信公众号：menglaoshi007，专栏作家。长期专注行业研究，累计发表财经科技文章超400万字。\n"
+               "产业互联网的研究需要长期专注，它的价值在于改造产业。")
+    hits = hits_of(passage)
+    # Asked about research, not the author: the biography is not quoted (its words match the question).
+    text = extract_answer("产业互联网的研究为什么需要长期专注？", hits, idf_of(hits)).text
+    assert "400万字" not in text and "改造产业" in text, text
+    # Asked about the author's biography, it is the answer.
+    assert "400万字" in best_sentence("作者简介里说他累计发表了多少字的文章？", passage)
+
+
 def test_a_question_about_the_authors_background_is_answered_by_the_byline():
     passage = ("作者：元宇宙少女；8年产业互联网经验，专研Web3领域。在产业互联网这行已经干了很多年的玩家，"
                "如今越来越多，已经有3家公司上市。")

@@ -170,6 +170,7 @@ class Candidate:
     end: int
     text: str
     grams: frozenset[str]
+    bio: bool = False  # in a short paragraph that is a byline (「孟永辉，微信公众号：…。长期专注行业研究，…」)
 
 
 @dataclass(frozen=True)
@@ -484,14 +485,15 @@ def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> 
     out: list[Candidate] = []
     for hi, text in enumerate(passages):
         heading = headings[hi] if hi < len(headings) else None
-        out.extend(Candidate(hi, pos, a, b, sent, grams) for pos, a, b, sent, grams in _sentences_of(text)
+        out.extend(Candidate(hi, pos, a, b, sent, grams, bio) for pos, a, b, sent, grams, bio in _sentences_of(text)
                    if sent != heading)
     return out
 
 
 @lru_cache(maxsize=4096)
-def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str]], ...]:
-    """A passage's quotable sentences with their bigrams (cached: the same passages come back)."""
+def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str], bool], ...]:
+    """A passage's quotable sentences with their bigrams and whether they stand in a byline's short
+    paragraph (cached: the same passages come back)."""
     out = []
     for pos, (a, b) in enumerate(_clauses_joined(text)):
         grams = frozenset(cjk_bigrams(text[a:b]))
@@ -503,8 +505,16 @@ def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str]],
             continue
         if len(sent) < _HEADING_LIKE_CHARS and not sent.rstrip(CLOSING).endswith(_SENTENCE_END):
             continue
-        out.append((pos, a, b, sent, grams))
+        line_start, line_end = text.rfind("\n", 0, a) + 1, text.find("\n", b)
+        line = text[line_start: len(text) if line_end < 0 else line_end]
+        bio = len(line) < len(text) and len(line) <= _BIO_CHARS and bool(_BYLINE.search(line))
+        out.append((pos, a, b, sent, grams, bio))
     return tuple(out)
+
+
+# A byline's paragraph (a line of a passage that has others) is short: its other sentences (「长期专注
+# 行业研究，累计发表…超400万字。」) are the author's biography, not what the article says.
+_BIO_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -608,7 +618,7 @@ class Reader:
                 form.asks,
                 form.announces,
                 # A byline does not answer, except a question about the author's background.
-                (-3.0 if about_author else 1.0) * form.byline,
+                (-3.0 if about_author else 1.0) * (form.byline or c.bio),
                 form.leans_back,
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
@@ -767,7 +777,7 @@ class Reader:
         """A sentence added for completeness must say something: no question, announcement or
         byline (unless the question asks about the author's background)."""
         form = _form(c.text)
-        return not (form.asks or form.announces or (form.byline and not about_author))
+        return not (form.asks or form.announces or ((form.byline or c.bio) and not about_author))
 
     @staticmethod
     def _sequence(chosen: list[int], cands: Sequence[Candidate], hits: Sequence[Hit]) -> list[int]:
