@@ -1,0 +1,214 @@
+"""Indexing jobs in the index directory's jobs file: the history outlives the runner, a job a dead
+or stopped process left unfinished is failed and re-indexed once, and another process's job is
+seen with its progress."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from ingest.jobs import RESUMED, Job, JobRunner
+from ingest.jobstore import JobStore
+
+DEAD = "d" * 32  # the owner token of a process that is gone: it holds no owner file
+
+
+def finish(progress, cancel) -> dict:
+    """A stand-in for run_ingest that ends at once."""
+    progress(50.0, "embed")
+    return {"articles": 5, "chunks": 40, "version": "v2", "skipped": []}
+
+
+def never(progress, cancel) -> dict:
+    raise AssertionError("this runner must not run a job")
+
+
+def until(read: Callable[[], dict | None], done: Callable[[dict], bool], seconds: float = 30) -> dict | None:
+    """``read()`` again until ``done`` holds (or ``seconds`` pass); returns the last value."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while (value is None or not done(value)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = read()
+    return value
+
+
+def outcome(jobs: list[dict]) -> list[tuple]:
+    return [(j["reason"], j["state"], j["message"]) for j in jobs]
+
+
+def test_jobs_outlive_the_runner_that_ran_them(tmp_path: Path):
+    path = tmp_path / "jobs.json"
+    first = JobRunner(finish, keep=3, store=JobStore(path))
+    done = [first.wait(first.submit(reason).id, 10) for reason in ("upload", "delete", "reindex", "upload")]
+    first.close()
+    assert [j["state"] for j in done] == ["done"] * 4
+
+    later = JobRunner(never, keep=3, store=JobStore(path))
+    assert later.jobs() == done[:0:-1]  # newest first, the last three
+    assert later.snapshot(done[1]["id"]) == done[1]
+    assert later.snapshot(done[0]["id"]) is None  # beyond keep
+    assert later.current() == done[-1]
+    assert later.wait(done[-1]["id"], 10) == done[-1]
+    assert later.recover() is None  # nothing was interrupted
+    # A runner that closed took its owner file with it.
+    assert list((tmp_path / "jobs-owners").iterdir()) == []
+
+
+def _dead_process_left(path: Path) -> None:
+    """The jobs file as a process leaves it when it dies while running one job with another queued."""
+    now = time.time()
+    running = Job(id="0123456789ab", reason="upload", state="running", stage="embed", percent=42.0,
+                  created=now - 60, started=now - 59, owner=DEAD)
+    queued = Job(id="ba9876543210", reason="delete", created=now - 30, owner=DEAD)
+    JobStore(path).update(lambda records: [running.record(), queued.record()])
+
+
+def test_a_dead_owners_jobs_fail_and_are_resumed_once_by_two_runners_starting_together(tmp_path: Path):
+    path = tmp_path / "jobs.json"
+    _dead_process_left(path)
+    runs: list[int] = []
+
+    def run(progress, cancel):
+        runs.append(1)
+        return finish(progress, cancel)
+
+    # Two workers start at once; each recovers as it starts.
+    barrier, resumed = threading.Barrier(2), []
+
+    def start() -> None:
+        runner = JobRunner(run, store=JobStore(path))
+        barrier.wait(10)
+        resumed.append((runner, runner.recover()))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    jobs = [(runner, job) for runner, job in resumed if job is not None]
+    assert len(resumed) == 2 and len(jobs) == 1
+    runner, job = jobs[0]
+    assert runner.wait(job.id, 10)["state"] == "done"
+    for each, _ in resumed:
+        each.close()  # the runner's last write is done
+    for each, _ in resumed:
+        assert outcome(each.jobs()) == [("resume", "done", None), ("delete", "failed", RESUMED),
+                                        ("upload", "failed", RESUMED)]
+    assert len(runs) == 1
+    # The next start finds nothing left to recover.
+    assert JobRunner(never, store=JobStore(path)).recover() is None
+
+
+def test_a_job_cancelled_as_the_server_stopped_is_resumed_by_the_next_start(tmp_path: Path):
+    path = tmp_path / "jobs.json"
+    started = threading.Event()
+
+    def run(progress, cancel):  # like run_ingest: KeyboardInterrupt at the next safe point
+        started.set()
+        cancel.wait(10)
+        raise KeyboardInterrupt("ingest cancelled")
+
+    first = JobRunner(run, store=JobStore(path))
+    first.submit("upload")
+    assert started.wait(10)
+    first.submit("delete")
+    first.close()
+    assert outcome(first.jobs()) == [("delete", "cancelled", None), ("upload", "cancelled", "任务已取消（服务正在停止）。")]
+
+    later = JobRunner(finish, store=JobStore(path))
+    resumed = later.recover()
+    assert resumed is not None and later.wait(resumed.id, 10)["state"] == "done"
+    assert outcome(later.jobs()) == [("resume", "done", None), ("delete", "cancelled", RESUMED),
+                                     ("upload", "cancelled", RESUMED)]
+    later.close()
+    assert JobRunner(never, store=JobStore(path)).recover() is None
+
+
+def test_another_runners_job_is_seen_with_its_progress_and_waited_for(tmp_path: Path):
+    path = tmp_path / "jobs.json"
+    gate, progressed = threading.Event(), threading.Event()
+
+    def run(progress, cancel):
+        progress(40.0, "embed")
+        progressed.set()
+        gate.wait(30)
+        return {"articles": 6, "chunks": 41, "version": "v3", "skipped": []}
+
+    # Two workers of one server: same jobs file, each its own runner (and owner token).
+    owner = JobRunner(run, store=JobStore(path))
+    other = JobRunner(never, store=JobStore(path))
+    job = owner.submit("upload")
+    assert progressed.wait(10)
+    assert other.recover() is None  # its owner lives: not interrupted
+    # Progress reaches the file within about a second.
+    seen = until(lambda: other.snapshot(job.id), lambda j: j["percent"] == 40.0)
+    assert seen == owner.snapshot(job.id)
+    assert (seen["state"], seen["stage_text"]) == ("running", "嵌入段落")
+    assert other.jobs() == [seen] and other.current() == seen
+    assert other.wait(job.id, 0.5) == seen  # still running when the time is up
+
+    waited: list[dict | None] = []
+    waiter = threading.Thread(target=lambda: waited.append(other.wait(job.id, 30)))
+    waiter.start()
+    gate.set()
+    waiter.join(30)
+    final = owner.snapshot(job.id)
+    assert (final["state"], final["version"]) == ("done", "v3")
+    assert waited == [final]
+    assert other.jobs() == [final] and other.current() == final
+    owner.close()
+    other.close()
+
+
+CHILD = """
+import sys, threading
+from pathlib import Path
+from ingest.jobs import JobRunner
+from ingest.jobstore import JobStore
+
+def run(progress, cancel):
+    progress(30.0, "embed")
+    print("running", flush=True)
+    threading.Event().wait()
+
+JobRunner(run, store=JobStore(Path(sys.argv[1]))).submit("upload")
+threading.Event().wait()
+"""
+
+
+@pytest.mark.slow  # a subprocess, killed
+def test_a_job_of_a_killed_process_is_failed_and_resumed_by_the_next_start(tmp_path: Path):
+    path = tmp_path / "jobs.json"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "running\n"
+        (record,) = JobStore(path).read()
+        # While the process lives its job is its own: a worker starting now leaves it alone.
+        watcher = JobRunner(never, store=JobStore(path))
+        assert watcher.recover() is None
+        assert watcher.snapshot(record["id"])["state"] == "running"
+    finally:
+        child.kill()  # no clean-up of any kind: SIGKILL
+        child.wait(10)
+    # Waiting (without a time limit) on a job whose owner is gone returns what is known.
+    waited: list[dict | None] = []
+    waiter = threading.Thread(target=lambda: waited.append(watcher.wait(record["id"])), daemon=True)
+    waiter.start()
+    waiter.join(60)
+    assert [j["state"] for j in waited if j] == ["running"]
+
+    later = JobRunner(finish, store=JobStore(path))
+    resumed = later.recover()
+    assert resumed is not None and later.wait(resumed.id, 10)["state"] == "done"
+    assert outcome(later.jobs()) == [("resume", "done", None), ("upload", "failed", RESUMED)]
+    later.close()
+    # The dead process's owner file is gone too.
+    assert list((tmp_path / "jobs-owners").iterdir()) == []
