@@ -63,11 +63,21 @@ async def _load_engine(app: FastAPI) -> None:
     log.info("index %s loaded in %.2f s", engine.version, time.perf_counter() - start)
 
 
+async def _resume_jobs(app: FastAPI) -> None:
+    """Re-index for the indexing jobs the last stop interrupted; never fails the start."""
+    try:
+        await anyio.to_thread.run_sync(app.state.indexing.recover)
+    except Exception:
+        log.exception("cannot recover the interrupted indexing jobs")
+
+
 async def _serve_index(app: FastAPI) -> None:
-    """Load the index unless an engine was given, then follow ``CURRENT`` to newer versions and
+    """Load the index unless an engine was given, resume interrupted indexing jobs (only now: with
+    the served model, after the start-up load), then follow ``CURRENT`` to newer versions and
     return memory after bursts (measured from the loaded resting level on)."""
     if app.state.engine is None:
         await _load_engine(app)
+    await _resume_jobs(app)
     period = app.state.settings.index_check_seconds
     async with anyio.create_task_group() as tg:
         tg.start_soon(release_memory)

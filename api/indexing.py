@@ -1,4 +1,5 @@
-"""The app's document side: the corpus folder, the indexing job runner, and the engine switch after a job."""
+"""The app's document side: the corpus folder, the indexing job runner (its jobs kept in the index
+directory's jobs file), and the engine switch after a job."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from fastapi import FastAPI
 
 from api.switching import switch_now
 from ingest.documents import Corpus
-from ingest.jobs import JobRunner, Progress
+from ingest.jobs import Job, JobRunner, Progress
+from ingest.jobstore import JobStore
 from ingest.loaders import source_name
 from ingest.pipeline import run_ingest
 from rag import Engine
 
 log = logging.getLogger(__name__)
+
+
+# Beside the index versions: every worker serving the index, and the next run, read it.
+JOBS_FILE = "jobs.json"
 
 
 class Indexing:
@@ -25,7 +31,16 @@ class Indexing:
         self.app = app
         settings = app.state.settings
         self.corpus = Corpus(settings.corpus_dir, settings.upload_max_bytes)
-        self.runner = JobRunner(self._run)
+        self.runner = JobRunner(self._run, store=JobStore(Path(settings.index_dir) / JOBS_FILE))
+
+    def recover(self) -> Job | None:
+        """Re-index in place of the jobs the last stop interrupted (see ``JobRunner.recover``).
+
+        The lifespan calls it once the served engine is loaded (or failed to load): the job then
+        embeds with the serving model instead of loading a second one beside it, and its switch
+        cannot race the start-up load.
+        """
+        return self.runner.recover()
 
     def _run(self, progress: Progress, cancel: threading.Event) -> dict:
         state = self.app.state

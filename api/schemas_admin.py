@@ -32,8 +32,8 @@ class JobOut(BaseModel):
     """An indexing job: re-indexes the corpus folder, then the server answers from the new version."""
 
     id: str = Field(description="Job id.", examples=[_JOB["id"]])
-    reason: str = Field(description="What asked for it: upload, delete, reindex (joined by + when merged).",
-                        examples=["upload+delete"])
+    reason: str = Field(description="What asked for it: upload, delete, reindex, or resume (re-indexing after a "
+                        "restart interrupted a job); joined by + when merged.", examples=["upload+delete"])
     state: Literal["queued", "running", "done", "failed", "cancelled"] = Field(
         description="Where the job is.", examples=["running"])
     percent: float = Field(description="Progress, 0–100.", examples=[42.5])
@@ -44,7 +44,8 @@ class JobOut(BaseModel):
     finished: float | None = Field(description="Unix time it ended.", examples=[None])
     errors: list[FileProblem] = Field(description="Files of the folder that could not be indexed, with reasons.",
                                       examples=[[_ERROR]])
-    message: str | None = Field(description="Why the job failed, in Chinese.", examples=[None])
+    message: str | None = Field(description="Why the job failed, in Chinese (a job a restart interrupted: "
+                                "「任务因服务重启而中断，已自动重新建立索引。」).", examples=[None])
     articles: int | None = Field(description="Articles in the new index version.", examples=[8])
     chunks: int | None = Field(description="Passages in the new index version.", examples=[75])
     version: str | None = Field(description="The new index version.", examples=["v20261202-050000-ab12cd"])

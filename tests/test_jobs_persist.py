@@ -4,6 +4,7 @@ seen with its progress."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -11,13 +12,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
-from conftest import ROOT
+from conftest import CORPUS, ROOT, make_settings
+from serve import running_server
 
+from api.app import create_app
 from ingest.jobs import RESUMED, Job, JobRunner
 from ingest.jobstore import JobStore
+from rag.engine import Engine
 
 DEAD = "d" * 32  # the owner token of a process that is gone: it holds no owner file
+TOKEN = "jobs-admin"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def finish(progress, cancel) -> dict:
@@ -212,3 +219,37 @@ def test_a_job_of_a_killed_process_is_failed_and_resumed_by_the_next_start(tmp_p
     later.close()
     # The dead process's owner file is gone too.
     assert list((tmp_path / "jobs-owners").iterdir()) == []
+
+
+def test_the_server_fails_and_resumes_the_jobs_a_dead_process_left_once_it_has_started(
+        tmp_path: Path, fake_settings, fake_embedder):
+    index, corpus = tmp_path / "index", tmp_path / "corpus"
+    shutil.copytree(fake_settings.index_dir, index)
+    shutil.copytree(fake_settings.corpus_dir, corpus)
+    _dead_process_left(index / "jobs.json")
+    settings = make_settings(index, corpus_dir=corpus, admin_token=TOKEN)
+    app = create_app(settings, engine=Engine.open(settings, embedder=fake_embedder))
+    with running_server(app) as base, httpx.Client(base_url=base, headers=ADMIN, timeout=30) as client:
+        body = until(lambda: client.get("/api/admin/jobs").json(), lambda r: r["jobs"][0]["state"] == "done")
+        jobs = body["jobs"] if body else []
+        assert outcome(jobs) == [("resume", "done", None), ("delete", "failed", RESUMED), ("upload", "failed", RESUMED)]
+        assert client.get("/api/admin/jobs/0123456789ab").json() == {"job": jobs[2]}
+        documents = client.get("/api/admin/documents").json()
+        assert documents["job"] == jobs[0]
+        assert {d["status"] for d in documents["documents"]} == {"indexed"}
+
+
+@pytest.mark.slow  # the real model, loaded by the resumed job itself
+def test_a_server_without_an_index_builds_it_when_it_resumes_the_interrupted_first_job(tmp_path: Path):
+    index, corpus = tmp_path / "index", tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    index.mkdir()
+    _dead_process_left(index / "jobs.json")  # the first upload's job died before any version existed
+    settings = make_settings(index, corpus_dir=corpus, admin_token=TOKEN)
+    with running_server(create_app(settings), wait_ready=False) as base, \
+            httpx.Client(base_url=base, headers=ADMIN, timeout=30) as client:
+        body = until(lambda: client.get("/api/admin/jobs").json(), lambda r: r["jobs"][0]["state"] == "done", 300)
+        jobs = body["jobs"] if body else []
+        assert outcome(jobs) == [("resume", "done", None), ("delete", "failed", RESUMED), ("upload", "failed", RESUMED)]
+        assert client.get("/readyz").status_code == 200
+        assert len(client.get("/api/articles").json()["articles"]) == len(list(CORPUS.iterdir()))

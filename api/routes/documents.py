@@ -49,7 +49,8 @@ async def upload_documents(request: Request, indexing: IndexingDep, settings: Se
     refused file is listed with its reason and the others are kept.
     """
     saved, rejected = await receive_uploads(request, indexing.corpus, settings.upload_max_files)
-    job = indexing.runner.submit("upload").to_dict() if saved else None
+    # Off the event loop: submitting writes the jobs file (under a lock other workers may hold).
+    job = (await anyio.to_thread.run_sync(indexing.runner.submit, "upload")).to_dict() if saved else None
     return JSONResponse({"saved": saved, "rejected": rejected, "job": job}, status_code=202 if job else 200)
 
 
@@ -96,7 +97,8 @@ def get_job(job_id: str, indexing: IndexingDep) -> dict:
 )
 async def job_events(job_id: str, indexing: IndexingDep) -> EventSourceResponse:
     """The job as ``progress`` events while it changes, then one ``done`` event."""
-    first = _job(indexing, job_id)
+    # Another worker's job is read from the jobs file: off the event loop.
+    first = await anyio.to_thread.run_sync(_job, indexing, job_id)
 
     async def events():
         job, last = first, None
@@ -108,6 +110,6 @@ async def job_events(job_id: str, indexing: IndexingDep) -> EventSourceResponse:
                 yield sse("progress", job)
                 last = job
             await anyio.sleep(0.2)
-            job = indexing.runner.snapshot(job_id) or job
+            job = await anyio.to_thread.run_sync(indexing.runner.snapshot, job_id) or job
 
     return EventSourceResponse(events(), sep="\n")
