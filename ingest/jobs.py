@@ -269,8 +269,8 @@ class JobRunner:
     # --- the jobs file -----------------------------------------------------------------------
     def _persist(self, durable: bool = True) -> None:
         """Write this runner's jobs into the jobs file (a failure is logged: jobs still run)."""
-        if self._store is None:
-            return
+        if self._store is None or not self._has_jobs():
+            return  # a runner that never had a job writes nothing into the index folder
         try:
             self._store.update(self._with_mine, durable)
         except OSError as exc:
@@ -325,8 +325,15 @@ class JobRunner:
         self._persist()
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._store is not None and (self._thread is None or not self._thread.is_alive()):
-            self._store.update(self._release)
+        if self._store is not None and self._has_jobs() and (self._thread is None or not self._thread.is_alive()):
+            try:
+                self._store.update(self._release)
+            except OSError as exc:
+                log.warning("cannot remove the owner file of %s: %s", self._store.path, exc)
+
+    def _has_jobs(self) -> bool:
+        with self._cond:
+            return bool(self._jobs)
 
     def _release(self, records: Records) -> None:
         """Under the jobs file lock: this runner's jobs are over and written; its owner file goes."""

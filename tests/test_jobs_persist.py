@@ -70,6 +70,13 @@ def test_jobs_outlive_the_runner_that_ran_them(tmp_path: Path):
     assert list((tmp_path / "jobs-owners").iterdir()) == []
 
 
+def test_a_runner_that_never_had_a_job_writes_nothing(tmp_path: Path):
+    runner = JobRunner(never, store=JobStore(tmp_path / "index" / "jobs.json"))
+    assert (runner.recover(), runner.jobs(), runner.current(), runner.snapshot("0123456789ab")) == (None, [], None, None)
+    runner.close()
+    assert list(tmp_path.iterdir()) == []
+
+
 def _dead_process_left(path: Path) -> None:
     """The jobs file as a process leaves it when it dies while running one job with another queued."""
     now = time.time()
