@@ -95,6 +95,18 @@ def test_the_sections_of_a_named_article(engine: Engine):
     assert parts.citations[3].passage.startswith("四、结语")
 
 
+@pytest.mark.parametrize("question", [f"总结一下《{METAVERSE}》这篇文章", f"概括一下《{METAVERSE}》", f"请归纳《{METAVERSE}》"])
+def test_asked_to_sum_up_an_article_its_parts_are_given_with_what_each_says(engine: Engine, question: str):
+    answer = engine.ask(question, mode="retrieval")
+    heading, *lines = answer.answer.split("\n")
+    assert heading == f"《{METAVERSE}》分为四个部分：", answer.answer
+    assert [line.split("：")[0] for line in lines] == [
+        "一、元宇宙让产业互联网得到了复现", "二、元宇宙让产业互联网不再是假想", "三、元宇宙让产业互联网有了生机",
+        "四、元宇宙让产业互联网得到了释放"]
+    # ... not asked of an article, 「总结一下…」 is a question like any other.
+    assert "分为" not in engine.ask("总结一下产业互联网的特点", mode="retrieval").answer
+
+
 def test_an_article_named_without_brackets_gets_its_sections(engine: Engine):
     # Readers type titles without 《》: 「…这篇文章」 says it is one.
     answer = engine.ask("产业互联网需要被正名这篇文章讲了什么？", mode="retrieval").answer
