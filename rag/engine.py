@@ -233,7 +233,7 @@ class Engine:
         turns = [replace(m, content=standard_form(m.content)) for m in history if m.role in ("user", "assistant")]
         if not turns or _about_the_library(question, turns):
             return question, None
-        resolved = resolved_reference(question, turns, self._title_named, self._title_cited)
+        resolved = resolved_reference(question, turns, self._title_named, self._title_cited, self._authors())
         if resolved is not None:
             return resolved, None  # an item or an article of the answer before: exact, no model needed
         unreachable: Degraded | str | None = None
@@ -243,7 +243,12 @@ class Engine:
             except LLMUnavailableError as exc:
                 log.info("LLM rewrite failed (%s); using the rule-based rewrite", exc.reason)
                 unreachable = exc.reason if exc.reason in (Degraded.TIMEOUT, Degraded.CONNECTION) else None
-        return rule_rewrite(question, turns, self._title_named, self._title_cited), unreachable
+        return rule_rewrite(question, turns, self._title_named, self._title_cited, self._authors()), unreachable
+
+    def _authors(self) -> list[str]:
+        """The library's authors, longest first (so a name is not found inside a longer one)."""
+        return sorted({m.author for m in self._index.store.metas() if m.author and len(m.author) >= 2}, key=len,
+                      reverse=True)
 
     def _title_named(self, text: str) -> str | None:
         """The 《title》 of the one article ``text`` names (for the rule-based rewrite); none when it

@@ -47,6 +47,8 @@ def test_what_a_question_asks_beside_the_author_is_answered_from_the_text(engine
     odd = engine.ask(f"《{RENAMED}》的作者是谁？他喜欢吃什么水果？", mode="retrieval")
     assert odd.answer == f"《{RENAMED}》的作者是孟永辉。[1]关于「他喜欢吃什么水果」，资料中没有找到相关内容。"
     assert asked_besides(f"《{RENAMED}》是谁写的，什么时候发表的？") is None
+    # A follow-up joined to the question it follows (the rule rewrite's chain) is no part of it.
+    assert asked_besides(f"《{RENAMED}》的作者是谁？ 那另一篇呢？") is None
     # A title's own question mark asks nothing besides.
     whole_title = engine.ask("《从Web2到Web3，产业互联网进入争气时代？》的作者是谁？", mode="retrieval")
     assert whole_title.answer == first

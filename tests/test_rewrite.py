@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.rewrite import lacks_topic, rule_rewrite
+from rag.answer.rewrite import lacks_topic, resolved_reference, rule_rewrite
 from rag.types import Message
 
 WEB3 = "Web3对产业互联网意味着什么？"
@@ -19,10 +19,29 @@ def asked(*questions: str) -> list[Message]:
 
 
 @pytest.mark.parametrize(
-    "follow_up", ["数字孪生呢？", "第二篇文章呢？", "有什么区别？", "为什么？", "作者是谁？", "这些玩家后来怎样了？"]
+    "follow_up", ["第二篇文章呢？", "那另一篇呢？", "有什么区别？", "为什么？", "为什么呢？", "作者是谁？", "这些玩家后来怎样了？"]
 )
 def test_a_follow_up_gets_the_previous_question(follow_up: str):
     assert rule_rewrite(follow_up, asked(WEB3)) == f"{WEB3} {follow_up}"
+
+
+@pytest.mark.parametrize(("previous", "follow_up", "standalone"), [
+    (WEB3, "数字孪生呢？", "数字孪生对产业互联网意味着什么？"),
+    ("产业互联网的本质是什么？", "那消费互联网呢？", "消费互联网的本质是什么？"),
+    # An author for an author, wherever the name stands.
+    ("元宇宙少女怎么看Web3？", "孟永辉呢？", "孟永辉怎么看Web3？"),
+    ("在孟永辉看来，元宇宙意味着什么？", "那元宇宙少女呢？", "在元宇宙少女看来，元宇宙意味着什么？"),
+])
+def test_what_about_y_asks_the_question_before_of_y(previous: str, follow_up: str, standalone: str):
+    names = ["元宇宙少女", "孟永辉"]
+    assert rule_rewrite(follow_up, asked(previous), names=names) == standalone
+    assert resolved_reference(follow_up, asked(previous), names=names) == standalone  # before any model rewrite
+
+
+def test_both_after_what_about_y_names_the_two():
+    history = asked("产业互联网的本质是什么？", "那消费互联网呢？")
+    assert rule_rewrite("两者有什么区别？", history) == "产业互联网和消费互联网有什么区别？"
+    assert rule_rewrite("二者的关系是什么？", asked(B_END, "C端呢？")) == "B端和C端的关系是什么？"
 
 
 @pytest.mark.parametrize(

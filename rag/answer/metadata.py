@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from rag.answer.extractive import TITLE_REF, Extract
 from rag.answer.reader import question_parts
+from rag.answer.rewrite import lacks_topic
 from rag.text import CLAUSE_END, content_terms
 from rag.types import ArticleMeta, Citation, Hit
 
@@ -221,9 +222,11 @@ def _extreme_answer(question: str, which: str, articles: Sequence[ArticleMeta],
 def asked_besides(question: str) -> str | None:
     """What a question about an article's author or date asks besides (「《…》的作者是谁？她专门研究
     什么领域？」: 「她专门研究什么领域」), for the reader; None when it asks nothing else."""
-    # A title's own 「？」 splits no question (「《…进入争气时代？》的作者是谁？」).
+    # A title's own 「？」 splits no question (「《…进入争气时代？》的作者是谁？」), and a follow-up
+    # joined to the question it follows (「…的作者是谁？ 那另一篇呢？」) is no part of its own.
     parts = question_parts(TITLE_REF.sub("《》", question))
-    rest = [p for p in parts if not (_ASKS_AUTHOR.search(p) or _asks_date(p)) and content_terms(p.replace("《》", " "))]
+    rest = [p for p in parts if not (_ASKS_AUTHOR.search(p) or _asks_date(p) or p.rstrip(" ？?").endswith("呢")
+                                     or lacks_topic(p)) and content_terms(p.replace("《》", " "))]
     return "，".join(rest) + "？" if rest and len(rest) < len(parts) else None
 
 

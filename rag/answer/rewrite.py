@@ -11,7 +11,7 @@ from rag.types import Message
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
 _ANAPHORA = re.compile(
     r"^(?:那|那么|那它|还有|另外|此外|然后|接着|再|具体|为什么呢|怎么说)|"
-    r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|"
+    r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|两者|二者|"
     r"(?<!其)[他她它]"
 )
 # "X呢？" asks "and what about X?" of the previous question.
@@ -112,14 +112,14 @@ def lacks_topic(question: str) -> bool:
 
 
 def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
-                 cited_by: Callable[[str], str | None] | None = None) -> str:
+                 cited_by: Callable[[str], str | None] | None = None, names: Sequence[str] = ()) -> str:
     """Prefix a dependent follow-up with the user's questions back to the last standalone one.
 
     "Web3意味着什么？" → "它有哪些突破口？" → "具体说说第一个？" keeps Web3 in the third query; a
     follow-up about an item or an article of the answer before is resolved by ``resolved_reference``.
     """
     chain = _chain(question, history)
-    resolved = _resolved(question, history, chain, title_of, cited_by)
+    resolved = _resolved(question, history, chain, title_of, cited_by, names)
     if resolved is not None:
         return resolved
     if not chain:
@@ -148,7 +148,7 @@ def _chain(question: str, history: Sequence[Message]) -> list[str]:
 
 
 def resolved_reference(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
-                       cited_by: Callable[[str], str | None] | None = None) -> str | None:
+                       cited_by: Callable[[str], str | None] | None = None, names: Sequence[str] = ()) -> str | None:
     """A follow-up that points at an item of the answer before (「第二点展开说说」) or at an article
     (「它的作者是谁？」「这篇文章是什么时候发表的？」「作者是谁？」), as a standalone question; None for
     any other. Exact where a small model's rewrite is not (the local 1.5B rewrote 「那它的作者是谁？」 as
@@ -157,17 +157,61 @@ def resolved_reference(question: str, history: Sequence[Message], title_of: Call
     ``title_of``: the 《title》 of the article a question names otherwise (its title without 《》,
     「写…那篇文章」), if any. ``cited_by``: the 《title》 of the article the answer to a question
     cites first: what 「它的作者是谁？」「作者是谁？」 ask about after a question that named none.
+    ``names``: the library's authors (「孟永辉呢？」 after a question about another author's view).
+    Also 「那Y呢？」 and 「两者…」 after it (``_swapped``).
     """
-    return _resolved(question, history, _chain(question, history), title_of, cited_by)
+    return _resolved(question, history, _chain(question, history), title_of, cited_by, names)
+
+
+# 「那消费互联网呢？」「孟永辉呢？」: the same question of something else.
+_WHAT_ABOUT = re.compile(r"^(?:那么?|还有|那)?\s*([^，,。？?！!呢]{2,12}?)\s*呢\s*[？?]?\s*$")
+# 「两者有什么区别？」 after 「X…？」「那Y呢？」: X and Y.
+_BOTH = re.compile(r"两者|二者|这两个|它俩|这俩")
+
+
+def _what_about(question: str) -> str | None:
+    """What a 「那X呢？」 follow-up names, when it is one topic (not 「那另一篇呢？」「为什么呢？」)."""
+    m = _WHAT_ABOUT.match(question.strip())
+    if m is None:
+        return None
+    named = m.group(1).strip()
+    terms = [t for t in topic_words(named) if t not in STOPWORDS]
+    if _ANAPHORA.search(named) or not terms or any(t in _ASPECTS for t in terms) or "".join(terms) != named:
+        return None
+    return named
+
+
+def _swapped(question: str, chain: list[str], names: Sequence[str]) -> str | None:
+    """「那Y呢？」 as the question it follows with Y in place of what that one asked about
+    (「元宇宙少女怎么看Web3？」 → 「孟永辉呢？」: 「孟永辉怎么看Web3？」; 「产业互联网的本质是什么？」 →
+    「那消费互联网呢？」: 「消费互联网的本质是什么？」); 「两者有什么区别？」 after such a pair as the
+    question about both (「产业互联网和消费互联网有什么区别？」)."""
+    if not chain:
+        return None
+    base = chain[0]
+    if _BOTH.search(question) and len(chain) >= 2:
+        first = _subject(base)
+        second = _what_about(chain[-1]) or _subject(chain[-1])
+        if first and second and first != second:
+            return _BOTH.sub(f"{first}和{second}", question, count=1)
+        return None
+    new = _what_about(question)
+    if new is None or new in base:
+        return None
+    old = next((n for n in names if n in base), None) if new in names else _subject(base)
+    return base.replace(old, new, 1) if old else None
 
 
 def _resolved(question: str, history: Sequence[Message], chain: list[str],
-              title_of: Callable[[str], str | None] | None, cited_by: Callable[[str], str | None] | None
-              ) -> str | None:
+              title_of: Callable[[str], str | None] | None, cited_by: Callable[[str], str | None] | None,
+              names: Sequence[str] = ()) -> str | None:
     """``resolved_reference`` given the follow-up's ``chain`` (``_chain``)."""
     item = _item_asked(question, history)
     if item is not None:
         return item
+    swapped = _swapped(question, chain, names)
+    if swapped is not None:
+        return swapped
     about_article = bool(_ABOUT_AN_ARTICLE.search(question))
     pointer = _THIS_ARTICLE if _THIS_ARTICLE.search(question) else (
         _PRONOUN if _PRONOUN.search(question) and about_article else None)
