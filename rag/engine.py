@@ -35,7 +35,14 @@ from rag.answer.prompt import (
     build_summary_messages,
 )
 from rag.answer.reader import asks_for_figure, without_source_names
-from rag.answer.rewrite import NO_TOPIC_TEXT, lacks_topic, resolved_reference, rule_rewrite
+from rag.answer.rewrite import (
+    NO_TOPIC_TEXT,
+    asks_for_more,
+    lacks_topic,
+    quoted_sentences,
+    resolved_reference,
+    rule_rewrite,
+)
 from rag.answer.summary import checked_summary, quotes_of
 from rag.embedder import Embedder, load_embedder
 from rag.errors import (
@@ -271,6 +278,8 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
+        if asks_for_more(question):
+            retrieval = replace(retrieval, said=_said_since_asked(history))
         if retrieval.named and not retrieval.relevant and asks_outline(retrieval.query, retrieval.named,
                                                                        self._index.article_meta):
             retrieval = replace(retrieval, about_named=True)
@@ -291,7 +300,7 @@ class Engine:
         index = self._index
         return extract_answer(retrieval.query, retrieval.hits, index.bigram_idf, self.settings.extract_sentences,
                               self._reader_vector(retrieval), index.sentences.get if index.sentences is not None else None,
-                              retrieval.named)
+                              retrieval.named, retrieval.said)
 
     def _outline(self, retrieval: Retrieval) -> Extract | None:
         """The answer from an article's headings to a question about its outline or a list one of
@@ -656,6 +665,18 @@ _THESE = re.compile(r"[这那](?:些|几)")
 # A refused question with no Chinese in it: the articles (and the reader) are Chinese.
 ASK_IN_CHINESE = "这些文章是中文的，请用中文提问（Please ask in Chinese: the articles are in Chinese.）"
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
+
+
+def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:
+    """The sentences quoted since the last question that asked for something (not for more):
+    「展开说说」 then 「还有呢？」 gets neither the first answer's quotes nor the second's."""
+    said: set[str] = set()
+    for m in reversed(history):
+        if m.role == "assistant":
+            said |= quoted_sentences(standard_form(m.content))
+        elif m.role == "user" and not asks_for_more(m.content):
+            break
+    return frozenset(said)
 
 
 def _not_found(question: str) -> str:

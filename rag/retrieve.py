@@ -34,6 +34,9 @@ class Retrieval:
     # The question asks what an article it names says as a whole (「《…》主要讲了什么？」): about the
     # library, on topic whatever its vector (set by the engine: rag.answer.outline.asks_outline).
     about_named: bool = False
+    # The sentences the answer before quoted, when the question asks for more of it (「展开说说」):
+    # the reader quotes others (set by the engine: rag.answer.rewrite.asks_for_more).
+    said: frozenset[str] = frozenset()
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
 
     @property

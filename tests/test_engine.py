@@ -12,6 +12,7 @@ from conftest import CORPUS, make_settings
 from ingest.pipeline import run_ingest
 from rag.answer.citations import strip_markers
 from rag.answer.extractive import NOT_FOUND_TEXT
+from rag.answer.rewrite import quoted_sentences
 from rag.engine import Engine
 from rag.errors import EmptyQuestionError, IndexMismatchError, InvalidQuestionError, QuestionTooLongError
 from rag.types import Answer, Delta, Done, Message, Retrieved
@@ -233,6 +234,18 @@ def asked_before(engine: Engine, question: str) -> tuple[Answer, list[Message]]:
     """The retrieval answer to ``question`` and the history a follow-up to it carries."""
     first = engine.ask(question, mode="retrieval")
     return first, [Message("user", question), Message("assistant", first.answer)]
+
+
+def test_asked_for_more_the_answer_goes_on_with_sentences_not_quoted_before(engine: Engine):
+    first, history = asked_before(engine, "为什么说流量不是产业互联网的关键？")
+    quoted = quoted_sentences(first.answer)
+    for follow_up in ("展开说说", "还有呢？"):
+        more = engine.ask(follow_up, history=history, mode="retrieval")
+        new = quoted_sentences(more.answer)
+        assert new and not new & quoted and not more.refused, (follow_up, more.answer)
+        assert "流量" in more.answer  # still on the question asked
+        quoted |= new
+        history += [Message("user", follow_up), Message("assistant", more.answer)]
 
 
 @pytest.mark.parametrize("follow_up", ["那它的作者是谁？", "作者是谁？", "这篇文章是什么时候发表的？", "它是哪天发的？"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.rewrite import lacks_topic, resolved_reference, rule_rewrite
+from rag.answer.rewrite import asks_for_more, lacks_topic, resolved_reference, rule_rewrite
 from rag.types import Message
 
 WEB3 = "Web3对产业互联网意味着什么？"
@@ -155,3 +155,11 @@ def test_a_follow_up_naming_an_item_by_its_place_asks_about_that_item(answer: st
 ])
 def test_a_question_lacks_a_topic_when_it_names_nothing_to_ask_about(question: str, lacks: bool):
     assert lacks_topic(question) is lacks
+
+
+@pytest.mark.parametrize(("question", "more"), [
+    ("展开说说", True), ("还有呢？", True), ("详细一点", True), ("继续", True), ("还有别的吗？", True),
+    ("第二点展开说说", False), ("展开说说数字孪生", False), ("还有其他突破口吗？", False), ("为什么？", False),
+])
+def test_asking_for_more_of_the_answer_before(question: str, more: bool):
+    assert asks_for_more(question) is more

@@ -32,13 +32,13 @@ class Extract:
 def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], float], max_sentences: int = 4,
                    query_vec: np.ndarray | None = None,
                    sentence_vec: Callable[[str], np.ndarray | None] | None = None,
-                   refs: Refs | None = None) -> Extract:
+                   refs: Refs | None = None, said: frozenset[str] = frozenset()) -> Extract:
     """The reader's sentences from ``hits`` as an answer: best sentence first, each sentence with
     the ``[n]`` of its passage; a quotation a sentence opens is quoted to its closing mark
-    (``refs``: the articles the question names, see ``Reader.read``)."""
+    (``refs``: the articles the question names, ``said``: sentences quoted before, see ``Reader.read``)."""
     if not hits:
         return Extract("", ())
-    reading = Reader(idf, max_sentences=max_sentences).read(question, hits, query_vec, sentence_vec, refs)
+    reading = Reader(idf, max_sentences=max_sentences).read(question, hits, query_vec, sentence_vec, refs, said)
     numbers: dict[int, int] = {}
     parts: list[str] = []
     taken: set[tuple[int, int]] = set()

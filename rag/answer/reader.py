@@ -633,10 +633,14 @@ class Reader:
         return self.features(part, qtypes, cands, dense, prev_grams) @ self.w.vector()
 
     def read(self, question: str, hits: Sequence[Hit], query_vec: np.ndarray | None = None,
-             sentence_vec: Callable[[str], np.ndarray | None] | None = None, refs: Refs | None = None) -> Reading:
+             sentence_vec: Callable[[str], np.ndarray | None] | None = None, refs: Refs | None = None,
+             said: frozenset[str] = frozenset()) -> Reading:
         """Choose 1-``max_sentences`` sentences of the ranked ``hits`` that answer ``question``
-        (``refs``: the articles it names, resolved against the whole library; else against the hits)."""
+        (``refs``: the articles it names, resolved against the whole library; else against the hits;
+        ``said``: sentences already quoted, left out when others remain)."""
         cands = candidates([h.chunk.text for h in hits], [h.chunk.heading for h in hits])
+        fresh = [c for c in cands if c.text.strip() not in said]
+        cands = fresh if said and len(fresh) < len(cands) and fresh else cands
         refs = _refs(question, hits, refs)
         scope = in_scope(question, hits, refs)
         if scope is not None:

@@ -23,6 +23,8 @@ _ASPECTS = frozenset({
     "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期",
     # Asking for more of the answer before: 「能再详细一点吗？」「能举个例子吗？」「用一句话总结」.
     "展开", "详细", "一点", "举个", "一句", "意思", "说说", "讲讲", "一下", "补充",
+    # 「还有呢？」「继续」「还有别的吗？」
+    "还有", "继续", "其他", "别的", "更多", "多说", "深入", "具体点",
 })
 # Previous user turns a rewrite may chain back through to reach a standalone question.
 _MAX_CHAIN = 3
@@ -91,6 +93,21 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     if not 0 < n <= len(items):
         return None
     return f"{items[n - 1]} {rest.strip()}" if _ASKS_OF_IT.search(rest) else items[n - 1]
+
+
+# 「展开说说」「详细一点」「还有呢？」「能多说一些吗？」: more of the answer before, on nothing new.
+_MORE = re.compile(r"展开|详细|具体(?:说|讲|谈|点|些)|多说|多讲|再说|再讲|继续|还有(?:呢|吗|什么|别的|其他)|补充|深入")
+
+
+def asks_for_more(question: str) -> bool:
+    """Whether a follow-up asks for more of the answer before and names nothing new (not
+    「第二点展开说说」, an item, nor 「展开说说数字孪生」, a topic)."""
+    return bool(_MORE.search(question)) and not _ORDINAL.search(question) and lacks_topic(question)
+
+
+def quoted_sentences(answer: str) -> frozenset[str]:
+    """The sentences an answer quoted, markers removed (each ends with its [n])."""
+    return frozenset(_MARKERS.sub("", m.group()).strip() for m in _CITED_SENTENCE.finditer(answer))
 
 
 def needs_context(question: str) -> bool:
