@@ -236,6 +236,12 @@ def asked_before(engine: Engine, question: str) -> tuple[Answer, list[Message]]:
     return first, [Message("user", question), Message("assistant", first.answer)]
 
 
+@pytest.mark.parametrize("question", ["孟永辉和元宇宙少女对产业互联网的看法有什么不同？", "元宇宙少女和孟永辉分别怎么看产业互联网的未来？"])
+def test_a_comparison_of_two_authors_quotes_each(engine: Engine, question: str):
+    answer = engine.ask(question, mode="retrieval")
+    assert {c.author for c in answer.citations} == {"孟永辉", "元宇宙少女"}, answer.answer
+
+
 def test_asked_for_more_the_answer_goes_on_with_sentences_not_quoted_before(engine: Engine):
     first, history = asked_before(engine, "为什么说流量不是产业互联网的关键？")
     quoted = quoted_sentences(first.answer)

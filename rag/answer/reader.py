@@ -366,12 +366,21 @@ def named_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None)
 
 
 def asked_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None) -> list[str]:
-    """The articles a question asks about separately: the ones it names (two or more), or the two
-    best retrieved ones when it speaks of two articles ("两篇文章分别…")."""
+    """The articles a question asks about separately: the ones it names (two or more), the best
+    retrieved one of each author it names (two or more), or the two best retrieved ones when it
+    speaks of two articles ("两篇文章分别…")."""
     named = named_articles(question, hits, refs)
     if len(named) >= 2:
         return named
     order = list(dict.fromkeys(h.article.article_id for h in hits))
+    # 「孟永辉和元宇宙少女的看法有什么不同？」: each author's best retrieved article.
+    by_author: dict[str, str] = {}
+    for h in hits:
+        author = h.article.author
+        if author and len(author) >= 2 and author in question:
+            by_author.setdefault(author, h.article.article_id)
+    if len(by_author) >= 2:
+        return list(by_author.values())
     if _SEVERAL_ARTICLES.search(question) and len(order) >= 2:
         return order[:2]
     return []
