@@ -34,7 +34,7 @@ from rag.answer.prompt import (
     build_messages,
     build_summary_messages,
 )
-from rag.answer.reader import asks_for_figure, without_source_names
+from rag.answer.reader import answers_about_author, asks_for_figure, without_source_names
 from rag.answer.rewrite import (
     NO_TOPIC_TEXT,
     asks_for_more,
@@ -229,15 +229,18 @@ class Engine:
     def _query(self, question: str, history: Sequence[Message], use_llm: bool) -> tuple[str, Degraded | str | None]:
         """The retrieval query, and the LLM failure reason when the endpoint did not answer at all.
 
+        「最新的文章讲了什么？」 (of an author the question, or the one before, names) is searched as
+        what that article says; a follow-up is resolved by rules where they are exact (an item or an
+        article of the answer before, 「那Y呢？」, 「两者…」), else rewritten by the LLM, else by rules.
         A rewrite that timed out or could not connect means the answer call would wait as
         long again for the same outcome, so the caller degrades at once instead.
         """
-        extreme = extreme_said(question, self._index.store.metas)
-        if extreme is not None:
-            return f"《{extreme.title}》主要讲了什么？", None  # answered from its outline, after which article it is
         # Earlier turns as the question is read (traditional characters as simplified): a follow-up
         # joined to them is searched in one script.
         turns = [replace(m, content=standard_form(m.content)) for m in history if m.role in ("user", "assistant")]
+        extreme = extreme_said(self._with_author_before(question, turns), self._index.store.metas)
+        if extreme is not None:
+            return f"《{extreme.title}》主要讲了什么？", None  # answered from its outline, after which article it is
         if not turns or _about_the_library(question, turns):
             return question, None
         resolved = resolved_reference(question, turns, self._title_named, self._title_cited, self._authors())
@@ -251,6 +254,15 @@ class Engine:
                 log.info("LLM rewrite failed (%s); using the rule-based rewrite", exc.reason)
                 unreachable = exc.reason if exc.reason in (Degraded.TIMEOUT, Degraded.CONNECTION) else None
         return rule_rewrite(question, turns, self._title_named, self._title_cited, self._authors()), unreachable
+
+    def _with_author_before(self, question: str, turns: Sequence[Message]) -> str:
+        """``question`` with the author the user's question before named, when it names none:
+        「最早的一篇讲了什么？」 after 「元宇宙少女写了哪些文章？」 asks about her earliest."""
+        authors = self._authors()
+        asked = [m.content for m in turns if m.role == "user"]
+        if not asked or any(a in question for a in authors):
+            return question
+        return next((a + question for a in authors if a in asked[-1]), question)
 
     def _authors(self) -> list[str]:
         """The library's authors, longest first (so a name is not found inside a longer one)."""
@@ -321,9 +333,16 @@ class Engine:
     def _which_article(self, question: str, retrieval: Retrieval) -> Extract | None:
         """Which article a question about what the newest or oldest one says is about (the metadata
         answer to the question as asked), when it was searched as that article's question."""
-        if retrieval.query == question or extreme_said(question, self._index.store.metas) is None:
+        if retrieval.query == question or len(retrieval.named) != 1:
             return None
-        return metadata_answer(question, self._index.store.metas, lambda a: self._hit_for(a, retrieval))
+        metas = self._index.store.metas
+        article = self._index.article_meta(retrieval.named[0][0])
+        # 「最早的一篇讲了什么？」 after a question about an author's articles is about the author's.
+        for asked in (question, (article.author or "") + question):
+            found = extreme_said(asked, metas)
+            if found is not None and found.article_id == article.article_id:
+                return metadata_answer(asked, metas, lambda a: self._hit_for(a, retrieval))
+        return None
 
     def _catalog(self, retrieval: Retrieval) -> Extract | None:
         """The library's articles for a question about the library as a whole (「有哪些文章？」「这几篇
@@ -394,26 +413,36 @@ class Engine:
         return all(idf(b) < unseen for b in cjk_bigrams(word))
 
     def _with_rest(self, meta: Extract, retrieval: Retrieval) -> Extract:
-        """The metadata answer and the reader's to what the question asks besides (「《…》的作者是谁？
-        她专门研究什么领域？」), or that the passages do not say it."""
+        """The metadata answer and the answer to what the question asks besides (「《…》的作者是谁？
+        她专门研究什么领域？」「…是什么时候发表的？讲了什么？」): from the article's headings when it
+        asks what the article says, else the reader's; or that the passages do not say it."""
         besides = asked_besides(retrieval.query)
         if besides is None:
             return meta
-        ext = self._read(replace(retrieval, query=besides))
+        # The article the rest names (「…的作者是谁？《B》讲了哪些观点？」), else the one the question named.
+        asked = replace(retrieval, query=besides, named=tuple(self._retriever.named_refs(besides)) or retrieval.named)
+        listed = self._outline(asked)
+        if listed is not None:
+            return joined(meta, listed, "\n")
+        ext = self._read(asked)
         # The article the question names is what it is about (the relevance floor does not apply, as
         # to the metadata answer), but what it asks besides must be on the quoted sentences' subject
-        # (「他喜欢吃什么水果？」 is not) and, asking for a figure, find one.
+        # (「他喜欢吃什么水果？」 is not; 领域 and the like name none; a question about the author is
+        # answered by the byline) and, asking for a figure, find one.
         reading = ext.reading
         quoted = "".join(c.text for c in reading.chosen) if reading is not None else ""
-        if ext.citations and not (reading is not None and reading.unanswerable) and any(
-                len(t) >= 2 and t in quoted for t in content_terms(besides)):
+        terms = [t for t in content_terms(besides) if len(t) >= 2 and t not in _GENERIC_WORDS]
+        about_author = reading is not None and any(answers_about_author(besides, c) for c in reading.chosen)
+        if ext.citations and not (reading is not None and reading.unanswerable) and (
+                not terms or about_author or any(t in quoted for t in terms)):
             return joined(meta, ext)
         return replace(meta, text=meta.text + PARTIAL_TAIL.format(besides.rstrip("？")))
 
     def _extractive(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None,
                     ext: Extract | None, listed: Extract | None) -> Answer:
-        """The retrieval-only answer: from metadata, else from headings (``listed``, the request's
-        ``_outline``), else the reader's, or the refusal."""
+        """The retrieval-only answer: from metadata (and what the question asks besides,
+        ``_with_rest``), else from headings (``listed``, the request's ``_listed``), else the
+        reader's (after which article it is, ``_which_article``), or the refusal."""
         meta = self._metadata(retrieval)
         if meta is not None:
             meta = self._with_rest(meta, retrieval)
@@ -665,6 +694,11 @@ _THESE = re.compile(r"[这那](?:些|几)")
 # A refused question with no Chinese in it: the articles (and the reader) are Chinese.
 ASK_IN_CHINESE = "这些文章是中文的，请用中文提问（Please ask in Chinese: the articles are in Chinese.）"
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
+
+
+# Words that name no subject of their own (「专门研究什么领域」): no evidence that quotes are on topic.
+_GENERIC_WORDS = frozenset({"领域", "问题", "方面", "内容", "东西", "情况", "事情", "作者", "文章", "观点", "专门",
+                            "主要"})
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:

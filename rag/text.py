@@ -172,7 +172,7 @@ _QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及"})
 
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:
     """Bigrams of a question's content words of two or more characters, without the terms ``skip``
-    matches. Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
+    matches and the words that only frame the question (``_QUESTION_FRAME``). Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
     达), which no passage holds as a bigram: they count only when there is nothing longer."""
     terms = [t for t in content_terms(_FIELD_AFTER_TERM.sub(r"\1", text))
              if t not in _QUESTION_FRAME and (skip is None or not skip.search(t))]

@@ -135,6 +135,9 @@ def _library_lacks_tencent(word: str) -> bool:
     # Each is mostly the passage's own words (the marker check alone keeps it) and says one thing more:
     (f"{SPRING_RAIN}，让产业互联网的能量增长了3倍[1]。", "元宇宙让产业互联网的能量增长了多少？"),  # a figure
     (f"腾讯认为，{SPRING_RAIN}[1]。", "腾讯怎么看元宇宙和产业互联网？"),  # a subject no article names
+    (f"在腾讯看来，{SPRING_RAIN}[1]。", "腾讯怎么看元宇宙和产业互联网？"),  # ... wherever it stands
+    (f"{SPRING_RAIN}，能量增长5万亿[1]。", "元宇宙让产业互联网的能量增长了多少？"),  # 5 is no figure of 15
+    ("作者认为元宇宙不是一场春雨[1]。", "作者认为元宇宙是一场春雨吗？"),  # a no the passage does not say
     (f"{SPRING_RAIN}，推动了数字化建设[1]。", "元宇宙和产业互联网有什么关系？"),  # words neither passages nor question hold
     ("元宇宙是产业互联网的泡沫[1]。", "元宇宙是产业互联网的泡沫吗？"),  # the question restated as its answer
 ])
@@ -147,6 +150,14 @@ def test_a_summary_that_says_more_than_its_passages_is_dropped(reply: str, quest
     # The same question with a summary its passages hold keeps it.
     kept = f"{SPRING_RAIN}[1]。"
     assert checked_summary(kept, HITS[1:3], question, _library_lacks_tencent) == (kept, None)
+
+
+@pytest.mark.parametrize(("reply", "question"), [
+    ("消费互联网时代的玩家并未改变B端产业端[2]。", "消费互联网时代的玩家改变了B端吗？"),  # a no the passage says
+    (f"孟永辉认为，{SPRING_RAIN}[1]。", "元宇宙对产业互联网意味着什么？"),  # the passage's author
+])
+def test_a_summary_that_says_what_its_passages_say_is_kept(reply: str, question: str):
+    assert checked_summary(reply, HITS[1:3], question, _library_lacks_tencent) == (reply, None)
 
 
 @pytest.mark.parametrize(("reply", "reason"), [

@@ -45,7 +45,15 @@ def test_what_a_question_asks_beside_the_author_is_answered_from_the_text(engine
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     # Asked what the article is not about, the rest is said to be missing, not quoted at random.
     odd = engine.ask(f"《{RENAMED}》的作者是谁？他喜欢吃什么水果？", mode="retrieval")
-    assert odd.answer == f"《{RENAMED}》的作者是孟永辉。[1]关于「他喜欢吃什么水果」，资料中没有找到相关内容。"
+    assert odd.answer == f"《{RENAMED}》的作者是孟永辉。[1]关于「作者喜欢吃什么水果」，资料中没有找到相关内容。"
+    # 她 is the author: her biography answers (领域 alone would not show the quotes are on topic).
+    field = engine.ask("《从Web2到Web3》的作者是谁？她专门研究什么领域？", mode="retrieval")
+    assert "专研元宇宙web3领域" in field.answer and "没有找到" not in field.answer, field.answer
+    # What the article says is its outline, and another article named besides is that one's.
+    said = engine.ask("《当元宇宙遇上产业互联网》是什么时候发表的？讲了什么？", mode="retrieval")
+    assert said.answer.startswith("《当元宇宙遇上产业互联网》发表于 2021-11-20。[1]\n《当元宇宙遇上产业互联网》分为四个部分")
+    other = engine.ask(f"《{RENAMED}》的作者是谁？《当元宇宙遇上产业互联网》讲了哪些观点？", mode="retrieval")
+    assert other.answer.startswith(f"《{RENAMED}》的作者是孟永辉。[1]\n《当元宇宙遇上产业互联网》分为四个部分"), other.answer
     assert asked_besides(f"《{RENAMED}》是谁写的，什么时候发表的？") is None
     # A follow-up joined to the question it follows (the rule rewrite's chain) is no part of it.
     assert asked_besides(f"《{RENAMED}》的作者是谁？ 那另一篇呢？") is None
@@ -65,6 +73,11 @@ def test_what_the_newest_article_says_is_its_outline_after_which_article_it_is(e
         assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
         streamed = [e for e in engine.stream(question, mode="retrieval") if isinstance(e, Done)]
         assert streamed[0].answer.answer == answer.answer
+    # After a question about an author's articles, 「最早的一篇」 is the author's earliest.
+    history = [Message("user", "元宇宙少女写了哪些文章？"),
+               Message("assistant", engine.ask("元宇宙少女写了哪些文章？", mode="retrieval").answer)]
+    hers = engine.ask("最早的一篇讲了什么？", history=history, mode="retrieval")
+    assert hers.answer.startswith("元宇宙少女最早的文章是《从Web2到Web3，产业互联网进入_争气_时代？》"), hers.answer
     # Which one it is, asked alone, is still the one sentence.
     assert engine.ask("最新的文章是哪篇？", mode="retrieval").answer.startswith("资料库中最新的文章是《产业互联网需要被正名》")
     assert "\n" not in engine.ask("最新的文章是哪篇？", mode="retrieval").answer

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.answer.extractive import TITLE_REF, Extract
+from rag.answer.outline import asks_what_it_says
 from rag.answer.reader import question_parts
 from rag.answer.rewrite import lacks_topic
 from rag.text import CLAUSE_END, content_terms
@@ -219,14 +220,30 @@ def _extreme_answer(question: str, which: str, articles: Sequence[ArticleMeta],
                    _cited(found, hit_for))
 
 
+# 「她专门研究什么领域？」 after 「…的作者是谁？」: 她 is the author.
+_PRONOUN_LEAD = re.compile(r"^(?:那|那么)?[他她](?!们)")
+
+
 def asked_besides(question: str) -> str | None:
     """What a question about an article's author or date asks besides (「《…》的作者是谁？她专门研究
-    什么领域？」: 「她专门研究什么领域」), for the reader; None when it asks nothing else."""
-    # A title's own 「？」 splits no question (「《…进入争气时代？》的作者是谁？」), and a follow-up
-    # joined to the question it follows (「…的作者是谁？ 那另一篇呢？」) is no part of its own.
-    parts = question_parts(TITLE_REF.sub("《》", question))
-    rest = [p for p in parts if not (_ASKS_AUTHOR.search(p) or _asks_date(p) or p.rstrip(" ？?").endswith("呢")
-                                     or lacks_topic(p)) and content_terms(p.replace("《》", " "))]
+    什么领域？」: 「作者专门研究什么领域？」), for the reader; None when it asks nothing else."""
+    # A title's own 「？」 splits no question (「《…进入争气时代？》的作者是谁？」): titles stand aside
+    # while the question is split, and come back in the parts that hold them.
+    titles = [m.group(0) for m in TITLE_REF.finditer(question)]
+    masked = TITLE_REF.sub("《》", question)
+    parts = question_parts(masked)
+    rest = []
+    for part in parts:
+        restored = part
+        for title in titles[masked[: masked.find(part)].count("《》"):]:
+            if "《》" not in restored:
+                break
+            restored = restored.replace("《》", title, 1)
+        # A follow-up joined to the question it follows (「…的作者是谁？ 那另一篇呢？」) is no part.
+        if (_ASKS_AUTHOR.search(part) or _asks_date(part) or part.rstrip(" ？?").endswith("呢")
+                or (lacks_topic(part) or not content_terms(part.replace("《》", " "))) and not asks_what_it_says(part)):
+            continue
+        rest.append(_PRONOUN_LEAD.sub("作者", restored.strip()))
     return "，".join(rest) + "？" if rest and len(rest) < len(parts) else None
 
 

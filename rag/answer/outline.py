@@ -271,6 +271,11 @@ def is_closing(heading: str) -> bool:
     return bool(_CLOSING.search(heading))
 
 
+def asks_what_it_says(text: str) -> bool:
+    """Whether ``text`` asks what an article says as a whole (「讲了什么」「主要观点」「分几个部分」)."""
+    return bool(_ASKS_OUTLINE.search(text))
+
+
 def asks_outline(question: str, named: Sequence[tuple[str, str]], meta: Callable[[str], ArticleMeta]) -> bool:
     """Whether ``question`` asks what the one article it names says as a whole (主要讲了什么, 核心观点,
     分几个部分 …) on no subject beyond its title: a question about the library, never off topic,

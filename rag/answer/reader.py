@@ -58,6 +58,7 @@ _BYLINE = re.compile(
 # A question about the author's own background is answered by the byline ("作者：…；8年…经验").
 _ASKS_ABOUT_AUTHOR = re.compile(
     r"作者(?:本人|自己)?的?(?:经历|背景|身份|简介|资历|从业|是做什么)|作者在.{0,15}(?:干了|做了|从业|工作了|混了)"
+    r"|作者(?:专门|主要|一直)?(?:研究|专注|擅长|专研)(?:什么|哪)"
     r"|对作者.{0,6}(?:介绍|描述)|(?:文末|文后|篇末|结尾)的?(?:介绍|简介|署名)|(?:发表|刊登|首发)在|(?:来自|出自|转载自)(?:哪|什么)"
 )
 # A sentence that states how things look at first (「乍一看,…似乎…并无区别。」) sets up what the next
@@ -384,6 +385,11 @@ def asked_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None)
     if _SEVERAL_ARTICLES.search(question) and len(order) >= 2:
         return order[:2]
     return []
+
+
+def answers_about_author(question: str, c: Candidate) -> bool:
+    """Whether ``c`` is a byline or the author's biography and ``question`` asks about the author."""
+    return bool(_ASKS_ABOUT_AUTHOR.search(question)) and (_form(c.text).byline or c.bio)
 
 
 def in_scope(question: str, hits: Sequence[Hit], refs: Refs | None = None) -> set[str] | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from rag.answer.citations import attribute, drop_unknown_markers, strip_markers, verify
 from rag.answer.extractive import PARTIAL_LEAD
 from rag.answer.prompt import SAYS_NOT_FOUND, SUMMARY_MAX_CHARS
-from rag.text import cjk_bigrams, content_terms
+from rag.text import STOPWORDS, cjk_bigrams, content_terms, topic_words
 from rag.types import Degraded, Hit
 
 __all__ = ["checked_summary", "quotes_of"]
@@ -34,24 +34,39 @@ _FRAMING_LEAD = re.compile(r"^(?:作者|文章|文中|资料)?(?:认为|指出|�
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")
 
 
+_NEGATION = re.compile(r"不|没|非|未|无")
+_CLAUSE = re.compile(r"[，,。；;！!？?\n]")
+
+
+def _subject_of(question: str) -> str | None:
+    """The question's subject: its first topical word (「腾讯在产业互联网方面做了什么？」 → 腾讯)."""
+    return next((w for w in topic_words(question) if w not in STOPWORDS and w.lower() not in _FRAMING_WORDS), None)
+
+
 def _unfounded(text: str, passages: str, question: str, known: Callable[[str], bool]) -> bool:
     """Whether a summary says what its passages do not: a figure they do not hold, a word of two or
     more characters neither they nor the question hold (「…的关系是产业互联网在元宇宙中的应用」), a
-    subject the library does not hold at all (「腾讯在产业互联网方面做了…」 when no article names
-    腾讯), or nothing but the question restated (「作者认为元宇宙是泡沫」)."""
+    subject the library does not hold at all — the one it opens with, or the question's (「腾讯在
+    产业互联网方面做了…」「在腾讯看来，…」 when no article names 腾讯) — or nothing but the question
+    restated (「作者认为元宇宙是泡沫」; 「…不是泡沫」 says what the question asks, and can stay)."""
     plain = strip_markers(text)
     passages, question = passages.lower(), question.lower()  # content_terms lower-cases Web3, B端
-    if any(f not in passages for f in _FIGURE.findall(plain)):
-        return True
+    if any(not re.search(rf"(?<![\d.]){re.escape(f)}(?![\d.])", passages) for f in _FIGURE.findall(plain)):
+        return True  # 「5万亿」 is not in 「15万亿」
     terms = [w for w in content_terms(plain) if len(w) >= 2 and w not in _FRAMING_WORDS]
     if any(w not in passages and w not in question for w in terms):
         return True
     # jieba's search mode lists 阿里 before 阿里巴巴: the subject is the longest term the sentence opens with.
     head = _FRAMING_LEAD.sub("", plain).lower()
-    subject = max((w for w in terms if head.startswith(w)), key=len, default=None)
-    if subject is not None and subject not in passages and not known(subject):
+    subjects = {max((w for w in terms if head.startswith(w)), key=len, default=""), (_subject_of(question) or "").lower()}
+    if any(w and w in plain.lower() and w not in passages and not known(w) for w in subjects):
         return True  # about what no article names
     said = set(cjk_bigrams(plain))
+    if _NEGATION.search(plain) and not _NEGATION.search(question):
+        # A no to a yes-or-no question (「作者认为元宇宙不是泡沫」), if a passage's clause on what the
+        # summary denies says no too (「元宇宙才不会是一个虚无缥缈的存在」, not 「元宇宙如同一场春雨」).
+        denied = set(cjk_bigrams(next(c for c in _CLAUSE.split(plain) if _NEGATION.search(c))))
+        return not any(_NEGATION.search(c) and len(denied & set(cjk_bigrams(c))) >= 2 for c in _CLAUSE.split(passages))
     return bool(said) and len(said - set(cjk_bigrams(question))) <= len(said) // 5
 
 
@@ -69,7 +84,9 @@ def checked_summary(reply: str, shown: Sequence[Hit], question: str = "",
     text = text[: 2 * SUMMARY_MAX_CHARS]
     if not text or SAYS_NOT_FOUND.search(text):
         return None, Degraded.MODEL_REFUSED
-    if _unfounded(text, "".join(h.chunk.text for h in shown), question, known):
+    # What the summary may name: the passages, their titles and authors (「孟永辉认为…」).
+    sources = "\n".join([h.chunk.text for h in shown] + [f"{h.article.title}\n{h.article.author or ''}" for h in shown])
+    if _unfounded(text, sources, question, known):
         return None, Degraded.UNSUPPORTED
     # A marker naming no quote is dropped first, so the sentence can get the marker of the quote
     # that supports it.
