@@ -71,6 +71,17 @@ async def _resume_jobs(app: FastAPI) -> None:
         log.exception("cannot recover the interrupted indexing jobs")
 
 
+# How often a worker looks for jobs a dead process left (another worker killed, a stop that
+# overlapped this worker's start): see ``JobRunner.recover``.
+RECOVER_SECONDS = 30.0
+
+
+async def _recover_now_and_then(app: FastAPI) -> None:
+    while True:
+        await anyio.sleep(RECOVER_SECONDS)
+        await _resume_jobs(app)
+
+
 async def _serve_index(app: FastAPI) -> None:
     """Load the index unless an engine was given, resume interrupted indexing jobs (only now: with
     the served model, after the start-up load), then follow ``CURRENT`` to newer versions and
@@ -81,6 +92,7 @@ async def _serve_index(app: FastAPI) -> None:
     period = app.state.settings.index_check_seconds
     async with anyio.create_task_group() as tg:
         tg.start_soon(release_memory)
+        tg.start_soon(_recover_now_and_then, app)
         if period > 0:
             tg.start_soon(follow_index, app, period)
 

@@ -35,6 +35,7 @@ STAGE_TEXT = {"queued": "排队中", "load": "读取文件", "embed": "嵌入段
 OVER = ("done", "failed", "cancelled")
 STOPPED = "任务已取消（服务正在停止）。"
 RESUMED = "任务因服务重启而中断，已自动重新建立索引。"
+RESUME_FAILED = "重新建立索引时服务再次中断，不再自动重试；请在管理页点击“重新建立索引”。"
 # Progress reaches the jobs file at most this often (every change of state at once).
 PROGRESS_WRITE_SECONDS = 1.0
 # How often ``wait`` reads the jobs file for another process's job.
@@ -160,35 +161,45 @@ class JobRunner:
             return job
 
     def recover(self) -> Job | None:
-        """At start-up: the jobs that a dead process left queued or running (its owner lock is
-        free) are marked failed, those cancelled as a server stopped are marked too, and one
-        ``resume`` job re-indexes the corpus folder in their place; returns it (``None``: nothing
-        to recover). Done under the jobs file's lock, so of several workers starting at once one
-        resumes and the others find nothing left."""
+        """At start-up and then now and again: the jobs that a dead process left queued or
+        running (its owner lock is free) are marked failed, those it cancelled as it stopped are
+        marked too, and one ``resume`` job re-indexes the corpus folder in their place; returns it
+        (``None``: nothing to recover). A resume job that died running is marked, not resumed
+        again (``RESUME_FAILED``: it may be what kills the process). Done under the jobs file's
+        lock and only for owners that are gone, so of several workers one resumes and the others
+        find nothing left, however their starts and stops overlap."""
         store = self._store
         if store is None or not store.exists():
             return None
         resumed: list[Job] = []
 
         def change(records: Records) -> Records | None:
-            stale = [r for r in records if r.get("owner") != self.token and (
-                r.get("resume") or (r.get("state") not in OVER and not store.owner_alive(r.get("owner"))))]
+            # Only a dead owner's jobs: a live one may still be writing its stop (bugs otherwise: a
+            # worker in close() rewrote its cancelled job after another had resumed it).
+            stale = [r for r in records if r.get("owner") != self.token and not store.owner_alive(r.get("owner"))
+                     and (r.get("resume") or r.get("state") not in OVER)]
             store.remove_dead_owners()
             if not stale:
                 return None
-            try:
-                job = self._enqueue("resume")
-            except RuntimeError:  # closed meanwhile: the next start resumes
-                return None
+            # A resume job whose process died while it ran is not resumed again: it may be what
+            # kills the process (a crash loop); a stop during it (graceful) is resumed.
+            again = [r for r in stale if r.get("resume") or "resume" not in str(r.get("reason", "")).split("+")]
             now = time.time()
+            job = None
+            if again:
+                try:
+                    job = self._enqueue("resume")
+                except RuntimeError:  # closed meanwhile: the next start resumes
+                    return None
             for record in stale:
                 if record.get("state") not in OVER:
                     record.update(state="failed", stage="failed", finished=now)
-                record.update(message=RESUMED, resume=False)
-            log.warning("indexing jobs %s were interrupted by a stop: re-indexing (job %s)",
-                        ", ".join(r["id"] for r in stale), job.id)
-            resumed.append(job)
-            return self._with_mine(records)
+                record.update(message=RESUMED if record in again else RESUME_FAILED, resume=False)
+            log.warning("indexing jobs %s were interrupted by a stop%s", ", ".join(r["id"] for r in stale),
+                        f": re-indexing (job {job.id})" if job is not None else "")
+            if job is not None:
+                resumed.append(job)
+            return self._with_mine(records) or records
 
         store.update(change)
         return resumed[0] if resumed else None
@@ -258,6 +269,15 @@ class JobRunner:
     def _owner_alive(self, token: str | None) -> bool:
         return self._store is not None and self._store.owner_alive(token)
 
+    def orphaned(self, job_id: str) -> bool:
+        """Whether the job is another process's, not over, and that process is gone (its record
+        stays as it was until a start or ``recover`` marks it)."""
+        with self._cond:
+            if job_id in self._jobs:
+                return False
+        job = self._on_disk(job_id)
+        return job is not None and not job.over and not self._owner_alive(job.owner)
+
     def _all(self) -> list[dict]:
         """Every job, oldest first: the others' from the jobs file, this process's from memory."""
         others = self._disk()
@@ -273,7 +293,7 @@ class JobRunner:
             return  # a runner that never had a job writes nothing into the index folder
         try:
             self._store.update(self._with_mine, durable)
-        except OSError as exc:
+        except Exception as exc:  # noqa: BLE001 - the worker thread must outlive a bad write
             log.warning("cannot write the jobs file %s: %s", self._store.path, exc)
 
     def _with_mine(self, records: Records) -> Records | None:

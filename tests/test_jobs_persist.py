@@ -122,6 +122,38 @@ def test_a_dead_owners_jobs_fail_and_are_resumed_once_by_two_runners_starting_to
     assert JobRunner(never, store=JobStore(path)).recover() is None
 
 
+def test_only_a_dead_owners_jobs_are_recovered_and_a_resume_that_died_running_is_not_resumed_again(tmp_path: Path):
+    path = tmp_path / "jobs.json"
+    gate = threading.Event()
+
+    def hold(progress, cancel):
+        gate.wait(10)
+        return finish(progress, cancel)
+
+    # A live worker that is stopping: its job marked for resuming, its owner file still held.
+    alive = JobRunner(hold, store=JobStore(path))
+    job = alive.submit("upload")
+    assert until(lambda: alive.snapshot(job.id), lambda j: j["state"] == "running")
+    now = time.time()
+    stopping = Job(id="5555aaaa5555", reason="delete", state="cancelled", stage="cancelled", created=now,
+                   finished=now, owner=alive.token, resume=True)
+    JobStore(path).update(lambda records: [*records, stopping.record()])
+    other = JobRunner(never, store=JobStore(path))
+    assert other.recover() is None and not other.orphaned(job.id)  # its owner lives: left to it
+    # A resume job whose process died while it ran may be what kills it: marked, not run again.
+    crashed = Job(id="6666bbbb6666", reason="resume", state="running", stage="embed", created=now, started=now,
+                  owner=DEAD)
+    JobStore(path).update(lambda records: [*records, crashed.record()])
+    assert other.orphaned(crashed.id)
+    assert other.recover() is None
+    assert other.snapshot(crashed.id)["state"] == "failed" and "不再自动重试" in other.snapshot(crashed.id)["message"]
+    assert not other.orphaned(crashed.id)
+    gate.set()
+    assert alive.wait(job.id, 10)["state"] == "done"
+    alive.close()
+    other.close()
+
+
 def test_a_job_cancelled_as_the_server_stopped_is_resumed_by_the_next_start(tmp_path: Path):
     path = tmp_path / "jobs.json"
     started = threading.Event()

@@ -15,6 +15,8 @@ from api.schemas_admin import DeleteResponse, DocumentsResponse, JobResponse, Jo
 from api.uploads import receive_uploads
 from ingest.documents import DocumentNotFoundError
 
+ORPHANED = "运行该任务的服务进程已退出，任务中断；稍后会自动重新建立索引。"
+
 router = APIRouter(
     prefix="/api/admin",
     tags=["documents"],
@@ -105,6 +107,11 @@ async def job_events(job_id: str, indexing: IndexingDep) -> EventSourceResponse:
         while True:
             if job["state"] in ("done", "failed", "cancelled"):
                 yield sse("done", job)
+                return
+            if await anyio.to_thread.run_sync(indexing.runner.orphaned, job_id):
+                # Its process is gone: the job ends here (the next recovery marks and resumes it).
+                yield sse("done", {**job, "state": "failed", "stage": "failed", "stage_text": "失败",
+                                   "message": ORPHANED})
                 return
             if job != last:
                 yield sse("progress", job)
