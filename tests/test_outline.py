@@ -107,6 +107,17 @@ def test_asked_to_sum_up_an_article_its_parts_are_given_with_what_each_says(engi
     assert "分为" not in engine.ask("总结一下产业互联网的特点", mode="retrieval").answer
 
 
+@pytest.mark.parametrize("question", ["元宇宙对产业互联网有哪些作用？", "元宇宙给产业互联网带来了哪些改变？"])
+def test_a_list_question_whose_subjects_every_part_of_an_article_names_gets_those_parts(engine: Engine, question: str):
+    # Each of the article's parts states one: 「元宇宙让产业互联网得到了复现」「…不再是假想」…
+    answer = engine.ask(question, mode="retrieval")
+    assert [line.split("：")[0] for line in answer.answer.split("\n")[1:]] == [
+        "一、元宇宙让产业互联网得到了复现", "二、元宇宙让产业互联网不再是假想", "三、元宇宙让产业互联网有了生机",
+        "四、元宇宙让产业互联网得到了释放"], answer.answer
+    # One subject named by every heading of an article is no list of its parts.
+    assert "分为" not in engine.ask("产业互联网有哪些特点？", mode="retrieval").answer
+
+
 def test_an_article_named_without_brackets_gets_its_sections(engine: Engine):
     # Readers type titles without 《》: 「…这篇文章」 says it is one.
     answer = engine.ask("产业互联网需要被正名这篇文章讲了什么？", mode="retrieval").answer

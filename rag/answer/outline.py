@@ -305,6 +305,11 @@ def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: S
         if found is not None:
             parent, items = found
             return _items_of(parent, items, meta)
+    if words and not named and retrieved:
+        found_parts = _parallel_parts(question, words, sections_of(retrieved[0]))
+        if found_parts is not None:
+            sections, closing = found_parts
+            return _sections_of(meta(retrieved[0]).title, sections, closing, meta, True)
     if not asks_outline(question, named, meta):
         return None
     article = meta(named[0][0])
@@ -314,6 +319,25 @@ def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: S
     if len(sections) < 2:
         return None
     return _sections_of(article.title, sections, closing, meta, bool(_ASKS_EACH.search(question)))
+
+
+# Verbs that relate a list question's subjects and name none (「元宇宙给产业互联网带来了哪些改变？」).
+_RELATING = frozenset({"带来", "起到", "产生", "发挥", "具有", "存在", "造成", "给予"})
+
+
+def _parallel_parts(question: str, words: Sequence[str], sections: Sequence[Section]
+                    ) -> tuple[list[Section], Section | None] | None:
+    """The top-level parts of an article that each state what a list question asks of its two or
+    more subjects (「元宇宙对产业互联网有哪些作用？」: 「元宇宙让产业互联网得到了复现」「…不再是假想」…,
+    every heading naming both 元宇宙 and 产业互联网), with the closing part; None otherwise."""
+    subjects = [t for t in dict.fromkeys(topic_words(question))
+                if len(t) >= 2 and t not in words and t not in _RELATING and not _ABOUT_TEXT.fullmatch(t)]
+    top = [s for s in sections if s.level == 0]
+    closing = top[-1] if top and _CLOSING.search(top[-1].heading) else None
+    parts = top[:-1] if closing is not None else top
+    if len(subjects) < 2 or len(parts) < 2 or not all(t in p.heading for p in parts for t in subjects):
+        return None
+    return parts, closing
 
 
 def _list_words(question: str) -> list[str]:
