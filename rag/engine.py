@@ -692,7 +692,8 @@ _THESE = re.compile(r"[这那](?:些|几)")
 
 
 # A refused question with no Chinese in it: the articles (and the reader) are Chinese.
-ASK_IN_CHINESE = "这些文章是中文的，请用中文提问（Please ask in Chinese: the articles are in Chinese.）"
+ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产业互联网的主战场在哪里？」"
+                  "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
 
 
@@ -714,8 +715,9 @@ def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:
 
 
 def _not_found(question: str) -> str:
-    """The refusal, with a hint to ask in Chinese for a question in another language."""
-    return NOT_FOUND_TEXT if _HAS_CJK.search(question) else f"{NOT_FOUND_TEXT}{ASK_IN_CHINESE}"
+    """The refusal; for a question in another language, only the hint to ask in Chinese (whether
+    the articles cover it is not known: they were not searched in its language)."""
+    return NOT_FOUND_TEXT if _HAS_CJK.search(question) else ASK_IN_CHINESE
 
 
 def _about_the_library(question: str, turns: Sequence[Message]) -> bool:
