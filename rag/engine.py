@@ -129,6 +129,7 @@ class Engine:
         self._index = index
         self._retriever = Retriever(index, embedder, settings, reranker)
         self._outlines: dict[str, list[Section]] = {}  # article id -> its sections (see _sections)
+        self._author_names: list[str] | None = None  # see _authors
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None, background: bool = False) -> Engine:
@@ -258,16 +259,21 @@ class Engine:
     def _with_author_before(self, question: str, turns: Sequence[Message]) -> str:
         """``question`` with the author the user's question before named, when it names none:
         「最早的一篇讲了什么？」 after 「元宇宙少女写了哪些文章？」 asks about her earliest."""
-        authors = self._authors()
         asked = [m.content for m in turns if m.role == "user"]
-        if not asked or any(a in question for a in authors):
+        if not asked or not _EXTREME_WORD.search(question):
+            return question
+        authors = self._authors()
+        if any(a in question for a in authors):
             return question
         return next((a + question for a in authors if a in asked[-1]), question)
 
     def _authors(self) -> list[str]:
-        """The library's authors, longest first (so a name is not found inside a longer one)."""
-        return sorted({m.author for m in self._index.store.metas() if m.author and len(m.author) >= 2}, key=len,
-                      reverse=True)
+        """The library's authors, longest first (so a name is not found inside a longer one); read
+        once per index version, and only for a follow-up."""
+        if self._author_names is None:
+            self._author_names = sorted({m.author for m in self._index.store.metas() if m.author and len(m.author) >= 2},
+                                        key=len, reverse=True)
+        return self._author_names
 
     def _title_named(self, text: str) -> str | None:
         """The 《title》 of the one article ``text`` names (for the rule-based rewrite); none when it
@@ -689,6 +695,10 @@ def _reading_answers(retrieval: Retrieval, ext: Extract) -> bool:
 
 
 _THESE = re.compile(r"[这那](?:些|几)")
+
+
+# 「最新的」「最早的」: a question about the newest or oldest article may take its author from the one before.
+_EXTREME_WORD = re.compile(r"最(?:新|近|晚|早|先|旧|老)")
 
 
 # A refused question with no Chinese in it: the articles (and the reader) are Chinese.
