@@ -198,6 +198,17 @@ def test_what_a_term_of_the_articles_means_is_answered_however_it_is_asked(engin
     assert engine.ask("Python里列表是什么意思？", mode="retrieval").refused
 
 
+def test_a_question_about_a_rare_name_in_the_best_passage_is_answered_unless_it_asks_a_detail(engine: Engine):
+    # Under the dense floor (a rare name tells the model little) but the best passage is the one that names it.
+    for question, said in (("SHEIN靠什么在海外成功？", "SHEIN凭着精准数据营销和供应链优势"),
+                           ("美的数科和海尔数科在文中是什么角色？", "传统产业龙头")):
+        answer = engine.ask(question, mode="retrieval")
+        assert not answer.refused and said in answer.answer.split("[1]")[0], answer.answer
+    # The same names in a question about a detail the articles lack, or off the articles' topic.
+    for question in ("阿里云给海外用户提供的NFT解决方案叫什么名字？收费标准如何？", "在淘宝上买的衣服不合身，怎么申请退货退款？"):
+        assert engine.ask(question, mode="retrieval").refused, question
+
+
 def test_a_refused_question_in_english_is_told_to_ask_in_chinese(engine: Engine):
     from rag.engine import ASK_IN_CHINESE
 
