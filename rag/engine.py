@@ -50,7 +50,7 @@ from rag.errors import (
     IndexMismatchError,
     LLMUnavailableError,
 )
-from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_instruction
+from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_instruction, small_talk
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
@@ -510,7 +510,11 @@ class Engine:
         """The refusal for a message that tries to change the assistant's rules, that is keyboard
         noise rather than a question (see rag.guard), or that asks about nothing and opens a
         conversation (「为什么？」 with no question before it: quotes on some topic would answer
-        nothing asked)."""
+        nothing asked); and the short reply to a greeting or thanks (「你好」「谢谢」)."""
+        reply = small_talk(question)
+        if reply is not None:
+            return Answer(reply, (), "retrieval", grounded=False, query=question,
+                          took_ms=round((time.perf_counter() - t0) * 1000, 2))
         if looks_like_instruction(question):
             text = INSTRUCTION_TEXT
         elif looks_garbled(question):

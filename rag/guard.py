@@ -68,3 +68,22 @@ def looks_garbled(question: str) -> bool:
     rest = _REPEATED.sub("", text)
     junk += sum(len(m.group()) for m in _DIGITS.finditer(rest) if not _YEAR.fullmatch(m.group()))
     return junk / len(text) >= GARBLED_SHARE and sum(map(len, CJK_RUN.findall(rest))) < _GARBLED_MIN_CHARS
+
+
+# Greetings and thanks are no question about the articles: a short reply, not 「资料中没有找到…」.
+GREETING_TEXT = ("你好！我可以根据资料库里关于产业互联网的文章回答问题，并注明出处。"
+                 "例如：「产业互联网的主战场在哪里？」「有哪些文章？」")
+THANKS_TEXT = "不客气！还有关于这些文章的问题，可以接着问。"
+_GREETING = re.compile(r"(?:你好|您好|嗨|哈喽|hello|hi|hey|在吗|在不在)(?:呀|啊|呢)?", re.IGNORECASE)
+_THANKS = re.compile(r"(?:谢谢|多谢|感谢|谢了|谢啦|thanks|thank you|thx)(?:你|您)?(?:了|啦|呀)?", re.IGNORECASE)
+_CLOSING_MARKS = re.compile(r"[\s!！。.~～,，?？]+")
+
+
+def small_talk(message: str) -> str | None:
+    """The reply to a message that is only a greeting or thanks (「你好」「谢谢！」), else None."""
+    plain = _CLOSING_MARKS.sub("", message)
+    if _GREETING.fullmatch(plain):
+        return GREETING_TEXT
+    if _THANKS.fullmatch(plain):
+        return THANKS_TEXT
+    return None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.guard import looks_garbled, looks_like_instruction
+from rag.guard import GREETING_TEXT, THANKS_TEXT, looks_garbled, looks_like_instruction, small_talk
+from rag.types import Message
 
 
 @pytest.mark.parametrize(
@@ -57,3 +58,20 @@ def test_keyboard_noise_is_recognised(message: str):
                                      "产业互联网 元宇宙 Web3", "国家2021年社会科研投入2.79万亿元，比上年增长了多少？"])
 def test_questions_with_a_few_repeats_or_figures_are_questions(message: str):
     assert not looks_garbled(message)
+
+
+@pytest.mark.parametrize(("message", "reply"), [
+    ("你好", GREETING_TEXT), ("您好！", GREETING_TEXT), ("hi", GREETING_TEXT), ("谢谢", THANKS_TEXT),
+    ("谢谢你！", THANKS_TEXT), ("Thanks.", THANKS_TEXT),
+    ("你好，产业互联网是什么？", None), ("谢谢你的回答，那元宇宙呢？", None), ("感谢信怎么写", None),
+])
+def test_a_greeting_or_thanks_gets_a_short_reply(message: str, reply: str | None):
+    assert small_talk(message) == reply
+
+
+def test_the_engine_answers_a_greeting_without_searching(engine):
+    answer = engine.ask("你好", mode="retrieval")
+    assert (answer.answer, answer.citations, answer.refused) == (GREETING_TEXT, (), False)
+    thanks = engine.ask("谢谢！", history=[Message("user", "产业互联网的主战场在哪里？"), Message("assistant", "……[1]")],
+                        mode="retrieval")
+    assert thanks.answer == THANKS_TEXT
