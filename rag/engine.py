@@ -15,7 +15,7 @@ import numpy as np
 
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
-from rag.answer.extractive import NOT_FOUND_TEXT, PARTIAL_TAIL, Extract, extract_answer, joined
+from rag.answer.extractive import NOT_FOUND_TEXT, PARTIAL_LEAD, PARTIAL_TAIL, Extract, extract_answer, joined
 from rag.answer.metadata import (
     asked_author,
     asked_besides,
@@ -469,6 +469,10 @@ class Engine:
         lead = self._which_article(question, retrieval)
         if lead is not None:
             ext = joined(lead, ext)
+        elif _ASKS_WHICH_ARTICLE.search(question) and ext.citations and not ext.text.startswith(PARTIAL_LEAD):
+            # 「哪篇文章提到了ChatGPT？」: the answer names it, not only its citation.
+            titles = "、".join(dict.fromkeys(f"《{c.title}》" for c in ext.citations))
+            ext = replace(ext, text=f"{titles}提到：{ext.text}")
         return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 
@@ -699,6 +703,10 @@ def _reading_answers(retrieval: Retrieval, ext: Extract) -> bool:
 
 
 _THESE = re.compile(r"[这那](?:些|几)")
+
+
+# 「哪篇文章提到了ChatGPT？」「有没有讲Web3的文章？」: the answer names the articles it quotes.
+_ASKS_WHICH_ARTICLE = re.compile(r"哪(?:一|几)?篇|哪些文章|什么文章|有没有(?:[^，。？?]{0,12})的?文章|是否有(?:[^，。？?]{0,12})文章")
 
 
 # 「最新的」「最早的」: a question about the newest or oldest article may take its author from the one before.

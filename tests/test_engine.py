@@ -209,6 +209,12 @@ def test_a_question_about_a_rare_name_in_the_best_passage_is_answered_unless_it_
         assert engine.ask(question, mode="retrieval").refused, question
 
 
+def test_asked_which_article_says_something_the_answer_names_it(engine: Engine):
+    answer = engine.ask("哪篇文章提到了ChatGPT？", mode="retrieval")
+    assert answer.answer.startswith("《风口频出下,产业互联网的脚步近了》提到：") and "ChatGPT" in answer.answer
+    assert engine.ask("哪篇文章用了养鸭子的例子？", mode="retrieval").answer.startswith("《从Web2到Web3")
+
+
 def test_a_refused_question_in_english_is_told_to_ask_in_chinese(engine: Engine):
     from rag.engine import ASK_IN_CHINESE
 
