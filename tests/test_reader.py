@@ -11,7 +11,7 @@ import pytest
 
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
-from rag.answer.reader import Reader, candidates, compare_sides, question_parts, side_parts
+from rag.answer.reader import Reader, candidates, compare_sides, question_parts, side_parts, with_topic
 from rag.text import Titles, cjk_bigrams, named_refs, sentences, topic_bigrams
 from rag.types import ArticleMeta, Chunk, Hit
 
@@ -632,3 +632,10 @@ def test_a_list_question_gets_every_member_of_an_enumeration_in_order():
     split = hits_of(*ENUMERATED, article_ids=("a", "b"))
     assert [c.text[:2] for c in Reader(idf_of(split)).read("B端流量和C端流量相比有哪些不同？", split).chosen
             if c.text.startswith("再次")] == []
+
+
+def test_a_later_part_that_opens_with_a_pronoun_is_about_the_first_parts_subject():
+    parts = with_topic(question_parts("产业互联网的本质是什么？它和消费互联网的主要区别在哪？"))
+    assert parts == ["产业互联网的本质是什么", "产业互联网和消费互联网的主要区别在哪"]
+    # ... and a part naming nothing borrows the whole first part, as before.
+    assert with_topic(["越来越多玩家脱虚向实，文章把它比作什么", "结果会怎样"])[1] == "越来越多玩家脱虚向实，文章把它比作什么，结果会怎样"

@@ -22,6 +22,7 @@ import numpy as np
 from rag.text import (
     CJK,
     CLAUSE_END,
+    STOPWORDS,
     TITLE_REF,
     cjk_bigrams,
     content_terms,
@@ -335,13 +336,22 @@ def side_parts(question: str) -> list[str]:
     return [question[: second[0]] + " " + question[second[1] :], question[: first[0]] + " " + question[first[1] :]]
 
 
+# 「…？它和消费互联网的主要区别在哪？」: a later part that opens with a pronoun for the first part's subject.
+_LEADING_PRONOUN = re.compile(r"^(?:那么?|而)?(?:它们|它|其)")
+
+
 def with_topic(parts: list[str]) -> list[str]:
-    """Parts that name no topic of their own ("结果会怎样？", "各自在做什么？") borrow the first part's."""
+    """Parts that name no topic of their own ("结果会怎样？", "各自在做什么？") borrow the first part's;
+    one that opens with 它/其 gets the first part's subject in its place (「它和消费互联网的区别在哪」
+    after 「产业互联网的本质是什么」: 「产业互联网和消费互联网的区别在哪」)."""
     if len(parts) < 2:
         return parts
     lead = parts[0]
+    subject = next((w for w in topic_words(lead) if w not in STOPWORDS), None)
     out = [lead]
     for p in parts[1:]:
+        if subject and _LEADING_PRONOUN.match(p):
+            p = _LEADING_PRONOUN.sub(subject, p, count=1)
         out.append(p if len(content_terms(p)) >= 2 else f"{lead}，{p}")
     return out
 
