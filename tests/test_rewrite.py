@@ -163,3 +163,16 @@ def test_a_question_lacks_a_topic_when_it_names_nothing_to_ask_about(question: s
 ])
 def test_asking_for_more_of_the_answer_before(question: str, more: bool):
     assert asks_for_more(question) is more
+
+
+@pytest.mark.parametrize(("history", "follow_up", "standalone"), [
+    ([Message("user", "《当元宇宙遇上产业互联网》的作者是谁？"), Message("assistant", "《当元宇宙遇上产业互联网》的作者是孟永辉。[1]")],
+     "他还写过哪些文章？", "孟永辉还写过哪些文章？"),
+    ([Message("user", "元宇宙少女是谁？"), Message("assistant", "作者：元宇宙少女；8年产业互联网经验[1]")],
+     "她对中美差距怎么看？", "元宇宙少女对中美差距怎么看？"),
+])
+def test_he_or_she_is_the_author_the_conversation_last_named(history, follow_up: str, standalone: str):
+    names = ["元宇宙少女", "孟永辉"]
+    assert resolved_reference(follow_up, history, names=names) == standalone
+    # 其他 and 他们 are no person.
+    assert resolved_reference("其他文章怎么说？", history, names=names) != "其" + names[0]

@@ -180,6 +180,8 @@ def resolved_reference(question: str, history: Sequence[Message], title_of: Call
     return _resolved(question, history, _chain(question, history), title_of, cited_by, names)
 
 
+# 他/她 for a person (not 他们, 其他, 她们).
+_PERSON = re.compile(r"(?<![其吉])[他她](?![们])")
 # 「那消费互联网呢？」「孟永辉呢？」: the same question of something else.
 _WHAT_ABOUT = re.compile(r"^(?:那么?|还有|那)?\s*([^，,。？?！!呢]{2,12}?)\s*呢\s*[？?]?\s*$")
 # 「两者有什么区别？」 after 「X…？」「那Y呢？」: X and Y.
@@ -229,6 +231,13 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
     swapped = _swapped(question, chain, names)
     if swapped is not None:
         return swapped
+    person = _PERSON.search(question)
+    if person is not None and names:
+        # 「他还写过哪些文章？」 after 「…的作者是孟永辉。」: the author the conversation last named.
+        turns = [m.content for m in history if m.content.strip()]
+        author = next((n for text in reversed(turns[-2:]) for n in names if n in text), None)
+        if author is not None:
+            return question[: person.start()] + author + question[person.end() :]
     about_article = bool(_ABOUT_AN_ARTICLE.search(question))
     pointer = _THIS_ARTICLE if _THIS_ARTICLE.search(question) else (
         _PRONOUN if _PRONOUN.search(question) and about_article else None)
