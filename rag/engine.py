@@ -601,7 +601,7 @@ class Engine:
             reply = yield from _held(self._model_reply(messages, timings, stream))
         except LLMUnavailableError as exc:
             return replace(found, degraded=exc.reason)
-        summary, reason = checked_summary(reply, shown, retrieval.query, self._in_library)
+        summary, reason = checked_summary(reply, shown, retrieval.query, self._in_library, self._authors())
         if summary is None:
             return replace(found, degraded=reason)
         checked = verify(found.answer + "\n\n" + SUMMARY_LEAD + summary, shown)

@@ -260,6 +260,11 @@ def test_a_comparison_of_two_authors_quotes_each(engine: Engine, question: str):
     assert {c.author for c in answer.citations} == {"孟永辉", "元宇宙少女"}, answer.answer
 
 
+def test_a_question_about_one_authors_view_quotes_that_authors_articles(engine: Engine):
+    answer = engine.ask("孟永辉怎么看Web3？", mode="retrieval")
+    assert answer.citations and {c.author for c in answer.citations} == {"孟永辉"}, answer.answer
+
+
 def test_asked_for_more_the_answer_goes_on_with_sentences_not_quoted_before(engine: Engine):
     first, history = asked_before(engine, "为什么说流量不是产业互联网的关键？")
     quoted = quoted_sentences(first.answer)

@@ -160,6 +160,15 @@ def test_a_summary_that_says_what_its_passages_say_is_kept(reply: str, question:
     assert checked_summary(reply, HITS[1:3], question, _library_lacks_tencent) == (reply, None)
 
 
+def test_a_summary_that_gives_a_view_to_another_author_is_dropped():
+    # HITS[1:3]: 人人都是产品经理's and 孟永辉's passages; 元宇宙少女 wrote neither.
+    reply = f"元宇宙少女认为，{SPRING_RAIN}[1]。"
+    assert checked_summary(reply, HITS[1:3], "元宇宙少女怎么看元宇宙？", authors=["元宇宙少女", "孟永辉"]) == (
+        None, Degraded.UNSUPPORTED)
+    kept = f"孟永辉认为，{SPRING_RAIN}[1]。"
+    assert checked_summary(kept, HITS[1:3], "孟永辉怎么看元宇宙？", authors=["元宇宙少女", "孟永辉"]) == (kept, None)
+
+
 @pytest.mark.parametrize(("reply", "reason"), [
     ("资料中没有找到与该问题相关的内容", Degraded.MODEL_REFUSED),
     ("", Degraded.MODEL_REFUSED),

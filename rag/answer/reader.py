@@ -402,6 +402,17 @@ def answers_about_author(question: str, c: Candidate) -> bool:
     return bool(_ASKS_ABOUT_AUTHOR.search(question)) and (_form(c.text).byline or c.bio)
 
 
+def _by_author(question: str, hits: Sequence[Hit]) -> set[str] | None:
+    """The retrieved articles of the one author a question names (「孟永辉怎么看元宇宙？」): what
+    another author says is not what 孟永辉 says. None when it names none or several, or none of the
+    author's articles was retrieved (then the passages answer as they are)."""
+    authors = {h.article.author for h in hits if h.article.author and len(h.article.author) >= 2
+               and h.article.author in question}
+    if len(authors) != 1:
+        return None
+    return {h.article.article_id for h in hits if h.article.author in authors}
+
+
 def in_scope(question: str, hits: Sequence[Hit], refs: Refs | None = None) -> set[str] | None:
     """The articles an answer may quote: those the question names (what another article says is
     not what 《A》 says), or ``None`` (any) when it names none or also asks about other articles
@@ -668,6 +679,8 @@ class Reader:
         cands = fresh if said and len(fresh) < len(cands) and fresh else cands
         refs = _refs(question, hits, refs)
         scope = in_scope(question, hits, refs)
+        if scope is None:
+            scope = _by_author(question, hits)
         if scope is not None:
             cands = [c for c in cands if hits[c.hit].article.article_id in scope]
         if not cands:

@@ -71,10 +71,12 @@ def _unfounded(text: str, passages: str, question: str, known: Callable[[str], b
 
 
 def checked_summary(reply: str, shown: Sequence[Hit], question: str = "",
-                    known: Callable[[str], bool] = lambda word: True) -> tuple[str | None, Degraded | None]:
+                    known: Callable[[str], bool] = lambda word: True,
+                    authors: Sequence[str] = ()) -> tuple[str | None, Degraded | None]:
     """The model's summary kept to two sentences, with the markers the quotes support; or None
     and the reason (it said the passages lack the answer, or the quotes support none of it, or it
-    says something they do not hold: ``_unfounded``; ``known``: whether the library holds a word).
+    says something they do not hold: ``_unfounded``; ``known``: whether the library holds a word;
+    ``authors``: the library's, of whom it may name only those of the passages shown).
 
     A summary only restates the quotes above it, so a word the passages do not hold is a claim
     they do not make: a small model turns 「元宇宙才不会是一个虚无缥缈的存在」 into 「作者认为元宇宙是
@@ -87,6 +89,10 @@ def checked_summary(reply: str, shown: Sequence[Hit], question: str = "",
     # What the summary may name: the passages, their titles and authors (「孟永辉认为…」).
     sources = "\n".join([h.chunk.text for h in shown] + [f"{h.article.title}\n{h.article.author or ''}" for h in shown])
     if _unfounded(text, sources, question, known):
+        return None, Degraded.UNSUPPORTED
+    # 「孟永辉认为Web3必将成为…」 over 元宇宙少女's passages: a view given to another author.
+    writers = {h.article.author for h in shown}
+    if any(a in text and a not in writers for a in authors):
         return None, Degraded.UNSUPPORTED
     # A marker naming no quote is dropped first, so the sentence can get the marker of the quote
     # that supports it.
