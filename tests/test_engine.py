@@ -261,8 +261,10 @@ def test_a_comparison_of_two_authors_quotes_each(engine: Engine, question: str):
 
 
 def test_a_question_about_one_authors_view_quotes_that_authors_articles(engine: Engine):
-    answer = engine.ask("孟永辉怎么看Web3？", mode="retrieval")
+    answer = engine.ask("孟永辉怎么看元宇宙？", mode="retrieval")
     assert answer.citations and {c.author for c in answer.citations} == {"孟永辉"}, answer.answer
+    # Web3 is another author's subject: nothing of his answers, and hers is not his view.
+    assert engine.ask("孟永辉怎么看Web3？", mode="retrieval").refused
 
 
 def test_asked_for_more_the_answer_goes_on_with_sentences_not_quoted_before(engine: Engine):

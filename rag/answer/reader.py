@@ -402,6 +402,10 @@ def answers_about_author(question: str, c: Candidate) -> bool:
     return bool(_ASKS_ABOUT_AUTHOR.search(question)) and (_form(c.text).byline or c.bio)
 
 
+# What a question about an author's view says besides its topic (「…怎么看…」「…的观点」).
+_VIEW_WORDS = frozenset({"看法", "观点", "态度", "评价", "认识", "理解", "主张", "立场", "文章", "作者"})
+
+
 def _by_author(question: str, hits: Sequence[Hit]) -> set[str] | None:
     """The retrieved articles of the one author a question names (「孟永辉怎么看元宇宙？」): what
     another author says is not what 孟永辉 says. None when it names none or several, or none of the
@@ -679,12 +683,20 @@ class Reader:
         cands = fresh if said and len(fresh) < len(cands) and fresh else cands
         refs = _refs(question, hits, refs)
         scope = in_scope(question, hits, refs)
-        if scope is None:
-            scope = _by_author(question, hits)
+        by_author = scope is None and (scope := _by_author(question, hits)) is not None
+        every = cands
         if scope is not None:
             cands = [c for c in cands if hits[c.hit].article.article_id in scope]
         if not cands:
             return Reading(())
+        if by_author:
+            # 「孟永辉怎么看Web3？」: what is asked is in other authors' passages only, not in his.
+            topic = [t for t in content_terms(without_source_names(question, [h.article.author for h in hits], ()))
+                     if len(t) >= 2 and t not in _VIEW_WORDS]
+            if topic and all(not any(t in c.text.lower() for c in cands) and any(t in c.text.lower() for c in every)
+                             for t in topic):
+                asked_parts = tuple(question_parts(question))
+                return Reading((), asked_parts, asked_parts)
         asked = without_source_names(question, [h.article.author for h in hits], refs)
         own_parts = question_parts(asked)
         # A comparison is answered side by side: each side is also a part of its own.
