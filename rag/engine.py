@@ -22,6 +22,7 @@ from rag.answer.metadata import (
     asks_catalog,
     catalog_answer,
     extreme_said,
+    mentions_newest_or_oldest,
     metadata_answer,
 )
 from rag.answer.outline import Section, asks_outline, is_closing, outline, outline_answer
@@ -34,7 +35,7 @@ from rag.answer.prompt import (
     build_messages,
     build_summary_messages,
 )
-from rag.answer.reader import answers_about_author, asks_for_figure, without_source_names
+from rag.answer.reader import NO_SUBJECT_WORDS, answers_about_author, asks_for_figure, without_source_names
 from rag.answer.rewrite import (
     NO_TOPIC_TEXT,
     asks_for_more,
@@ -260,7 +261,7 @@ class Engine:
         """``question`` with the author the user's question before named, when it names none:
         「最早的一篇讲了什么？」 after 「元宇宙少女写了哪些文章？」 asks about her earliest."""
         asked = [m.content for m in turns if m.role == "user"]
-        if not asked or not _EXTREME_WORD.search(question):
+        if not asked or not mentions_newest_or_oldest(question):
             return question
         authors = self._authors()
         if any(a in question for a in authors):
@@ -437,7 +438,7 @@ class Engine:
         # answered by the byline) and, asking for a figure, find one.
         reading = ext.reading
         quoted = "".join(c.text for c in reading.chosen) if reading is not None else ""
-        terms = [t for t in content_terms(besides) if len(t) >= 2 and t not in _GENERIC_WORDS]
+        terms = [t for t in content_terms(besides) if len(t) >= 2 and t not in NO_SUBJECT_WORDS]
         about_author = reading is not None and any(answers_about_author(besides, c) for c in reading.chosen)
         if ext.citations and not (reading is not None and reading.unanswerable) and (
                 not terms or about_author or any(t in quoted for t in terms)):
@@ -709,19 +710,10 @@ _THESE = re.compile(r"[这那](?:些|几)")
 _ASKS_WHICH_ARTICLE = re.compile(r"哪(?:一|几)?篇|哪些文章|什么文章|有没有(?:[^，。？?]{0,12})的?文章|是否有(?:[^，。？?]{0,12})文章")
 
 
-# 「最新的」「最早的」: a question about the newest or oldest article may take its author from the one before.
-_EXTREME_WORD = re.compile(r"最(?:新|近|晚|早|先|旧|老)")
-
-
 # A refused question with no Chinese in it: the articles (and the reader) are Chinese.
 ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产业互联网的主战场在哪里？」"
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
-
-
-# Words that name no subject of their own (「专门研究什么领域」): no evidence that quotes are on topic.
-_GENERIC_WORDS = frozenset({"领域", "问题", "方面", "内容", "东西", "情况", "事情", "作者", "文章", "观点", "专门",
-                            "主要"})
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:

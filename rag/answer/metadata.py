@@ -179,6 +179,11 @@ def _asks_extreme(question: str, author: str | None = None) -> str | None:
 _SEVERAL = re.compile(r"哪些|哪几篇|几篇")
 
 
+def mentions_newest_or_oldest(question: str) -> bool:
+    """Whether the question speaks of the newest or oldest (最新, 最早 …), the cheap test first."""
+    return bool(_EXTREME.search(question))
+
+
 def extreme_said(question: str, catalog: Callable[[], Sequence[ArticleMeta]]) -> ArticleMeta | None:
     """The one newest or oldest article (of the library, or of the author named) when the question
     asks what it says (「最新的文章讲了什么？」「孟永辉最早的一篇写了什么？」), else None."""

@@ -402,8 +402,10 @@ def answers_about_author(question: str, c: Candidate) -> bool:
     return bool(_ASKS_ABOUT_AUTHOR.search(question)) and (_form(c.text).byline or c.bio)
 
 
-# What a question about an author's view says besides its topic (「…怎么看…」「…的观点」).
-_VIEW_WORDS = frozenset({"看法", "观点", "态度", "评价", "认识", "理解", "主张", "立场", "文章", "作者"})
+# Words of a question that name no subject of their own (「她专门研究什么领域？」「孟永辉的观点」): no
+# evidence that a sentence is on the question's topic.
+NO_SUBJECT_WORDS = frozenset({"看法", "观点", "态度", "评价", "认识", "理解", "主张", "立场", "文章", "作者", "领域",
+                              "问题", "方面", "内容", "东西", "情况", "事情", "专门", "主要"})
 
 
 def _by_author(question: str, hits: Sequence[Hit]) -> set[str] | None:
@@ -692,7 +694,7 @@ class Reader:
         if by_author:
             # 「孟永辉怎么看Web3？」: what is asked is in other authors' passages only, not in his.
             topic = [t for t in content_terms(without_source_names(question, [h.article.author for h in hits], ()))
-                     if len(t) >= 2 and t not in _VIEW_WORDS]
+                     if len(t) >= 2 and t not in NO_SUBJECT_WORDS]
             if topic and all(not any(t in c.text.lower() for c in cands) and any(t in c.text.lower() for c in every)
                              for t in topic):
                 asked_parts = tuple(question_parts(question))
