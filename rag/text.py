@@ -144,6 +144,12 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def subject_word(text: str, skip: frozenset[str] = frozenset()) -> str | None:
+    """The first topical word of a question, less stopwords and ``skip`` (compared lower-cased):
+    「产业互联网的主战场在哪里？」 → 产业互联网."""
+    return next((w for w in topic_words(text) if w not in STOPWORDS and w.lower() not in skip), None)
+
+
 def topic_words(text: str) -> list[str]:
     """Whole jieba words of two or more characters (precise mode, domain dictionary), in order:
     "产业互联网的主战场在哪里？" → 产业互联网, 主战场, 哪里."""

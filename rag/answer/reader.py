@@ -22,13 +22,13 @@ import numpy as np
 from rag.text import (
     CJK,
     CLAUSE_END,
-    STOPWORDS,
     TITLE_REF,
     cjk_bigrams,
     content_terms,
     cuts_a_word,
     named_refs,
     split_sentences,
+    subject_word,
     topic_bigrams,
     topic_words,
 )
@@ -348,7 +348,7 @@ def with_topic(parts: list[str]) -> list[str]:
     if len(parts) < 2:
         return parts
     lead = parts[0]
-    subject = next((w for w in topic_words(lead) if w not in STOPWORDS), None)
+    subject = subject_word(lead)
     out = [lead]
     for p in parts[1:]:
         if subject and _LEADING_PRONOUN.match(p):

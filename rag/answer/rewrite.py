@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.text import STOPWORDS, TITLE_REF, content_terms, topic_words
+from rag.text import STOPWORDS, TITLE_REF, content_terms, subject_word, topic_words
 from rag.types import Message
 
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
@@ -264,4 +264,4 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
 
 def _subject(question: str) -> str | None:
     """The first topical word of a question ("产业互联网的主战场在哪里？" → "产业互联网")."""
-    return next((w for w in topic_words(question) if w not in STOPWORDS and w not in _ASPECTS), None)
+    return subject_word(question, _ASPECTS)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from rag.answer.citations import attribute, drop_unknown_markers, strip_markers, verify
 from rag.answer.extractive import PARTIAL_LEAD
 from rag.answer.prompt import SAYS_NOT_FOUND, SUMMARY_MAX_CHARS
-from rag.text import STOPWORDS, cjk_bigrams, content_terms, topic_words
+from rag.text import cjk_bigrams, content_terms, subject_word
 from rag.types import Degraded, Hit
 
 __all__ = ["checked_summary", "quotes_of"]
@@ -38,11 +38,6 @@ _NEGATION = re.compile(r"不|没|非|未|无")
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]")
 
 
-def _subject_of(question: str) -> str | None:
-    """The question's subject: its first topical word (「腾讯在产业互联网方面做了什么？」 → 腾讯)."""
-    return next((w for w in topic_words(question) if w not in STOPWORDS and w.lower() not in _FRAMING_WORDS), None)
-
-
 def _unfounded(text: str, passages: str, question: str, known: Callable[[str], bool]) -> bool:
     """Whether a summary says what its passages do not: a figure they do not hold, a word of two or
     more characters neither they nor the question hold (「…的关系是产业互联网在元宇宙中的应用」), a
@@ -58,7 +53,7 @@ def _unfounded(text: str, passages: str, question: str, known: Callable[[str], b
         return True
     # jieba's search mode lists 阿里 before 阿里巴巴: the subject is the longest term the sentence opens with.
     head = _FRAMING_LEAD.sub("", plain).lower()
-    subjects = {max((w for w in terms if head.startswith(w)), key=len, default=""), (_subject_of(question) or "").lower()}
+    subjects = {max((w for w in terms if head.startswith(w)), key=len, default=""), (subject_word(question, _FRAMING_WORDS) or "").lower()}
     if any(w and w in plain.lower() and w not in passages and not known(w) for w in subjects):
         return True  # about what no article names
     said = set(cjk_bigrams(plain))
