@@ -55,7 +55,7 @@ from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
-from rag.text import cjk_bigrams, content_terms, standard_form
+from rag.text import content_terms, standard_form
 from rag.types import (
     Answer,
     ArticleMeta,
@@ -413,12 +413,6 @@ class Engine:
         return metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
                                [key for key, _ in retrieval.named])
 
-    def _in_library(self, word: str) -> bool:
-        """Whether some article holds ``word`` (each of its bigrams: an unseen one has the top IDF)."""
-        idf = self._index.bigram_idf
-        unseen = idf("\x00\x00")
-        return all(idf(b) < unseen for b in cjk_bigrams(word))
-
     def _with_rest(self, meta: Extract, retrieval: Retrieval) -> Extract:
         """The metadata answer and the answer to what the question asks besides (「《…》的作者是谁？
         她专门研究什么领域？」「…是什么时候发表的？讲了什么？」): from the article's headings when it
@@ -602,7 +596,7 @@ class Engine:
             reply = yield from _held(self._model_reply(messages, timings, stream))
         except LLMUnavailableError as exc:
             return replace(found, degraded=exc.reason)
-        summary, reason = checked_summary(reply, shown, retrieval.query, self._in_library, self._authors())
+        summary, reason = checked_summary(reply, shown, retrieval.query, self._retriever.in_library, self._authors())
         if summary is None:
             return replace(found, degraded=reason)
         checked = verify(found.answer + "\n\n" + SUMMARY_LEAD + summary, shown)

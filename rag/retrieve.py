@@ -241,16 +241,21 @@ class Retriever:
             return False
         idf = self.index.bigram_idf
         n = len(self.index.chunks)
-        rare, unseen = math.log(1 + (n - RARE_PASSAGES + 0.5) / (RARE_PASSAGES + 0.5)), idf("\x00\x00")
+        rare = math.log(1 + (n - RARE_PASSAGES + 0.5) / (RARE_PASSAGES + 0.5))
         best = best.lower()
         for word in terms:
             grams = cjk_bigrams(word)
             if len(word) < 2 or word in STOPWORDS or word.lower() not in best or not grams:
                 continue
-            weights = [idf(g) for g in grams]
-            if max(weights) >= rare - 1e-9 and max(weights) < unseen:
+            if max(idf(g) for g in grams) >= rare - 1e-9 and self.in_library(word):
                 return True
         return False
+
+    def in_library(self, word: str) -> bool:
+        """Whether some passage holds each bigram of ``word`` (an unseen one has the top IDF)."""
+        idf = self.index.bigram_idf
+        unseen = idf("\x00\x00")
+        return all(idf(g) < unseen for g in cjk_bigrams(word))
 
     def _floor(self, fit: ModelFit) -> float:
         """The relevance floor, scaled by how well the model reads the corpus.

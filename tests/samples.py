@@ -69,3 +69,14 @@ def with_info(pdf: bytes, title: str, author: str) -> bytes:
     xref = (f"xref\n{size} 1\n{offset:010d} 00000 n \ntrailer\n<< /Size {size + 1} /Root {root} /Info {size} 0 R "
             f"/Prev {prev} >>\nstartxref\n{offset + len(body)}\n%%EOF\n")
     return pdf + b"\n" + body + xref.encode()
+
+
+# A short article added to a corpus by the tests that re-index (a reload under load, a resumed job).
+COLD_CHAIN = """---
+title: 产业互联网里的冷链物流
+author: 测试作者
+date: 2024-03-01
+---
+
+冷链物流是产业互联网的重要场景。冷库、冷藏车和温度传感器接入平台之后，生鲜企业可以实时看到每一批货物的温度。
+"""

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from samples import COLD_CHAIN
 from serve import BreaksMidway, running_server
 
 from api.app import create_app
@@ -445,16 +446,6 @@ def test_client_mistakes_get_a_4xx_with_a_chinese_message(
 # --- reload under load --------------------------------------------------------------------
 
 
-NEW_ARTICLE = """---
-title: 产业互联网里的冷链物流
-author: 测试作者
-date: 2024-03-01
----
-
-冷链物流是产业互联网的重要场景。冷库、冷藏车和温度传感器接入平台之后，生鲜企业可以实时看到每一批货物的温度。
-"""
-
-
 def _expected_answers(engine: Engine) -> dict[str, dict]:
     """What /api/ask and the streamed /api/chat must answer for QUESTION on this engine."""
     return {
@@ -512,7 +503,7 @@ def test_reload_swaps_in_a_new_index_version_while_requests_are_in_flight(
             # A new version appears on disk (one more article) while the server keeps answering.
             extra = tmp_path / "extra"
             extra.mkdir()
-            (extra / "cold-chain.md").write_text(NEW_ARTICLE, encoding="utf-8")
+            (extra / "cold-chain.md").write_text(COLD_CHAIN, encoding="utf-8")
             run_ingest([fake_settings.corpus_dir, extra], settings, progress=False, embedder=fake_engine.embedder)
             newer = admin.post("/api/admin/reload")
             articles = admin.get("/api/articles").json()["articles"]

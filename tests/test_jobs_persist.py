@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import CORPUS, ROOT, make_settings
+from samples import COLD_CHAIN
 from serve import running_server, serving_workers
 
 from api.app import create_app
@@ -293,16 +294,6 @@ def test_a_server_without_an_index_builds_it_when_it_resumes_the_interrupted_fir
         assert outcome(jobs) == [("resume", "done", None), ("delete", "failed", RESUMED), ("upload", "failed", RESUMED)]
         assert client.get("/readyz").status_code == 200
         assert len(client.get("/api/articles").json()["articles"]) == len(list(CORPUS.iterdir()))
-
-
-COLD_CHAIN = """---
-title: 产业互联网里的冷链物流
-author: 测试作者
-date: 2024-03-01
----
-
-冷链物流是产业互联网的重要场景。冷库、冷藏车和温度传感器接入平台之后，生鲜企业可以实时看到每一批货物的温度。
-"""
 
 
 def by_worker(url: str, path: str) -> tuple[int, httpx.Response]:
