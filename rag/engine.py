@@ -35,7 +35,15 @@ from rag.answer.prompt import (
     build_messages,
     build_summary_messages,
 )
-from rag.answer.reader import NO_SUBJECT_WORDS, answers_about_author, asks_for_figure, without_source_names
+from rag.answer.reader import (
+    NO_SUBJECT_WORDS,
+    answers_about_author,
+    asks_about_author,
+    asks_for_figure,
+    has_byline,
+    speaks_of_self,
+    without_source_names,
+)
 from rag.answer.rewrite import (
     NO_TOPIC_TEXT,
     asks_for_more,
@@ -299,8 +307,9 @@ class Engine:
         retrieval = self._retriever.search(query, top_k)
         if asks_for_more(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
-        if retrieval.named and not retrieval.relevant and asks_outline(retrieval.query, retrieval.named,
-                                                                       self._index.article_meta):
+        if retrieval.named and not retrieval.relevant and (
+                asks_outline(retrieval.query, retrieval.named, self._index.article_meta)
+                or asks_about_author(retrieval.query)):
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
@@ -315,11 +324,33 @@ class Engine:
         return Hit(rank=0, score=0.0, chunk=first, article=article)
 
     def _read(self, retrieval: Retrieval) -> Extract:
-        """The reader's answer from the retrieved passages."""
+        """The reader's answer from the retrieved passages (and, to a question about the author's
+        background, the passages where the author speaks of themselves, ``_own_words``)."""
         index = self._index
-        return extract_answer(retrieval.query, retrieval.hits, index.bigram_idf, self.settings.extract_sentences,
+        hits = [*retrieval.hits, *self._own_words(retrieval)]
+        return extract_answer(retrieval.query, hits, index.bigram_idf, self.settings.extract_sentences,
                               self._reader_vector(retrieval), index.sentences.get if index.sentences is not None else None,
                               retrieval.named, retrieval.said)
+
+    def _own_words(self, retrieval: Retrieval) -> list[Hit]:
+        """For a question about an author's background (「《…》的作者在产业互联网这行干了几年？」), the
+        passages of the article it is about (the named one, else the best passage's) that hold its
+        byline or where its author speaks of themselves on the question's topic (「今年是我混产业互联网
+        的第8年。」), when they were not retrieved."""
+        if not retrieval.hits or not asks_about_author(retrieval.query):
+            return []
+        article_ids = [key for key, _ in retrieval.named] or [retrieval.hits[0].article.article_id]
+        terms = [t for t in content_terms(retrieval.query)
+                 if len(t) >= 2 and t not in NO_SUBJECT_WORDS and "作者" not in t]
+        seen = {h.chunk.chunk_id for h in retrieval.hits}
+        out: list[Hit] = []
+        for article_id in article_ids[:2]:
+            meta = self._index.article_meta(article_id)
+            for chunk in self._index.store.chunks_of(article_id):
+                if chunk.chunk_id not in seen and (has_byline(chunk.text) or (
+                        speaks_of_self(chunk.text) and any(t in chunk.text for t in terms))):
+                    out.append(Hit(rank=len(retrieval.hits) + len(out), score=0.0, chunk=chunk, article=meta))
+        return out
 
     def _outline(self, retrieval: Retrieval) -> Extract | None:
         """The answer from an article's headings to a question about its outline or a list one of

@@ -34,8 +34,9 @@ class Retrieval:
     fully_covered: bool = False  # every content term of a specific question is in the best passages
     named: tuple[tuple[str, str], ...] = ()  # the articles the question names, with the words naming each
     wordless: bool = False  # none of the question's several informative words is in the best passages (NO_WORDS)
-    # The question asks what an article it names says as a whole (「《…》主要讲了什么？」): about the
-    # library, on topic whatever its vector (set by the engine: rag.answer.outline.asks_outline).
+    # The question asks what an article it names says as a whole (「《…》主要讲了什么？」) or about its
+    # author's background (「《…》的作者专门研究什么？」): about the library, on topic whatever its vector
+    # (set by the engine: rag.answer.outline.asks_outline, rag.answer.reader.asks_about_author).
     about_named: bool = False
     # The sentences the answer before quoted, when the question asks for more of it (「展开说说」):
     # the reader quotes others (set by the engine: rag.answer.rewrite.asks_for_more).

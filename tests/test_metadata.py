@@ -83,6 +83,20 @@ def test_what_the_newest_article_says_is_its_outline_after_which_article_it_is(e
     assert "\n" not in engine.ask("最新的文章是哪篇？", mode="retrieval").answer
 
 
+def test_a_question_about_a_named_articles_author_is_answered_by_what_it_says_of_them(engine: Engine):
+    # The byline, and the body's sentence where the author speaks of herself (another passage).
+    years = engine.ask("《从Web2到Web3》的作者在产业互联网这行已经干了几年？", mode="retrieval")
+    assert years.answer.startswith("作者：元宇宙少女；8年产业互联网经验") and "今年是我混产业互联网的第8年。" in years.answer
+    assert {c.title[:12] for c in years.citations} == {"从Web2到Web3，产"}
+    # Named, the article is what the question is about, whatever the vector says of 「专门研究」.
+    field = engine.ask("《从Web2到Web3》的作者专门研究什么？", mode="retrieval")
+    assert not field.refused and "专研元宇宙web3领域" in field.answer, field.answer
+    # Only the author: not the article's other sentences, nor its 「我想，…」 (an opinion's frame).
+    work = engine.ask("《风口频出下,产业互联网的脚步近了》的作者是做什么的？", mode="retrieval")
+    assert "资深撰稿人" in work.answer and "我想" not in work.answer and "所谓的产业互联网" not in work.answer, work.answer
+    assert engine.ask("《从Web2到Web3》的作者在腾讯干了几年？", mode="retrieval").refused
+
+
 def test_which_articles_an_author_wrote(engine: Engine):
     answer = engine.ask("孟永辉写了哪些文章？", mode="retrieval")
     titles = [m.title for m in engine.articles() if m.author == "孟永辉"]

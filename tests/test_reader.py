@@ -409,6 +409,21 @@ def test_a_question_about_the_authors_background_is_answered_by_the_byline():
     assert "元宇宙少女" not in extract_answer("产业互联网会成为什么？", hits, idf_of(hits)).text
 
 
+def test_the_author_speaking_of_themselves_is_quoted_beside_the_byline():
+    byline = "作者：元宇宙少女；8年产业互联网经验，专研Web3领域。"
+    body = ("今年是我混产业互联网的第8年。说实话，一开始我都不知道自己上了2B的船。"
+            "我想，产业互联网的玩家会越来越多，已经有3家公司上市。")
+    hits = hits_of(byline + "\n产业互联网的故事还很长。", body)
+    text = extract_answer("作者在产业互联网这行已经干了几年？", hits, idf_of(hits)).text
+    assert text.startswith("作者：元宇宙少女；8年产业互联网经验") and "今年是我混产业互联网的第8年。[2]" in text, text
+    # Only what the article says of its author completes such an answer: not 「我想，…」 (an
+    # opinion's frame) nor the byline passage's other sentences.
+    about = extract_answer("作者是什么背景？", hits, idf_of(hits)).text
+    assert "故事还很长" not in about and "3家公司" not in about, about
+    # A question on the topic, not the author, is answered by the topic's sentence first.
+    assert extract_answer("有几家产业互联网公司上市了？", hits, idf_of(hits)).text.startswith("我想，产业互联网的玩家")
+
+
 # --- the real index and model ------------------------------------------------------------
 
 

@@ -60,9 +60,13 @@ _BYLINE = re.compile(
 _ASKS_ABOUT_AUTHOR = re.compile(
     r"作者(?:本人|自己)?的?(?:经历|背景|身份|简介|资历|从业|是做什么)|作者在.{0,15}(?:干了|做了|从业|工作了|混了)"
     r"|作者(?:从事|做|干|混)(?:了)?.{0,12}(?:几年|多少年|多久|多长时间)"
-    r"|作者(?:专门|主要|一直)?(?:研究|专注|擅长|专研)(?:什么|哪)"
+    r"|作者(?:专门|主要|一直)?在?(?:研究|专注|擅长|专研)(?:什么|哪)|作者是(?:什么|怎样的?|哪种)(?:背景|身份|来头|人)"
     r"|对作者.{0,6}(?:介绍|描述)|(?:文末|文后|篇末|结尾)的?(?:介绍|简介|署名)|(?:发表|刊登|首发)在|(?:来自|出自|转载自)(?:哪|什么)"
 )
+# The author speaking of themselves in the article's body (「今年是我混产业互联网的第8年。」): beside the
+# byline, what answers a question about the author's background.
+# Not 我们 / 我国 / 自我, nor an opinion's frame (我想 / 我认为 / 我觉得 / 我相信).
+_FIRST_PERSON = re.compile(r"(?<!自)我(?![们国想认觉相])")
 # A sentence that states how things look at first (「乍一看,…似乎…并无区别。」) sets up what the next
 # one refutes (「…其实它们之间还是存在着根本性的区别的」): not an answer, unless asked how things look.
 _SEEMS = re.compile(r"^(?:乍一看|乍看之下|乍看|表面上(?:看)?|看上去|看起来|看似)")
@@ -398,6 +402,22 @@ def asked_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None)
     return []
 
 
+def asks_about_author(question: str) -> bool:
+    """Whether ``question`` asks about an author's own background (「作者干了几年？」「作者专门研究什么？」)."""
+    return bool(_ASKS_ABOUT_AUTHOR.search(question))
+
+
+def speaks_of_self(text: str) -> bool:
+    """Whether ``text`` holds a sentence in which the author speaks of themselves (我, not 我们, 我国,
+    自我 or an opinion's 我认为)."""
+    return bool(_FIRST_PERSON.search(text))
+
+
+def has_byline(text: str) -> bool:
+    """Whether ``text`` holds a byline or provenance line (「作者：…」「本文来自…」)."""
+    return bool(_BYLINE.search(text))
+
+
 def answers_about_author(question: str, c: Candidate) -> bool:
     """Whether ``c`` is a byline or the author's biography and ``question`` asks about the author."""
     return bool(_ASKS_ABOUT_AUTHOR.search(question)) and (_form(c.text).byline or c.bio)
@@ -661,7 +681,8 @@ class Reader:
                 form.asks,
                 form.announces,
                 # A byline does not answer, except a question about the author's background.
-                (-3.0 if about_author else 1.0) * (form.byline or c.bio),
+                (-3.0 if about_author else 1.0) * (form.byline or c.bio)
+                or (-1.5 if about_author and _FIRST_PERSON.search(c.text) else 0.0),
                 form.leans_back,
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
@@ -764,6 +785,16 @@ class Reader:
             prev = index_of.get((cands[i].hit, cands[i].pos - 1))
             if prev is not None and _leans_on(cands[i].text, why) and self._quotable_extra(cands[prev], about_author):
                 take(prev)
+        # A question about the author's background: beside the byline, the sentence where the author
+        # speaks of themselves on the question's topic (「今年是我混产业互联网的第8年。」).
+        if about_author and len(own_parts) == 1:
+            q = _question_grams(own_parts[0])
+            own = next((i for i in np.argsort(-overall, kind="stable").tolist()
+                        if _FIRST_PERSON.search(cands[i].text) and states[i] and self._quotable_extra(cands[i], True)
+                        and self.coverage(q, cands[i].grams) >= ANSWER_COVERAGE
+                        and self._answerable(own_parts[0], _clauses([cands[i]]))), None)
+            if own is not None:
+                take(own)
         # Further sentences while the chosen ones may still miss the answer: the scores are the
         # logits of the fitted softmax, so their probabilities say how sure the choice is. The
         # sentences next to a chosen one come first (best first): an answer usually goes on in the
@@ -780,6 +811,9 @@ class Reader:
         # lengthened by the sentences around it ("8年…经验" is the answer, not the article's closing
         # lines), unless the reader is unsure of it (a figure of the asked unit in a sentence on
         # another subject: 「…养活一家公司」 for 「多少家公司上市？」).
+        # A question only about the author (「作者的背景是什么？」) is completed with what the article says
+        # of its author, not with the byline passage's other sentences.
+        only_author = bool(own_parts) and all(_ASKS_ABOUT_AUTHOR.search(p) for p in own_parts)
         figure_first = len(own_parts) == 1 and bool(chosen) and self._states_figure(own_parts[0], cands[chosen[0]])
         needed = self.figure_confidence if figure_first else self.confidence
         while not ((used >= self.min_chars or figure_first) and sum(prob[j] for j in chosen) >= needed):
@@ -792,7 +826,7 @@ class Reader:
             # Beside a sentence that states the asked figure, only another clause that states one
             # of the asked form on the part's topic (「…超400万字」 was followed by 黄奇帆's 「几十家、
             # 上百家…」 and two more quotes of another article).
-            if self._quotable_extra(cands[i], about_author) and (
+            if self._quotable_extra(cands[i], about_author) and (not only_author or self._of_author(cands[i])) and (
                     not figure_first or self._answerable(own_parts[0], _clauses([cands[i]]))):
                 take(i)
         # A chosen sentence of an enumeration (首先…其次…再次…) brings the enumeration's other members
@@ -835,6 +869,11 @@ class Reader:
         byline (unless the question asks about the author's background)."""
         form = _form(c.text)
         return not (form.asks or form.announces or ((form.byline or c.bio) and not about_author))
+
+    @staticmethod
+    def _of_author(c: Candidate) -> bool:
+        """A byline, a sentence of its paragraph, or the author speaking of themselves."""
+        return c.bio or _form(c.text).byline or bool(_FIRST_PERSON.search(c.text))
 
     @staticmethod
     def _sequence(chosen: list[int], cands: Sequence[Candidate], hits: Sequence[Hit]) -> list[int]:
