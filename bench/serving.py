@@ -37,6 +37,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -164,15 +165,21 @@ async def load_raw(url: str, concurrency: int, qs: list[str]) -> tuple[list[floa
     return latencies, time.perf_counter() - t0, errors
 
 
-def start_server(root: Path, index: Path, runtime: str, workers: int, solo_threads: int | None
-                 ) -> tuple[subprocess.Popen, str, float, str]:
-    """Spawn a server; returns it, its URL, seconds to ready and the runtime it serves with once final."""
+def start_server(root: Path, index: Path, runtime: str, workers: int, solo_threads: int | None,
+                 question_log: bool = False) -> tuple[subprocess.Popen, str, float, str]:
+    """Spawn a server; returns it, its URL, seconds to ready and the runtime it serves with once final
+    (``question_log``: the server records every question, as by default, in a SQLite file of its own
+    in the temp dir)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     solo = {} if solo_threads is None else {"RAG_EMBED_SOLO_THREADS": str(solo_threads)}
+    logged = Path(tempfile.gettempdir()) / f"bench_serving_{port}.db"
+    for stale in logged.parent.glob(logged.name + "*"):
+        stale.unlink()
     process = serve_tree(root, index, port, "bench_serving", workers=workers, **RUNTIMES[runtime], **solo,
-                         RAG_QUESTION_LOG="false", RAG_QUERY_CACHE_SIZE="0", RAG_RATE_LIMIT_PER_MINUTE="0",
+                         RAG_QUESTION_LOG=str(question_log).lower(), RAG_QUESTION_LOG_URL=f"sqlite:///{logged}",
+                         RAG_QUERY_CACHE_SIZE="0", RAG_RATE_LIMIT_PER_MINUTE="0",
                          RAG_MODE="retrieval", RAG_API_KEYS="", RAG_ADMIN_TOKEN=TOKEN)
     try:
         ready = wait_ready(url, process, started)
@@ -192,8 +199,8 @@ def start_server(root: Path, index: Path, runtime: str, workers: int, solo_threa
 
 
 def one_server(root: Path, index: Path, runtime: str, workers: int, requests: int, offset: int,
-               solo_threads: int | None = None, client: str = "httpx") -> dict:
-    process, url, ready, served_by = start_server(root, index, runtime, workers, solo_threads)
+               solo_threads: int | None = None, client: str = "httpx", question_log: bool = False) -> dict:
+    process, url, ready, served_by = start_server(root, index, runtime, workers, solo_threads, question_log)
     try:
         asyncio.run(load(url, 1, distinct(10, offset), client))  # warm-up
         lat1, _, err1 = asyncio.run(load(url, 1, distinct(requests, offset + 10), client))
@@ -210,14 +217,15 @@ def one_server(root: Path, index: Path, runtime: str, workers: int, requests: in
         stop_server(process)
 
 
-def interleaved(configs: list[tuple[Path, str, int, int | None]], index: Path, rounds: int, client: str) -> list[dict]:
+def interleaved(configs: list[tuple[Path, str, int, int | None]], index: Path, rounds: int, client: str,
+                question_log: bool = False) -> list[dict]:
     """Every configuration's server up at once; each round gives each in turn 30 questions at c=1
     and 96 at c=8 (the order rotating), so the machine's changing load falls on all alike. One
     result per configuration: c=1 latencies pooled over the rounds, req/s the median of its c=8 bursts."""
     servers = []
     try:
         for root, runtime, workers, solo in configs:
-            servers.append(start_server(root.resolve(), index, runtime, workers, solo))
+            servers.append(start_server(root.resolve(), index, runtime, workers, solo, question_log))
         for _, url, _, _ in servers:
             asyncio.run(load(url, 1, distinct(10, 0), client))  # warm-up
         lat: list[list[float]] = [[] for _ in servers]
@@ -264,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, nargs="+", default=[ROOT],
                         help="source trees to serve (``-m`` runs the working directory's code), alternated")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--question-log", action="store_true",
+                        help="servers record questions as a default server does (off: the figures of the issue)")
     parser.add_argument("--requests", type=int, default=200, help="questions per load level")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -276,11 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict] = []
     offset = 0
     if args.interleave:
-        runs = interleaved(configs, args.index.resolve(), args.rounds, args.client)
+        runs = interleaved(configs, args.index.resolve(), args.rounds, args.client, args.question_log)
     for _ in range(0 if args.interleave else args.rounds):
         for root, runtime, workers, solo in configs:
             runs.append(one_server(root.resolve(), args.index.resolve(), runtime, workers, args.requests, offset,
-                                   solo, args.client))
+                                   solo, args.client, args.question_log))
             offset += 10 + 2 * args.requests
             print(json.dumps(runs[-1]), flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")

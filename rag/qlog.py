@@ -30,6 +30,10 @@ _PURGE_EVERY = 3600.0
 _PENDING_MAX = 1000  # rows waiting for the writer; a request waits for room beyond that (bounded memory)
 _BATCH_MAX = 200  # rows per write transaction
 _EXIT_FLUSH_SECONDS = 5.0  # at interpreter exit, wait this long at most for queued rows
+# The writer gathers rows this long before a transaction, unless a reader is waiting for them: one
+# transaction per question cost a busy server's requests 1-2 ms each (bench/README.md, "The
+# question log's writes").
+_GATHER_SECONDS = 0.25
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,7 @@ class QuestionLog:
         self._changed = threading.Condition()
         self._writer: threading.Thread | None = None
         self._closed = False
+        self._waiting = 0  # flush() calls waiting for the rows: the writer writes at once
 
     def _db(self):
         with self._lock:
@@ -100,6 +105,8 @@ class QuestionLog:
                 if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
                 engine = self._sa.create_engine(url)
+                if url.get_backend_name() == "sqlite":
+                    self._sa.event.listen(engine, "connect", _sqlite_pragmas)
                 self._meta.create_all(engine)
                 self._engine = engine
             return self._engine
@@ -142,6 +149,8 @@ class QuestionLog:
                     self._changed.wait()
                 if not self._pending:
                     return  # closed and drained
+                self._changed.wait_for(lambda: self._closed or self._waiting or len(self._pending) >= _BATCH_MAX,
+                                       _GATHER_SECONDS)
                 batch = [self._pending.popleft() for _ in range(min(len(self._pending), _BATCH_MAX))]
                 self._writing = len(batch)
                 self._changed.notify_all()  # room for requests waiting on a full queue
@@ -160,7 +169,12 @@ class QuestionLog:
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every row recorded so far is written (or failed); False if ``timeout`` passed first."""
         with self._changed:
-            return self._changed.wait_for(lambda: not (self._pending or self._writing), timeout)
+            self._waiting += 1
+            self._changed.notify_all()
+            try:
+                return self._changed.wait_for(lambda: not (self._pending or self._writing), timeout)
+            finally:
+                self._waiting -= 1
 
     def feedback(self, row_id: str, up: bool, comment: str | None = None) -> bool:
         """Set (or change) the 👍/👎 of an answer; False when the id is unknown or expired."""
@@ -230,6 +244,16 @@ class QuestionLog:
             writer.join()
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """A SQLite log in write-ahead mode, synced at checkpoints: a commit no longer creates, syncs and
+    deletes a journal file (a power cut may lose the last rows, never the file's consistency), and
+    readers (the admin page, another worker) do not block the writer."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _now() -> datetime:
