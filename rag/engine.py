@@ -278,7 +278,7 @@ class Engine:
 
     def _authors(self) -> list[str]:
         """The library's authors, longest first (so a name is not found inside a longer one); read
-        once per index version, and only for a follow-up."""
+        once per index version, when a question may name one (a follow-up, a question about an author)."""
         if self._author_names is None:
             self._author_names = sorted({m.author for m in self._index.store.metas() if m.author and len(m.author) >= 2},
                                         key=len, reverse=True)
@@ -309,7 +309,7 @@ class Engine:
             retrieval = replace(retrieval, said=_said_since_asked(history))
         if retrieval.named and not retrieval.relevant and (
                 asks_outline(retrieval.query, retrieval.named, self._index.article_meta)
-                or asks_about_author(retrieval.query)):
+                or asks_about_author(retrieval.query, self._authors())):
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
@@ -333,15 +333,19 @@ class Engine:
                               retrieval.named, retrieval.said)
 
     def _own_words(self, retrieval: Retrieval) -> list[Hit]:
-        """For a question about an author's background (「《…》的作者在产业互联网这行干了几年？」), the
-        passages of the article it is about (the named one, else the best passage's) that hold its
-        byline or where its author speaks of themselves on the question's topic (「今年是我混产业互联网
-        的第8年。」), when they were not retrieved."""
-        if not retrieval.hits or not asks_about_author(retrieval.query):
+        """For a question about an author's background (「《…》的作者在产业互联网这行干了几年？」「孟永辉
+        是谁？」), the passages of the article it is about (the named one, else the named author's
+        retrieved ones, else the best passage's) that hold its byline or where its author speaks of
+        themselves on the question's topic (「今年是我混产业互联网的第8年。」), when not retrieved."""
+        authors = self._authors()
+        if not retrieval.hits or not asks_about_author(retrieval.query, authors):
             return []
-        article_ids = [key for key, _ in retrieval.named] or [retrieval.hits[0].article.article_id]
+        named = [a for a in authors if a in retrieval.query]
+        article_ids = [key for key, _ in retrieval.named] or list(dict.fromkeys(
+            h.article.article_id for h in retrieval.hits if h.article.author in named)) or [
+            retrieval.hits[0].article.article_id]
         terms = [t for t in content_terms(retrieval.query)
-                 if len(t) >= 2 and t not in NO_SUBJECT_WORDS and "作者" not in t]
+                 if len(t) >= 2 and t not in NO_SUBJECT_WORDS and "作者" not in t and not any(t in a for a in named)]
         seen = {h.chunk.chunk_id for h in retrieval.hits}
         out: list[Hit] = []
         for article_id in article_ids[:2]:

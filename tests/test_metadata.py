@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.metadata import asked_besides, asks_catalog
+from rag.answer.reader import asks_about_author
 from rag.engine import Engine
 from rag.types import Done, Message
 
@@ -95,6 +96,21 @@ def test_a_question_about_a_named_articles_author_is_answered_by_what_it_says_of
     work = engine.ask("《风口频出下,产业互联网的脚步近了》的作者是做什么的？", mode="retrieval")
     assert "资深撰稿人" in work.answer and "我想" not in work.answer and "所谓的产业互联网" not in work.answer, work.answer
     assert engine.ask("《从Web2到Web3》的作者在腾讯干了几年？", mode="retrieval").refused
+
+
+def test_a_question_about_a_named_author_is_answered_by_their_biography(engine: Engine):
+    # 「孟永辉是谁？」 reads like 「作者是谁？」 about his articles: his bylines, nothing of the articles' body.
+    for question in ("孟永辉是谁？", "孟永辉的微信公众号是什么？", "孟永辉是做什么的？"):
+        answer = engine.ask(question, mode="retrieval")
+        assert answer.answer.startswith("孟永辉，微信公众号：menglaoshi007") and "资深撰稿人" in answer.answer, answer.answer
+        assert "元宇宙" not in answer.answer and {c.author for c in answer.citations} == {"孟永辉"}, answer.answer
+    background = engine.ask("元宇宙少女是做什么的？有什么背景？", mode="retrieval").answer
+    assert background.startswith("作者：元宇宙少女；8年产业互联网经验"), background
+    # What the author thinks is not a question about the author.
+    assert "资深撰稿人" not in engine.ask("孟永辉怎么看元宇宙？", mode="retrieval").answer
+    assert asks_about_author("孟永辉是谁？", ["孟永辉"]) and not asks_about_author("孟永辉是谁？")
+    assert not asks_about_author("是谁提出了产业互联网？", ["孟永辉"])
+    assert not asks_about_author("孟永辉的文章是什么时候发表的？", ["孟永辉"])
 
 
 def test_which_articles_an_author_wrote(engine: Engine):

@@ -63,6 +63,14 @@ _ASKS_ABOUT_AUTHOR = re.compile(
     r"|作者(?:专门|主要|一直)?在?(?:研究|专注|擅长|专研)(?:什么|哪)|作者是(?:什么|怎样的?|哪种)(?:背景|身份|来头|人)"
     r"|对作者.{0,6}(?:介绍|描述)|(?:文末|文后|篇末|结尾)的?(?:介绍|简介|署名)|(?:发表|刊登|首发)在|(?:来自|出自|转载自)(?:哪|什么)"
 )
+# What a question asks of an author it names as its subject (「孟永辉是谁？」「元宇宙少女是做什么的？
+# 有什么背景？」「孟永辉的微信公众号是什么？」): a part that, the name taken out, opens with one of these
+# is asked like 「作者…」.
+_ASKS_OF_PERSON = re.compile(
+    r"(?:是谁|是(?:做|干)什么的|是(?:什么|哪种|怎样的?)(?:人|背景|身份|来头)"
+    r"|的?(?:背景|经历|身份|简介|资历|(?:微信)?公众号|职业|头衔|从业)"
+    r"|有(?:什么|哪些)(?:背景|经历|头衔)|(?:从事|做|干|混)了?.{0,12}(?:几年|多少年|多久)|有(?:几|多少)年.{0,12}经验)"
+)
 # The author speaking of themselves in the article's body (「今年是我混产业互联网的第8年。」): beside the
 # byline, what answers a question about the author's background.
 # Not 我们 / 我国 / 自我, nor an opinion's frame (我想 / 我认为 / 我觉得 / 我相信).
@@ -402,9 +410,19 @@ def asked_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None)
     return []
 
 
-def asks_about_author(question: str) -> bool:
-    """Whether ``question`` asks about an author's own background (「作者干了几年？」「作者专门研究什么？」)."""
-    return bool(_ASKS_ABOUT_AUTHOR.search(question))
+def asks_about_author(question: str, authors: Sequence[str | None] = ()) -> bool:
+    """Whether ``question`` asks about an author's own background (「作者干了几年？」「作者专门研究什么？」),
+    or about one of ``authors`` it names (「孟永辉是谁？」)."""
+    if _ASKS_ABOUT_AUTHOR.search(question):
+        return True
+    named = [a for a in authors if a and len(a) >= 2 and a in question]
+    return bool(named) and any(_part_about_author(p, True) for p in question_parts(without_source_names(question, named)))
+
+
+def _part_about_author(part: str, names_author: bool) -> bool:
+    """Whether a part of a question (the authors' names taken out) asks about the author's
+    background; ``names_author``: the question named one (「孟永辉是谁？」 → 「 是谁？」)."""
+    return bool(_ASKS_ABOUT_AUTHOR.search(part)) or (names_author and bool(_ASKS_OF_PERSON.match(part.strip(" ，,。"))))
 
 
 def speaks_of_self(text: str) -> bool:
@@ -646,11 +664,12 @@ class Reader:
         return cached
 
     def features(self, part: str, qtypes: list[str], cands: Sequence[Candidate], dense: np.ndarray | None,
-                 prev_grams: Sequence[frozenset[str]]) -> np.ndarray:
-        """One row of signals per candidate for one part of the question (columns: FEATURES)."""
+                 prev_grams: Sequence[frozenset[str]], names_author: bool = False) -> np.ndarray:
+        """One row of signals per candidate for one part of the question (columns: FEATURES;
+        ``names_author``: the question named an author, whose name ``part`` no longer holds)."""
         q = _question_grams(part)
         focus = focus_grams(part)
-        about_author = bool(_ASKS_ABOUT_AUTHOR.search(part))
+        about_author = _part_about_author(part, names_author)
         asks_seeming = bool(_ASKS_SEEMING.search(part))
         # A why/how/what-is question is not answered by a sentence that repeats it without the
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
@@ -692,9 +711,9 @@ class Reader:
         return np.array(rows, dtype=np.float64).reshape(len(cands), len(FEATURES))
 
     def score(self, part: str, qtypes: list[str], cands: Sequence[Candidate], dense: np.ndarray | None,
-              prev_grams: Sequence[frozenset[str]]) -> np.ndarray:
+              prev_grams: Sequence[frozenset[str]], names_author: bool = False) -> np.ndarray:
         """One score per candidate for one part of the question."""
-        return self.features(part, qtypes, cands, dense, prev_grams) @ self.w.vector()
+        return self.features(part, qtypes, cands, dense, prev_grams, names_author) @ self.w.vector()
 
     def read(self, question: str, hits: Sequence[Hit], query_vec: np.ndarray | None = None,
              sentence_vec: Callable[[str], np.ndarray | None] | None = None, refs: Refs | None = None,
@@ -738,7 +757,8 @@ class Reader:
                 dense[known] = sims
         by_key = {(c.hit, c.pos): c for c in cands}
         prev_grams = [by_key[(c.hit, c.pos - 1)].grams if (c.hit, c.pos - 1) in by_key else frozenset() for c in cands]
-        per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams) for p in parts]
+        names_author = any(h.article.author and len(h.article.author) >= 2 and h.article.author in question for h in hits)
+        per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams, names_author) for p in parts]
         # A comparison's sentence that states each side in a clause of its own and contrasts them
         # (「如果…消费互联网…的话，那么，…产业互联网更像是…」) is chosen first; how sure the reader is
         # (``prob`` below) stays that of the signals.
@@ -752,7 +772,7 @@ class Reader:
         masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
         clauses = _clauses(cands)
         unanswered = tuple(p for p in own_parts if not self._answerable(p, clauses))
-        about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked))
+        about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked)) or any(_part_about_author(p, names_author) for p in own_parts)
         why = "why" in qtypes
 
         budget = self.budget + self.part_budget * (max(len(parts), len(sides)) - 1)
@@ -813,7 +833,7 @@ class Reader:
         # another subject: 「…养活一家公司」 for 「多少家公司上市？」).
         # A question only about the author (「作者的背景是什么？」) is completed with what the article says
         # of its author, not with the byline passage's other sentences.
-        only_author = bool(own_parts) and all(_ASKS_ABOUT_AUTHOR.search(p) for p in own_parts)
+        only_author = bool(own_parts) and all(_part_about_author(p, names_author) for p in own_parts)
         figure_first = len(own_parts) == 1 and bool(chosen) and self._states_figure(own_parts[0], cands[chosen[0]])
         needed = self.figure_confidence if figure_first else self.confidence
         while not ((used >= self.min_chars or figure_first) and sum(prob[j] for j in chosen) >= needed):
