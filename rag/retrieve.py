@@ -65,6 +65,8 @@ RARE_MIN_COVERAGE = 0.4
 RARE_PASSAGES = 2
 _ASKS_DETAIL = re.compile(r"谁|哪家|哪位|哪个公司|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
 
+# A Latin word and a number typed apart (「web 3」「Web 3.0」).
+_LATIN_NUMBER_APART = re.compile(r"(?<![A-Za-z])([A-Za-z]+)\s+(\d+(?:\.\d+)?)(?![\d.])")
 # Relevance floor when only lexical coverage is available (see Retriever.floor).
 COVERAGE_FLOOR = 0.1
 # A question is never refused when its best passages hold all of its content words: a short
@@ -199,7 +201,7 @@ class Retriever:
         (「如何保护消费者权益？」) stay refused (bench/README.md, "Glossary").
         """
         # The engine validated the question (rag.validation); a rewrite is never empty.
-        query = query.strip()
+        query = self._as_written(query.strip())
         k = k or self.settings.top_k
         found = self._search(query, k)
         if not found.relevant:
@@ -251,6 +253,15 @@ class Retriever:
             if max(idf(g) for g in grams) >= rare - 1e-9 and self.in_library(word):
                 return True
         return False
+
+    def _as_written(self, query: str) -> str:
+        """``query`` with a Latin word and a number typed apart (「web 3第一战场」「Web 3.0」) joined
+        where the library writes them as one word (Web3): apart, neither half is a word of it."""
+        def joined(m: re.Match[str]) -> str:
+            word = m.group(1) + m.group(2)
+            return word if self.in_library(word) else m.group(0)
+
+        return _LATIN_NUMBER_APART.sub(joined, query)
 
     def in_library(self, word: str) -> bool:
         """Whether some passage holds each bigram of ``word`` (an unseen one has the top IDF)."""

@@ -174,13 +174,17 @@ _FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS
 # its own: not counted when judging whether passages cover the question. (Not stopwords: the BM25
 # index, built with those, would change.)
 _QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及"})
+# The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
+# 「17.9%」, never in these words.
+_ASKED_FORM = re.compile(r"百分之(?:几|多少)|几成")
 
 
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:
     """Bigrams of a question's content words of two or more characters, without the terms ``skip``
-    matches and the words that only frame the question (``_QUESTION_FRAME``). Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
+    matches, the words that only frame the question (``_QUESTION_FRAME``) and the form a figure is
+    asked in (``_ASKED_FORM``). Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
     达), which no passage holds as a bigram: they count only when there is nothing longer."""
-    terms = [t for t in content_terms(_FIELD_AFTER_TERM.sub(r"\1", text))
+    terms = [t for t in content_terms(_FIELD_AFTER_TERM.sub(r"\1", _ASKED_FORM.sub(" ", text)))
              if t not in _QUESTION_FRAME and (skip is None or not skip.search(t))]
     longer = [t for t in terms if len(t) >= 2]
     return frozenset(cjk_bigrams(" ".join(longer or terms) or text))

@@ -198,6 +198,18 @@ def test_what_a_term_of_the_articles_means_is_answered_however_it_is_asked(engin
     assert engine.ask("Python里列表是什么意思？", mode="retrieval").refused
 
 
+def test_a_figure_asked_as_a_percentage_and_a_name_typed_apart_are_found(engine: Engine):
+    # 百分之几 is the form the figure is asked in, not a topic (the passage says 「比上年增长17.9%」).
+    for question in ("社会科研投入比上年增长了百分之几？", "社会科研投入比上年增长了多少？"):
+        answer = engine.ask(question, mode="retrieval")
+        assert "比上年增长17.9%" in answer.answer, (question, answer.answer)
+    # 「web 3」 is the library's Web3; a Latin word and a number it does not write together stay apart.
+    joined = engine.ask("web 3第一战场是什么", mode="retrieval")
+    assert joined.answer.startswith("从国内看，Web2从C到B，Web3从B到C，产业互联网必将成为Web3第一战场"), joined.answer
+    assert joined.query == "web3第一战场是什么"
+    assert engine.ask("iphone 14卖多少钱？", mode="retrieval").query == "iphone 14卖多少钱？"
+
+
 def test_a_question_about_a_rare_name_in_the_best_passage_is_answered_unless_it_asks_a_detail(engine: Engine):
     # Under the dense floor (a rare name tells the model little) but the best passage is the one that names it.
     for question, said in (("SHEIN靠什么在海外成功？", "SHEIN凭着精准数据营销和供应链优势"),
