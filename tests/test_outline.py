@@ -192,9 +192,20 @@ def test_questions_that_only_look_like_outline_questions_are_read(engine: Engine
 @pytest.mark.parametrize("question", [
     "产业互联网征战Web3的四个突破口分别是什么？",
     "产业互联网征战Web3的突破口有几个？",
+    "产业互联网征战Web3有哪四个突破口？",
 ])
 def test_other_ways_of_asking_for_a_counted_list(engine: Engine, question: str):
     assert engine.ask(question, mode="retrieval").answer.startswith("产业互联网征战Web3 的四个突破口：\n1. 跨产业链互联互通")
+
+
+def test_a_quoted_word_a_list_question_asks_for_gets_the_headings_that_hold_it(engine: Engine):
+    answer = engine.ask("《产业互联网的画卷，正徐徐展开》提出了哪几个“绝非”？", mode="retrieval").answer
+    lines = answer.split("\n")
+    assert lines[0] == "《产业互联网的画卷，正徐徐展开》的小标题中有三个“绝非”：", answer
+    assert [line.split("：")[0] for line in lines[1:]] == [
+        "流量，绝非产业互联网的关键", "平台，绝非是产业互联网的形态", "互联网，绝非是产业互联网的本质"]
+    # A quoted word fewer than two headings hold is read as any question.
+    assert "小标题中有" not in engine.ask("《产业互联网的画卷，正徐徐展开》提出了哪些“留量”？", mode="retrieval").answer
 
 
 def test_unnumbered_headings_over_a_numbered_list_and_lists_that_are_no_headings():

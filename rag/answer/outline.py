@@ -69,8 +69,10 @@ _ASKS_OUTLINE = re.compile(
 # sentence holding a point less often (.417 against .458).
 _ASKS_EACH = re.compile(r"每|各(?:个|部分|节)|分别|概括|总结|归纳|概述|简述|梗概|脉络|思路|讲的是什么|讲了什么|说了什么")
 # 「哪几个突破口」「突破口有哪些」: a list is asked for; the word next to the question word names its items.
-_ASKS_LIST = re.compile(r"(?:哪几|哪些|几)(?:个|点|种|类|条|项|大)?")
-_BEFORE_LIST = re.compile(r"(?:有|是|包括|包含)?(?:哪几|哪些|几)(?:个|点|种|条|项)?(?=[？?。！!，,；;]|呢|$)")
+_ASKS_LIST = re.compile(r"(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|类|条|项|大)?")
+_BEFORE_LIST = re.compile(r"(?:有|是|包括|包含)?(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|条|项)?(?=[？?。！!，,；;]|呢|$)")
+# 「提出了哪几个“绝非”？」: the word in quotes is what the items say; the headings that hold it are they.
+_QUOTED_LIST = re.compile(r"(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|条|项|大)?[“\"「『']([^”\"」』'\s]{1,10})[”\"」』']")
 # 「四个突破口分别是什么」: a counted word asked for.
 _COUNTED_ASKED = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|点|种|条|项|大)\s*([\u4e00-\u9fffA-Za-z\d]{2,8}?)"
                             r"(?:分别|各自|都)?(?:是|指|有)(?:什么|哪些|啥)")
@@ -305,6 +307,15 @@ def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: S
         if found is not None:
             parent, items = found
             return _items_of(parent, items, meta)
+    m = _QUOTED_LIST.search(question)
+    quoted = m.group(1) if m else ""
+    for article_id in [key for key, _ in named][:1] if quoted else []:
+        holding = [s for s in sections_of(article_id) if quoted in s.heading]
+        if len(holding) >= 2:
+            lines, cited = _with_gists(holding, meta)
+            count = _CHINESE_COUNT[len(holding)] if len(holding) < len(_CHINESE_COUNT) else str(len(holding))
+            lead = f"《{meta(article_id).title}》的小标题中有{count}个“{quoted}”"
+            return Extract(f"{lead}：\n" + "\n".join(lines), cited)
     if words and not named and retrieved:
         found_parts = _parallel_parts(question, words, sections_of(retrieved[0]))
         if found_parts is not None:
