@@ -226,7 +226,22 @@ class Engine:
         return track() if track is not None else contextlib.nullcontext()
 
     def _question(self, question: str) -> str:
-        return standard_form(validate_question(question, self.settings.max_question_chars))
+        return self._names_as_written(standard_form(validate_question(question, self.settings.max_question_chars)))
+
+    def _names_as_written(self, question: str) -> str:
+        """``question`` with a library author's name typed with one wrong character (「孟勇辉写过哪些
+        文章」) as the library writes it: the catalog, the author's scope and the search find
+        the name only as written. Names of three to five characters (two-character ones are
+        too easily another word)."""
+        for name in self._authors():
+            if not 3 <= len(name) <= 5 or name in question:
+                continue
+            for i in range(len(question) - len(name) + 1):
+                window = question[i:i + len(name)]
+                if sum(a != b for a, b in zip(window, name, strict=True)) == 1 and _ALL_CJK.fullmatch(window):
+                    question = question[:i] + name + question[i + len(name):]
+                    break
+        return question
 
     def _use_llm(self, mode: Mode) -> tuple[bool, Degraded | None]:
         """Whether to call the LLM, and the degraded reason when the LLM was asked for but is absent."""
@@ -743,6 +758,7 @@ _ASKS_WHICH_ARTICLE = re.compile(r"哪(?:一|几)?篇|哪些文章|什么文章|
 ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产业互联网的主战场在哪里？」"
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
+_ALL_CJK = re.compile("[\u3400-\u9fff]+")
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:

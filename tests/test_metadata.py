@@ -120,6 +120,9 @@ def test_which_articles_an_author_wrote(engine: Engine):
     listed = "、".join(f"《{t}》[{i}]" for i, t in enumerate(titles, 1))
     assert answer.answer == f"孟永辉写的文章有 3 篇：{listed}。"
     assert [c.title for c in answer.citations] == titles and [c.n for c in answer.citations] == [1, 2, 3]
+    # A name typed with one wrong character is the author's (a two-character word is not a name).
+    assert engine.ask("孟勇辉写过哪些文章？", mode="retrieval").answer == answer.answer
+    assert engine._names_as_written("孟永辉和孟勇辉") == "孟永辉和孟勇辉"  # the name is there as written
 
 
 def test_a_content_question_that_names_the_author_is_answered_from_the_text(engine: Engine):
