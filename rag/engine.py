@@ -47,6 +47,7 @@ from rag.answer.reader import (
 from rag.answer.rewrite import (
     NO_TOPIC_TEXT,
     asks_for_more,
+    asks_to_expand,
     lacks_topic,
     quoted_sentences,
     resolved_reference,
@@ -320,7 +321,7 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
-        if asks_for_more(question):
+        if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
         if retrieval.named and not retrieval.relevant and (
                 asks_outline(retrieval.query, retrieval.named, self._index.article_meta)

@@ -722,7 +722,8 @@ class Reader:
         (``refs``: the articles it names, resolved against the whole library; else against the hits;
         ``said``: sentences already quoted, left out when others remain)."""
         cands = candidates([h.chunk.text for h in hits], [h.chunk.heading for h in hits])
-        fresh = [c for c in cands if c.text.strip() not in said]
+        # Quoted within a longer line too (an outline's 「3. Web3式出海：2021年，…出海。」).
+        fresh = [c for c in cands if not any(c.text.strip() in s for s in said)] if said else cands
         cands = fresh if said and len(fresh) < len(cands) and fresh else cands
         refs = _refs(question, hits, refs)
         scope = in_scope(question, hits, refs)

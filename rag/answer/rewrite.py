@@ -102,7 +102,13 @@ _MORE = re.compile(r"展开|详细|具体(?:说|讲|谈|点|些)|多说|多讲|�
 def asks_for_more(question: str) -> bool:
     """Whether a follow-up asks for more of the answer before and names nothing new (not
     「第二点展开说说」, an item, nor 「展开说说数字孪生」, a topic)."""
-    return bool(_MORE.search(question)) and not _ORDINAL.search(question) and lacks_topic(question)
+    return asks_to_expand(question) and not _ORDINAL.search(question)
+
+
+def asks_to_expand(question: str) -> bool:
+    """Whether a follow-up asks for more of the answer before or of one of its items (「展开说说」
+    「第三个展开说说」), naming no topic: what that answer quoted is not quoted again."""
+    return bool(_MORE.search(question)) and lacks_topic(question)
 
 
 def quoted_sentences(answer: str) -> frozenset[str]:
