@@ -99,7 +99,7 @@ class AnswerOut(BaseModel):
     grounded: bool = Field(description="True when the answer cites supporting passages.", examples=[True])
     degraded: str | None = Field(
         None,
-        description="Why an LLM answer fell back to retrieval (timeout, rate_limited, http_500, stream_broken, bad_reply, not_configured; local model: busy, model_missing, model_refused, unsupported; ...); null if it did not.",
+        description="Why an LLM answer fell back to retrieval (timeout, rate_limited, http_500, stream_broken, bad_reply, not_configured; local model: busy, model_missing, model_refused, unsupported, too_long; ...); null if it did not.",
         examples=[None],
     )
     refused: bool = Field(False, description="True when nothing relevant was found.", examples=[False])

@@ -29,6 +29,7 @@ DEGRADED: dict[str, str] = {
     "model_missing": "本地模型未安装或无法加载（运行 rag model install）",
     "model_refused": "模型认为资料中没有答案，但检索找到了相关段落",
     "unsupported": "模型写的概括得不到原文支持，已略去",
+    "too_long": "模型写的概括过长，已略去",
     "api_error": "接口返回了错误",
 }
 

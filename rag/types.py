@@ -27,6 +27,7 @@ class Degraded(StrEnum):
     MODEL_MISSING = "model_missing"  # the local GGUF model is not installed or cannot load
     MODEL_REFUSED = "model_refused"  # a small model said 资料中没有找到 for relevant passages
     UNSUPPORTED = "unsupported"  # the local model's summary: nothing in it the quotes support
+    TOO_LONG = "too_long"  # the local model's summary: its first sentence runs past the length it may have
 
     @staticmethod
     def http(status: int) -> str:

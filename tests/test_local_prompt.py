@@ -123,6 +123,15 @@ def test_a_summary_keeps_two_supported_sentences_and_gets_the_marker_it_left_out
     assert checked_summary(reply, shown) == (f"{SPRING_RAIN}[1]。消费互联网改变的是C端消费者[2]。", None)
 
 
+def test_a_summary_is_kept_in_whole_sentences_within_its_length():
+    shown = HITS[1:3]
+    # A second sentence that would run past twice the asked length is left out, not cut.
+    long_second = "消费互联网改变的是C端消费者，" * 9 + "[2]。"
+    assert checked_summary(f"{SPRING_RAIN}[1]。{long_second}", shown) == (f"{SPRING_RAIN}[1]。", None)
+    # A first sentence that long is no summary (cut, it would end mid-word: 「…依然是一个以互[1]」).
+    assert checked_summary(long_second, shown) == (None, Degraded.TOO_LONG)
+
+
 def test_a_summary_marker_that_names_no_quote_is_replaced_by_the_supporting_one():
     assert checked_summary(f"{SPRING_RAIN}[9]。", HITS[1:2]) == (f"{SPRING_RAIN}[1]。", None)
 

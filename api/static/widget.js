@@ -904,7 +904,8 @@
     };
     function modeNote(degraded) {
       if (!degraded) return TEXT.retrievalNote;
-      return degraded === "unsupported" || degraded === "model_refused" ? TEXT.uncheckedNote : TEXT.degradedNote;
+      return degraded === "unsupported" || degraded === "model_refused" || degraded === "too_long"
+        ? TEXT.uncheckedNote : TEXT.degradedNote;
     }
     BotMessage.prototype.finish = function (result) {
       this.cancelFrame();

@@ -77,10 +77,17 @@ def checked_summary(reply: str, shown: Sequence[Hit], question: str = "",
     they do not make: a small model turns 「元宇宙才不会是一个虚无缥缈的存在」 into 「作者认为元宇宙是
     泡沫」 for 「作者认为元宇宙是泡沫吗？」, attributes a passage's 互联网巨头 to the 腾讯 a question
     names, or invents the figure a question asks for."""
-    text = "".join(m.group() for m in list(_SENTENCE.finditer(reply.strip()))[:2]).strip()
-    text = text[: 2 * SUMMARY_MAX_CHARS]
+    sentences = [m.group() for m in _SENTENCE.finditer(reply.strip())][:2]
+    text = "".join(sentences).strip()
     if not text or SAYS_NOT_FOUND.search(text):
         return None, Degraded.MODEL_REFUSED
+    # Whole sentences within twice the asked length: cut, 「…依然是一个以互[1]」 ended mid-word
+    # (fresh-user probe 15), and a list cut short says there are fewer items.
+    while sentences and len("".join(sentences).strip()) > 2 * SUMMARY_MAX_CHARS:
+        sentences.pop()
+    if not sentences:
+        return None, Degraded.TOO_LONG
+    text = "".join(sentences).strip()
     # What the summary may name: the passages, their titles and authors (「孟永辉认为…」).
     sources = "\n".join([h.chunk.text for h in shown] + [f"{h.article.title}\n{h.article.author or ''}" for h in shown])
     if _unfounded(text, sources, question, known):
