@@ -41,6 +41,7 @@ from rag.answer.reader import (
     asks_about_author,
     asks_for_figure,
     has_byline,
+    opening_statement,
     speaks_of_self,
     without_source_names,
 )
@@ -416,9 +417,16 @@ class Engine:
                               self._headings, author)
 
     def _headings(self, article_id: str) -> list[str]:
-        """An article's top-level headings, its closing words left out (for the library's catalog)."""
+        """An article's top-level headings, its closing words left out (for the library's catalog);
+        for an article without headings, its first sentence that states something (「这些文章的核心
+        观点是什么？」 said nothing of 《风口频出下…》)."""
         top = [s.heading for s in self._sections(article_id) if s.level == 0]
-        return top[:-1] if top and is_closing(top[-1]) else top
+        top = top[:-1] if top and is_closing(top[-1]) else top
+        if not top:
+            first = self._index.store.first_chunk(article_id)
+            opening = opening_statement(first.text) if first is not None else None
+            return [opening.rstrip("。")] if opening else []
+        return top
 
     def _sections(self, article_id: str) -> list[Section]:
         """An article's sections (``rag.answer.outline.outline``), kept for this index version."""

@@ -215,6 +215,8 @@ def test_an_author_s_views_are_answered_with_the_gist_of_each_of_their_articles(
     assert engine.ask("孟永辉在文章里提出了什么观点？", mode="retrieval").answer == answer.answer
     assert {c.author for c in answer.citations} == {"孟永辉"} and len(answer.citations) == 3
     assert "一、元宇宙让产业互联网得到了复现" in answer.answer  # the headings say what each argues
+    # An article without headings (but its closing words) says what its first statement says.
+    assert "《风口频出下,产业互联网的脚步近了》（孟永辉）：所谓的产业互联网,并不仅仅只是" in answer.answer, answer.answer
     # Views on a subject are about the subject: read from the passages.
     on_subject = engine.ask("孟永辉怎么看产业互联网？", mode="retrieval")
     assert "的观点见于其" not in on_subject.answer and not on_subject.refused

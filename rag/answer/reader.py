@@ -410,6 +410,12 @@ def asked_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None)
     return []
 
 
+def opening_statement(text: str) -> str | None:
+    """The first sentence of ``text`` that states something (no question, announcement, byline or
+    biography): what an article without headings says first."""
+    return next((c.text for c in candidates([text]) if Reader._quotable_extra(c)), None)
+
+
 def asks_about_author(question: str, authors: Sequence[str | None] = ()) -> bool:
     """Whether ``question`` asks about an author's own background (「作者干了几年？」「作者专门研究什么？」),
     or about one of ``authors`` it names (「孟永辉是谁？」)."""
