@@ -424,6 +424,19 @@ def test_the_author_speaking_of_themselves_is_quoted_beside_the_byline():
     assert extract_answer("有几家产业互联网公司上市了？", hits, idf_of(hits)).text.startswith("我想，产业互联网的玩家")
 
 
+def test_a_heading_answers_the_question_it_holds_and_nothing_else():
+    text = ("二、产业互联网着重于改变产业前端\n如果对互联网时代做一个总结，我们就会发现，玩家们关注的是产业的末端。"
+            "营销和推广的问题都在末端解决，生产的问题没有人解决。")
+    meta = ArticleMeta(article_id="a0", source="a0.md", title="文章a0")
+    hits = [Hit(rank=1, score=1.0, chunk=Chunk("a0-0", "a0", 0, text, 0, len(text), "二、产业互联网着重于改变产业前端"),
+                article=meta)]
+    answer = extract_answer("产业互联网着重于改变产业的哪一端？", hits, idf_of(hits)).text
+    assert answer.startswith("二、产业互联网着重于改变产业前端[1]"), answer
+    # A question the heading does not hold is answered from the sentences, the heading never added.
+    other = extract_answer("互联网时代的玩家关注的是产业的哪一端？", hits, idf_of(hits)).text
+    assert "前端" not in other and "末端" in other, other
+
+
 # --- the real index and model ------------------------------------------------------------
 
 

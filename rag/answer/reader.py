@@ -186,6 +186,7 @@ class Candidate:
     text: str
     grams: frozenset[str]
     bio: bool = False  # in a short paragraph that is a byline (「孟永辉，微信公众号：…。长期专注行业研究，…」)
+    heading: bool = False  # the heading line its passage opens with (「二、产业互联网着重于改变产业前端」)
 
 
 @dataclass(frozen=True)
@@ -568,10 +569,13 @@ def quote(text: str) -> str:
 
 
 def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> list[Candidate]:
-    """The quotable sentences of the passages (no headings, fragments or editor's leads)."""
+    """The quotable sentences of the passages (no fragments or editor's leads), and the heading
+    line a passage opens with (``Candidate.heading``: chosen only when it holds the question)."""
     out: list[Candidate] = []
     for hi, text in enumerate(passages):
         heading = headings[hi] if hi < len(headings) else None
+        if heading and text.startswith(heading + "\n"):
+            out.append(Candidate(hi, 0, 0, len(heading), heading, frozenset(cjk_bigrams(heading)), heading=True))
         out.extend(Candidate(hi, pos, a, b, sent, grams, bio) for pos, a, b, sent, grams, bio in _sentences_of(text)
                    if sent != heading)
     return out
@@ -751,6 +755,11 @@ class Reader:
         own_parts = question_parts(asked)
         # A comparison is answered side by side: each side is also a part of its own.
         parts = with_topic(own_parts) + side_parts(asked)
+        # A heading is a candidate only for a question it answers (``heading_fit``, below).
+        fits = [frozenset(_question_grams(p)) for p in parts]
+        cands = [c for c in cands if not c.heading or any(self.coverage(q, c.grams) >= self.heading_fit for q in fits)]
+        if not cands:
+            return Reading(())
         qtypes = question_types(asked)
         dense = None
         if query_vec is not None and sentence_vec is not None:
@@ -762,10 +771,17 @@ class Reader:
                 sims = np.stack([v for _, v in found]).astype(np.float32) @ np.asarray(query_vec, np.float32)
                 dense = np.full(len(cands), float(sims.mean()), np.float32)
                 dense[known] = sims
-        by_key = {(c.hit, c.pos): c for c in cands}
+        by_key = {(c.hit, c.pos): c for c in cands if not c.heading}
         prev_grams = [by_key[(c.hit, c.pos - 1)].grams if (c.hit, c.pos - 1) in by_key else frozenset() for c in cands]
         names_author = any(h.article.author and len(h.article.author) >= 2 and h.article.author in question for h in hits)
         per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams, names_author) for p in parts]
+        # A heading answers only a part it holds most of (「产业互联网着重于改变产业的哪一端？」:
+        # 「二、产业互联网着重于改变产业前端」), and never completes an answer.
+        for p, scores in zip(parts, per_part, strict=True):
+            q = _question_grams(p)
+            for i, c in enumerate(cands):
+                if c.heading and self.coverage(q, c.grams) < self.heading_fit:
+                    scores[i] = -np.inf
         # A comparison's sentence that states each side in a clause of its own and contrasts them
         # (「如果…消费互联网…的话，那么，…产业互联网更像是…」) is chosen first; how sure the reader is
         # (``prob`` below) stays that of the signals.
@@ -882,6 +898,8 @@ class Reader:
     figure_confidence = 0.75
     # ... but an answer shorter than this is completed with the next best sentences.
     min_chars = 60
+    # The share of a part's weighted bigrams a heading must hold to answer it.
+    heading_fit = 0.6
     # What a comparison's sentence that states the sides apart adds to its score.
     parallel = 2.5
     # A question asking what one term is (「产业互联网是什么？」): the sentence that says 「X是…」 counts as
@@ -895,7 +913,7 @@ class Reader:
         """A sentence added for completeness must say something: no question, announcement or
         byline (unless the question asks about the author's background)."""
         form = _form(c.text)
-        return not (form.asks or form.announces or ((form.byline or c.bio) and not about_author))
+        return not (c.heading or form.asks or form.announces or ((form.byline or c.bio) and not about_author))
 
     @staticmethod
     def _of_author(c: Candidate) -> bool:
