@@ -236,7 +236,7 @@ class Engine:
         the name only as written. Names of three to five characters (two-character ones are
         too easily another word)."""
         for name in self._authors():
-            if not 3 <= len(name) <= 5 or name in question:
+            if not 3 <= len(name) <= 5 or name in question or sum(ch in question for ch in name) < len(name) - 1:
                 continue
             for i in range(len(question) - len(name) + 1):
                 window = question[i:i + len(name)]
