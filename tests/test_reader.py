@@ -435,6 +435,10 @@ def test_a_heading_answers_the_question_it_holds_and_nothing_else():
     # A question the heading does not hold is answered from the sentences, the heading never added.
     other = extract_answer("互联网时代的玩家关注的是产业的哪一端？", hits, idf_of(hits)).text
     assert "前端" not in other and "末端" in other, other
+    # A heading that says nothing beyond the question (「结语」 for 「结语说了什么？」) is no answer.
+    closing = "结语\n产业互联网的脚步越来越近了。它终将来到我们面前。"
+    hits = [Hit(rank=1, score=1.0, chunk=Chunk("a0-1", "a0", 1, closing, 0, len(closing), "结语"), article=meta)]
+    assert extract_answer("结语说了什么？", hits, idf_of(hits)).text.startswith("产业互联网的脚步越来越近了。[1]")
 
 
 # --- the real index and model ------------------------------------------------------------

@@ -755,9 +755,9 @@ class Reader:
         own_parts = question_parts(asked)
         # A comparison is answered side by side: each side is also a part of its own.
         parts = with_topic(own_parts) + side_parts(asked)
-        # A heading is a candidate only for a question it answers (``heading_fit``, below).
+        # A heading is a candidate only for a question it answers (``_heading_fits``, below).
         fits = [frozenset(_question_grams(p)) for p in parts]
-        cands = [c for c in cands if not c.heading or any(self.coverage(q, c.grams) >= self.heading_fit for q in fits)]
+        cands = [c for c in cands if not c.heading or any(self._heading_fits(q, c) for q in fits)]
         if not cands:
             return Reading(())
         qtypes = question_types(asked)
@@ -780,7 +780,7 @@ class Reader:
         for p, scores in zip(parts, per_part, strict=True):
             q = _question_grams(p)
             for i, c in enumerate(cands):
-                if c.heading and self.coverage(q, c.grams) < self.heading_fit:
+                if c.heading and not self._heading_fits(q, c):
                     scores[i] = -np.inf
         # A comparison's sentence that states each side in a clause of its own and contrasts them
         # (「如果…消费互联网…的话，那么，…产业互联网更像是…」) is chosen first; how sure the reader is
@@ -914,6 +914,11 @@ class Reader:
         byline (unless the question asks about the author's background)."""
         form = _form(c.text)
         return not (c.heading or form.asks or form.announces or ((form.byline or c.bio) and not about_author))
+
+    def _heading_fits(self, q: frozenset[str], c: Candidate) -> bool:
+        """Whether a heading answers a part: it holds ``heading_fit`` of the part's weighted bigrams
+        and says something beyond them (「结语」 for 「…的结语说了什么？」 says nothing)."""
+        return self.coverage(q, c.grams) >= self.heading_fit and bool(c.grams - q)
 
     @staticmethod
     def _of_author(c: Candidate) -> bool:
