@@ -324,9 +324,11 @@ class Engine:
         retrieval = self._retriever.search(query, top_k)
         if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
-        if retrieval.named and not retrieval.relevant and (
-                asks_outline(retrieval.query, retrieval.named, self._index.article_meta)
-                or asks_about_author(retrieval.query, self._authors())):
+        authors = self._authors()
+        if not retrieval.relevant and (
+                (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))
+                or ((retrieval.named or any(a in retrieval.query for a in authors))
+                    and asks_about_author(retrieval.query, authors))):
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings

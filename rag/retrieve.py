@@ -108,6 +108,7 @@ class Retriever:
         self.settings = settings
         self.reranker = reranker
         self._titles: Titles | None = None  # the library's titles, keyed once (see named_refs)
+        self._authors: frozenset[str] | None = None  # the library's authors (see _rare_term)
         self._row_grams: dict[int, frozenset[str]] = {}  # see _grams_of
         self.glossary = glossary(settings.glossary)
         # Repeated questions (example buttons, retries, follow-ups) skip the query embedding
@@ -239,16 +240,21 @@ class Retriever:
     def _rare_term(self, query: str, terms: list[str], best: str) -> bool:
         """Whether a word of the question that at most ``RARE_PASSAGES`` passages hold is in the best
         one, and the question asks what, why or how of it (not a figure, a date, a name or who: the
-        off-topic questions that name a rare word ask for a detail the passage lacks)."""
+        off-topic questions that name a rare word ask for a detail the passage lacks). An author's
+        name is no such word: only the byline holds it (「元宇宙少女结婚了吗？」); what a question
+        asks about an author is the engine's (rag.answer.reader.asks_about_author)."""
         if asks_for_figure(query) or _ASKS_DETAIL.search(query):
             return False
+        if self._authors is None:
+            self._authors = frozenset(m.author for m in self.index.store.metas() if m.author)
         idf = self.index.bigram_idf
         n = len(self.index.chunks)
         rare = math.log(1 + (n - RARE_PASSAGES + 0.5) / (RARE_PASSAGES + 0.5))
         best = best.lower()
         for word in terms:
             grams = cjk_bigrams(word)
-            if len(word) < 2 or word in STOPWORDS or word.lower() not in best or not grams:
+            if len(word) < 2 or word in STOPWORDS or word.lower() not in best or not grams or any(
+                    word in a for a in self._authors):
                 continue
             if max(idf(g) for g in grams) >= rare - 1e-9 and self.in_library(word):
                 return True

@@ -106,6 +106,14 @@ def test_a_question_about_a_named_author_is_answered_by_their_biography(engine: 
         assert "元宇宙" not in answer.answer and {c.author for c in answer.citations} == {"孟永辉"}, answer.answer
     background = engine.ask("元宇宙少女是做什么的？有什么背景？", mode="retrieval").answer
     assert background.startswith("作者：元宇宙少女；8年产业互联网经验"), background
+    # Asked without a word any passage of hers holds (研究: only his biography has it), still hers.
+    field = engine.ask("元宇宙少女专门研究什么？", mode="retrieval")
+    assert field.answer.startswith("作者：元宇宙少女；8年产业互联网经验"), field.answer
+    assert "资深撰稿人" in engine.ask("孟永辉有哪些头衔？", mode="retrieval").answer
+    # Not her private life (her name is in the byline only: no rare word that makes it on topic),
+    # nor a field of the byline asked about something else.
+    assert engine.ask("元宇宙少女结婚了吗？", mode="retrieval").refused
+    assert engine.ask("孟永辉的微信公众号二维码在哪里？扫码关注有什么福利？", mode="retrieval").refused
     # What the author thinks is not a question about the author.
     assert "资深撰稿人" not in engine.ask("孟永辉怎么看元宇宙？", mode="retrieval").answer
     assert asks_about_author("孟永辉是谁？", ["孟永辉"]) and not asks_about_author("孟永辉是谁？")

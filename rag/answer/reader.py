@@ -65,11 +65,12 @@ _ASKS_ABOUT_AUTHOR = re.compile(
 )
 # What a question asks of an author it names as its subject (「孟永辉是谁？」「元宇宙少女是做什么的？
 # 有什么背景？」「孟永辉的微信公众号是什么？」): a part that, the name taken out, opens with one of these
-# is asked like 「作者…」.
+# is asked like 「作者…」 (a field of the byline asked about itself: not 「…的公众号二维码在哪里？」).
 _ASKS_OF_PERSON = re.compile(
     r"(?:是谁|是(?:做|干)什么的|是(?:什么|哪种|怎样的?)(?:人|背景|身份|来头)"
-    r"|的?(?:背景|经历|身份|简介|资历|(?:微信)?公众号|职业|头衔|从业)"
-    r"|有(?:什么|哪些)(?:背景|经历|头衔)|(?:从事|做|干|混)了?.{0,12}(?:几年|多少年|多久)|有(?:几|多少)年.{0,12}经验)"
+    r"|的?(?:背景|经历|身份|简介|资历|(?:微信)?公众号|职业|头衔|从业)(?=是|叫|有|如何|怎|[？?，,。；;]|$)"
+    r"|有(?:什么|哪些)(?:背景|经历|头衔)|(?:从事|做|干|混)了?.{0,12}(?:几年|多少年|多久)|有(?:几|多少)年.{0,12}经验"
+    r"|(?:专门|主要|一直)?在?(?:研究|专注|擅长|专研)(?:什么|哪))"
 )
 # The author speaking of themselves in the article's body (「今年是我混产业互联网的第8年。」): beside the
 # byline, what answers a question about the author's background.
@@ -743,8 +744,9 @@ class Reader:
             cands = [c for c in cands if hits[c.hit].article.article_id in scope]
         if not cands:
             return Reading(())
-        if by_author:
-            # 「孟永辉怎么看Web3？」: what is asked is in other authors' passages only, not in his.
+        if by_author and not asks_about_author(question, [h.article.author for h in hits]):
+            # 「孟永辉怎么看Web3？」: what is asked is in other authors' passages only, not in his (a
+            # question about the author is answered by the byline, whatever its words).
             topic = [t for t in content_terms(without_source_names(question, [h.article.author for h in hits], ()))
                      if len(t) >= 2 and t not in NO_SUBJECT_WORDS]
             if topic and all(not any(t in c.text.lower() for c in cands) and any(t in c.text.lower() for c in every)
