@@ -17,8 +17,9 @@ from rag.glossary import glossary
 from rag.index.base import LEXICAL_FIELDS
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
-from rag.text import STOPWORDS, Titles, cjk_bigrams, named_refs, topic_bigrams, topic_words
+from rag.text import STOPWORDS, Titles, cjk_bigrams, named_refs, stopword_positions, topic_bigrams, topic_words
 from rag.types import Hit
+from rag.typos import corrected
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,16 @@ class Retriever:
                 margin = 0.0 if self.glossary.respells_only(query) else GLOSSARY_MARGIN
                 if second.relevance >= found.floor + margin:
                     return second
+            # 「区快链为什么是下半场的基石？」: a character typed for another of the same sound.
+            fixed, windows = corrected(query, self.index.bigram_idf, self.index.bigram_idf("\x00\x00"),
+                                       stopword_positions(query))
+            if fixed != query:
+                third = self._search(fixed, k)
+                # Kept when the passages then hold every word of the question and what the correction
+                # wrote: a correct word a small library lacks (汽车 → 一车) leaves others uncovered.
+                if third.relevant and third.fully_covered and all(any(w in h.chunk.text for h in third.hits)
+                                                                   for w in windows):
+                    return third
         return found
 
     def _search(self, query: str, k: int) -> Retrieval:

@@ -156,6 +156,17 @@ def topic_words(text: str) -> list[str]:
     return [w for w in (t.strip() for t in _tokenizer().lcut(text)) if _WORD.fullmatch(w)]
 
 
+def stopword_positions(text: str) -> frozenset[int]:
+    """The positions of the characters of ``text`` that jieba's words in ``STOPWORDS`` cover."""
+    out: set[int] = set()
+    at = 0
+    for w in _tokenizer().lcut(text):
+        if w in STOPWORDS:
+            out.update(range(at, at + len(w)))
+        at += len(w)
+    return frozenset(out)
+
+
 def content_terms(text: str) -> list[str]:
     """Distinct topical terms of a question (jieba words without stopwords), in order."""
     seen: dict[str, None] = {}
