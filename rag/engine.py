@@ -80,6 +80,7 @@ from rag.types import (
     Retrieved,
     StreamEvent,
 )
+from rag.typos import same_sound
 from rag.validation import validate_question
 
 if TYPE_CHECKING:
@@ -231,16 +232,19 @@ class Engine:
         return self._names_as_written(standard_form(validate_question(question, self.settings.max_question_chars)))
 
     def _names_as_written(self, question: str) -> str:
-        """``question`` with a library author's name typed with one wrong character (「孟勇辉写过哪些
-        文章」) as the library writes it: the catalog, the author's scope and the search find
-        the name only as written. Names of three to five characters (two-character ones are
-        too easily another word)."""
+        """``question`` with a library author's name typed with one character of the same sound, not
+        the first (「孟勇辉写过哪些文章」), as the library writes it: the catalog, the author's scope
+        and the search find the name only as written. Names of three to five characters (two-character
+        ones are too easily another word); another surname (「李永辉」) or another word (「元宇宙少了」)
+        is left as it is."""
         for name in self._authors():
             if not 3 <= len(name) <= 5 or name in question or sum(ch in question for ch in name) < len(name) - 1:
                 continue
             for i in range(len(question) - len(name) + 1):
                 window = question[i:i + len(name)]
-                if sum(a != b for a, b in zip(window, name, strict=True)) == 1 and _ALL_CJK.fullmatch(window):
+                wrong = [j for j, (a, b) in enumerate(zip(window, name, strict=True)) if a != b]
+                if (len(wrong) == 1 and wrong[0] > 0 and _ALL_CJK.fullmatch(window)
+                        and name[wrong[0]] in same_sound(window[wrong[0]])):
                     question = question[:i] + name + question[i + len(name):]
                     break
         return question

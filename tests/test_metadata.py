@@ -131,6 +131,9 @@ def test_which_articles_an_author_wrote(engine: Engine):
     # A name typed with one wrong character is the author's (a two-character word is not a name).
     assert engine.ask("孟勇辉写过哪些文章？", mode="retrieval").answer == answer.answer
     assert engine._names_as_written("孟永辉和孟勇辉") == "孟永辉和孟勇辉"  # the name is there as written
+    # Only a character of the same sound, never the surname; other words and names stay.
+    for other in ("元宇宙少了什么？", "李永辉是谁？", "元宇宙的女性用户多吗？", "说说永辉超市的数字化", "产业元宇宙少年"):
+        assert engine._names_as_written(other) == other
 
 
 def test_a_content_question_that_names_the_author_is_answered_from_the_text(engine: Engine):
