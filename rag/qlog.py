@@ -7,7 +7,8 @@ API keys and tokens are never stored; a configured secret typed into a question 
 Answers are written by a thread of the log's own, in batches: a request pays for building its
 row, not for a database transaction (measured: 0.8 ms of CPU and 1.3 ms per answered question with
 SQLite, on the request's path). Every read and every 👍/👎 first waits for the rows already
-recorded, so feedback on an answer just given finds it.
+recorded, so feedback on an answer just given finds it (with several workers, the one that gave the
+answer may still be gathering its row: feedback for an id not found tries again after that time).
 """
 
 from __future__ import annotations
@@ -180,9 +181,16 @@ class QuestionLog:
         """Set (or change) the 👍/👎 of an answer; False when the id is unknown or expired."""
         comment = self._mask(comment.strip()[:_COMMENT_MAX]) if comment and comment.strip() else None
         self.flush()
+        update = (self.table.update().where(self.table.c.id == row_id)
+                  .values(rating=1 if up else -1, comment=comment, rated=_now()))
         with self._db().begin() as conn:
-            done = conn.execute(self.table.update().where(self.table.c.id == row_id)
-                                .values(rating=1 if up else -1, comment=comment, rated=_now()))
+            done = conn.execute(update)
+        if done.rowcount == 0:
+            # Answered by another worker, whose writer may still be gathering the row: once more
+            # after its gathering time (a worker's flush() reaches its own rows only).
+            time.sleep(_GATHER_SECONDS + 0.1)
+            with self._db().begin() as conn:
+                done = conn.execute(update)
         return done.rowcount == 1
 
     def recent(self, limit: int = 50, refused: bool | None = None, rating: str | None = None) -> list[LoggedQuestion]:

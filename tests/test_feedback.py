@@ -111,6 +111,28 @@ def test_queued_answers_are_written_before_any_read_and_on_close(tmp_path):
     assert [q.question for q in QuestionLog(url).recent(limit=500) if q.id == last] == ["关闭前的问题"]
 
 
+def test_rows_are_gathered_but_a_reader_does_not_wait_for_the_gathering(tmp_path, monkeypatch):
+    monkeypatch.setattr(qlog_module, "_GATHER_SECONDS", 30.0)  # a writer that would sit on its rows
+    log = QuestionLog(f"sqlite:///{tmp_path / 'q.db'}")
+    answer = Answer(answer="答", citations=(), mode="retrieval", grounded=False)
+    row_id = log.record("问题", answer, "ask")
+    # flush() wakes the writer: it returns with the row written, long before the gathering time.
+    assert log.flush(timeout=10) and [q.id for q in log.recent()] == [row_id]
+    log.close()
+
+
+def test_feedback_reaches_an_answer_another_worker_is_still_gathering(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    answering, rating = QuestionLog(url), QuestionLog(url)  # two workers, one database
+    answer = Answer(answer="答", citations=(), mode="retrieval", grounded=False)
+    rating.recent()  # tables created
+    row_id = answering.record("问题", answer, "ask")  # not written yet: the writer gathers
+    assert rating.feedback(row_id, up=True)
+    assert [(q.id, q.rating) for q in answering.recent()] == [(row_id, "up")]
+    answering.close()
+    rating.close()
+
+
 def test_a_failing_database_loses_the_row_not_the_request(tmp_path, caplog):
     log = QuestionLog(f"sqlite:///{tmp_path}")  # a directory: SQLite cannot open it
     answer = Answer(answer="答", citations=(), mode="retrieval", grounded=False)
