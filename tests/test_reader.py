@@ -435,6 +435,19 @@ def test_a_heading_answers_the_question_it_holds_and_nothing_else():
     # A question the heading does not hold is answered from the sentences, the heading never added.
     other = extract_answer("互联网时代的玩家关注的是产业的哪一端？", hits, idf_of(hits)).text
     assert "前端" not in other and "末端" in other, other
+    # Which headings are candidates: not the closing words, nor one announcing a list (its items are
+    # the answer: rag.answer.outline); the numbering is no word of it.
+    def heading_of(line: str) -> list[str]:
+        return [c.text for c in candidates([f"{line}\n第一句话说了一件事情。"], [line]) if c.heading]
+
+    assert heading_of("二、产业互联网着重于改变产业前端") == ["二、产业互联网着重于改变产业前端"]
+    assert heading_of("四、结语") == heading_of("二、产业互联网征战Web3 的四个突破口") == []
+    assert heading_of("一、产业互联网老卡壳，等一个拐点")  # 一个 counts no list
+    # It answers a part only when it holds heading_fit of the part's weighted bigrams.
+    reader = Reader(lambda gram: 1.0)
+    front = next(c for c in candidates(["产业互联网着重于改变产业前端\n正文。"], ["产业互联网着重于改变产业前端"]) if c.heading)
+    assert reader._heading_fits(frozenset(topic_bigrams("产业互联网着重于改变产业的哪一端？")), front)
+    assert not reader._heading_fits(frozenset(topic_bigrams("产业互联网的玩家关注哪一端？")), front)
     # A heading that says nothing beyond the question (「结语」 for 「结语说了什么？」) is no answer.
     closing = "结语\n产业互联网的脚步越来越近了。它终将来到我们面前。"
     hits = [Hit(rank=1, score=1.0, chunk=Chunk("a0-1", "a0", 1, closing, 0, len(closing), "结语"), article=meta)]
