@@ -47,9 +47,9 @@ from rag.answer.reader import (
 )
 from rag.answer.rewrite import (
     NO_TOPIC_TEXT,
-    asks_for_more,
     asks_to_expand,
     lacks_topic,
+    names_item,
     quoted_sentences,
     resolved_reference,
     rule_rewrite,
@@ -328,6 +328,8 @@ class Engine:
         retrieval = self._retriever.search(query, top_k)
         if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
+            if names_item(question):
+                retrieval = replace(retrieval, hits=self._item_section(retrieval) or retrieval.hits)
         authors = self._authors()
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))
@@ -336,6 +338,20 @@ class Engine:
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
+
+    def _item_section(self, retrieval: Retrieval) -> list[Hit]:
+        """For 「第三个展开说说」 after an outline's items (the query is the item: 「Web3式出海：…」), the
+        passages of the section that item heads, in the retrieved articles: more of that item, not
+        of the others (the reader quoted item 4's sentences for item 1)."""
+        head = retrieval.query.split("：", 1)[0].strip() if "：" in retrieval.query[:40] else ""
+        if len(head) < 2:
+            return []
+        for article_id in dict.fromkeys(h.article.article_id for h in retrieval.hits[:3]):
+            meta = self._index.article_meta(article_id)
+            section = [c for c in self._index.store.chunks_of(article_id) if c.heading and c.heading.endswith(head)]
+            if section:
+                return [Hit(rank=i + 1, score=0.0, chunk=c, article=meta) for i, c in enumerate(section)]
+        return []
 
     def _hit_for(self, article: ArticleMeta, retrieval: Retrieval) -> Hit:
         """The passage to cite for an article: its best retrieved one, else its first."""
@@ -777,13 +793,14 @@ _ALL_CJK = re.compile("[\u3400-\u9fff]+")
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:
-    """The sentences quoted since the last question that asked for something (not for more):
-    「展开说说」 then 「还有呢？」 gets neither the first answer's quotes nor the second's."""
+    """The sentences quoted since the last question that asked for something (not for more of an
+    answer or of one of its items): 「展开说说」 then 「还有呢？」 gets neither the first answer's quotes
+    nor the second's, and 「第一点展开说说」 then 「第四个展开说说」 not the list's gist of the fourth."""
     said: set[str] = set()
     for m in reversed(history):
         if m.role == "assistant":
             said |= quoted_sentences(standard_form(m.content))
-        elif m.role == "user" and not asks_for_more(m.content):
+        elif m.role == "user" and not asks_to_expand(m.content):
             break
     return frozenset(said)
 

@@ -329,6 +329,12 @@ def test_a_follow_up_naming_an_item_of_the_answer_is_answered_about_that_item(en
     # More of that item than the answer showed: its section's other sentences, not the one quoted.
     assert "分权给用户" in follow.answer and "跨产业链" not in follow.answer, follow.answer
     assert "根据用户需求倒推生产" not in follow.answer
+    # Another item after that: the list's fourth, from its own section only (not the expansion's
+    # fourth sentence, nor other items' sentences), without the gist the list showed.
+    history = [*history, Message("user", "第二点展开说说"), Message("assistant", follow.answer)]
+    fourth = engine.ask("第四个展开说说", history=history, mode="retrieval")
+    assert fourth.query.startswith("Web3技术产业化") and "数字孪生产业化以后" in fourth.answer, fourth.answer
+    assert "数字孪生产业化将实现远程高效生产" not in fourth.answer and "分权给用户" not in fourth.answer
 
 
 def test_a_question_naming_nothing_is_answered_only_as_a_follow_up(engine: Engine):

@@ -68,6 +68,16 @@ _MARKERS = re.compile(r"\[\d+\]")
 _WORDY = re.compile(r"\w\w")  # an item says something (not 「……[1]」)
 
 
+def _numbered(answer: str) -> bool:
+    """Whether an answer lists numbered items (two or more)."""
+    return len(_NUMBERED_LINE.findall(answer)) >= 2 or len(_INLINE_ITEM.findall(answer)) >= 2
+
+
+def names_item(question: str) -> bool:
+    """Whether a follow-up names an item of the answer before by its place (「第二点」「最后一个」)."""
+    return bool(_ORDINAL.search(question))
+
+
 def _items(answer: str) -> list[str]:
     """The items of an answer, markers removed."""
     numbered = [found for found in (_NUMBERED_LINE.findall(answer), _INLINE_ITEM.findall(answer)) if len(found) >= 2]
@@ -89,6 +99,10 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
             t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
         return None  # 「产业互联网的第二个阶段是什么？」 asks something new
     items = _items(answers[-1])
+    asked = [x.content for x in history if x.role == "user"]
+    if asked and _ORDINAL.search(asked[-1]) and not _numbered(answers[-1]):
+        # 「第一点展开说说」 then 「第四个展开说说」: the items are the list's, not the expansion's sentences.
+        items = next((_items(a) for a in reversed(answers) if _numbered(a)), items)
     n = len(items) if m.group(2) else _number(m.group(1))
     if not 0 < n <= len(items):
         return None
