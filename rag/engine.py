@@ -380,8 +380,9 @@ class Engine:
         if not retrieval.hits or not asks_about_author(retrieval.query, authors):
             return []
         named = [a for a in authors if a in retrieval.query]
-        article_ids = [key for key, _ in retrieval.named] or list(dict.fromkeys(
-            h.article.article_id for h in retrieval.hits if h.article.author in named)) or [
+        # One article of each author named (「元宇宙少女和孟永辉分别是谁？」), best retrieved first.
+        by_author = {a: next((h.article.article_id for h in retrieval.hits if h.article.author == a), None) for a in named}
+        article_ids = [key for key, _ in retrieval.named] or [i for i in by_author.values() if i] or [
             retrieval.hits[0].article.article_id]
         terms = [t for t in content_terms(retrieval.query)
                  if len(t) >= 2 and t not in NO_SUBJECT_WORDS and "作者" not in t and not any(t in a for a in named)]

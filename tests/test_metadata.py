@@ -114,6 +114,11 @@ def test_a_question_about_a_named_author_is_answered_by_their_biography(engine: 
     # nor a field of the byline asked about something else.
     assert engine.ask("元宇宙少女结婚了吗？", mode="retrieval").refused
     assert engine.ask("孟永辉的微信公众号二维码在哪里？扫码关注有什么福利？", mode="retrieval").refused
+    # Two authors asked about at once: each one's byline.
+    both = engine.ask("元宇宙少女和孟永辉分别是谁？", mode="retrieval").answer
+    assert "作者：元宇宙少女；8年产业互联网经验" in both and "资深撰稿人" in both, both
+    # A background is the biography: not the author's 「我开始更多地从元宇宙的角度去思考…」.
+    assert "我开始" not in engine.ask("《当元宇宙遇上产业互联网》的作者是什么背景？", mode="retrieval").answer
     # What the author thinks is not a question about the author.
     assert "资深撰稿人" not in engine.ask("孟永辉怎么看元宇宙？", mode="retrieval").answer
     assert asks_about_author("孟永辉是谁？", ["孟永辉"]) and not asks_about_author("孟永辉是谁？")

@@ -72,6 +72,8 @@ _ASKS_OF_PERSON = re.compile(
     r"|有(?:什么|哪些)(?:背景|经历|头衔)|(?:从事|做|干|混)了?.{0,12}(?:几年|多少年|多久)|有(?:几|多少)年.{0,12}经验"
     r"|(?:专门|主要|一直)?在?(?:研究|专注|擅长|专研)(?:什么|哪))"
 )
+# What is left before the question when several names are taken out (「 和 分别」).
+_JOINED_NAMES = re.compile(r"^[\s，,。和与跟及、]*(?:分别|各自|都)?")
 # The author speaking of themselves in the article's body (「今年是我混产业互联网的第8年。」): beside the
 # byline, what answers a question about the author's background.
 # Not 我们 / 我国 / 自我, nor an opinion's frame (我想 / 我认为 / 我觉得 / 我相信).
@@ -430,7 +432,9 @@ def asks_about_author(question: str, authors: Sequence[str | None] = ()) -> bool
 def _part_about_author(part: str, names_author: bool) -> bool:
     """Whether a part of a question (the authors' names taken out) asks about the author's
     background; ``names_author``: the question named one (「孟永辉是谁？」 → 「 是谁？」)."""
-    return bool(_ASKS_ABOUT_AUTHOR.search(part)) or (names_author and bool(_ASKS_OF_PERSON.match(part.strip(" ，,。"))))
+    # 「元宇宙少女和孟永辉分别是谁？」 → 「 和 分别是谁？」
+    rest = _JOINED_NAMES.sub("", part)
+    return bool(_ASKS_ABOUT_AUTHOR.search(part)) or (names_author and bool(_ASKS_OF_PERSON.match(rest)))
 
 
 def speaks_of_self(text: str) -> bool:
@@ -936,8 +940,9 @@ class Reader:
 
     @staticmethod
     def _of_author(c: Candidate) -> bool:
-        """A byline, a sentence of its paragraph, or the author speaking of themselves."""
-        return c.bio or _form(c.text).byline or bool(_FIRST_PERSON.search(c.text))
+        """A byline or a sentence of its paragraph (the author speaking of themselves comes in only
+        on the question's topic, above: 「我开始更多地从元宇宙的角度去思考…」 is no background)."""
+        return c.bio or _form(c.text).byline
 
     @staticmethod
     def _sequence(chosen: list[int], cands: Sequence[Candidate], hits: Sequence[Hit]) -> list[int]:
