@@ -20,6 +20,8 @@
   1.7 ms of CPU per request; ``raw`` (HTTP/1.1 keep-alive over asyncio streams, request bytes built
   by hand, response read by Content-Length) a small fraction of that, so c=8 measures the server
   more than the client. The client's own CPU per request is printed.
+- ``--question-log``: every server records the questions in a SQLite file of its own, as a
+  default server does (off otherwise: the issue's figures are of the answer path alone).
 - ``--interleave``: on a machine whose load changes from minute to minute (other jobs), every
   configuration's server is started at once and each round gives each in turn 30 questions at c=1
   and 96 at c=8, the order rotating; p50/p95 pool the c=1 latencies of all rounds and req/s is the

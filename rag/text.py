@@ -187,7 +187,7 @@ _FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS
 _QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及"})
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
-_ASKED_FORM = re.compile(r"百分之(?:几|多少)|几成")
+_ASKED_FORM = re.compile(r"百分之(?:几|多少)|(?<![这那])几成(?!为)")
 
 
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:

@@ -68,6 +68,8 @@
     degradedNote: "大模型暂时不可用，已切换为离线检索模式：以下内容直接摘自原文。",
     // The model answered, but nothing it wrote is supported by the passages (or it said it found nothing).
     uncheckedNote: "大模型的回答未能在原文中核实，已略去：以下内容直接摘自原文。",
+    // The model's summary ran past its length (cut, it would end mid-word).
+    tooLongNote: "大模型的概括过长，已略去：以下内容直接摘自原文。",
     ungrounded: "未找到可核实的出处，请谨慎参考。",
     stopped: "已停止生成。",
     retry: "重试",
@@ -904,8 +906,8 @@
     };
     function modeNote(degraded) {
       if (!degraded) return TEXT.retrievalNote;
-      return degraded === "unsupported" || degraded === "model_refused" || degraded === "too_long"
-        ? TEXT.uncheckedNote : TEXT.degradedNote;
+      if (degraded === "too_long") return TEXT.tooLongNote;
+      return degraded === "unsupported" || degraded === "model_refused" ? TEXT.uncheckedNote : TEXT.degradedNote;
     }
     BotMessage.prototype.finish = function (result) {
       this.cancelFrame();

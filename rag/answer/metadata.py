@@ -136,7 +136,8 @@ def _cited(articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit
 def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Callable[[ArticleMeta], Hit],
                    headings_of: Callable[[str], Sequence[str]], author: str | None = None) -> Extract:
     """The library's articles, each with its author and, when ``question`` asks what they say, its
-    top-level headings, each cited to its first passage; a large library's first ``CATALOG_LISTED``.
+    top-level headings (``headings_of``: an article without any gives its first statement), each
+    cited to its first passage; a large library's first ``CATALOG_LISTED``.
     With ``author``: that author's articles and what each says (the question asked their views)."""
     say = author is not None or bool(_ASKS_WHAT_THEY_SAY.search(question))
     dated = bool(_ASKS_WHEN.search(question))
