@@ -216,7 +216,9 @@ class Retriever:
             # 「区快链为什么是下半场的基石？」: a character typed for another of the same sound.
             fixed, windows = corrected(query, self.index.bigram_idf, self.index.bigram_idf("\x00\x00"),
                                        stopword_positions(query))
-            if fixed != query:
+            # Searched only when the library holds the corrected question's every word somewhere
+            # (a question that stays uncovered is refused anyway; each search encodes it anew).
+            if fixed != query and self.coverage_in_library(fixed) >= FULL_COVERAGE:
                 third = self._search(fixed, k)
                 # Kept when the passages then hold every word of the question and what the correction
                 # wrote: a correct word a small library lacks (汽车 → 一车) leaves others uncovered.
@@ -279,6 +281,14 @@ class Retriever:
             return word if self.in_library(word) else m.group(0)
 
         return _LATIN_NUMBER_APART.sub(joined, query)
+
+    def coverage_in_library(self, query: str) -> float:
+        """IDF-weighted share of the question's bigrams (``topic_bigrams``) that some passage holds."""
+        q = topic_bigrams(query)
+        idf = self.index.bigram_idf
+        unseen = idf("\x00\x00")
+        total = sum(idf(t) for t in q)
+        return sum(idf(t) for t in q if idf(t) < unseen) / total if total else 0.0
 
     def in_library(self, word: str) -> bool:
         """Whether some passage holds each bigram of ``word`` (an unseen one has the top IDF)."""

@@ -156,6 +156,13 @@ def topic_words(text: str) -> list[str]:
     return [w for w in (t.strip() for t in _tokenizer().lcut(text)) if _WORD.fullmatch(w)]
 
 
+def char_frequency(ch: str) -> int:
+    """A character's frequency as a word of jieba's dictionary (0 when it is none)."""
+    tok = _tokenizer()
+    tok.check_initialized()
+    return int(tok.FREQ.get(ch, 0))
+
+
 def stopword_positions(text: str) -> frozenset[int]:
     """The positions of the characters of ``text`` that jieba's words in ``STOPWORDS`` cover."""
     out: set[int] = set()

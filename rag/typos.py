@@ -15,6 +15,9 @@ from collections.abc import Callable, Collection
 from functools import lru_cache
 
 MAX_FIXES = 2
+# Only characters at least this frequent in jieba's dictionary are meant (a typo is typed for a
+# common character: 币 590, 块 6749; the readings hold hundreds of rare ones, 比's 325 sounds-alike).
+COMMON = 300
 
 
 def _is_cjk(ch: str) -> bool:
@@ -41,12 +44,15 @@ def _by_sound() -> dict[str, frozenset[str]]:
 
 @lru_cache(maxsize=4096)
 def same_sound(ch: str) -> frozenset[str]:
-    """The characters that share a reading with ``ch`` (itself left out)."""
+    """The common characters (``COMMON``) that share a reading with ``ch`` (itself left out)."""
     from pypinyin.pinyin_dict import pinyin_dict
+
+    from rag.text import char_frequency
 
     readings = pinyin_dict.get(ord(ch), "")
     sounds = _by_sound()
-    return frozenset().union(*(sounds.get(_toneless(r), frozenset()) for r in readings.split(",") if r)) - {ch}
+    alike = frozenset().union(*(sounds.get(_toneless(r), frozenset()) for r in readings.split(",") if r)) - {ch}
+    return frozenset(c for c in alike if char_frequency(c) >= COMMON)
 
 
 def corrected(text: str, idf: Callable[[str], float], unseen: float,
