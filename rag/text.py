@@ -191,7 +191,7 @@ _FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS
 # Words that frame what a question asks (「X是什么意思？」「…作为什么例子被提及？」) and name no topic of
 # its own: not counted when judging whether passages cover the question. (Not stopwords: the BM25
 # index, built with those, would change.)
-_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及"})
+_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用"})
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
 _ASKED_FORM = re.compile(r"百分之(?:几|多少)|(?<![这那])几成(?!为)")

@@ -198,6 +198,12 @@ def test_what_a_term_of_the_articles_means_is_answered_however_it_is_asked(engin
     assert engine.ask("Python里列表是什么意思？", mode="retrieval").refused
 
 
+def test_which_article_quotes_someone(engine: Engine):
+    # 引用 frames the question (「哪篇文章引用了黄奇帆的话？」 was refused: no passage says 引用).
+    answer = engine.ask("哪篇文章引用了黄奇帆的话？", mode="retrieval").answer
+    assert answer.startswith("《从Web2到Web3，产业互联网进入_争气_时代？》提到：就像中国国际经济交流中心副理事长黄奇帆所说"), answer
+
+
 def test_a_figure_asked_as_a_percentage_and_a_name_typed_apart_are_found(engine: Engine):
     # 百分之几 is the form the figure is asked in, not a topic (the passage says 「比上年增长17.9%」).
     for question in ("社会科研投入比上年增长了百分之几？", "社会科研投入比上年增长了多少？"):

@@ -41,7 +41,7 @@ def _asks_date(question: str) -> bool:
     return False
 
 
-_ASKS_WORKS = re.compile(r"哪些文章|哪篇文章|哪几篇|几篇文章|写了(?:哪些|什么|几篇)|写过(?:哪些|什么)")
+_ASKS_WORKS = re.compile(r"哪些文章|哪篇文章|哪几篇|几篇文章|写了(?:哪些|什么|几篇)|写过(?:哪些|什么|几篇)|有几篇(?:是|为|出自)")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
