@@ -198,6 +198,15 @@ def test_other_ways_of_asking_for_a_counted_list(engine: Engine, question: str):
     assert engine.ask(question, mode="retrieval").answer.startswith("产业互联网征战Web3 的四个突破口：\n1. 跨产业链互联互通")
 
 
+def test_one_part_of_a_named_article_by_its_place(engine: Engine):
+    answer = engine.ask("《产业互联网的画卷，正徐徐展开》的第二个小标题是什么？", mode="retrieval")
+    assert answer.answer.startswith("《产业互联网的画卷，正徐徐展开》的第二部分是：平台，绝非是产业互联网的形态："), answer.answer
+    third = engine.ask("《产业互联网需要被正名》第三部分讲了什么？", mode="retrieval").answer
+    assert third.startswith("《产业互联网需要被正名》的第三部分是：三、产业互联网是一次回归与反哺："), third
+    # Not a part of the article: read as any question.
+    assert "部分是" not in engine.ask("产业互联网的第二个阶段是什么？", mode="retrieval").answer
+
+
 def test_a_quoted_word_a_list_question_asks_for_gets_the_headings_that_hold_it(engine: Engine):
     answer = engine.ask("《产业互联网的画卷，正徐徐展开》提出了哪几个“绝非”？", mode="retrieval").answer
     lines = answer.split("\n")

@@ -71,6 +71,8 @@ _ASKS_EACH = re.compile(r"每|各(?:个|部分|节)|分别|概括|总结|归纳|
 # 「哪几个突破口」「突破口有哪些」: a list is asked for; the word next to the question word names its items.
 _ASKS_LIST = re.compile(r"(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|类|条|项|大)?")
 _BEFORE_LIST = re.compile(r"(?:有|是|包括|包含)?(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|条|项)?(?=[？?。！!，,；;]|呢|$)")
+# 「第二个小标题」「第三部分」「第2节」: one part of a named article, by its place.
+_NTH_PART = re.compile(r"第\s*([一二三四五六七八九十]|\d{1,2})\s*(?:个)?\s*(?:小标题|标题|部分|节|章|板块)")
 # 「提出了哪几个“绝非”？」: the word in quotes is what the items say; the headings that hold it are they.
 _QUOTED_LIST = re.compile(r"(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|条|项|大)?[“\"「『']([^”\"」』'\s]{1,10})[”\"」』']")
 # 「四个突破口分别是什么」: a counted word asked for.
@@ -307,6 +309,15 @@ def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: S
         if found is not None:
             parent, items = found
             return _items_of(parent, items, meta)
+    nth = _NTH_PART.search(question)
+    if nth is not None and len(named) == 1:
+        # 「《…》的第二个小标题是什么？」「《…》第三部分讲了什么？」: that part, with its gist.
+        top = [s for s in sections_of(named[0][0]) if s.level == 0]
+        n = "零一二三四五六七八九十".index(nth.group(1)) if not nth.group(1).isdigit() else int(nth.group(1))
+        if 0 < n <= len(top):
+            lines, cited = _with_gists([top[n - 1]], meta)
+            title = meta(named[0][0]).title
+            return Extract(f"《{title}》的第{nth.group(1)}部分是：{lines[0]}", cited)
     m = _QUOTED_LIST.search(question)
     quoted = m.group(1) if m else ""
     for article_id in [key for key, _ in named][:1] if quoted else []:
