@@ -53,6 +53,7 @@ from rag.answer.rewrite import (
     quoted_sentences,
     resolved_reference,
     rule_rewrite,
+    what_about,
 )
 from rag.answer.summary import checked_summary, quotes_of
 from rag.embedder import Embedder, load_embedder
@@ -326,6 +327,9 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
+        follows = what_about(question) if history else None
+        if follows and not retrieval.relevant and follows.lower() in _last_answer(history).lower():
+            retrieval = replace(retrieval, quoted_before=True)
         if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
             if names_item(question):
@@ -791,6 +795,11 @@ ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产�
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
+
+
+def _last_answer(history: Sequence[Message]) -> str:
+    """The text of the last assistant turn (empty when there is none)."""
+    return next((m.content for m in reversed(history) if m.role == "assistant"), "")
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:

@@ -39,6 +39,9 @@ class Retrieval:
     # author's background (「《…》的作者专门研究什么？」): about the library, on topic whatever its vector
     # (set by the engine: rag.answer.outline.asks_outline, rag.answer.reader.asks_about_author).
     about_named: bool = False
+    # A 「那Y呢？」 follow-up about a Y the answer before quoted (「TikTok在海外表现怎么样？」 then
+    # 「那SHEIN呢？」): on topic as the conversation shows (set by the engine).
+    quoted_before: bool = False
     # The sentences the answer before quoted, when the question asks for more of it (「展开说说」):
     # the reader quotes others (set by the engine: rag.answer.rewrite.asks_for_more).
     said: frozenset[str] = frozenset()
@@ -51,8 +54,9 @@ class Retrieval:
     @property
     def relevant(self) -> bool:
         return bool(self.hits) and ((self.relevance >= self.floor and not self.wordless) or self.fully_covered
-                                    or self.about_named or (self.rare_term and self.relevance >= RARE_MIN_RELEVANCE
-                                                            and self.coverage >= RARE_MIN_COVERAGE))
+                                    or self.about_named or self.quoted_before
+                                    or (self.rare_term and self.relevance >= RARE_MIN_RELEVANCE
+                                        and self.coverage >= RARE_MIN_COVERAGE))
 
 
 # 「SHEIN靠什么在海外成功？」「美的数科和海尔数科在文中是什么角色？」 fall under the dense floor (a

@@ -198,6 +198,16 @@ def test_what_a_term_of_the_articles_means_is_answered_however_it_is_asked(engin
     assert engine.ask("Python里列表是什么意思？", mode="retrieval").refused
 
 
+def test_what_about_something_the_answer_before_quoted_is_on_topic(engine: Engine):
+    first, history = asked_before(engine, "TikTok在海外表现怎么样？")
+    assert "SHEIN" in first.answer
+    follow = engine.ask("那SHEIN呢？", history=history, mode="retrieval")
+    assert not follow.refused and "SHEIN凭着精准数据营销" in follow.answer, follow.answer
+    # Something the answer did not mention is judged as any question.
+    first, history = asked_before(engine, "产业互联网的本质是什么？")
+    assert engine.ask("那腾讯呢？", history=history, mode="retrieval").refused
+
+
 def test_which_article_quotes_someone(engine: Engine):
     # 引用 frames the question (「哪篇文章引用了黄奇帆的话？」 was refused: no passage says 引用).
     answer = engine.ask("哪篇文章引用了黄奇帆的话？", mode="retrieval").answer

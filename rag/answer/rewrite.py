@@ -208,6 +208,11 @@ _WHAT_ABOUT = re.compile(r"^(?:那么?|还有|那)?\s*([^，,。？?！!呢]{2,1
 _BOTH = re.compile(r"两者|二者|这两个|它俩|这俩")
 
 
+def what_about(question: str) -> str | None:
+    """What a 「那X呢？」 follow-up names (``_what_about``), for the engine."""
+    return _what_about(question)
+
+
 def _what_about(question: str) -> str | None:
     """What a 「那X呢？」 follow-up names, when it is one topic (not 「那另一篇呢？」「为什么呢？」)."""
     m = _WHAT_ABOUT.match(question.strip())
