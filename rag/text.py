@@ -156,6 +156,20 @@ def topic_words(text: str) -> list[str]:
     return [w for w in (t.strip() for t in _tokenizer().lcut(text)) if _WORD.fullmatch(w)]
 
 
+_NUMERALS = "一二三四五六七八九"
+
+
+def chinese_number(numeral: str) -> int:
+    """「三」 → 3, 「十一」 → 11, 「二十」 → 20, 「两」 → 2, 「12」 → 12 (0 for what is none)."""
+    if numeral.isdigit():
+        return int(numeral)
+    numeral = numeral.replace("两", "二")
+    tens, _, units = numeral.rpartition("十")
+    if "十" not in numeral:
+        return _NUMERALS.index(numeral) + 1 if len(numeral) == 1 and numeral in _NUMERALS else 0
+    return (_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_NUMERALS.index(units) + 1 if units else 0)
+
+
 def char_frequency(ch: str) -> int:
     """A character's frequency as a word of jieba's dictionary (0 when it is none)."""
     tok = _tokenizer()

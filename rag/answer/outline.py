@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.answer.extractive import Extract
-from rag.text import CJK_CHAR, cjk_bigrams, content_terms, topic_words
+from rag.text import CJK_CHAR, chinese_number, cjk_bigrams, content_terms, topic_words
 from rag.types import ArticleMeta, Chunk, Citation, Hit
 
 __all__ = ["Section", "asks_outline", "is_closing", "outline", "outline_answer"]
@@ -313,7 +313,7 @@ def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: S
     if nth is not None and len(named) == 1:
         # 「《…》的第二个小标题是什么？」「《…》第三部分讲了什么？」: that part, with its gist.
         top = [s for s in sections_of(named[0][0]) if s.level == 0]
-        n = "零一二三四五六七八九十".index(nth.group(1)) if not nth.group(1).isdigit() else int(nth.group(1))
+        n = chinese_number(nth.group(1))
         if 0 < n <= len(top):
             lines, cited = _with_gists([top[n - 1]], meta)
             title = meta(named[0][0]).title

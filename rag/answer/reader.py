@@ -773,9 +773,10 @@ class Reader:
         own_parts = question_parts(asked)
         # A comparison is answered side by side: each side is also a part of its own.
         parts = with_topic(own_parts) + side_parts(asked)
-        # A heading is a candidate only for a question it answers (``_heading_fits``, below).
-        fits = [frozenset(_question_grams(p)) for p in parts]
-        cands = [c for c in cands if not c.heading or any(self._heading_fits(q, c) for q in fits)]
+        # A heading is a candidate only for a question part it answers (``_heading_fits``), and scores
+        # only for that part (below).
+        part_grams = [_question_grams(p) for p in parts]
+        cands = [c for c in cands if not c.heading or any(self._heading_fits(q, c) for q in part_grams)]
         if not cands:
             return Reading(())
         qtypes = question_types(asked)
@@ -795,8 +796,7 @@ class Reader:
         per_part = [self.score(p, question_types(p) or qtypes, cands, dense, prev_grams, names_author) for p in parts]
         # A heading answers only a part it holds most of (「产业互联网着重于改变产业的哪一端？」:
         # 「二、产业互联网着重于改变产业前端」), and never completes an answer.
-        for p, scores in zip(parts, per_part, strict=True):
-            q = _question_grams(p)
+        for q, scores in zip(part_grams, per_part, strict=True):
             for i, c in enumerate(cands):
                 if c.heading and not self._heading_fits(q, c):
                     scores[i] = -np.inf

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.text import STOPWORDS, TITLE_REF, content_terms, subject_word, topic_words
+from rag.text import STOPWORDS, TITLE_REF, chinese_number, content_terms, subject_word, topic_words
 from rag.types import Message
 
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
@@ -39,22 +39,10 @@ _ABOUT_AN_ARTICLE = re.compile(r"作者|发表|发布|谁写|写的|(?:哪天|�
 
 
 # 「第二点展开说说」「第三个突破口是什么？」「最后一点」: an item of the answer before.
-_NUMERALS = "一二三四五六七八九"
 _ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层)|"
                       r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步)")
 # Asking something of the item (「第一点为什么重要？」), not only for it.
 _ASKS_OF_IT = re.compile(r"为什么|为何|怎么|如何|怎样|哪")
-
-
-def _number(numeral: str) -> int:
-    """「三」 → 3, 「十一」 → 11, 「二十」 → 20, 「12」 → 12."""
-    if numeral.isdigit():
-        return int(numeral)
-    numeral = numeral.replace("两", "二")
-    tens, _, units = numeral.rpartition("十")
-    if "十" not in numeral:
-        return _NUMERALS.index(numeral) + 1 if len(numeral) == 1 else 0
-    return (_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_NUMERALS.index(units) + 1 if units else 0)
 
 
 # An answer's items: numbered lines (「1. …」「一、…」「（1）…」), items numbered inline (「一、…；二、…」),
@@ -103,7 +91,7 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     if asked and _ORDINAL.search(asked[-1]) and not _numbered(answers[-1]):
         # 「第一点展开说说」 then 「第四个展开说说」: the items are the list's, not the expansion's sentences.
         items = next((_items(a) for a in reversed(answers) if _numbered(a)), items)
-    n = len(items) if m.group(2) else _number(m.group(1))
+    n = len(items) if m.group(2) else chinese_number(m.group(1))
     if not 0 < n <= len(items):
         return None
     return f"{items[n - 1]} {rest.strip()}" if _ASKS_OF_IT.search(rest) else items[n - 1]
