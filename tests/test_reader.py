@@ -404,6 +404,7 @@ def test_a_question_about_the_authors_background_is_answered_by_the_byline():
     assert best_sentence("作者在产业互联网这行已经干了几年？", passage).startswith("作者：元宇宙少女；8年")
     assert best_sentence("文中对作者是怎么介绍的？", passage).startswith("作者：元宇宙少女；8年")
     assert best_sentence("作者做产业互联网多少年了？", passage).startswith("作者：元宇宙少女；8年")
+    assert best_sentence("这篇文章最初是发在哪个网站上的？作者怎么介绍自己？", passage).startswith("作者：元宇宙少女；8年")
     # ... and is never quoted for another question.
     hits = hits_of(passage)
     assert "元宇宙少女" not in extract_answer("产业互联网会成为什么？", hits, idf_of(hits)).text
