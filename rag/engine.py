@@ -161,7 +161,9 @@ class Engine:
         from rag.text import warm_up
 
         if background:
-            threading.Thread(target=warm_up, daemon=True, name="jieba-load").start()
+            # A server loads jieba and the pinyin readings (for a refused question's typos) off the
+            # request path.
+            threading.Thread(target=_warm_up_all, daemon=True, name="jieba-load").start()
         else:
             warm_up()
         return cls(settings, index, embedder or load_embedder(settings, background=background), reranker=reranker)
@@ -328,7 +330,8 @@ class Engine:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
         follows = what_about(question) if history else None
-        if follows and not retrieval.relevant and follows.lower() in _last_answer(history).lower():
+        if follows and not retrieval.relevant and follows.lower() in "".join(
+                quoted_sentences(_last_answer(history))).lower():
             retrieval = replace(retrieval, quoted_before=True)
         if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
@@ -795,6 +798,14 @@ ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产�
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
+
+
+def _warm_up_all() -> None:
+    from rag import typos
+    from rag.text import warm_up
+
+    warm_up()
+    typos.warm_up()
 
 
 def _last_answer(history: Sequence[Message]) -> str:

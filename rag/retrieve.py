@@ -42,8 +42,9 @@ class Retrieval:
     # A 「那Y呢？」 follow-up about a Y the answer before quoted (「TikTok在海外表现怎么样？」 then
     # 「那SHEIN呢？」): on topic as the conversation shows (set by the engine).
     quoted_before: bool = False
-    # The sentences the answer before quoted, when the question asks for more of it (「展开说说」):
-    # the reader quotes others (set by the engine: rag.answer.rewrite.asks_for_more).
+    # The sentences the answer before quoted, when the question asks for more of it or of one of its
+    # items (「展开说说」「第三个展开说说」): the reader quotes others (set by the engine:
+    # rag.answer.rewrite.asks_to_expand).
     said: frozenset[str] = frozenset()
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
 
@@ -204,7 +205,8 @@ class Retriever:
         ``GLOSSARY_MARGIN``. Only for such questions: written into every question, the terms changed
         the ranking of questions answered already (a new held-out set: evidence@5 0.75 → 0.71,
         three questions worse, none better). With the margin: off-topic questions holding an alias
-        (「如何保护消费者权益？」) stay refused (bench/README.md, "Glossary").
+        (「如何保护消费者权益？」) stay refused (bench/README.md, "Glossary"). Then a question with a
+        character typed for another of the same sound is searched as meant (rag.typos).
         """
         # The engine validated the question (rag.validation); a rewrite is never empty.
         query = self._as_written(query.strip())

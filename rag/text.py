@@ -167,6 +167,8 @@ def chinese_number(numeral: str) -> int:
     tens, _, units = numeral.rpartition("十")
     if "十" not in numeral:
         return _NUMERALS.index(numeral) + 1 if len(numeral) == 1 and numeral in _NUMERALS else 0
+    if len(tens) > 1 or len(units) > 1 or any(x and x not in _NUMERALS for x in (tens, units)):
+        return 0  # 「十十」
     return (_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_NUMERALS.index(units) + 1 if units else 0)
 
 

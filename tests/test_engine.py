@@ -203,9 +203,11 @@ def test_what_about_something_the_answer_before_quoted_is_on_topic(engine: Engin
     assert "SHEIN" in first.answer
     follow = engine.ask("那SHEIN呢？", history=history, mode="retrieval")
     assert not follow.refused and "SHEIN凭着精准数据营销" in follow.answer, follow.answer
-    # Something the answer did not mention is judged as any question.
+    # Something the answer did not mention (or a refusal's words) is judged as any question.
     first, history = asked_before(engine, "产业互联网的本质是什么？")
     assert engine.ask("那腾讯呢？", history=history, mode="retrieval").refused
+    first, history = asked_before(engine, "红烧肉怎么做？")
+    assert first.refused and engine.ask("那内容呢？", history=history, mode="retrieval").refused
 
 
 def test_which_article_quotes_someone(engine: Engine):
@@ -351,6 +353,12 @@ def test_a_follow_up_naming_an_item_of_the_answer_is_answered_about_that_item(en
     fourth = engine.ask("第四个展开说说", history=history, mode="retrieval")
     assert fourth.query.startswith("Web3技术产业化") and "数字孪生产业化以后" in fourth.answer, fourth.answer
     assert "数字孪生产业化将实现远程高效生产" not in fourth.answer and "分权给用户" not in fourth.answer
+    # After a question of its own that names a part (not an expansion), 「第一点…」 is of its answer;
+    # an ordinal no number reads is no item (and no error).
+    part = engine.ask("《产业互联网需要被正名》第二部分讲了什么？", history=history, mode="retrieval")
+    history = [*history, Message("user", "《产业互联网需要被正名》第二部分讲了什么？"), Message("assistant", part.answer)]
+    assert not engine.ask("第一点展开说说", history=history, mode="retrieval").query.startswith("跨产业链")
+    engine.ask("第十十个展开说说", history=history, mode="retrieval")
 
 
 def test_a_question_naming_nothing_is_answered_only_as_a_follow_up(engine: Engine):

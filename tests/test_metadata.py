@@ -113,6 +113,9 @@ def test_a_question_about_a_named_author_is_answered_by_their_biography(engine: 
     # Not her private life (her name is in the byline only: no rare word that makes it on topic),
     # nor a field of the byline asked about something else.
     assert engine.ask("元宇宙少女结婚了吗？", mode="retrieval").refused
+    # Something asked after 「是谁」「专门研究什么」 is not the byline's.
+    for other in ("孟永辉是谁的学生？", "元宇宙少女擅长什么乐器？", "孟永辉专门研究什么菜系？"):
+        assert not asks_about_author(other, ["孟永辉", "元宇宙少女"]), other
     assert engine.ask("孟永辉的微信公众号二维码在哪里？扫码关注有什么福利？", mode="retrieval").refused
     # Two authors asked about at once: each one's byline.
     both = engine.ask("元宇宙少女和孟永辉分别是谁？", mode="retrieval").answer

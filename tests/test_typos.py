@@ -23,12 +23,21 @@ def test_only_a_character_that_forms_bigrams_no_passage_holds_is_replaced():
     # Known bigrams stay, and a protected position (a stopword) is never replaced.
     assert corrected("产业是", idf, 9.0) == ("产业是", [])
     assert corrected("区快链为", idf, 9.0, protected={1}) == ("区快链为", [])
+    # A bigram with a stopword's character does not count (「建的」 → 「间的」), and a replacement's
+    # window is not replaced again.
+    common = {"区块", "块链", "间的"}
+
+    def idf2(gram: str) -> float:
+        return 1.0 if gram in common else 9.0
+
+    assert corrected("区快链建的", idf2, 9.0, protected={4}) == ("区块链建的", ["区块链"])
 
 
 @pytest.mark.parametrize(("question", "meant", "answer"), [
     ("区快链为什么是下半场的基石？", "区块链为什么是下半场的基石？", "区块链是产业互联网下半场的基石"),
     ("留亮是什么意思", "留量是什么意思", "留量"),
     ("Web3式初海是什么？", "Web3式出海是什么？", "TikTok"),
+    ("什么是留亮？", "什么是留量？", "留量"),  # not then 流量, the word the article sets against it
 ])
 def test_a_refused_question_with_a_same_sound_typo_is_answered_as_meant(engine: Engine, question, meant, answer):
     reply = engine.ask(question, mode="retrieval")

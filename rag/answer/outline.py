@@ -71,8 +71,11 @@ _ASKS_EACH = re.compile(r"每|各(?:个|部分|节)|分别|概括|总结|归纳|
 # 「哪几个突破口」「突破口有哪些」: a list is asked for; the word next to the question word names its items.
 _ASKS_LIST = re.compile(r"(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|类|条|项|大)?")
 _BEFORE_LIST = re.compile(r"(?:有|是|包括|包含)?(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|条|项)?(?=[？?。！!，,；;]|呢|$)")
-# 「第二个小标题」「第三部分」「第2节」: one part of a named article, by its place.
-_NTH_PART = re.compile(r"第\s*([一二三四五六七八九十]|\d{1,2})\s*(?:个)?\s*(?:小标题|标题|部分|节|章|板块)")
+# 「第二个小标题是什么」「第三部分讲了什么」: one part of a named article, by its place, asked for as a
+# whole (not 「第二部分提到的前端指什么？」, 「第二部分和第三部分有什么区别？」).
+_NTH_PART = re.compile(r"第\s*([一二三四五六七八九十]|\d{1,2})\s*(?:个)?\s*(?:小标题|标题|部分|节|章|板块)"
+                       r"(?:的?(?:小标题|标题|内容|主要内容|观点))?"
+                       r"(?:是什么|是啥|讲了什么|说了什么|讲的是什么|说的是什么|写了什么|讲什么|说什么)[\s？?。！!]*$")
 # 「提出了哪几个“绝非”？」: the word in quotes is what the items say; the headings that hold it are they.
 _QUOTED_LIST = re.compile(r"(?:哪几|哪[两二三四五六七八九十]|哪些|几)(?:个|点|种|条|项|大)?[“\"「『']([^”\"」』'\s]{1,10})[”\"」』']")
 # 「四个突破口分别是什么」: a counted word asked for.
@@ -300,7 +303,9 @@ def outline_answer(question: str, named: Sequence[tuple[str, str]], retrieved: S
     named alone, asked for its outline on no subject beyond its title, answers with its top-level
     sections (and each one's gist when the question asks what each says); a list question answers
     with the sub-headings of a named or retrieved article's heading that counts the list's items
-    (「哪几个突破口」 → 「…的四个突破口」), each with its gist.
+    (「哪几个突破口」 → 「…的四个突破口」), each with its gist; a named article's N-th part asked for as a
+    whole (「…的第二个小标题是什么？」) with that part and its gist; a quoted word a list question asks
+    for (「提出了哪几个“绝非”？」) with the headings that hold it.
     """
     names = [words for _, words in named]
     words = _list_words(question)

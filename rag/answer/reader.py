@@ -66,12 +66,14 @@ _ASKS_ABOUT_AUTHOR = re.compile(
 )
 # What a question asks of an author it names as its subject (「孟永辉是谁？」「元宇宙少女是做什么的？
 # 有什么背景？」「孟永辉的微信公众号是什么？」): a part that, the name taken out, opens with one of these
-# is asked like 「作者…」 (a field of the byline asked about itself: not 「…的公众号二维码在哪里？」).
+# is asked like 「作者…」, when nothing follows (a field of the byline asked about itself: not 「…的公众号
+# 二维码在哪里？」).
 _ASKS_OF_PERSON = re.compile(
     r"(?:是谁|是(?:做|干)什么的|是(?:什么|哪种|怎样的?)(?:人|背景|身份|来头)"
-    r"|的?(?:背景|经历|身份|简介|资历|(?:微信)?公众号|职业|头衔|从业)(?=是|叫|有|如何|怎|[？?，,。；;]|$)"
-    r"|有(?:什么|哪些)(?:背景|经历|头衔)|(?:从事|做|干|混)了?.{0,12}(?:几年|多少年|多久)|有(?:几|多少)年.{0,12}经验"
-    r"|(?:专门|主要|一直)?在?(?:研究|专注|擅长|专研)(?:什么|哪))"
+    r"|的?(?:背景|经历|身份|简介|资历|(?:微信)?公众号|职业|头衔|从业)(?:是什么|是啥|叫什么|有哪些|如何|怎么样|怎样)?"
+    r"|有(?:什么|哪些)(?:背景|经历|头衔)|(?:从事|做|干|混)了?.{0,12}(?:几年|多少年|多久).{0,12}|有(?:几|多少)年.{0,12}经验"
+    r"|(?:专门|主要|一直)?在?(?:研究|专注|擅长|专研)(?:什么|哪个?领域|哪方面))"
+    r"[\s，,。？?！!]*$"  # nothing asked after it: not 「…是谁的学生」「…专门研究什么菜系」
 )
 # What is left before the question when several names are taken out (「 和 分别」).
 _JOINED_NAMES = re.compile(r"^[\s，,。和与跟及、]*(?:分别|各自|都)?")

@@ -88,8 +88,10 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
         return None  # 「产业互联网的第二个阶段是什么？」 asks something new
     items = _items(answers[-1])
     asked = [x.content for x in history if x.role == "user"]
-    if asked and _ORDINAL.search(asked[-1]) and not _numbered(answers[-1]):
-        # 「第一点展开说说」 then 「第四个展开说说」: the items are the list's, not the expansion's sentences.
+    if asked and _ORDINAL.search(asked[-1]) and _MORE.search(asked[-1]) and "句" not in m.group(0) \
+            and not _numbered(answers[-1]):
+        # 「第一点展开说说」 then 「第四个展开说说」: the items are the list's, not the expansion's sentences
+        # (not after 「…第二部分讲了什么？」, a question of its own, nor for 「第一句话…」).
         items = next((_items(a) for a in reversed(answers) if _numbered(a)), items)
     n = len(items) if m.group(2) else chinese_number(m.group(1))
     if not 0 < n <= len(items):
