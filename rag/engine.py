@@ -522,7 +522,8 @@ class Engine:
         reading = ext.reading
         quoted = "".join(c.text for c in reading.chosen) if reading is not None else ""
         terms = [t for t in content_terms(besides) if len(t) >= 2 and t not in NO_SUBJECT_WORDS]
-        about_author = reading is not None and any(answers_about_author(besides, c) for c in reading.chosen)
+        authors = self._authors()
+        about_author = reading is not None and any(answers_about_author(besides, c, authors) for c in reading.chosen)
         if ext.citations and not (reading is not None and reading.unanswerable) and (
                 not terms or about_author or any(t in quoted for t in terms)):
             return joined(meta, ext)

@@ -451,9 +451,10 @@ def has_byline(text: str) -> bool:
     return bool(_BYLINE.search(text))
 
 
-def answers_about_author(question: str, c: Candidate) -> bool:
-    """Whether ``c`` is a byline or the author's biography and ``question`` asks about the author."""
-    return bool(_ASKS_ABOUT_AUTHOR.search(question)) and (_form(c.text).byline or c.bio)
+def answers_about_author(question: str, c: Candidate, authors: Sequence[str | None] = ()) -> bool:
+    """Whether ``c`` is a byline or the author's biography and ``question`` asks about the author
+    (``asks_about_author``)."""
+    return (_form(c.text).byline or c.bio) and asks_about_author(question, authors)
 
 
 # Words of a question that name no subject of their own (「她专门研究什么领域？」「孟永辉的观点」): no
