@@ -373,7 +373,7 @@ class Engine:
         """The reader's answer from the retrieved passages (and, to a question about the author's
         background, the passages where the author speaks of themselves, ``_own_words``)."""
         index = self._index
-        hits = [*retrieval.hits, *self._own_words(retrieval)]
+        hits = [*retrieval.hits, *self._own_words(retrieval), *self._authors_view(retrieval)]
         return extract_answer(retrieval.query, hits, index.bigram_idf, self.settings.extract_sentences,
                               self._reader_vector(retrieval), index.sentences.get if index.sentences is not None else None,
                               retrieval.named, retrieval.said)
@@ -402,6 +402,32 @@ class Engine:
                         speaks_of_self(chunk.text) and any(t in chunk.text for t in terms))):
                     out.append(Hit(rank=len(retrieval.hits) + len(out), score=0.0, chunk=chunk, article=meta))
         return out
+
+    def _authors_view(self, retrieval: Retrieval) -> list[Hit]:
+        """For a question about one author's view (「孟永辉觉得网络公司接下来该怎么做？」), the passages of
+        that author's retrieved articles that hold the question's topic and were not retrieved (the
+        reader quotes that author only, and the articles' cap left the passage on the topic out)."""
+        authors = self._authors()
+        named = [a for a in authors if a in retrieval.query]
+        if len(named) != 1 or not retrieval.hits or retrieval.named or asks_about_author(retrieval.query, authors):
+            return []
+        asked = retrieval.query.replace(named[0], " ")
+        terms = [t for t in content_terms(asked) if len(t) >= 2 and t not in NO_SUBJECT_WORDS]
+        if not terms:
+            return []
+        seen = {h.chunk.chunk_id for h in retrieval.hits}
+        found: list[tuple[int, Hit]] = []
+        # The author's retrieved articles (at most three: a large library's author may have many).
+        articles = list(dict.fromkeys(h.article.article_id for h in retrieval.hits if h.article.author == named[0]))
+        for article_id in articles[:3]:
+            meta = self._index.article_meta(article_id)
+            for chunk in self._index.store.chunks_of(article_id):
+                text = chunk.text.replace(named[0], " ")  # her name holds 元宇宙
+                held = sum(t in text for t in terms)
+                if held and chunk.chunk_id not in seen:
+                    found.append((held, Hit(rank=0, score=0.0, chunk=chunk, article=meta)))
+        found.sort(key=lambda x: -x[0])
+        return [replace(h, rank=len(retrieval.hits) + i + 1) for i, (_, h) in enumerate(found[:AUTHOR_VIEW_PASSAGES])]
 
     def _outline(self, retrieval: Retrieval) -> Extract | None:
         """The answer from an article's headings to a question about its outline or a list one of
@@ -799,6 +825,10 @@ ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产�
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
+
+
+# Passages of a named author's articles on the question's topic added for the reader (_authors_view).
+AUTHOR_VIEW_PASSAGES = 2
 
 
 def _warm_up_all() -> None:

@@ -210,6 +210,17 @@ def test_what_about_something_the_answer_before_quoted_is_on_topic(engine: Engin
     assert first.refused and engine.ask("那内容呢？", history=history, mode="retrieval").refused
 
 
+def test_one_authors_view_reads_that_authors_passages_on_the_topic(engine: Engine):
+    retrieval = engine.retriever.search("孟永辉怎么看反哺？")
+    extra = engine._authors_view(retrieval)
+    retrieved = {h.chunk.chunk_id for h in retrieval.hits}
+    assert extra and all(h.article.author == "孟永辉" and "反哺" in h.chunk.text for h in extra)
+    assert not retrieved & {h.chunk.chunk_id for h in extra}
+    # Not for a question about the author, nor for one naming no author or an article.
+    assert engine._authors_view(engine.retriever.search("孟永辉是谁？")) == []
+    assert engine._authors_view(engine.retriever.search("产业互联网为什么需要反哺？")) == []
+
+
 def test_which_article_quotes_someone(engine: Engine):
     # 引用 frames the question (「哪篇文章引用了黄奇帆的话？」 was refused: no passage says 引用).
     answer = engine.ask("哪篇文章引用了黄奇帆的话？", mode="retrieval").answer
