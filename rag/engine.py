@@ -393,15 +393,9 @@ class Engine:
             retrieval.hits[0].article.article_id]
         terms = [t for t in content_terms(retrieval.query)
                  if len(t) >= 2 and t not in NO_SUBJECT_WORDS and "作者" not in t and not any(t in a for a in named)]
-        seen = {h.chunk.chunk_id for h in retrieval.hits}
-        out: list[Hit] = []
-        for article_id in article_ids[:2]:
-            meta = self._index.article_meta(article_id)
-            for chunk in self._index.store.chunks_of(article_id):
-                if chunk.chunk_id not in seen and (has_byline(chunk.text) or (
-                        speaks_of_self(chunk.text) and any(t in chunk.text for t in terms))):
-                    out.append(Hit(rank=len(retrieval.hits) + len(out), score=0.0, chunk=chunk, article=meta))
-        return out
+        return _ranked_after(retrieval, [h for h in self._unretrieved(retrieval, article_ids[:2])
+                                         if has_byline(h.chunk.text) or (speaks_of_self(h.chunk.text)
+                                                                         and any(t in h.chunk.text for t in terms))])
 
     def _authors_view(self, retrieval: Retrieval) -> list[Hit]:
         """For a question about one author's view (「孟永辉觉得网络公司接下来该怎么做？」), the passages of
@@ -415,19 +409,24 @@ class Engine:
         terms = [t for t in content_terms(asked) if len(t) >= 2 and t not in NO_SUBJECT_WORDS]
         if not terms:
             return []
-        seen = {h.chunk.chunk_id for h in retrieval.hits}
-        found: list[tuple[int, Hit]] = []
         # The author's retrieved articles (at most three: a large library's author may have many).
         articles = list(dict.fromkeys(h.article.article_id for h in retrieval.hits if h.article.author == named[0]))
-        for article_id in articles[:3]:
+
+        def held(hit: Hit) -> int:
+            text = hit.chunk.text.replace(named[0], " ")  # her name holds 元宇宙
+            return sum(t in text for t in terms)
+
+        found = sorted((h for h in self._unretrieved(retrieval, articles[:3]) if held(h)), key=held, reverse=True)
+        return _ranked_after(retrieval, found[:AUTHOR_VIEW_PASSAGES])
+
+    def _unretrieved(self, retrieval: Retrieval, article_ids: Sequence[str]) -> Iterator[Hit]:
+        """The passages of the given articles that ``retrieval`` did not return, in article order."""
+        seen = {h.chunk.chunk_id for h in retrieval.hits}
+        for article_id in article_ids:
             meta = self._index.article_meta(article_id)
             for chunk in self._index.store.chunks_of(article_id):
-                text = chunk.text.replace(named[0], " ")  # her name holds 元宇宙
-                held = sum(t in text for t in terms)
-                if held and chunk.chunk_id not in seen:
-                    found.append((held, Hit(rank=0, score=0.0, chunk=chunk, article=meta)))
-        found.sort(key=lambda x: -x[0])
-        return [replace(h, rank=len(retrieval.hits) + i + 1) for i, (_, h) in enumerate(found[:AUTHOR_VIEW_PASSAGES])]
+                if chunk.chunk_id not in seen:
+                    yield Hit(rank=0, score=0.0, chunk=chunk, article=meta)
 
     def _outline(self, retrieval: Retrieval) -> Extract | None:
         """The answer from an article's headings to a question about its outline or a list one of
@@ -825,6 +824,11 @@ ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产�
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
+
+
+def _ranked_after(retrieval: Retrieval, extra: Sequence[Hit]) -> list[Hit]:
+    """Passages added for the reader, ranked after the retrieved ones."""
+    return [replace(h, rank=len(retrieval.hits) + i + 1) for i, h in enumerate(extra)]
 
 
 # Passages of a named author's articles on the question's topic added for the reader (_authors_view).
