@@ -688,3 +688,19 @@ def test_a_later_part_that_opens_with_a_pronoun_is_about_the_first_parts_subject
     assert parts == ["产业互联网的本质是什么", "产业互联网和消费互联网的主要区别在哪"]
     # ... and a part naming nothing borrows the whole first part, as before.
     assert with_topic(["越来越多玩家脱虚向实，文章把它比作什么", "结果会怎样"])[1] == "越来越多玩家脱虚向实，文章把它比作什么，结果会怎样"
+
+
+
+def test_the_sentence_that_goes_on_about_the_best_ones_subject_comes_before_the_one_before_it():
+    # 「它们追求的是…」 says more of what the best sentence says of 企业客户; the (long) sentence before
+    # it shares more of the question's words but is about another point, and the budget holds one
+    # of the two.
+    hits = hits_of(
+        "企业客户在采购时的规模更大，企业客户的采购流程也更长，企业客户的采购预算需要层层审批，"
+        "企业客户在采购时还要比较多家供应商的报价、资质、交付能力和售后服务，企业客户的采购部门、"
+        "技术部门和财务部门都要参与评估，企业客户在采购时往往要花上几个月的时间，企业客户在签约之前"
+        "还会要求供应商提供试用和样品，企业客户的采购决定最后要由管理层和董事会拍板，并由财务部门复核付款。"
+        "相对于个人消费者的冲动，企业客户在采购时的心态更加理性。它们追求的是长期可持续的回报。")
+    reading = Reader(idf_of(hits)).read("企业客户在采购时是什么心态？", hits)
+    assert [c.text for c in reading.chosen] == ["相对于个人消费者的冲动，企业客户在采购时的心态更加理性。",
+                                                "它们追求的是长期可持续的回报。"]
