@@ -704,3 +704,16 @@ def test_the_sentence_that_goes_on_about_the_best_ones_subject_comes_before_the_
     reading = Reader(idf_of(hits)).read("企业客户在采购时是什么心态？", hits)
     assert [c.text for c in reading.chosen] == ["相对于个人消费者的冲动，企业客户在采购时的心态更加理性。",
                                                 "它们追求的是长期可持续的回报。"]
+
+
+def test_a_question_that_sets_one_side_aside_asks_of_both_sides():
+    question = "为什么说产业互联网要改造的是产业前端，而不是像互联网时代那样盯着末端？"
+    assert side_parts(question) == ["为什么说产业互联网要改造的是产业前端？", "像互联网时代那样盯着末端"]
+    assert side_parts("为什么说产业互联网要改造的是产业前端？") == []
+    # 「两者」 is the first part's two things: the part keeps them.
+    assert with_topic(["产业互联网要改的是产业前端还是末端", "两者有什么区别"])[1] == "产业互联网要改的是产业前端还是末端，两者有什么区别"
+
+
+def test_a_why_question_that_sets_one_side_aside_gets_what_the_article_says_of_that_side(engine: Engine):
+    answer = engine.ask("为什么说产业互联网要改造的是产业前端，而不是像互联网时代那样盯着末端？", mode="retrieval")
+    assert "唯独没有解决产业端如何生产" in answer.answer
