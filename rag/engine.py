@@ -46,7 +46,9 @@ from rag.answer.reader import (
     without_source_names,
 )
 from rag.answer.rewrite import (
+    ALL_SAID_TEXT,
     NO_TOPIC_TEXT,
+    asks_for_more,
     asks_to_expand,
     lacks_topic,
     names_item,
@@ -333,10 +335,16 @@ class Engine:
         if follows and not retrieval.relevant and follows.lower() in "".join(
                 quoted_sentences(_last_answer(history))).lower():
             retrieval = replace(retrieval, quoted_before=True)
-        if asks_to_expand(question):
+        # 「那第二点呢？」 asks for that item as 「第二点展开说说」 does.
+        if asks_to_expand(question) or (history and names_item(question) and lacks_topic(question)):
             retrieval = replace(retrieval, said=_said_since_asked(history))
-            if names_item(question):
+            # 「第三个展开说说」, or 「展开说说」 after 「那第二点呢？」: the query is the item.
+            if names_item(question) or asks_for_more(question):
                 retrieval = replace(retrieval, hits=self._item_section(retrieval) or retrieval.hits)
+        elif history and lacks_topic(question):
+            # 「为什么？」「有什么影响？」 of the answer before: not its quotes again (fresh-user probe 17:
+            # 「产业互联网的本质是什么？」 then 「为什么？」 got the same answer twice).
+            retrieval = replace(retrieval, said=quoted_sentences(standard_form(_last_answer(history))))
         authors = self._authors()
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))
@@ -571,7 +579,10 @@ class Engine:
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         ext = ext or self._read(retrieval)
-        if not _reading_answers(retrieval, ext):
+        if ext.reading is not None and ext.reading.all_said:
+            return Answer(ALL_SAID_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
+        if not ext.text or not _reading_answers(retrieval, ext):
             # Off the articles' topic, or the question asks for something no passage holds (a
             # year, a figure): say so.
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
@@ -849,14 +860,15 @@ def _last_answer(history: Sequence[Message]) -> str:
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:
-    """The sentences quoted since the last question that asked for something (not for more of an
-    answer or of one of its items): 「展开说说」 then 「还有呢？」 gets neither the first answer's quotes
-    nor the second's, and 「第一点展开说说」 then 「第四个展开说说」 not the list's gist of the fourth."""
+    """The sentences quoted since the last question that asked for something of its own (not for
+    more of an answer or of one of its items, nor 「那第二点呢？」 naming nothing else): 「展开说说」 then
+    「还有呢？」 gets neither the first answer's quotes nor the second's, and 「第一点展开说说」 then
+    「第四个展开说说」 not the list's gist of the fourth."""
     said: set[str] = set()
     for m in reversed(history):
         if m.role == "assistant":
             said |= quoted_sentences(standard_form(m.content))
-        elif m.role == "user" and not asks_to_expand(m.content):
+        elif m.role == "user" and not asks_to_expand(m.content) and not lacks_topic(m.content):
             break
     return frozenset(said)
 

@@ -12,7 +12,7 @@ from conftest import CORPUS, make_settings
 from ingest.pipeline import run_ingest
 from rag.answer.citations import strip_markers
 from rag.answer.extractive import NOT_FOUND_TEXT
-from rag.answer.rewrite import quoted_sentences
+from rag.answer.rewrite import ALL_SAID_TEXT, quoted_sentences
 from rag.engine import Engine
 from rag.errors import EmptyQuestionError, IndexMismatchError, InvalidQuestionError, QuestionTooLongError
 from rag.types import Answer, Delta, Done, Message, Retrieved
@@ -501,3 +501,38 @@ def test_relevance_is_the_mean_of_the_best_five_dense_matches(engine: Engine):
     assert retrieval.relevant and retrieval.relevance >= retriever.floor
 
 
+
+
+def test_a_follow_up_on_an_item_then_for_more_reads_that_item_and_says_when_all_is_quoted(engine: Engine):
+    # Fresh-user probe 17: 「展开说说」 after 「那第二点呢？」 answered with the whole list again.
+    first, history = asked_before(engine, "产业互联网征战Web3有哪几个突破口？")
+    said = set(quoted_sentences(first.answer))
+    for question in ("那第二点呢？", "展开说说"):
+        follow = engine.ask(question, history=history, mode="retrieval")
+        assert follow.query.startswith("产销全程让权用户") and not follow.refused, (question, follow.answer)
+        assert "跨产业链" not in follow.answer and not said & quoted_sentences(follow.answer), follow.answer
+        said |= quoted_sentences(follow.answer)
+        history = [*history, Message("user", question), Message("assistant", follow.answer)]
+    assert any("分权给用户" in s for s in said)
+    # Every sentence of the item's section was quoted: it says so, rather than an empty answer.
+    done = engine.ask("还有呢？", history=history, mode="retrieval")
+    assert (done.answer, done.refused) == (ALL_SAID_TEXT, True)
+
+
+def test_a_why_follow_up_does_not_quote_the_answer_before_again(engine: Engine):
+    first, history = asked_before(engine, "产业互联网的本质是什么？")
+    why = engine.ask("为什么？", history=history, mode="retrieval")
+    assert not why.refused and why.answer
+    assert not quoted_sentences(first.answer) & quoted_sentences(why.answer), why.answer
+
+
+def test_the_nth_article_of_a_list_of_articles_is_that_article():
+    from rag.answer.rewrite import resolved_reference
+
+    listed = "孟永辉写的文章有 3 篇：《当元宇宙遇上产业互联网》[1]、《产业互联网需要被正名》[2]、《风口频出下,产业互联网的脚步近了》[3]。"
+    history = [Message("user", "孟永辉写了哪些文章？"), Message("assistant", listed)]
+    assert resolved_reference("第一篇讲了什么？", history) == "《当元宇宙遇上产业互联网》讲了什么？"
+    assert resolved_reference("第二篇呢？", history) == "《产业互联网需要被正名》主要讲了什么？"
+    # After one of them was answered, 「最后一篇」 is still the list's.
+    history += [Message("user", "第一篇讲了什么？"), Message("assistant", "《当元宇宙遇上产业互联网》分为四个部分：…[1]")]
+    assert resolved_reference("最后一篇呢？", history) == "《风口频出下,产业互联网的脚步近了》主要讲了什么？"

@@ -204,6 +204,7 @@ class Reading:
     unanswered: tuple[str, ...] = ()  # parts no candidate answers (a number, a year, their topic)
     scores: dict[tuple[int, int], float] = field(default_factory=dict, compare=False)
     stated: bool = False  # a figure question each of whose parts one clause states (STATED_COVERAGE), none unanswered
+    all_said: bool = False  # every sentence of the passages was quoted before (``said``): nothing new to quote
 
     @property
     def best(self) -> Candidate | None:
@@ -760,11 +761,16 @@ class Reader:
              said: frozenset[str] = frozenset()) -> Reading:
         """Choose 1-``max_sentences`` sentences of the ranked ``hits`` that answer ``question``
         (``refs``: the articles it names, resolved against the whole library; else against the hits;
-        ``said``: sentences already quoted, left out when others remain)."""
+        ``said``: sentences already quoted, left out; none chosen when no other remains, ``all_said``)."""
         cands = candidates([h.chunk.text for h in hits], [h.chunk.heading for h in hits])
-        # Quoted within a longer line too (an outline's 「3. Web3式出海：2021年，…出海。」).
-        fresh = [c for c in cands if not any(c.text.strip() in s for s in said)] if said else cands
-        cands = fresh if said and len(fresh) < len(cands) and fresh else cands
+        if said:
+            # Quoted within a longer line too (an outline's 「3. Web3式出海：2021年，…出海。」).
+            fresh = [c for c in cands if not any(c.text.strip() in s for s in said)]
+            if not any(not c.heading for c in fresh):
+                # 「还有呢？」 after every sentence of an item's section was quoted: nothing more to say
+                # (a heading is no answer of its own; quoting the same sentences again says nothing new).
+                return Reading((), all_said=True)
+            cands = fresh
         refs = _refs(question, hits, refs)
         scope = in_scope(question, hits, refs)
         by_author = scope is None and (scope := _by_author(question, hits)) is not None

@@ -39,8 +39,8 @@ _ABOUT_AN_ARTICLE = re.compile(r"作者|发表|发布|谁写|写的|(?:哪天|�
 
 
 # 「第二点展开说说」「第三个突破口是什么？」「最后一点」: an item of the answer before.
-_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层)|"
-                      r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步)")
+_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层|篇)|"
+                      r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步|篇)")
 # Asking something of the item (「第一点为什么重要？」), not only for it.
 _ASKS_OF_IT = re.compile(r"为什么|为何|怎么|如何|怎样|哪")
 
@@ -86,6 +86,17 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     if not _ASKS_OF_IT.search(rest) and any(
             t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
         return None  # 「产业互联网的第二个阶段是什么？」 asks something new
+    if m.group(0).endswith("篇"):
+        # 「第一篇讲了什么？」 after 「孟永辉写了哪些文章？」: the articles the answer named, in its order
+        # (fresh-user probe 17: read as a typo, 「第一片」); 「最后一篇呢？」 after one of them is
+        # answered: the list's.
+        listed = [list(dict.fromkeys(TITLE_REF.findall(a))) for a in reversed(answers)]
+        titles = next((t for t in listed if len(t) >= 2), listed[0])
+        n = len(titles) if m.group(2) else chinese_number(m.group(1))
+        if not 0 < n <= len(titles):
+            return None
+        asks = rest.strip(" ？?，,。呢")
+        return f"《{titles[n - 1]}》" + (rest.strip() if content_terms(asks) else "主要讲了什么？")
     items = _items(answers[-1])
     asked = [x.content for x in history if x.role == "user"]
     if asked and _ORDINAL.search(asked[-1]) and _MORE.search(asked[-1]) and "句" not in m.group(0) \
@@ -129,6 +140,10 @@ def needs_context(question: str) -> bool:
 # The answer to a question with no topic of its own and nothing before it to take one from.
 NO_TOPIC_TEXT = ("这个问题没有说明要问的是什么。请把问题说完整（例如「产业互联网为什么需要被正名？」），"
                  "或者在一次对话中接着上一个问题追问。")
+
+
+# The answer to 「还有呢？」 when the passages it reads were all quoted in the answers before.
+ALL_SAID_TEXT = "关于这一点，资料中的相关内容上面已经都引用了。可以换个角度继续问，例如它的原因、影响，或另一篇文章怎么说。"
 
 
 def lacks_topic(question: str) -> bool:
@@ -240,6 +255,15 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
               title_of: Callable[[str], str | None] | None, cited_by: Callable[[str], str | None] | None,
               names: Sequence[str] = ()) -> str | None:
     """``resolved_reference`` given the follow-up's ``chain`` (``_chain``)."""
+    if asks_for_more(question):
+        # 「展开说说」「还有呢？」 after a follow-up resolved here (「那第二点呢？」「那留量呢？」): more of
+        # what that one asked, not of the questions before it (fresh-user probe 17: the list again).
+        last = max((i for i, m in enumerate(history) if m.role == "user"), default=None)
+        if last is not None:
+            before, asked = history[:last], history[last].content
+            again = _resolved(asked, before, _chain(asked, before), title_of, cited_by, names)
+            if again is not None:
+                return again
     item = _item_asked(question, history)
     if item is not None:
         return item
