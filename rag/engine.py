@@ -52,6 +52,7 @@ from rag.answer.rewrite import (
     asks_to_expand,
     lacks_topic,
     names_item,
+    own_terms,
     quoted_sentences,
     resolved_reference,
     rule_rewrite,
@@ -331,10 +332,19 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
+        if not retrieval.relevant and history and not what_about(question):  # 「那Y呢？」: below
+            joined = self._with_question_before(question, history, top_k)
+            if joined is not None:
+                # It asks more of what was answered: not the same quotes again.
+                retrieval = replace(joined, said=quoted_sentences(standard_form(_last_answer(history))))
         follows = what_about(question) if history else None
         if follows and not retrieval.relevant and follows.lower() in "".join(
                 quoted_sentences(_last_answer(history))).lower():
             retrieval = replace(retrieval, quoted_before=True)
+        elif follows and not self._retriever.in_library(follows) and not any(a in follows for a in self._authors()):
+            # 「腾讯呢？」 after 「产业互联网的主战场在哪里？」: no article names 腾讯, and the passages on
+            # the question before do not answer it of 腾讯 (fresh-user probe 17).
+            retrieval = replace(retrieval, hits=[])
         # 「那第二点呢？」 asks for that item as 「第二点展开说说」 does.
         if asks_to_expand(question) or (history and names_item(question) and lacks_topic(question)):
             retrieval = replace(retrieval, said=_said_since_asked(history))
@@ -353,6 +363,21 @@ class Engine:
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
+
+    def _with_question_before(self, question: str, history: Sequence[Message], top_k: int | None) -> Retrieval | None:
+        """A question in a conversation that the library cannot answer alone, made of words the
+        library holds (「差距具体有多大，有数据吗？」 after 「国内的产业互联网跟美国比怎么样？」), read with
+        the user's question before it; None when that does not answer either, or it names a word no
+        article holds (「NBA谁得分最多？」 stays refused whatever came before)."""
+        asked = [standard_form(m.content.strip()) for m in history if m.role == "user" and m.content.strip()]
+        if not asked or not all(self._retriever.in_library(w) for w in own_terms(question)):
+            return None
+        # The questions before back to the one that made sense alone (「出自哪篇文章？」 after that one).
+        for n in range(1, min(len(asked), _MAX_JOINED) + 1):
+            joined = self._retriever.search(" ".join([*asked[-n:], question]), top_k)
+            if joined.relevant:
+                return joined
+        return None
 
     def _item_section(self, retrieval: Retrieval) -> list[Hit]:
         """For 「第三个展开说说」 after an outline's items (the query is the item: 「Web3式出海：…」), the
@@ -852,6 +877,10 @@ def _warm_up_all() -> None:
 
     warm_up()
     typos.warm_up()
+
+
+# How many questions before a follow-up that cannot stand alone it is read with, at most.
+_MAX_JOINED = 3
 
 
 def _last_answer(history: Sequence[Message]) -> str:

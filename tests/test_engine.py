@@ -536,3 +536,23 @@ def test_the_nth_article_of_a_list_of_articles_is_that_article():
     # After one of them was answered, 「最后一篇」 is still the list's.
     history += [Message("user", "第一篇讲了什么？"), Message("assistant", "《当元宇宙遇上产业互联网》分为四个部分：…[1]")]
     assert resolved_reference("最后一篇呢？", history) == "《风口频出下,产业互联网的脚步近了》主要讲了什么？"
+
+
+def test_a_follow_up_that_cannot_stand_alone_is_read_with_the_questions_before_it(engine: Engine):
+    # Fresh-user probe 17: both follow-ups were refused.
+    first, history = asked_before(engine, "国内的产业互联网跟美国比怎么样？")
+    more = engine.ask("差距具体有多大，有数据吗？", history=history, mode="retrieval")
+    assert not more.refused and "美国" in more.query, more.answer
+    assert not quoted_sentences(first.answer) & quoted_sentences(more.answer), more.answer
+    history += [Message("user", "差距具体有多大，有数据吗？"), Message("assistant", more.answer)]
+    source = engine.ask("出自哪篇文章？", history=history, mode="retrieval")
+    assert source.answer.startswith("《从Web2到Web3"), source.answer
+    # A question naming what no article holds stays refused, whatever came before.
+    assert engine.ask("NBA谁得分最多？", history=history, mode="retrieval").refused
+
+
+def test_what_about_something_no_article_names_is_refused(engine: Engine):
+    # Fresh-user probe 17: 「腾讯呢？」 got the 主战场 of 产业互联网 again.
+    _, history = asked_before(engine, "产业互联网的主战场在哪里？")
+    assert engine.ask("腾讯呢？", history=history, mode="retrieval").refused
+    assert not engine.ask("那消费互联网呢？", history=history, mode="retrieval").refused

@@ -20,7 +20,7 @@ _ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
 _ASPECTS = frozenset({
     "区别", "不同", "关系", "联系", "意义", "原因", "理由", "特点", "影响", "例子", "作用", "好处", "坏处",
     "问题", "方法", "办法", "结果", "前景", "未来", "作者", "文章", "观点", "看法", "依据", "细节", "具体",
-    "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期",
+    "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期", "出自", "出处", "来源", "原文", "原话",
     # Asking for more of the answer before: 「能再详细一点吗？」「能举个例子吗？」「用一句话总结」.
     "展开", "详细", "一点", "举个", "一句", "意思", "说说", "讲讲", "一下", "补充",
     # 「还有呢？」「继续」「还有别的吗？」
@@ -149,8 +149,13 @@ ALL_SAID_TEXT = "关于这一点，资料中的相关内容上面已经都引用
 def lacks_topic(question: str) -> bool:
     """Whether a question names nothing to ask about (「为什么？」「有什么区别？」「第二点展开说说」):
     only a follow-up can mean something by it."""
-    asked = _ORDINAL.sub(" ", question)
-    return not any(len(t) >= 2 and t not in _ASPECTS for t in content_terms(asked))
+    return not own_terms(question)
+
+
+def own_terms(question: str) -> list[str]:
+    """The words a question names of its own: not an item's place (「第二点」) nor an aspect of what
+    was asked before (区别, 原因, 出自, 具体 …)."""
+    return [t for t in content_terms(_ORDINAL.sub(" ", question)) if len(t) >= 2 and t not in _ASPECTS]
 
 
 def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
@@ -224,6 +229,8 @@ def _what_about(question: str) -> str | None:
     if m is None:
         return None
     named = m.group(1).strip()
+    if _ORDINAL.search(named):
+        return None  # 「那第二点呢？」 names an item of the answer before (_item_asked)
     terms = [t for t in topic_words(named) if t not in STOPWORDS]
     if _ANAPHORA.search(named) or not terms or any(t in _ASPECTS for t in terms) or "".join(terms) != named:
         return None
