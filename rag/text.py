@@ -204,13 +204,20 @@ _FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS
                                + ")(?:这个|这一)?(?:行业|领域|赛道)")
 
 
+# 「文章里养鸭子的例子…」: jieba reads 里养 as a word, which no passage holds.
+_IN_THE_ARTICLE = re.compile(r"(文章|文中|原文|这篇)里")
+
+
 # Words that frame what a question asks (「X是什么意思？」「…作为什么例子被提及？」) and name no topic of
 # its own: not counted when judging whether passages cover the question. (Not stopwords: the BM25
 # index, built with those, would change.)
-_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用"})
+_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用", "说明",
+                             # What is asked of a person the passages name with a title (「中国国际经济
+                             # 交流中心副理事长黄奇帆」): 「黄奇帆是什么职务？」 (fresh-user probe 17).
+                             "职务", "职位", "头衔", "身份", "任职", "专门"})
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
-_ASKED_FORM = re.compile(r"百分之(?:几|多少)|(?<![这那])几成(?!为)")
+_ASKED_FORM = re.compile(r"百分之(?:几|多少)|(?<![这那])几成(?!为)|(?<![这那])几(?:篇|位)")
 
 
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:
@@ -218,8 +225,8 @@ def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[s
     matches, the words that only frame the question (``_QUESTION_FRAME``) and the form a figure is
     asked in (``_ASKED_FORM``). Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
     达), which no passage holds as a bigram: they count only when there is nothing longer."""
-    terms = [t for t in content_terms(_FIELD_AFTER_TERM.sub(r"\1", _ASKED_FORM.sub(" ", text)))
-             if t not in _QUESTION_FRAME and (skip is None or not skip.search(t))]
+    text = _IN_THE_ARTICLE.sub(r"\1 ", _FIELD_AFTER_TERM.sub(r"\1", _ASKED_FORM.sub(" ", text)))
+    terms = [t for t in content_terms(text) if t not in _QUESTION_FRAME and (skip is None or not skip.search(t))]
     longer = [t for t in terms if len(t) >= 2]
     return frozenset(cjk_bigrams(" ".join(longer or terms) or text))
 

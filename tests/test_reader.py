@@ -717,3 +717,11 @@ def test_a_question_that_sets_one_side_aside_asks_of_both_sides():
 def test_a_why_question_that_sets_one_side_aside_gets_what_the_article_says_of_that_side(engine: Engine):
     answer = engine.ask("为什么说产业互联网要改造的是产业前端，而不是像互联网时代那样盯着末端？", mode="retrieval")
     assert "唯独没有解决产业端如何生产" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["黄奇帆是什么职务？", "文章里养鸭子的例子说明了什么？", "元宇宙少女专门研究什么领域？",
+                                      "哪几篇文章提到了去中心化？"])
+def test_what_is_asked_of_a_named_thing_in_other_words_is_answered(engine: Engine, question: str):
+    # Fresh-user probe 17: each was refused while 「黄奇帆是谁？」「一个人能养多少只鸭子？」「元宇宙少女研究
+    # 什么？」「哪些文章提到了去中心化？」 were answered.
+    assert not engine.ask(question, mode="retrieval").refused
