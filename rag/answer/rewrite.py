@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.text import STOPWORDS, TITLE_REF, chinese_number, content_terms, subject_word, topic_words
+from rag.text import ASPECT_WORDS, STOPWORDS, TITLE_REF, chinese_number, content_terms, subject_word, topic_words
 from rag.types import Message
 
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
@@ -17,15 +17,7 @@ _ANAPHORA = re.compile(
 # "X呢？" asks "and what about X?" of the previous question.
 _ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
 # Nouns that name an aspect of a topic, not a topic: "有什么区别？" needs the previous question.
-_ASPECTS = frozenset({
-    "区别", "不同", "关系", "联系", "意义", "原因", "理由", "特点", "影响", "例子", "作用", "好处", "坏处",
-    "问题", "方法", "办法", "结果", "前景", "未来", "作者", "文章", "观点", "看法", "依据", "细节", "具体",
-    "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期", "出自", "出处", "来源", "原文", "原话",
-    # Asking for more of the answer before: 「能再详细一点吗？」「能举个例子吗？」「用一句话总结」.
-    "展开", "详细", "一点", "举个", "一句", "意思", "说说", "讲讲", "一下", "补充",
-    # 「还有呢？」「继续」「还有别的吗？」
-    "还有", "继续", "其他", "别的", "更多", "多说", "深入", "具体点",
-})
+_ASPECTS = ASPECT_WORDS
 # Previous user turns a rewrite may chain back through to reach a standalone question.
 _MAX_CHAIN = 3
 # "它" / "它们" stand for the subject of the question before ("那它和元宇宙有什么关系？").
@@ -39,8 +31,11 @@ _ABOUT_AN_ARTICLE = re.compile(r"作者|发表|发布|谁写|写的|(?:哪天|�
 
 
 # 「第二点展开说说」「第三个突破口是什么？」「最后一点」: an item of the answer before.
-_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层|篇)|"
-                      r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步|篇)")
+_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层)|"
+                      r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步)")
+_TWO_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
+# 「第一篇」「最后一篇」: an article of a list of articles (``_article_asked``).
+_NTH_ARTICLE = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*篇|(最后)一篇")
 # Asking something of the item (「第一点为什么重要？」), not only for it.
 _ASKS_OF_IT = re.compile(r"为什么|为何|怎么|如何|怎样|哪")
 
@@ -73,6 +68,30 @@ def _items(answer: str) -> list[str]:
     return [t for t in (_MARKERS.sub("", x).strip(" ；;，,") for x in found) if _WORDY.search(t)]
 
 
+def _article_asked(question: str, history: Sequence[Message]) -> str | None:
+    """「第一篇讲了什么？」「最后一篇呢？」「那第二篇的作者呢？」 after an answer that lists articles
+    (「孟永辉写了哪些文章？」), also after one of them was answered: that article, asked what the
+    question asks (what it says, when it names nothing else). Fresh-user probe 17: 「第一篇」 was read
+    as a typo, 「第一片」. None without such a list, or past its end."""
+    m = _NTH_ARTICLE.search(question)
+    if m is None:
+        return None
+    listed = (list(dict.fromkeys(TITLE_REF.findall(x.content))) for x in reversed(history) if x.role == "assistant")
+    titles = next((t for t in listed if len(t) >= 2), None)
+    if titles is None:
+        return None
+    n = len(titles) if m.group(2) else chinese_number(m.group(1))
+    if not 0 < n <= len(titles):
+        return None
+    rest = re.sub(r"^[\s，,]*(?:那么?|还有)?\s*", "", question[: m.start()] + question[m.end():]).strip()
+    if not _TWO_CJK.search(rest.strip("？?，,。呢")):
+        return f"《{titles[n - 1]}》主要讲了什么？"
+    asked = re.sub(r"\s*呢\s*[？?]?$", "", rest)
+    if asked != rest:  # 「那第二篇的作者呢？」: asked as a question of its own
+        asked += "是谁？" if asked.endswith("作者") else "是什么？"
+    return f"《{titles[n - 1]}》{asked}"
+
+
 def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     """The item of the last answer a follow-up asks about (「第二点展开说说」 → the answer's second
     item; 「第一点为什么重要？」 → the first item and the question asked of it), if it names one by its
@@ -86,24 +105,17 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     if not _ASKS_OF_IT.search(rest) and any(
             t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
         return None  # 「产业互联网的第二个阶段是什么？」 asks something new
-    if m.group(0).endswith("篇"):
-        # 「第一篇讲了什么？」 after 「孟永辉写了哪些文章？」: the articles the answer named, in its order
-        # (fresh-user probe 17: read as a typo, 「第一片」); 「最后一篇呢？」 after one of them is
-        # answered: the list's.
-        listed = [list(dict.fromkeys(TITLE_REF.findall(a))) for a in reversed(answers)]
-        titles = next((t for t in listed if len(t) >= 2), listed[0])
-        n = len(titles) if m.group(2) else chinese_number(m.group(1))
-        if not 0 < n <= len(titles):
-            return None
-        asks = rest.strip(" ？?，,。呢")
-        return f"《{titles[n - 1]}》" + (rest.strip() if content_terms(asks) else "主要讲了什么？")
     items = _items(answers[-1])
-    asked = [x.content for x in history if x.role == "user"]
-    if asked and _ORDINAL.search(asked[-1]) and _MORE.search(asked[-1]) and "句" not in m.group(0) \
-            and not _numbered(answers[-1]):
-        # 「第一点展开说说」 then 「第四个展开说说」: the items are the list's, not the expansion's sentences
-        # (not after 「…第二部分讲了什么？」, a question of its own, nor for 「第一句话…」).
-        items = next((_items(a) for a in reversed(answers) if _numbered(a)), items)
+    if "句" not in m.group(0) and not _numbered(answers[-1]):
+        # 「第一点展开说说」 (or 「那第一点呢？」「展开说说」「还有呢？」) then 「第四个展开说说」: the items are
+        # the list's, not the expansion's sentences; not after 「…第二部分讲了什么？」, a question of its
+        # own, nor for 「第一句话…」.
+        for x in reversed(history):
+            if x.role == "assistant" and _numbered(x.content):
+                items = _items(x.content)
+                break
+            if x.role == "user" and not (asks_to_expand(x.content) or lacks_topic(x.content)):
+                break
     n = len(items) if m.group(2) else chinese_number(m.group(1))
     if not 0 < n <= len(items):
         return None
@@ -265,13 +277,12 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
     if asks_for_more(question):
         # 「展开说说」「还有呢？」 after a follow-up resolved here (「那第二点呢？」「那留量呢？」): more of
         # what that one asked, not of the questions before it (fresh-user probe 17: the list again).
-        last = max((i for i, m in enumerate(history) if m.role == "user"), default=None)
-        if last is not None:
-            before, asked = history[:last], history[last].content
-            again = _resolved(asked, before, _chain(asked, before), title_of, cited_by, names)
-            if again is not None:
-                return again
-    item = _item_asked(question, history)
+        # Not after an article's outline or metadata (「第一篇讲了什么？」「它的作者是谁？」): its answer
+        # does not read ``said``, and would come back whole.
+        again = _more_of(history, names)
+        if again is not None:
+            return again
+    item = _article_asked(question, history) or _item_asked(question, history)
     if item is not None:
         return item
     swapped = _swapped(question, chain, names)
@@ -306,6 +317,23 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         # its author again: "《产业互联网需要被正名》主要讲了什么？".
         return pointer.sub(lambda _: title, question, count=1)  # a title is no template
     return title + question
+
+
+def _more_of(history: Sequence[Message], names: Sequence[str]) -> str | None:
+    """What 「展开说说」「还有呢？」 ask more of, when the question before was resolved here: an item
+    (「那第二点呢？」), 「那Y呢？」, or an article of a list (「第一篇讲了什么？」: more of that article, not
+    its outline again); and so on back through further 「还有呢？」."""
+    last = max((i for i, m in enumerate(history) if m.role == "user"), default=None)
+    if last is None:
+        return None
+    before, asked = history[:last], history[last].content
+    if asks_for_more(asked):
+        return _more_of(before, names)
+    article = _article_asked(asked, before)
+    if article is not None:
+        title = TITLE_REF.match(article)
+        return f"{title.group(0)}还有呢？" if title else None  # 「…还讲了什么？」 reads as its outline
+    return _item_asked(asked, before) or _swapped(asked, _chain(asked, before), names)
 
 
 def _subject(question: str) -> str | None:
