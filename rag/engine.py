@@ -52,7 +52,6 @@ from rag.answer.rewrite import (
     asks_to_expand,
     lacks_topic,
     names_item,
-    own_terms,
     quoted_sentences,
     resolved_reference,
     rule_rewrite,
@@ -69,7 +68,7 @@ from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
-from rag.text import content_terms, standard_form
+from rag.text import content_terms, standard_form, topic_words
 from rag.types import (
     Answer,
     ArticleMeta,
@@ -332,17 +331,11 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
-        # Not 「那Y呢？」 (below), nor a question about the library (「有哪些文章？」: its catalog).
-        if not retrieval.relevant and history and not what_about(question) and not asks_catalog(question):
-            joined = self._with_question_before(question, history, top_k)
-            if joined is not None:
-                # It asks more of what was answered: not the same quotes again.
-                retrieval = replace(joined, said=quoted_sentences(standard_form(_last_answer(history))))
         follows = what_about(question) if history else None
         if follows and not retrieval.relevant and follows.lower() in "".join(
                 quoted_sentences(_last_answer(history))).lower():
             retrieval = replace(retrieval, quoted_before=True)
-        elif follows and not self._retriever.in_library(follows) and not any(a in follows for a in self._authors()):
+        elif follows and self._names_nothing_held(follows, retrieval):
             # 「腾讯呢？」 after 「产业互联网的主战场在哪里？」: no article names 腾讯, and the passages on
             # the question before do not answer it of 腾讯 (fresh-user probe 17).
             retrieval = replace(retrieval, hits=[])
@@ -360,20 +353,15 @@ class Engine:
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
 
-    def _with_question_before(self, question: str, history: Sequence[Message], top_k: int | None) -> Retrieval | None:
-        """A question in a conversation that the library cannot answer alone, made of words the
-        library holds (「差距具体有多大，有数据吗？」 after 「国内的产业互联网跟美国比怎么样？」), read with
-        the user's question before it; None when that does not answer either, or it names a word no
-        article holds (「NBA谁得分最多？」 stays refused whatever came before)."""
-        asked = [standard_form(m.content.strip()) for m in history if m.role == "user" and m.content.strip()]
-        if not asked or not all(self._retriever.in_library(w) for w in own_terms(question)):
-            return None
-        # The questions before back to the one that made sense alone (「出自哪篇文章？」 after that one).
-        for n in range(1, min(len(asked), _MAX_JOINED) + 1):
-            joined = self._retriever.search(" ".join([*asked[-n:], question]), top_k)
-            if joined.relevant:
-                return joined
-        return None
+    def _names_nothing_held(self, named: str, retrieval: Retrieval) -> bool:
+        """Whether 「那Y呢？」's Y is a word no article holds: not one of its words is in the library
+        (「那区块链技术呢？」 holds 区块链), nor an author, nor read as something else (the glossary's
+        「普通消费者」 → C端, a typo fixed, 「留亮」 → 留量: the query searched no longer holds it)."""
+        if any(a in named for a in self._authors()) or named.lower() not in retrieval.query.lower():
+            return False
+        if self._retriever.glossary.expand(named) != named or self._retriever.as_meant(named) != named:
+            return False
+        return not any(self._retriever.in_library(w) for w in topic_words(named))
 
     def _item_section(self, retrieval: Retrieval) -> list[Hit]:
         """For 「第三个展开说说」 after an outline's items (the query is the item: 「Web3式出海：…」), the
@@ -873,10 +861,6 @@ def _warm_up_all() -> None:
 
     warm_up()
     typos.warm_up()
-
-
-# How many questions before a follow-up that cannot stand alone it is read with, at most.
-_MAX_JOINED = 3
 
 
 def _last_answer(history: Sequence[Message]) -> str:

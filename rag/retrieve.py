@@ -296,6 +296,13 @@ class Retriever:
         total = sum(idf(t) for t in q)
         return sum(idf(t) for t in q if idf(t) < unseen) / total if total else 0.0
 
+    def as_meant(self, word: str) -> str:
+        """``word`` with a character typed for another of the same sound corrected (「留亮」 → 留量)
+        when the library then holds it; else ``word``."""
+        idf = self.index.bigram_idf
+        fixed, _ = corrected(word, idf, idf("\x00\x00"))
+        return fixed if fixed != word and self.in_library(fixed) else word
+
     def in_library(self, word: str) -> bool:
         """Whether some passage holds each bigram of ``word`` (an unseen one has the top IDF)."""
         idf = self.index.bigram_idf

@@ -187,7 +187,13 @@ def stopword_positions(text: str) -> frozenset[int]:
         if w in STOPWORDS:
             out.update(range(at, at + len(w)))
         at += len(w)
+    # An item's or an article's place (「第一篇」 is no typo for 「第一片」).
+    for m in _PLACE.finditer(text):
+        out.update(range(m.start(), m.end()))
     return frozenset(out)
+
+
+_PLACE = re.compile(r"第\s*[一二两三四五六七八九十\d]{1,3}\s*[篇点个条项章节段部]|最后一[篇点个条项]")
 
 
 def content_terms(text: str) -> list[str]:
@@ -225,10 +231,7 @@ _IN_THE_ARTICLE = re.compile(r"(文章|文中|原文|这篇)里")
 # Words that frame what a question asks (「X是什么意思？」「…作为什么例子被提及？」) and name no topic of
 # its own: not counted when judging whether passages cover the question. (Not stopwords: the BM25
 # index, built with those, would change.)
-_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用", "说明",
-                             # What is asked of a person the passages name with a title (「中国国际经济
-                             # 交流中心副理事长黄奇帆」): 「黄奇帆是什么职务？」 (fresh-user probe 17).
-                             "职务", "职位", "头衔", "身份", "任职", "专门"})
+_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用"})
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
 _ASKED_FORM = re.compile(r"百分之(?:几|多少)|(?<![这那])几成(?!为)|(?<![这那])几(?:篇|位)")

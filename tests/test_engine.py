@@ -538,6 +538,13 @@ def test_the_nth_article_of_a_list_of_articles_is_that_article():
     assert resolved_reference("第五篇讲了什么？", history) is None
     report = [Message("user", "托比网发布了什么报告？"), Message("assistant", "去年托比网发布了《中国产业互联网发展报告（2021）》。[1]")]
     assert resolved_reference("第一篇讲了什么？", report) is None
+    # Another author's articles are another list.
+    assert resolved_reference("元宇宙少女的第一篇文章是什么？", history, names=["元宇宙少女", "孟永辉"]) is None
+    # A list of one (「元宇宙少女写了哪些文章？」) and the catalog's form with the author.
+    one = [Message("user", "元宇宙少女写了哪些文章？"), Message("assistant", "元宇宙少女写的文章有 1 篇：《从Web2到Web3》[1]。")]
+    assert resolved_reference("第一篇讲了什么？", one) == "《从Web2到Web3》讲了什么？"
+    catalog = [Message("user", "有哪些文章？"), Message("assistant", "资料库共有 2 篇文章：\n1. 《甲》（孟永辉）[1]\n2. 《乙》（元宇宙少女）[2]")]
+    assert resolved_reference("那第二篇呢？", catalog) == "《乙》主要讲了什么？"
 
 
 def test_more_of_an_article_of_a_list_is_not_its_outline_again(engine: Engine):
@@ -551,21 +558,21 @@ def test_more_of_an_article_of_a_list_is_not_its_outline_again(engine: Engine):
         history = [*history, Message("user", question), Message("assistant", answer.answer)]
 
 
-def test_a_follow_up_that_cannot_stand_alone_is_read_with_the_questions_before_it(engine: Engine):
-    # Fresh-user probe 17: both follow-ups were refused.
-    first, history = asked_before(engine, "国内的产业互联网跟美国比怎么样？")
-    more = engine.ask("差距具体有多大，有数据吗？", history=history, mode="retrieval")
-    assert not more.refused and "美国" in more.query, more.answer
-    assert not quoted_sentences(first.answer) & quoted_sentences(more.answer), more.answer
-    history += [Message("user", "差距具体有多大，有数据吗？"), Message("assistant", more.answer)]
+
+def test_a_follow_up_asking_where_the_answer_comes_from_names_the_article(engine: Engine):
+    # Fresh-user probe 17: refused.
+    _, history = asked_before(engine, "国内的产业互联网跟美国比怎么样？")
     source = engine.ask("出自哪篇文章？", history=history, mode="retrieval")
     assert source.answer.startswith("《从Web2到Web3"), source.answer
-    # A question naming what no article holds stays refused, whatever came before.
-    assert engine.ask("NBA谁得分最多？", history=history, mode="retrieval").refused
-
 
 def test_what_about_something_no_article_names_is_refused(engine: Engine):
     # Fresh-user probe 17: 「腾讯呢？」 got the 主战场 of 产业互联网 again.
     _, history = asked_before(engine, "产业互联网的主战场在哪里？")
     assert engine.ask("腾讯呢？", history=history, mode="retrieval").refused
-    assert not engine.ask("那消费互联网呢？", history=history, mode="retrieval").refused
+    # A word of it the library holds, a glossary alias, a typo, an article of a list: not refused
+    # (a reviewer's findings against a first version that looked up the whole phrase).
+    for before, follow in (("产业互联网的主战场在哪里？", "那消费互联网呢？"), ("产业互联网的发展前景如何？", "那区块链技术呢？"),
+                           ("C端流量有什么特点？", "那普通消费者呢？"), ("流量是产业互联网的关键吗？", "那留亮呢？"),
+                           ("孟永辉写了哪些文章？", "那第三篇呢？")):
+        _, history = asked_before(engine, before)
+        assert not engine.ask(follow, history=history, mode="retrieval").refused, follow

@@ -372,8 +372,7 @@ def side_parts(question: str) -> list[str]:
 
 # 「…？它和消费互联网的主要区别在哪？」: a later part that opens with a pronoun for the first part's subject.
 _LEADING_PRONOUN = re.compile(r"^(?:那么?|而)?(?:它们|它|其)")
-# The aspects a question part asks of its topic (ASPECT_WORDS), and its Latin words (S2B, C端, Web3).
-_ASPECT = re.compile("|".join(sorted(ASPECT_WORDS, key=len, reverse=True)))
+# A question part's Latin words (S2B, C端, Web3).
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]+|[0-9]+[A-Za-z][A-Za-z0-9]*")
 
 
@@ -873,7 +872,7 @@ class Reader:
         plain = states & np.array([not (f.seems or f.byline) for f in map(_form, (c.text for c in cands))])
         for part, scores in zip(parts, per_part, strict=True):
             top = int(np.argmax(np.where(states, scores, -np.inf)))
-            q = _question_grams(_ASPECT.sub(" ", part))
+            q = _question_grams(" ".join(w for w in topic_words(part) if w not in ASPECT_WORDS))
             latin = [w.lower() for w in _LATIN.findall(part)]
             if q and self.coverage(q, cands[top].grams) < ANSWER_COVERAGE and not any(
                     w in cands[top].text.lower() for w in latin):

@@ -34,6 +34,7 @@ _ABOUT_AN_ARTICLE = re.compile(r"作者|发表|发布|谁写|写的|(?:哪天|�
 _ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层)|"
                       r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步)")
 _TWO_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
+_LISTED_TITLE = re.compile(r"《([^》]{1,80})》(?:（[^（）]{0,40}）)?\[\d+\]")
 # 「第一篇」「最后一篇」: an article of a list of articles (``_article_asked``).
 _NTH_ARTICLE = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*篇|(最后)一篇")
 # Asking something of the item (「第一点为什么重要？」), not only for it.
@@ -68,7 +69,7 @@ def _items(answer: str) -> list[str]:
     return [t for t in (_MARKERS.sub("", x).strip(" ；;，,") for x in found) if _WORDY.search(t)]
 
 
-def _article_asked(question: str, history: Sequence[Message]) -> str | None:
+def _article_asked(question: str, history: Sequence[Message], names: Sequence[str] = ()) -> str | None:
     """「第一篇讲了什么？」「最后一篇呢？」「那第二篇的作者呢？」 after an answer that lists articles
     (「孟永辉写了哪些文章？」), also after one of them was answered: that article, asked what the
     question asks (what it says, when it names nothing else). Fresh-user probe 17: 「第一篇」 was read
@@ -76,10 +77,12 @@ def _article_asked(question: str, history: Sequence[Message]) -> str | None:
     m = _NTH_ARTICLE.search(question)
     if m is None:
         return None
-    listed = (list(dict.fromkeys(TITLE_REF.findall(x.content))) for x in reversed(history) if x.role == "assistant")
-    titles = next((t for t in listed if len(t) >= 2), None)
-    if titles is None:
-        return None
+    # The titles an answer lists as articles, each cited (「…有 3 篇：《A》[1]、《B》[2]…」), not a title
+    # inside a quoted sentence (「…发布了《中国产业互联网发展报告（2021）》…」) nor an outline's head.
+    listed = (list(dict.fromkeys(_LISTED_TITLE.findall(x.content))) for x in reversed(history) if x.role == "assistant")
+    titles = next((t for t in listed if t), None)
+    if titles is None or any(n in question for n in names):
+        return None  # 「元宇宙少女的第一篇文章是什么？」 asks of another list
     n = len(titles) if m.group(2) else chinese_number(m.group(1))
     if not 0 < n <= len(titles):
         return None
@@ -241,8 +244,8 @@ def _what_about(question: str) -> str | None:
     if m is None:
         return None
     named = m.group(1).strip()
-    if _ORDINAL.search(named):
-        return None  # 「那第二点呢？」 names an item of the answer before (_item_asked)
+    if _ORDINAL.search(named) or _NTH_ARTICLE.search(named):
+        return None  # 「那第二点呢？」「那第三篇呢？」 name an item or an article of the answer before
     terms = [t for t in topic_words(named) if t not in STOPWORDS]
     if _ANAPHORA.search(named) or not terms or any(t in _ASPECTS for t in terms) or "".join(terms) != named:
         return None
@@ -282,7 +285,7 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         again = _more_of(history, names)
         if again is not None:
             return again
-    item = _article_asked(question, history) or _item_asked(question, history)
+    item = _article_asked(question, history, names) or _item_asked(question, history)
     if item is not None:
         return item
     swapped = _swapped(question, chain, names)
@@ -329,7 +332,7 @@ def _more_of(history: Sequence[Message], names: Sequence[str]) -> str | None:
     before, asked = history[:last], history[last].content
     if asks_for_more(asked):
         return _more_of(before, names)
-    article = _article_asked(asked, before)
+    article = _article_asked(asked, before, names)
     if article is not None:
         title = TITLE_REF.match(article)
         return f"{title.group(0)}还有呢？" if title else None  # 「…还讲了什么？」 reads as its outline
