@@ -164,10 +164,10 @@ ALL_SAID_TEXT = "关于这一点，资料中的相关内容上面已经都引用
 def lacks_topic(question: str) -> bool:
     """Whether a question names nothing to ask about (「为什么？」「有什么区别？」「第二点展开说说」):
     only a follow-up can mean something by it."""
-    return not own_terms(question)
+    return not _own_terms(question)
 
 
-def own_terms(question: str) -> list[str]:
+def _own_terms(question: str) -> list[str]:
     """The words a question names of its own: not an item's place (「第二点」) nor an aspect of what
     was asked before (区别, 原因, 出自, 具体 …)."""
     return [t for t in content_terms(_ORDINAL.sub(" ", question)) if len(t) >= 2 and t not in _ASPECTS]
@@ -278,10 +278,9 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
               names: Sequence[str] = ()) -> str | None:
     """``resolved_reference`` given the follow-up's ``chain`` (``_chain``)."""
     if asks_for_more(question):
-        # 「展开说说」「还有呢？」 after a follow-up resolved here (「那第二点呢？」「那留量呢？」): more of
-        # what that one asked, not of the questions before it (fresh-user probe 17: the list again).
-        # Not after an article's outline or metadata (「第一篇讲了什么？」「它的作者是谁？」): its answer
-        # does not read ``said``, and would come back whole.
+        # 「展开说说」「还有呢？」 after a follow-up resolved here (「那第二点呢？」「那留量呢？」「第一篇讲了
+        # 什么？」): more of what that one asked, not of the questions before it (fresh-user probe 17:
+        # the list again).
         again = _more_of(history, names)
         if again is not None:
             return again
