@@ -525,6 +525,17 @@ def _question_grams(text: str) -> frozenset[str]:
     return topic_bigrams(_BASELINE.sub(" ", text), _ASKED_WORD)
 
 
+# A question word, or a whole word for an aspect a part asks of its topic (特点, 区别 …: ASPECT_WORDS).
+_ASKED_OR_ASPECT = re.compile(f"{_ASKED_WORD.pattern}|^(?:{'|'.join(sorted(ASPECT_WORDS, key=len, reverse=True))})$")
+
+
+@lru_cache(maxsize=1024)
+def _topic_grams(part: str) -> frozenset[str]:
+    """``_question_grams`` without the aspects the part asks of its topic (「C端流量有什么特点」: C端流量),
+    by whole word (「没意思」 keeps its 意思)."""
+    return topic_bigrams(_BASELINE.sub(" ", part), _ASKED_OR_ASPECT)
+
+
 @lru_cache(maxsize=1024)
 def focus_grams(question: str) -> frozenset[str]:
     """Bigrams of the words next to each question word: what is asked about ("根本原因是什么" →
@@ -872,7 +883,7 @@ class Reader:
         plain = states & np.array([not (f.seems or f.byline) for f in map(_form, (c.text for c in cands))])
         for part, scores in zip(parts, per_part, strict=True):
             top = int(np.argmax(np.where(states, scores, -np.inf)))
-            q = _question_grams(" ".join(w for w in topic_words(part) if w not in ASPECT_WORDS))
+            q = _topic_grams(part)
             latin = [w.lower() for w in _LATIN.findall(part)]
             if q and self.coverage(q, cands[top].grams) < ANSWER_COVERAGE and not any(
                     w in cands[top].text.lower() for w in latin):
