@@ -49,6 +49,7 @@ from rag.answer.rewrite import (
     ALL_SAID_TEXT,
     NO_TOPIC_TEXT,
     asks_for_more,
+    asks_for_source,
     asks_to_expand,
     lacks_topic,
     names_item,
@@ -339,6 +340,10 @@ class Engine:
             # 「腾讯呢？」 after 「产业互联网的主战场在哪里？」: no article names 腾讯, and the passages on
             # the question before do not answer it of 腾讯 (fresh-user probe 17).
             retrieval = replace(retrieval, hits=[])
+        if history and asks_for_source(question):
+            quoted = self._quoted_passages(_last_answer(history))
+            if quoted:
+                retrieval = replace(retrieval, hits=quoted, sources_of_answer=True)
         if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
             # 「第三个展开说说」, or 「展开说说」 after 「那第二点呢？」: the query is the item.
@@ -352,6 +357,20 @@ class Engine:
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
+
+    def _quoted_passages(self, answer: str) -> list[Hit]:
+        """The passages holding the sentences ``answer`` quoted, one per article, in its order: what
+        「出自哪篇文章？」 asks of it (fresh-user probes 17 and 18: it was searched as words, and a quote
+        of 孟永辉's article was attributed to 元宇宙少女's byline)."""
+        found: dict[str, Hit] = {}
+        for line in quoted_sentences(standard_form(answer)):
+            # An outline's item is its heading, then the sentence quoted: 「一、…：只有真正…。」
+            sentence = line.split("：", 1)[-1].strip() if "：" in line[:40] else line
+            for hit in self._retriever.search(sentence, 3).hits:
+                if sentence in standard_form(hit.chunk.text):
+                    found.setdefault(hit.article.article_id, hit)
+                    break
+        return [replace(h, rank=i + 1) for i, h in enumerate(found.values())]
 
     def _names_nothing_held(self, named: str, retrieval: Retrieval) -> bool:
         """Whether 「那Y呢？」's Y is a word no article holds: not one of its words is in the library
@@ -576,6 +595,12 @@ class Engine:
         """The retrieval-only answer: from metadata (and what the question asks besides,
         ``_with_rest``), else from headings (``listed``, the request's ``_listed``), else the
         reader's (after which article it is, ``_which_article``), or the refusal."""
+        if retrieval.sources_of_answer:
+            hits = retrieval.hits
+            named = "、".join(f"《{h.article.title}》" + (f"（{h.article.author}）" if h.article.author else "") + f"[{i}]"
+                             for i, h in enumerate(hits, start=1))
+            return Answer(f"上面引用的内容出自{named}。", tuple(Citation.from_hit(i, h) for i, h in enumerate(hits, start=1)),
+                          "retrieval", grounded=True, degraded=degraded, query=retrieval.query, hits=tuple(hits))
         meta = self._metadata(retrieval)
         if meta is not None:
             meta = self._with_rest(meta, retrieval)
@@ -758,7 +783,8 @@ class Engine:
         # An answer from headings is given in every mode: a model shown the top passages would list
         # the sections among them, not all of the article's.
         listed = self._listed(question, retrieval)
-        use_llm = use_llm and listed is None
+        # 「出自哪篇文章？」 is answered from the answer before's passages, in every mode.
+        use_llm = use_llm and listed is None and not retrieval.sources_of_answer
         answer: Answer | None = None
         # The answerability check reads the passages for a figure question: not needed beside headings.
         can_answer, ext = self._can_answer(retrieval) if listed is None else (True, None)
@@ -794,7 +820,7 @@ class Engine:
                 t0: float) -> Iterator[StreamEvent]:
         retrieval, use_llm, degraded, timings = self._retrieve(question, history, mode, top_k)
         listed = self._listed(question, retrieval)  # in every mode (see _ask)
-        use_llm = use_llm and listed is None
+        use_llm = use_llm and listed is None and not retrieval.sources_of_answer
         relevant, ext = self._can_answer(retrieval) if listed is None else (True, None)
         if not (use_llm and relevant):
             # The retrieval answer renumbers the passages it cites: send those, so the streamed

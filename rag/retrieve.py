@@ -46,6 +46,9 @@ class Retrieval:
     # items (「展开说说」「第三个展开说说」): the reader quotes others (set by the engine:
     # rag.answer.rewrite.asks_to_expand).
     said: frozenset[str] = frozenset()
+    # 「出自哪篇文章？」 after an answer: ``hits`` are the passages that answer quoted, each article's
+    # once, and the answer names their articles (set by the engine: rag.answer.rewrite.asks_for_source).
+    sources_of_answer: bool = False
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
 
     # A word of the question that at most two passages hold, the best one among them, in a question

@@ -559,11 +559,21 @@ def test_more_of_an_article_of_a_list_is_not_its_outline_again(engine: Engine):
 
 
 
-def test_a_follow_up_asking_where_the_answer_comes_from_names_the_article(engine: Engine):
-    # Fresh-user probe 17: refused.
+def test_a_follow_up_asking_where_the_answer_comes_from_names_the_articles_it_quoted(engine: Engine):
+    # Fresh-user probe 17: refused; probe 18: searched as words, 元宇宙 took 元宇宙少女's byline, and
+    # 「作者是谁？」 then named her for 孟永辉's quotes.
     _, history = asked_before(engine, "国内的产业互联网跟美国比怎么样？")
     source = engine.ask("出自哪篇文章？", history=history, mode="retrieval")
-    assert source.answer.startswith("《从Web2到Web3"), source.answer
+    assert source.answer == "上面引用的内容出自《从Web2到Web3，产业互联网进入_争气_时代？》（元宇宙少女）[1]。", source.answer
+    assert [c.title for c in source.citations] == ["从Web2到Web3，产业互联网进入_争气_时代？"]
+    first, history = asked_before(engine, "元宇宙对产业互联网有哪些作用？")
+    cited = {c.title for c in first.citations}
+    source = engine.ask("出自哪篇文章？", history=history, mode="retrieval")
+    assert {c.title for c in source.citations} == cited and "元宇宙少女" not in source.answer, source.answer
+    history += [Message("user", "出自哪篇文章？"), Message("assistant", source.answer)]
+    if len(cited) == 1:
+        author = engine.ask("作者是谁？", history=history, mode="retrieval")
+        assert "孟永辉" in author.answer, author.answer
 
 def test_what_about_something_no_article_names_is_refused(engine: Engine):
     # Fresh-user probe 17: 「腾讯呢？」 got the 主战场 of 产业互联网 again.

@@ -157,6 +157,15 @@ NO_TOPIC_TEXT = ("这个问题没有说明要问的是什么。请把问题说�
                  "或者在一次对话中接着上一个问题追问。")
 
 
+# 「出自哪篇文章？」「出处是哪里？」「这是哪篇文章说的？」: where the answer before comes from.
+_SOURCE = re.compile(r"出自|出处|来源|引自|哪(?:一|几)?篇(?:文章)?(?:里)?(?:说|讲|写|提)的")
+
+
+def asks_for_source(question: str) -> bool:
+    """Whether a follow-up asks which articles the answer before quotes, naming nothing else."""
+    return bool(_SOURCE.search(question)) and lacks_topic(question)
+
+
 # The answer to 「还有呢？」 when the passages it reads were all quoted in the answers before.
 ALL_SAID_TEXT = "关于这一点，资料中的相关内容上面已经都引用了。可以换个角度继续问，例如它的原因、影响，或另一篇文章怎么说。"
 
