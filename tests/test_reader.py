@@ -726,3 +726,9 @@ def test_what_is_asked_of_a_named_thing_in_other_words_is_answered(engine: Engin
     # with the sentence naming him, a reviewer's finding.)
     assert not engine.ask(question, mode="retrieval").refused
     assert engine.ask("扎克伯格是什么职务？", mode="retrieval").refused
+
+
+def test_a_figure_of_a_year_no_passage_names_is_refused(engine: Engine):
+    # Fresh-user probes 17 and 18: answered with 黄奇帆's 「几十家、上百家…」.
+    assert engine.ask("2023年中国产业互联网市场规模是多少？", mode="retrieval").refused
+    assert "2.79万亿元" in engine.ask("2021年社会科研投入是多少？", mode="retrieval").answer

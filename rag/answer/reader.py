@@ -1076,11 +1076,17 @@ class Reader:
         q = _question_grams(part)
         if not needs or not q:
             return True
+        # A year the part names is the figure's (「2023年…市场规模是多少？」): a clause of the passages
+        # that holds it, not another year's figure (黄奇帆's 「几十家、上百家…」 answered it).
+        years = _YEAR.findall(part)
+        if years and not any(all(y in cl for y in years) for cl, _ in clauses):
+            return False
         return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
                    for cl, grams in clauses)
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
 _CONTRASTS = re.compile(r"那么|而|则|相对于|相比|不同于|更像|反之|不再|却")
