@@ -880,21 +880,27 @@ class Reader:
         # 有什么问题？」). heldout .594 → .617, heldout7 .587 → .610, heldout6 .391 → .386 (h6-27: 黄奇帆's
         # quote gave way to a sentence holding more of 「会不会…只跑出几家巨头，依据是什么」), others ±.001.
         # Not one the signals penalise for how it says it (「乍一看，…」, the byline).
-        plain = states & np.array([not (f.seems or f.byline) for f in map(_form, (c.text for c in cands))])
         for part, scores in zip(parts, per_part, strict=True):
             top = int(np.argmax(np.where(states, scores, -np.inf)))
             q = _topic_grams(part)
             latin = [w.lower() for w in _LATIN.findall(part)]
             if q and self.coverage(q, cands[top].grams) < ANSWER_COVERAGE and not any(
                     w in cands[top].text.lower() for w in latin):
-                holds = plain & np.array([self.coverage(q, c.grams) >= ANSWER_COVERAGE for c in cands])
+                holds = states & np.array([self.coverage(q, c.grams) >= ANSWER_COVERAGE
+                                           and not (_form(c.text).seems or _form(c.text).byline) for c in cands])
                 top = int(np.argmax(np.where(holds, scores, -np.inf))) if holds.any() else top
             take(top)
         best = list(chosen)
         for mask in masks:
             take(int(np.argmax(np.where(mask & states if (mask & states).any() else mask, overall, -np.inf))))
-        # A chosen sentence that opens with 这/它/而… keeps the sentence it leans on.
         index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
+        # First, when the answer is completed, the sentence after a part's best one that goes on about its
+        # subject (「相对于C端的盲目，B端的流量更加理性…。它们追求的是…」), wherever it ranks: heldout2 /
+        # heldout3 answer points +.002 / +.009, every other set unchanged (after any chosen sentence:
+        # heldout -.009, an extra sentence's sequel displaced the better one).
+        sequels = [k for j in best if (k := index_of.get((cands[j].hit, cands[j].pos + 1))) is not None
+                   and _GOES_ON.search(cands[k].text)]
+        # A chosen sentence that opens with 这/它/而… keeps the sentence it leans on.
         for i in list(chosen):
             prev = index_of.get((cands[i].hit, cands[i].pos - 1))
             if prev is not None and _leans_on(cands[i].text, why) and self._quotable_extra(cands[prev], about_author):
@@ -935,13 +941,8 @@ class Reader:
             if not pending:
                 break
             near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)} if context else set()
-            # First the sentence after a part's best one that goes on about its subject (「相对于C端的
-            # 盲目，B端的流量更加理性…。它们追求的是…」), wherever it ranks: heldout2 / heldout3 answer
-            # points +.002 / +.009, every other set unchanged (after any chosen sentence: heldout
-            # -.009, an extra sentence's sequel displaced the better one).
-            after = [k for j in best if (k := index_of.get((cands[j].hit, cands[j].pos + 1))) is not None
-                     and k not in tried and _GOES_ON.search(cands[k].text)]
-            i = after[0] if after else next((k for k in pending if k in near), pending[0])
+            sequel = next((k for k in sequels if k not in tried), None)
+            i = sequel if sequel is not None else next((k for k in pending if k in near), pending[0])
             tried.add(i)
             # Beside a sentence that states the asked figure, only another clause that states one
             # of the asked form on the part's topic (「…超400万字」 was followed by 黄奇帆's 「几十家、
