@@ -364,8 +364,7 @@ class Engine:
         of 孟永辉's article was attributed to 元宇宙少女's byline)."""
         found: dict[str, Hit] = {}
         for line in quoted_sentences(standard_form(answer)):
-            # An outline's item is its heading, then the sentence quoted: 「一、…：只有真正…。」
-            sentence = line.split("：", 1)[-1].strip() if "：" in line[:40] else line
+            sentence = _outline_item(line)[1]  # 「一、…：只有真正…。」: the sentence after its heading
             for hit in self._retriever.search(sentence, 3).hits:
                 if sentence in standard_form(hit.chunk.text):
                     found.setdefault(hit.article.article_id, hit)
@@ -386,7 +385,7 @@ class Engine:
         """For 「第三个展开说说」 after an outline's items (the query is the item: 「Web3式出海：…」), the
         passages of the section that item heads, in the retrieved articles: more of that item, not
         of the others (the reader quoted item 4's sentences for item 1)."""
-        head = retrieval.query.split("：", 1)[0].strip() if "：" in retrieval.query[:40] else ""
+        head, _ = _outline_item(retrieval.query)
         if len(head) < 2:
             return []
         for article_id in dict.fromkeys(h.article.article_id for h in retrieval.hits[:3]):
@@ -596,11 +595,7 @@ class Engine:
         ``_with_rest``), else from headings (``listed``, the request's ``_listed``), else the
         reader's (after which article it is, ``_which_article``), or the refusal."""
         if retrieval.sources_of_answer:
-            hits = retrieval.hits
-            named = "、".join(f"《{h.article.title}》" + (f"（{h.article.author}）" if h.article.author else "") + f"[{i}]"
-                             for i, h in enumerate(hits, start=1))
-            return Answer(f"上面引用的内容出自{named}。", tuple(Citation.from_hit(i, h) for i, h in enumerate(hits, start=1)),
-                          "retrieval", grounded=True, degraded=degraded, query=retrieval.query, hits=tuple(hits))
+            return _sources_answer(retrieval, degraded)
         meta = self._metadata(retrieval)
         if meta is not None:
             meta = self._with_rest(meta, retrieval)
@@ -870,6 +865,24 @@ ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产�
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
+
+
+def _sources_answer(retrieval: Retrieval, degraded: Degraded | str | None) -> Answer:
+    """「出自哪篇文章？」: the articles of the passages the answer before quoted (``_quoted_passages``)."""
+    hits = retrieval.hits
+    named = "、".join(f"《{h.article.title}》" + (f"（{h.article.author}）" if h.article.author else "") + f"[{i}]"
+                     for i, h in enumerate(hits, start=1))
+    return Answer(f"上面引用的内容出自{named}。", tuple(Citation.from_hit(i, h) for i, h in enumerate(hits, start=1)),
+                  "retrieval", grounded=True, degraded=degraded, query=retrieval.query, hits=tuple(hits))
+
+
+def _outline_item(text: str) -> tuple[str, str]:
+    """An outline item's heading and what follows it (「Web3式出海：2021年，…」 → 「Web3式出海」, 「2021年，…」);
+    no heading (``""``, the text) when no 「：」 opens it within its first 40 characters."""
+    if "：" not in text[:40]:
+        return "", text
+    head, rest = text.split("：", 1)
+    return head.strip(), rest.strip()
 
 
 def _ranked_after(retrieval: Retrieval, extra: Sequence[Hit]) -> list[Hit]:
