@@ -152,6 +152,9 @@ def test_a_follow_up_naming_an_item_by_its_place_asks_about_that_item(answer: st
 @pytest.mark.parametrize(("question", "lacks"), [
     ("为什么？", True), ("有什么区别？", True), ("能再详细一点吗？", True), ("第二点展开说说", True),
     ("产业互联网为什么需要被正名？", False), ("Web3呢？", False), ("那它和元宇宙有什么关系？", False),
+    # Asking after what was said (jieba keeps 这么, 何以见得, 这话 … as words of their own).
+    ("为什么这么说？", True), ("何以见得？", True), ("这话怎么理解？", True), ("这是什么意思？", True), ("为啥？", True),
+    ("怎么理解产业互联网？", False), ("为啥产业互联网起不来？", False),
 ])
 def test_a_question_lacks_a_topic_when_it_names_nothing_to_ask_about(question: str, lacks: bool):
     assert lacks_topic(question) is lacks
