@@ -732,3 +732,15 @@ def test_a_figure_of_a_year_no_passage_names_is_refused(engine: Engine):
     # Fresh-user probes 17 and 18: answered with 黄奇帆's 「几十家、上百家…」.
     assert engine.ask("2023年中国产业互联网市场规模是多少？", mode="retrieval").refused
     assert "2.79万亿元" in engine.ask("2021年社会科研投入是多少？", mode="retrieval").answer
+
+
+@pytest.mark.parametrize("question, unanswered", [
+    # 「比前一年涨了多少」 asks how much the amount asked before grew (the passage: 比上年增长17.9%).
+    ("2021年社会科研投入是多少钱？比前一年涨了多少？", ()),
+    ("2021年社会科研投入是多少钱？同比增长多少？", ()),
+    # ... but a change of something else the passage does not give stays unanswered.
+    ("2021年社会科研投入是多少钱？企业数量比前一年涨了多少？", ("企业数量比前一年涨了多少",)),
+])
+def test_a_part_asking_only_how_much_something_changed_asks_it_of_the_part_before(question: str, unanswered: tuple):
+    passage = "利好的消息是：民间资本有望流入科技企业；国家2021年社会科研投入2.79万亿元，比上年增长17.9%；头部公司也在使劲儿。"
+    assert Reader(lambda t: 1.0).read(question, hits_of(passage)).unanswered == unanswered

@@ -516,6 +516,10 @@ def without_source_names(question: str, authors: Sequence[str | None], refs: Ref
 # asked for, not its topic (the passage says 「比上年增长17.9%」). Only as a comparison: 「去年写了哪些
 # 文章」 keeps its 去年.
 _BASELINE = re.compile(r"(?:比|较)(?:前一年|上一年|上年|去年)|同比|环比")
+# What a part asking only how much something changed holds of its own (「比前一年涨了多少」 → 涨): the
+# topic is the part's before.
+_CHANGE_WORDS = frozenset({"涨", "涨幅", "上涨", "增长", "增速", "增幅", "增加", "提高", "上升", "跌", "降", "下降", "降低",
+                           "减少", "降幅", "跌幅", "翻番"})
 
 
 @lru_cache(maxsize=1024)
@@ -848,7 +852,8 @@ class Reader:
         sides = asked_articles(question, hits, refs)
         masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
         clauses = _clauses(cands)
-        unanswered = tuple(p for p in own_parts if not self._answerable(p, clauses))
+        unanswered = tuple(p for i, p in enumerate(own_parts)
+                           if not self._answerable(p, clauses, own_parts[i - 1] if i else None))
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked)) or any(_part_about_author(p, names_author) for p in own_parts)
         why = "why" in qtypes
 
@@ -1069,14 +1074,17 @@ class Reader:
                 return False
         return True
 
-    def _answerable(self, part: str, clauses: Sequence[tuple[str, frozenset[str]]]) -> bool:
+    def _answerable(self, part: str, clauses: Sequence[tuple[str, frozenset[str]]], before: str | None = None) -> bool:
         """Whether some clause could answer a part that asks for a figure: one that holds the figure
         in the asked form and the part's topic (``ANSWER_COVERAGE`` of its weighted bigrams); a
-        figure elsewhere in the passages answers another question."""
+        figure elsewhere in the passages answers another question. A part that only asks how much
+        something changed (「…是多少钱？比前一年涨了多少？」) asks it of the part ``before``'s topic."""
         needs = _figure_forms(part)
         q = _question_grams(part)
         if not needs or not q:
             return True
+        if before is not None and q <= _CHANGE_WORDS:
+            q = q | _question_grams(before)
         # A year the part names is the figure's (「2023年…市场规模是多少？」): a clause of the passages
         # that holds it, not another year's figure (黄奇帆's 「几十家、上百家…」 answered it).
         years = _YEAR.findall(part)
