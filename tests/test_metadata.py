@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answer.metadata import asked_besides, asks_catalog
@@ -171,11 +173,15 @@ def test_where_an_article_was_published_is_answered_by_its_provenance_line(engin
     ("这几篇文章的作者分别是谁？", True), ("所有文章的标题是什么？", True), ("列出所有文章", True),
     ("你们收录了哪些文章？", True), ("都有些什么文章？", True), ("文章有多少篇？", True),
     ("这些文章的核心观点分别是什么？", True), ("有哪些文章？请按时间排序", True), ("这些文章都是什么时候发表的？", True),
+    ("这些文章都是谁写的？", True), ("作者都有谁？", True), ("文章都是谁写的", True), ("这五篇文章都是谁写的？", True),
+    ("有哪些作者？", True), ("这5篇文章分别讲了什么？", True),
     # A subject of its own, even of one character, or one article: not the library.
     ("有哪些文章讲了元宇宙？", False), ("孟永辉有哪些文章？", False), ("这篇文章讲了什么？", False),
     ("产业互联网有哪些内容？", False), ("这几篇文章怎么看平台？", False), ("有哪些文章讲了中台？", False),
     ("有哪些文章讲了云？", False), ("有哪些文章写了中国？", False), ("这些文章中哪些讲了中台？", False),
     ("云有什么内容？", False), ("每篇文章有多少字？", False), ("仓库里有什么？", False), ("这篇文章有什么内容？", False),
+    ("这篇文章是谁写的？", False), ("元宇宙的文章都是谁写的？", False), ("有哪些作者写了元宇宙？", False),
+    ("这三篇文章讲了元宇宙吗？", False),
 ])
 def test_which_questions_ask_about_the_whole_library(question: str, library: bool):
     assert asks_catalog(question) is library
@@ -209,6 +215,10 @@ def test_a_large_library_s_catalog_lists_the_first_articles_and_says_how_many():
     assert len(lines) == CATALOG_LISTED + 1 and len(listed.citations) == CATALOG_LISTED
     said = catalog_answer("这些文章分别讲了什么？", metas[:2], hit_for, lambda _: ["一、开头", "二、结尾"]).text
     assert said == "资料库共有 2 篇文章：\n1. 《文章0》（作者）：一、开头；二、结尾[1]\n2. 《文章1》（作者）：一、开头；二、结尾[2]"
+    # Asked who wrote them, an article without an author says so (else it only has no 「（…）」).
+    anonymous = [metas[0], replace(metas[1], author=None)]
+    assert catalog_answer("这些文章都是谁写的？", anonymous, hit_for, lambda _: []).text.split("\n")[2] == "2. 《文章1》（未注明作者）[2]"
+    assert catalog_answer("有哪些文章？", anonymous, hit_for, lambda _: []).text.split("\n")[2] == "2. 《文章1》[2]"
 
 
 @pytest.mark.parametrize(("question", "expected"), [

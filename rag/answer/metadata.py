@@ -74,8 +74,10 @@ def _named_author(question: str, articles: Sequence[ArticleMeta]) -> str | None:
 # is about 元宇宙, 「这篇文章有什么内容？」 about one article.
 _ASKS_CATALOG = re.compile(
     r"(?:有|收录了?|包含|包括)(?:哪些|哪几篇|些什么|什么|几篇|多少篇?)(?:文章|资料|内容)|(?:一共|总共|共)(?:有|收录了?)?(?:几|多少)篇"
-    r"|文章(?:有)?(?:多少|几)篇|文章(?:列表|目录|清单)|列(?:出|一下)|[这那](?:几|些)篇?文章|(?:资料库|知识库|文档库)里?"
-    r"|(?:全部|所有)(?:的)?文章|每篇文章"
+    r"|文章(?:有)?(?:多少|几)篇|文章(?:列表|目录|清单)|列(?:出|一下)|[这那](?:几|些|[两三四五六七八九十\d]+)篇?文章"
+    r"|(?:资料库|知识库|文档库)里?|(?:全部|所有)(?:的)?文章|每篇文章"
+    # 「文章都是谁写的？」「作者都有谁？」「有哪些作者？」: who wrote them (not 「这篇文章是谁写的？」).
+    r"|(?:都|分别|各自)是谁写的|作者(?:都|分别|各自)(?:是|有)谁|作者都有哪些|(?:有)?哪(?:些|几位)作者"
 )
 _ONE_ARTICLE = re.compile(r"[这那该此本]篇(?!文章们)|该文|此文|本文")
 # What may stand beside those words and nothing else: words about articles, question words and
@@ -87,11 +89,12 @@ _CATALOG_WORDS = re.compile(
     r"|资料库里?|知识库里?|文档库里?|资料|文章|标题|题目|作者|发表|时间|日期|时候|列表|目录|清单|列出|列一下"
     r"|一共|总共|全部|所有|分别|各自|主要|核心|观点|内容|结论|包含|包括|收录|推荐|排序|按|顺序"
     r"|多少|哪些|哪几|什么|怎样|如何|介绍一下|介绍|概括|总结|大概|简单|一下|请|能|可以|给我|帮我"
-    r"|[这那几些篇每共都有是的了吗呢谁你们我他她个下些]"
+    r"|[这那几些篇每共都有是的了吗呢谁你们我他她个下些写位两三四五六七八九十\d]"
 )
 # ... and what they say, not only their titles; when they were published.
 _ASKS_WHAT_THEY_SAY = re.compile(_SAYS_WHAT + r"|观点|内容|结论|概括|总结")
 _ASKS_WHEN = re.compile(r"时候|时间|日期|发表|哪年|哪一年")
+_ASKS_WHO = re.compile(r"作者|谁")
 # A large library's catalog answer lists this many articles, then how many more.
 CATALOG_LISTED = 10
 
@@ -122,9 +125,10 @@ def asked_author(question: str, catalog: Callable[[], Sequence[ArticleMeta]]) ->
     return None if rest else author
 
 
-def _about(article: ArticleMeta, dated: bool) -> str:
-    """「（author，date）」 after a listed title (the date when asked for), or nothing."""
-    about = [article.author or ""] + ([article.date or "未注明日期"] if dated else [])
+def _about(article: ArticleMeta, dated: bool, authored: bool = False) -> str:
+    """「（author，date）」 after a listed title (the date when asked for; 未注明作者 for an article with
+    none when authors are asked for), or nothing."""
+    about = [article.author or ("未注明作者" if authored else "")] + ([article.date or "未注明日期"] if dated else [])
     return f"（{'，'.join(x for x in about if x)}）" if any(about) else ""
 
 
@@ -141,13 +145,14 @@ def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Call
     With ``author``: that author's articles and what each says (the question asked their views)."""
     say = author is not None or bool(_ASKS_WHAT_THEY_SAY.search(question))
     dated = bool(_ASKS_WHEN.search(question))
+    authored = bool(_ASKS_WHO.search(question))
     if author is not None:
         articles = [a for a in articles if a.author == author]
     shown = list(articles)[:CATALOG_LISTED]
     lines = []
     for i, a in enumerate(shown, 1):
         headings = "；".join(headings_of(a.article_id)) if say else ""
-        lines.append(f"{i}. 《{a.title}》{_about(a, dated)}" + (f"：{headings}" if headings else "") + f"[{i}]")
+        lines.append(f"{i}. 《{a.title}》{_about(a, dated, authored)}" + (f"：{headings}" if headings else "") + f"[{i}]")
     more = f"（以下列出前 {len(shown)} 篇）" if len(articles) > len(shown) else ""
     each = "各篇" if len(articles) > 1 else "这篇文章"
     lead = f"{author}的观点见于其 {len(articles)} 篇文章{more}，{each}的要点：" if author is not None else \
