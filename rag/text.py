@@ -226,6 +226,11 @@ ASPECT_WORDS = frozenset({
 })
 
 
+# A sentence that says which point of a sequence it makes (「首先，…」「其次，…」「第三，…」): a member of an
+# enumeration.
+SEQUENCE_OPENER = re.compile(r"^(?:首先|其次|再次|再者|最后|第[一二三四五六七八九十]|其[一二三四]|[一二三四五]是|一方面|另一方面)[，,、：:]")
+
+
 # 「文章里养鸭子的例子…」: jieba reads 里养 as a word, which no passage holds.
 _IN_THE_ARTICLE = re.compile(r"(文章|文中|原文|这篇)里")
 

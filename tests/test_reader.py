@@ -744,3 +744,13 @@ def test_a_figure_of_a_year_no_passage_names_is_refused(engine: Engine):
 def test_a_part_asking_only_how_much_something_changed_asks_it_of_the_part_before(question: str, unanswered: tuple):
     passage = "利好的消息是：民间资本有望流入科技企业；国家2021年社会科研投入2.79万亿元，比上年增长17.9%；头部公司也在使劲儿。"
     assert Reader(lambda t: 1.0).read(question, hits_of(passage)).unanswered == unanswered
+
+
+def test_a_question_that_is_a_sentence_of_the_passage_gets_what_that_point_says():
+    # 「第三点呢？」's query is the item: the sentences after it, up to the next point, complete it.
+    passage = ("首先，从流量的规模上来看，B端的流量并不及C端那样广泛。其次，从流量的特征上来看，B端流量不靠补贴。"
+               "再次，从流量的需求上来看，C端流量更多地追求的是对接的效率。谁的效率高，谁就是C端时代的关键。"
+               "然而，B端的用户追求的是对生产方式进行一场彻底的改变。最后，B端需要长期的陪伴。")
+    question = "再次，从流量的需求上来看，C端流量更多地追求的是对接的效率。"
+    chosen = [c.text for c in Reader(lambda t: 1.0).read(question, hits_of(passage)).chosen]
+    assert chosen == [question, "谁的效率高，谁就是C端时代的关键。", "然而，B端的用户追求的是对生产方式进行一场彻底的改变。"]

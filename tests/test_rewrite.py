@@ -136,6 +136,8 @@ SENTENCES = "B端更加理性。[1]首先，从规模上看，B端不及C端广�
     (LISTED, "最后一点是什么意思？", "Web3式出海：商业模式出海。"),
     (INLINE, "第二部分讲了什么？", "着重于改变产业前端"),
     (SENTENCES, "第二句话是什么意思？", "首先，从规模上看，B端不及C端广泛。"),
+    # Sentences that say their place (首先/其次/再次): 「第二点」 is the 其次 one, not the second sentence.
+    (SENTENCES, "第二点呢？", "其次，B端不靠补贴。"), (SENTENCES, "第一点是什么意思？", "首先，从规模上看，B端不及C端广泛。"),
     (LISTED, "第一点为什么重要？", "跨产业链互联互通：连接其它产业企业。 为什么重要？"),  # asked of the item
     ("统一、开放和共享。[1]其次，规模很大。[2]", "第一句是什么意思？", "统一、开放和共享。"),  # 统一、 is no item
     ("1.5亿用户是关键。[1]其次，规模很大。[2]", "第二句是什么意思？", "其次，规模很大。"),  # 1.5 is no number
@@ -179,3 +181,10 @@ def test_he_or_she_is_the_author_the_conversation_last_named(history, follow_up:
     assert resolved_reference(follow_up, history, names=names) == standalone
     # 其他 and 他们 are no person.
     assert resolved_reference("其他文章怎么说？", history, names=names) != "其" + names[0]
+
+
+def test_a_point_of_a_sequence_is_found_again_after_its_own_answer():
+    # 「第三点呢？」 is answered by the 再次 sentence and what follows it; 「第二点呢？」 then is the list's.
+    history = [Message("user", "B端和C端流量有什么不同？"), Message("assistant", SENTENCES + "再次，B端追求改变。[2]"),
+               Message("user", "第三点呢？"), Message("assistant", "再次，B端追求改变。[1]然而，B端要的是长期价值。[1]")]
+    assert rule_rewrite("第二点呢？", history) == "其次，B端不靠补贴。"

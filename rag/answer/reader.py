@@ -23,6 +23,7 @@ from rag.text import (
     ASPECT_WORDS,
     CJK,
     CLAUSE_END,
+    SEQUENCE_OPENER,
     TITLE_REF,
     cjk_bigrams,
     content_terms,
@@ -88,8 +89,7 @@ _SEEMS = re.compile(r"^(?:乍一看|乍看之下|乍看|表面上(?:看)?|看上
 _ASKS_SEEMING = re.compile(r"乍看|表面|看上去|看起来|看似")
 # Sentences that open with a pronoun or a connective lean on the one before them.
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
-# The members of an enumeration (「首先，…」「其次，…」), and the ones that open one.
-_SEQUENCE = re.compile(r"^(?:首先|其次|再次|最后|第[一二三四五六]|其[一二三四]|[一二三四五]是|一方面|另一方面)[，,、：:]")
+# The members of an enumeration (SEQUENCE_OPENER: 「首先，…」「其次，…」), and the ones that open one.
 _SEQUENCE_OPENS = re.compile(r"^(?:首先|第一|其一|一是|一方面)[，,、：:]")
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
 _NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
@@ -905,6 +905,15 @@ class Reader:
         # heldout -.009, an extra sentence's sequel displaced the better one).
         sequels = [k for j in best if (k := index_of.get((cands[j].hit, cands[j].pos + 1))) is not None
                    and _GOES_ON.search(cands[k].text)]
+        # A question that is a sentence of the passages (a follow-up's item: 「第三点呢？」 after an answer
+        # whose sentences say 首先…其次…再次…) asks what that point says: the sentences after it, up to
+        # the next point.
+        said_here = next((i for i in best if _same_sentence(cands[i].text, question)), None)
+        if said_here is not None:
+            k = index_of.get((cands[said_here].hit, cands[said_here].pos + 1))
+            while k is not None and not SEQUENCE_OPENER.match(cands[k].text) and self._quotable_extra(cands[k]):
+                take(k)
+                k = index_of.get((cands[k].hit, cands[k].pos + 1)) if k in chosen else None
         # A chosen sentence that opens with 这/它/而… keeps the sentence it leans on.
         for i in list(chosen):
             prev = index_of.get((cands[i].hit, cands[i].pos - 1))
@@ -941,6 +950,8 @@ class Reader:
         only_author = bool(own_parts) and all(_part_about_author(p, names_author) for p in own_parts)
         figure_first = len(own_parts) == 1 and bool(chosen) and self._states_figure(own_parts[0], cands[chosen[0]])
         needed = self.figure_confidence if figure_first else self.confidence
+        if said_here is not None:
+            needed = 0.0  # the point and what it says: nothing else is asked
         while not ((used >= self.min_chars or figure_first) and sum(prob[j] for j in chosen) >= needed):
             pending = [k for k in order if k not in tried]
             if not pending:
@@ -1013,7 +1024,7 @@ class Reader:
     def _sequence(chosen: list[int], cands: Sequence[Candidate], hits: Sequence[Hit]) -> list[int]:
         """The enumeration a chosen sentence belongs to (「首先，…」「其次，…」「再次，…」 of one article,
         in the article's order, each once), when it has an opening member and two or more members."""
-        members = [i for i in chosen if _SEQUENCE.match(cands[i].text)]
+        members = [i for i in chosen if SEQUENCE_OPENER.match(cands[i].text)]
         if not members:
             return []
         article = hits[cands[members[0]].hit].article.article_id
@@ -1023,7 +1034,7 @@ class Reader:
 
         found: dict[str, int] = {}
         for i in sorted((i for i, c in enumerate(cands) if hits[c.hit].article.article_id == article
-                         and _SEQUENCE.match(c.text)), key=offset):
+                         and SEQUENCE_OPENER.match(c.text)), key=offset):
             found.setdefault(cands[i].text, i)
         ordered = list(found.values())
         at = next((k for k, i in enumerate(ordered) if cands[i].text == cands[members[0]].text), 0)
@@ -1095,6 +1106,12 @@ class Reader:
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
+_END_MARKS = " 。！？!?；;，,\n"
+
+
+def _same_sentence(text: str, question: str) -> bool:
+    """Whether a question is the sentence ``text`` itself (a follow-up about an item of an answer)."""
+    return len(question) >= 15 and text.strip(_END_MARKS) == question.strip(_END_MARKS)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.text import ASPECT_WORDS, STOPWORDS, TITLE_REF, chinese_number, content_terms, subject_word, topic_words
+from rag.text import (
+    ASPECT_WORDS,
+    SEQUENCE_OPENER,
+    STOPWORDS,
+    TITLE_REF,
+    chinese_number,
+    content_terms,
+    subject_word,
+    topic_words,
+)
 from rag.types import Message
 
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
@@ -57,16 +66,30 @@ def _numbered(answer: str) -> bool:
     return len(_NUMBERED_LINE.findall(answer)) >= 2 or len(_INLINE_ITEM.findall(answer)) >= 2
 
 
+def _listing(answer: str) -> bool:
+    """Whether an answer's items are a list's: numbered, or sentences that say their place (首先/其次…)."""
+    return _numbered(answer) or sum(bool(SEQUENCE_OPENER.match(_MARKERS.sub("", m.group()).strip(" ；;，,")))
+                                    for m in _CITED_SENTENCE.finditer(answer)) >= 2
+
+
 def names_item(question: str) -> bool:
     """Whether a follow-up names an item of the answer before by its place (「第二点」「最后一个」)."""
     return bool(_ORDINAL.search(question))
 
 
-def _items(answer: str) -> list[str]:
-    """The items of an answer, markers removed."""
+def _items(answer: str, sentences: bool = False) -> list[str]:
+    """The items of an answer, markers removed: its numbered items, else the sentences that open
+    with a place in a sequence (首先/其次/再次…) when two or more do (not when ``sentences`` are
+    asked for: 「第二句话」), else its sentences."""
     numbered = [found for found in (_NUMBERED_LINE.findall(answer), _INLINE_ITEM.findall(answer)) if len(found) >= 2]
     found = numbered[0] if numbered else [m.group() for m in _CITED_SENTENCE.finditer(answer)]
-    return [t for t in (_MARKERS.sub("", x).strip(" ；;，,") for x in found) if _WORDY.search(t)]
+    items = [t for t in (_MARKERS.sub("", x).strip(" ；;，,") for x in found) if _WORDY.search(t)]
+    if not numbered and not sentences:
+        # 「相对于C端…。首先，…。其次，…。再次，…。」: 「第三点呢？」 asks for the 再次 sentence.
+        sequence = [t for t in items if SEQUENCE_OPENER.match(t)]
+        if len(sequence) >= 2:
+            return sequence
+    return items
 
 
 def _article_asked(question: str, history: Sequence[Message], names: Sequence[str] = ()) -> str | None:
@@ -108,13 +131,13 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     if not _ASKS_OF_IT.search(rest) and any(
             t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
         return None  # 「产业互联网的第二个阶段是什么？」 asks something new
-    items = _items(answers[-1])
-    if "句" not in m.group(0) and not _numbered(answers[-1]):
+    items = _items(answers[-1], "句" in m.group(0))
+    if "句" not in m.group(0) and not _listing(answers[-1]):
         # 「第一点展开说说」 (or 「那第一点呢？」「展开说说」「还有呢？」) then 「第四个展开说说」: the items are
         # the list's, not the expansion's sentences; not after 「…第二部分讲了什么？」, a question of its
         # own, nor for 「第一句话…」.
         for x in reversed(history):
-            if x.role == "assistant" and _numbered(x.content):
+            if x.role == "assistant" and _listing(x.content):
                 items = _items(x.content)
                 break
             if x.role == "user" and not (asks_to_expand(x.content) or lacks_topic(x.content)):
