@@ -31,6 +31,8 @@ def test_a_follow_up_gets_the_previous_question(follow_up: str):
     # An author for an author, wherever the name stands.
     ("元宇宙少女怎么看Web3？", "孟永辉呢？", "孟永辉怎么看Web3？"),
     ("在孟永辉看来，元宇宙意味着什么？", "那元宇宙少女呢？", "在元宇宙少女看来，元宇宙意味着什么？"),
+    # Something else in place of what an author was asked about, not of the author.
+    ("孟永辉怎么看元宇宙？", "那么区块链呢？", "孟永辉怎么看区块链？"),
 ])
 def test_what_about_y_asks_the_question_before_of_y(previous: str, follow_up: str, standalone: str):
     names = ["元宇宙少女", "孟永辉"]
@@ -188,3 +190,17 @@ def test_a_point_of_a_sequence_is_found_again_after_its_own_answer():
     history = [Message("user", "B端和C端流量有什么不同？"), Message("assistant", SENTENCES + "再次，B端追求改变。[2]"),
                Message("user", "第三点呢？"), Message("assistant", "再次，B端追求改变。[1]然而，B端要的是长期价值。[1]")]
     assert rule_rewrite("第二点呢？", history) == "其次，B端不靠补贴。"
+
+
+
+@pytest.mark.parametrize(("follow_up", "standalone"), [
+    # Opening with 那 and asking of a topic of its own: a new question (joined to the one before, it
+    # got that one's answer again).
+    ("那新产业长什么样？", "那新产业长什么样？"), ("那么，消费互联网的本质是什么？", "那么，消费互联网的本质是什么？"),
+    # ... but not 那篇/那个, a pronoun, 「…呢？」 or a question with no topic of its own.
+    ("那它和元宇宙有什么关系？", "那产业互联网和元宇宙有什么关系？"),
+    ("那篇文章的作者是谁？", "产业互联网的本质是什么？ 那篇文章的作者是谁？"),
+    ("那为什么呢？", "产业互联网的本质是什么？ 那为什么呢？"),
+])
+def test_a_question_opening_with_na_stands_alone_when_it_names_its_own_topic(follow_up: str, standalone: str):
+    assert rule_rewrite(follow_up, asked("产业互联网的本质是什么？")) == standalone

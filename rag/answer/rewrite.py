@@ -23,6 +23,9 @@ _ANAPHORA = re.compile(
     r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|两者|二者|"
     r"(?<!其)[他她它]"
 )
+# 「那…」「那么…」 opening a question that names its own topic: a new question, not a pointer back.
+_OPENER = re.compile(r"^(?:那么|那(?![篇个些种样时里边儿位天年次]))[，,\s]*")
+_ASKED = re.compile(r"什么|哪|怎么|怎样|如何|为什么|为何|多少|几|谁|是否|吗")
 # "X呢？" asks "and what about X?" of the previous question.
 _ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
 # Nouns that name an aspect of a topic, not a topic: "有什么区别？" needs the previous question.
@@ -171,8 +174,16 @@ def quoted_sentences(answer: str) -> frozenset[str]:
 
 def needs_context(question: str) -> bool:
     """A follow-up that cannot stand alone: it points back (它/这个/那…), asks "X呢？", or names
-    no topic of its own (only aspects such as 区别/原因, or nothing at all)."""
-    return bool(_ANAPHORA.search(question) or _ELLIPSIS.search(question)) or lacks_topic(question)
+    no topic of its own (only aspects such as 区别/原因, or nothing at all). A question that only
+    opens with 那/那么 and asks something of a topic of its own (「那新产业长什么样？」 after 「产业互联网
+    的本质是什么？」) stands alone: joined to the question before, it got that question's answer again."""
+    if _ELLIPSIS.search(question) or lacks_topic(question):
+        return True
+    m = _ANAPHORA.search(question)
+    if m is None:
+        return False
+    opener = _OPENER.match(question)
+    return not (opener and _ASKED.search(question) and not _ANAPHORA.search(question, opener.end()))
 
 
 # The answer to a question with no topic of its own and nothing before it to take one from.
@@ -301,7 +312,10 @@ def _swapped(question: str, chain: list[str], names: Sequence[str]) -> str | Non
     new = _what_about(question)
     if new is None or new in base:
         return None
-    old = next((n for n in names if n in base), None) if new in names else _subject(base)
+    # An author in place of the author; else the question's subject, not the author it names
+    # (「孟永辉怎么看元宇宙？」 → 「那么区块链呢？」: 「孟永辉怎么看区块链？」).
+    old = next((n for n in names if n in base), None) if new in names else \
+        subject_word(base, _ASPECTS | {n.lower() for n in names})
     return base.replace(old, new, 1) if old else None
 
 
