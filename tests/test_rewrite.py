@@ -204,3 +204,14 @@ def test_a_point_of_a_sequence_is_found_again_after_its_own_answer():
 ])
 def test_a_question_opening_with_na_stands_alone_when_it_names_its_own_topic(follow_up: str, standalone: str):
     assert rule_rewrite(follow_up, asked("产业互联网的本质是什么？")) == standalone
+
+
+def test_what_is_it_instead_after_a_yes_no_question_asks_for_the_other():
+    history = asked("流量是产业互联网的关键吗？")
+    assert rule_rewrite("那什么才是？", history) == "什么才是产业互联网的关键？"
+    assert rule_rewrite("那谁才是？", history) == "谁才是产业互联网的关键？"
+    # 「为什么？」 then asks why of that question, not of the two turns as written.
+    history = [*history, Message("user", "那什么才是？"), Message("assistant", "留量，才是产业互联网的关键。[1]")]
+    assert rule_rewrite("为什么？", history) == "什么才是产业互联网的关键？ 为什么？"
+    # Not after a question that asked no yes or no.
+    assert rule_rewrite("那什么才是？", asked("产业互联网的关键是什么？")) == "产业互联网的关键是什么？ 那什么才是？"

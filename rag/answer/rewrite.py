@@ -241,15 +241,28 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
 def _chain(question: str, history: Sequence[Message]) -> list[str]:
     """The user's questions back to the last standalone one, for a follow-up that needs them; none
     for a question that stands alone."""
-    previous = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
+    previous = [(i, m.content.strip()) for i, m in enumerate(history) if m.role == "user" and m.content.strip()]
     if not previous or not needs_context(question):
         return []
     chain: list[str] = []
-    for turn in reversed(previous[-_MAX_CHAIN:]):
-        chain.insert(0, turn)
+    for i, turn in reversed(previous[-_MAX_CHAIN:]):
         if not needs_context(turn):
+            chain.insert(0, turn)
+            break
+        # A follow-up resolved as a question of its own (「那什么才是？」 → 「什么才是产业互联网的关键？」,
+        # 「第三点呢？」 → that point) stands for the questions before it: 「为什么？」 asks why of it.
+        resolved = _own_question(turn, history[:i])
+        chain.insert(0, resolved or turn)
+        if resolved:
             break
     return chain
+
+
+def _own_question(turn: str, before: Sequence[Message]) -> str | None:
+    """An earlier follow-up as the standalone question it was resolved to, when it asked of an
+    item of the answer before or what is Y instead of X (not of an article, whose title the
+    engine's lookups give)."""
+    return _item_asked(turn, before) or _what_is_instead(turn, _chain(turn, before))
 
 
 def resolved_reference(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
@@ -336,6 +349,9 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
     swapped = _swapped(question, chain, names)
     if swapped is not None:
         return swapped
+    instead = _what_is_instead(question, chain)
+    if instead is not None:
+        return instead
     person = _PERSON.search(question)
     if person is not None and names:
         # 「他还写过哪些文章？」 after 「…的作者是孟永辉。」: the author the conversation last named.
@@ -365,6 +381,21 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         # its author again: "《产业互联网需要被正名》主要讲了什么？".
         return pointer.sub(lambda _: title, question, count=1)  # a title is no template
     return title + question
+
+
+# 「流量是产业互联网的关键吗？」 → 「那什么才是？」: what is Y, if not X.
+_YES_NO = re.compile(r"^(?:请问)?(.{1,20}?)(?:才是|就是|是)(.{2,30}?)吗[？?]?\s*$")
+_WHAT_INSTEAD = re.compile(r"^(?:那么?|那到底)?[，,\s]*(什么|哪些|哪个|谁)(?:才|又|应该|到底)?是(?:什么)?(?:呢)?[？?]?\s*$")
+
+
+def _what_is_instead(question: str, chain: list[str]) -> str | None:
+    """「那什么才是？」 after 「X是Y吗？」: 「什么才是Y？」 (joined to the question before, it was asked of X
+    again: fresh-user probe 19)."""
+    asked = _WHAT_INSTEAD.match(question)
+    before = _YES_NO.match(chain[-1]) if chain else None
+    if asked is None or before is None:
+        return None
+    return f"{asked.group(1)}才是{before.group(2)}？"
 
 
 def _more_of(history: Sequence[Message], names: Sequence[str]) -> str | None:
