@@ -226,6 +226,16 @@ ASPECT_WORDS = frozenset({
 })
 
 
+# The baseline a change is measured against (「比前一年涨了多少」「同比增长多少」): the form of the figure
+# asked for, not its topic (the passage says 「比上年增长17.9%」). Only as a comparison: 「去年写了哪些
+# 文章」 keeps its 去年.
+BASELINE = re.compile(r"(?:比|较)(?:前一年|上一年|上年|去年)|同比|环比")
+# What a question asking only how much something changed holds of its own (「比前一年涨了多少」 → 涨): its
+# topic is the one asked before (the part before, or the question before in a conversation).
+CHANGE_WORDS = frozenset({"涨", "涨幅", "上涨", "增长", "增速", "增幅", "增加", "提高", "上升", "跌", "降", "下降", "降低",
+                          "减少", "降幅", "跌幅", "翻番"})
+
+
 # A sentence that says which point of a sequence it makes (「首先，…」「其次，…」「第三，…」): a member of an
 # enumeration.
 SEQUENCE_OPENER = re.compile(r"^(?:首先|其次|再次|再者|最后|第[一二三四五六七八九十]|其[一二三四]|[一二三四五]是|一方面|另一方面)[，,、：:]")
@@ -241,15 +251,15 @@ _IN_THE_ARTICLE = re.compile(r"(文章|文中|原文|这篇)里")
 _QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用"})
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
-_ASKED_FORM = re.compile(r"百分之(?:几|多少)|(?<![这那])几成(?!为)|(?<![这那])几(?:篇|位)")
+ASKED_FORM = re.compile(r"百分之(?:几|多少)|(?<![这那])几成(?!为)|几(?:篇|位)")
 
 
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:
     """Bigrams of a question's content words of two or more characters, without the terms ``skip``
     matches, the words that only frame the question (``_QUESTION_FRAME``) and the form a figure is
-    asked in (``_ASKED_FORM``). Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
+    asked in (``ASKED_FORM``). Single characters are mostly jieba's pieces of a name it does not know (里达 → 里 /
     达), which no passage holds as a bigram: they count only when there is nothing longer."""
-    text = _IN_THE_ARTICLE.sub(r"\1 ", _FIELD_AFTER_TERM.sub(r"\1", _ASKED_FORM.sub(" ", text)))
+    text = _IN_THE_ARTICLE.sub(r"\1 ", _FIELD_AFTER_TERM.sub(r"\1", ASKED_FORM.sub(" ", text)))
     terms = [t for t in content_terms(text) if t not in _QUESTION_FRAME and (skip is None or not skip.search(t))]
     longer = [t for t in terms if len(t) >= 2]
     return frozenset(cjk_bigrams(" ".join(longer or terms) or text))

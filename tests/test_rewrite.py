@@ -159,6 +159,8 @@ def test_a_follow_up_naming_an_item_by_its_place_asks_about_that_item(answer: st
     # Asking after what was said (jieba keeps 这么, 何以见得, 这话 … as words of their own).
     ("为什么这么说？", True), ("何以见得？", True), ("这话怎么理解？", True), ("这是什么意思？", True), ("为啥？", True),
     ("怎么理解产业互联网？", False), ("为啥产业互联网起不来？", False),
+    # How much the figure asked before changed (probe 19: 「比上年涨了多少？」 was searched alone, refused).
+    ("比上年涨了多少？", True), ("同比增长多少？", True), ("增长了百分之几？", True), ("科研投入增长了多少？", False),
 ])
 def test_a_question_lacks_a_topic_when_it_names_nothing_to_ask_about(question: str, lacks: bool):
     assert lacks_topic(question) is lacks

@@ -21,6 +21,8 @@ import numpy as np
 
 from rag.text import (
     ASPECT_WORDS,
+    BASELINE,
+    CHANGE_WORDS,
     CJK,
     CLAUSE_END,
     SEQUENCE_OPENER,
@@ -512,21 +514,13 @@ def without_source_names(question: str, authors: Sequence[str | None], refs: Ref
     return asked
 
 
-# The baseline a change is measured against (「比前一年涨了多少」「同比增长多少」): the form of the figure
-# asked for, not its topic (the passage says 「比上年增长17.9%」). Only as a comparison: 「去年写了哪些
-# 文章」 keeps its 去年.
-_BASELINE = re.compile(r"(?:比|较)(?:前一年|上一年|上年|去年)|同比|环比")
-# What a part asking only how much something changed holds of its own (「比前一年涨了多少」 → 涨): the
-# topic is the part's before.
-_CHANGE_WORDS = frozenset({"涨", "涨幅", "上涨", "增长", "增速", "增幅", "增加", "提高", "上升", "跌", "降", "下降", "降低",
-                           "减少", "降幅", "跌幅", "翻番"})
 
 
 @lru_cache(maxsize=1024)
 def _question_grams(text: str) -> frozenset[str]:
     """The bigrams of a question's topic words, question words and a change's baseline left out
     (cached per question part)."""
-    return topic_bigrams(_BASELINE.sub(" ", text), _ASKED_WORD)
+    return topic_bigrams(BASELINE.sub(" ", text), _ASKED_WORD)
 
 
 # A question word, or a whole word for an aspect a part asks of its topic (特点, 区别 …: ASPECT_WORDS).
@@ -537,7 +531,7 @@ _ASKED_OR_ASPECT = re.compile(f"{_ASKED_WORD.pattern}|^(?:{'|'.join(sorted(ASPEC
 def _topic_grams(part: str) -> frozenset[str]:
     """``_question_grams`` without the aspects the part asks of its topic (「C端流量有什么特点」: C端流量),
     by whole word (「没意思」 keeps its 意思)."""
-    return topic_bigrams(_BASELINE.sub(" ", part), _ASKED_OR_ASPECT)
+    return topic_bigrams(BASELINE.sub(" ", part), _ASKED_OR_ASPECT)
 
 
 @lru_cache(maxsize=1024)
@@ -1094,7 +1088,7 @@ class Reader:
         q = _question_grams(part)
         if not needs or not q:
             return True
-        if before is not None and q <= _CHANGE_WORDS:
+        if before is not None and q <= CHANGE_WORDS:
             q = q | _question_grams(before)
         # A year the part names is the figure's (「2023年…市场规模是多少？」): a clause of the passages
         # that holds it, not another year's figure (黄奇帆's 「几十家、上百家…」 answered it).

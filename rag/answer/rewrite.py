@@ -6,7 +6,10 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.text import (
+    ASKED_FORM,
     ASPECT_WORDS,
+    BASELINE,
+    CHANGE_WORDS,
     SEQUENCE_OPENER,
     STOPWORDS,
     TITLE_REF,
@@ -213,7 +216,9 @@ def lacks_topic(question: str) -> bool:
 def _own_terms(question: str) -> list[str]:
     """The words a question names of its own: not an item's place (「第二点」) nor an aspect of what
     was asked before (区别, 原因, 出自, 具体 …)."""
-    return [t for t in content_terms(_ORDINAL.sub(" ", question)) if len(t) >= 2 and t not in _ASPECTS]
+    # 「比上年涨了多少？」「增长了百分之几？」: how much the figure asked before grew.
+    text = ASKED_FORM.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question)))
+    return [t for t in content_terms(text) if len(t) >= 2 and t not in _ASPECTS and t not in CHANGE_WORDS]
 
 
 def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
