@@ -754,3 +754,12 @@ def test_a_question_that_is_a_sentence_of_the_passage_gets_what_that_point_says(
     question = "再次，从流量的需求上来看，C端流量更多地追求的是对接的效率。"
     chosen = [c.text for c in Reader(lambda t: 1.0).read(question, hits_of(passage)).chosen]
     assert chosen == [question, "谁的效率高，谁就是C端时代的关键。", "然而，B端的用户追求的是对生产方式进行一场彻底的改变。"]
+
+
+def test_a_which_ones_question_gets_the_sentence_that_names_them():
+    # Fresh-user probe 19: 「消费互联网时代有哪些代表性平台？」 got sentences about platforms in general.
+    passage = ("消费互联网时代的思维惯性，让人们想当然地认为，产业互联网时代同样是一个以平台为主要表现形态的时代。"
+               "平台，成为了消费互联网时代的主要表现形态。"
+               "在电商领域，有淘宝、京东、拼多多这样的平台；在出行领域，有滴滴、Uber这样的平台。")
+    reading = Reader(lambda t: 1.0).read("消费互联网时代有哪些代表性平台？", hits_of(passage))
+    assert "淘宝、京东、拼多多" in reading.chosen[0].text
