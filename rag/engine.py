@@ -17,11 +17,14 @@ from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
 from rag.answer.extractive import NOT_FOUND_TEXT, PARTIAL_LEAD, PARTIAL_TAIL, Extract, extract_answer, joined
 from rag.answer.metadata import (
+    CATALOG_LISTED,
     asked_author,
     asked_besides,
     asks_catalog,
     catalog_answer,
     extreme_said,
+    mentioned_word,
+    mentions_answer,
     mentions_newest_or_oldest,
     metadata_answer,
 )
@@ -40,6 +43,7 @@ from rag.answer.reader import (
     answers_about_author,
     asks_about_author,
     asks_for_figure,
+    candidates,
     has_byline,
     opening_statement,
     speaks_of_self,
@@ -558,9 +562,40 @@ class Engine:
         return _reading_answers(retrieval, ext), ext
 
     def _metadata(self, retrieval: Retrieval) -> Extract | None:
-        """The answer from the articles' metadata to a question about authors and dates, or None."""
+        """The answer from the articles' metadata to a question about authors and dates, or from the
+        library's words to one asking which articles mention a word; or None."""
         return metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
-                               [key for key, _ in retrieval.named])
+                               [key for key, _ in retrieval.named]) or self._mentions(retrieval.query)
+
+    def _mentions(self, question: str) -> Extract | None:
+        """Which articles mention the word 「哪几篇文章讲到了元宇宙？」 asks about, each with its first
+        passage (by BM25 on the word's bigrams) holding it outside an author's name (元宇宙少女 holds
+        元宇宙) and that passage's first sentence that does; up to ``CATALOG_LISTED`` articles. None
+        when no article does, or the question asks something else."""
+        word = mentioned_word(question)
+        if word is None or not self._retriever.in_library(word):
+            return None
+        authors = self._authors()
+        ranked = self._index.search.lexical("bigrams", word, _MENTION_ROWS)
+        # Per article: its first sentence saying the word in the text, else in a heading or the
+        # author's bio (「Web3式出海」「…专研元宇宙web3领域」) when nothing else does.
+        found: dict[str, tuple[Hit, str, bool]] = {}
+        for row in ranked.rows.tolist():
+            chunk = self._index.chunks[row]
+            if (found[chunk.article_id][2] if chunk.article_id in found else len(found) == CATALOG_LISTED):
+                continue  # said plainly already, or the list is full
+            said = [(c.text, not (c.heading or c.bio)) for c in candidates([chunk.text], [chunk.heading])
+                    if _holds(c.text, word, authors)]
+            sentence, plain = next((x for x in said if x[1]), said[0] if said else (None, False))
+            if sentence is not None and (chunk.article_id not in found or plain):
+                meta = self._index.article_meta(chunk.article_id)
+                found[chunk.article_id] = (Hit(rank=0, score=0.0, chunk=chunk, article=meta), sentence, plain)
+                if len(found) == CATALOG_LISTED and all(p for _, _, p in found.values()):
+                    break
+        if not found:
+            return None
+        listed = [(replace(hit, rank=i), sentence) for i, (hit, sentence, _) in enumerate(found.values(), 1)]
+        return mentions_answer(word, listed, more=len(found) == CATALOG_LISTED)
 
     def _with_rest(self, meta: Extract, retrieval: Retrieval) -> Extract:
         """The metadata answer and the answer to what the question asks besides (「《…》的作者是谁？
@@ -857,6 +892,18 @@ _THESE = re.compile(r"[这那](?:些|几)")
 
 
 # 「哪篇文章提到了ChatGPT？」「有没有讲Web3的文章？」: the answer names the articles it quotes.
+# Passages read for 「哪几篇文章讲到了X？」, best first by BM25 on X's bigrams.
+_MENTION_ROWS = 200
+
+
+def _holds(sentence: str, word: str, authors: Sequence[str]) -> bool:
+    """Whether ``sentence`` says ``word`` (in any case) other than inside an author's name."""
+    text = sentence.lower()
+    for name in authors:
+        text = text.replace(name.lower(), " ")
+    return word.lower() in text
+
+
 _ASKS_WHICH_ARTICLE = re.compile(r"哪(?:一|几)?篇|哪些文章|什么文章|有没有(?:[^，。？?]{0,12})的?文章|是否有(?:[^，。？?]{0,12})文章")
 
 

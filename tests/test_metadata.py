@@ -260,3 +260,25 @@ def test_the_newest_of_an_author_s_articles_and_the_recent_ones_in_order(engine:
     assert listed.answer.startswith("资料库中的文章按发表日期从新到旧（另有 2 篇没有注明日期）：\n1. 《产业互联网需要被正名》")
     dates = [c.date for c in listed.citations]
     assert len(dates) == 3 and dates == sorted(dates, reverse=True)
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("哪几篇文章讲到了元宇宙？", "元宇宙"), ("哪些文章提到了去中心化？", "去中心化"), ("哪篇文章提到了ChatGPT？", "ChatGPT"),
+    ("有没有讲Web3的文章？", "Web3"), ("元宇宙在哪几篇文章里出现过？", "元宇宙"), ("有哪些文章讲了区块链？", "区块链"),
+    # A question about what an article says of something is the reader's.
+    ("哪篇文章讲了产业互联网的主战场？", None), ("哪篇文章最新？", None), ("元宇宙是什么？", None),
+])
+def test_which_questions_ask_which_articles_mention_a_word(question: str, word: str | None):
+    from rag.answer.metadata import mentioned_word
+    assert mentioned_word(question) == word
+
+
+def test_which_articles_mention_a_word_names_every_one_with_a_sentence_that_says_it(engine: Engine):
+    # Fresh-user probe 19: the reader's passages named two of the four, one for its author's name (元宇宙少女).
+    answer = engine.ask("哪几篇文章讲到了元宇宙？", mode="retrieval")
+    lines = answer.answer.split("\n")
+    assert lines[0] == "提到「元宇宙」的文章有 4 篇："
+    assert sorted(c.article_id[:3] for c in answer.citations) == ["000", "001", "003", "004"]
+    web3 = next(line for line in lines if "从Web2到Web3" in line)
+    assert "元宇宙" in web3.split("：", 1)[1].replace("元宇宙少女", "")  # a sentence of the text, not the byline
+    assert engine.ask("哪些文章提到了腾讯？", mode="retrieval").refused
