@@ -763,3 +763,15 @@ def test_a_which_ones_question_gets_the_sentence_that_names_them():
                "在电商领域，有淘宝、京东、拼多多这样的平台；在出行领域，有滴滴、Uber这样的平台。")
     reading = Reader(lambda t: 1.0).read("消费互联网时代有哪些代表性平台？", hits_of(passage))
     assert "淘宝、京东、拼多多" in reading.chosen[0].text
+
+
+@pytest.mark.parametrize("asked", ["为什么", "为啥"])
+def test_a_colloquial_why_gets_the_reason_a_conclusion_leans_on(asked: str):
+    # Fresh-user probe 19: 「作者为啥不同意…」 got 「正是因为如此，…我是不赞同的。」 without its reason.
+    passage = ("产业互联网正在变得深入，正在成为一种潮流和趋势。"
+               "这还包含了以互联网玩家为代表的科技玩家对于传统行业的深度赋能。"
+               "正是因为如此，对于现在市场上出现的，所谓的产业互联网是一场以B端为主要改造对象、以B端流量为唯一追求的"
+               "新流量征伐站的看法，我是不赞同的。")
+    reading = Reader(lambda t: 1.0).read(f"作者{asked}不同意把产业互联网看成B端的新流量征伐站？", hits_of(passage))
+    said = [c.text for c in reading.chosen]
+    assert said[-1].startswith("正是因为如此") and any("深度赋能" in t for t in said[:-1])  # the reason, then what follows

@@ -28,7 +28,7 @@ _ANAPHORA = re.compile(
 )
 # 「那…」「那么…」 opening a question that names its own topic: a new question, not a pointer back.
 _OPENER = re.compile(r"^(?:那么|那(?![篇个些种样时里边儿位天年次]))[，,\s]*")
-_ASKED = re.compile(r"什么|哪|怎么|怎样|如何|为什么|为何|多少|几|谁|是否|吗")
+_ASKED = re.compile(r"什么|哪|怎么|怎样|如何|为什么|为何|为啥|多少|几|谁|是否|吗")
 # "X呢？" asks "and what about X?" of the previous question.
 _ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
 # Nouns that name an aspect of a topic, not a topic: "有什么区别？" needs the previous question.
@@ -53,7 +53,7 @@ _LISTED_TITLE = re.compile(r"《([^》]{1,80})》(?:（[^（）]{0,40}）)?\[\d+
 # 「第一篇」「最后一篇」: an article of a list of articles (``_article_asked``).
 _NTH_ARTICLE = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*篇|(最后)一篇")
 # Asking something of the item (「第一点为什么重要？」), not only for it.
-_ASKS_OF_IT = re.compile(r"为什么|为何|怎么|如何|怎样|哪")
+_ASKS_OF_IT = re.compile(r"为什么|为何|为啥|怎么|如何|怎样|哪")
 
 
 # An answer's items: numbered lines (「1. …」「一、…」「（1）…」), items numbered inline (「一、…；二、…」),
