@@ -3,6 +3,7 @@ marker attribution, the summary's quotes and checks, model resolution and the qu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -174,8 +175,18 @@ def test_a_summary_that_gives_a_view_to_another_author_is_dropped():
     reply = f"元宇宙少女认为，{SPRING_RAIN}[1]。"
     assert checked_summary(reply, HITS[1:3], "元宇宙少女怎么看元宇宙？", authors=["元宇宙少女", "孟永辉"]) == (
         None, Degraded.UNSUPPORTED)
+    # 孟永辉 wrote the passage cited (the sample's metadata names the site that published it).
+    his = [replace(HITS[1], article=replace(HITS[1].article, author="孟永辉")), HITS[2]]
     kept = f"孟永辉认为，{SPRING_RAIN}[1]。"
-    assert checked_summary(kept, HITS[1:3], "孟永辉怎么看元宇宙？", authors=["元宇宙少女", "孟永辉"]) == (kept, None)
+    assert checked_summary(kept, his, "孟永辉怎么看元宇宙？", authors=["元宇宙少女", "孟永辉"]) == (kept, None)
+    # ... but not a passage of another author among those shown (fresh-user probe 19: 「元宇宙少女认为…我是
+    # 不赞同的」, a sentence of 孟永辉's).
+    theirs = [replace(HITS[1], article=replace(HITS[1].article, author="元宇宙少女")),
+              replace(HITS[2], article=replace(HITS[2].article, author="孟永辉"))]
+    assert checked_summary(f"元宇宙少女认为，{SPRING_RAIN}[1]。", theirs, "元宇宙怎么样？",
+                           authors=["元宇宙少女", "孟永辉"]) == (f"元宇宙少女认为，{SPRING_RAIN}[1]。", None)
+    assert checked_summary(f"孟永辉认为，{SPRING_RAIN}[1]。", theirs, "元宇宙怎么样？",
+                           authors=["元宇宙少女", "孟永辉"]) == (None, Degraded.UNSUPPORTED)
 
 
 @pytest.mark.parametrize(("reply", "reason"), [

@@ -13,6 +13,7 @@ from rag.types import Degraded, Hit
 
 __all__ = ["checked_summary", "quotes_of"]
 
+_MARKER = re.compile(r"\[(\d+)\]")
 _QUOTE = re.compile(r"([^\[\]]+?)\[(\d+)\]")  # the reader cites each sentence with one [n]
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*(?:\s*\[\d+\])*")
 
@@ -101,5 +102,10 @@ def checked_summary(reply: str, shown: Sequence[Hit], question: str = "",
     text = attribute(drop_unknown_markers(text, len(shown)), shown)
     checked = verify(text, shown)
     if not checked.citations or len(cjk_bigrams(strip_markers(text))) < 5:
+        return None, Degraded.UNSUPPORTED
+    # 「元宇宙少女认为…我是不赞同的[2]」 where [2] is 孟永辉's passage (fresh-user probe 19): an author
+    # named for a view must have written a passage the summary cites.
+    cited = {shown[int(n) - 1].article.author for n in _MARKER.findall(text) if 0 < int(n) <= len(shown)}
+    if any(a in text and a not in cited for a in authors):
         return None, Degraded.UNSUPPORTED
     return text, None
