@@ -23,7 +23,6 @@ from rag.answer.metadata import (
     asks_catalog,
     catalog_answer,
     extreme_said,
-    mentioned_word,
     mentions_answer,
     mentions_newest_or_oldest,
     metadata_answer,
@@ -73,7 +72,7 @@ from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
-from rag.text import content_terms, standard_form, topic_words
+from rag.text import content_terms, mentioned_word, standard_form, topic_words
 from rag.types import (
     Answer,
     ArticleMeta,
@@ -336,6 +335,8 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
+        # Asked before the search corrects typos (it read 讲到 as 将到 in 「哪几篇文章讲到了区块链？」).
+        retrieval = replace(retrieval, mentioned=mentioned_word(query))
         follows = what_about(question) if history else None
         if follows and not retrieval.relevant and follows.lower() in "".join(
                 quoted_sentences(_last_answer(history))).lower():
@@ -565,15 +566,14 @@ class Engine:
         """The answer from the articles' metadata to a question about authors and dates, or from the
         library's words to one asking which articles mention a word; or None."""
         return metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
-                               [key for key, _ in retrieval.named]) or self._mentions(retrieval.query)
+                               [key for key, _ in retrieval.named]) or self._mentions(retrieval.mentioned)
 
-    def _mentions(self, question: str) -> Extract | None:
+    def _mentions(self, word: str | None) -> Extract | None:
         """Which articles mention the word 「哪几篇文章讲到了元宇宙？」 asks about, each with its first
         passage (by BM25 on the word's bigrams) holding it outside an author's name (元宇宙少女 holds
         元宇宙) and that passage's first sentence that does; up to ``CATALOG_LISTED`` articles. None
         when no article does, or the question asks something else."""
-        word = mentioned_word(question)
-        if word is None or not self._retriever.in_library(word):
+        if word is None:
             return None
         authors = self._authors()
         ranked = self._index.search.lexical("bigrams", word, _MENTION_ROWS)

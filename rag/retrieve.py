@@ -49,6 +49,8 @@ class Retrieval:
     # 「出自哪篇文章？」 after an answer: ``hits`` are the passages that answer quoted, each article's
     # once, and the answer names their articles (set by the engine: rag.answer.rewrite.asks_for_source).
     sources_of_answer: bool = False
+    # The word 「哪几篇文章讲到了X？」 asks about, as written (set by the engine: rag.text.mentioned_word).
+    mentioned: str | None = None
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
 
     # A word of the question that at most two passages hold, the best one among them, in a question

@@ -251,7 +251,8 @@ _IN_THE_ARTICLE = re.compile(r"(文章|文中|原文|这篇)里")
 _QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用"})
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
-ASKED_FORM = re.compile(r"百分之(?:几|多少)|(?<![这那])几成(?!为)|几(?:篇|位)")
+ASKED_PER_CENT = re.compile(r"百分之(?:几|多少)")
+ASKED_FORM = re.compile(ASKED_PER_CENT.pattern + r"|(?<![这那])几成(?!为)|几(?:篇|位)")
 
 
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:
@@ -448,3 +449,28 @@ def standard_form(question: str) -> str:
     """A question as the articles are stored (``to_simplified``, as ingest keeps them), with
     full-width letters and digits as ASCII."""
     return to_simplified(question.translate(_FULL_WIDTH))
+
+
+# 「哪几篇文章讲到了元宇宙？」「有没有讲Web3的文章？」「元宇宙在哪几篇文章里出现过？」: which articles mention a
+# word (fresh-user probe 19: the reader's top passages named two of the four, one by its author's name).
+_VERB = r"(?:提到|提及|讲到|谈到|谈及|谈论|说到|涉及|讨论|写到|出现|讲|谈|说|提|写)(?:了|过)?"
+_WHICH_ARTICLES = r"(?:哪(?:一|几|些)?篇(?:文章)?|哪些文章)"
+_END = r"[？?。！!\s]*$"
+# What is no word an article says (「哪篇文章讲了什么？」「…写得最好？」「…产业互联网的主战场？」).
+_NOT_A_MENTION = re.compile(r"的|得|什么|哪|谁|怎|多少|几|吗|呢|最")
+_MENTIONS = (
+    re.compile(r"^(?:请问)?(?:(?:有)?" + _WHICH_ARTICLES + r"|有?哪些文章|(?:有没有|是否有)(?:文章)?)(?:有)?(?:里|中)?都?" + _VERB
+               + r"(?:关于)?([^，,。？?！!\s]{2,16}?)(?:的内容|这个词)?(?:的文章)?" + _END),
+    re.compile(r"^(?:请问)?([^，,。？?！!\s]{2,16}?)(?:在|出现在)?" + _WHICH_ARTICLES + r"(?:里|中)?(?:被)?" + _VERB + _END),
+    re.compile(r"^(?:请问)?([^，,。？?！!\s]{2,16}?)出现在" + _WHICH_ARTICLES + r"(?:里|中)?" + _END),
+    re.compile(r"^(?:请问)?" + _VERB + r"([^，,。？?！!\s]{2,16}?)的文章(?:有哪些|有哪几篇|是哪(?:一|几|些)?篇|有几篇)" + _END),
+)
+
+
+def mentioned_word(question: str) -> str | None:
+    """The one word a question asks which articles mention, or None."""
+    for rx in _MENTIONS:
+        m = rx.match(question.strip())
+        if m and not _NOT_A_MENTION.search(m.group(1)):
+            return m.group(1)
+    return None

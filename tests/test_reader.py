@@ -740,9 +740,12 @@ def test_a_figure_of_a_year_no_passage_names_is_refused(engine: Engine):
     ("2021年社会科研投入是多少钱？同比增长多少？", ()),
     # ... but a change of something else the passage does not give stays unanswered.
     ("2021年社会科研投入是多少钱？企业数量比前一年涨了多少？", ("企业数量比前一年涨了多少",)),
+    # ... nor one the passage gives no change of (a reviewer's 「中美人均GDP相差多少？比上年涨了多少？」).
+    ("中美人均GDP相差多少？比上年涨了多少？", ("比上年涨了多少",)),
 ])
 def test_a_part_asking_only_how_much_something_changed_asks_it_of_the_part_before(question: str, unanswered: tuple):
-    passage = "利好的消息是：民间资本有望流入科技企业；国家2021年社会科研投入2.79万亿元，比上年增长17.9%；头部公司也在使劲儿。"
+    passage = ("利好的消息是：民间资本有望流入科技企业；国家2021年社会科研投入2.79万亿元，比上年增长17.9%；"
+               "中美人均GDP相差5倍；头部公司也在使劲儿。")
     assert Reader(lambda t: 1.0).read(question, hits_of(passage)).unanswered == unanswered
 
 
@@ -775,3 +778,12 @@ def test_a_colloquial_why_gets_the_reason_a_conclusion_leans_on(asked: str):
     reading = Reader(lambda t: 1.0).read(f"作者{asked}不同意把产业互联网看成B端的新流量征伐站？", hits_of(passage))
     said = [c.text for c in reading.chosen]
     assert said[-1].startswith("正是因为如此") and any("深度赋能" in t for t in said[:-1])  # the reason, then what follows
+
+
+def test_a_which_question_about_an_aspect_gets_no_list_of_other_things():
+    # A reviewer's finding: 「产业数字化和数字产业化有哪些区别？」 got the 5G、集成电路… sentence.
+    passage = ("产业数字化主要靠平台数据能力，为千行百业提质增效。"
+               "比如5G、集成电路、软件、人工智能、大数据等技术，要变成产业大多需要多种技术交融。"
+               "数字产业化则是把技术产业化，做大做强，赋能千行百业。")
+    reading = Reader(lambda t: 1.0).read("产业数字化和数字产业化有哪些区别？", hits_of(passage))
+    assert "集成电路" not in reading.chosen[0].text

@@ -77,7 +77,7 @@ _ASKS_CATALOG = re.compile(
     r"|文章(?:有)?(?:多少|几)篇|文章(?:列表|目录|清单)|列(?:出|一下)|[这那](?:几|些|[两三四五六七八九十\d]+)篇?文章"
     r"|(?:资料库|知识库|文档库)里?|(?:全部|所有)(?:的)?文章|每篇文章"
     # 「文章都是谁写的？」「作者都有谁？」「有哪些作者？」: who wrote them (not 「这篇文章是谁写的？」).
-    r"|(?:都|分别|各自)是谁写的|作者(?:都|分别|各自)(?:是|有)谁|作者都有哪些|(?:有)?哪(?:些|几位)作者"
+    r"|(?:都|分别|各自)是谁写的|作者(?:都|分别|各自)(?:是|有)谁|作者都有哪些(?:人|位)?(?=[？?]?$)|(?:有)?哪(?:些|几位)作者"
 )
 _ONE_ARTICLE = re.compile(r"[这那该此本]篇(?!文章们)|该文|此文|本文")
 # What may stand beside those words and nothing else: words about articles, question words and
@@ -303,30 +303,11 @@ def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]],
                    _cited(works, hit_for))
 
 
-# 「哪几篇文章讲到了元宇宙？」「有没有讲Web3的文章？」「元宇宙在哪几篇文章里出现过？」: which articles mention a
-# word (fresh-user probe 19: the reader's top passages named two of the four, one by its author's name).
-_VERB = r"(?:提到|提及|讲到|谈到|说到|涉及|讨论|写到|出现|讲|谈|说|提|写)(?:了|过)?"
-_MENTIONS = (
-    re.compile(r"^(?:请问)?(?:(?:有)?哪(?:一|几|些)?篇(?:文章)?|有?哪些文章|有没有|是否有)(?:里|中)?都?" + _VERB
-               + r"(?:关于)?([^，,。？?！!\s]{2,16}?)(?:的内容|这个词)?(?:的文章)?[？?。！!\s]*$"),
-    re.compile(r"^(?:请问)?([^，,。？?！!\s]{2,16}?)(?:在|出现在)?(?:哪(?:一|几|些)?篇(?:文章)?|哪些文章)(?:里|中)?(?:被)?"
-               + _VERB + r"[？?。！!\s]*$"),
-)
-
-
-def mentioned_word(question: str) -> str | None:
-    """The one word a question asks which articles mention, or None."""
-    for rx in _MENTIONS:
-        m = rx.match(question.strip())
-        if m and "的" not in m.group(1):
-            return m.group(1)
-    return None
-
-
 def mentions_answer(word: str, found: Sequence[tuple[Hit, str]], more: bool) -> Extract:
     """The articles that mention ``word``, each with a sentence of it that does (``found``: the
     passage to cite and that sentence, an article each); ``more`` when others may be left out."""
     lines = [f"{i}. 《{hit.article.title}》{_about(hit.article, False)}：{sentence}[{i}]"
              for i, (hit, sentence) in enumerate(found, 1)]
-    lead = f"提到「{word}」的文章有 {len(found)} 篇" + ("（以下列出其中一部分）" if more else "") + "："
+    lead = f"提到「{word}」的文章不止 {len(found)} 篇，以下是其中 {len(found)} 篇：" if more else \
+        f"提到「{word}」的文章有 {len(found)} 篇："
     return Extract(lead + "\n" + "\n".join(lines), tuple(Citation.from_hit(i, hit) for i, (hit, _) in enumerate(found, 1)))

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.text import (
-    ASKED_FORM,
+    ASKED_PER_CENT,
     ASPECT_WORDS,
     BASELINE,
     CHANGE_WORDS,
@@ -15,6 +15,7 @@ from rag.text import (
     TITLE_REF,
     chinese_number,
     content_terms,
+    mentioned_word,
     subject_word,
     topic_words,
 )
@@ -26,9 +27,6 @@ _ANAPHORA = re.compile(
     r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|两者|二者|"
     r"(?<!其)[他她它]"
 )
-# 「那…」「那么…」 opening a question that names its own topic: a new question, not a pointer back.
-_OPENER = re.compile(r"^(?:那么|那(?![篇个些种样时里边儿位天年次]))[，,\s]*")
-_ASKED = re.compile(r"什么|哪|怎么|怎样|如何|为什么|为何|为啥|多少|几|谁|是否|吗")
 # "X呢？" asks "and what about X?" of the previous question.
 _ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
 # Nouns that name an aspect of a topic, not a topic: "有什么区别？" needs the previous question.
@@ -49,7 +47,8 @@ _ABOUT_AN_ARTICLE = re.compile(r"作者|发表|发布|谁写|写的|(?:哪天|�
 _ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*(?:点|个|条|部分|句话?|项|种|方面|段|步|层)|"
                       r"(最后)一?(?:点|个|条|部分|句话?|项|种|方面|段|步)")
 _TWO_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
-_LISTED_TITLE = re.compile(r"《([^》]{1,80})》(?:（[^（）]{0,40}）)?\[\d+\]")
+# ... or with what it says after a colon (「1. 《…》（孟永辉）：…元宇宙让产业互联网得到了释放。[1]」).
+_LISTED_TITLE = re.compile(r"《([^》]{1,80})》(?:（[^（）]{0,40}）)?(?:：[^\n《》]*?)?\[\d+\]")
 # 「第一篇」「最后一篇」: an article of a list of articles (``_article_asked``).
 _NTH_ARTICLE = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*篇|(最后)一篇")
 # Asking something of the item (「第一点为什么重要？」), not only for it.
@@ -83,17 +82,17 @@ def names_item(question: str) -> bool:
     return bool(_ORDINAL.search(question))
 
 
-def _items(answer: str, sentences: bool = False) -> list[str]:
+def _items(answer: str, sentences: bool = False, place: int | None = None) -> list[str]:
     """The items of an answer, markers removed: its numbered items, else the sentences that open
     with a place in a sequence (首先/其次/再次…) when two or more do (not when ``sentences`` are
-    asked for: 「第二句话」), else its sentences."""
+    asked for: 「第二句话」, nor when the ``place`` asked is past them), else its sentences."""
     numbered = [found for found in (_NUMBERED_LINE.findall(answer), _INLINE_ITEM.findall(answer)) if len(found) >= 2]
     found = numbered[0] if numbered else [m.group() for m in _CITED_SENTENCE.finditer(answer)]
     items = [t for t in (_MARKERS.sub("", x).strip(" ；;，,") for x in found) if _WORDY.search(t)]
     if not numbered and not sentences:
         # 「相对于C端…。首先，…。其次，…。再次，…。」: 「第三点呢？」 asks for the 再次 sentence.
         sequence = [t for t in items if SEQUENCE_OPENER.match(t)]
-        if len(sequence) >= 2:
+        if len(sequence) >= 2 and (place is None or place <= len(sequence)):
             return sequence
     return items
 
@@ -137,18 +136,19 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     if not _ASKS_OF_IT.search(rest) and any(
             t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
         return None  # 「产业互联网的第二个阶段是什么？」 asks something new
-    items = _items(answers[-1], "句" in m.group(0))
+    place = None if m.group(2) else chinese_number(m.group(1))  # None: the last
+    items = _items(answers[-1], "句" in m.group(0), place)
     if "句" not in m.group(0) and not _listing(answers[-1]):
         # 「第一点展开说说」 (or 「那第一点呢？」「展开说说」「还有呢？」) then 「第四个展开说说」: the items are
         # the list's, not the expansion's sentences; not after 「…第二部分讲了什么？」, a question of its
         # own, nor for 「第一句话…」.
         for x in reversed(history):
             if x.role == "assistant" and _listing(x.content):
-                items = _items(x.content)
+                items = _items(x.content, place=place)
                 break
             if x.role == "user" and not (asks_to_expand(x.content) or lacks_topic(x.content)):
                 break
-    n = len(items) if m.group(2) else chinese_number(m.group(1))
+    n = len(items) if place is None else place
     if not 0 < n <= len(items):
         return None
     return f"{items[n - 1]} {rest.strip()}" if _ASKS_OF_IT.search(rest) else items[n - 1]
@@ -177,16 +177,8 @@ def quoted_sentences(answer: str) -> frozenset[str]:
 
 def needs_context(question: str) -> bool:
     """A follow-up that cannot stand alone: it points back (它/这个/那…), asks "X呢？", or names
-    no topic of its own (only aspects such as 区别/原因, or nothing at all). A question that only
-    opens with 那/那么 and asks something of a topic of its own (「那新产业长什么样？」 after 「产业互联网
-    的本质是什么？」) stands alone: joined to the question before, it got that question's answer again."""
-    if _ELLIPSIS.search(question) or lacks_topic(question):
-        return True
-    m = _ANAPHORA.search(question)
-    if m is None:
-        return False
-    opener = _OPENER.match(question)
-    return not (opener and _ASKED.search(question) and not _ANAPHORA.search(question, opener.end()))
+    no topic of its own (only aspects such as 区别/原因, or nothing at all)."""
+    return bool(_ANAPHORA.search(question) or _ELLIPSIS.search(question)) or lacks_topic(question)
 
 
 # The answer to a question with no topic of its own and nothing before it to take one from.
@@ -217,7 +209,7 @@ def _own_terms(question: str) -> list[str]:
     """The words a question names of its own: not an item's place (「第二点」) nor an aspect of what
     was asked before (区别, 原因, 出自, 具体 …)."""
     # 「比上年涨了多少？」「增长了百分之几？」: how much the figure asked before grew.
-    text = ASKED_FORM.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question)))
+    text = ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question)))
     return [t for t in content_terms(text) if len(t) >= 2 and t not in _ASPECTS and t not in CHANGE_WORDS]
 
 
@@ -267,7 +259,9 @@ def _own_question(turn: str, before: Sequence[Message]) -> str | None:
     """An earlier follow-up as the standalone question it was resolved to, when it asked of an
     item of the answer before or what is Y instead of X (not of an article, whose title the
     engine's lookups give)."""
-    return _item_asked(turn, before) or _what_is_instead(turn, _chain(turn, before))
+    if _WHAT_INSTEAD.match(turn):  # (its chain read only then: every turn's would cost 2^turns)
+        return _what_is_instead(turn, _chain(turn, before))
+    return _item_asked(turn, before)
 
 
 def resolved_reference(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
@@ -333,7 +327,7 @@ def _swapped(question: str, chain: list[str], names: Sequence[str]) -> str | Non
     # An author in place of the author; else the question's subject, not the author it names
     # (「孟永辉怎么看元宇宙？」 → 「那么区块链呢？」: 「孟永辉怎么看区块链？」).
     old = next((n for n in names if n in base), None) if new in names else \
-        subject_word(base, _ASPECTS | {n.lower() for n in names})
+        mentioned_word(base) or subject_word(base, _ASPECTS | {n.lower() for n in names})
     return base.replace(old, new, 1) if old else None
 
 
