@@ -72,7 +72,7 @@ from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
-from rag.text import content_terms, mentioned_word, standard_form, topic_words
+from rag.text import content_terms, mentioned_word, standard_form, topic_words, written_form
 from rag.types import (
     Answer,
     ArticleMeta,
@@ -238,7 +238,7 @@ class Engine:
         return track() if track is not None else contextlib.nullcontext()
 
     def _question(self, question: str) -> str:
-        return self._names_as_written(standard_form(validate_question(question, self.settings.max_question_chars)))
+        return self._names_as_written(written_form(standard_form(validate_question(question, self.settings.max_question_chars))))
 
     def _names_as_written(self, question: str) -> str:
         """``question`` with a library author's name typed with one character of the same sound, not
@@ -277,7 +277,8 @@ class Engine:
         """
         # Earlier turns as the question is read (traditional characters as simplified): a follow-up
         # joined to them is searched in one script.
-        turns = [replace(m, content=standard_form(m.content)) for m in history if m.role in ("user", "assistant")]
+        turns = [replace(m, content=(written_form if m.role == "user" else str)(standard_form(m.content)))
+                 for m in history if m.role in ("user", "assistant")]
         extreme = extreme_said(self._with_author_before(question, turns), self._index.store.metas)
         if extreme is not None:
             return f"《{extreme.title}》主要讲了什么？", None  # answered from its outline, after which article it is

@@ -451,6 +451,17 @@ def standard_form(question: str) -> str:
     return to_simplified(question.translate(_FULL_WIDTH))
 
 
+# Spoken question words as written ones: 「留量是啥意思」 was refused while 「留量是什么意思」 was answered
+# (fresh-user probe 20); 为啥 → 为什么, 咋样 → 怎么样. The articles hold neither word.
+_SPOKEN = {"啥": "什么", "咋": "怎么"}
+_SPOKEN_WORD = re.compile("|".join(_SPOKEN))
+
+
+def written_form(question: str) -> str:
+    """A user's question with its spoken question words (啥, 咋) as written ones (什么, 怎么)."""
+    return _SPOKEN_WORD.sub(lambda m: _SPOKEN[m.group()], question)
+
+
 # 「哪几篇文章讲到了元宇宙？」「有没有讲Web3的文章？」「元宇宙在哪几篇文章里出现过？」: which articles mention a
 # word (fresh-user probe 19: the reader's top passages named two of the four, one by its author's name).
 _VERB = r"(?:提到|提及|讲到|谈到|谈及|谈论|说到|涉及|讨论|写到|出现|讲|谈|说|提|写)(?:了|过)?"

@@ -289,3 +289,10 @@ def test_which_articles_mention_a_word_is_read_before_typos_are_fixed(engine: En
     answer = engine.ask("哪几篇文章讲到了区块链？", mode="retrieval")
     assert answer.answer.startswith("提到「区块链」的文章有 3 篇：")
     assert engine.ask("哪篇文章提到了B端？", mode="retrieval").answer.startswith("提到「B端」的文章有 3 篇：")
+
+
+def test_who_wrote_a_named_article_and_its_points_in_other_words(engine: Engine):
+    # Fresh-user probe 20: 「谁写了《…》？」 and 「《…》讲了哪几点？」 got passages instead.
+    assert engine.ask("谁写了《当元宇宙遇上产业互联网》？", mode="retrieval").answer == "《当元宇宙遇上产业互联网》的作者是孟永辉。[1]"
+    points = engine.ask("《产业互联网需要被正名》讲了哪几点？", mode="retrieval").answer
+    assert points.startswith("《产业互联网需要被正名》分为三个部分：一、产业互联网的主战场在于产业[1]")

@@ -719,7 +719,8 @@ def test_a_why_question_that_sets_one_side_aside_gets_what_the_article_says_of_t
     assert "唯独没有解决产业端如何生产" in answer.answer
 
 
-@pytest.mark.parametrize("question", ["元宇宙少女专门研究什么领域？", "哪几篇文章提到了去中心化？", "这几篇文章对ChatGPT怎么看？"])
+@pytest.mark.parametrize("question", ["元宇宙少女专门研究什么领域？", "哪几篇文章提到了去中心化？", "这几篇文章对ChatGPT怎么看？",
+                                      "留量是啥意思"])
 def test_what_is_asked_of_a_named_thing_in_other_words_is_answered(engine: Engine, question: str):
     # Fresh-user probe 17: each was refused while 「元宇宙少女研究什么？」「哪些文章提到了去中心化？」 were
     # answered; probe 19: 「这几篇文章对ChatGPT怎么看？」 while 「文章对ChatGPT怎么看？」 was. (「黄奇帆是什么职务？」 stays refused: 职务 as a frame word answered 「扎克伯格是什么职务？」
