@@ -355,6 +355,10 @@ class Engine:
             # 「第三个展开说说」, or 「展开说说」 after 「那第二点呢？」: the query is the item.
             if names_item(question) or asks_for_more(question):
                 retrieval = replace(retrieval, hits=self._item_section(retrieval) or retrieval.hits)
+        elif history and retrieval.query.endswith(question) and retrieval.query != question and not lacks_topic(question):
+            # 「那互联网玩家会不会因此消失？」 after 「什么是去中心化？」, searched with it: a question of its
+            # own about what was said, not that answer again (fresh-user probe 20).
+            retrieval = replace(retrieval, said=quoted_sentences(standard_form(_last_answer(history))))
         authors = self._authors()
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))

@@ -586,3 +586,10 @@ def test_what_about_something_no_article_names_is_refused(engine: Engine):
                            ("孟永辉写了哪些文章？", "那第三篇呢？")):
         _, history = asked_before(engine, before)
         assert not engine.ask(follow, history=history, mode="retrieval").refused, follow
+
+
+def test_a_follow_up_of_its_own_read_with_the_question_before_is_not_that_answer_again(engine: Engine):
+    # Fresh-user probe 20: 「那互联网玩家会不会因此消失？」 after 「什么是去中心化？」 got the definition again.
+    first, history = asked_before(engine, "什么是去中心化？")
+    follow = engine.ask("那互联网玩家会不会因此消失？", history=history, mode="retrieval")
+    assert "非但没有消失" in follow.answer and follow.answer.split("[")[0] not in first.answer, follow.answer

@@ -235,3 +235,11 @@ def test_spoken_question_words_are_read_as_written_ones(spoken: str, written: st
     # Fresh-user probe 20: 「留量是啥意思」 was refused while 「留量是什么意思」 was answered.
     from rag.text import written_form
     assert written_form(spoken) == written
+
+
+def test_an_article_s_place_is_no_topic_a_later_follow_up_stops_at():
+    # Fresh-user probe 20: 「那元宇宙少女呢」 after 「孟永辉写了哪些文章？」「第二篇讲了什么」「这篇的作者还写过
+    # 什么？」 was asked of 「第二篇讲了什么」 as if it stood alone, and refused.
+    history = [Message("user", "孟永辉写了哪些文章？"), Message("assistant", "孟永辉写的文章有 2 篇：《A》[1]、《B》[2]。"),
+               Message("user", "第二篇讲了什么"), Message("assistant", "《B》分为两个部分：一、x[1]；二、y[2]")]
+    assert rule_rewrite("那元宇宙少女呢", history, names=["元宇宙少女", "孟永辉"]) == "元宇宙少女写了哪些文章？"

@@ -206,10 +206,10 @@ def lacks_topic(question: str) -> bool:
 
 
 def _own_terms(question: str) -> list[str]:
-    """The words a question names of its own: not an item's place (「第二点」) nor an aspect of what
-    was asked before (区别, 原因, 出自, 具体 …)."""
+    """The words a question names of its own: not an item's or an article's place (「第二点」「第二篇」)
+    nor an aspect of what was asked before (区别, 原因, 出自, 具体 …)."""
     # 「比上年涨了多少？」「增长了百分之几？」: how much the figure asked before grew.
-    text = ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question)))
+    text = ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _NTH_ARTICLE.sub(" ", _ORDINAL.sub(" ", question))))
     return [t for t in content_terms(text) if len(t) >= 2 and t not in _ASPECTS and t not in CHANGE_WORDS]
 
 
@@ -345,6 +345,8 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
     item = _article_asked(question, history, names) or _item_asked(question, history)
     if item is not None:
         return item
+    if _NTH_ARTICLE.search(question):
+        return None  # 「第五篇…」 past a list's end, or with no list: no article of the one before
     swapped = _swapped(question, chain, names)
     if swapped is not None:
         return swapped
