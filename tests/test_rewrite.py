@@ -243,3 +243,10 @@ def test_an_article_s_place_is_no_topic_a_later_follow_up_stops_at():
     history = [Message("user", "孟永辉写了哪些文章？"), Message("assistant", "孟永辉写的文章有 2 篇：《A》[1]、《B》[2]。"),
                Message("user", "第二篇讲了什么"), Message("assistant", "《B》分为两个部分：一、x[1]；二、y[2]")]
     assert rule_rewrite("那元宇宙少女呢", history, names=["元宇宙少女", "孟永辉"]) == "元宇宙少女写了哪些文章？"
+
+
+def test_what_the_two_have_in_common_names_the_two():
+    # Fresh-user probe 20: 「这两个有什么共同点？」 after 「ChatGPT跟产业互联网有什么关系？」「那元宇宙呢」 was
+    # searched alone (这两个 pointed at nothing, 共同点 counted as a topic) and refused.
+    history = asked("ChatGPT跟产业互联网有什么关系？", "那元宇宙呢")
+    assert rule_rewrite("这两个有什么共同点？", history) == "ChatGPT和元宇宙有什么共同点？"

@@ -24,7 +24,7 @@ from rag.types import Message
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
 _ANAPHORA = re.compile(
     r"^(?:那|那么|那它|还有|另外|此外|然后|接着|再|具体|为什么呢|怎么说)|"
-    r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|两者|二者|"
+    r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|两者|二者|这两个|它俩|这俩|"
     r"(?<!其)[他她它]"
 )
 # "X呢？" asks "and what about X?" of the previous question.
