@@ -56,6 +56,7 @@ from rag.answer.rewrite import (
     asks_to_expand,
     lacks_topic,
     names_item,
+    new_words,
     quoted_sentences,
     resolved_reference,
     rule_rewrite,
@@ -355,10 +356,14 @@ class Engine:
             # 「第三个展开说说」, or 「展开说说」 after 「那第二点呢？」: the query is the item.
             if names_item(question) or asks_for_more(question):
                 retrieval = replace(retrieval, hits=self._item_section(retrieval) or retrieval.hits)
-        elif history and retrieval.query.endswith(question) and retrieval.query != question and not lacks_topic(question):
+        elif history and retrieval.query.endswith(question) and retrieval.query != question:
             # 「那互联网玩家会不会因此消失？」 after 「什么是去中心化？」, searched with it: a question of its
-            # own about what was said, not that answer again (fresh-user probe 20).
-            retrieval = replace(retrieval, said=quoted_sentences(standard_form(_last_answer(history))))
+            # own about what was said, not that answer again (fresh-user probe 20): the quotes that hold
+            # none of the words it adds are left out (「那产业互联网的本质是什么？」 keeps the one on 本质).
+            new = new_words(question, retrieval.query[: -len(question)])
+            if new:
+                before = quoted_sentences(standard_form(_last_answer(history)))
+                retrieval = replace(retrieval, said=frozenset(s for s in before if not any(w in s.lower() for w in new)))
         authors = self._authors()
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))
@@ -587,20 +592,20 @@ class Engine:
         found: dict[str, tuple[Hit, str, bool]] = {}
         for row in ranked.rows.tolist():
             chunk = self._index.chunks[row]
-            if (found[chunk.article_id][2] if chunk.article_id in found else len(found) == CATALOG_LISTED):
-                continue  # said plainly already, or the list is full
+            if (found[chunk.article_id][2] if chunk.article_id in found else len(found) > CATALOG_LISTED):
+                continue  # said plainly already, or the list is full (one more than it shows: 「不止」)
             said = [(c.text, not (c.heading or c.bio)) for c in candidates([chunk.text], [chunk.heading])
                     if _holds(c.text, word, authors)]
             sentence, plain = next((x for x in said if x[1]), said[0] if said else (None, False))
             if sentence is not None and (chunk.article_id not in found or plain):
                 meta = self._index.article_meta(chunk.article_id)
                 found[chunk.article_id] = (Hit(rank=0, score=0.0, chunk=chunk, article=meta), sentence, plain)
-                if len(found) == CATALOG_LISTED and all(p for _, _, p in found.values()):
+                if len(found) > CATALOG_LISTED and all(p for _, _, p in found.values()):
                     break
         if not found:
             return None
         listed = [(replace(hit, rank=i), sentence) for i, (hit, sentence, _) in enumerate(found.values(), 1)]
-        return mentions_answer(word, listed, more=len(found) == CATALOG_LISTED)
+        return mentions_answer(word, listed[:CATALOG_LISTED], more=len(found) > CATALOG_LISTED)
 
     def _with_rest(self, meta: Extract, retrieval: Retrieval) -> Extract:
         """The metadata answer and the answer to what the question asks besides (「《…》的作者是谁？

@@ -219,7 +219,7 @@ ASPECT_WORDS = frozenset({
     "问题", "方法", "办法", "结果", "前景", "未来", "作者", "文章", "观点", "看法", "依据", "细节", "具体",
     "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期", "出自", "出处", "来源", "原文", "原话",
     # Asking for more of the answer before: 「能再详细一点吗？」「能举个例子吗？」「用一句话总结」.
-    "展开", "详细", "一点", "举个", "一句", "意思", "说说", "讲讲", "一下", "补充",
+    "展开", "详细", "一点", "举个", "一句", "意思", "说说", "讲讲", "一下", "补充", "怎么办",
     # 「还有呢？」「继续」「还有别的吗？」
     "还有", "继续", "其他", "别的", "更多", "多说", "深入", "具体点",
     # 「为什么这么说？」「何以见得？」「这话怎么理解？」「这是什么意思？」「为啥？」: asking after what was said.
@@ -454,8 +454,8 @@ def standard_form(question: str) -> str:
 
 # Spoken question words as written ones: 「留量是啥意思」 was refused while 「留量是什么意思」 was answered
 # (fresh-user probe 20); 为啥 → 为什么, 咋样 → 怎么样. The articles hold neither word.
-_SPOKEN = {"啥": "什么", "咋": "怎么"}
-_SPOKEN_WORD = re.compile("|".join(_SPOKEN))
+_SPOKEN = {"啥子": "什么", "啥": "什么", "咋": "怎么"}
+_SPOKEN_WORD = re.compile(r"啥子|啥|咋(?![舌呼])")  # not 咋舌 (tongue-tied), 咋呼
 
 
 def written_form(question: str) -> str:

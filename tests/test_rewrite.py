@@ -230,6 +230,7 @@ def test_a_point_past_the_sequence_is_the_sentence_at_that_place():
 @pytest.mark.parametrize(("spoken", "written"), [
     ("留量是啥意思", "留量是什么意思"), ("为啥产业互联网起不来？", "为什么产业互联网起不来？"), ("产业互联网咋赚钱", "产业互联网怎么赚钱"),
     ("元宇宙咋样？", "元宇宙怎么样？"), ("产业互联网的主战场在哪里？", "产业互联网的主战场在哪里？"),
+    ("啥子意思？", "什么意思？"), ("咋舌是什么意思？", "咋舌是什么意思？"),  # not 咋舌 (a reviewer's finding)
 ])
 def test_spoken_question_words_are_read_as_written_ones(spoken: str, written: str):
     # Fresh-user probe 20: 「留量是啥意思」 was refused while 「留量是什么意思」 was answered.

@@ -205,11 +205,20 @@ def lacks_topic(question: str) -> bool:
     return not _own_terms(question)
 
 
+def new_words(question: str, before: str) -> list[str]:
+    """The words a follow-up names of its own that the questions ``before`` it do not (lower-cased)."""
+    return [t for t in _own_terms(_OPENING_NA.sub("", question)) if t not in before.lower()]
+
+
+# 「那有什么影响？」: jieba reads 那有, 那该, 那会 as words.
+_OPENING_NA = re.compile(r"^(?:那么|那)")
+
+
 def _own_terms(question: str) -> list[str]:
-    """The words a question names of its own: not an item's or an article's place (「第二点」「第二篇」)
-    nor an aspect of what was asked before (区别, 原因, 出自, 具体 …)."""
+    """The words a question names of its own: not an item's place (「第二点」) nor an aspect of what
+    was asked before (区别, 原因, 出自, 具体 …)."""
     # 「比上年涨了多少？」「增长了百分之几？」: how much the figure asked before grew.
-    text = ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _NTH_ARTICLE.sub(" ", _ORDINAL.sub(" ", question))))
+    text = ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question)))
     return [t for t in content_terms(text) if len(t) >= 2 and t not in _ASPECTS and t not in CHANGE_WORDS]
 
 
@@ -243,7 +252,7 @@ def _chain(question: str, history: Sequence[Message]) -> list[str]:
         return []
     chain: list[str] = []
     for i, turn in reversed(previous[-_MAX_CHAIN:]):
-        if not needs_context(turn):
+        if not needs_context(turn) and not _names_a_place_only(turn):
             chain.insert(0, turn)
             break
         # A follow-up resolved as a question of its own (「那什么才是？」 → 「什么才是产业互联网的关键？」,
@@ -253,6 +262,12 @@ def _chain(question: str, history: Sequence[Message]) -> list[str]:
         if resolved:
             break
     return chain
+
+
+def _names_a_place_only(turn: str) -> bool:
+    """「第二篇讲了什么」: an earlier turn that names only an article's place in a list, so a later
+    「那元宇宙少女呢」 goes back past it to the question that listed them."""
+    return bool(_NTH_ARTICLE.search(turn)) and lacks_topic(_NTH_ARTICLE.sub(" ", turn))
 
 
 def _own_question(turn: str, before: Sequence[Message]) -> str | None:
@@ -345,8 +360,6 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
     item = _article_asked(question, history, names) or _item_asked(question, history)
     if item is not None:
         return item
-    if _NTH_ARTICLE.search(question):
-        return None  # 「第五篇…」 past a list's end, or with no list: no article of the one before
     swapped = _swapped(question, chain, names)
     if swapped is not None:
         return swapped
