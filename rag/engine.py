@@ -901,7 +901,6 @@ def _reading_answers(retrieval: Retrieval, ext: Extract) -> bool:
 _THESE = re.compile(r"[这那](?:些|几)")
 
 
-# 「哪篇文章提到了ChatGPT？」「有没有讲Web3的文章？」: the answer names the articles it quotes.
 # Passages read for 「哪几篇文章讲到了X？」, best first by BM25 on X's bigrams.
 _MENTION_ROWS = 200
 
@@ -914,6 +913,7 @@ def _holds(sentence: str, word: str, authors: Sequence[str]) -> bool:
     return word.lower() in text
 
 
+# 「哪篇文章提到了ChatGPT？」「有没有讲Web3的文章？」: the answer names the articles it quotes.
 _ASKS_WHICH_ARTICLE = re.compile(r"哪(?:一|几)?篇|哪些文章|什么文章|有没有(?:[^，。？?]{0,12})的?文章|是否有(?:[^，。？?]{0,12})文章")
 
 
