@@ -12,7 +12,7 @@ import pytest
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
 from rag.answer.reader import Reader, candidates, compare_sides, question_parts, side_parts, with_topic
-from rag.text import Titles, cjk_bigrams, named_refs, sentences, topic_bigrams
+from rag.text import Titles, cjk_bigrams, named_refs, sentences, topic_bigrams, written_form
 from rag.types import ArticleMeta, Chunk, Hit
 
 
@@ -776,7 +776,8 @@ def test_a_colloquial_why_gets_the_reason_a_conclusion_leans_on(asked: str):
                "这还包含了以互联网玩家为代表的科技玩家对于传统行业的深度赋能。"
                "正是因为如此，对于现在市场上出现的，所谓的产业互联网是一场以B端为主要改造对象、以B端流量为唯一追求的"
                "新流量征伐站的看法，我是不赞同的。")
-    reading = Reader(lambda t: 1.0).read(f"作者{asked}不同意把产业互联网看成B端的新流量征伐站？", hits_of(passage))
+    # As the engine reads it: 为啥 as 为什么 (rag.text.written_form).
+    reading = Reader(lambda t: 1.0).read(written_form(f"作者{asked}不同意把产业互联网看成B端的新流量征伐站？"), hits_of(passage))
     said = [c.text for c in reading.chosen]
     assert said[-1].startswith("正是因为如此") and any("深度赋能" in t for t in said[:-1])  # the reason, then what follows
 

@@ -103,16 +103,16 @@ _GOES_ON = re.compile(r"^(?:[它这该](?!些年)|他们|她们|它们|那些)")
 # "Tenth round").
 _REASON_BEFORE = re.compile(r"^(?:也|这)?(?:正是|正)?(?:因为|由于)(?:如此|这样|这一点|此)[，,]|^也?正因(?:为)?如此|^(?:因此|所以|因而|于是|由此)")
 # Question words: where a question asks (and terms containing one are not its topic).
-_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|为啥|怎么|咋|怎样|如何|多少|多久|(?<![许很更好])多长|几(?![十百千万亿乎])|是否")
+_ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|多久|(?<![许很更好])多长|几(?![十百千万亿乎])|是否")
 # ... and with the particles that end a question: a clause holding one asks something.
 _INTERROGATIVE = re.compile(f"{_ASKED_WORD.pattern}|吗|呢|何")
 
 # Question types and the sentence shapes that answer them.
 QTYPES: dict[str, re.Pattern[str]] = {
-    "why": re.compile(r"为什么|为何|为啥|原因|何以|怎么会|凭什么|缘何|根源"),
+    "why": re.compile(r"为什么|为何|原因|何以|怎么会|凭什么|缘何|根源"),
     "definition": re.compile(r"什么是|是什么意思|指什么|何谓|含义|定义|本质是什么|是指什么|是什么东西|意味着什么"),
     "compare": re.compile(r"区别|不同|差异|对比|相比|异同|差别|有何不同|不一样"),
-    "how": re.compile(r"怎么做|怎样|如何|怎么(?!会|样)|咋(?!样)|什么办法|哪些办法|途径|路径"),
+    "how": re.compile(r"怎么做|怎样|如何|怎么(?!会|样)|什么办法|哪些办法|途径|路径"),
     "number": re.compile(r"多少|几[年个家位种项次倍成]|多大|比例|百分之|增长了|规模|占比|第几"),
     "when": re.compile(r"何时|什么时候|哪一?年|哪个时间|哪天|什么时间"),
     "where": re.compile(r"哪里|在哪|何处|什么地方|主战场"),

@@ -52,7 +52,7 @@ _LISTED_TITLE = re.compile(r"《([^》]{1,80})》(?:（[^（）]{0,40}）)?(?:�
 # 「第一篇」「最后一篇」: an article of a list of articles (``_article_asked``).
 _NTH_ARTICLE = re.compile(r"第\s*([一二两三四五六七八九十]{1,3}|\d{1,2})\s*篇|(最后)一篇")
 # Asking something of the item (「第一点为什么重要？」), not only for it.
-_ASKS_OF_IT = re.compile(r"为什么|为何|为啥|怎么|如何|怎样|哪")
+_ASKS_OF_IT = re.compile(r"为什么|为何|怎么|如何|怎样|哪")
 
 
 # An answer's items: numbered lines (「1. …」「一、…」「（1）…」), items numbered inline (「一、…；二、…」),
