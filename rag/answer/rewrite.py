@@ -73,8 +73,7 @@ def _numbered(answer: str) -> bool:
 
 def _listing(answer: str) -> bool:
     """Whether an answer's items are a list's: numbered, or sentences that say their place (首先/其次…)."""
-    return _numbered(answer) or sum(bool(SEQUENCE_OPENER.match(_MARKERS.sub("", m.group()).strip(" ；;，,")))
-                                    for m in _CITED_SENTENCE.finditer(answer)) >= 2
+    return _numbered(answer) or sum(bool(SEQUENCE_OPENER.match(t)) for t in _items(answer, sentences=True)) >= 2
 
 
 def names_item(question: str) -> bool:
