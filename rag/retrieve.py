@@ -74,7 +74,8 @@ class Retrieval:
 RARE_MIN_RELEVANCE = 0.2
 RARE_MIN_COVERAGE = 0.4
 RARE_PASSAGES = 2
-_ASKS_DETAIL = re.compile(r"谁|哪家|哪位|哪个公司|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
+_ASKS_DETAIL = re.compile(r"谁|哪家|哪位|哪个公司|哪些[^，,？?]{0,4}(?:公司|厂商|企业|品牌|机构)|(?:公司|厂商|企业|品牌|机构)(?:都|分别)?(?:有|是)哪些|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
+_PARTS = re.compile(r"[？?；;]+")
 
 # A Latin word and a number typed apart (「web 3」「Web 3.0」).
 _LATIN_NUMBER_APART = re.compile(r"(?<![A-Za-z])([A-Za-z]+)\s+(\d+(?:\.\d+)?)(?![\d.])")
@@ -263,12 +264,16 @@ class Retriever:
 
     def _rare_term(self, query: str, terms: list[str], best: str) -> bool:
         """Whether a word of the question that at most ``RARE_PASSAGES`` passages hold is in the best
-        one, and the question asks what, why or how of it (not a figure, a date, a name or who: the
-        off-topic questions that name a rare word ask for a detail the passage lacks). An author's
+        one, and a part of the question holding it asks what, why or how of it (not a figure, a date,
+        a name, which companies or who: the off-topic questions that name a rare word ask for a
+        detail the passage lacks; a detail asked in another part, 「TikTok在NFT上有过什么动作？大概是
+        什么时候？」, is the reader's to find or to say the passages lack). An author's
         name is no such word: only the byline holds it (「元宇宙少女结婚了吗？」); what a question
         asks about an author is the engine's (rag.answer.reader.asks_about_author)."""
-        if asks_for_figure(query) or _ASKS_DETAIL.search(query):
+        asked = [p for p in _PARTS.split(query) if p.strip() and not (asks_for_figure(p) or _ASKS_DETAIL.search(p))]
+        if not asked:
             return False
+        terms = [w for w in terms if any(w in p for p in asked)]
         if self._authors is None:
             self._authors = frozenset(m.author for m in self.index.store.metas() if m.author)
         idf = self.index.bigram_idf

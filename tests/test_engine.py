@@ -245,8 +245,13 @@ def test_a_question_about_a_rare_name_in_the_best_passage_is_answered_unless_it_
                            ("美的数科和海尔数科在文中是什么角色？", "传统产业龙头")):
         answer = engine.ask(question, mode="retrieval")
         assert not answer.refused and said in answer.answer.split("[1]")[0], answer.answer
-    # The same names in a question about a detail the articles lack, or off the articles' topic.
-    for question in ("阿里云给海外用户提供的NFT解决方案叫什么名字？收费标准如何？", "在淘宝上买的衣服不合身，怎么申请退货退款？"):
+    # A detail asked beside what the question asks of the name: its when is in the same sentence.
+    answer = engine.ask("TikTok在NFT上有过什么动作？大概是什么时候？", mode="retrieval")
+    assert answer.answer.startswith("TikTok去年就发布了NFT"), answer.answer
+    # The same names in a question about a detail the articles lack, or off the articles' topic; the
+    # names of companies are such a detail (the passage naming 隐私计算 names none).
+    for question in ("阿里云给海外用户提供的NFT解决方案叫什么名字？收费标准如何？", "在淘宝上买的衣服不合身，怎么申请退货退款？",
+                     "国内隐私计算领域的头部厂商有哪些？市场份额各是多少？"):
         assert engine.ask(question, mode="retrieval").refused, question
 
 
