@@ -270,10 +270,11 @@ class Retriever:
         什么时候？」, is the reader's to find or to say the passages lack). An author's
         name is no such word: only the byline holds it (「元宇宙少女结婚了吗？」); what a question
         asks about an author is the engine's (rag.answer.reader.asks_about_author)."""
-        asked = [p for p in _PARTS.split(query) if p.strip() and not (asks_for_figure(p) or _ASKS_DETAIL.search(p))]
-        if not asked:
-            return False
-        terms = [w for w in terms if any(w in p for p in asked)]
+        parts = [p for p in _PARTS.split(query) if p.strip()]
+        detail = [p for p in parts if asks_for_figure(p) or _ASKS_DETAIL.search(p)]
+        # The word in a part asking what, why or how, and in no part asking a detail of it
+        # (「S2B模式最早是谁提出来的？文章有没有讲…S2B的原始定义？」).
+        terms = [w for w in terms if any(w in p for p in parts if p not in detail) and not any(w in p for p in detail)]
         if self._authors is None:
             self._authors = frozenset(m.author for m in self.index.store.metas() if m.author)
         idf = self.index.bigram_idf

@@ -133,10 +133,12 @@ def _words(text: str) -> tuple[str, ...]:
     # except that a stopword takes its pieces with it: 「个人简介」 gives no 个人.
     tok = _tokenizer()
     out: list[str] = []
-    for word in tok.cut(text):
+    for word in _latin_joined(tok.lcut(text)):
         if word.strip().lower() in STOPWORDS:
             continue
-        pieces = [word[i : i + n] for n in (2, 3) if len(word) > n for i in range(len(word) - n + 1)]
+        # Not the pieces of a Latin word: 2B is a word of its own, not a piece of S2B.
+        pieces = [] if _LATIN.fullmatch(word) else [word[i : i + n] for n in (2, 3) if len(word) > n
+                                                   for i in range(len(word) - n + 1)]
         for w in [p for p in pieces if tok.FREQ.get(p)] + [word]:
             w = w.strip().lower()
             if w and w not in STOPWORDS and _TOKEN_RUN.search(w):
@@ -153,7 +155,22 @@ def subject_word(text: str, skip: frozenset[str] = frozenset()) -> str | None:
 def topic_words(text: str) -> list[str]:
     """Whole jieba words of two or more characters (precise mode, domain dictionary), in order:
     "产业互联网的主战场在哪里？" → 产业互联网, 主战场, 哪里."""
-    return [w for w in (t.strip() for t in _tokenizer().lcut(text)) if _WORD.fullmatch(w)]
+    return [w for w in (t.strip() for t in _latin_joined(_tokenizer().lcut(text))) if _WORD.fullmatch(w)]
+
+
+_LATIN = re.compile(r"[A-Za-z0-9]+")
+
+
+def _latin_joined(tokens: list[str]) -> list[str]:
+    """jieba's tokens with a run of Latin letters and digits it split kept whole: the dictionary's
+    2B cut 「S2B模式」 into S / 2B, and 2B matched 「2B公司」 (「S2B模式是什么？」 was refused)."""
+    out: list[str] = []
+    for token in tokens:
+        if out and _LATIN.fullmatch(token) and _LATIN.fullmatch(out[-1]):
+            out[-1] += token
+        else:
+            out.append(token)
+    return out
 
 
 _NUMERALS = "一二三四五六七八九"

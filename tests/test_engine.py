@@ -255,6 +255,17 @@ def test_a_question_about_a_rare_name_in_the_best_passage_is_answered_unless_it_
         assert engine.ask(question, mode="retrieval").refused, question
 
 
+def test_a_latin_word_the_dictionary_holds_a_piece_of_is_one_word(engine: Engine):
+    from rag.text import words
+
+    # The dictionary's 2B cut S2B into S / 2B, and 2B matched 「2B公司」 elsewhere: refused.
+    assert words("S2B模式是什么？") == ["s2b", "模式"] and words("2B公司") == ["2b", "公司"]
+    answer = engine.ask("S2B模式是啥？", mode="retrieval")
+    assert not answer.refused and "S2B模式" in answer.answer, answer.answer
+    # Asked who proposed it, and whether the article gives its original definition: it does not.
+    assert engine.ask("S2B模式最早是谁提出来的？文章有没有讲提出者对S2B的原始定义？", mode="retrieval").refused
+
+
 def test_asked_which_article_says_something_the_answer_names_it(engine: Engine):
     answer = engine.ask("哪篇文章提到了ChatGPT？", mode="retrieval")
     assert answer.answer.startswith("提到「ChatGPT」的文章有 1 篇：\n1. 《风口频出下,产业互联网的脚步近了》")
