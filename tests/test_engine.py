@@ -266,6 +266,12 @@ def test_a_latin_word_the_dictionary_holds_a_piece_of_is_one_word(engine: Engine
     assert engine.ask("S2B模式最早是谁提出来的？文章有没有讲提出者对S2B的原始定义？", mode="retrieval").refused
 
 
+def test_asked_what_an_example_shows_the_answer_opens_with_what_it_illustrates(engine: Engine):
+    # Fresh-user probe 21: refused (说明 counted as a topic no passage holds near 鸭子).
+    answer = engine.ask("养鸭子的例子说明了什么？", mode="retrieval").answer
+    assert answer.startswith("产业互联网主要包括产业数字化和数字产业化，产业数字化主要靠互联网巨头的平台数据能力"), answer
+
+
 def test_asked_which_article_says_something_the_answer_names_it(engine: Engine):
     answer = engine.ask("哪篇文章提到了ChatGPT？", mode="retrieval")
     assert answer.answer.startswith("提到「ChatGPT」的文章有 1 篇：\n1. 《风口频出下,产业互联网的脚步近了》")

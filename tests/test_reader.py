@@ -211,6 +211,17 @@ def test_a_sentence_that_opens_with_a_pronoun_keeps_the_one_before_it():
     assert ext.text.startswith("很多人总是用互联网式的思维来诠释产业互联网，把它带进了互联网的怪圈。[1]这个时候")
 
 
+def test_asked_what_an_example_shows_the_answer_is_what_it_is_an_example_of():
+    # Fresh-user probe 21: 「养鸭子的例子说明了什么？」 got the example and the sentence after it.
+    hits = hits_of("平台把生产数据接入了云端，为千行百业提质增效。比如以前十个人养一群鸭子，现在一个人能养十万只鸭子。"
+                   "数字产业化则是把技术本身做大做强。")
+    shows = extract_answer("养鸭子的例子说明了什么？", hits, idf_of(hits)).text
+    assert shows.startswith("平台把生产数据接入了云端，为千行百业提质增效。[1]比如以前十个人养一群鸭子"), shows
+    # ... a question on the example itself gets the example first.
+    detail = extract_answer("现在一个人能养多少只鸭子？", hits, idf_of(hits)).text
+    assert detail.startswith("比如以前十个人养一群鸭子"), detail
+
+
 def test_a_why_question_s_sentence_that_concludes_from_the_one_before_keeps_its_reason():
     passage = ("供给侧的改造才刚刚开始，需求端却已经发生了深刻的改变。正是因为如此，我不赞同产业互联网只是一场B端流量争夺的看法。"
                "流量的故事已经讲了很多年。")
