@@ -196,6 +196,20 @@ def test_a_point_of_a_sequence_is_found_again_after_its_own_answer():
 
 
 
+def test_the_parts_a_question_asked_for_are_named_by_their_place():
+    # Fresh-user probe 21: 「第一部分靠什么？」 searched the answer's first sentence, and every turn after
+    # it got the same answer.
+    history = [Message("user", "产业互联网主要包括哪两部分？"),
+               Message("assistant", "产业互联网主要包括产业数字化和数字产业化，产业数字化主要靠平台。[1]")]
+    assert rule_rewrite("第一部分靠什么？", history) == "产业数字化靠什么？"
+    history += [Message("user", "第一部分靠什么？"), Message("assistant", "产业数字化主要靠平台。[1]")]
+    assert rule_rewrite("第二部分呢？", history) == "数字产业化靠什么？"
+    assert rule_rewrite("哪个是第一步？", history) == "产业数字化和数字产业化，哪个是第一步？"
+    # Not when the question asked for no parts: the answer's items are its sentences.
+    other = [Message("user", "产业互联网包括什么？"), history[1]]
+    assert rule_rewrite("第一部分呢？", other) != "产业数字化"
+
+
 def test_what_is_it_instead_after_a_yes_no_question_asks_for_the_other():
     history = asked("流量是产业互联网的关键吗？")
     assert rule_rewrite("那什么才是？", history) == "什么才是产业互联网的关键？"

@@ -136,6 +136,16 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
             t not in said for t in content_terms(rest) if len(t) >= 2 and t not in _ASPECTS):
         return None  # 「产业互联网的第二个阶段是什么？」 asks something new
     place = None if m.group(2) else chinese_number(m.group(1))  # None: the last
+    named, asked_before = _named_items(history)
+    if named and "句" not in m.group(0):
+        if _WHICH_ONE.search(rest):  # 「哪个是第一步？」 asks which of them
+            return "和".join(named) + "，" + question.strip()
+        n = len(named) if place is None else place
+        own = rest.strip(" ？?，,。")
+        if own in ("", "呢", "那", "那呢"):  # 「第二部分呢？」 after 「第一部分靠什么？」
+            own = asked_before
+        if 0 < n <= len(named):
+            return f"{named[n - 1]}{own}" + ("？" if own else "")
     items = _items(answers[-1], "句" in m.group(0), place)
     if "句" not in m.group(0) and not _listing(answers[-1]):
         # 「第一点展开说说」 (or 「那第一点呢？」「展开说说」「还有呢？」) then 「第四个展开说说」: the items are
@@ -151,6 +161,44 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     if not 0 < n <= len(items):
         return None
     return f"{items[n - 1]} {rest.strip()}" if _ASKS_OF_IT.search(rest) else items[n - 1]
+
+
+# 「产业互联网主要包括哪两部分？」: a question asking for so many parts (or which ones), and the
+# sentence that names them (「产业互联网主要包括产业数字化和数字产业化，…」): 「第一部分靠什么？」 asks
+# 「产业数字化靠什么？」, not of the answer's first sentence.
+_ASKS_PARTS = re.compile(r"哪([两二三四五六七八九十几])(?:个|部分|种|类|方面|块|点)|(?:分为|分成|包括|包含)(?:哪些|哪几)")
+_NAMES_PARTS = re.compile(r"(?:包括|包含|分为|分成|分别是|主要有|即)[：:]?\s*([^，,。；;：:！？!?]{2,60})")
+_COORDINATED = re.compile(r"\s*(?:、|和|与|及|以及|跟)\s*")
+
+
+def _named_items(history: Sequence[Message]) -> tuple[list[str], str]:
+    """The parts an answer names for a question that asked for them (「哪两部分？」 → 产业数字化,
+    数字产业化): as many as it asked for (any number of two or more for 「哪几」「哪些」), or none;
+    the question may be followed by questions on its parts by their place (「第一部分靠什么？」), and
+    then what the last of them asked of its part (「靠什么」), for 「第二部分呢？」."""
+    turns = [x for x in history if x.content.strip()]
+    asked_before = ""
+    for i in range(len(turns) - 1, 0, -2):
+        if turns[i].role != "assistant" or turns[i - 1].role != "user":
+            return [], ""
+        question = turns[i - 1].content
+        asked = _ASKS_PARTS.search(question)
+        if asked is None:
+            m = _ORDINAL.search(question)
+            if m is None:
+                return [], ""
+            asked_before = asked_before or (question[: m.start()] + question[m.end():]).strip(" ？?，,。")
+            continue
+        wanted = 0 if asked.group(1) in (None, "几") else chinese_number(asked.group(1))
+        for m in _NAMES_PARTS.finditer(_MARKERS.sub("", turns[i].content)):
+            items = [t.strip() for t in _COORDINATED.split(m.group(1)) if t.strip()]
+            if len(items) >= 2 and all(2 <= len(t) <= 12 for t in items) and (not wanted or len(items) == wanted):
+                return items, asked_before
+        return [], ""
+    return [], ""
+
+
+_WHICH_ONE = re.compile(r"哪(?:一|1)?个|哪(?:一)?部分|哪(?:一)?项")
 
 
 # 「展开说说」「详细一点」「还有呢？」「能多说一些吗？」: more of the answer before, on nothing new.
