@@ -73,7 +73,7 @@ from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
-from rag.text import content_terms, mentioned_word, standard_form, topic_words, written_form
+from rag.text import cjk_bigrams, content_terms, mentioned_word, standard_form, topic_words, written_form
 from rag.types import (
     Answer,
     ArticleMeta,
@@ -337,6 +337,8 @@ class Engine:
         if unreachable:
             use_llm, degraded = False, unreachable
         retrieval = self._retriever.search(query, top_k)
+        if history and query == question and not retrieval.relevant:
+            retrieval = self._with_question_before(question, history, top_k) or retrieval
         # Asked before the search corrects typos (it read 讲到 as 将到 in 「哪几篇文章讲到了区块链？」).
         retrieval = replace(retrieval, mentioned=mentioned_word(query))
         follows = what_about(question) if history else None
@@ -372,6 +374,26 @@ class Engine:
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
+
+    def _with_question_before(self, question: str, history: Sequence[Message], top_k: int | None) -> Retrieval | None:
+        """A follow-up that names a topic of its own but is under the floor alone (「资本市场的态度有啥
+        变化？」 after 「元宇宙怎么让产业互联网有了生机？」, 「用的是哪家公司的引擎？」 after 「宝马在沈阳的
+        工厂叫什么？」: fresh-user probe 21, both refused), searched after the question before: kept
+        when that is relevant and its best passages hold at least ``FOLLOW_UP_NEW_COVERAGE`` of the
+        weighted bigrams of the words the follow-up adds (「今天北京天气怎么样？」 adds words no passage
+        holds: refused still). None otherwise."""
+        before = next((m.content for m in reversed(history) if m.role == "user"), "")
+        new = new_words(question, before)
+        if not before or not new:
+            return None
+        found = self._retriever.search(f"{before} {question}", top_k)
+        grams = {g for w in new for g in cjk_bigrams(w)}
+        held = set().union(*(cjk_bigrams(h.chunk.text) for h in found.hits[:3])) if found.hits else set()
+        idf = self._index.bigram_idf
+        total = sum(idf(g) for g in grams)
+        if not found.relevant or not total or sum(idf(g) for g in grams if g in held) / total < FOLLOW_UP_NEW_COVERAGE:
+            return None
+        return found
 
     def _quoted_passages(self, answer: str) -> list[Hit]:
         """The passages holding the sentences ``answer`` quoted, one per article, in its order: what
@@ -899,6 +921,14 @@ def _reading_answers(retrieval: Retrieval, ext: Extract) -> bool:
 
 
 _THESE = re.compile(r"[这那](?:些|几)")
+
+
+# A follow-up under the floor alone is searched after the question before when the passages found
+# hold this share of the words it adds (``Engine._with_question_before``), the share of a part's
+# words a sentence must hold to answer it (rag.answer.reader.ANSWER_COVERAGE): 「资本市场的态度有啥
+# 变化？」 0.34 (资本 市场, not 态度 变化), 「那里的房价贵吗？」「腾讯的股价是多少？」 0, 「美国的产业互联网
+# 发展得怎么样？」 0.15 after 「产业互联网的主战场在哪里？」.
+FOLLOW_UP_NEW_COVERAGE = 0.3
 
 
 # Passages read for 「哪几篇文章讲到了X？」, best first by BM25 on X's bigrams.

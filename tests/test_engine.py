@@ -294,6 +294,20 @@ def test_stream_of_an_off_topic_question_retrieves_nothing(engine: Engine):
     assert (events[2].answer.answer, events[2].answer.refused) == (NOT_FOUND_TEXT, True)
 
 
+def test_a_follow_up_under_the_floor_alone_is_searched_after_the_question_before(engine: Engine):
+    # Fresh-user probe 21: both refused. Its own words are in the passages found with the question before.
+    asked = "元宇宙怎么让产业互联网有了生机？"
+    history = [Message("user", asked), Message("assistant", engine.ask(asked, mode="retrieval").answer)]
+    answer = engine.ask("资本市场的态度有啥变化？", history=history, mode="retrieval")
+    assert "资本市场看待产业互联网的思维角度开始发展改变" in answer.answer, answer.answer
+    asked = "宝马在沈阳的工厂叫什么？"
+    bmw = [Message("user", asked), Message("assistant", engine.ask(asked, mode="retrieval").answer)]
+    assert "Epic Games 虚幻引擎" in engine.ask("用的是哪家公司的引擎？", history=bmw, mode="retrieval").answer
+    # ... not when the passages do not hold what it adds.
+    for off in ("今天北京天气怎么样？", "腾讯的股价是多少？"):
+        assert engine.ask(off, history=history, mode="retrieval").refused, off
+
+
 def test_follow_up_is_rewritten_from_the_history(engine: Engine):
     first = engine.ask(WEB3, mode="retrieval")
     assert first.hits[0].article.source == "000_5a2e0df921d3d455.txt"

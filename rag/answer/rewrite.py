@@ -24,6 +24,8 @@ from rag.types import Message
 # Words that point back to something said before. 他/它 not after 其 ("其他/其它" = "other").
 _ANAPHORA = re.compile(
     r"^(?:那|那么|那它|还有|另外|此外|然后|接着|再|具体|为什么呢|怎么说)|"
+    # A verb with no subject (「用的是哪家公司的引擎？」 after 「宝马在沈阳的工厂叫什么？」).
+    r"^(?:用的是|用的|用了|靠的是|采用的是|采用了)|"
     r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|两者|二者|这两个|它俩|这俩|"
     r"(?<!其)[他她它]"
 )
