@@ -43,6 +43,7 @@ from rag.answer.reader import (
     asks_about_author,
     asks_for_figure,
     candidates,
+    defined_term,
     has_byline,
     opening_statement,
     speaks_of_self,
@@ -363,7 +364,12 @@ class Engine:
             # own about what was said, not that answer again (fresh-user probe 20): the quotes that hold
             # none of the words it adds are left out (「那产业互联网的本质是什么？」 keeps the one on 本质).
             new = new_words(question, retrieval.query[: -len(question)])
-            if new:
+            term = (defined_term(question) or "").lower()
+            if term and term not in retrieval.query[: -len(question)].lower():
+                # 「那新产业具体是什么样的？」 after 「产业互联网的本质是什么？」 (「…是新产业」): what the
+                # term is, not the question before again (fresh-user probe 21).
+                retrieval = replace(retrieval, read_as=question)
+            elif new:
                 before = quoted_sentences(standard_form(_last_answer(history)))
                 retrieval = replace(retrieval, said=frozenset(s for s in before if not any(w in s.lower() for w in new)))
         authors = self._authors()
@@ -446,6 +452,10 @@ class Engine:
         background, the passages where the author speaks of themselves, ``_own_words``)."""
         index = self._index
         hits = [*retrieval.hits, *self._own_words(retrieval), *self._authors_view(retrieval)]
+        if retrieval.read_as:
+            return extract_answer(retrieval.read_as, hits, index.bigram_idf, self.settings.extract_sentences,
+                                  self._retriever.embed_query(retrieval.read_as),
+                                  index.sentences.get if index.sentences is not None else None, retrieval.named, retrieval.said)
         return extract_answer(retrieval.query, hits, index.bigram_idf, self.settings.extract_sentences,
                               self._reader_vector(retrieval), index.sentences.get if index.sentences is not None else None,
                               retrieval.named, retrieval.said)

@@ -49,6 +49,10 @@ class Retrieval:
     # 「出自哪篇文章？」 after an answer: ``hits`` are the passages that answer quoted, each article's
     # once, and the answer names their articles (set by the engine: rag.answer.rewrite.asks_for_source).
     sources_of_answer: bool = False
+    # What the reader answers when not the whole query: a follow-up asking what a term of its own is
+    # (「那新产业具体是什么样的？」), searched after the question before, which its answer already
+    # answered (set by the engine).
+    read_as: str = ""
     # The word 「哪几篇文章讲到了X？」 asks about, as written (set by the engine: rag.text.mentioned_word).
     mentioned: str | None = None
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader

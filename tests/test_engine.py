@@ -308,6 +308,14 @@ def test_a_follow_up_under_the_floor_alone_is_searched_after_the_question_before
         assert engine.ask(off, history=history, mode="retrieval").refused, off
 
 
+def test_a_follow_up_asking_what_a_term_of_the_answer_is_gets_that_not_the_answer_again(engine: Engine):
+    # Fresh-user probe 21: 「那新产业具体是什么样的？」 got the 本质 answer again.
+    _, history = asked_before(engine, "产业互联网的本质是什么？")
+    follow = engine.ask("那新产业具体是什么样的？", history=history, mode="retrieval")
+    assert follow.answer.startswith("笔者认为，新产业，既不是以虚拟为主要表现的形态"), follow.answer
+    assert follow.query == "产业互联网的本质是什么？ 那新产业具体是什么样的？"  # searched with the question before
+
+
 def test_follow_up_is_rewritten_from_the_history(engine: Engine):
     first = engine.ask(WEB3, mode="retrieval")
     assert first.hits[0].article.source == "000_5a2e0df921d3d455.txt"

@@ -211,6 +211,15 @@ def test_a_sentence_that_opens_with_a_pronoun_keeps_the_one_before_it():
     assert ext.text.startswith("很多人总是用互联网式的思维来诠释产业互联网，把它带进了互联网的怪圈。[1]这个时候")
 
 
+def test_what_a_term_is_like_is_answered_by_what_it_is_and_is_not():
+    # 「新产业长什么样？」 got 「产业互联网的本质是新产业。」: the term as the object, not described.
+    hits = hits_of("笔者认为，产业互联网的本质是新产业。笔者认为，新产业，既不是以虚拟为主要表现的形态，也不是以实体为主要表现的形态，"
+                   "而是虚拟和实体深度融合的存在。这需要很长的时间。")
+    for asked in ("新产业长什么样？", "新产业具体是什么样的？", "那新产业是什么样子？"):
+        text = extract_answer(asked, hits, idf_of(hits)).text
+        assert text.startswith("笔者认为，新产业，既不是以虚拟为主要表现的形态"), (asked, text)
+
+
 def test_asked_what_an_example_shows_the_answer_is_what_it_is_an_example_of():
     # Fresh-user probe 21: 「养鸭子的例子说明了什么？」 got the example and the sentence after it.
     hits = hits_of("平台把生产数据接入了云端，为千行百业提质增效。比如以前十个人养一群鸭子，现在一个人能养十万只鸭子。"

@@ -310,8 +310,8 @@ def asks_for_figure(question: str) -> bool:
 
 
 # A question that asks what one term is (「产业互联网是什么？」「什么是Web3？」「数字产业化指的是什么？」).
-_WHAT_IS_ASKED = r"(?:是什么意思|是什么|是指什么|指的是什么|指什么|的定义是什么|的含义是什么|的本质是什么)"
-_LEAD_IN = r"^(?:请问)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?"
+_WHAT_IS_ASKED = r"(?:是什么意思|是什么|是指什么|指的是什么|指什么|的定义是什么|的含义是什么|的本质是什么|(?:具体)?是(?:个)?什么样(?:的|子)?|(?:具体)?长什么样)"
+_LEAD_IN = r"^(?:请问)?(?:那么|那)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?"
 _WHAT_IS = (re.compile(_LEAD_IN + r"(?:什么(?:是|叫)|何谓)\s*([^，,。；;？?\s]{2,12})\s*[？?]?$"),
             re.compile(_LEAD_IN + r"([^，,。；;？?\s]{2,12}?)\s*" + _WHAT_IS_ASKED + r"\s*[？?]?$"))
 # Words that stand for a term without being one (「它是什么？」).
@@ -330,7 +330,9 @@ def defines(term: str, text: str) -> bool:
     comma (「笔者认为，产业互联网的本质是新产业。」), then 是 / 就是 / 是指 / 指的是 (「产业互联网是基于…」);
     not 不是 / 是不是, the term inside a longer word (互联网 in 产业互联网), or a coordinated subject."""
     return bool(re.match(r"(?:[^，,。]{0,10}[，,])?" + re.escape(term)
-                         + r"(?:的本质|其实|实际上|本身)?[，,]?(?:就是|是指|指的是|即是|(?<![不否])是(?![不否]))",
+                         + r"(?:的本质|其实|实际上|本身)?[，,]?(?:就是|是指|指的是|即是|(?<![不否])是(?![不否])"
+                         # 「新产业，既不是…也不是…，而是…」: what it is, by what it is not.
+                         + r"|(?:既|并)?不(?:仅仅)?(?:只)?是[^。]*而是)",
                          text, re.IGNORECASE))
 
 
