@@ -231,6 +231,14 @@ def test_asked_what_an_example_shows_the_answer_is_what_it_is_an_example_of():
     assert detail.startswith("比如以前十个人养一群鸭子"), detail
 
 
+def test_a_sentence_that_compares_with_those_before_keeps_the_one_naming_them():
+    # Fresh-user probe 21: 「…两个Web2尖子App是哪两个？」 got 「跟这些Web2的尖子App比，…」 without them.
+    hits = hits_of("2021年，TikTok下载量全球第一；跨境电商SHEIN在海外风生水起。跟这些Web2的尖子App比，我们的Web3基础设施落后于国外。"
+                   "阿里云为海外用户提供NFT解决方案。")
+    text = extract_answer("文章提到的两个Web2尖子App是哪两个？", hits, idf_of(hits)).text
+    assert text.startswith("2021年，TikTok下载量全球第一；跨境电商SHEIN在海外风生水起。[1]跟这些Web2的尖子App比"), text
+
+
 def test_a_why_question_s_sentence_that_concludes_from_the_one_before_keeps_its_reason():
     passage = ("供给侧的改造才刚刚开始，需求端却已经发生了深刻的改变。正是因为如此，我不赞同产业互联网只是一场B端流量争夺的看法。"
                "流量的故事已经讲了很多年。")

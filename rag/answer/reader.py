@@ -94,7 +94,7 @@ _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但
 # The members of an enumeration (SEQUENCE_OPENER: 「首先，…」「其次，…」), and the ones that open one.
 _SEQUENCE_OPENS = re.compile(r"^(?:首先|第一|其一|一是|一方面)[，,、：:]")
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
-_NEEDS_PREVIOUS = re.compile(r"^(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
+_NEEDS_PREVIOUS = re.compile(r"^(?:跟|和|与|同|比起|相比|对于|对|像)?(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
 # A sentence that goes on about the subject of the one before (「它们追求的是…」): a pronoun for it, not
 # 其实 / 其次 / 此刻.
 _GOES_ON = re.compile(r"^(?:[它这该](?!些年)|他们|她们|它们|那些)")
