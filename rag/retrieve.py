@@ -17,7 +17,16 @@ from rag.glossary import glossary
 from rag.index.base import LEXICAL_FIELDS
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
-from rag.text import STOPWORDS, Titles, cjk_bigrams, named_refs, stopword_positions, topic_bigrams, topic_words
+from rag.text import (
+    DOMAIN_TERMS,
+    STOPWORDS,
+    Titles,
+    cjk_bigrams,
+    named_refs,
+    stopword_positions,
+    topic_bigrams,
+    topic_words,
+)
 from rag.types import Hit
 from rag.typos import corrected
 
@@ -80,6 +89,9 @@ RARE_MIN_COVERAGE = 0.4
 RARE_PASSAGES = 2
 _ASKS_DETAIL = re.compile(r"谁|哪家|哪位|哪个公司|哪些[^，,？?]{0,4}(?:公司|厂商|企业|品牌|机构)|(?:公司|厂商|企业|品牌|机构)(?:都|分别)?(?:有|是)哪些|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
 _PARTS = re.compile(r"[？?；;]+")
+# How much something matters: what a question asks of a term, not a topic of its own (``_domain_term_covered``).
+_MATTERS = re.compile(r"重要性?|意义|价值|作用|地位|好处")
+_LISTED = re.compile(r"(?:[^，,。；;、：:\s]{1,8}、)+[^，,。；;、：:\s]{1,8}")
 
 # A Latin word and a number typed apart (「web 3」「Web 3.0」).
 _LATIN_NUMBER_APART = re.compile(r"(?<![A-Za-z])([A-Za-z]+)\s+(\d+(?:\.\d+)?)(?![\d.])")
@@ -260,11 +272,26 @@ class Retriever:
         coverage = self.coverage(query, [r for r, _ in chosen[:3]])
         terms = topic_words(query)
         rare = self._rare_term(query, terms, hits[0].chunk.text if hits else "")
-        fully_covered = coverage >= FULL_COVERAGE and bool(terms)
+        fully_covered = (coverage >= FULL_COVERAGE and bool(terms)) or self._domain_term_covered(query, chosen[:3])
         wordless = coverage < NO_WORDS and len({w for w in terms if w not in STOPWORDS}) >= NO_WORDS_TERMS
         return Retrieval(query=query, hits=hits, relevance=self.relevance(dense_top, coverage),
                          dense_top=dense_top, coverage=coverage, floor=self.floor, fully_covered=fully_covered,
                          named=tuple(named), wordless=wordless, query_vector=qvec, rare_term=rare)
+
+    def _domain_term_covered(self, query: str, chosen: list[tuple[int, float]]) -> bool:
+        """Whether a question asks why or how much a term of the domain matters (「区块链为什么重要？」,
+        refused: no passage says 重要 beside it) and its best passages hold the term: its other words
+        are the sector's own (rag.text.DOMAIN_TERMS), so it is on topic whatever else it asks
+        (「房子为什么重要？」 names a word the articles use but not the domain's: refused still), in two
+        of them."""
+        if not _MATTERS.search(query):
+            return False
+        rest = [w.lower() for w in topic_words(_MATTERS.sub(" ", query)) if w not in STOPWORDS]
+        domain = {t.lower() for t in DOMAIN_TERMS}
+        texts = [_LISTED.sub(" ", self.index.chunks[r].text.lower()) for r, _ in chosen]
+        # ... and that they discuss, not only list (「比如5G、…、云计算、区块链等技术」「无论是大数据、云计算，
+        # 抑或是…」 for 「云计算有什么好处？」).
+        return bool(rest) and all(w in domain and sum(w in t for t in texts) >= 2 for w in rest)
 
     def _rare_term(self, query: str, terms: list[str], best: str) -> bool:
         """Whether a word of the question that at most ``RARE_PASSAGES`` passages hold is in the best

@@ -272,6 +272,15 @@ def test_asked_what_an_example_shows_the_answer_opens_with_what_it_illustrates(e
     assert answer.startswith("产业互联网主要包括产业数字化和数字产业化，产业数字化主要靠互联网巨头的平台数据能力"), answer
 
 
+def test_why_a_domain_term_the_articles_discuss_matters_is_answered(engine: Engine):
+    # Under the dense floor (no passage says 重要 beside 区块链), though the articles discuss it.
+    for asked in ("区块链为什么重要？", "区快链为啥重要"):
+        answer = engine.ask(asked, mode="retrieval")
+        assert answer.answer.startswith("区块链是产业互联网下半场的基石"), (asked, answer.answer)
+    # A term they only list (「比如5G、…、云计算、区块链等技术」).
+    assert engine.ask("云计算有什么好处？", mode="retrieval").refused
+
+
 def test_asked_which_article_says_something_the_answer_names_it(engine: Engine):
     answer = engine.ask("哪篇文章提到了ChatGPT？", mode="retrieval")
     assert answer.answer.startswith("提到「ChatGPT」的文章有 1 篇：\n1. 《风口频出下,产业互联网的脚步近了》")
