@@ -248,6 +248,9 @@ def test_a_question_about_a_rare_name_in_the_best_passage_is_answered_unless_it_
     # A detail asked beside what the question asks of the name: its when is in the same sentence.
     answer = engine.ask("TikTok在NFT上有过什么动作？大概是什么时候？", mode="retrieval")
     assert answer.answer.startswith("TikTok去年就发布了NFT"), answer.answer
+    # ... a who the passages do not give is said to be missing (a reviewer's finding: dropped silently).
+    answer = engine.ask("TikTok怎么赚钱？创始人是谁？", mode="retrieval")
+    assert answer.answer.startswith("资料只提到了以下内容：") and "关于「创始人是谁」" in answer.answer, answer.answer
     # The same names in a question about a detail the articles lack, or off the articles' topic; the
     # names of companies are such a detail (the passage naming 隐私计算 names none).
     for question in ("阿里云给海外用户提供的NFT解决方案叫什么名字？收费标准如何？", "在淘宝上买的衣服不合身，怎么申请退货退款？",
@@ -313,7 +316,7 @@ def test_a_follow_up_under_the_floor_alone_is_searched_after_the_question_before
     bmw = [Message("user", asked), Message("assistant", engine.ask(asked, mode="retrieval").answer)]
     assert "Epic Games 虚幻引擎" in engine.ask("用的是哪家公司的引擎？", history=bmw, mode="retrieval").answer
     # ... not when the passages do not hold what it adds.
-    for off in ("今天北京天气怎么样？", "腾讯的股价是多少？"):
+    for off in ("今天北京天气怎么样？", "腾讯的股价是多少？", "资本市场今天涨了吗？"):
         assert engine.ask(off, history=history, mode="retrieval").refused, off
 
 

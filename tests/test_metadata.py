@@ -142,6 +142,7 @@ def test_which_articles_an_author_wrote(engine: Engine):
     assert engine.ask("五篇文章里有几篇是孟永辉写的？", mode="retrieval").answer == answer.answer
     # Whether the author wrote others (fresh-user probe 21: 「他还写过别的吗？」, rewritten, was refused).
     assert engine.ask("孟永辉还写过别的吗？", mode="retrieval").answer == answer.answer
+    assert "写的文章有" not in engine.ask("孟永辉还写过小说吗？", mode="retrieval").answer  # a reviewer's finding
     # A name typed with one wrong character is the author's (a two-character word is not a name).
     assert engine.ask("孟勇辉写过哪些文章？", mode="retrieval").answer == answer.answer
     assert engine._names_as_written("孟永辉和孟勇辉") == "孟永辉和孟勇辉"  # the name is there as written

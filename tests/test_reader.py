@@ -220,6 +220,22 @@ def test_what_a_term_is_like_is_answered_by_what_it_is_and_is_not():
         assert text.startswith("笔者认为，新产业，既不是以虚拟为主要表现的形态"), (asked, text)
 
 
+def test_an_aspect_asked_of_what_came_before_is_no_term_to_define():
+    from rag.answer.reader import defined_term
+
+    # A reviewer's finding: 「那区别是什么？」 was read alone as asking what 区别 is.
+    for asked in ("那区别是什么？", "那区别具体是什么？", "那具体是什么样的？", "原因是什么？", "那意义是什么？"):
+        assert defined_term(asked) is None, asked
+    assert defined_term("那新产业具体是什么样的？") == "新产业" and defined_term("Web3是什么？") == "Web3"
+
+
+def test_a_later_part_asking_who_is_unanswered_when_no_clause_holds_its_topic():
+    hits = hits_of("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。TikTok靠广告和电商赚钱。")
+    ext = extract_answer("TikTok怎么赚钱？创始人是谁？", hits, idf_of(hits))
+    assert ext.reading is not None and ext.reading.unanswered == ("创始人是谁",), ext.reading
+    assert ext.text.startswith("资料只提到了以下内容：") and "TikTok靠广告和电商赚钱" in ext.text, ext.text
+
+
 def test_asked_what_an_example_shows_the_answer_is_what_it_is_an_example_of():
     # Fresh-user probe 21: 「养鸭子的例子说明了什么？」 got the example and the sentence after it.
     hits = hits_of("平台把生产数据接入了云端，为千行百业提质增效。比如以前十个人养一群鸭子，现在一个人能养十万只鸭子。"

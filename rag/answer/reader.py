@@ -322,7 +322,12 @@ def defined_term(question: str) -> str | None:
     """The one term a question asks to define (「产业互联网是什么？」 → 产业互联网), or None."""
     q = question.strip()
     m = _WHAT_IS[0].match(q) or _WHAT_IS[1].match(q)
-    return m.group(1) if m and not _NO_TERM.match(m.group(1)) else None
+    # Not an aspect of what was asked before (「那区别是什么？」「那具体是什么样的？」「原因是什么？」).
+    return m.group(1) if m and not _NO_TERM.match(m.group(1)) and not _ASPECT_TERM.match(m.group(1)) else None
+
+
+_ASPECT_TERM = re.compile("(?:" + "|".join(sorted(ASPECT_WORDS | {"具体", "目的", "关键", "重点", "核心", "意思", "含义"},
+                                                   key=len, reverse=True)) + ")(?:具体|到底|究竟|又|都|呢)*$")
 
 
 def defines(term: str, text: str) -> bool:
@@ -1123,6 +1128,9 @@ class Reader:
         something changed (「…是多少钱？比前一年涨了多少？」) asks it of the part ``before``'s topic."""
         needs = _figure_forms(part)
         q = _question_grams(part)
+        if not needs and q and before is not None and _ASKS_DETAIL_PART.search(part):
+            # A later part asking who or when (「TikTok怎么赚钱？创始人是谁？」): a clause on its topic.
+            return any(self.coverage(q, grams) >= ANSWER_COVERAGE for _, grams in clauses)
         if not needs or not q:
             return True
         if before is not None and q <= CHANGE_WORDS:
@@ -1139,6 +1147,7 @@ class Reader:
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
+_ASKS_DETAIL_PART = re.compile(r"谁|哪家|哪位|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
 _STATES_CHANGE = re.compile("|".join(sorted(CHANGE_WORDS, key=len, reverse=True))
                             + r"|提升|增至|降至|翻倍|下滑|同比|环比|(?:比|较)上一?年")
 _END_MARKS = " 。！？!?；;，,\n"

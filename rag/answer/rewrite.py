@@ -25,7 +25,7 @@ from rag.types import Message
 _ANAPHORA = re.compile(
     r"^(?:那|那么|那它|还有|另外|此外|然后|接着|再|具体|为什么呢|怎么说)|"
     # A verb with no subject (「用的是哪家公司的引擎？」 after 「宝马在沈阳的工厂叫什么？」).
-    r"^(?:用的是|用的|用了|靠的是|采用的是|采用了)|"
+    r"^(?:用的是|靠的是|采用的是)|"
     r"它们|他们|她们|这个|那个|这些|那些|这种|那种|这一|该文|上述|前者|后者|其中|这篇|那篇|此文|两者|二者|这两个|它俩|这俩|"
     r"(?<!其)[他她它]"
 )
@@ -140,7 +140,7 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     place = None if m.group(2) else chinese_number(m.group(1))  # None: the last
     named, asked_before = _named_items(history)
     if named and "句" not in m.group(0):
-        if _WHICH_ONE.search(rest):  # 「哪个是第一步？」 asks which of them
+        if _WHICH_ONE.search(question):  # 「哪个是第一步？」 asks which of them (not 「第一部分和哪个行业有关？」)
             return "和".join(named) + "，" + question.strip()
         n = len(named) if place is None else place
         own = rest.strip(" ？?，,。")
@@ -200,7 +200,7 @@ def _named_items(history: Sequence[Message]) -> tuple[list[str], str]:
     return [], ""
 
 
-_WHICH_ONE = re.compile(r"哪(?:一|1)?个|哪(?:一)?部分|哪(?:一)?项")
+_WHICH_ONE = re.compile(r"哪(?:一)?(?:个|部分|项)(?:才)?是第")
 
 
 # 「展开说说」「详细一点」「还有呢？」「能多说一些吗？」: more of the answer before, on nothing new.
