@@ -452,13 +452,10 @@ class Engine:
         background, the passages where the author speaks of themselves, ``_own_words``)."""
         index = self._index
         hits = [*retrieval.hits, *self._own_words(retrieval), *self._authors_view(retrieval)]
-        if retrieval.read_as:
-            return extract_answer(retrieval.read_as, hits, index.bigram_idf, self.settings.extract_sentences,
-                                  self._retriever.embed_query(retrieval.read_as),
-                                  index.sentences.get if index.sentences is not None else None, retrieval.named, retrieval.said)
-        return extract_answer(retrieval.query, hits, index.bigram_idf, self.settings.extract_sentences,
-                              self._reader_vector(retrieval), index.sentences.get if index.sentences is not None else None,
-                              retrieval.named, retrieval.said)
+        asked = retrieval.read_as or retrieval.query
+        vector = self._retriever.embed_query(asked) if retrieval.read_as else self._reader_vector(retrieval)
+        return extract_answer(asked, hits, index.bigram_idf, self.settings.extract_sentences, vector,
+                              index.sentences.get if index.sentences is not None else None, retrieval.named, retrieval.said)
 
     def _own_words(self, retrieval: Retrieval) -> list[Hit]:
         """For a question about an author's background (「《…》的作者在产业互联网这行干了几年？」「孟永辉
