@@ -220,6 +220,14 @@ def test_what_a_term_is_like_is_answered_by_what_it_is_and_is_not():
         assert text.startswith("笔者认为，新产业，既不是以虚拟为主要表现的形态"), (asked, text)
 
 
+def test_what_the_key_is_is_answered_by_the_sentence_saying_what_is():
+    # 「产业互联网的关键到底是什么？」 got 「…将流量看成是产业互联网的关键，并不能够得到预想的效果…」 first.
+    hits = hits_of("总的来看，将流量看成是产业互联网的关键，并不能够得到预想的效果，我们需要站在新的角度来重新审视产业互联网。"
+                   "这需要时间。流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。")
+    text = extract_answer("产业互联网的关键到底是什么？", hits, idf_of(hits)).text
+    assert text.startswith("流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。"), text
+
+
 def test_an_aspect_asked_of_what_came_before_is_no_term_to_define():
     from rag.answer.reader import defined_term
 

@@ -313,7 +313,7 @@ def asks_for_figure(question: str) -> bool:
 _WHAT_IS_ASKED = r"(?:是什么意思|是什么|是指什么|指的是什么|指什么|的定义是什么|的含义是什么|的本质是什么|(?:具体)?是(?:个)?什么样(?:的|子)?|(?:具体)?长什么样)"
 _LEAD_IN = r"^(?:请问)?(?:那么|那)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?"
 _WHAT_IS = (re.compile(_LEAD_IN + r"(?:什么(?:是|叫)|何谓)\s*([^，,。；;？?\s]{2,12})\s*[？?]?$"),
-            re.compile(_LEAD_IN + r"([^，,。；;？?\s]{2,12}?)\s*" + _WHAT_IS_ASKED + r"\s*[？?]?$"))
+            re.compile(_LEAD_IN + r"([^，,。；;？?\s]{2,12}?)\s*(?:到底|究竟|又)?" + _WHAT_IS_ASKED + r"\s*[？?]?$"))
 # Words that stand for a term without being one (「它是什么？」).
 _NO_TERM = re.compile(r"^(?:[它这那此其该]|他们|它们|这个|那个|这些|那些)")
 
@@ -332,13 +332,16 @@ _ASPECT_TERM = re.compile("(?:" + "|".join(sorted(ASPECT_WORDS | {"具体", "目
 
 def defines(term: str, text: str) -> bool:
     """Whether a sentence says what ``term`` is: opening with it, or with a short lead-in and a
-    comma (「笔者认为，产业互联网的本质是新产业。」), then 是 / 就是 / 是指 / 指的是 (「产业互联网是基于…」);
-    not 不是 / 是不是, the term inside a longer word (互联网 in 产业互联网), or a coordinated subject."""
+    comma (「笔者认为，产业互联网的本质是新产业。」), then 是 / 就是 / 是指 / 指的是 (「产业互联网是基于…」)
+    or 既不是…而是; or ending 才是 / 正是 the term (「…留量，才是产业互联网的关键。」); not 不是 / 是不是, the
+    term inside a longer word (互联网 in 产业互联网), or a coordinated subject."""
     return bool(re.match(r"(?:[^，,。]{0,10}[，,])?" + re.escape(term)
                          + r"(?:的本质|其实|实际上|本身)?[，,]?(?:就是|是指|指的是|即是|(?<![不否])是(?![不否])"
                          # 「新产业，既不是…也不是…，而是…」: what it is, by what it is not.
                          + r"|(?:既|并)?不(?:仅仅)?(?:只)?是[^。]*而是)",
-                         text, re.IGNORECASE))
+                         text, re.IGNORECASE)
+                # 「流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。」: what it is, named before it.
+                or re.search(r"(?:才是|正是)" + re.escape(term) + r"(?:所在)?[。！!；;]?$", text, re.IGNORECASE))
 
 
 def question_types(question: str) -> list[str]:
