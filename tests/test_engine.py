@@ -316,6 +316,12 @@ def test_a_follow_up_under_the_floor_alone_is_searched_after_the_question_before
     bmw = [Message("user", asked), Message("assistant", engine.ask(asked, mode="retrieval").answer)]
     assert "Epic Games 虚幻引擎" in engine.ask("用的是哪家公司的引擎？", history=bmw, mode="retrieval").answer
     # ... not when the passages do not hold what it adds.
+    # 「用的什么平台」 (fresh-user probe 22: 淘宝、京东… platforms) and what the example shows.
+    platform = engine.ask("用的什么平台", history=bmw, mode="retrieval")
+    assert "Epic Games 虚幻引擎 3D 创作平台" in platform.answer, platform.answer
+    bmw += [Message("user", "用的什么平台"), Message("assistant", platform.answer)]
+    shows = engine.ask("这说明了什么", history=bmw, mode="retrieval").answer
+    assert shows.startswith("在Web3时代，如果区块链跟NFT技术产业化"), shows
     for off in ("今天北京天气怎么样？", "腾讯的股价是多少？", "资本市场今天涨了吗？"):
         assert engine.ask(off, history=history, mode="retrieval").refused, off
 
@@ -621,6 +627,8 @@ def test_a_follow_up_asking_where_the_answer_comes_from_names_the_articles_it_qu
     _, history = asked_before(engine, "国内的产业互联网跟美国比怎么样？")
     source = engine.ask("出自哪篇文章？", history=history, mode="retrieval")
     assert source.answer == "上面引用的内容出自《从Web2到Web3，产业互联网进入_争气_时代？》（元宇宙少女）[1]。", source.answer
+    # Fresh-user probe 22: the short form was refused (哪篇 counted as a topic).
+    assert engine.ask("出自哪篇", history=history, mode="retrieval").answer == source.answer
     assert [c.title for c in source.citations] == ["从Web2到Web3，产业互联网进入_争气_时代？"]
     first, history = asked_before(engine, "元宇宙对产业互联网有哪些作用？")
     cited = {c.title for c in first.citations}
