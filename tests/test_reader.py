@@ -237,6 +237,15 @@ def test_an_aspect_asked_of_what_came_before_is_no_term_to_define():
     assert defined_term("那新产业具体是什么样的？") == "新产业" and defined_term("Web3是什么？") == "Web3"
 
 
+def test_the_part_said_to_be_missing_is_the_user_s_last_words_not_the_joined_turns():
+    # Fresh-user probe 22: 「关于「为什么 和消费互联网比呢 具体会有多少家」…」 showed the search's join.
+    hits = hits_of("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。TikTok靠广告和电商赚钱。")
+    text = extract_answer("TikTok怎么赚钱？ 那它的创始人是谁", hits, idf_of(hits)).text
+    assert text.endswith("关于「那它的创始人是谁」，资料中没有找到相关内容。"), text
+    text = extract_answer("TikTok怎么赚钱？为什么 创始人是谁", hits, idf_of(hits)).text
+    assert text.endswith("关于「创始人是谁」，资料中没有找到相关内容。"), text
+
+
 def test_a_later_part_asking_who_is_unanswered_when_no_clause_holds_its_topic():
     hits = hits_of("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。TikTok靠广告和电商赚钱。")
     ext = extract_answer("TikTok怎么赚钱？创始人是谁？", hits, idf_of(hits))

@@ -18,6 +18,10 @@ NOT_FOUND_TEXT = "资料中没有找到与该问题相关的内容，无法根�
 # An answer the passages support only in part says so, naming what they do not say.
 PARTIAL_LEAD = "资料只提到了以下内容："
 PARTIAL_TAIL = "关于「{}」，资料中没有找到相关内容。"
+# Where a follow-up searched with the questions before it was joined to them (「为什么 和消费互联网比呢
+# 具体会有多少家」, the turns typed without ？): the part missing is the user's last words, not the join
+# (fresh-user probe 22). Not a space inside Latin words (「Epic Games」).
+_TURNS_JOINED = re.compile(r"(?<=[\u4e00-\u9fff？?。！!，,呢吗])\s+(?=[\u4e00-\u9fff])")
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
     citations = tuple(Citation.from_hit(n, hits[hi]) for hi, n in sorted(numbers.items(), key=lambda kv: kv[1]))
     body = "".join(parts)
     if body and reading.partial:
-        missing = "；".join(p.strip(" ，,") for p in reading.unanswered)
+        missing = "；".join(_TURNS_JOINED.split(p.strip(" ，,"))[-1] for p in reading.unanswered)
         body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(missing)
     return Extract(body, citations, reading)
 
