@@ -227,6 +227,13 @@ def test_which_article_quotes_someone(engine: Engine):
     assert answer.startswith("《从Web2到Web3，产业互联网进入_争气_时代？》提到：就像中国国际经济交流中心副理事长黄奇帆所说"), answer
 
 
+def test_a_figure_question_with_a_part_the_articles_lack_answers_the_other(engine: Engine):
+    # Fresh-user probe 22: refused whole, though the 2021 figure is stated (asked alone, answered).
+    answer = engine.ask("2021年社会科研投入是多少？2022年是多少？", mode="retrieval")
+    assert answer.answer.startswith("资料只提到了以下内容：") and "2.79万亿" in answer.answer, answer.answer
+    assert answer.answer.endswith("关于「2022年是多少」，资料中没有找到相关内容。"), answer.answer
+
+
 def test_a_figure_asked_as_a_percentage_and_a_name_typed_apart_are_found(engine: Engine):
     # 百分之几 is the form the figure is asked in, not a topic (the passage says 「比上年增长17.9%」).
     for question in ("社会科研投入比上年增长了百分之几？", "社会科研投入比上年增长了多少？"):

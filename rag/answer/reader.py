@@ -214,7 +214,9 @@ class Reading:
     parts: tuple[str, ...] = ()
     unanswered: tuple[str, ...] = ()  # parts no candidate answers (a number, a year, their topic)
     scores: dict[tuple[int, int], float] = field(default_factory=dict, compare=False)
-    stated: bool = False  # a figure question each of whose parts one clause states (STATED_COVERAGE), none unanswered
+    # A figure question each of whose answered parts (one at least) one clause states (STATED_COVERAGE):
+    # answered under the relevance floor, the others said to be missing (「2021年…是多少？2022年是多少？」).
+    stated: bool = False
     all_said: bool = False  # every sentence of the passages was quoted before (``said``): nothing new to quote
 
     @property
@@ -1013,7 +1015,8 @@ class Reader:
                 take(i)
         return Reading(self._reading_order(chosen, cands, overall, sequence, why, example), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)},
-                       not unanswered and self._stated(own_parts, clauses))
+                       len(unanswered) < len(own_parts)
+                       and self._stated([p for p in own_parts if p not in unanswered], clauses))
 
     # Sentences are added until they hold the answer with this probability (or the budget ends).
     # 0.97 rather than 0.9: questions whose answer has several points get the sentence that was left
