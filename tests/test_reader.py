@@ -429,8 +429,10 @@ def test_a_figure_question_is_stated_when_one_clause_holds_its_words_and_its_fig
     assert not reader.read("美的数科和海尔数科2021年的营收分别是多少？", apart).stated
     # Not a figure question.
     assert not reader.read("中美人均GDP相差多大？", stated).stated
-    # A later part no clause answers by its own words is not stated by the first part's.
-    assert not reader.read("2021年全国社会科研投入是多少？亏损了多少？", both).stated
+    # A later part no clause answers by its own words is not stated by the first part's: unanswered,
+    # while the first is stated (the answer says the other is missing).
+    lost = reader.read("2021年全国社会科研投入是多少？亏损了多少？", both)
+    assert lost.stated and lost.unanswered == ("亏损了多少",)
     # A hedge (大概) is no topic, nor is the baseline a change is measured against (比前一年): the
     # passage says 「比上年」.
     weighted = Reader(idf_of(both))  # a word no passage holds weighs most
