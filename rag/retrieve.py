@@ -90,7 +90,7 @@ RARE_PASSAGES = 2
 _ASKS_DETAIL = re.compile(r"谁|哪家|哪位|哪个公司|哪些[^，,？?]{0,4}(?:公司|厂商|企业|品牌|机构)|(?:公司|厂商|企业|品牌|机构)(?:都|分别)?(?:有|是)哪些|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
 _PARTS = re.compile(r"[？?；;]+")
 # How much something matters: what a question asks of a term, not a topic of its own (``_domain_term_covered``).
-_MATTERS = re.compile(r"重要性?|意义|价值|作用|地位|好处")
+_MATTERS = re.compile(r"重要性?|意义|价值|作用|地位|好处|应用(?:场景)?|用途|用处")
 _LISTED = re.compile(r"(?:[^，,。；;、：:\s]{1,8}、)+[^，,。；;、：:\s]{1,8}")
 
 # A Latin word and a number typed apart (「web 3」「Web 3.0」).

@@ -287,8 +287,11 @@ def test_why_a_domain_term_the_articles_discuss_matters_is_answered(engine: Engi
     for asked in ("区块链为什么重要？", "区快链为啥重要"):
         answer = engine.ask(asked, mode="retrieval")
         assert answer.answer.startswith("区块链是产业互联网下半场的基石"), (asked, answer.answer)
+    # ... and what it is used for (fresh-user probe 22: refused).
+    assert "区块链跟供应链融合能实现信息共享" in engine.ask("区块链在文章里有哪些应用？", mode="retrieval").answer
     # A term they only list (「比如5G、…、云计算、区块链等技术」).
     assert engine.ask("云计算有什么好处？", mode="retrieval").refused
+    assert engine.ask("云计算有哪些应用？", mode="retrieval").refused
 
 
 def test_asked_which_article_says_something_the_answer_names_it(engine: Engine):

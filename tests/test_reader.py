@@ -244,6 +244,8 @@ def test_the_part_said_to_be_missing_is_the_user_s_last_words_not_the_joined_tur
     assert text.endswith("关于「那它的创始人是谁」，资料中没有找到相关内容。"), text
     text = extract_answer("TikTok怎么赚钱？为什么 创始人是谁", hits, idf_of(hits)).text
     assert text.endswith("关于「创始人是谁」，资料中没有找到相关内容。"), text
+    text = extract_answer("TikTok怎么赚钱？创始人毕业于哪所大学？", hits, idf_of(hits)).text
+    assert text.endswith("关于「创始人毕业于哪所大学」，资料中没有找到相关内容。"), text
 
 
 def test_a_later_part_asking_who_is_unanswered_when_no_clause_holds_its_topic():

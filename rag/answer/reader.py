@@ -1153,7 +1153,7 @@ class Reader:
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
-_ASKS_DETAIL_PART = re.compile(r"谁|哪家|哪位|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
+_ASKS_DETAIL_PART = re.compile(r"谁|哪家|哪位|哪所|哪个学校|什么学校|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
 _STATES_CHANGE = re.compile("|".join(sorted(CHANGE_WORDS, key=len, reverse=True))
                             + r"|提升|增至|降至|翻倍|下滑|同比|环比|(?:比|较)上一?年")
 _END_MARKS = " 。！？!?；;，,\n"
