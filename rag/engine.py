@@ -678,6 +678,11 @@ class Engine:
         if listed is not None:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
+        word = retrieval.mentioned
+        if word is not None and not self._retriever.in_library(self._retriever.as_meant(word)):
+            # 「文章有没有提到工业4.0？」: no passage holds it (nor, a character corrected, 区快链), so none does.
+            return Answer(NONE_MENTION_TEXT.format(word), (), "retrieval", grounded=False, degraded=degraded, refused=True,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
         if not retrieval.relevant and ext is None:
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
@@ -954,6 +959,10 @@ def _holds(sentence: str, word: str, authors: Sequence[str]) -> bool:
 
 # 「哪篇文章提到了ChatGPT？」「有没有讲Web3的文章？」: the answer names the articles it quotes.
 _ASKS_WHICH_ARTICLE = re.compile(r"哪(?:一|几)?篇|哪些文章|什么文章|有没有(?:[^，。？?]{0,12})的?文章|是否有(?:[^，。？?]{0,12})文章")
+
+
+# The answer to 「哪几篇文章讲到了X？」「文章有没有提到X？」 when no passage holds X.
+NONE_MENTION_TEXT = "这些文章都没有提到「{}」。"
 
 
 # A refused question with no Chinese in it: the articles (and the reader) are Chinese.

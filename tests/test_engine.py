@@ -294,6 +294,18 @@ def test_why_a_domain_term_the_articles_discuss_matters_is_answered(engine: Engi
     assert engine.ask("云计算有哪些应用？", mode="retrieval").refused
 
 
+def test_asked_whether_the_articles_mention_a_word_none_holds_the_answer_says_none_does(engine: Engine):
+    from rag.engine import NONE_MENTION_TEXT
+
+    # Fresh-user probe 22: 「文章有没有提到工业4.0？」 got sentences on 工业生产 and 5G.
+    for asked, word in (("文章有没有提到工业4.0？", "工业4.0"), ("有没有讲量子计算的文章？", "量子计算")):
+        answer = engine.ask(asked, mode="retrieval")
+        assert (answer.answer, answer.refused) == (NONE_MENTION_TEXT.format(word), True), answer.answer
+    # A word they hold is listed with its articles, also asked this way.
+    assert engine.ask("文章有没有提到宝马？", mode="retrieval").answer.startswith("提到「宝马」的文章有 1 篇：")
+    assert engine.ask("这些文章里提到过元宇宙吗？", mode="retrieval").answer.startswith("提到「元宇宙」的文章有 4 篇：")
+
+
 def test_asked_which_article_says_something_the_answer_names_it(engine: Engine):
     answer = engine.ask("哪篇文章提到了ChatGPT？", mode="retrieval")
     assert answer.answer.startswith("提到「ChatGPT」的文章有 1 篇：\n1. 《风口频出下,产业互联网的脚步近了》")
