@@ -341,7 +341,7 @@ class Engine:
         if history and query == question and not retrieval.relevant:
             retrieval = self._with_question_before(question, history, top_k) or retrieval
         # Asked before the search corrects typos (it read 讲到 as 将到 in 「哪几篇文章讲到了区块链？」).
-        retrieval = replace(retrieval, mentioned=mentioned_word(query))
+        retrieval = replace(retrieval, mentioned=mentioned_word(query), asked=question if retrieval.query != question else "")
         follows = what_about(question) if history else None
         if follows and not retrieval.relevant and follows.lower() in "".join(
                 quoted_sentences(_last_answer(history))).lower():
@@ -455,7 +455,8 @@ class Engine:
         asked = retrieval.read_as or retrieval.query
         vector = self._retriever.embed_query(asked) if retrieval.read_as else self._reader_vector(retrieval)
         return extract_answer(asked, hits, index.bigram_idf, self.settings.extract_sentences, vector,
-                              index.sentences.get if index.sentences is not None else None, retrieval.named, retrieval.said)
+                              index.sentences.get if index.sentences is not None else None, retrieval.named, retrieval.said,
+                              retrieval.asked)
 
     def _own_words(self, retrieval: Retrieval) -> list[Hit]:
         """For a question about an author's background (「《…》的作者在产业互联网这行干了几年？」「孟永辉

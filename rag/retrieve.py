@@ -62,6 +62,8 @@ class Retrieval:
     # (「那新产业具体是什么样的？」), searched after the question before, which its answer already
     # answered (set by the engine).
     read_as: str = ""
+    # The user's own question, when ``query`` is it searched after the questions before (set by the engine).
+    asked: str = ""
     # The word 「哪几篇文章讲到了X？」 asks about, as written (set by the engine: rag.text.mentioned_word).
     mentioned: str | None = None
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader
@@ -91,7 +93,7 @@ _ASKS_DETAIL = re.compile(r"谁|哪家|哪位|哪个公司|哪些[^，,？?]{0,4
 _PARTS = re.compile(r"[？?；;]+")
 # How much something matters: what a question asks of a term, not a topic of its own (``_domain_term_covered``).
 _MATTERS = re.compile(r"重要性?|意义|价值|作用|地位|好处|应用(?:场景)?|用途|用处")
-_LISTED = re.compile(r"(?:[^，,。；;、：:\s]{1,8}、)+[^，,。；;、：:\s]{1,8}")
+_LISTED = re.compile(r"(?:[^，,。；;、：:\s]{1,8}、)+[^，,。；;、：:\s]{1,8}|(?:比如|例如|包括)[^，,。；;：:\s]{1,10}(?:和|与|及)[^，,。；;：:\s]{1,10}")
 
 # A Latin word and a number typed apart (「web 3」「Web 3.0」).
 _LATIN_NUMBER_APART = re.compile(r"(?<![A-Za-z])([A-Za-z]+)\s+(\d+(?:\.\d+)?)(?![\d.])")

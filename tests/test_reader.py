@@ -228,6 +228,15 @@ def test_what_the_key_is_is_answered_by_the_sentence_saying_what_is():
     assert text.startswith("流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。"), text
 
 
+def test_a_pronoun_that_is_what_was_asked_does_not_define_it():
+    from rag.answer.reader import defines
+
+    # A reviewer's finding: 「而这，正是…的主旋律。」 says it of the sentence before, not what it is.
+    assert not defines("产业互联网时代的主旋律", "而这，正是产业互联网时代的主旋律。")
+    assert not defines("产业互联网最真实的样子", "或许，这正是产业互联网最真实的样子。")
+    assert defines("产业互联网的关键", "流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。")
+
+
 def test_an_aspect_asked_of_what_came_before_is_no_term_to_define():
     from rag.answer.reader import defined_term
 
@@ -242,8 +251,11 @@ def test_the_part_said_to_be_missing_is_the_user_s_last_words_not_the_joined_tur
     hits = hits_of("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。TikTok靠广告和电商赚钱。")
     text = extract_answer("TikTok怎么赚钱？ 那它的创始人是谁", hits, idf_of(hits)).text
     assert text.endswith("关于「那它的创始人是谁」，资料中没有找到相关内容。"), text
-    text = extract_answer("TikTok怎么赚钱？为什么 创始人是谁", hits, idf_of(hits)).text
+    text = extract_answer("TikTok怎么赚钱？为什么 创始人是谁", hits, idf_of(hits), asked="创始人是谁").text
     assert text.endswith("关于「创始人是谁」，资料中没有找到相关内容。"), text
+    # Spaces the user typed stay (a reviewer's finding: 「创始人 是谁」 became 「是谁」).
+    text = extract_answer("TikTok怎么赚钱？ 创始人 是谁", hits, idf_of(hits)).text
+    assert text.endswith("关于「创始人 是谁」，资料中没有找到相关内容。"), text
     text = extract_answer("TikTok怎么赚钱？创始人毕业于哪所大学？", hits, idf_of(hits)).text
     assert text.endswith("关于「创始人毕业于哪所大学」，资料中没有找到相关内容。"), text
 
@@ -435,6 +447,9 @@ def test_a_figure_question_is_stated_when_one_clause_holds_its_words_and_its_fig
     # while the first is stated (the answer says the other is missing).
     lost = reader.read("2021年全国社会科研投入是多少？亏损了多少？", both)
     assert lost.stated and lost.unanswered == ("亏损了多少",)
+    # How much a figure no clause states changed is not stated by another figure's growth.
+    other = reader.read("2022年全国社会科研投入是多少？比上年增长了多少？", both)
+    assert other.unanswerable and not other.stated
     # A hedge (大概) is no topic, nor is the baseline a change is measured against (比前一年): the
     # passage says 「比上年」.
     weighted = Reader(idf_of(both))  # a word no passage holds weighs most

@@ -208,6 +208,7 @@ def test_the_parts_a_question_asked_for_are_named_by_their_place():
     # A reviewer's findings: 哪个 asked of the part, not which part; a question of its own opening 用了.
     assert rule_rewrite("第一部分和哪个行业有关？", history[:2]) == "产业数字化和哪个行业有关？"
     assert rule_rewrite("用了区块链技术的行业有哪些？", history) == "用了区块链技术的行业有哪些？"
+    assert rule_rewrite("用了什么技术实现远程高效生产？", history) == "用了什么技术实现远程高效生产？"
     # Not when the question asked for no parts: the answer's items are its sentences.
     other = [Message("user", "产业互联网包括什么？"), history[1]]
     assert rule_rewrite("第一部分呢？", other) != "产业数字化"

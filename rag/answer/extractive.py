@@ -18,10 +18,16 @@ NOT_FOUND_TEXT = "资料中没有找到与该问题相关的内容，无法根�
 # An answer the passages support only in part says so, naming what they do not say.
 PARTIAL_LEAD = "资料只提到了以下内容："
 PARTIAL_TAIL = "关于「{}」，资料中没有找到相关内容。"
-# Where a follow-up searched with the questions before it was joined to them (「为什么 和消费互联网比呢
-# 具体会有多少家」, the turns typed without ？): the part missing is the user's last words, not the join
-# (fresh-user probe 22). Not a space inside Latin words (「Epic Games」).
-_TURNS_JOINED = re.compile(r"(?<=[\u4e00-\u9fff？?。！!，,呢吗])\s+(?=[\u4e00-\u9fff])")
+
+
+def _own_words(part: str, asked: str) -> str:
+    """A missing part as the user asked it: where a follow-up was searched after the questions before
+    it (「为什么 和消费互联网比呢 具体会有多少家」, turns typed without ？), the words of ``asked`` it
+    ends with (fresh-user probe 22), not the join; spaces the user typed stay (「美国 是多少」)."""
+    if not asked or part in asked:
+        return part
+    pieces = part.split()
+    return next((" ".join(pieces[i:]) for i in range(len(pieces)) if " ".join(pieces[i:]) in asked), part)
 
 
 @dataclass(frozen=True)
@@ -36,10 +42,11 @@ class Extract:
 def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], float], max_sentences: int = 4,
                    query_vec: np.ndarray | None = None,
                    sentence_vec: Callable[[str], np.ndarray | None] | None = None,
-                   refs: Refs | None = None, said: frozenset[str] = frozenset()) -> Extract:
+                   refs: Refs | None = None, said: frozenset[str] = frozenset(), asked: str = "") -> Extract:
     """The reader's sentences from ``hits`` as an answer: best sentence first, each sentence with
     the ``[n]`` of its passage; a quotation a sentence opens is quoted to its closing mark
-    (``refs``: the articles the question names, ``said``: sentences quoted before, see ``Reader.read``)."""
+    (``refs``: the articles the question names, ``said``: sentences quoted before, see ``Reader.read``;
+    ``asked``: the user's own question when ``question`` is it searched after the questions before)."""
     if not hits:
         return Extract("", ())
     reading = Reader(idf, max_sentences=max_sentences).read(question, hits, query_vec, sentence_vec, refs, said)
@@ -59,7 +66,7 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
     citations = tuple(Citation.from_hit(n, hits[hi]) for hi, n in sorted(numbers.items(), key=lambda kv: kv[1]))
     body = "".join(parts)
     if body and reading.partial:
-        missing = "；".join(_TURNS_JOINED.split(p.strip(" ，,"))[-1] for p in reading.unanswered)
+        missing = "；".join(_own_words(p.strip(" ，,"), asked) for p in reading.unanswered)
         body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(missing)
     return Extract(body, citations, reading)
 

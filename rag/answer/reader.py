@@ -342,8 +342,20 @@ def defines(term: str, text: str) -> bool:
                          # 「新产业，既不是…也不是…，而是…」: what it is, by what it is not.
                          + r"|(?:既|并)?不(?:仅仅)?(?:只)?是[^。]*而是)",
                          text, re.IGNORECASE)
-                # 「流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。」: what it is, named before it.
-                or re.search(r"(?:才是|正是)" + re.escape(term) + r"(?:所在)?[。！!；;]?$", text, re.IGNORECASE))
+                # 「流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。」: what it is, named before it;
+                # not a pronoun for it (「而这，正是产业互联网时代的主旋律。」 says it of the sentence before).
+                or _names_before(text, re.search(r"(?:才是|正是)" + re.escape(term) + r"(?:所在)?[。！!；;]?$", text, re.IGNORECASE)))
+
+
+def _names_before(text: str, m: re.Match[str] | None) -> bool:
+    """Whether what comes before the 才是/正是 ``m`` found (in its clause, else the clause before) names
+    something rather than being a pronoun (这, 它…) or nothing."""
+    if m is None:
+        return False
+    clauses = [c for c in re.split(r"[，,]", text[: m.start()])]
+    said = clauses[-1].strip() or (clauses[-2].strip() if len(clauses) > 1 else "")
+    said = re.sub(r"^(?:而|或许|也许|可能|其实|恰恰|也)+", "", said)
+    return len(said) >= 2 and not re.fullmatch(r"(?:这|那|此|它|它们|这些|那些|这也|这样|如此)(?:也|才|就)?", said)
 
 
 def question_types(question: str) -> list[str]:
@@ -885,8 +897,14 @@ class Reader:
         sides = asked_articles(question, hits, refs)
         masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
         clauses = _clauses(cands)
-        unanswered = tuple(p for i, p in enumerate(own_parts)
-                           if not self._answerable(p, clauses, own_parts[i - 1] if i else None))
+        missing: list[str] = []
+        for i, p in enumerate(own_parts):
+            # A part asking only how much the figure before changed (「京东2021年营收多少？增长了多少？」) is
+            # unanswered with it: any clause stating a growth would answer it otherwise (a reviewer's finding).
+            if not self._answerable(p, clauses, own_parts[i - 1] if i else None) or (
+                    i and own_parts[i - 1] in missing and _question_grams(p) <= CHANGE_WORDS):
+                missing.append(p)
+        unanswered = tuple(missing)
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked)) or any(_part_about_author(p, names_author) for p in own_parts)
         why = "why" in qtypes
         example = bool(_ASKS_ILLUSTRATED.search(question))
