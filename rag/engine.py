@@ -38,6 +38,7 @@ from rag.answer.prompt import (
     build_summary_messages,
 )
 from rag.answer.reader import (
+    ASKS_DETAIL,
     NO_SUBJECT_WORDS,
     answers_about_author,
     asks_about_author,
@@ -390,7 +391,7 @@ class Engine:
         holds: refused still). None otherwise."""
         before = next((m.content for m in reversed(history) if m.role == "user"), "")
         new = new_words(question, before)
-        if not before or not new or _ASKS_DETAIL_OR_YES_NO.search(question) or asks_for_figure(question):
+        if not before or not new or _YES_NO_OR_PRICE.search(question) or ASKS_DETAIL.search(question) or asks_for_figure(question):
             return None  # 「美团的外卖费贵吗？」「黄奇帆今年多大？」「英伟达的股价是多少？」: details no passage gives
         found = self._retriever.search(f"{before} {question}", top_k)
         grams = {g for w in new for g in cjk_bigrams(w)}
@@ -943,7 +944,7 @@ _THESE = re.compile(r"[这那](?:些|几)")
 # 发展得怎么样？」 0.15 after 「产业互联网的主战场在哪里？」.
 FOLLOW_UP_NEW_COVERAGE = 0.3
 # ... only for one asking what, why or how (a reviewer found 「资本市场今天涨了吗？」「P2P…多少？」 answered so).
-_ASKS_DETAIL_OR_YES_NO = re.compile(r"[吗么嘛][？?\s]*$|多大|多少|多高|多贵|贵不贵|价|谁|哪家|哪位|什么时候|何时|哪一?年|哪天")
+_YES_NO_OR_PRICE = re.compile(r"[吗么嘛][？?\s]*$|多大|多少|多高|多贵|贵不贵|价")
 
 
 # Passages read for 「哪几篇文章讲到了X？」, best first by BM25 on X's bigrams.

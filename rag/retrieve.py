@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.answer.reader import asks_for_figure
+from rag.answer.reader import ASKS_DETAIL, asks_for_figure
 from rag.calibrate import ModelFit
 from rag.embedder import Embedder
 from rag.glossary import glossary
@@ -89,7 +89,6 @@ class Retrieval:
 RARE_MIN_RELEVANCE = 0.2
 RARE_MIN_COVERAGE = 0.4
 RARE_PASSAGES = 2
-_ASKS_DETAIL = re.compile(r"谁|哪家|哪位|哪个公司|哪些[^，,？?]{0,4}(?:公司|厂商|企业|品牌|机构)|(?:公司|厂商|企业|品牌|机构)(?:都|分别)?(?:有|是)哪些|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
 _PARTS = re.compile(r"[？?；;]+")
 # How much something matters: what a question asks of a term, not a topic of its own (``_domain_term_covered``).
 _MATTERS = re.compile(r"重要性?|意义|价值|作用|地位|好处|应用(?:场景)?|用途|用处")
@@ -304,7 +303,7 @@ class Retriever:
         name is no such word: only the byline holds it (「元宇宙少女结婚了吗？」); what a question
         asks about an author is the engine's (rag.answer.reader.asks_about_author)."""
         parts = [p for p in _PARTS.split(query) if p.strip()]
-        detail = [p for p in parts if asks_for_figure(p) or _ASKS_DETAIL.search(p)]
+        detail = [p for p in parts if asks_for_figure(p) or ASKS_DETAIL.search(p)]
         # The word in a part asking what, why or how, and in no part asking a detail of it
         # (「S2B模式最早是谁提出来的？文章有没有讲…S2B的原始定义？」).
         terms = [w for w in terms if any(w in p for p in parts if p not in detail) and not any(w in p for p in detail)]

@@ -220,14 +220,6 @@ def test_what_a_term_is_like_is_answered_by_what_it_is_and_is_not():
         assert text.startswith("笔者认为，新产业，既不是以虚拟为主要表现的形态"), (asked, text)
 
 
-def test_what_the_key_is_is_answered_by_the_sentence_saying_what_is():
-    # 「产业互联网的关键到底是什么？」 got 「…将流量看成是产业互联网的关键，并不能够得到预想的效果…」 first.
-    hits = hits_of("总的来看，将流量看成是产业互联网的关键，并不能够得到预想的效果，我们需要站在新的角度来重新审视产业互联网。"
-                   "这需要时间。流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。")
-    text = extract_answer("产业互联网的关键到底是什么？", hits, idf_of(hits)).text
-    assert text.startswith("流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。"), text
-
-
 def test_a_pronoun_that_is_what_was_asked_does_not_define_it():
     from rag.answer.reader import defines
 
@@ -278,12 +270,21 @@ def test_asked_what_an_example_shows_the_answer_is_what_it_is_an_example_of():
     assert detail.startswith("比如以前十个人养一群鸭子"), detail
 
 
-def test_a_sentence_that_compares_with_those_before_keeps_the_one_naming_them():
+@pytest.mark.parametrize(("passage", "asked", "opening"), [
+    # 「产业互联网的关键到底是什么？」 got 「…将流量看成是产业互联网的关键，并不能够得到预想的效果…」 first.
+    ("总的来看，将流量看成是产业互联网的关键，并不能够得到预想的效果，我们需要站在新的角度来重新审视产业互联网。"
+     "这需要时间。流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。",
+     "产业互联网的关键到底是什么？", "流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。"),
     # Fresh-user probe 21: 「…两个Web2尖子App是哪两个？」 got 「跟这些Web2的尖子App比，…」 without them.
-    hits = hits_of("2021年，TikTok下载量全球第一；跨境电商SHEIN在海外风生水起。跟这些Web2的尖子App比，我们的Web3基础设施落后于国外。"
-                   "阿里云为海外用户提供NFT解决方案。")
-    text = extract_answer("文章提到的两个Web2尖子App是哪两个？", hits, idf_of(hits)).text
-    assert text.startswith("2021年，TikTok下载量全球第一；跨境电商SHEIN在海外风生水起。[1]跟这些Web2的尖子App比"), text
+    ("2021年，TikTok下载量全球第一；跨境电商SHEIN在海外风生水起。跟这些Web2的尖子App比，我们的Web3基础设施落后于国外。"
+     "阿里云为海外用户提供NFT解决方案。",
+     "文章提到的两个Web2尖子App是哪两个？", "2021年，TikTok下载量全球第一；跨境电商SHEIN在海外风生水起。[1]跟这些Web2的尖子App比"),
+])
+def test_the_sentence_that_says_it_comes_first(passage: str, asked: str, opening: str):
+    """What is X by 「…才是X」; a sentence comparing with 「这些」 keeps the one that names them."""
+    hits = hits_of(passage)
+    text = extract_answer(asked, hits, idf_of(hits)).text
+    assert text.startswith(opening), text
 
 
 def test_a_why_question_s_sentence_that_concludes_from_the_one_before_keeps_its_reason():

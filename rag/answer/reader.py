@@ -311,6 +311,14 @@ def asks_for_figure(question: str) -> bool:
     return any(rx.search(question) for rx in _ASKS_FIGURE.values())
 
 
+# A question (part) that asks for a detail: who, which company or school, when, a name. Off-topic
+# questions naming a rare word ask for such details (rag.retrieve's rare-term rule), and a later part
+# asking one is answered only by a clause on its topic (``Reader._answerable``).
+ASKS_DETAIL = re.compile(r"谁|哪家|哪位|哪个公司|哪些[^，,？?]{0,4}(?:公司|厂商|企业|品牌|机构)"
+                         r"|(?:公司|厂商|企业|品牌|机构)(?:都|分别)?(?:有|是)哪些|哪所|哪个学校|什么学校"
+                         r"|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
+
+
 # A question that asks what one term is (「产业互联网是什么？」「什么是Web3？」「数字产业化指的是什么？」).
 _WHAT_IS_ASKED = r"(?:是什么意思|是什么|是指什么|指的是什么|指什么|的定义是什么|的含义是什么|的本质是什么|(?:具体)?是(?:个)?什么样(?:的|子)?|(?:具体)?长什么样)"
 _LEAD_IN = r"^(?:请问)?(?:那么|那)?(?:(?:笔者|作者|文章)(?:认为|眼中|看来)[，,]?)?"
@@ -352,7 +360,7 @@ def _names_before(text: str, m: re.Match[str] | None) -> bool:
     something rather than being a pronoun (这, 它…) or nothing."""
     if m is None:
         return False
-    clauses = [c for c in re.split(r"[，,]", text[: m.start()])]
+    clauses = re.split(r"[，,]", text[: m.start()])
     said = clauses[-1].strip() or (clauses[-2].strip() if len(clauses) > 1 else "")
     said = re.sub(r"^(?:而|或许|也许|可能|其实|恰恰|也)+", "", said)
     return len(said) >= 2 and not re.fullmatch(r"(?:这|那|此|它|它们|这些|那些|这也|这样|如此)(?:也|才|就)?", said)
@@ -1152,7 +1160,7 @@ class Reader:
         something changed (「…是多少钱？比前一年涨了多少？」) asks it of the part ``before``'s topic."""
         needs = _figure_forms(part)
         q = _question_grams(part)
-        if not needs and q and before is not None and _ASKS_DETAIL_PART.search(part):
+        if not needs and q and before is not None and ASKS_DETAIL.search(part):
             # A later part asking who or when (「TikTok怎么赚钱？创始人是谁？」): a clause on its topic.
             return any(self.coverage(q, grams) >= ANSWER_COVERAGE for _, grams in clauses)
         if not needs or not q:
@@ -1171,7 +1179,6 @@ class Reader:
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
-_ASKS_DETAIL_PART = re.compile(r"谁|哪家|哪位|哪所|哪个学校|什么学校|什么时候|何时|哪一?年|哪天|叫什么|名字|名称")
 _STATES_CHANGE = re.compile("|".join(sorted(CHANGE_WORDS, key=len, reverse=True))
                             + r"|提升|增至|降至|翻倍|下滑|同比|环比|(?:比|较)上一?年")
 _END_MARKS = " 。！？!?；;，,\n"
