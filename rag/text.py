@@ -13,7 +13,7 @@ _SENT_END = re.compile(r"(?:[。！？；!?;]+|…{1,2}|\.(?=\s|$))[”’」』
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RUN = re.compile(f"[{CJK}]+")
 CJK_CHAR = re.compile(f"[{CJK}]")
-_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9.+#-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?")
+_LATIN_RUN = re.compile(r"[A-Za-z0-9]+")  # a run of Latin letters and digits (S2B, Web3): one word
 _WORD = re.compile(r"[^\W_]{2,}")  # letters, digits or CJK, two or more ("B端", "产业互联网")
 _TOKEN_RUN = re.compile(f"[{CJK}]+|[A-Za-z0-9][A-Za-z0-9.+#-]*")
 
@@ -137,7 +137,7 @@ def _words(text: str) -> tuple[str, ...]:
         if word.strip().lower() in STOPWORDS:
             continue
         # Not the pieces of a Latin word: 2B is a word of its own, not a piece of S2B.
-        pieces = [] if _LATIN.fullmatch(word) else [word[i : i + n] for n in (2, 3) if len(word) > n
+        pieces = [] if _LATIN_RUN.fullmatch(word) else [word[i : i + n] for n in (2, 3) if len(word) > n
                                                    for i in range(len(word) - n + 1)]
         for w in [p for p in pieces if tok.FREQ.get(p)] + [word]:
             w = w.strip().lower()
@@ -158,15 +158,12 @@ def topic_words(text: str) -> list[str]:
     return [w for w in (t.strip() for t in _latin_joined(_tokenizer().lcut(text))) if _WORD.fullmatch(w)]
 
 
-_LATIN = re.compile(r"[A-Za-z0-9]+")
-
-
 def _latin_joined(tokens: list[str]) -> list[str]:
     """jieba's tokens with a run of Latin letters and digits it split kept whole: the dictionary's
     2B cut 「S2B模式」 into S / 2B, and 2B matched 「2B公司」 (「S2B模式是什么？」 was refused)."""
     out: list[str] = []
     for token in tokens:
-        if out and _LATIN.fullmatch(token) and _LATIN.fullmatch(out[-1]):
+        if out and _LATIN_RUN.fullmatch(token) and _LATIN_RUN.fullmatch(out[-1]):
             out[-1] += token
         else:
             out.append(token)
