@@ -38,6 +38,7 @@ from rag.answer.prompt import (
     build_summary_messages,
 )
 from rag.answer.reader import (
+    ANSWER_COVERAGE,
     ASKS_DETAIL,
     NO_SUBJECT_WORDS,
     answers_about_author,
@@ -75,7 +76,16 @@ from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
-from rag.text import cjk_bigrams, content_terms, mentioned_word, standard_form, topic_words, written_form
+from rag.text import (
+    STOPWORDS,
+    cjk_bigrams,
+    content_terms,
+    mentioned_word,
+    standard_form,
+    topic_bigrams,
+    topic_words,
+    written_form,
+)
 from rag.types import (
     Answer,
     ArticleMeta,
@@ -609,6 +619,39 @@ class Engine:
         return metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
                                [key for key, _ in retrieval.named]) or self._mentions(retrieval.mentioned)
 
+    def _speaker_lacks_view(self, query: str) -> Extract | None:
+        """For a question on the view of someone an article quotes, not its author (「黄奇帆对元宇宙怎么
+        看？」), whose quoted words say nothing on what it asks about: what they do say, and that the
+        view asked is not in the articles (fresh-user probe 22: his words on 产业互联网, then 孟永辉's on
+        元宇宙, read as his). None for any other question, or when his words hold ``ANSWER_COVERAGE``
+        of its other words."""
+        if not _ASKS_VIEW.search(query):
+            return None
+        authors = self._authors()
+        speaker = next((w for w in topic_words(query)[:2] if len(w) >= 2 and w not in STOPWORDS
+                        and not any(w in a or a in w for a in authors)), None)
+        if speaker is None:
+            return None
+        said = re.compile(re.escape(speaker) + _SPEAKS)
+        ranked = self._index.search.lexical("bigrams", speaker, _MENTION_ROWS)
+        words: list[tuple[Hit, str]] = []
+        for row in ranked.rows.tolist():
+            chunk = self._index.chunks[row]
+            for c in candidates([chunk.text], [chunk.heading]):
+                if said.search(c.text):
+                    words.append((Hit(rank=1, score=0.0, chunk=chunk, article=self._index.article_meta(chunk.article_id)), c.text))
+        if not words:
+            return None  # not someone the articles quote
+        rest = topic_bigrams(_ASKS_VIEW.sub(" ", query.replace(speaker, " ")))
+        idf = self._index.bigram_idf
+        total = sum(idf(g) for g in rest)
+        if not total or any(sum(idf(g) for g in rest if g in set(cjk_bigrams(text))) / total >= ANSWER_COVERAGE
+                            for _, text in words):
+            return None
+        hit, text = words[0]
+        return Extract(f"{PARTIAL_LEAD}{text}[1]{PARTIAL_TAIL.format(query.strip().rstrip('？?'))}",
+                       (Citation.from_hit(1, hit),))
+
     def _mentions(self, word: str | None) -> Extract | None:
         """Which articles mention the word 「哪几篇文章讲到了元宇宙？」 asks about, each with its first
         passage (by BM25 on the word's bigrams) holding it outside an author's name (元宇宙少女 holds
@@ -696,6 +739,10 @@ class Engine:
             # Off the articles' topic, or the question asks for something no passage holds (a
             # year, a figure): say so.
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
+        quoted = self._speaker_lacks_view(retrieval.query)
+        if quoted is not None:
+            return Answer(quoted.text, quoted.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         lead = self._which_article(question, retrieval)
         if lead is not None:
@@ -945,6 +992,12 @@ _THESE = re.compile(r"[这那](?:些|几)")
 FOLLOW_UP_NEW_COVERAGE = 0.3
 # ... only for one asking what, why or how (a reviewer found 「资本市场今天涨了吗？」「P2P…多少？」 answered so).
 _YES_NO_OR_PRICE = re.compile(r"[吗么嘛][？?\s]*$|多大|多少|多高|多贵|贵不贵|价")
+
+
+# A question on someone's view (「黄奇帆对元宇宙怎么看？」), and what an article quoting them says of
+# them (「…副理事长黄奇帆所说」).
+_ASKS_VIEW = re.compile(r"怎么看|如何看待?|怎样看|的看法|的观点|有何看法|有什么看法|怎么评价|如何评价")
+_SPEAKS = r"(?:所说|曾说|说过|说|认为|表示|指出)"
 
 
 # Passages read for 「哪几篇文章讲到了X？」, best first by BM25 on X's bigrams.

@@ -310,6 +310,16 @@ def test_asked_whether_the_articles_mention_a_word_none_holds_the_answer_says_no
     assert engine.ask("这些文章里提到过元宇宙吗？", mode="retrieval").answer.startswith("提到「元宇宙」的文章有 4 篇：")
 
 
+def test_the_view_of_someone_quoted_on_what_his_words_do_not_touch_is_said_to_be_missing(engine: Engine):
+    # Fresh-user probe 22: his words on 产业互联网, then 孟永辉's on 元宇宙, read as 黄奇帆's.
+    answer = engine.ask("黄奇帆对元宇宙怎么看？", mode="retrieval")
+    assert answer.answer.startswith("资料只提到了以下内容：就像中国国际经济交流中心副理事长黄奇帆所说"), answer.answer
+    assert answer.answer.endswith("关于「黄奇帆对元宇宙怎么看」，资料中没有找到相关内容。") and len(answer.citations) == 1
+    # ... and what his words are about is answered with them; an author's view is read as before.
+    assert engine.ask("黄奇帆怎么看产业互联网？", mode="retrieval").answer.startswith("就像中国国际经济交流中心副理事长黄奇帆所说")
+    assert engine.ask("孟永辉怎么看元宇宙？", mode="retrieval").answer.startswith("对于产业互联网来讲，元宇宙如同一场春雨")
+
+
 def test_asked_which_article_says_something_the_answer_names_it(engine: Engine):
     answer = engine.ask("哪篇文章提到了ChatGPT？", mode="retrieval")
     assert answer.answer.startswith("提到「ChatGPT」的文章有 1 篇：\n1. 《风口频出下,产业互联网的脚步近了》")
