@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -406,11 +407,7 @@ class Engine:
         found = self._retriever.search(f"{before} {question}", top_k)
         grams = {g for w in new for g in cjk_bigrams(w)}
         held = set().union(*(cjk_bigrams(h.chunk.text) for h in found.hits[:3])) if found.hits else set()
-        idf = self._index.bigram_idf
-        total = sum(idf(g) for g in grams)
-        if not found.relevant or not total or sum(idf(g) for g in grams if g in held) / total < FOLLOW_UP_NEW_COVERAGE:
-            return None
-        return found
+        return found if found.relevant and self._share(grams, held) >= FOLLOW_UP_NEW_COVERAGE else None
 
     def _quoted_passages(self, answer: str) -> list[Hit]:
         """The passages holding the sentences ``answer`` quoted, one per article, in its order: what
@@ -633,24 +630,31 @@ class Engine:
         if speaker is None:
             return None
         said = re.compile(re.escape(speaker) + _SPEAKS)
-        ranked = self._index.search.lexical("bigrams", speaker, _MENTION_ROWS)
-        words: list[tuple[Hit, str]] = []
-        for row in ranked.rows.tolist():
-            chunk = self._index.chunks[row]
-            for c in candidates([chunk.text], [chunk.heading]):
-                if said.search(c.text):
-                    words.append((Hit(rank=1, score=0.0, chunk=chunk, article=self._index.article_meta(chunk.article_id)), c.text))
+        words = [(chunk, c) for chunk in self._passages_on(speaker)
+                 for c in candidates([chunk.text], [chunk.heading]) if said.search(c.text)]
         if not words:
             return None  # not someone the articles quote
         rest = topic_bigrams(_ASKS_VIEW.sub(" ", query.replace(speaker, " ")))
-        idf = self._index.bigram_idf
-        total = sum(idf(g) for g in rest)
-        if not total or any(sum(idf(g) for g in rest if g in set(cjk_bigrams(text))) / total >= ANSWER_COVERAGE
-                            for _, text in words):
+        if not rest or any(self._share(rest, c.grams) >= ANSWER_COVERAGE for _, c in words):
             return None
-        hit, text = words[0]
-        return Extract(f"{PARTIAL_LEAD}{text}[1]{PARTIAL_TAIL.format(query.strip().rstrip('？?'))}",
-                       (Citation.from_hit(1, hit),))
+        chunk, c = words[0]
+        return Extract(f"{PARTIAL_LEAD}{c.text}[1]{PARTIAL_TAIL.format(query.strip().rstrip('？?'))}",
+                       (Citation.from_hit(1, self._hit_of(chunk)),))
+
+    def _passages_on(self, word: str) -> Iterator[Chunk]:
+        """The passages holding ``word``'s bigrams, best first by BM25 (``_MENTION_ROWS`` of them)."""
+        for row in self._index.search.lexical("bigrams", word, _MENTION_ROWS).rows.tolist():
+            yield self._index.chunks[row]
+
+    def _hit_of(self, chunk: Chunk) -> Hit:
+        """A passage found outside the search, as a hit to cite."""
+        return Hit(rank=1, score=0.0, chunk=chunk, article=self._index.article_meta(chunk.article_id))
+
+    def _share(self, grams: AbstractSet[str], held: AbstractSet[str]) -> float:
+        """The IDF-weighted share of ``grams`` that ``held`` holds (0 when there are none)."""
+        idf = self._index.bigram_idf
+        total = sum(idf(g) for g in grams)
+        return sum(idf(g) for g in grams if g in held) / total if total else 0.0
 
     def _mentions(self, word: str | None) -> Extract | None:
         """Which articles mention the word 「哪几篇文章讲到了元宇宙？」 asks about, each with its first
@@ -660,20 +664,17 @@ class Engine:
         if word is None:
             return None
         authors = self._authors()
-        ranked = self._index.search.lexical("bigrams", word, _MENTION_ROWS)
         # Per article: its first sentence saying the word in the text, else in a heading or the
         # author's bio (「Web3式出海」「…专研元宇宙web3领域」) when nothing else does.
         found: dict[str, tuple[Hit, str, bool]] = {}
-        for row in ranked.rows.tolist():
-            chunk = self._index.chunks[row]
+        for chunk in self._passages_on(word):
             if (found[chunk.article_id][2] if chunk.article_id in found else len(found) > CATALOG_LISTED):
                 continue  # said plainly already, or the list is full (one more than it shows: 「不止」)
             said = [(c.text, not (c.heading or c.bio)) for c in candidates([chunk.text], [chunk.heading])
                     if _holds(c.text, word, authors)]
             sentence, plain = next((x for x in said if x[1]), said[0] if said else (None, False))
             if sentence is not None and (chunk.article_id not in found or plain):
-                meta = self._index.article_meta(chunk.article_id)
-                found[chunk.article_id] = (Hit(rank=0, score=0.0, chunk=chunk, article=meta), sentence, plain)
+                found[chunk.article_id] = (self._hit_of(chunk), sentence, plain)
                 if len(found) > CATALOG_LISTED and all(p for _, _, p in found.values()):
                     break
         if not found:
