@@ -130,6 +130,17 @@ def test_a_sentence_that_asks_is_never_the_answer_but_a_statement_ending_in_a_qu
     assert best_sentence("作者觉得神仙日子什么时候会来？", muses) == "当数学变成制度和法律，人的神仙日子可能就来了？"
 
 
+def test_a_sentence_that_asks_only_in_its_last_clause_answers_what_its_first_clauses_state():
+    # Fresh-user probe 23: 「Web3被骂泡沫吗？」 got other sentences; the one that says it asks at its end.
+    lead = ("消费互联网卷不动了，数字藏品跟元宇宙营销被骂泡沫跟噱头，互联网人还能从哪儿找增量？"
+            "数字藏品是一种新的商品。元宇宙营销的公司越来越多。")
+    assert best_sentence("数字藏品被骂成什么了？", lead).startswith("消费互联网卷不动了，")
+    # ... but one that supposes, then asks what was asked, poses the question: the answer follows.
+    poses = ("很多人会说，互联网玩家本身就是平台，一旦去平台化的话，互联网玩家是否会消失呢？"
+             "其实，去平台化之后，互联网玩家非但没有消失，反而更深地存在于产业之中。")
+    assert best_sentence("去平台化之后互联网玩家会消失吗？", poses).startswith("其实，")
+
+
 def test_a_quotation_of_several_sentences_is_quoted_whole():
     passage = ("产业互联网的前景很广。就像黄奇帆所说，“消费互联网只能容纳几家万亿级的企业，产业互联网有可能容纳上百家同等规模的企业。"
                "今后的独角兽主要产生于产业互联网。”这一判断被广泛引用。")

@@ -747,6 +747,27 @@ def _asks(text: str) -> bool:
     return not any(b.strip(CLOSING + " ") for b in before) and bool(_INTERROGATIVE.search(_NOT_ASKING.sub("", last)))
 
 
+# A sentence that asks only in its last clause states in the ones before it (「…数字藏品跟元宇宙营销被骂
+# 泡沫跟噱头，互联网人还能从哪儿找增量？」): it answers a question whose topic those hold
+# (ASKS_AFTER_STATING) and its asking clause does not (that would pose the question: 「一旦去平台化和去
+# 中心化的话，互联网玩家是否会消失不再了呢？」, whose first clauses suppose or report: 一旦 / 很多人会说).
+_LAST_CLAUSE = re.compile(r"[，,；;：:](?=[^，,；;：:]*$)")
+_SUPPOSES = re.compile(r"如果|假如|假设|要是|一旦|的话|若是|倘若|会说|会问|认为|以为")
+ASKS_AFTER_STATING = 0.6
+
+
+@lru_cache(maxsize=4096)
+def _stated_before_asking(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The bigrams of what a sentence that asks states before its last clause, and of that clause
+    (none when an earlier clause asks or supposes too, or it does not ask)."""
+    if not _form(text).asks:
+        return frozenset(), frozenset()
+    head = _LAST_CLAUSE.split(text.rstrip(CLOSING + " ").rstrip("？?"), maxsplit=1)
+    if len(head) < 2 or _INTERROGATIVE.search(_NOT_ASKING.sub("", head[0])) or _SUPPOSES.search(head[0]):
+        return frozenset(), frozenset()
+    return frozenset(cjk_bigrams(head[0])), frozenset(cjk_bigrams(head[1]))
+
+
 class Reader:
     """Scores and selects answer sentences. Deterministic: same inputs, same answer."""
 
@@ -812,7 +833,7 @@ class Reader:
                 sum(bool(unit.search(c.text)) if t == "number" and unit is not None else t in form.shapes
                     for t in shaped) + self.defining * defining
                 + self.enumerating * (any(w in c.text for w in which) and bool(_ENUMERATION.search(c.text))),
-                form.asks,
+                form.asks and not self._states_topic(q, c.text),
                 form.announces,
                 # A byline does not answer, except a question about the author's background.
                 (-3.0 if about_author else 1.0) * (form.byline or c.bio)
@@ -934,7 +955,8 @@ class Reader:
 
         # The best sentence of each part and of each asked article, then the strongest others.
         # A sentence that asks (「那么，…就是互联网吗？」) answers nothing: the best of the others is taken.
-        states = np.array([not _form(c.text).asks for c in cands])
+        states = np.array([not _form(c.text).asks or any(self._states_topic(q, c.text) for q in part_grams)
+                           for c in cands])
         if not states.any():
             states[:] = True
         # The best sentence of a part that holds under ``ANSWER_COVERAGE`` of the part's topic gives way to
@@ -1076,6 +1098,12 @@ class Reader:
         byline (unless the question asks about the author's background)."""
         form = _form(c.text)
         return not (c.heading or form.asks or form.announces or ((form.byline or c.bio) and not about_author))
+
+    def _states_topic(self, q: frozenset[str], text: str) -> bool:
+        """Whether a sentence that asks states the topic ``q`` before its last clause."""
+        head, asking = _stated_before_asking(text)
+        return (bool(head) and self.coverage(q, head) >= ASKS_AFTER_STATING
+                and self.coverage(q, asking) < 1 - ASKS_AFTER_STATING)
 
     def _heading_fits(self, q: frozenset[str], c: Candidate) -> bool:
         """Whether a heading answers a part: it holds ``heading_fit`` of the part's weighted bigrams
