@@ -614,7 +614,31 @@ class Engine:
         """The answer from the articles' metadata to a question about authors and dates, or from the
         library's words to one asking which articles mention a word; or None."""
         return metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
-                               [key for key, _ in retrieval.named]) or self._mentions(retrieval.mentioned)
+                               [key for key, _ in retrieval.named]) or self._mentions(retrieval.mentioned) \
+            or self._role_of(retrieval.query)
+
+    def _role_of(self, query: str) -> Extract | None:
+        """For a question on the post of someone one or two articles name, not an author (「黄奇帆是什么职位？」
+        「黄奇帆是哪个单位的？」): the sentence that gives the post beside the name, else the sentence that
+        names him and that the post is not in the articles (fresh-user probe 23: refused, while 「黄奇帆是
+        谁？」 got 「就像中国国际经济交流中心副理事长黄奇帆所说…」). None for any other question."""
+        m = next((m for rx in _ASKS_ROLE if (m := rx.match(query.strip()))), None)
+        if m is None:
+            return None
+        name = m.group(1)
+        authors = self._authors()
+        if any(name in a or a in name for a in authors) or not self._retriever.in_library(name):
+            return None
+        named = [(chunk, c) for chunk in self._passages_on(name)
+                 for c in candidates([chunk.text], [chunk.heading]) if not c.heading and _holds(c.text, name, authors)]
+        if not named or len({chunk.article_id for chunk, _ in named}) > 2:
+            return None  # not named, or a topic of the articles (「产业互联网是什么身份？」), not a person
+        post = re.compile(f"{_ROLE}[^，,。；;！？!?]{{0,3}}{re.escape(name)}|{re.escape(name)}[（(，,]?[^，,。；;！？!?]{{0,16}}{_ROLE}")
+        chunk, c = next(((chunk, c) for chunk, c in named if post.search(c.text)), named[0])
+        cited = (Citation.from_hit(1, self._hit_of(chunk)),)
+        if post.search(c.text):
+            return Extract(f"{c.text}[1]", cited)
+        return Extract(f"{PARTIAL_LEAD}{c.text}[1]{PARTIAL_TAIL.format(query.strip().rstrip('？?'))}", cited)
 
     def _speaker_lacks_view(self, query: str) -> Extract | None:
         """For a question on the view of someone an article quotes, not its author (「黄奇帆对元宇宙怎么
@@ -725,8 +749,11 @@ class Engine:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         word = retrieval.mentioned
-        if word is not None and not self._retriever.in_library(self._retriever.as_meant(word)):
+        if word is not None and not self._retriever.in_library(self._retriever.as_meant(word)) and not all(
+                self._retriever.in_library(self._retriever.as_meant(t)) for t in content_terms(word) if len(t) >= 2):
             # 「文章有没有提到工业4.0？」: no passage holds it (nor, a character corrected, 区快链), so none does.
+            # A phrase whose words all are in the library (「哪篇文章讲了宝马工厂？」: 宝马…里达工厂, fresh-user
+            # probe 23) is the reader's to answer.
             return Answer(NONE_MENTION_TEXT.format(word), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if not retrieval.relevant and ext is None:
@@ -997,6 +1024,15 @@ _YES_NO_OR_PRICE = re.compile(r"[吗么嘛][？?\s]*$|多大|多少|多高|多�
 
 # A question on someone's view (「黄奇帆对元宇宙怎么看？」), and what an article quoting them says of
 # them (「…副理事长黄奇帆所说」).
+# 「黄奇帆是什么职位？」「黄奇帆的职务是什么？」「黄奇帆是哪个单位的？」: a named person's post (``_role_of``).
+_ASKS_ROLE = (
+    re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,10}?)(?:现在|目前)?(?:是|担任|任)?(?:什么|啥|哪个|何种?)(?:职位|职务|身份|头衔|来头|官职)(?:的)?[？?。\s]*$"),
+    re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,10}?)的(?:职位|职务|身份|头衔)是(?:什么|啥)[？?。\s]*$"),
+    re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,10}?)(?:现在|目前)?(?:是|在)哪(?:个|家)?(?:单位|机构|部门)(?:的|工作)?[？?。\s]*$"),
+)
+# A post said beside a name (「中国国际经济交流中心副理事长黄奇帆」).
+_ROLE = (r"(?:副?(?:理事长|董事长|总裁|总经理|经理|主任|主席|部长|书记|院长|校长|所长|会长|秘书长|局长|总监)"
+         r"|(?:联合)?创始人|CEO|CTO|COO|首席[^，,。]{1,4}官|教授|研究员|院士|分析师|合伙人|负责人)")
 _ASKS_VIEW = re.compile(r"怎么看|如何看待?|怎样看|的看法|的观点|有何看法|有什么看法|怎么评价|如何评价")
 _SPEAKS = r"(?:所说|曾说|说过|说|认为|表示|指出)"
 

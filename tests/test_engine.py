@@ -308,6 +308,22 @@ def test_asked_whether_the_articles_mention_a_word_none_holds_the_answer_says_no
     # A word they hold is listed with its articles, also asked this way.
     assert engine.ask("文章有没有提到宝马？", mode="retrieval").answer.startswith("提到「宝马」的文章有 1 篇：")
     assert engine.ask("这些文章里提到过元宇宙吗？", mode="retrieval").answer.startswith("提到「元宇宙」的文章有 4 篇：")
+    # Fresh-user probe 23: a phrase whose words they hold apart (宝马…里达工厂) is no word none holds.
+    answer = engine.ask("哪篇文章讲了宝马工厂？", mode="retrieval")
+    assert not answer.refused and "宝马最近落地沈阳的里达工厂" in answer.answer, answer.answer
+
+
+def test_the_post_of_someone_an_article_names_is_the_sentence_that_gives_it(engine: Engine):
+    # Fresh-user probe 23: refused, while 「黄奇帆是谁？」 got the sentence with his post.
+    for asked in ("黄奇帆是什么职位？", "黄奇帆的职务是什么？", "黄奇帆是哪个单位的？"):
+        answer = engine.ask(asked, mode="retrieval")
+        assert answer.answer.startswith("就像中国国际经济交流中心副理事长黄奇帆所说") and len(answer.citations) == 1, answer.answer
+    # Someone named without a post: what the articles say of him, and that his post is not there.
+    answer = engine.ask("扎克伯格是什么职务？", mode="retrieval")
+    assert answer.answer.startswith("资料只提到了以下内容：") and "扎克伯格对于元宇宙的畅想" in answer.answer, answer.answer
+    assert answer.answer.endswith("关于「扎克伯格是什么职务」，资料中没有找到相关内容。")
+    # A topic of the articles is no person (「产业互联网是什么身份？」 is read as any question).
+    assert not engine.ask("产业互联网是什么身份？", mode="retrieval").answer.startswith("资料只提到了以下内容：")
 
 
 def test_the_view_of_someone_quoted_on_what_his_words_do_not_touch_is_said_to_be_missing(engine: Engine):
