@@ -388,10 +388,27 @@ class Engine:
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))
                 or ((retrieval.named or any(a in retrieval.query for a in authors))
-                    and asks_about_author(retrieval.query, authors))):
+                    and asks_about_author(retrieval.query, authors))
+                or self._view_held(retrieval, authors)):
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
+
+    def _view_held(self, retrieval: Retrieval, authors: Sequence[str]) -> bool:
+        """Whether a question asks the view of an author it names (「孟永辉怎么看平台？」, refused under the
+        floor: fresh-user probe 23) on what passages of that author's articles hold: ``ANSWER_COVERAGE``
+        of its other words' weighted bigrams. (Not of an article it names: 「从Web2到Web3一文中作者对中国和
+        美国的差距怎么看？」 is searched with the title's words, and its passages on 差距 were the wrong ones.)"""
+        query = retrieval.query
+        writers = [a for a in authors if a in query]
+        if not writers or retrieval.named or not _ASKS_VIEW.search(query):
+            return False
+        articles = {m.article_id for m in self._index.store.metas() if m.author in writers}
+        asked = _ASKS_VIEW.sub(" ", without_source_names(query, writers, retrieval.named)).replace("作者", " ")
+        rest = topic_bigrams(asked)
+        held = {g for w in topic_words(asked) for chunk in self._passages_on(w)
+                if chunk.article_id in articles for g in cjk_bigrams(chunk.text)}
+        return bool(rest) and self._share(rest, held) >= ANSWER_COVERAGE
 
     def _with_question_before(self, question: str, history: Sequence[Message], top_k: int | None) -> Retrieval | None:
         """A follow-up that names a topic of its own but is under the floor alone (「资本市场的态度有啥

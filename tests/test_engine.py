@@ -336,6 +336,16 @@ def test_the_view_of_someone_quoted_on_what_his_words_do_not_touch_is_said_to_be
     assert engine.ask("孟永辉怎么看元宇宙？", mode="retrieval").answer.startswith("对于产业互联网来讲，元宇宙如同一场春雨")
 
 
+def test_an_authors_view_on_a_word_of_his_articles_is_answered_from_them(engine: Engine):
+    # Fresh-user probe 23: refused (under the floor: his name is in bylines only, 平台 everywhere).
+    answer = engine.ask("孟永辉怎么看平台？", mode="retrieval")
+    assert not answer.refused and "去平台化" in answer.answer, answer.answer
+    authors = {c.title for c in answer.citations}
+    assert authors <= {"产业互联网需要被正名", "当元宇宙遇上产业互联网", "风口频出下,产业互联网的脚步近了"}, authors
+    # ... not on what his articles do not hold.
+    assert engine.ask("孟永辉怎么看足球？", mode="retrieval").refused
+
+
 def test_asked_which_article_says_something_the_answer_names_it(engine: Engine):
     answer = engine.ask("哪篇文章提到了ChatGPT？", mode="retrieval")
     assert answer.answer.startswith("提到「ChatGPT」的文章有 1 篇：\n1. 《风口频出下,产业互联网的脚步近了》")
