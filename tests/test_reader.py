@@ -179,6 +179,14 @@ def test_a_comparison_leads_with_the_sentence_that_states_each_side_apart_not_ho
     assert "乍一看，产业互联网和消费互联网似乎并无区别。" in looks
 
 
+def test_what_many_take_for_granted_is_no_answer_unless_asked_what_they_think():
+    # Fresh-user probe 23: 「…的主要表现形态是什么？」 got the view the article refutes first.
+    passage = ("在产业互联网刚出现的时候，人们会想当然地将平台模式，看成是产业互联网的主要表现形态。"
+               "事实上，新产业的商业模式，才是它的主要形态。平台模式正在变化。")
+    assert best_sentence("产业互联网的主要表现形态是什么？", passage).startswith("事实上，")
+    assert best_sentence("很多人把什么看成产业互联网的主要表现形态？", passage).startswith("在产业互联网刚出现的时候，")
+
+
 def test_how_things_look_at_first_is_no_answer_and_sides_are_told_apart_whole():
     from rag.answer.reader import _states_sides_apart
 

@@ -88,7 +88,12 @@ _FIRST_PERSON = re.compile(r"(?<!自)我(?![们国想认觉相])")
 # A sentence that states how things look at first (「乍一看,…似乎…并无区别。」) sets up what the next
 # one refutes (「…其实它们之间还是存在着根本性的区别的」): not an answer, unless asked how things look.
 _SEEMS = re.compile(r"^(?:乍一看|乍看之下|乍看|表面上(?:看)?|看上去|看起来|看似)")
-_ASKS_SEEMING = re.compile(r"乍看|表面|看上去|看起来|看似")
+# ... and so does one that tells what many take for granted (「人们会想当然地将平台模式，看成是产业互联网的
+# 主要表现形态」, quoted first for 「产业互联网的主要表现形态是什么？」: fresh-user probe 23), unless asked
+# what others think.
+_MISTAKEN = re.compile(r"想当然|误以为|误认为|(?:很多|不少|许多|大多数|绝大多数|一些)(?:的)?人(?:都)?(?:会)?(?:认为|觉得|以为)"
+                       r"|人们(?:会)?(?:认为|觉得|以为)")
+_ASKS_SEEMING = re.compile(r"乍看|表面|看上去|看起来|看似|很多人|不少人|有人|人们|别人|大家|误解|误区|想当然|怀疑|质疑|心目中|普遍认为")
 # Sentences that open with a pronoun or a connective lean on the one before them.
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
 # The members of an enumeration (SEQUENCE_OPENER: 「首先，…」「其次，…」), and the ones that open one.
@@ -729,7 +734,8 @@ def _form(text: str) -> _Form:
     """A sentence's form (cached: the same passages come back for many questions)."""
     return _Form(frozenset(t for t, rx in ANSWER_SHAPES.items() if rx.search(text)),
                  _asks(text), bool(_ANNOUNCES.search(text)),
-                 bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)), bool(_SEEMS.search(text)))
+                 bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)),
+                 bool(_SEEMS.search(text) or _MISTAKEN.search(text)))
 
 
 # Words holding a question word that ask nothing (任何, 何等, 哪怕, 谁都 …), and where a sentence states.
