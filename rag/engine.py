@@ -58,6 +58,7 @@ from rag.answer.rewrite import (
     asks_for_more,
     asks_for_source,
     asks_to_expand,
+    asks_why_of_answer,
     lacks_topic,
     names_item,
     new_words,
@@ -78,6 +79,7 @@ from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
 from rag.text import (
+    SEQUENCE_OPENER,
     STOPWORDS,
     cjk_bigrams,
     content_terms,
@@ -366,6 +368,9 @@ class Engine:
             quoted = self._quoted_passages(_last_answer(history))
             if quoted:
                 retrieval = replace(retrieval, hits=quoted, sources_of_answer=True)
+        if history and asks_why_of_answer(question):
+            # Why what the answer before said holds: its quotes are not the reasons.
+            retrieval = replace(retrieval, said=quoted_sentences(standard_form(_last_answer(history))))
         if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
             # 「第三个展开说说」, or 「展开说说」 after 「那第二点呢？」: the query is the item.
@@ -479,9 +484,36 @@ class Engine:
         hits = [*retrieval.hits, *self._own_words(retrieval), *self._authors_view(retrieval)]
         asked = retrieval.read_as or retrieval.query
         vector = self._retriever.embed_query(asked) if retrieval.read_as else self._reader_vector(retrieval)
-        return extract_answer(asked, hits, index.bigram_idf, self.settings.extract_sentences, vector,
-                              index.sentences.get if index.sentences is not None else None, retrieval.named, retrieval.said,
-                              retrieval.asked)
+        sentence_vec = index.sentences.get if index.sentences is not None else None
+        ext = extract_answer(asked, hits, index.bigram_idf, self.settings.extract_sentences, vector, sentence_vec,
+                             retrieval.named, retrieval.said, retrieval.asked)
+        announced = self._announced(hits, ext)
+        if announced:
+            # A quoted sentence that ends its passage and announces an enumeration the next passage
+            # opens (「…流量则表现出来了更多新的特征。」 | 「首先，…」): read again with that passage, whose
+            # members say what it announces (the reader's ``_announced``; fresh-user probe 23).
+            ext = extract_answer(asked, [*hits, *announced], index.bigram_idf, self.settings.extract_sentences,
+                                 vector, sentence_vec, retrieval.named, retrieval.said, retrieval.asked)
+        return ext
+
+    def _announced(self, hits: Sequence[Hit], ext: Extract) -> list[Hit]:
+        """The passages after the retrieved ones whose last sentence the answer quotes, when they open
+        an enumeration (「首先，…」) and were not retrieved."""
+        if ext.reading is None:
+            return []
+        have = {h.chunk.chunk_id for h in hits}
+        out = []
+        for c in ext.reading.chosen:
+            hit = hits[c.hit]
+            if hit.chunk.text[c.end:].strip():
+                continue
+            after = self._index.store.chunk_after(hit.chunk)
+            # (Passages overlap: the next one may hold the quoted sentence's end too.)
+            if after is not None and after.chunk_id not in have and SEQUENCE_OPENER.match(
+                    after.text[max(0, hit.chunk.start + c.end - after.start):].lstrip()):
+                have.add(after.chunk_id)
+                out.append(Hit(rank=len(hits) + len(out) + 1, score=0.0, chunk=after, article=hit.article))
+        return out
 
     def _own_words(self, retrieval: Retrieval) -> list[Hit]:
         """For a question about an author's background (「《…》的作者在产业互联网这行干了几年？」「孟永辉

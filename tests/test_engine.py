@@ -396,6 +396,22 @@ def test_a_follow_up_asking_what_a_term_of_the_answer_is_gets_that_not_the_answe
     assert follow.query == "产业互联网的本质是什么？ 那新产业具体是什么样的？"  # searched with the question before
 
 
+def test_why_after_an_answer_gets_its_reasons_not_the_answer_again(engine: Engine):
+    # Fresh-user probe 23: 「为什么？」 got the sentences of the answer before, reordered.
+    first, history = asked_before(engine, "产业互联网的主战场在哪里？")
+    why = engine.ask("为什么？", history=history, mode="retrieval")
+    assert why.query.startswith("为什么因此，产业互联网的主战场"), why.query
+    assert not quoted_sentences(why.answer) & quoted_sentences(first.answer), why.answer
+    assert "资源要素是分散在不同的产业" in why.answer, why.answer
+
+
+def test_reasons_an_article_enumerates_in_the_next_passage_are_quoted(engine: Engine):
+    # Fresh-user probe 23: the announcement (「…流量则表现出来了更多新的特征。」) ends its passage; the
+    # members (首先…其次…再次…) are in the next, which the search did not return.
+    answer = engine.ask("为什么说流量不是产业互联网的关键？", mode="retrieval").answer
+    assert "首先，从流量的规模上来看" in answer and "其次，从流量的特征上来看" in answer and "再次，从流量的需求上来看" in answer, answer
+
+
 def test_follow_up_is_rewritten_from_the_history(engine: Engine):
     first = engine.ask(WEB3, mode="retrieval")
     assert first.hits[0].article.source == "000_5a2e0df921d3d455.txt"

@@ -783,6 +783,15 @@ def test_a_list_question_gets_every_member_of_an_enumeration_in_order():
             if c.text.startswith("再次")] == []
 
 
+def test_a_sentence_that_announces_an_enumeration_brings_its_members():
+    # Fresh-user probe 23: 「为什么说…」 got 「…流量则表现出来了更多新的特征。」 and no member.
+    hits = _one_article("流量不是产业互联网的关键，因为在产业互联网时代，流量表现出了新的特征。"
+                        "首先，从规模上来看，B端流量远不及C端流量广泛。其次，B端流量不能靠烧钱补贴来培养习惯。"
+                        "再次，B端用户追求的是生产方式的改变。平台模式因此难以复制。产业互联网的前景依然广阔。")
+    reading = Reader(idf_of(hits)).read("为什么说流量不是产业互联网的关键？", hits)
+    assert [c.text[:2] for c in reading.chosen][:4] == ["流量", "首先", "其次", "再次"], reading.chosen
+
+
 def test_a_later_part_that_opens_with_a_pronoun_is_about_the_first_parts_subject():
     parts = with_topic(question_parts("产业互联网的本质是什么？它和消费互联网的主要区别在哪？"))
     assert parts == ["产业互联网的本质是什么", "产业互联网和消费互联网的主要区别在哪"]
@@ -823,10 +832,11 @@ def test_a_why_question_that_sets_one_side_aside_gets_what_the_article_says_of_t
                                       "留量是啥意思"])
 def test_what_is_asked_of_a_named_thing_in_other_words_is_answered(engine: Engine, question: str):
     # Fresh-user probe 17: each was refused while 「元宇宙少女研究什么？」「哪些文章提到了去中心化？」 were
-    # answered; probe 19: 「这几篇文章对ChatGPT怎么看？」 while 「文章对ChatGPT怎么看？」 was. (「黄奇帆是什么职务？」 stays refused: 职务 as a frame word answered 「扎克伯格是什么职务？」
-    # with the sentence naming him, a reviewer's finding.)
+    # answered; probe 19: 「这几篇文章对ChatGPT怎么看？」 while 「文章对ChatGPT怎么看？」 was. (职务 as a frame
+    # word answered 「扎克伯格是什么职务？」 with the sentence naming him, a reviewer's finding: the engine
+    # answers a post, or says it is missing, test_engine.py.)
     assert not engine.ask(question, mode="retrieval").refused
-    assert engine.ask("扎克伯格是什么职务？", mode="retrieval").refused
+    assert engine.ask("扎克伯格是什么职务？", mode="retrieval").answer.startswith(PARTIAL_LEAD)
 
 
 def test_a_figure_of_a_year_no_passage_names_is_refused(engine: Engine):

@@ -26,6 +26,17 @@ def test_a_follow_up_gets_the_previous_question(follow_up: str):
     assert rule_rewrite(follow_up, asked(WEB3)) == f"{WEB3} {follow_up}"
 
 
+def test_why_after_an_answer_asks_why_what_it_said_holds():
+    # Fresh-user probe 23: 「为什么？」 after 「…的主战场在哪里？」 got the same sentences again.
+    history = [Message("user", "产业互联网的主战场在哪里？"),
+               Message("assistant", "产业互联网的主战场，在数量众多的「产业」上。[1]产业互联网正在变得深入。[2]")]
+    for why in ("为什么？", "为啥呢？", "原因是什么？", "那为什么？"):
+        assert rule_rewrite(why, history) == "为什么产业互联网的主战场，在数量众多的「产业」上？", why
+    # ... after a refusal (nothing quoted), the question before.
+    refused = [Message("user", "产业互联网的主战场在哪里？"), Message("assistant", "资料中没有找到与该问题相关的内容。")]
+    assert rule_rewrite("为什么？", refused) == "产业互联网的主战场在哪里？ 为什么？"
+
+
 @pytest.mark.parametrize(("previous", "follow_up", "standalone"), [
     (WEB3, "数字孪生呢？", "数字孪生对产业互联网意味着什么？"),
     ("产业互联网的本质是什么？", "那消费互联网呢？", "消费互联网的本质是什么？"),
@@ -218,9 +229,10 @@ def test_what_is_it_instead_after_a_yes_no_question_asks_for_the_other():
     history = asked("流量是产业互联网的关键吗？")
     assert rule_rewrite("那什么才是？", history) == "什么才是产业互联网的关键？"
     assert rule_rewrite("那谁才是？", history) == "谁才是产业互联网的关键？"
-    # 「为什么？」 then asks why of that question, not of the two turns as written.
+    # 「为什么？」 then asks why of what its answer said, not of the two turns as written.
     history = [*history, Message("user", "那什么才是？"), Message("assistant", "留量，才是产业互联网的关键。[1]")]
-    assert rule_rewrite("为什么？", history) == "什么才是产业互联网的关键？ 为什么？"
+    assert rule_rewrite("为什么？", history) == "为什么留量，才是产业互联网的关键？"
+    assert rule_rewrite("为什么要这样？", history) == "什么才是产业互联网的关键？ 为什么要这样？"
     # Not after a question that asked no yes or no.
     assert rule_rewrite("那什么才是？", asked("产业互联网的关键是什么？")) == "产业互联网的关键是什么？ 那什么才是？"
 

@@ -1059,13 +1059,21 @@ class Reader:
         # when the question asks for a list (哪些, 哪几, 有什么): each is one part. Not for a question on
         # one of them (「从规模上看…差距有多大？」) or a why (bench/README.md, "Ninth round").
         sequence = self._sequence(chosen, cands, hits) if "list" in qtypes else []
+        # A chosen sentence the article follows with an enumeration's opening member (「…流量则表现出来了
+        # 更多新的特征。」「首先，从流量的规模上来看…」) announces it: the members say what it announces
+        # (「为什么说流量不是产业互联网的关键？」 got the announcement and no reason: fresh-user probe 23).
+        # The best sentences of a question's other parts stay before it (「…有什么区别？为什么作者认为后者
+        # 才是关键？」 lost the sentence on 留量).
+        announced = [] if sequence else self._announced(chosen, cands, hits)
+        others = [i for i in best if i not in announced] if announced and len(own_parts) > 1 else []
+        sequence = sequence or announced
         if sequence:
             budget += self.part_budget * (len(sequence) - 1)
-            most = max(most, len(sequence) + 1)
+            most = max(most, len(sequence) + 1 + len(others))
             before = [i for i in chosen if i not in sequence]
             chosen.clear()
             used = 0
-            for i in [*sequence, *before]:
+            for i in [*others, *sequence, *before]:
                 take(i)
         return Reading(self._reading_order(chosen, cands, overall, sequence, why, example), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)},
@@ -1146,6 +1154,31 @@ class Reader:
         end = next((k for k in range(start + 1, len(ordered)) if _SEQUENCE_OPENS.match(cands[ordered[k]].text)), len(ordered))
         sequence = ordered[start:end]
         return sequence if len(sequence) >= 2 else []
+
+    @classmethod
+    def _announced(cls, chosen: list[int], cands: Sequence[Candidate], hits: Sequence[Hit]) -> list[int]:
+        """A chosen sentence that the next sentence of its article, among the candidates, follows
+        with the opening member of an enumeration, then that enumeration's members (``_sequence``);
+        or none (nor when a member is chosen: the question is on it)."""
+        if any(SEQUENCE_OPENER.match(cands[i].text) for i in chosen):
+            return []
+
+        def offset(i: int) -> int:
+            return hits[cands[i].hit].chunk.start + cands[i].start
+
+        for i in chosen:
+            article = hits[cands[i].hit].article.article_id
+            after = [j for j, c in enumerate(cands) if hits[c.hit].article.article_id == article
+                     and not c.heading and offset(j) > offset(i)]
+            if not after:
+                continue
+            following = min(after, key=offset)
+            gap = offset(following) - (hits[cands[i].hit].chunk.start + cands[i].end)
+            if 0 <= gap <= 4 and _SEQUENCE_OPENS.match(cands[following].text):
+                members = cls._sequence([following], cands, hits)
+                if members:
+                    return [i, *members]
+        return []
 
     @staticmethod
     def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray,

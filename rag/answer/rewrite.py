@@ -207,6 +207,27 @@ _WHICH_ONE = re.compile(r"哪(?:一)?(?:个|部分|项)(?:才)?是第")
 _MORE = re.compile(r"展开|详细|具体(?:说|讲|谈|点|些)|多说|多讲|再说|再讲|继续|还有(?:呢|吗|什么|别的|其他)|补充|深入")
 
 
+# 「为什么？」「为啥呢？」「原因是什么？」 after an answer: why what it says holds.
+_WHY_OF_IT = re.compile(r"^(?:那|那么|可是|但是|但)?[，,\s]*(?:这是)?(?:为什么|为啥|为何|凭什么|何以见得|怎么说|原因(?:是什么|何在|呢)?|理由(?:是什么|呢)?"
+                        r"|依据(?:是什么|呢)?|有什么(?:依据|理由|根据))(?:呢|啊|呀)?[？?！!。\s]*$")
+
+
+_ASKED_WHY = re.compile(r"为什么|为啥|为何|原因|何以")
+
+
+def asks_why_of_answer(question: str) -> bool:
+    """Whether a follow-up asks only why the answer before holds (「为什么？」 got that answer again:
+    fresh-user probe 23)."""
+    return bool(_WHY_OF_IT.match(question.strip()))
+
+
+def _claim(answer: str) -> str | None:
+    """The first sentence an answer quoted, markers and end marks removed: what it says."""
+    m = _CITED_SENTENCE.search(answer)
+    claim = _MARKERS.sub("", m.group()).strip().rstrip("。！？!?") if m else ""
+    return claim if _WORDY.search(claim) else None
+
+
 def asks_for_more(question: str) -> bool:
     """Whether a follow-up asks for more of the answer before and names nothing new (not
     「第二点展开说说」, an item, nor 「展开说说数字孪生」, a topic)."""
@@ -406,6 +427,13 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         again = _more_of(history, names)
         if again is not None:
             return again
+    if asks_why_of_answer(question) and not (chain and _ASKED_WHY.search(chain[-1])):
+        # 「产业互联网的主战场在哪里？」 → 「为什么？」: why what the answer said holds (「为什么产业互联网的
+        # 主战场…而在数量众多的「产业」上？」), not where again. After a why, more reasons for it.
+        said = [m.content for m in history if m.role == "assistant"]
+        claim = _claim(said[-1]) if said else None
+        if claim:
+            return f"为什么{claim}？"
     item = _article_asked(question, history, names) or _item_asked(question, history)
     if item is not None:
         return item

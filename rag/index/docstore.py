@@ -147,6 +147,11 @@ class DocumentStore:
     def chunks_of(self, article_id: str) -> tuple[Chunk, ...]:
         return tuple(_chunk(r) for r in self._query(_CHUNK + " WHERE article_id = ? ORDER BY row", (article_id,)))
 
+    def chunk_after(self, chunk: Chunk) -> Chunk | None:
+        """The next chunk of ``chunk``'s article, if any."""
+        rows = self._query(_CHUNK + " WHERE article_id = ? AND ordinal = ? LIMIT 1", (chunk.article_id, chunk.ordinal + 1))
+        return _chunk(rows[0]) if rows else None
+
     def first_chunk(self, article_id: str) -> Chunk | None:
         rows = self._query(_CHUNK + " WHERE article_id = ? ORDER BY row LIMIT 1", (article_id,))
         return _chunk(rows[0]) if rows else None
