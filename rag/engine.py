@@ -502,7 +502,7 @@ class Engine:
         if ext.reading is None:
             return []
         have = {h.chunk.chunk_id for h in hits}
-        out = []
+        out: list[Hit] = []
         for c in ext.reading.chosen:
             hit = hits[c.hit]
             if hit.chunk.text[c.end:].strip():
