@@ -342,6 +342,9 @@ def test_an_authors_view_on_a_word_of_his_articles_is_answered_from_them(engine:
     assert not answer.refused and "去平台化" in answer.answer, answer.answer
     authors = {c.title for c in answer.citations}
     assert authors <= {"产业互联网需要被正名", "当元宇宙遇上产业互联网", "风口频出下,产业互联网的脚步近了"}, authors
+    # Fresh-user probe 23: a byline says no view, though it names the topic (「…专研元宇宙web3领域」).
+    answer = engine.ask("元宇宙少女怎么看元宇宙？", mode="retrieval").answer
+    assert "作者：" not in answer and "元宇宙" in answer, answer
     # ... not on what his articles do not hold.
     assert engine.ask("孟永辉怎么看足球？", mode="retrieval").refused
 
