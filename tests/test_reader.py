@@ -783,6 +783,15 @@ def test_a_list_question_gets_every_member_of_an_enumeration_in_order():
             if c.text.startswith("再次")] == []
 
 
+def test_a_sentence_naming_what_the_one_before_says_keeps_it():
+    # Fresh-user probe 23: 「「互联网+」模式是什么？」 got 「…正是这一趋势的直接代表。」 without the trend.
+    passage = ("产业与科技的融合正在变得深入。可能有人会说，在互联网时代，产业与科技之间也是存在着融合的。"
+               "「互联网+」模式，正是这一趋势的直接代表。但是，产业本身并未发生太多变化。")
+    hits = hits_of(passage)
+    answer = extract_answer("「互联网+」模式是什么？", hits, idf_of(hits)).text
+    assert answer.startswith("可能有人会说，在互联网时代，产业与科技之间也是存在着融合的。[1]「互联网+」模式"), answer
+
+
 def test_a_sentence_that_announces_an_enumeration_brings_its_members():
     # Fresh-user probe 23: 「为什么说…」 got 「…流量则表现出来了更多新的特征。」 and no member.
     hits = _one_article("流量不是产业互联网的关键，因为在产业互联网时代，流量表现出了新的特征。"

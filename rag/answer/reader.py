@@ -98,6 +98,10 @@ _ASKS_SEEMING = re.compile(r"乍看|表面|看上去|看起来|看似|很多人|
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
 # The members of an enumeration (SEQUENCE_OPENER: 「首先，…」「其次，…」), and the ones that open one.
 _SEQUENCE_OPENS = re.compile(r"^(?:首先|第一|其一|一是|一方面)[，,、：:]")
+# A sentence that names what the one before says as its object (「「互联网+」模式，正是这一趋势的直接代表。」:
+# what 这一趋势 is, the sentence before says; fresh-user probe 23).
+_REFERS_BACK = re.compile(r"(?:正是|就是|便是|即是|恰恰是)(?:这|此)(?:一|种|个|样的?)?[\u4e00-\u9fff]{1,4}的")
+_CONCEDES = re.compile(r"^(?:可能|也许)?有人(?:会)?说[，,：:]")
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
 _NEEDS_PREVIOUS = re.compile(r"^(?:跟|和|与|同|比起|相比|对于|对|像)?(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
 # A sentence that goes on about the subject of the one before (「它们追求的是…」): a pronoun for it, not
@@ -1015,7 +1019,10 @@ class Reader:
         # A chosen sentence that opens with 这/它/而… keeps the sentence it leans on.
         for i in list(chosen):
             prev = index_of.get((cands[i].hit, cands[i].pos - 1))
-            if prev is not None and _leans_on(cands[i].text, why, example) and self._quotable_extra(cands[prev], about_author):
+            if prev is not None and _leans_on(cands[i].text, why, example) and (
+                    self._quotable_extra(cands[prev], about_author)
+                    # What 「正是这一趋势」 names, though told as what someone might say (「可能有人会说，…」).
+                    or (_REFERS_BACK.search(cands[i].text) is not None and _CONCEDES.match(cands[prev].text) is not None)):
                 take(prev)
         # A question about the author's background: beside the byline, the sentence where the author
         # speaks of themselves on the question's topic (「今年是我混产业互联网的第8年。」).
@@ -1287,7 +1294,7 @@ def _leans_on(text: str, why: bool, example: bool = False) -> bool:
     """Whether a sentence needs the one before it to be read: its subject is there (「这…」), or, for
     a why question, its reason (「正是因为如此，…」), or, for a question on what an example shows,
     what it is an example of (「比如以前10个人养一群鸭子…」 after 「产业数字化主要靠…」)."""
-    return bool(_NEEDS_PREVIOUS.search(text) or (why and _REASON_BEFORE.search(text))
+    return bool(_NEEDS_PREVIOUS.search(text) or _REFERS_BACK.search(text) or (why and _REASON_BEFORE.search(text))
                 or (example and _EXAMPLE_OF.search(text)))
 
 
