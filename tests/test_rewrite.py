@@ -26,6 +26,22 @@ def test_a_follow_up_gets_the_previous_question(follow_up: str):
     assert rule_rewrite(follow_up, asked(WEB3)) == f"{WEB3} {follow_up}"
 
 
+def test_which_one_after_x_then_what_about_y_asks_of_both():
+    # Fresh-user probe 23: 「哪个是第一步？」 was read as the answer's first item.
+    history = asked("产业数字化是什么？", "那数字产业化呢？")
+    assert rule_rewrite("哪个是第一步？", history) == "产业数字化和数字产业化，哪个是第一步？"
+    assert rule_rewrite("哪个更重要？", history) == "产业数字化和数字产业化，哪个更重要？"
+    # A question of its own that opens with 哪个 stands alone.
+    assert rule_rewrite("哪个是产业互联网的第一战场？", history) == "哪个是产业互联网的第一战场？"
+
+
+def test_a_follow_up_the_articles_did_not_answer_is_left_out_of_the_chain():
+    # Fresh-user probe 23: 「作者想用这个说明什么？」 was searched with the refused 「这个数据的来源是什么？」 too.
+    history = [*asked("中美人均GDP相差几倍？"), Message("user", "这个数据的来源是什么？"),
+               Message("assistant", "资料中没有找到与该问题相关的内容。")]
+    assert rule_rewrite("作者想用这个说明什么？", history) == "中美人均GDP相差几倍？ 作者想用这个说明什么？"
+
+
 def test_why_after_an_answer_asks_why_what_it_said_holds():
     # Fresh-user probe 23: 「为什么？」 after 「…的主战场在哪里？」 got the same sentences again.
     history = [Message("user", "产业互联网的主战场在哪里？"),

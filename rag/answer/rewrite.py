@@ -248,7 +248,12 @@ def quoted_sentences(answer: str) -> frozenset[str]:
 def needs_context(question: str) -> bool:
     """A follow-up that cannot stand alone: it points back (它/这个/那…), asks "X呢？", or names
     no topic of its own (only aspects such as 区别/原因, or nothing at all)."""
-    return bool(_ANAPHORA.search(question) or _ELLIPSIS.search(question)) or lacks_topic(question)
+    return bool(_ANAPHORA.search(question) or _ELLIPSIS.search(question)) or lacks_topic(question) or _which_of_them(question)
+
+
+def _which_of_them(question: str) -> bool:
+    """A short 「哪个…」 question (「哪个更重要？」「哪个先出现？」): which of what was asked before."""
+    return bool(_WHICH_OF_THEM.match(question.strip())) and len(question.strip(" ？?。")) <= 8
 
 
 # The answer to a question with no topic of its own and nothing before it to take one from.
@@ -325,6 +330,10 @@ def _chain(question: str, history: Sequence[Message]) -> list[str]:
         if not needs_context(turn) and not _names_a_place_only(turn):
             chain.insert(0, turn)
             break
+        if i + 1 < len(history) and history[i + 1].role == "assistant" and not _MARKERS.search(history[i + 1].content):
+            # A follow-up the articles did not answer (「这个数据的来源是什么？」) is no part of what a later
+            # one refers to (「作者想用这个说明什么？」: fresh-user probe 23).
+            continue
         # A follow-up resolved as a question of its own (「那什么才是？」 → 「什么才是产业互联网的关键？」,
         # 「第三点呢？」 → that point) stands for the questions before it: 「为什么？」 asks why of it.
         resolved = _own_question(turn, history[:i])
@@ -392,6 +401,22 @@ def _what_about(question: str) -> str | None:
     return named
 
 
+# 「哪个是第一步？」「哪个更重要？」: which of the two things the conversation asked about.
+_WHICH_OF_THEM = re.compile(r"^(?:那|那么)?[，,\s]*(?:哪个|哪一个|谁)(?:才|更|先|又)?(?:是|更|先|在前|比较|重要|关键)")
+
+
+def _which_of_both(question: str, chain: list[str]) -> str | None:
+    """「哪个是第一步？」 after 「产业数字化是什么？」「那数字产业化呢？」 as the question of both
+    (「产业数字化和数字产业化，哪个是第一步？」; fresh-user probe 23: read as the answer's first item)."""
+    if len(chain) < 2 or not _which_of_them(question):
+        return None
+    first = _subject(chain[0])
+    second = _what_about(chain[-1])
+    if first and second and first != second:
+        return f"{first}和{second}，{question.strip()}"
+    return None
+
+
 def _swapped(question: str, chain: list[str], names: Sequence[str]) -> str | None:
     """「那Y呢？」 as the question it follows with Y in place of what that one asked about
     (「元宇宙少女怎么看Web3？」 → 「孟永辉呢？」: 「孟永辉怎么看Web3？」; 「产业互联网的本质是什么？」 →
@@ -434,6 +459,9 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         claim = _claim(said[-1]) if said else None
         if claim:
             return f"为什么{claim}？"
+    both = _which_of_both(question, chain)
+    if both is not None:
+        return both
     item = _article_asked(question, history, names) or _item_asked(question, history)
     if item is not None:
         return item
