@@ -61,6 +61,7 @@ from rag.answer.rewrite import (
     asks_why_of_answer,
     lacks_topic,
     names_item,
+    needs_context,
     new_words,
     quoted_sentences,
     resolved_reference,
@@ -1154,15 +1155,17 @@ def _last_answer(history: Sequence[Message]) -> str:
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:
-    """The sentences quoted since the last question that asked for something of its own (not for
-    more of an answer or of one of its items, nor 「那第二点呢？」 naming nothing else): 「展开说说」 then
+    """The sentences quoted since the last question that stands alone (not one asking for more of
+    an answer or of one of its items, nor a follow-up that needs the ones before): 「展开说说」 then
     「还有呢？」 gets neither the first answer's quotes nor the second's, and 「第一点展开说说」 then
     「第四个展开说说」 not the list's gist of the fourth."""
     said: set[str] = set()
     for m in reversed(history):
         if m.role == "assistant":
             said |= quoted_sentences(standard_form(m.content))
-        elif m.role == "user" and not asks_to_expand(m.content) and not lacks_topic(m.content):
+        elif m.role == "user" and not asks_to_expand(m.content) and not needs_context(m.content):
+            # Back to the question the follow-ups were searched with: 「展开说说」 after 「什么是去中心化？」
+            # 「那互联网玩家会消失吗？」 got the first answer's sentences again (fresh-user probe 23).
             break
     return frozenset(said)
 

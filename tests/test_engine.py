@@ -408,6 +408,16 @@ def test_why_after_an_answer_gets_its_reasons_not_the_answer_again(engine: Engin
     assert "资源要素是分散在不同的产业" in why.answer, why.answer
 
 
+def test_more_after_a_follow_up_quotes_nothing_the_conversation_quoted(engine: Engine):
+    # Fresh-user probe 23: 「展开说说」 after 「什么是去中心化？」「那互联网玩家会消失吗？」 got the first answer again.
+    first, history = asked_before(engine, "什么是去中心化？")
+    second = engine.ask("那互联网玩家会消失吗？", history=history, mode="retrieval")
+    history += [Message("user", "那互联网玩家会消失吗？"), Message("assistant", second.answer)]
+    more = engine.ask("展开说说", history=history, mode="retrieval")
+    assert quoted_sentences(more.answer) and not quoted_sentences(more.answer) & (
+        quoted_sentences(first.answer) | quoted_sentences(second.answer)), more.answer
+
+
 def test_reasons_an_article_enumerates_in_the_next_passage_are_quoted(engine: Engine):
     # Fresh-user probe 23: the announcement (「…流量则表现出来了更多新的特征。」) ends its passage; the
     # members (首先…其次…再次…) are in the next, which the search did not return.
