@@ -488,33 +488,45 @@ class Engine:
         sentence_vec = index.sentences.get if index.sentences is not None else None
         ext = extract_answer(asked, hits, index.bigram_idf, self.settings.extract_sentences, vector, sentence_vec,
                              retrieval.named, retrieval.said, retrieval.asked)
-        announced = self._announced(hits, ext)
-        if announced:
-            # A quoted sentence that ends its passage and announces an enumeration the next passage
-            # opens (「…流量则表现出来了更多新的特征。」 | 「首先，…」): read again with that passage, whose
-            # members say what it announces (the reader's ``_announced``; fresh-user probe 23).
-            ext = extract_answer(asked, [*hits, *announced], index.bigram_idf, self.settings.extract_sentences,
+        continued = self._continued(hits, ext)
+        if continued is not None:
+            # A quoted sentence ends its passage and goes on in the next one: a quotation the passage
+            # cuts (「黄奇帆所说，“如果说…创新企业。」 without 「今后…产业互联网系统。”」), or an enumeration
+            # it announces (「…流量则表现出来了更多新的特征。」 | 「首先，…」: the reader's ``_announced``).
+            # Read again with the rest (fresh-user probe 23).
+            ext = extract_answer(asked, continued, index.bigram_idf, self.settings.extract_sentences,
                                  vector, sentence_vec, retrieval.named, retrieval.said, retrieval.asked)
         return ext
 
-    def _announced(self, hits: Sequence[Hit], ext: Extract) -> list[Hit]:
-        """The passages after the retrieved ones whose last sentence the answer quotes, when they open
-        an enumeration (「首先，…」) and were not retrieved."""
+    def _continued(self, hits: Sequence[Hit], ext: Extract) -> list[Hit] | None:
+        """``hits`` with the passages whose last sentence the answer quotes carried on: up to the end
+        of a quotation that sentence opens, or, when the next passage of the article opens an
+        enumeration (「首先，…」), with that passage; None when no quoted sentence goes on."""
         if ext.reading is None:
-            return []
+            return None
         have = {h.chunk.chunk_id for h in hits}
-        out: list[Hit] = []
+        out = list(hits)
+        changed = False
         for c in ext.reading.chosen:
-            hit = hits[c.hit]
+            hit = out[c.hit]
             if hit.chunk.text[c.end:].strip():
                 continue
             after = self._index.store.chunk_after(hit.chunk)
-            # (Passages overlap: the next one may hold the quoted sentence's end too.)
-            if after is not None and after.chunk_id not in have and SEQUENCE_OPENER.match(
+            if after is None:
+                continue
+            rest = after.text[max(0, hit.chunk.end - after.start):]
+            close = rest.find("”")
+            if c.text.count("“") > c.text.count("”") and 0 <= close <= _QUOTE_REST:
+                # (Passages overlap: the next one holds the text after this one's end from that offset.)
+                more = rest[: close + 1] + ("。" if rest[close + 1: close + 2] == "。" else "")
+                out[c.hit] = replace(hit, chunk=replace(hit.chunk, text=hit.chunk.text + more, end=hit.chunk.end + len(more)))
+                changed = True
+            elif after.chunk_id not in have and SEQUENCE_OPENER.match(
                     after.text[max(0, hit.chunk.start + c.end - after.start):].lstrip()):
                 have.add(after.chunk_id)
-                out.append(Hit(rank=len(hits) + len(out) + 1, score=0.0, chunk=after, article=hit.article))
-        return out
+                out.append(Hit(rank=len(out) + 1, score=0.0, chunk=after, article=hit.article))
+                changed = True
+        return out if changed else None
 
     def _own_words(self, retrieval: Retrieval) -> list[Hit]:
         """For a question about an author's background (「《…》的作者在产业互联网这行干了几年？」「孟永辉
@@ -1083,6 +1095,8 @@ _ASKS_ROLE = (
 # A post said beside a name (「中国国际经济交流中心副理事长黄奇帆」).
 _ROLE = (r"(?:副?(?:理事长|董事长|总裁|总经理|经理|主任|主席|部长|书记|院长|校长|所长|会长|秘书长|局长|总监)"
          r"|(?:联合)?创始人|CEO|CTO|COO|首席[^，,。]{1,4}官|教授|研究员|院士|分析师|合伙人|负责人)")
+# How far past a passage's end the rest of a quotation it cuts is looked for.
+_QUOTE_REST = 200
 _ASKS_VIEW = re.compile(r"怎么看|如何看待?|怎样看|的看法|的观点|有何看法|有什么看法|怎么评价|如何评价")
 _SPEAKS = r"(?:所说|曾说|说过|说|认为|表示|指出)"
 

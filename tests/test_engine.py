@@ -418,6 +418,16 @@ def test_more_after_a_follow_up_quotes_nothing_the_conversation_quoted(engine: E
         quoted_sentences(first.answer) | quoted_sentences(second.answer)), more.answer
 
 
+def test_a_quotation_a_passage_cuts_is_quoted_to_its_end(engine: Engine):
+    # Fresh-user probe 23: 黄奇帆's words ended at 「…同等规模的创新企业。」, the quotation left open (the
+    # first passage ends there; the next holds the rest).
+    for question in ("Web3会不会是泡沫？", "产业互联网跟Web3有啥关系", "产业互联网能容纳多少家大企业？"):
+        answer = engine.ask(question, mode="retrieval").answer
+        assert "创新企业。[" not in answer, answer
+    assert "今后互联网数字经济中的独角兽主要产生于产业互联网系统。”[1]" in engine.ask(
+        "产业互联网能容纳多少家大企业？", mode="retrieval").answer
+
+
 def test_reasons_an_article_enumerates_in_the_next_passage_are_quoted(engine: Engine):
     # Fresh-user probe 23: the announcement (「…流量则表现出来了更多新的特征。」) ends its passage; the
     # members (首先…其次…再次…) are in the next, which the search did not return.
