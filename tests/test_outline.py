@@ -107,7 +107,9 @@ def test_asked_to_sum_up_an_article_its_parts_are_given_with_what_each_says(engi
     assert "分为" not in engine.ask("总结一下产业互联网的特点", mode="retrieval").answer
 
 
-@pytest.mark.parametrize("question", ["元宇宙对产业互联网有哪些作用？", "元宇宙给产业互联网带来了哪些改变？"])
+@pytest.mark.parametrize("question", ["元宇宙对产业互联网有哪些作用？", "元宇宙给产业互联网带来了哪些改变？",
+                                      # Fresh-user probe 23: 「有什么作用」 got the last part's sentences only.
+                                      "元宇宙对产业互联网有什么作用？", "元宇宙对产业互联网有什么影响？"])
 def test_a_list_question_whose_subjects_every_part_of_an_article_names_gets_those_parts(engine: Engine, question: str):
     # Each of the article's parts states one: 「元宇宙让产业互联网得到了复现」「…不再是假想」…
     answer = engine.ask(question, mode="retrieval")

@@ -82,6 +82,9 @@ _QUOTED_LIST = re.compile(r"(?:哪几|哪[两二三四五六七八九十]|哪些
 # 「四个突破口分别是什么」: a counted word asked for.
 _COUNTED_ASKED = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|点|种|条|项|大)\s*([\u4e00-\u9fffA-Za-z\d]{2,8}?)"
                             r"(?:分别|各自|都)?(?:是|指|有)(?:什么|哪些|啥)")
+# 「元宇宙对产业互联网有什么作用？」: what one thing does for another, asked as a whole (fresh-user probe 23:
+# 「有哪些作用」 got the four parts that say it, 「有什么作用」 the last part's sentences).
+_WHAT_EFFECT = re.compile(r"(?:有|起到了?|带来了?|发挥了?)(?:什么|啥|何)(?:样的)?(作用|影响|帮助|意义|好处|贡献|改变)")
 # Words of a question about the article itself, its parts or asking, not about its subject: a term
 # made of them only is left out of the subject (手段, 阶段 and 环节 stay).
 _ABOUT_TEXT = re.compile(
@@ -381,6 +384,8 @@ def _list_words(question: str) -> list[str]:
         if before and len(before[-1]) >= 2 and question[: m.start()].endswith(before[-1]):
             out.append(before[-1])
     for m in _COUNTED_ASKED.finditer(question):
+        out.append(m.group(1))
+    for m in _WHAT_EFFECT.finditer(question):
         out.append(m.group(1))
     return list(dict.fromkeys(out))
 
