@@ -110,6 +110,7 @@ class DocumentStore:
         self._metas: list[ArticleMeta] | None = None
         self.chunk = lru_cache(maxsize=CHUNK_CACHE)(self._read_chunk)
         self.meta = lru_cache(maxsize=CHUNK_CACHE)(self._read_meta)
+        self._after = lru_cache(maxsize=CHUNK_CACHE)(self._read_after)
         # Rows are numbered 0..n-1, so the largest is the count (no table scan).
         self.chunk_count = self._one("SELECT COALESCE(MAX(row) + 1, 0) FROM chunks")[0]
         self.article_count = self._one("SELECT COALESCE(MAX(position) + 1, 0) FROM articles")[0]
@@ -148,8 +149,11 @@ class DocumentStore:
         return tuple(_chunk(r) for r in self._query(_CHUNK + " WHERE article_id = ? ORDER BY row", (article_id,)))
 
     def chunk_after(self, chunk: Chunk) -> Chunk | None:
-        """The next chunk of ``chunk``'s article, if any."""
-        rows = self._query(_CHUNK + " WHERE article_id = ? AND ordinal = ? LIMIT 1", (chunk.article_id, chunk.ordinal + 1))
+        """The next chunk of ``chunk``'s article, if any (cached: the answer path asks for it)."""
+        return self._after(chunk.article_id, chunk.ordinal)
+
+    def _read_after(self, article_id: str, ordinal: int) -> Chunk | None:
+        rows = self._query(_CHUNK + " WHERE article_id = ? AND ordinal = ? LIMIT 1", (article_id, ordinal + 1))
         return _chunk(rows[0]) if rows else None
 
     def first_chunk(self, article_id: str) -> Chunk | None:
