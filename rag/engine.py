@@ -45,6 +45,7 @@ from rag.answer.reader import (
     answers_about_author,
     asks_about_author,
     asks_for_figure,
+    asks_for_name,
     candidates,
     defined_term,
     has_byline,
@@ -667,7 +668,7 @@ class Engine:
         the 1.5B local model invented a year for such a question); with the reading when one was
         needed to tell, so the extractive answer does not read again. A figure question under the
         relevance floor is answered when one clause states each of its parts (``Reading.stated``)."""
-        if not retrieval.hits or not asks_for_figure(retrieval.query):
+        if not retrieval.hits or not (asks_for_figure(retrieval.query) or asks_for_name(retrieval.query)):
             return retrieval.relevant, None
         ext = self._read(retrieval)
         return _reading_answers(retrieval, ext), ext

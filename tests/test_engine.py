@@ -313,6 +313,16 @@ def test_asked_whether_the_articles_mention_a_word_none_holds_the_answer_says_no
     assert not answer.refused and "宝马最近落地沈阳的里达工厂" in answer.answer, answer.answer
 
 
+def test_a_question_asking_what_something_is_called_needs_a_sentence_that_names_it(engine: Engine):
+    # Held-out set 11: 「…那个平台叫什么名字？」 got 「英伟达有关元宇宙的真实实践…」, a mention; and
+    # 「宝马在沈阳的工厂叫什么名字？」 was refused though 「…落地沈阳的里达工厂」 names it.
+    assert engine.ask("英伟达做元宇宙用的那个平台叫什么名字？", mode="retrieval").refused
+    assert engine.ask("阿里云的NFT解决方案叫什么名字？", mode="retrieval").refused  # 「提供NFT解决方案」
+    answer = engine.ask("宝马在沈阳的工厂叫什么名字？", mode="retrieval")
+    assert not answer.refused and "里达工厂" in answer.answer, answer.answer
+    assert "menglaoshi007" in engine.ask("孟永辉的公众号叫什么？", mode="retrieval").answer
+
+
 def test_the_post_of_someone_an_article_names_is_the_sentence_that_gives_it(engine: Engine):
     # Fresh-user probe 23: refused, while 「黄奇帆是谁？」 got the sentence with his post.
     for asked in ("黄奇帆是什么职位？", "黄奇帆的职务是什么？", "黄奇帆是哪个单位的？"):

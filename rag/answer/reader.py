@@ -322,6 +322,11 @@ def asks_for_figure(question: str) -> bool:
     return any(rx.search(question) for rx in _ASKS_FIGURE.values())
 
 
+def asks_for_name(question: str) -> bool:
+    """Whether the question asks what something is called (「…的工厂叫什么名字？」)."""
+    return bool(_ASKS_NAME.search(question))
+
+
 # A question (part) that asks for a detail: who, which company or school, when, a name. Off-topic
 # questions naming a rare word ask for such details (rag.retrieve's rare-term rule), and a later part
 # asking one is answered only by a clause on its topic (``Reader._answerable``).
@@ -1225,14 +1230,16 @@ class Reader:
         between semicolons) of a candidate: ``STATED_COVERAGE`` of the part's weighted bigrams, with
         the figure the part asks for in the same clause (a long sentence joined by ；
         can hold the question's words in one clause and an unrelated figure in another)."""
-        if not any(_figure_forms(p) for p in parts):
+        if not any(_figure_forms(p) or _ASKS_NAME.search(p) for p in parts):
             return False
         for i, part in enumerate(parts):
             needs = _figure_forms(part)
+            named = _ASKS_NAME.search(part)
             # A later part may take its topic from the first (「…投入是多少？同比增长了多少？」).
-            asked = [_question_grams(p) for p in ([part] if i == 0 else [part, f"{parts[0]}，{part}"])]
+            asked = [_question_grams(_ASKS_NAME.sub(" ", p)) for p in ([part] if i == 0 else [part, f"{parts[0]}，{part}"])]
             if not any(q and self.coverage(q, grams) >= STATED_COVERAGE for cl, grams in clauses
-                       if all(rx.search(_figures_of(cl, needs)) for rx in needs) for q in asked):
+                       if (named is not None and _names(cl, part, named))
+                       or (named is None and all(rx.search(_figures_of(cl, needs)) for rx in needs)) for q in asked):
                 return False
         return True
 
@@ -1240,9 +1247,13 @@ class Reader:
         """Whether some clause could answer a part that asks for a figure: one that holds the figure
         in the asked form and the part's topic (``ANSWER_COVERAGE`` of its weighted bigrams); a
         figure elsewhere in the passages answers another question. A part that only asks how much
-        something changed (「…是多少钱？比前一年涨了多少？」) asks it of the part ``before``'s topic."""
+        something changed (「…是多少钱？比前一年涨了多少？」) asks it of the part ``before``'s topic.
+        A part asking what something is called: a clause on its topic that names it (``_names``)."""
+        named = _ASKS_NAME.search(part)
+        q = _question_grams(_ASKS_NAME.sub(" ", part) if named is not None else part)
+        if named is not None and q:
+            return any(self.coverage(q, grams) >= ANSWER_COVERAGE and _names(cl, part, named) for cl, grams in clauses)
         needs = _figure_forms(part)
-        q = _question_grams(part)
         if not needs and q and before is not None and ASKS_DETAIL.search(part):
             # A later part asking who or when (「TikTok怎么赚钱？创始人是谁？」): a clause on its topic.
             return any(self.coverage(q, grams) >= ANSWER_COVERAGE for _, grams in clauses)
@@ -1262,6 +1273,29 @@ class Reader:
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
+# A part asking what something is called (「英伟达做元宇宙用的那个平台叫什么名字？」「…具体是哪个平台？」): a
+# sentence that only mentions it (「英伟达有关元宇宙的真实实践」) does not answer (fresh held-out set 11:
+# such questions were answered with it, and 「宝马在沈阳的工厂叫什么名字？」 was refused).
+_ASKS_NAME = re.compile(r"叫(?:什么|啥)(?:名字)?|什么名字|的?名(?:字|称)(?:是|叫)(?:什么|啥)"
+                        r"|哪(?:个|款|家)(平台|工厂|产品|引擎|系统|项目|软件|应用|App|APP)")
+# ... says a name: told as one (叫 / 名为 / “…” / 《…》), or a word right before the asked thing's noun
+# that the question does not hold (「落地沈阳的里达工厂」 for 「…的工厂叫什么名字」).
+_NAMING = re.compile(r"叫做?|名为|名叫|称为|称作|命名|“[^”]{2,30}”|「[^」]{2,30}」|《[^》]{2,40}》")
+_NAME_BEFORE = r"([\u4e00-\u9fffA-Za-z0-9]{2})\s*"
+
+
+def _names(clause: str, part: str, asked: re.Match[str]) -> bool:
+    """Whether ``clause`` names the thing ``part`` asks the name of (``_ASKS_NAME``)."""
+    m = _NAMING.search(clause)
+    if m is not None and m.group() not in part:
+        return True
+    noun = asked.group(1) or next((w for w in reversed(topic_words(part[: asked.start()])) if len(w) >= 2), None)
+    if noun is None:
+        return False
+    return any(not (set(n.group(1)) & set("的个种这那该其此")) and n.group(1) not in part
+               for n in re.finditer(_NAME_BEFORE + re.escape(noun), clause))
+
+
 _STATES_CHANGE = re.compile("|".join(sorted(CHANGE_WORDS, key=len, reverse=True))
                             + r"|提升|增至|降至|翻倍|下滑|同比|环比|(?:比|较)上一?年")
 _END_MARKS = " 。！？!?；;，,\n"
