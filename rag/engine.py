@@ -41,6 +41,7 @@ from rag.answer.prompt import (
 from rag.answer.reader import (
     ANSWER_COVERAGE,
     ASKS_DETAIL,
+    GIVES_REASON,
     NO_SUBJECT_WORDS,
     answers_about_author,
     asks_about_author,
@@ -50,6 +51,7 @@ from rag.answer.reader import (
     defined_term,
     has_byline,
     opening_statement,
+    reads_announced,
     speaks_of_self,
     without_source_names,
 )
@@ -370,9 +372,12 @@ class Engine:
             quoted = self._quoted_passages(_last_answer(history))
             if quoted:
                 retrieval = replace(retrieval, hits=quoted, sources_of_answer=True)
-        if history and asks_why_of_answer(question):
-            # Why what the answer before said holds: its quotes are not the reasons.
-            retrieval = replace(retrieval, said=quoted_sentences(standard_form(_last_answer(history))))
+        if history and asks_why_of_answer(question) and not retrieval.query.endswith(question.strip()):
+            # Why what the answer before said holds (not asked after a why or a detail, read with the
+            # questions before as any follow-up): its quotes are not the reasons, unless they give
+            # one (「只有真正将新产业看成是…本质…才能…」 for 「产业互联网的本质是什么？」: a reviewer's finding).
+            retrieval = replace(retrieval, said=frozenset(
+                s for s in quoted_sentences(standard_form(_last_answer(history))) if not GIVES_REASON.search(s)))
         if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
             # 「第三个展开说说」, or 「展开说说」 after 「那第二点呢？」: the query is the item.
@@ -403,19 +408,19 @@ class Engine:
 
     def _view_held(self, retrieval: Retrieval, authors: Sequence[str]) -> bool:
         """Whether a question asks the view of an author it names (「孟永辉怎么看平台？」, refused under the
-        floor: fresh-user probe 23) on what passages of that author's articles hold: ``ANSWER_COVERAGE``
-        of its other words' weighted bigrams. (Not of an article it names: 「从Web2到Web3一文中作者对中国和
-        美国的差距怎么看？」 is searched with the title's words, and its passages on 差距 were the wrong ones.)"""
+        floor: fresh-user probe 23) on what one passage of that author's articles holds: each of its
+        other words, whole (bigrams said 房地产 was there: 「本地产业」; 差距 alone is 「贫富差距」's: a
+        reviewer's findings). (Not of an article it names: 「从Web2到Web3一文中作者对中国和美国的差距怎么
+        看？」 is searched with the title's words, and its passages on 差距 were the wrong ones.)"""
         query = retrieval.query
         writers = [a for a in authors if a in query]
         if not writers or retrieval.named or not _ASKS_VIEW.search(query):
             return False
         articles = {m.article_id for m in self._index.store.metas() if m.author in writers}
         asked = _ASKS_VIEW.sub(" ", without_source_names(query, writers, retrieval.named)).replace("作者", " ")
-        rest = topic_bigrams(asked)
-        held = {g for w in topic_words(asked) for chunk in self._passages_on(w)
-                if chunk.article_id in articles for g in cjk_bigrams(chunk.text)}
-        return bool(rest) and self._share(rest, held) >= ANSWER_COVERAGE
+        words = [w.lower() for w in content_terms(asked) if w not in STOPWORDS]
+        return bool(words) and any(chunk.article_id in articles and all(w in chunk.text.lower() for w in words)
+                                   for chunk in self._passages_on(words[0]))
 
     def _with_question_before(self, question: str, history: Sequence[Message], top_k: int | None) -> Retrieval | None:
         """A follow-up that names a topic of its own but is under the floor alone (「资本市场的态度有啥
@@ -489,7 +494,7 @@ class Engine:
         sentence_vec = index.sentences.get if index.sentences is not None else None
         ext = extract_answer(asked, hits, index.bigram_idf, self.settings.extract_sentences, vector, sentence_vec,
                              retrieval.named, retrieval.said, retrieval.asked)
-        continued = self._continued(hits, ext)
+        continued = self._continued(asked, hits, ext)
         if continued is not None:
             # A quoted sentence ends its passage and goes on in the next one: a quotation the passage
             # cuts (「黄奇帆所说，“如果说…创新企业。」 without 「今后…产业互联网系统。”」), or an enumeration
@@ -499,13 +504,14 @@ class Engine:
                                  vector, sentence_vec, retrieval.named, retrieval.said, retrieval.asked)
         return ext
 
-    def _continued(self, hits: Sequence[Hit], ext: Extract) -> list[Hit] | None:
+    def _continued(self, asked: str, hits: Sequence[Hit], ext: Extract) -> list[Hit] | None:
         """``hits`` with the passages whose last sentence the answer quotes carried on: up to the end
         of a quotation that sentence opens, or, when the next passage of the article opens an
         enumeration (「首先，…」), with that passage; None when no quoted sentence goes on."""
         if ext.reading is None:
             return None
         have = {h.chunk.chunk_id for h in hits}
+        announced = reads_announced(asked)
         out = list(hits)
         changed = False
         for c in ext.reading.chosen:
@@ -522,7 +528,7 @@ class Engine:
                 more = rest[: close + 1] + ("。" if rest[close + 1: close + 2] == "。" else "")
                 out[c.hit] = replace(hit, chunk=replace(hit.chunk, text=hit.chunk.text + more, end=hit.chunk.end + len(more)))
                 changed = True
-            elif after.chunk_id not in have and SEQUENCE_OPENER.match(
+            elif after.chunk_id not in have and announced and SEQUENCE_OPENER.match(
                     after.text[max(0, hit.chunk.start + c.end - after.start):].lstrip()):
                 have.add(after.chunk_id)
                 out.append(Hit(rank=len(out) + 1, score=0.0, chunk=after, article=hit.article))
@@ -701,6 +707,10 @@ class Engine:
         cited = (Citation.from_hit(1, self._hit_of(chunk)),)
         if post.search(c.text):
             return Extract(f"{c.text}[1]", cited)
+        if not _ASKS_POST.search(query):
+            # 身份 / 来头 ask of things too (「新产业是什么身份？」「TikTok是什么来头？」: a reviewer's finding,
+            # said to be missing though the reader answers them): a post not found is the reader's.
+            return None
         return Extract(f"{PARTIAL_LEAD}{c.text}[1]{PARTIAL_TAIL.format(query.strip().rstrip('？?'))}", cited)
 
     def _speaker_lacks_view(self, query: str) -> Extract | None:
@@ -751,23 +761,34 @@ class Engine:
         if word is None:
             return None
         authors = self._authors()
-        # Per article: its first sentence saying the word in the text, else in a heading or the
-        # author's bio (「Web3式出海」「…专研元宇宙web3领域」) when nothing else does.
+        found = self._saying(word, [word], authors)
+        terms = content_terms(word)
+        if not found and len(terms) > 1 and all(self._retriever.in_library(t) for t in terms):
+            # A phrase the library holds apart (「哪篇文章讲了宝马工厂？」: 「宝马最近落地沈阳的里达工厂」) is said by a
+            # sentence holding each of its words as jieba cuts them, single characters too (「中美差距」: not
+            # 「贫富差距」); fresh-user probe 23: 「都没有提到」.
+            found = self._saying(word, terms, authors)
+        if not found:
+            return None
+        listed = [(replace(hit, rank=i), sentence) for i, (hit, sentence, _) in enumerate(found.values(), 1)]
+        return mentions_answer(word, listed[:CATALOG_LISTED], more=len(found) > CATALOG_LISTED)
+
+    def _saying(self, word: str, words: Sequence[str], authors: Sequence[str]) -> dict[str, tuple[Hit, str, bool]]:
+        """Per article (up to one more than ``CATALOG_LISTED``), its first passage's first sentence
+        holding every one of ``words`` in the text, else in a heading or the author's bio (「Web3式出海」
+        「…专研元宇宙web3领域」) when nothing else does; with whether it is said in the text."""
         found: dict[str, tuple[Hit, str, bool]] = {}
         for chunk in self._passages_on(word):
             if (found[chunk.article_id][2] if chunk.article_id in found else len(found) > CATALOG_LISTED):
                 continue  # said plainly already, or the list is full (one more than it shows: 「不止」)
             said = [(c.text, not (c.heading or c.bio)) for c in candidates([chunk.text], [chunk.heading])
-                    if _holds(c.text, word, authors)]
+                    if all(_holds(c.text, w, authors) for w in words)]
             sentence, plain = next((x for x in said if x[1]), said[0] if said else (None, False))
             if sentence is not None and (chunk.article_id not in found or plain):
                 found[chunk.article_id] = (self._hit_of(chunk), sentence, plain)
                 if len(found) > CATALOG_LISTED and all(p for _, _, p in found.values()):
                     break
-        if not found:
-            return None
-        listed = [(replace(hit, rank=i), sentence) for i, (hit, sentence, _) in enumerate(found.values(), 1)]
-        return mentions_answer(word, listed[:CATALOG_LISTED], more=len(found) > CATALOG_LISTED)
+        return found
 
     def _with_rest(self, meta: Extract, retrieval: Retrieval) -> Extract:
         """The metadata answer and the answer to what the question asks besides (「《…》的作者是谁？
@@ -812,11 +833,10 @@ class Engine:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         word = retrieval.mentioned
-        if word is not None and not self._retriever.in_library(self._retriever.as_meant(word)) and not all(
-                self._retriever.in_library(self._retriever.as_meant(t)) for t in content_terms(word) if len(t) >= 2):
-            # 「文章有没有提到工业4.0？」: no passage holds it (nor, a character corrected, 区快链), so none does.
-            # A phrase whose words all are in the library (「哪篇文章讲了宝马工厂？」: 宝马…里达工厂, fresh-user
-            # probe 23) is the reader's to answer.
+        meant = self._retriever.as_meant(word) if word is not None else ""
+        if word is not None and (meant == word or not self._retriever.in_library(meant)):
+            # 「文章有没有提到工业4.0？」: no passage holds it (nor, a character corrected, 区快链), so none does;
+            # nor a sentence (``_mentions`` found none: 「区块链金融」「华为5G」, whose bigrams the library holds).
             return Answer(NONE_MENTION_TEXT.format(word), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if not retrieval.relevant and ext is None:
@@ -1093,6 +1113,8 @@ _ASKS_ROLE = (
     re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,10}?)的(?:职位|职务|身份|头衔)是(?:什么|啥)[？?。\s]*$"),
     re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,10}?)(?:现在|目前)?(?:是|在)哪(?:个|家)?(?:单位|机构|部门)(?:的|工作)?[？?。\s]*$"),
 )
+# ... which asks for a post only a person or an organisation has (not 身份 / 来头).
+_ASKS_POST = re.compile(r"职位|职务|头衔|官职|单位|机构|部门")
 # A post said beside a name (「中国国际经济交流中心副理事长黄奇帆」).
 _ROLE = (r"(?:副?(?:理事长|董事长|总裁|总经理|经理|主任|主席|部长|书记|院长|校长|所长|会长|秘书长|局长|总监)"
          r"|(?:联合)?创始人|CEO|CTO|COO|首席[^，,。]{1,4}官|教授|研究员|院士|分析师|合伙人|负责人)")

@@ -502,5 +502,7 @@ def mentioned_word(question: str) -> str | None:
     for rx in _MENTIONS:
         m = rx.match(question.strip())
         if m and not _NOT_A_MENTION.search(m.group(1)):
-            return m.group(1)
+            # 「文章提到美团外卖了吗？」: the word without the particle.
+            word = m.group(1)
+            return word[:-1] if len(word) > 2 and word.endswith(("了", "过")) else word
     return None

@@ -313,6 +313,27 @@ def test_asked_whether_the_articles_mention_a_word_none_holds_the_answer_says_no
     assert not answer.refused and "宝马最近落地沈阳的里达工厂" in answer.answer, answer.answer
 
 
+def test_a_reviewers_findings_on_views_questions_and_mentions(engine: Engine):
+    # What most people think is the answer when asked what they think, or whether it is so.
+    for asked in ("绝大多数人怎么看待产业互联网？", "产业互联网是一种营销吗？"):
+        assert "绝大多数的人会认为" in engine.ask(asked, mode="retrieval").answer, asked
+    # An editor's lead's question, or the article's own question asked back, is no answer.
+    assert not engine.ask("产业互联网和Web3.0之间有什么联系？", mode="retrieval").answer.startswith("又或者说")
+    assert not engine.ask("Web3被骂泡沫跟噱头，互联网人还能从哪儿找增量？", mode="retrieval").answer.startswith("Web2消费互联网卷不动了")
+    # A phrase no sentence holds all of is mentioned nowhere; one that one sentence holds is listed.
+    from rag.engine import NONE_MENTION_TEXT
+    for word in ("区块链金融", "中美差距"):
+        assert engine.ask(f"文章有没有提到{word}？", mode="retrieval").answer == NONE_MENTION_TEXT.format(word)
+    assert "被骂泡沫跟噱头" in engine.ask("哪篇文章提到了元宇宙泡沫？", mode="retrieval").answer
+    assert engine.ask("文章提到美团外卖了吗？", mode="retrieval").answer.startswith("提到「美团外卖」的文章有 1 篇")
+    # 身份 asked of a thing is the reader's; an author's view on what no passage of his holds together is refused.
+    assert not engine.ask("新产业是什么身份？", mode="retrieval").answer.startswith("资料只提到了")
+    for asked in ("孟永辉怎么看房地产？", "元宇宙少女怎么看中美差距？"):
+        assert engine.ask(asked, mode="retrieval").refused, asked
+    # An enumeration is brought in for a why, not for 「应该用什么角度…」.
+    assert "首先，从流量的规模" not in engine.ask("应该用什么角度看待产业互联网？", mode="retrieval").answer
+
+
 def test_a_question_asking_what_something_is_called_needs_a_sentence_that_names_it(engine: Engine):
     # Held-out set 11: 「…那个平台叫什么名字？」 got 「英伟达有关元宇宙的真实实践…」, a mention; and
     # 「宝马在沈阳的工厂叫什么名字？」 was refused though 「…落地沈阳的里达工厂」 names it.

@@ -31,7 +31,9 @@ def test_which_one_after_x_then_what_about_y_asks_of_both():
     history = asked("产业数字化是什么？", "那数字产业化呢？")
     assert rule_rewrite("哪个是第一步？", history) == "产业数字化和数字产业化，哪个是第一步？"
     assert rule_rewrite("哪个更重要？", history) == "产业数字化和数字产业化，哪个更重要？"
-    # A question of its own that opens with 哪个 stands alone.
+    # A question of its own that opens with 哪个 or asks who someone is stands alone.
+    assert rule_rewrite("谁是黄奇帆？", history) == "谁是黄奇帆？"
+    assert rule_rewrite("哪个是电商平台？", history) == "哪个是电商平台？"
     assert rule_rewrite("哪个是产业互联网的第一战场？", history) == "哪个是产业互联网的第一战场？"
 
 
@@ -48,6 +50,13 @@ def test_why_after_an_answer_asks_why_what_it_said_holds():
                Message("assistant", "产业互联网的主战场，在数量众多的「产业」上。[1]产业互联网正在变得深入。[2]")]
     for why in ("为什么？", "为啥呢？", "原因是什么？", "那为什么？"):
         assert rule_rewrite(why, history) == "为什么产业互联网的主战场，在数量众多的「产业」上？", why
+    # ... not of a heading, a byline or what someone might say, but of the first claim after them.
+    headed = [Message("user", "产业互联网的终局是什么？"),
+              Message("assistant", "三、产业互联网终局，技术重塑社会文明[1]可能有人会说，产业与科技早已融合。[1]区块链是下半场的基石。[1]")]
+    assert rule_rewrite("为什么？", headed) == "为什么区块链是下半场的基石？"
+    # ... after a question asking a figure or a detail, the question before.
+    figure = [Message("user", "作者混产业互联网几年了？"), Message("assistant", "今年是我混产业互联网的第8年。[1]")]
+    assert rule_rewrite("为什么？", figure) == "作者混产业互联网几年了？ 为什么？"
     # ... after a refusal (nothing quoted), the question before.
     refused = [Message("user", "产业互联网的主战场在哪里？"), Message("assistant", "资料中没有找到与该问题相关的内容。")]
     assert rule_rewrite("为什么？", refused) == "产业互联网的主战场在哪里？ 为什么？"

@@ -93,7 +93,11 @@ _SEEMS = re.compile(r"^(?:乍一看|乍看之下|乍看|表面上(?:看)?|看上
 # what others think.
 _MISTAKEN = re.compile(r"想当然|误以为|误认为|(?:很多|不少|许多|大多数|绝大多数|一些)(?:的)?人(?:都)?(?:会)?(?:认为|觉得|以为)"
                        r"|人们(?:会)?(?:认为|觉得|以为)")
-_ASKS_SEEMING = re.compile(r"乍看|表面|看上去|看起来|看似|很多人|不少人|有人|人们|别人|大家|误解|误区|想当然|怀疑|质疑|心目中|普遍认为")
+_ASKS_SEEMING = re.compile(r"乍看|表面|看上去|看起来|看似")
+# ... asked what others think, or whether (or why not) something is so: the view itself is on topic
+# (a reviewer's finding: 「绝大多数人怎么看待产业互联网？」「产业互联网是一种营销吗？」 lost it).
+_ASKS_OTHERS = re.compile(r"(?:很多|不少|许多|大多数|绝大多数|多数|一些|部分)(?:的)?人|有人|人们|别人|大家|误解|误区|想当然|怀疑|质疑"
+                          r"|心目中|普遍认为|偏见|(?:吗|(?<![什怎])么)[？?\s]*$|是不是|是否|不是|难道")
 # Sentences that open with a pronoun or a connective lean on the one before them.
 _LEANS_BACK = re.compile(r"^(?:[它这此其该]|他们|它们|这些|那些|但|而|所以|因此|于是|然而|同时|另外|此外|并且|因而|也就是说|换句话说)")
 # The members of an enumeration (SEQUENCE_OPENER: 「首先，…」「其次，…」), and the ones that open one.
@@ -134,6 +138,8 @@ QTYPES: dict[str, re.Pattern[str]] = {
 # A quantity: digits not inside a name ("Web3", "5G"), or Chinese numerals with a unit.
 _NUMBER = (r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z])\s*(?:%|％|[年个家位种项次倍成亿万元千百岁人小天月])?"
            r"|第[一二三四五六七八九十\d]+|[一二两三四五六七八九十百千万亿]+(?:个|年|家|倍|成|项|种|次|亿|万|元)|百分之")
+# A sentence that gives a reason (narrower than the why shape, which 因此 / 正是 also have).
+GIVES_REASON = re.compile(r"因为|由于|之所以|原因(?:在于|是|就在于)|只有.{0,60}才|是为了|归根")
 ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
     "why": re.compile(r"因为|由于|之所以|原因|在于|导致|所以|因此|是为了|根本|正是|使得|造成|归根|实际上|只不过|说到底"),
     "definition": re.compile(r"所谓|是指|指的是|就是|即|本质|是一种|是一个|被定义|定义为|意味着"),
@@ -214,6 +220,7 @@ class Candidate:
     text: str
     grams: frozenset[str]
     bio: bool = False  # in a short paragraph that is a byline (「孟永辉，微信公众号：…。长期专注行业研究，…」)
+    lead: bool = False  # in an editor's lead (「编辑导语：…」)
     heading: bool = False  # the heading line its passage opens with (「二、产业互联网着重于改变产业前端」)
 
 
@@ -320,6 +327,12 @@ def _asked_kind(part: str) -> tuple[str, ...]:
 def asks_for_figure(question: str) -> bool:
     """Whether the question asks for a number or a year (多少, 几年, 哪一年, 占比…)."""
     return any(rx.search(question) for rx in _ASKS_FIGURE.values())
+
+
+def reads_announced(question: str) -> bool:
+    """Whether an enumeration a quoted sentence announces answers the question (one part asking
+    why, which ones or how things differ)."""
+    return len(question_parts(question)) == 1 and bool({"why", "list", "compare"} & set(question_types(question)))
 
 
 def asks_for_name(question: str) -> bool:
@@ -689,8 +702,8 @@ def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> 
     out: list[Candidate] = []
     for hi, text in enumerate(passages):
         heading = headings[hi] if hi < len(headings) else None
-        sentences = [Candidate(hi, pos, a, b, sent, grams, bio) for pos, a, b, sent, grams, bio in _sentences_of(text)
-                     if sent != heading]
+        sentences = [Candidate(hi, pos, a, b, sent, grams, bio, lead=lead) for pos, a, b, sent, grams, bio, lead
+                     in _sentences_of(text) if sent != heading]
         if heading and text.startswith(heading + "\n") and _SAYS_SOMETHING.search(_HEADING_NUMBER.sub("", heading)) \
                 and all(c.pos for c in sentences):
             # Its own line: the sentence after it is the passage's second span (pos 1).
@@ -701,9 +714,9 @@ def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> 
 
 
 @lru_cache(maxsize=4096)
-def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str], bool], ...]:
-    """A passage's quotable sentences with their bigrams and whether they stand in a byline's short
-    paragraph (cached: the same passages come back)."""
+def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str], bool, bool], ...]:
+    """A passage's quotable sentences with their bigrams, whether they stand in a byline's short
+    paragraph and whether in an editor's lead (cached: the same passages come back)."""
     out = []
     for pos, (a, b) in enumerate(_clauses_joined(text)):
         grams = frozenset(cjk_bigrams(text[a:b]))
@@ -718,7 +731,7 @@ def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str], 
         line_start, line_end = text.rfind("\n", 0, a) + 1, text.find("\n", b)
         line = text[line_start: len(text) if line_end < 0 else line_end]
         bio = len(line) < len(text) and len(line) <= _BIO_CHARS and bool(_BYLINE.search(line))
-        out.append((pos, a, b, sent, grams, bio))
+        out.append((pos, a, b, sent, grams, bio, bool(_LEAD_LABEL.match(line))))
     return tuple(out)
 
 
@@ -738,6 +751,7 @@ class _Form:
     byline: bool
     leans_back: bool
     seems: bool
+    mistaken: bool
 
 
 @lru_cache(maxsize=8192)
@@ -746,7 +760,7 @@ def _form(text: str) -> _Form:
     return _Form(frozenset(t for t, rx in ANSWER_SHAPES.items() if rx.search(text)),
                  _asks(text), bool(_ANNOUNCES.search(text)),
                  bool(_BYLINE.search(text)), bool(_LEANS_BACK.search(text)),
-                 bool(_SEEMS.search(text) or _MISTAKEN.search(text)))
+                 bool(_SEEMS.search(text)), bool(_MISTAKEN.search(text)))
 
 
 # Words holding a question word that ask nothing (任何, 何等, 哪怕, 谁都 …), and where a sentence states.
@@ -783,6 +797,14 @@ def _stated_before_asking(text: str) -> tuple[frozenset[str], frozenset[str]]:
     if len(head) < 2 or _INTERROGATIVE.search(_NOT_ASKING.sub("", head[0])) or _SUPPOSES.search(head[0]):
         return frozenset(), frozenset()
     return frozenset(cjk_bigrams(head[0])), frozenset(cjk_bigrams(head[1]))
+
+
+def _echoes(question: str, text: str) -> bool:
+    """Whether the question asks what the asking clause of ``text`` asks (「…，互联网人还能从哪儿找增量？」
+    asked back: half or more of the bigrams of the question's last clause are that clause's)."""
+    _, asking = _stated_before_asking(text)
+    last = frozenset(cjk_bigrams(_LAST_CLAUSE.split(question.rstrip(CLOSING + " ？?"))[-1]))
+    return bool(last) and len(last & asking) * 2 >= len(last)
 
 
 class Reader:
@@ -822,6 +844,7 @@ class Reader:
         focus = focus_grams(part)
         about_author = _part_about_author(part, names_author)
         asks_seeming = bool(_ASKS_SEEMING.search(part))
+        asks_others = bool(_ASKS_OTHERS.search(part))
         # A why/how/what-is question is not answered by a sentence that repeats it without the
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
         explains = [t for t in qtypes if t in ("why", "how", "definition", "analogy")]
@@ -850,7 +873,7 @@ class Reader:
                 sum(bool(unit.search(c.text)) if t == "number" and unit is not None else t in form.shapes
                     for t in shaped) + self.defining * defining
                 + self.enumerating * (any(w in c.text for w in which) and bool(_ENUMERATION.search(c.text))),
-                form.asks and not self._states_topic(q, c.text),
+                form.asks and (c.lead or not self._states_topic(q, c.text) or _echoes(part, c.text)),
                 form.announces,
                 # A byline does not answer, except a question about the author's background.
                 (-3.0 if about_author else 1.0) * (form.byline or c.bio)
@@ -859,7 +882,7 @@ class Reader:
                 min(len(c.text), 120) / 120,
                 len(focus & c.grams) / len(focus) if focus else 0.0,
                 float(bool(explains) and lex >= 0.5 and not defining and not any(t in form.shapes for t in explains)),
-                float(form.seems and not asks_seeming),
+                float((form.seems and not asks_seeming) or (form.mistaken and not asks_others)),
             ))
         return np.array(rows, dtype=np.float64).reshape(len(cands), len(FEATURES))
 
@@ -979,7 +1002,10 @@ class Reader:
 
         # The best sentence of each part and of each asked article, then the strongest others.
         # A sentence that asks (「那么，…就是互联网吗？」) answers nothing: the best of the others is taken.
-        states = np.array([not _form(c.text).asks or any(self._states_topic(q, c.text) for q in part_grams)
+        # (Not an editor's lead's question, which poses the article's: 「又或者说，产业互联网和Web3.0之间，存在着
+        # 哪些联系呢？」; nor one whose asking clause holds the question's topic: a reviewer's findings.)
+        states = np.array([not _form(c.text).asks or (not c.lead and any(self._states_topic(q, c.text) for q in part_grams)
+                                                       and not _echoes(asked, c.text))
                            for c in cands])
         if not states.any():
             states[:] = True
@@ -1083,18 +1109,17 @@ class Reader:
         # A chosen sentence the article follows with an enumeration's opening member (「…流量则表现出来了
         # 更多新的特征。」「首先，从流量的规模上来看…」) announces it: the members say what it announces
         # (「为什么说流量不是产业互联网的关键？」 got the announcement and no reason: fresh-user probe 23).
-        # The best sentences of a question's other parts stay before it (「…有什么区别？为什么作者认为后者
-        # 才是关键？」 lost the sentence on 留量).
-        announced = [] if sequence else self._announced(chosen, cands, hits)
-        others = [i for i in best if i not in announced] if announced and len(own_parts) > 1 else []
-        sequence = sequence or announced
+        # Only for a question of one part asking why, which or how they differ (「…有什么区别？为什么作者认为
+        # 后者才是关键？」 lost the sentences on 留量; 「怎么重新审视产业互联网？」 got the list tacked on: a
+        # reviewer's findings).
+        sequence = sequence or (self._announced(chosen, cands, hits) if reads_announced(question) else [])
         if sequence:
             budget += self.part_budget * (len(sequence) - 1)
-            most = max(most, len(sequence) + 1 + len(others))
+            most = max(most, len(sequence) + 1)
             before = [i for i in chosen if i not in sequence]
             chosen.clear()
             used = 0
-            for i in [*others, *sequence, *before]:
+            for i in [*sequence, *before]:
                 take(i)
         return Reading(self._reading_order(chosen, cands, overall, sequence, why, example), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)},

@@ -213,6 +213,9 @@ _WHY_OF_IT = re.compile(r"^(?:那|那么|可是|但是|但)?[，,\s]*(?:这是)?
 
 
 _ASKED_WHY = re.compile(r"为什么|为啥|为何|原因|何以")
+# ... nor after a question asking a figure or a detail (「作者混产业互联网几年了？」: not 「为什么今年是我混产业
+# 互联网的第8年？」, a reviewer's finding).
+_ASKED_DETAIL = re.compile(r"几|多少|哪一?年|什么时候|何时|谁|哪家|哪位|叫什么|名字")
 
 
 def asks_why_of_answer(question: str) -> bool:
@@ -221,11 +224,18 @@ def asks_why_of_answer(question: str) -> bool:
     return bool(_WHY_OF_IT.match(question.strip()))
 
 
+# What no claim opens with: a heading's number (「三、…」「1. …」), a byline, what someone might say.
+_NO_CLAIM = re.compile(r"^(?:[一二三四五六七八九十]+、|\d{1,2}[.、．]|[（(]\d{1,2}[)）])|作者[：:]|微信公众号|本文来自|(?:可能|也许)?有人(?:会)?说")
+
+
 def _claim(answer: str) -> str | None:
-    """The first sentence an answer quoted, markers and end marks removed: what it says."""
-    m = _CITED_SENTENCE.search(answer)
-    claim = _MARKERS.sub("", m.group()).strip().rstrip("。！？!?") if m else ""
-    return claim if _WORDY.search(claim) else None
+    """The first sentence an answer quoted that says something of its own (not a heading, a byline
+    or what someone might say: a reviewer's finding), markers and end marks removed."""
+    for m in _CITED_SENTENCE.finditer(answer):
+        claim = _MARKERS.sub("", m.group()).strip().rstrip("。！？!?")
+        if _WORDY.search(claim) and "\n" not in claim and not _NO_CLAIM.search(claim):
+            return claim
+    return None
 
 
 def asks_for_more(question: str) -> bool:
@@ -252,8 +262,11 @@ def needs_context(question: str) -> bool:
 
 
 def _which_of_them(question: str) -> bool:
-    """A short 「哪个…」 question (「哪个更重要？」「哪个先出现？」): which of what was asked before."""
-    return bool(_WHICH_OF_THEM.match(question.strip())) and len(question.strip(" ？?。")) <= 8
+    """A short 「哪个…」 question (「哪个更重要？」「哪个是第一步？」): which of what was asked before; not one
+    naming a kind (「哪个是电商平台？」) or 「谁是黄奇帆？」 (a reviewer's findings)."""
+    m = _WHICH_OF_THEM.match(question.strip())
+    rest = question.strip()[m.end():].strip(" ？?。！!") if m else ""
+    return m is not None and (len(rest) <= 3 or bool(_ORDINAL.match(rest)))
 
 
 # The answer to a question with no topic of its own and nothing before it to take one from.
@@ -402,7 +415,7 @@ def _what_about(question: str) -> str | None:
 
 
 # 「哪个是第一步？」「哪个更重要？」: which of the two things the conversation asked about.
-_WHICH_OF_THEM = re.compile(r"^(?:那|那么)?[，,\s]*(?:哪个|哪一个|谁)(?:才|更|先|又)?(?:是|更|先|在前|比较|重要|关键)")
+_WHICH_OF_THEM = re.compile(r"^(?:那|那么)?[，,\s]*(?:哪个|哪一个)(?:才|更|先|又)?(?:是|更|先|在前|比较|重要|关键)")
 
 
 def _which_of_both(question: str, chain: list[str]) -> str | None:
@@ -452,7 +465,7 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         again = _more_of(history, names)
         if again is not None:
             return again
-    if asks_why_of_answer(question) and not (chain and _ASKED_WHY.search(chain[-1])):
+    if asks_why_of_answer(question) and not (chain and (_ASKED_WHY.search(chain[-1]) or _ASKED_DETAIL.search(chain[-1]))):
         # 「产业互联网的主战场在哪里？」 → 「为什么？」: why what the answer said holds (「为什么产业互联网的
         # 主战场…而在数量众多的「产业」上？」), not where again. After a why, more reasons for it.
         said = [m.content for m in history if m.role == "assistant"]
