@@ -28,7 +28,7 @@ from rag.answer.metadata import (
     mentions_newest_or_oldest,
     metadata_answer,
 )
-from rag.answer.outline import Section, asks_outline, is_closing, outline, outline_answer
+from rag.answer.outline import Section, asks_outline, is_closing, outline, outline_answer, theses_answer
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
     COMPACT_PASSAGES,
@@ -590,8 +590,14 @@ class Engine:
         its headings counts (rag.answer.outline); an article the question names is on topic."""
         if not (retrieval.named or retrieval.relevant):
             return None
-        return outline_answer(retrieval.query, retrieval.named, [h.article.article_id for h in retrieval.hits],
-                              self._sections, self._index.article_meta)
+        found = outline_answer(retrieval.query, retrieval.named, [h.article.article_id for h in retrieval.hits],
+                               self._sections, self._index.article_meta)
+        if found is None and asks_outline(retrieval.query, retrieval.named, self._index.article_meta):
+            article_id = retrieval.named[0][0]
+            if sum(s.level == 0 and not is_closing(s.heading) for s in self._sections(article_id)) < 2:
+                # An article without headings to answer from: what it argues.
+                return theses_answer(self._index.store.chunks_of(article_id), self._index.article_meta(article_id))
+        return found
 
     def _listed(self, question: str, retrieval: Retrieval) -> Extract | None:
         """The answer from headings (``_outline``) or from the library's catalog (``_catalog``); for

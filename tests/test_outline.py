@@ -120,6 +120,14 @@ def test_a_list_question_whose_subjects_every_part_of_an_article_names_gets_thos
     assert "分为" not in engine.ask("产业互联网有哪些特点？", mode="retrieval").answer
 
 
+def test_an_article_without_headings_is_summed_up_by_its_view(engine: Engine):
+    # Fresh-user probe 23: 「总结一下《风口频出下…》」 got its closing lines only.
+    for asked in ("总结一下《风口频出下,产业互联网的脚步近了》", "《风口频出下,产业互联网的脚步近了》讲了什么？"):
+        answer = engine.ask(asked, mode="retrieval").answer
+        assert answer.startswith("《风口频出下,产业互联网的脚步近了》没有分节的小标题，它的主要观点：\n1. 所谓的产业互联网"), answer
+        assert "跳出流量的思维" in answer and answer.count("\n") == 3, answer
+
+
 def test_an_article_named_without_brackets_gets_its_sections(engine: Engine):
     # Readers type titles without 《》: 「…这篇文章」 says it is one.
     answer = engine.ask("产业互联网需要被正名这篇文章讲了什么？", mode="retrieval").answer

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.answer.extractive import Extract
+from rag.answer.reader import Reader, candidates, leans_back
 from rag.text import CJK_CHAR, chinese_number, cjk_bigrams, content_terms, topic_words
 from rag.types import ArticleMeta, Chunk, Citation, Hit
 
@@ -450,3 +451,29 @@ def _items_of(parent: Section, items: Sequence[Section], meta: Callable[[str], A
     """The parent heading, then one line per item: its heading and its gist, cited."""
     lines, cited = _with_gists(items, meta)
     return Extract(f"{_unnumbered(parent.heading)}：\n" + "\n".join(lines), cited)
+
+
+# What an article without headings argues: its first statement and the sentences that say the author's
+# view (笔者认为 / 我认为 / 笔者更多地看到 / 归根结底 / 才能真正 / 所谓…而是…), up to THESES of them.
+_THESIS = re.compile(r"笔者认为|我认为|笔者更多地看到|总的来看|归根结底|才能真正|所谓的[^。]{0,60}而是")
+THESES = 3
+
+
+def theses_answer(chunks: Sequence[Chunk], meta: ArticleMeta) -> Extract | None:
+    """「总结一下《…》」「《…》讲了什么？」 for an article without headings (fresh-user probe 23: its
+    closing lines only): its first statement, then the sentences that state its view, in its order,
+    each cited to its passage; None when it has none."""
+    said: list[tuple[Chunk, str]] = []
+    for chunk in chunks:
+        for c in candidates([chunk.text], [chunk.heading]):
+            if c.heading or not Reader._quotable_extra(c) or any(c.text == t for _, t in said):
+                continue
+            if not said or (_THESIS.search(c.text) and not leans_back(c.text)):
+                said.append((chunk, c.text))
+    said = said[:THESES]
+    if not said:
+        return None
+    lines = [f"{n}. {text}[{n}]" for n, (_, text) in enumerate(said, 1)]
+    cited = tuple(Citation.from_hit(n, Hit(rank=0, score=0.0, chunk=chunk, article=meta))
+                  for n, (chunk, _) in enumerate(said, 1))
+    return Extract(f"《{meta.title}》没有分节的小标题，它的主要观点：\n" + "\n".join(lines), cited)

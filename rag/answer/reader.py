@@ -1349,6 +1349,11 @@ def _states_sides_apart(text: str, sides: Sequence[str]) -> bool:
     return (True, False) in clauses and (False, True) in clauses
 
 
+def leans_back(text: str) -> bool:
+    """Whether a sentence's subject is in the one before it (「这才是…」「它们…」)."""
+    return bool(_NEEDS_PREVIOUS.search(text))
+
+
 def _leans_on(text: str, why: bool, example: bool = False) -> bool:
     """Whether a sentence needs the one before it to be read: its subject is there (「这…」), or, for
     a why question, its reason (「正是因为如此，…」), or, for a question on what an example shows,
