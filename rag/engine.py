@@ -83,6 +83,7 @@ from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
 from rag.text import (
+    CJK_RUN,
     SEQUENCE_OPENER,
     STOPWORDS,
     cjk_bigrams,
@@ -405,6 +406,33 @@ class Engine:
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
+
+    def _none_mention(self, word: str) -> str:
+        """That no article names ``word``, and the library's word it may have meant when one begins
+        with its first two characters (「阿里巴巴」: 「阿里云」; fresh-user probe 24 found the bare
+        refusal misleading)."""
+        text = NONE_MENTION_TEXT.format(word)
+        head = word[:2]
+        if len(word) < 3 or not CJK_RUN.fullmatch(head) or not self._retriever.in_library(head):
+            return text
+        passages = [chunk for chunk in self._passages_on(head) if head in chunk.text]
+        if len(passages) > _NEAR_PASSAGES:
+            return text  # a common word's start (工业 of 工业4.0), no name's
+        near = next((w for chunk in passages for w in topic_words(chunk.text)
+                     if w.startswith(head) and w != word and len(w) >= 3), None)
+        return text.rstrip("。") + f"，只提到了「{near}」。" if near else text
+
+    def _absent_subject(self, query: str) -> str | None:
+        """The one whose view, plan or doing a question asks (its first word: 「马化腾怎么看…」「腾讯提出的…
+        战略」「腾讯在…上做了什么」) when no passage of the library names it; else None."""
+        m = _OWN_OF.match(query.strip())
+        if m is None:
+            return None
+        subject = m.group(1)
+        words = topic_words(query)
+        if not words or words[0] != subject or self._retriever.in_library(self._retriever.as_meant(subject)):
+            return None
+        return subject
 
     def _view_held(self, retrieval: Retrieval, authors: Sequence[str]) -> bool:
         """Whether a question asks the view of an author it names (「孟永辉怎么看平台？」, refused under the
@@ -839,11 +867,17 @@ class Engine:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         word = retrieval.mentioned
+        absent = self._absent_subject(retrieval.query)
+        if absent is not None:
+            # 「马化腾怎么看产业互联网？」「腾讯提出的产业互联网战略是什么？」: whose view or doing is asked is
+            # named nowhere in the library (fresh-user probe 24: other sentences were quoted as his).
+            return Answer(self._none_mention(absent), (), "retrieval", grounded=False, degraded=degraded,
+                          refused=True, query=retrieval.query, hits=tuple(retrieval.hits))
         meant = self._retriever.as_meant(word) if word is not None else ""
         if word is not None and (meant == word or not self._retriever.in_library(meant)):
             # 「文章有没有提到工业4.0？」: no passage holds it (nor, a character corrected, 区快链), so none does;
             # nor a sentence (``_mentions`` found none: 「区块链金融」「华为5G」, whose bigrams the library holds).
-            return Answer(NONE_MENTION_TEXT.format(word), (), "retrieval", grounded=False, degraded=degraded, refused=True,
+            return Answer(self._none_mention(word), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if not retrieval.relevant and ext is None:
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
@@ -1124,6 +1158,12 @@ _ASKS_POST = re.compile(r"职位|职务|头衔|官职|单位|机构|部门")
 # A post said beside a name (「中国国际经济交流中心副理事长黄奇帆」).
 _ROLE = (r"(?:副?(?:理事长|董事长|总裁|总经理|经理|主任|主席|部长|书记|院长|校长|所长|会长|秘书长|局长|总监)"
          r"|(?:联合)?创始人|CEO|CTO|COO|首席[^，,。]{1,4}官|教授|研究员|院士|分析师|合伙人|负责人)")
+# A name's first two characters are in at most this many passages (``Engine._none_mention``).
+_NEAR_PASSAGES = 3
+# A question on someone's own view, plan or doing (``Engine._absent_subject``).
+_OWN_OF = re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,8}?)(?:怎么看|如何看待?|怎样看|对[^，,。？?]{1,12}的(?:看法|观点|态度|评价)"
+                     r"|的(?:看法|观点|态度)|提出(?:了|的)|的[^，,。？?]{0,10}(?:战略|布局|规划|打法|做法)"
+                     r"|在[^，,。？?]{1,12}(?:做了|有)(?:什么|哪些|啥)|做了(?:什么|哪些|啥))")
 # How far past a passage's end the rest of a quotation it cuts is looked for.
 _QUOTE_REST = 200
 _ASKS_VIEW = re.compile(r"怎么看|如何看待?|怎样看|的看法|的观点|有何看法|有什么看法|怎么评价|如何评价")
