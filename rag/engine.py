@@ -474,7 +474,9 @@ class Engine:
         for line in quoted_sentences(standard_form(answer)):
             sentence = _outline_item(line)[1]  # 「一、…：只有真正…。」: the sentence after its heading
             for hit in self._retriever.search(sentence, 3).hits:
-                if sentence in standard_form(hit.chunk.text):
+                # (A quotation carried on from the next passage, ``_continued``, starts in this one.)
+                text = standard_form(hit.chunk.text)
+                if sentence in text or (len(sentence) > _QUOTE_START and sentence[:_QUOTE_START] in text):
                     found.setdefault(hit.article.article_id, hit)
                     break
         return [replace(h, rank=i + 1) for i, h in enumerate(found.values())]
@@ -1164,6 +1166,8 @@ _NEAR_PASSAGES = 3
 _OWN_OF = re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,8}?)(?:怎么看|如何看待?|怎样看|对[^，,。？?]{1,12}的(?:看法|观点|态度|评价)"
                      r"|的(?:看法|观点|态度)|提出(?:了|的)|的[^，,。？?]{0,10}(?:战略|布局|规划|打法|做法)"
                      r"|在[^，,。？?]{1,12}(?:做了|有)(?:什么|哪些|啥)|做了(?:什么|哪些|啥))")
+# How much of a quoted sentence finds its passage when the sentence goes on past it.
+_QUOTE_START = 40
 # How far past a passage's end the rest of a quotation it cuts is looked for.
 _QUOTE_REST = 200
 _ASKS_VIEW = re.compile(r"怎么看|如何看待?|怎样看|的看法|的观点|有何看法|有什么看法|怎么评价|如何评价")

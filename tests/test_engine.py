@@ -330,7 +330,6 @@ def test_a_reviewers_findings_on_views_questions_and_mentions(engine: Engine):
     assert not engine.ask("产业互联网和Web3.0之间有什么联系？", mode="retrieval").answer.startswith("又或者说")
     assert not engine.ask("Web3被骂泡沫跟噱头，互联网人还能从哪儿找增量？", mode="retrieval").answer.startswith("Web2消费互联网卷不动了")
     # A phrase no sentence holds all of is mentioned nowhere; one that one sentence holds is listed.
-    from rag.engine import NONE_MENTION_TEXT
     for word in ("区块链金融", "中美差距"):
         assert engine.ask(f"文章有没有提到{word}？", mode="retrieval").answer.startswith(f"这些文章都没有提到「{word}」")
     assert "被骂泡沫跟噱头" in engine.ask("哪篇文章提到了元宇宙泡沫？", mode="retrieval").answer
@@ -437,6 +436,16 @@ def test_a_follow_up_asking_what_a_term_of_the_answer_is_gets_that_not_the_answe
     follow = engine.ask("那新产业具体是什么样的？", history=history, mode="retrieval")
     assert follow.answer.startswith("笔者认为，新产业，既不是以虚拟为主要表现的形态"), follow.answer
     assert follow.query == "产业互联网的本质是什么？ 那新产业具体是什么样的？"  # searched with the question before
+
+
+def test_where_a_quotation_comes_from_and_when_that_article_was_published(engine: Engine):
+    # Fresh-user probe 24: both were refused (黄奇帆's words are two sentences, carried on past a passage).
+    _, history = asked_before(engine, "黄奇帆说了什么？")
+    source = engine.ask("这句话出自哪篇文章？", history=history, mode="retrieval")
+    assert source.answer.startswith("上面引用的内容出自《从Web2到Web3，产业互联网进入_争气_时代？》"), source.answer
+    history += [Message("user", "这句话出自哪篇文章？"), Message("assistant", source.answer)]
+    when = engine.ask("那篇文章是什么时候发的？", history=history, mode="retrieval")
+    assert "2022-07-08" in when.answer, when.answer
 
 
 def test_why_after_an_answer_gets_its_reasons_not_the_answer_again(engine: Engine):

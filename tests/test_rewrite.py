@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.rewrite import asks_for_more, lacks_topic, resolved_reference, rule_rewrite
+from rag.answer.rewrite import (
+    asks_for_more,
+    asks_for_source,
+    lacks_topic,
+    quoted_sentences,
+    resolved_reference,
+    rule_rewrite,
+)
 from rag.text import written_form
 from rag.types import Message
 
@@ -24,6 +31,16 @@ def asked(*questions: str) -> list[Message]:
 )
 def test_a_follow_up_gets_the_previous_question(follow_up: str):
     assert rule_rewrite(follow_up, asked(WEB3)) == f"{WEB3} {follow_up}"
+
+
+def test_where_the_answer_before_comes_from_is_asked_of_this_saying_too():
+    # Fresh-user probe 24: 「这句话出自哪篇文章？」 was searched as words (这句) and refused.
+    for asked in ("这句话出自哪篇文章？", "这段话出自哪里？", "这是谁的观点？", "这是谁说的？", "出自哪篇文章？"):
+        assert asks_for_source(asked), asked
+    assert not asks_for_source("黄奇帆的观点出自哪篇文章？")
+    # A quotation of several sentences is one quote (its passage is looked up whole).
+    answer = "就像黄奇帆所说，“消费互联网只能容纳几家企业。独角兽主要产生于产业互联网。”[1]区块链是基石。[2]"
+    assert quoted_sentences(answer) == {"就像黄奇帆所说，“消费互联网只能容纳几家企业。独角兽主要产生于产业互联网。”", "区块链是基石。"}
 
 
 def test_which_one_after_x_then_what_about_y_asks_of_both():

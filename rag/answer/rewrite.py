@@ -63,7 +63,8 @@ _NUMBERED_LINE = re.compile(r"^\s*(?:\d{1,2}[.、．)](?!\d)|[一二三四五六
                             re.MULTILINE)
 # Inline items open a text or follow a stop (「…部分：一、…；二、…」), not inside a word (统一、 之一、).
 _INLINE_ITEM = re.compile(r"(?:^|(?<=[：:；;。，,]))[一二三四五六七八九十]+、([^；;。]+)")
-_CITED_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?(?:\[\d+\])+")
+# What an answer quotes before each marker: a sentence, or a quotation of several (「…所说，“…。…。”[1]」).
+_CITED_SENTENCE = re.compile(r"[^\n\]]+?(?:\[\d+\])+")
 _MARKERS = re.compile(r"\[\d+\]")
 _WORDY = re.compile(r"\w\w")  # an item says something (not 「……[1]」)
 
@@ -275,7 +276,9 @@ NO_TOPIC_TEXT = ("这个问题没有说明要问的是什么。请把问题说�
 
 
 # 「出自哪篇文章？」「出处是哪里？」「这是哪篇文章说的？」: where the answer before comes from.
-_SOURCE = re.compile(r"出自|出处|来源|引自|哪(?:一|几)?篇(?:文章)?(?:里)?(?:说|讲|写|提)的")
+_SOURCE = re.compile(r"出自|出处|来源|引自|哪(?:一|几)?篇(?:文章)?(?:里)?(?:说|讲|写|提)的"
+                     # 「这是谁的观点？」 after an answer: whose articles it quotes (fresh-user probe 24).
+                     r"|谁的(?:观点|说法|看法|话)|谁(?:说|提出|写)的")
 
 
 def asks_for_source(question: str) -> bool:
@@ -306,8 +309,13 @@ def _own_terms(question: str) -> list[str]:
     """The words a question names of its own: not an item's place (「第二点」) nor an aspect of what
     was asked before (区别, 原因, 出自, 具体 …)."""
     # 「比上年涨了多少？」「增长了百分之几？」: how much the figure asked before grew.
-    text = ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question)))
+    text = _THIS_SAYING.sub(" ", ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question))))
     return [t for t in content_terms(text) if len(t) >= 2 and t not in _ASPECTS and t not in CHANGE_WORDS]
+
+
+# 「这句话」「这段话」「这个说法」: what the answer before said, no topic of its own (fresh-user probe 24:
+# 「这句话出自哪篇文章？」 was searched as words and refused).
+_THIS_SAYING = re.compile(r"[这那](?:一)?(?:句|段|个|种)?(?:话|说法|观点|论断|论述|判断)")
 
 
 def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[str], str | None] | None = None,
