@@ -718,7 +718,13 @@ class Engine:
     def _metadata(self, retrieval: Retrieval) -> Extract | None:
         """The answer from the articles' metadata to a question about authors and dates, or from the
         library's words to one asking which articles mention a word; or None."""
-        return metadata_answer(retrieval.query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
+        # A title named without 《》 (「当元宇宙遇上产业互联网是哪一年写的？」) reads as one with them (fresh-user
+        # probe 24: the date was asked of a subject and refused).
+        query = retrieval.query
+        for _, words in retrieval.named:
+            if f"《{words}" not in query:
+                query = query.replace(words, f"《{words}》", 1)
+        return metadata_answer(query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
                                [key for key, _ in retrieval.named]) or self._mentions(retrieval.mentioned) \
             or self._role_of(retrieval.query)
 

@@ -401,7 +401,10 @@ _QUOTE_MARKS = r"[\s“”\"'「」『』]*"
 _STRONG_AFTER = re.compile(_QUOTE_MARKS + r"(?:这篇|那篇|一文|文章|的作者|作者是)")  # a subject has no author
 _STRONG_BEFORE = re.compile(r"(?:文章|这篇|那篇|一文)" + _QUOTE_MARKS + "$")
 _WEAK_AFTER = re.compile(_QUOTE_MARKS + r"(?:(?:里|中)(?=[，,。？?！!；;：:\s]|说|讲|提到|写|认为|的|是|有|$)"
-                         r"|的(?:说法|观点|结尾|开头|开篇))")
+                         r"|的(?:说法|观点|结尾|开头|开篇)"
+                         # 「当元宇宙遇上产业互联网是哪一年写的？」: a subject is not written or published
+                         # (fresh-user probe 24: refused, while 「…的作者是谁？」 was answered).
+                         r"|(?:是)?(?:在)?(?:哪一?年|什么时候|何时|几月几[号日]|哪天)?(?:写|发表|发布|发)(?:的|于)|是谁写的)")
 _WEAK_BEFORE = re.compile(r"(?:^|[，,。？?！!；;：:\s“”「」（(])(?:在|据|按照?|根据|依据?|读了?|看了?)" + _QUOTE_MARKS + "$")
 # ... but 「在…时」「在…的背景下」 is a time or a setting, not an article.
 _WHEN_AFTER = re.compile(_QUOTE_MARKS + r"(?:时|的时候|之时|之际|以后|之后|的背景|的过程|的趋势|的大潮|的浪潮)")

@@ -37,6 +37,10 @@ def test_when_and_by_whom_a_loosely_quoted_title_was_published(engine: Engine):
     for question in ("从Web2到Web3一文的作者是谁？", "从Web2到Web3的作者是谁？"):
         bare = engine.ask(question, mode="retrieval")
         assert bare.answer == "《从Web2到Web3，产业互联网进入_争气_时代？》的作者是元宇宙少女。[1]", question
+    # Fresh-user probe 24: the date of a whole title without 《》 was refused (a subject is not published).
+    for question, date in (("当元宇宙遇上产业互联网是哪一年写的？", "2021-11-20"), ("产业互联网需要被正名发表于几月几号？", "2022-07-30")):
+        assert engine.ask(question, mode="retrieval").answer.endswith(f"发表于 {date}。[1]"), question
+    assert "发表于" not in engine.ask("产业互联网是什么时候发展起来的？", mode="retrieval").answer
 
 
 def test_what_a_question_asks_beside_the_author_is_answered_from_the_text(engine: Engine):

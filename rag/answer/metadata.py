@@ -22,7 +22,7 @@ from rag.types import ArticleMeta, Citation, Hit
 _ASKS_AUTHOR = re.compile(r"作者是谁|作者叫什么|谁写的|是谁写|^(?:请问)?谁写了(?=《[^》]{1,80}》[？?。]?$)|由谁(?:撰写|所写|写)|作者是哪|哪位作者|出自谁")
 _ASKS_DATE = re.compile(
     r"(?:什么时候|何时)(?:发表|发布|发的|发出|写的|写成|刊登|出的)|哪一?(?:年|天|月)(?:发表|发布|发的|写的)"
-    r"|(?:发表|发布)(?:于|在)?(?:什么时[候间]|哪一?[年天月]|何时)|(?:发表|发布)(?:时间|日期)|写于|什么时候的文章"
+    r"|(?:发表|发布)(?:于|在)?(?:什么时[候间]|哪一?[年天月]|何时|几月几[号日]|几号)|(?:发表|发布)(?:时间|日期)|写于|什么时候的文章"
 )
 # What may follow the date words in their clause (「…发表时间是哪一年？」), and what may come before
 # them: nothing but the article (「《…》是」「这篇文章」「它」), not a subject of its own (「…里的NFT是
