@@ -722,7 +722,7 @@ class Engine:
         # probe 24: the date was asked of a subject and refused).
         query = retrieval.query
         for _, words in retrieval.named:
-            if f"《{words}" not in query:
+            if "《" not in words and f"《{words}" not in query:
                 query = query.replace(words, f"《{words}》", 1)
         return metadata_answer(query, self._index.store.metas, lambda a: self._hit_for(a, retrieval),
                                [key for key, _ in retrieval.named]) or self._mentions(retrieval.mentioned) \
