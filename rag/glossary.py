@@ -42,6 +42,13 @@ BUILTIN: dict[str, tuple[str, ...]] = {
 BUILTIN_SPELLINGS: dict[str, tuple[str, ...]] = {
     "B端": ("toB", "to B"),
     "C端": ("toC", "to C"),
+    # The sector's English names, typed into a Chinese question (fresh-user probe 24: 「industrial
+    # internet 的关键是什么？」 was refused).
+    "产业互联网": ("industrial internet",),
+    "消费互联网": ("consumer internet",),
+    "元宇宙": ("metaverse",),
+    "区块链": ("blockchain",),
+    "数字孪生": ("digital twin",),
 }
 
 

@@ -141,3 +141,10 @@ def test_a_question_spelling_the_terms_otherwise_is_answered_as_with_the_terms(e
     answer = engine.ask(question, mode="retrieval")
     assert not answer.refused and answer.query.startswith("B端和C端"), answer.query
     assert "B端" in answer.answer and "C端" in answer.answer
+
+
+def test_the_sectors_english_name_in_a_chinese_question_is_read_as_its_term(engine: Engine):
+    # Fresh-user probe 24: 「industrial internet 的关键是什么？」 was refused.
+    answer = engine.ask("industrial internet 的关键是什么？", mode="retrieval")
+    assert not answer.refused and answer.query.startswith("产业互联网"), answer.query
+    assert Glossary(BUILTIN, BUILTIN_SPELLINGS).expand("Metaverse和Blockchain有什么关系？") == "元宇宙和区块链有什么关系？"
