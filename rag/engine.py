@@ -43,6 +43,7 @@ from rag.answer.reader import (
     ASKS_DETAIL,
     GIVES_REASON,
     NO_SUBJECT_WORDS,
+    Reading,
     answers_about_author,
     asks_about_author,
     asks_for_figure,
@@ -70,6 +71,7 @@ from rag.answer.rewrite import (
     resolved_reference,
     rule_rewrite,
     what_about,
+    without_expansion,
 )
 from rag.answer.summary import checked_summary, quotes_of
 from rag.embedder import Embedder, load_embedder
@@ -407,13 +409,25 @@ class Engine:
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
 
+    def _strays(self, question: str, retrieval: Retrieval, reading: Reading) -> bool:
+        """Whether 「展开说说」「还有呢？」, what was quoted left out, found only sentences off the topic it
+        is asked of (after 黄奇帆's quotation: the article's closing lines; a reviewer's finding): then
+        all there is was said."""
+        if not retrieval.said or not asks_to_expand(question) or not reading.chosen \
+                or not retrieval.query.endswith(question.strip()):
+            return False  # (an item asked for more is read from its own section)
+        if reading.unanswered:
+            return True  # what it asks (a figure: 「…能容纳多少家…？」) was in the quotes left out
+        topic = topic_bigrams(without_expansion(retrieval.query))
+        return bool(topic) and not any(self._share(topic, c.grams) >= ANSWER_COVERAGE for c in reading.chosen)
+
     def _none_mention(self, word: str) -> str:
         """That no article names ``word``, and the library's word it may have meant when one begins
         with its first two characters (「阿里巴巴」: 「阿里云」; fresh-user probe 24 found the bare
-        refusal misleading)."""
+        refusal misleading); not for a word with Latin letters or digits (「工业4.0」 is no 工业互联网)."""
         text = NONE_MENTION_TEXT.format(word)
         head = word[:2]
-        if len(word) < 3 or not CJK_RUN.fullmatch(head) or not self._retriever.in_library(head):
+        if len(word) < 3 or not CJK_RUN.fullmatch(word) or not self._retriever.in_library(head):
             return text
         passages = [chunk for chunk in self._passages_on(head) if head in chunk.text]
         if len(passages) > _NEAR_PASSAGES:
@@ -431,6 +445,9 @@ class Engine:
         subject = m.group(1)
         words = topic_words(query)
         if not words or words[0] != subject or self._retriever.in_library(self._retriever.as_meant(subject)):
+            return None
+        # Nor a phrase of the library's words (「龙头企业」: 龙头, 企业; 「国内外」: a reviewer's findings).
+        if any(self._retriever.in_library(t) for t in content_terms(subject) if len(t) >= 2):
             return None
         return subject
 
@@ -875,7 +892,7 @@ class Engine:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         word = retrieval.mentioned
-        absent = self._absent_subject(retrieval.query)
+        absent = self._absent_subject(question)  # the user's words (「那孟永辉呢？」 after it asks of him)
         if absent is not None:
             # 「马化腾怎么看产业互联网？」「腾讯提出的产业互联网战略是什么？」: whose view or doing is asked is
             # named nowhere in the library (fresh-user probe 24: other sentences were quoted as his).
@@ -891,7 +908,7 @@ class Engine:
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         ext = ext or self._read(retrieval)
-        if ext.reading is not None and ext.reading.all_said:
+        if ext.reading is not None and (ext.reading.all_said or self._strays(question, retrieval, ext.reading)):
             return Answer(ALL_SAID_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if not ext.text or not _reading_answers(retrieval, ext):
@@ -1171,7 +1188,7 @@ _NEAR_PASSAGES = 3
 # A question on someone's own view, plan or doing (``Engine._absent_subject``).
 _OWN_OF = re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,8}?)(?:怎么看|如何看待?|怎样看|对[^，,。？?]{1,12}的(?:看法|观点|态度|评价)"
                      r"|的(?:看法|观点|态度)|提出(?:了|的)|的[^，,。？?]{0,10}(?:战略|布局|规划|打法|做法)"
-                     r"|在[^，,。？?]{1,12}(?:做了|有)(?:什么|哪些|啥)|做了(?:什么|哪些|啥))")
+                     r"|在[^，,。？?]{1,12}做了(?:什么|哪些|啥)|做了(?:什么|哪些|啥))")
 # How much of a quoted sentence finds its passage when the sentence goes on past it.
 _QUOTE_START = 40
 # How far past a passage's end the rest of a quotation it cuts is looked for.

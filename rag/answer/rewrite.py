@@ -233,10 +233,21 @@ def _claim(answer: str) -> str | None:
     """The first sentence an answer quoted that says something of its own (not a heading, a byline
     or what someone might say: a reviewer's finding), markers and end marks removed."""
     for m in _CITED_SENTENCE.finditer(answer):
-        claim = _MARKERS.sub("", m.group()).strip().rstrip("。！？!?")
+        claim = _LIST_NUMBER.sub("", _MARKERS.sub("", m.group()).strip()).rstrip("。！？!?")
+        if "：" in claim[:40] and _NO_CLAIM.search(claim):
+            claim = claim.split("：", 1)[1]  # 「一、…：只有真正…」: the sentence after its heading
         if _WORDY.search(claim) and "\n" not in claim and not _NO_CLAIM.search(claim):
             return claim
     return None
+
+
+# A list line's number (「1. 所谓的产业互联网…」): the item is a claim of its own.
+_LIST_NUMBER = re.compile(r"^\d{1,2}[.．]\s*")
+
+
+def without_expansion(query: str) -> str:
+    """A query without the words that ask for more (「黄奇帆说了什么？ 展开说说」 → its topic)."""
+    return _MORE.sub(" ", query)
 
 
 def asks_for_more(question: str) -> bool:
@@ -351,9 +362,11 @@ def _chain(question: str, history: Sequence[Message]) -> list[str]:
         if not needs_context(turn) and not _names_a_place_only(turn):
             chain.insert(0, turn)
             break
-        if i + 1 < len(history) and history[i + 1].role == "assistant" and not _MARKERS.search(history[i + 1].content):
+        if asks_for_source(turn) or (i + 1 < len(history) and history[i + 1].role == "assistant"
+                                     and not _MARKERS.search(history[i + 1].content)):
             # A follow-up the articles did not answer (「这个数据的来源是什么？」) is no part of what a later
-            # one refers to (「作者想用这个说明什么？」: fresh-user probe 23).
+            # one refers to (「作者想用这个说明什么？」: fresh-user probe 23), nor one asking where the answer
+            # came from (「出自哪篇文章？」 then 「展开说说」: a reviewer's finding).
             continue
         # A follow-up resolved as a question of its own (「那什么才是？」 → 「什么才是产业互联网的关键？」,
         # 「第三点呢？」 → that point) stands for the questions before it: 「为什么？」 asks why of it.
