@@ -784,22 +784,23 @@ def test_a_list_question_gets_every_member_of_an_enumeration_in_order():
             if c.text.startswith("再次")] == []
 
 
-def test_a_question_asking_for_an_example_gets_the_one_after_its_topic_sentence():
+@pytest.mark.parametrize(("question", "passage", "start"), [
     # Fresh-user probe 24: 「举个例子」 got the topic sentences alone.
-    passage = ("产业数字化主要靠平台的数据能力，为千行百业提质增效。比如以前10个人养一群鸭子，现在一个人能养10万鸭子。"
-               "产业数字化也离不开平台的连接能力。平台的数据能力正在提升，千行百业都在提质增效。")
-    hits = hits_of(passage)
-    answer = extract_answer("产业数字化有什么例子？", hits, idf_of(hits)).text
-    assert answer.startswith("产业数字化主要靠平台的数据能力，为千行百业提质增效。[1]比如以前10个人养一群鸭子"), answer
-
-
-def test_a_sentence_naming_what_the_one_before_says_keeps_it():
+    ("产业数字化有什么例子？",
+     "产业数字化主要靠平台的数据能力，为千行百业提质增效。比如以前10个人养一群鸭子，现在一个人能养10万鸭子。"
+     "产业数字化也离不开平台的连接能力。平台的数据能力正在提升，千行百业都在提质增效。",
+     "产业数字化主要靠平台的数据能力，为千行百业提质增效。[1]比如以前10个人养一群鸭子"),
     # Fresh-user probe 23: 「「互联网+」模式是什么？」 got 「…正是这一趋势的直接代表。」 without the trend.
-    passage = ("产业与科技的融合正在变得深入。可能有人会说，在互联网时代，产业与科技之间也是存在着融合的。"
-               "「互联网+」模式，正是这一趋势的直接代表。但是，产业本身并未发生太多变化。")
+    ("「互联网+」模式是什么？",
+     "产业与科技的融合正在变得深入。可能有人会说，在互联网时代，产业与科技之间也是存在着融合的。"
+     "「互联网+」模式，正是这一趋势的直接代表。但是，产业本身并未发生太多变化。",
+     "可能有人会说，在互联网时代，产业与科技之间也是存在着融合的。[1]「互联网+」模式"),
+])
+def test_a_sentence_keeps_the_one_that_says_what_it_lacks(question: str, passage: str, start: str):
+    """An example after its topic sentence, a sentence naming 这一趋势 after the one that says it."""
     hits = hits_of(passage)
-    answer = extract_answer("「互联网+」模式是什么？", hits, idf_of(hits)).text
-    assert answer.startswith("可能有人会说，在互联网时代，产业与科技之间也是存在着融合的。[1]「互联网+」模式"), answer
+    answer = extract_answer(question, hits, idf_of(hits)).text
+    assert answer.startswith(start), answer
 
 
 def test_a_sentence_that_announces_an_enumeration_brings_its_members():
