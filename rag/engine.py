@@ -41,6 +41,7 @@ from rag.answer.prompt import (
 from rag.answer.reader import (
     ANSWER_COVERAGE,
     ASKS_DETAIL,
+    ASKS_VIEW,
     GIVES_REASON,
     NO_SUBJECT_WORDS,
     Reading,
@@ -459,10 +460,10 @@ class Engine:
         看？」 is searched with the title's words, and its passages on 差距 were the wrong ones.)"""
         query = retrieval.query
         writers = [a for a in authors if a in query]
-        if not writers or retrieval.named or not _ASKS_VIEW.search(query):
+        if not writers or retrieval.named or not ASKS_VIEW.search(query):
             return False
         articles = {m.article_id for m in self._index.store.metas() if m.author in writers}
-        asked = _ASKS_VIEW.sub(" ", without_source_names(query, writers, retrieval.named)).replace("作者", " ")
+        asked = ASKS_VIEW.sub(" ", without_source_names(query, writers, retrieval.named)).replace("作者", " ")
         words = [w.lower() for w in content_terms(asked) if w not in STOPWORDS]
         return bool(words) and any(chunk.article_id in articles and all(w in chunk.text.lower() for w in words)
                                    for chunk in self._passages_on(words[0]))
@@ -778,7 +779,7 @@ class Engine:
         view asked is not in the articles (fresh-user probe 22: his words on 产业互联网, then 孟永辉's on
         元宇宙, read as his). None for any other question, or when his words hold ``ANSWER_COVERAGE``
         of its other words."""
-        if not _ASKS_VIEW.search(query):
+        if not ASKS_VIEW.search(query):
             return None
         authors = self._authors()
         speaker = next((w for w in topic_words(query)[:2] if len(w) >= 2 and w not in STOPWORDS
@@ -790,7 +791,7 @@ class Engine:
                  for c in candidates([chunk.text], [chunk.heading]) if said.search(c.text)]
         if not words:
             return None  # not someone the articles quote
-        rest = topic_bigrams(_ASKS_VIEW.sub(" ", query.replace(speaker, " ")))
+        rest = topic_bigrams(ASKS_VIEW.sub(" ", query.replace(speaker, " ")))
         if not rest or any(self._share(rest, c.grams) >= ANSWER_COVERAGE for _, c in words):
             return None
         chunk, c = words[0]
@@ -1170,8 +1171,6 @@ FOLLOW_UP_NEW_COVERAGE = 0.3
 _YES_NO_OR_PRICE = re.compile(r"[吗么嘛][？?\s]*$|多大|多少|多高|多贵|贵不贵|价")
 
 
-# A question on someone's view (「黄奇帆对元宇宙怎么看？」), and what an article quoting them says of
-# them (「…副理事长黄奇帆所说」).
 # 「黄奇帆是什么职位？」「黄奇帆的职务是什么？」「黄奇帆是哪个单位的？」: a named person's post (``_role_of``).
 _ASKS_ROLE = (
     re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,10}?)(?:现在|目前)?(?:是|担任|任)?(?:什么|啥|哪个|何种?)(?:职位|职务|身份|头衔|来头|官职)(?:的)?[？?。\s]*$"),
@@ -1193,7 +1192,8 @@ _OWN_OF = re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,8}?)(?:怎么看|如�
 _QUOTE_START = 40
 # How far past a passage's end the rest of a quotation it cuts is looked for.
 _QUOTE_REST = 200
-_ASKS_VIEW = re.compile(r"怎么看|如何看待?|怎样看|的看法|的观点|有何看法|有什么看法|怎么评价|如何评价")
+# What an article quoting someone says of them (「…副理事长黄奇帆所说」), for a question on their view
+# (rag.answer.reader.ASKS_VIEW: 「黄奇帆对元宇宙怎么看？」).
 _SPEAKS = r"(?:所说|曾说|说过|说|认为|表示|指出)"
 
 

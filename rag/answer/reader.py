@@ -115,8 +115,9 @@ _GOES_ON = re.compile(r"^(?:[它这该](?!些年)|他们|她们|它们|那些)")
 # quotes its reason too (taking its why shape away instead lost more than it won: bench/README.md,
 # "Tenth round").
 _REASON_BEFORE = re.compile(r"^(?:也|这)?(?:正是|正)?(?:因为|由于)(?:如此|这样|这一点|此)[，,]|^也?正因(?:为)?如此|^(?:因此|所以|因而|于是|由此)")
-# A question asking someone's view (「孟永辉怎么看平台？」「…的看法是什么？」).
-_ASKS_VIEW = re.compile(r"怎么看|如何看待?|怎样看|看法|观点|有何看法|怎么评价|如何评价|态度")
+# A question asking someone's view (「孟永辉怎么看平台？」「…的看法是什么？」): the reader's, and the
+# engine's for a quoted speaker's or an author's view.
+ASKS_VIEW = re.compile(r"怎么看|如何看待?|怎样看|(?:有何|有什么|的)?看法|(?:的)?观点|怎么评价|如何评价|(?:的)?态度")
 # Question words: where a question asks (and terms containing one are not its topic).
 _ASKED_WORD = re.compile(r"什么|哪些|哪个|哪里|哪儿|哪|谁|为什么|为何|怎么|怎样|如何|多少|多久|(?<![许很更好])多长|几(?![十百千万亿乎])|是否")
 # ... and with the particles that end a question: a clause holding one asks something.
@@ -975,7 +976,7 @@ class Reader:
                 missing.append(p)
         unanswered = tuple(missing)
         about_author = bool(_ASKS_ABOUT_AUTHOR.search(asked)) or any(_part_about_author(p, names_author) for p in own_parts)
-        if not about_author and _ASKS_VIEW.search(asked):
+        if not about_author and ASKS_VIEW.search(asked):
             # A byline says no view (「元宇宙少女怎么看元宇宙？」 got 「作者：元宇宙少女；…专研元宇宙web3领域」
             # first: fresh-user probe 23).
             no_view = np.array([_form(c.text).byline or c.bio for c in cands])
