@@ -44,6 +44,7 @@ from rag.answer.reader import (
     ASKS_VIEW,
     GIVES_REASON,
     NO_SUBJECT_WORDS,
+    Candidate,
     Reading,
     answers_about_author,
     asks_about_author,
@@ -758,8 +759,7 @@ class Engine:
         authors = self._authors()
         if any(name in a or a in name for a in authors) or not self._retriever.in_library(name):
             return None
-        named = [(chunk, c) for chunk in self._passages_on(name)
-                 for c in candidates([chunk.text], [chunk.heading]) if not c.heading and _holds(c.text, name, authors)]
+        named = [(chunk, c) for chunk, c in self._sentences_on(name) if not c.heading and _holds(c.text, name, authors)]
         if not named or len({chunk.article_id for chunk, _ in named}) > 2:
             return None  # not named, or a topic of the articles (「产业互联网是什么身份？」), not a person
         post = re.compile(f"{_ROLE}[^，,。；;！？!?]{{0,3}}{re.escape(name)}|{re.escape(name)}[（(，,]?[^，,。；;！？!?]{{0,16}}{_ROLE}")
@@ -787,8 +787,7 @@ class Engine:
         if speaker is None:
             return None
         said = re.compile(re.escape(speaker) + _SPEAKS)
-        words = [(chunk, c) for chunk in self._passages_on(speaker)
-                 for c in candidates([chunk.text], [chunk.heading]) if said.search(c.text)]
+        words = [(chunk, c) for chunk, c in self._sentences_on(speaker) if said.search(c.text)]
         if not words:
             return None  # not someone the articles quote
         rest = topic_bigrams(ASKS_VIEW.sub(" ", query.replace(speaker, " ")))
@@ -802,6 +801,13 @@ class Engine:
         """The passages holding ``word``'s bigrams, best first by BM25 (``_MENTION_ROWS`` of them)."""
         for row in self._index.search.lexical("bigrams", word, _MENTION_ROWS).rows.tolist():
             yield self._index.chunks[row]
+
+    def _sentences_on(self, word: str) -> Iterator[tuple[Chunk, Candidate]]:
+        """The sentences (and heading lines) of the passages holding ``word``'s bigrams, with their
+        passage, best passage first (``_passages_on``)."""
+        for chunk in self._passages_on(word):
+            for c in candidates([chunk.text], [chunk.heading]):
+                yield chunk, c
 
     def _hit_of(self, chunk: Chunk) -> Hit:
         """A passage found outside the search, as a hit to cite."""
