@@ -803,6 +803,20 @@ def test_a_sentence_keeps_the_one_that_says_what_it_lacks(question: str, passage
     assert answer.startswith(start), answer
 
 
+def test_a_term_the_passages_only_mention_is_said_to_be_undefined():
+    # Fresh-user probes 23 and 24: 「S2B模式是什么？」「NFT是什么？」 quoted mentions as if they defined it.
+    mention = "TikTok去年就发布了NFT，头部产品结合Web3技术输出商业模式。阿里云为海外用户提供NFT解决方案。"
+    hits = hits_of(mention)
+    answer = extract_answer("NFT是什么？", hits, idf_of(hits)).text
+    assert answer.startswith(PARTIAL_LEAD) and answer.endswith("关于「NFT的定义」，资料中没有找到相关内容。"), answer
+    # ... not one that says what it is, or what it rests on.
+    for passage in ("NFT是一种数字凭证，可以证明数字作品的归属。NFT的市场正在扩大。",
+                    "产业数字化主要靠平台的数据能力，为千行百业提质增效。产业数字化的前景很好。"):
+        hits = hits_of(passage)
+        term = passage[: passage.index("是") if passage.startswith("NFT") else 5]
+        assert not extract_answer(f"{term}是什么？", hits, idf_of(hits)).text.startswith(PARTIAL_LEAD), passage
+
+
 def test_a_sentence_that_announces_an_enumeration_brings_its_members():
     # Fresh-user probe 23: 「为什么说…」 got 「…流量则表现出来了更多新的特征。」 and no member.
     hits = _one_article("流量不是产业互联网的关键，因为在产业互联网时代，流量表现出了新的特征。"

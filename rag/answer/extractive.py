@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.answer.reader import TITLE_REF, Reader, Reading, Refs, quote
+from rag.answer.reader import TITLE_REF, Reader, Reading, Refs, defined_term, quote, says_what
 from rag.text import split_sentences
 from rag.types import Citation, Hit
 
@@ -37,6 +37,13 @@ class Extract:
     text: str
     citations: tuple[Citation, ...]
     reading: Reading | None = None
+
+
+# A term (「S2B模式」「NFT」), not a phrase asking something of one (「孟永辉的微信公众号」「产业互联网最新的
+# 发展」), is what a definition question can be told the articles do not define.
+_TERM_CHARS = 8
+# ... nor 「产业互联网的本质是什么？」, an aspect of the term.
+_ASKS_ASPECT = re.compile(r"的(?:本质|核心|关键|特点|意义|作用|目的)")
 
 
 def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], float], max_sentences: int = 4,
@@ -68,6 +75,11 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
     if body and reading.partial:
         missing = "；".join(_own_words(p.strip(" ，,"), asked) for p in reading.unanswered)
         body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(missing)
+    elif body and (term := defined_term(question)) and "的" not in term and len(term) <= _TERM_CHARS \
+            and not _ASKS_ASPECT.search(question) and not any(says_what(term, c.text) for c in reading.chosen):
+        # 「S2B模式是什么？」「NFT是什么？」: the articles only mention it, and the answer says so (fresh-user
+        # probes 23 and 24: the mentions read as a definition).
+        body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(f"{term}的定义")
     return Extract(body, citations, reading)
 
 

@@ -385,6 +385,23 @@ def defines(term: str, text: str) -> bool:
                 or _names_before(text, re.search(r"(?:才是|正是)" + re.escape(term) + r"(?:所在)?[。！!；;]?$", text, re.IGNORECASE)))
 
 
+def says_what(term: str, text: str) -> bool:
+    """Whether a sentence says what ``term`` is, loosely: ``defines`` it, says what it means or rests on
+    (「产业数字化主要靠…」「去中心化和去平台化，主要是指…」), or restates the sentence before (「简单来讲，
+    就是…」); not a sentence that only mentions it (「TikTok去年就发布了NFT，…」)."""
+    if defines(term, text) or _RESTATES.match(text):
+        return True
+    t = re.escape(term)
+    return bool(re.search(t + r"[^，,。；;！？]{0,10}?(?:是|指|靠|意味着)", text, re.IGNORECASE)
+                or re.search(t + r"[^，,。；;！？]{0,10}[，,](?:主要|其实|实际上|正|就|才|便|也)?(?:是指|指的是|就是|即|意味着|是)",
+                             text, re.IGNORECASE)
+                # 「产业互联网必将成为Web3第一战场」 for 「Web3第一战场是什么？」: what it is, named before it.
+                or re.search(r"(?:成为|作为|是)(?:了)?" + t, text, re.IGNORECASE))
+
+
+_RESTATES = re.compile(r"^(?:简单来讲|简单来说|简而言之|换句话说|也就是说|说白了)")
+
+
 def _names_before(text: str, m: re.Match[str] | None) -> bool:
     """Whether what comes before the 才是/正是 ``m`` found (in its clause, else the clause before) names
     something rather than being a pronoun (这, 它…) or nothing."""
