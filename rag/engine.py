@@ -445,7 +445,7 @@ class Engine:
         if m is None:
             return None
         subject = m.group(1)
-        words = topic_words(query)
+        words = [w for w in topic_words(query) if w != "请问"]  # 「请问马化腾怎么看…」
         if not words or words[0] != subject or self._retriever.in_library(self._retriever.as_meant(subject)):
             return None
         # Nor a phrase of the library's words (「龙头企业」: 龙头, 企业; 「国内外」: a reviewer's findings).
