@@ -361,6 +361,11 @@ def test_a_second_reviewers_findings_on_follow_ups_and_absent_names(engine: Engi
     # Words of the library's words are not absent names.
     for asked in ("国内外在底层技术上有什么差距？", "龙头企业怎么看产业互联网？"):
         assert not engine.ask(asked, mode="retrieval").answer.startswith("这些文章都没有提到"), asked
+    # A third reviewer: 笔者 is the article's writer, not a speaker it quotes; 主战场 / 东风 are said.
+    for asked in ("笔者对平台的态度？", "笔者对流量的态度是什么？"):
+        assert not engine.ask(asked, mode="retrieval").answer.startswith("资料只提到了"), asked
+    for asked in ("主战场是什么？", "东风是什么？", "黄金十年是什么？"):
+        assert not engine.ask(asked, mode="retrieval").answer.startswith("资料只提到了"), asked
     # 「为什么？」 after an article's summary asks why of its first point, not for the summary again.
     _, history = asked_before(engine, "《风口频出下,产业互联网的脚步近了》讲了什么？")
     why = engine.ask("为什么？", history=history, mode="retrieval")

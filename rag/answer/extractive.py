@@ -79,7 +79,7 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
             and not _ASKS_ASPECT.search(question) and not any(says_what(term, c.text) for c in reading.chosen):
         # 「S2B模式是什么？」「NFT是什么？」: the articles only mention it, and the answer says so (fresh-user
         # probes 23 and 24: the mentions read as a definition).
-        body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(f"{term}的定义")
+        body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(f"{term.strip('「」“”')}的定义")
     return Extract(body, citations, reading)
 
 

@@ -392,11 +392,12 @@ def says_what(term: str, text: str) -> bool:
     if defines(term, text) or _RESTATES.match(text):
         return True
     t = re.escape(term)
-    return bool(re.search(t + r"[^，,。；;！？]{0,10}?(?:是|指|靠|意味着)", text, re.IGNORECASE)
-                or re.search(t + r"[^，,。；;！？]{0,10}[，,](?:主要|其实|实际上|正|就|才|便|也)?(?:是指|指的是|就是|即|意味着|是)",
-                             text, re.IGNORECASE)
-                # 「产业互联网必将成为Web3第一战场」 for 「Web3第一战场是什么？」: what it is, named before it.
-                or re.search(r"(?:成为|作为|是)(?:了)?" + t, text, re.IGNORECASE))
+    return bool(re.search(t + r"[^，,。；;！？]{0,10}?(?:是|指|靠|意味着|在)", text, re.IGNORECASE)
+                or re.search(t + r"[^，,。；;！？]{0,10}[，,](?:主要|其实|实际上|正|就|才|便|也|并不|不)?"
+                             r"(?:是指|指的是|就是|即|意味着|是|在)", text, re.IGNORECASE)
+                # 「产业互联网必将成为Web3第一战场」「Web3就是产业互联网的一大东风」「…看成是虚拟经济的「黄金十年」」
+                # for what the term is: named before it (a reviewer's findings: 第一战场, 东风, 黄金十年).
+                or re.search(r"(?:成为|作为|是)(?:了)?[^，,。；;！？]{0,12}?" + t, text, re.IGNORECASE))
 
 
 _RESTATES = re.compile(r"^(?:简单来讲|简单来说|简而言之|换句话说|也就是说|说白了)")
