@@ -1191,8 +1191,8 @@ _ROLE = (r"(?:副?(?:理事长|董事长|总裁|总经理|经理|主任|主席|�
 # A name's first two characters are in at most this many passages (``Engine._none_mention``).
 _NEAR_PASSAGES = 3
 # A question on someone's own view, plan or doing (``Engine._absent_subject``).
-_OWN_OF = re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,8}?)(?:怎么看|如何看待?|怎样看|对[^，,。？?]{1,12}的(?:看法|观点|态度|评价)"
-                     r"|的(?:看法|观点|态度)|提出(?:了|的)|的[^，,。？?]{0,10}(?:战略|布局|规划|打法|做法)"
+_OWN_OF = re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,8}?)(?:" + ASKS_VIEW.pattern + r"|对[^，,。？?]{1,12}?(?:的|有什么|有何)(?:看法|观点|态度|评价)"
+                     r"|提出(?:了|的)|的[^，,。？?]{0,10}(?:战略|布局|规划|打法|做法)"
                      r"|在[^，,。？?]{1,12}做了(?:什么|哪些|啥)|做了(?:什么|哪些|啥))")
 # How much of a quoted sentence finds its passage when the sentence goes on past it.
 _QUOTE_START = 40
