@@ -141,7 +141,7 @@ def _item_asked(question: str, history: Sequence[Message]) -> str | None:
     place = None if m.group(2) else chinese_number(m.group(1))  # None: the last
     named, asked_before = _named_items(history)
     if named and "句" not in m.group(0):
-        if _WHICH_ONE.search(question):  # 「哪个是第一步？」 asks which of them (not 「第一部分和哪个行业有关？」)
+        if _which_of_them(question):  # 「哪个是第一步？」 asks which of them (not 「第一部分和哪个行业有关？」)
             return "和".join(named) + "，" + question.strip()
         n = len(named) if place is None else place
         own = rest.strip(" ？?，,。")
@@ -199,9 +199,6 @@ def _named_items(history: Sequence[Message]) -> tuple[list[str], str]:
                 return items, asked_before
         return [], ""
     return [], ""
-
-
-_WHICH_ONE = re.compile(r"哪(?:一)?(?:个|部分|项)(?:才)?是第")
 
 
 # 「展开说说」「详细一点」「还有呢？」「能多说一些吗？」: more of the answer before, on nothing new.
@@ -436,7 +433,7 @@ def _what_about(question: str) -> str | None:
 
 
 # 「哪个是第一步？」「哪个更重要？」: which of the two things the conversation asked about.
-_WHICH_OF_THEM = re.compile(r"^(?:那|那么)?[，,\s]*(?:哪个|哪一个)(?:才|更|先|又)?(?:是|更|先|在前|比较|重要|关键)")
+_WHICH_OF_THEM = re.compile(r"^(?:那|那么)?[，,\s]*哪一?(?:个|部分|项)(?:才|更|先|又)?(?:是|更|先|在前|比较|重要|关键)")
 
 
 def _which_of_both(question: str, chain: list[str]) -> str | None:
