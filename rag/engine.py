@@ -446,12 +446,8 @@ class Engine:
             return None
         subject = m.group(1)
         words = [w for w in topic_words(query) if w != "请问"]  # 「请问马化腾怎么看…」
-        if not words or words[0] != subject or self._retriever.in_library(self._retriever.as_meant(subject)):
-            return None
-        # Nor a phrase of the library's words (「龙头企业」: 龙头, 企业; 「国内外」: a reviewer's findings).
-        if any(self._retriever.in_library(t) for t in content_terms(subject) if len(t) >= 2):
-            return None
-        return subject
+        # (Not a phrase of the library's words, 「龙头企业」「国内外」: a reviewer's findings.)
+        return subject if words and words[0] == subject and self._held_nowhere(subject) else None
 
     def _view_held(self, retrieval: Retrieval, authors: Sequence[str]) -> bool:
         """Whether a question asks the view of an author it names (「孟永辉怎么看平台？」, refused under the
@@ -506,9 +502,14 @@ class Engine:
         「普通消费者」 → C端, a typo fixed, 「留亮」 → 留量: the query searched no longer holds it)."""
         if any(a in named for a in self._authors()) or named.lower() not in retrieval.query.lower():
             return False
-        if self._retriever.glossary.expand(named) != named or self._retriever.as_meant(named) != named:
-            return False
-        return not any(self._retriever.in_library(w) for w in topic_words(named))
+        return self._retriever.glossary.expand(named) == named and self._held_nowhere(named)
+
+    def _held_nowhere(self, word: str) -> bool:
+        """Whether no passage holds ``word``, nor (a character corrected: 「留亮」 → 留量) what it was meant
+        to be, nor any of its words (「那区块链技术呢？」 holds 区块链; 「龙头企业」: 龙头, 企业)."""
+        library = self._retriever
+        return library.as_meant(word) == word and not library.in_library(word) and not any(
+            library.in_library(w) for w in content_terms(word) if len(w) >= 2)
 
     def _item_section(self, retrieval: Retrieval) -> list[Hit]:
         """For 「第三个展开说说」 after an outline's items (the query is the item: 「Web3式出海：…」), the
