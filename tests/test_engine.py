@@ -237,6 +237,14 @@ def test_a_figure_question_with_a_part_the_articles_lack_answers_the_other(engin
         assert engine.ask(lacking, mode="retrieval").refused, lacking
 
 
+def test_fillers_like_yigong_do_not_hide_a_stated_figure(engine: Engine):
+    # A held-out question (set 12): 一共 and 到底 say nothing of the topic and were read as two words
+    # no passage holds, so the figure fell under the floor and the question was refused.
+    for question in ("国家2021年在社会科研上一共投了多少钱？", "国家2021年在社会科研上到底投了多少钱？"):
+        answer = engine.ask(question, mode="retrieval")
+        assert "2.79万亿元" in answer.answer, (question, answer.answer)
+
+
 def test_a_figure_asked_as_a_percentage_and_a_name_typed_apart_are_found(engine: Engine):
     # 百分之几 is the form the figure is asked in, not a topic (the passage says 「比上年增长17.9%」).
     for question in ("社会科研投入比上年增长了百分之几？", "社会科研投入比上年增长了多少？"):

@@ -439,6 +439,9 @@ REPORT = "去年托比网发布了《中国产业互联网发展报告（2021）
     # An indefinite 一个 is no figure; 一家 is one when 家 is the asked unit.
     ("ChatGPT的用户增长有一个非常显著的特点，就是快。", "ChatGPT的月活跃用户数是多少？", False),
     ("做产业互联网的上市公司，目前只有一家。", "做产业互联网的上市公司有多少家？", True),
+    # 「多少篇」 asks for a count of articles, not any number (「前两年」).
+    ("前两年“产品市场经理”从国外引进，作者在人人都是产品经理上发表文章。", "作者在人人都是产品经理上发表过多少篇文章？", False),
+    ("作者在人人都是产品经理上发表了30篇文章。", "作者在人人都是产品经理上发表过多少篇文章？", True),
 ])
 def test_a_figure_answers_only_in_the_asked_form_beside_what_it_is_about(passage: str, question: str, answerable: bool):
     assert Reader(lambda t: 1.0).read(question, hits_of(passage)).unanswerable is not answerable

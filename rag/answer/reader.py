@@ -159,7 +159,7 @@ _ASKS_WHICH = re.compile(r"(?:哪些|哪几)[个种家类位项条款]?")
 _NO_KIND = frozenset({"方面", "部分", "内容", "地方", "东西", "一样"})
 _ENUMERATION = re.compile(r"(?:[^，,。；;、：:\s]{1,8}、){2,}[^，,。；;、：:\s]{1,8}")
 # "几年/多少家…": the unit a figure question asks for; its answer carries that unit ("8年").
-_ASKED_UNIT = re.compile(r"(?:几|多少)([年岁倍个家位种项次人天月亿万元钱])")
+_ASKED_UNIT = re.compile(r"(?:几|多少)([年岁倍个家位种项次人天月亿万元钱篇条台辆座所部张件名款笔起])")
 
 
 @lru_cache(maxsize=64)
