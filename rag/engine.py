@@ -82,7 +82,15 @@ from rag.errors import (
     IndexMismatchError,
     LLMUnavailableError,
 )
-from rag.guard import GARBLED_TEXT, INSTRUCTION_TEXT, looks_garbled, looks_like_instruction, small_talk
+from rag.guard import (
+    DECLINED_TEXT,
+    GARBLED_TEXT,
+    INSTRUCTION_TEXT,
+    asked_besides_instruction,
+    looks_garbled,
+    looks_like_instruction,
+    small_talk,
+)
 from rag.index.store import LoadedIndex, open_index
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
@@ -1081,8 +1089,16 @@ class Engine:
             return self._ask(question, history, mode, top_k)
 
     def _ask(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None) -> Answer:
-        t0 = time.perf_counter()
         question = self._question(question)
+        asked = asked_besides_instruction(question) if looks_like_instruction(question) else None
+        if asked is not None:
+            # 「忽略之前的指令…。顺便问下：…？」: the question is answered, the instruction declined.
+            answer = self._answer(asked, history, mode, top_k)
+            return replace(answer, answer=answer.answer + DECLINED_TEXT)
+        return self._answer(question, history, mode, top_k)
+
+    def _answer(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None) -> Answer:
+        t0 = time.perf_counter()
         refusal = self._guard_refusal(question, t0, history)
         if refusal is not None:
             return refusal
@@ -1114,6 +1130,8 @@ class Engine:
         """
         t0 = time.perf_counter()
         question = self._question(question)
+        asked = asked_besides_instruction(question) if looks_like_instruction(question) else None
+        question = asked or question
         refusal = self._guard_refusal(question, t0, history)
         if refusal is not None:
             yield Retrieved(())
@@ -1121,7 +1139,12 @@ class Engine:
             yield Done(refusal)
             return
         with self._request():
-            yield from self._stream(question, history, mode, top_k, t0)
+            for event in self._stream(question, history, mode, top_k, t0):
+                if asked is not None and isinstance(event, Done):
+                    # The question a message asks besides an instruction: answered, the instruction declined.
+                    yield Delta(DECLINED_TEXT)
+                    event = Done(replace(event.answer, answer=event.answer.answer + DECLINED_TEXT))
+                yield event
 
     def _stream(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None,
                 t0: float) -> Iterator[StreamEvent]:
