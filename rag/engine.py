@@ -453,7 +453,7 @@ class Engine:
         if m is None:
             return None
         subject = m.group(1)
-        words = [w for w in topic_words(query) if w != "请问"]  # 「请问马化腾怎么看…」
+        words = topic_words(query.strip()[m.start(1):])  # after 「请问」「文章说」
         # (Not a phrase of the library's words, 「龙头企业」「国内外」: a reviewer's findings.)
         return subject if words and words[0] == subject and self._held_nowhere(subject) else None
 
@@ -1215,9 +1215,11 @@ _ROLE = (r"(?:副?(?:理事长|董事长|总裁|总经理|经理|主任|主席|�
 # A name's first two characters are in at most this many passages (``Engine._none_mention``).
 _NEAR_PASSAGES = 3
 # A question on someone's own view, plan or doing (``Engine._absent_subject``).
-_OWN_OF = re.compile(r"^(?:请问)?([^\s，,。？?！!]{2,8}?)(?:" + ASKS_VIEW.pattern + r"|对[^，,。？?]{1,12}?(?:的|有什么|有何)(?:看法|观点|态度|评价)"
+_OWN_OF = re.compile(r"^(?:请问)?(?:(?:文章|文中|作者|有人|听)说|据说|听说)?[，,]?([^\s，,。？?！!]{2,8}?)(?:" + ASKS_VIEW.pattern + r"|对[^，,。？?]{1,12}?(?:的|有什么|有何)(?:看法|观点|态度|评价)"
                      r"|提出(?:了|的)|的[^，,。？?]{0,10}(?:战略|布局|规划|打法|做法)"
-                     r"|在[^，,。？?]{1,12}做了(?:什么|哪些|啥)|做了(?:什么|哪些|啥))")
+                     r"|在[^，,。？?]{1,12}做了(?:什么|哪些|啥)|做了(?:什么|哪些|啥)"
+                     # 「文章说腾讯在2022年砸了500亿做产业互联网，…」: what it spent or launched.
+                     r"|(?:在[^，,。？?]{1,12})?(?:砸了|投了|投入了|花了|收购了|推出了|发布了|上线了))")
 # How much of a quoted sentence finds its passage when the sentence goes on past it.
 _QUOTE_START = 40
 # How far past a passage's end the rest of a quotation it cuts is looked for.

@@ -333,7 +333,9 @@ def test_asked_whether_the_articles_mention_a_word_none_holds_the_answer_says_no
     # Fresh-user probe 24: whose view or doing is asked, named nowhere, is said to be so.
     for asked, said in (("马化腾怎么看产业互联网？", NONE_MENTION_TEXT.format("马化腾")),
                         ("请问马化腾怎么看产业互联网？", NONE_MENTION_TEXT.format("马化腾")),
-                        ("腾讯提出的产业互联网战略是什么？", NONE_MENTION_TEXT.format("腾讯"))):
+                        ("腾讯提出的产业互联网战略是什么？", NONE_MENTION_TEXT.format("腾讯")),
+                        # Held-out set 12: a premise the articles never state, reported from them.
+                        ("文章说腾讯在2022年砸了500亿做产业互联网，这笔钱投向了哪些行业？", NONE_MENTION_TEXT.format("腾讯"))):
         answer = engine.ask(asked, mode="retrieval")
         assert (answer.answer, answer.refused) == (said, True), answer.answer
     assert not engine.ask("华为在产业互联网上做了什么？", mode="retrieval").refused  # 华为云
