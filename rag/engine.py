@@ -52,6 +52,8 @@ from rag.answer.reader import (
     asks_for_name,
     candidates,
     defined_term,
+    example_topic,
+    gives_example,
     has_byline,
     opening_statement,
     reads_announced,
@@ -828,6 +830,34 @@ class Engine:
         total = sum(idf(g) for g in grams)
         return sum(idf(g) for g in grams if g in held) / total if total else 0.0
 
+    def _examples(self, query: str) -> Extract | None:
+        """The examples the articles give of what a question asks one of (「能举个产业互联网的例子吗？」,
+        refused under the floor; 「举个例子」 after 「产业互联网是什么？」, refused; fresh-user session 19):
+        up to ``EXAMPLES_LISTED`` sentences saying 比如 / 例如 that, with the sentence before when they
+        open so, hold each of its words, from the passages best on it. None when it asks none, or the
+        articles give none (the reader answers)."""
+        topic = example_topic(query)
+        if not topic or not all(self._retriever.in_library(w) for w in topic):
+            return None
+        found: list[tuple[Chunk, str]] = []
+        for chunk in self._passages_on(" ".join(topic)):
+            sentences = [c for c in candidates([chunk.text], [chunk.heading]) if not c.heading]
+            for before, c in zip([None, *sentences], sentences, strict=False):
+                if gives_example(before.text if before else "", c.text, topic):
+                    opens = before is not None and before.pos == c.pos - 1 and c.text != c.text.lstrip("比如例譬举")
+                    found.append((chunk, (before.text if opens and before else "") + c.text))
+            if len(found) >= EXAMPLES_LISTED:
+                break
+        if not found:
+            return None
+        numbers: dict[str, int] = {}
+        parts = []
+        for chunk, said in found[:EXAMPLES_LISTED]:
+            n = numbers.setdefault(chunk.chunk_id, len(numbers) + 1)
+            parts.append(f"{said}[{n}]")
+        chunks = {chunk.chunk_id: chunk for chunk, _ in found}
+        return Extract("".join(parts), tuple(Citation.from_hit(n, self._hit_of(chunks[cid])) for cid, n in numbers.items()))
+
     def _mentions(self, word: str | None) -> Extract | None:
         """Which articles mention the word 「哪几篇文章讲到了元宇宙？」 asks about, each with its first
         passage (by BM25 on the word's bigrams) holding it outside an author's name (元宇宙少女 holds
@@ -906,6 +936,10 @@ class Engine:
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if listed is not None:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
+        examples = self._examples(retrieval.query)
+        if examples is not None:
+            return Answer(examples.text, examples.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         word = retrieval.mentioned
         absent = self._absent_subject(question)  # the user's words (「那孟永辉呢？」 after it asks of him)
@@ -1234,6 +1268,8 @@ _SPEAKS = r"(?:所说|曾说|说过|说|认为|表示|指出)"
 
 # Passages read for 「哪几篇文章讲到了X？」, best first by BM25 on X's bigrams.
 _MENTION_ROWS = 200
+# The examples an answer to 「举个例子」 quotes at most (``Engine._examples``).
+EXAMPLES_LISTED = 3
 
 
 def _holds(sentence: str, word: str, authors: Sequence[str]) -> bool:

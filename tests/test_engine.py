@@ -307,6 +307,21 @@ def test_asked_what_an_example_shows_the_answer_opens_with_what_it_illustrates(e
     assert answer.startswith("产业互联网主要包括产业数字化和数字产业化，产业数字化主要靠互联网巨头的平台数据能力"), answer
 
 
+def test_asked_for_an_example_the_answer_quotes_the_examples_the_articles_give(engine: Engine):
+    # Refused under the floor, asked alone or after 「产业互联网是什么？」 (session 19).
+    ducks = "比如以前10个人养一群鸭子，现在一个人能养10万鸭子"
+    for question, history in (("能举个产业互联网的例子吗？", []),
+                              ("举个例子", asked_before(engine, "产业互联网是什么？")[1])):
+        answer = engine.ask(question, history=history, mode="retrieval")
+        assert not answer.refused and ducks in answer.answer, (question, answer.answer)
+        # Only examples of it: not the answer before again, nor examples of something else (5G, 集成电路).
+        assert "产业互联网是基于互联网技术和生态" not in answer.answer and "集成电路" not in answer.answer, answer.answer
+    # An example that opens with 比如 comes after the sentence it is an example of, cited with it.
+    twin = engine.ask("数字孪生有什么例子？", mode="retrieval")
+    assert twin.answer.startswith("在Web3时代，") and "数字孪生产业化将实现远程高效生产。比如，宝马" in twin.answer, twin.answer
+    assert len(twin.citations) == 1
+
+
 def test_why_a_domain_term_the_articles_discuss_matters_is_answered(engine: Engine):
     # Under the dense floor (no passage says 重要 beside 区块链), though the articles discuss it.
     for asked in ("区块链为什么重要？", "区快链为啥重要"):

@@ -936,3 +936,30 @@ def test_a_which_question_about_an_aspect_gets_no_list_of_other_things():
                "数字产业化则是把技术产业化，做大做强，赋能千行百业。")
     reading = Reader(lambda t: 1.0).read("产业数字化和数字产业化有哪些区别？", hits_of(passage))
     assert "集成电路" not in reading.chosen[0].text
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("能举个产业互联网的例子吗？", ["产业互联网"]),
+    ("产业互联网是什么？ 举个例子", ["产业互联网"]),
+    ("技术产业化有哪些实际案例？", ["技术", "产业化"]),
+    # What an example shows is asked, or no example.
+    ("养鸭子的例子说明了什么？", []),
+    ("产业互联网是什么？", []),
+])
+def test_what_a_question_asks_an_example_of(question: str, topic: list[str]):
+    from rag.answer.reader import example_topic
+
+    assert example_topic(question) == topic
+
+
+def test_an_example_is_of_a_topic_when_it_or_the_sentence_it_leans_on_holds_it():
+    from rag.answer.reader import gives_example
+
+    lead = "产业互联网主要包括产业数字化和数字产业化。"
+    assert gives_example(lead, "比如以前10个人养一群鸭子。", ["产业互联网"])
+    assert gives_example("", "产业互联网将激发商业物种的大爆发，比如算力和AI。", ["产业互联网"])
+    # Not an example of it (the sentence before is about something else), nor a sentence giving none.
+    assert not gives_example("数字产业化就是把技术产业化。", "比如5G、集成电路。", ["产业互联网"])
+    assert not gives_example(lead, "产业互联网正在变得深入。", ["产业互联网"])
+    # The sentence before counts only for an example that opens the sentence.
+    assert not gives_example(lead, "工厂的数字孪生，比如宝马的工厂。", ["产业互联网"])

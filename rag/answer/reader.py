@@ -26,6 +26,7 @@ from rag.text import (
     CJK,
     CLAUSE_END,
     SEQUENCE_OPENER,
+    STOPWORDS,
     TITLE_REF,
     cjk_bigrams,
     content_terms,
@@ -1400,6 +1401,32 @@ def _leans_on(text: str, why: bool, example: bool = False) -> bool:
 # held-out sets when every 「比如…」 brought it).
 _EXAMPLE_OF = re.compile(r"^(?:比如|例如|譬如|举个例子|举例来说)")
 _ASKS_EXAMPLE = re.compile(r"例子|举例|案例|实例|比如呢|例如呢")
+# An example given within a sentence (「…激发生产力和商业物种的大爆发，比如算力和AI，…」) or opening it.
+_GIVES_EXAMPLE = re.compile(r"(?:^|[，,：:；;])\s*(?:比如|例如|譬如|举个例子|举例来说)")
+# What shows it is an example's meaning that is asked (「养鸭子的例子说明了什么？」), not an example.
+_EXAMPLE_SHOWS = re.compile(r"说明|意味|证明|想表达|表明|体现")
+# Words that ask for an example rather than name its topic.
+_EXAMPLE_WORDS = frozenset({"例子", "举例", "案例", "实例", "举个", "比如", "例如", "实际", "真实", "具体", "典型",
+                            "现实", "生活", "应用", "实践", "场景", "给出", "列举", "哪个", "一个", "几个"})
+
+
+def example_topic(question: str) -> list[str]:
+    """What a question asks an example of (「能举个产业互联网的例子吗？」: 产业互联网; 「产业互联网是什么？ 举个
+    例子」, a follow-up searched after its question, too); [] when it asks none, or what one shows."""
+    if not _ASKS_EXAMPLE.search(question) or _EXAMPLE_SHOWS.search(question):
+        return []
+    words = [w for w in content_terms(question) if len(w) >= 2 and w not in _EXAMPLE_WORDS
+             and w not in ASPECT_WORDS and w not in STOPWORDS]
+    return [w for w in words if not any(w != v and w in v for v in words)]  # not 产业 and 互联网 of 产业互联网
+
+
+def gives_example(before: str, text: str, topic: Sequence[str]) -> bool:
+    """Whether sentence ``text`` gives an example of ``topic``: it says 比如 / 例如, and it, or the
+    sentence ``before`` it leans on when it opens so, holds each of the topic's words."""
+    if not _GIVES_EXAMPLE.search(text):
+        return False
+    said = ((before if _EXAMPLE_OF.match(text) else "") + text).lower()
+    return all(w.lower() in said for w in topic)
 _ASKS_ILLUSTRATED = re.compile(r"(?:说明|表达|证明|体现)(?:了)?(?:什么|啥|哪些)|为了(?:说明|证明)")
 
 
