@@ -837,7 +837,8 @@ class Engine:
         open so, hold each of its words, from the passages best on it. None when it asks none, or the
         articles give none (the reader answers)."""
         topic = example_topic(query)
-        if not topic or not all(self._retriever.in_library(w) for w in topic):
+        if not topic or _ASKS_WHICH_ARTICLE.search(query) or not all(self._retriever.in_library(w) for w in topic):
+            # (「哪篇文章用了养鸭子的例子？」 asks which article: the reader's answer names it.)
             return None
         found: list[tuple[Chunk, str]] = []
         for chunk in self._passages_on(" ".join(topic)):
@@ -1343,7 +1344,7 @@ def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:
     said: set[str] = set()
     for m in reversed(history):
         if m.role == "assistant":
-            said |= quoted_sentences(standard_form(m.content))
+            said.update(quoted_sentences(standard_form(m.content)))
         elif m.role == "user" and not asks_to_expand(m.content) and not needs_context(m.content):
             # Back to the question the follow-ups were searched with: 「展开说说」 after 「什么是去中心化？」
             # 「那互联网玩家会消失吗？」 got the first answer's sentences again (fresh-user probe 23).

@@ -507,6 +507,15 @@ def test_a_follow_up_asking_what_a_term_of_the_answer_is_gets_that_not_the_answe
     assert follow.query == "产业互联网的本质是什么？ 那新产业具体是什么样的？"  # searched with the question before
 
 
+def test_where_an_answer_quoting_two_articles_comes_from_lists_them_in_its_order(engine: Engine):
+    # Fresh-user probe 25: the articles came in either order from one process to the next (a set of
+    # the quoted sentences, ordered by the strings' hashes).
+    answer = "平台，成为了消费互联网时代的主要表现形态。[1]因此，产业互联网的主战场，并不在为数不多的「中心」上，而在数量众多的「产业」上。[2]"
+    history = [Message("user", "平台和主战场？"), Message("assistant", answer)]
+    source = engine.ask("这是哪篇文章说的？", history=history, mode="retrieval")
+    assert source.answer.startswith("上面引用的内容出自《产业互联网的画卷，正徐徐展开》[1]、《产业互联网需要被正名》"), source.answer
+
+
 def test_where_a_quotation_comes_from_and_when_that_article_was_published(engine: Engine):
     # Fresh-user probe 24: both were refused (黄奇帆's words are two sentences, carried on past a passage).
     _, history = asked_before(engine, "黄奇帆说了什么？")
@@ -522,7 +531,7 @@ def test_why_after_an_answer_gets_its_reasons_not_the_answer_again(engine: Engin
     first, history = asked_before(engine, "产业互联网的主战场在哪里？")
     why = engine.ask("为什么？", history=history, mode="retrieval")
     assert why.query.startswith("为什么因此，产业互联网的主战场"), why.query
-    assert not quoted_sentences(why.answer) & quoted_sentences(first.answer), why.answer
+    assert not set(quoted_sentences(why.answer)) & set(quoted_sentences(first.answer)), why.answer
     assert "资源要素是分散在不同的产业" in why.answer, why.answer
 
 
@@ -532,8 +541,8 @@ def test_more_after_a_follow_up_quotes_nothing_the_conversation_quoted(engine: E
     second = engine.ask("那互联网玩家会消失吗？", history=history, mode="retrieval")
     history += [Message("user", "那互联网玩家会消失吗？"), Message("assistant", second.answer)]
     more = engine.ask("展开说说", history=history, mode="retrieval")
-    assert quoted_sentences(more.answer) and not quoted_sentences(more.answer) & (
-        quoted_sentences(first.answer) | quoted_sentences(second.answer)), more.answer
+    assert quoted_sentences(more.answer) and not set(quoted_sentences(more.answer)) & (
+        set(quoted_sentences(first.answer)) | set(quoted_sentences(second.answer))), more.answer
 
 
 def test_a_quotation_a_passage_cuts_is_quoted_to_its_end(engine: Engine):
@@ -591,10 +600,10 @@ def test_a_question_about_one_authors_view_quotes_that_authors_articles(engine: 
 
 def test_asked_for_more_the_answer_goes_on_with_sentences_not_quoted_before(engine: Engine):
     first, history = asked_before(engine, "为什么说流量不是产业互联网的关键？")
-    quoted = quoted_sentences(first.answer)
+    quoted = set(quoted_sentences(first.answer))
     for follow_up in ("展开说说", "还有呢？"):
         more = engine.ask(follow_up, history=history, mode="retrieval")
-        new = quoted_sentences(more.answer)
+        new = set(quoted_sentences(more.answer))
         assert new and not new & quoted and not more.refused, (follow_up, more.answer)
         assert "流量" in more.answer  # still on the question asked
         quoted |= new
@@ -791,8 +800,8 @@ def test_a_follow_up_on_an_item_then_for_more_reads_that_item_and_says_when_all_
     for question in ("那第二点呢？", "展开说说"):
         follow = engine.ask(question, history=history, mode="retrieval")
         assert follow.query.startswith("产销全程让权用户") and not follow.refused, (question, follow.answer)
-        assert "跨产业链" not in follow.answer and not said & quoted_sentences(follow.answer), follow.answer
-        said |= quoted_sentences(follow.answer)
+        assert "跨产业链" not in follow.answer and not said & set(quoted_sentences(follow.answer)), follow.answer
+        said.update(quoted_sentences(follow.answer))
         history = [*history, Message("user", question), Message("assistant", follow.answer)]
     assert any("分权给用户" in s for s in said)
     # Every sentence of the item's section was quoted: it says so, rather than an empty answer.
@@ -834,8 +843,8 @@ def test_more_of_an_article_of_a_list_is_not_its_outline_again(engine: Engine):
     for question in ("第一篇讲了什么？", "还有呢？", "还有呢？"):
         answer = engine.ask(question, history=history, mode="retrieval")
         assert "当元宇宙遇上产业互联网" in answer.query and not answer.refused, (question, answer.answer)
-        assert not said & quoted_sentences(answer.answer), (question, answer.answer)
-        said |= quoted_sentences(answer.answer)
+        assert not said & set(quoted_sentences(answer.answer)), (question, answer.answer)
+        said.update(quoted_sentences(answer.answer))
         history = [*history, Message("user", question), Message("assistant", answer.answer)]
 
 

@@ -40,7 +40,9 @@ def test_where_the_answer_before_comes_from_is_asked_of_this_saying_too():
     assert not asks_for_source("黄奇帆的观点出自哪篇文章？")
     # A quotation of several sentences is one quote (its passage is looked up whole).
     answer = "就像黄奇帆所说，“消费互联网只能容纳几家企业。独角兽主要产生于产业互联网。”[1]区块链是基石。[2]"
-    assert quoted_sentences(answer) == {"就像黄奇帆所说，“消费互联网只能容纳几家企业。独角兽主要产生于产业互联网。”", "区块链是基石。"}
+    assert quoted_sentences(answer) == ("就像黄奇帆所说，“消费互联网只能容纳几家企业。独角兽主要产生于产业互联网。”", "区块链是基石。")
+    # In the answer's order, each once, whatever the strings' hashes.
+    assert quoted_sentences("乙。[1]甲。[2]乙。[1]") == ("乙。", "甲。")
 
 
 def test_which_one_after_x_then_what_about_y_asks_of_both():

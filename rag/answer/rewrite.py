@@ -259,9 +259,11 @@ def asks_to_expand(question: str) -> bool:
     return bool(_MORE.search(question)) and lacks_topic(question)
 
 
-def quoted_sentences(answer: str) -> frozenset[str]:
-    """The sentences an answer quoted, markers removed (each ends with its [n])."""
-    return frozenset(_MARKERS.sub("", m.group()).strip() for m in _CITED_SENTENCE.finditer(answer))
+def quoted_sentences(answer: str) -> tuple[str, ...]:
+    """The sentences an answer quoted, markers removed (each ends with its [n]), each once, in the
+    answer's order (a set's order changed from one process to the next with the strings' hashes:
+    「这是哪篇文章说的？」 listed the same answer's articles in either order)."""
+    return tuple(dict.fromkeys(_MARKERS.sub("", m.group()).strip() for m in _CITED_SENTENCE.finditer(answer)))
 
 
 def needs_context(question: str) -> bool:
