@@ -48,6 +48,10 @@ def test_a_refused_question_with_a_same_sound_typo_is_answered_as_meant(engine: 
     "有没有汽车厂在建厂前先在虚拟环境里把整座工厂模拟一遍的案例？",  # 汽车 is no typo for the library's 一车
     "扎克伯格的Meta到目前为止在元宇宙上累计投入了多少资金？",  # nor 多少 (a stopword) for 多招
     "家常红烧肉怎么做才能肥而不腻？",
+    # Fresh-user probe 25: common words the library lacks (使用 → 是用, which 「就是用…」 holds), and
+    # 讲到 (→ 将到, of 「即将到来」), which frames the question as 提到 does.
+    "数字人民币怎么使用？",
+    "作者讲到了哪些公司？",
 ])
 def test_a_correct_word_the_library_lacks_is_not_rewritten(engine: Engine, question):
     assert engine.retriever.search(question).query == question
