@@ -51,6 +51,8 @@ from rag.answer.reader import (
     asks_for_figure,
     asks_for_name,
     candidates,
+    claim_of,
+    decides,
     defined_term,
     example_topic,
     gives_example,
@@ -859,6 +861,32 @@ class Engine:
         chunks = {chunk.chunk_id: chunk for chunk, _ in found}
         return Extract("".join(parts), tuple(Citation.from_hit(n, self._hit_of(chunks[cid])) for cid, n in numbers.items()))
 
+    def _verdict(self, query: str) -> tuple[Extract, str] | None:
+        """Whether what a yes-or-no question asks (「流量是产业互联网的关键吗？」) is so, as the articles
+        say it: 「不是。」 or 「是的。」 and the sentence that decides it (``decides``), with that sentence;
+        for a why question taking it as said (「孟永辉为什么认为流量是产业互联网的关键？」), that the
+        articles say otherwise, when they do. None when no sentence decides it, or sentences disagree
+        (fresh-user probe 25: no answer said yes or no; false premises were answered as said)."""
+        claim = claim_of(query)
+        if claim is None:
+            return None
+        # 「孟永辉说留量是产业互联网的关键，对吧？」: whether he said it is asked, so only his articles decide
+        # (the sentence is in an article of no author); what the articles deny of a why's premise, any.
+        named = [a for a in self._authors() if a in query]
+        decided: dict[bool, tuple[Chunk, str]] = {}
+        for chunk, c in self._sentences_on(" ".join(claim.subject + claim.said)):
+            if named and not claim.why and self._index.article_meta(chunk.article_id).author not in named:
+                continue
+            says = decides(c.text, claim)
+            if says is not None:
+                decided.setdefault(says, (chunk, c.text))
+        if len(decided) != 1 or (claim.why and True in decided):
+            return None
+        says, (chunk, sentence) = next(iter(decided.items()))
+        hit = self._hit_of(chunk)
+        lead = PREMISE_DENIED_TEXT.format(hit.article.title) if claim.why else VERDICT_TEXT[says]
+        return Extract(f"{lead}{sentence}[1]", (Citation.from_hit(1, hit),)), sentence
+
     def _mentions(self, word: str | None) -> Extract | None:
         """Which articles mention the word 「哪几篇文章讲到了元宇宙？」 asks about, each with its first
         passage (by BM25 on the word's bigrams) holding it outside an author's name (元宇宙少女 holds
@@ -954,6 +982,20 @@ class Engine:
             # 「文章有没有提到工业4.0？」: no passage holds it (nor, a character corrected, 区快链), so none does;
             # nor a sentence (``_mentions`` found none: 「区块链金融」「华为5G」, whose bigrams the library holds).
             return Answer(self._none_mention(word), (), "retrieval", grounded=False, degraded=degraded, refused=True,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
+        verdict = self._verdict(retrieval.query)
+        if verdict is not None:
+            decided, sentence = verdict
+            if retrieval.relevant and not decided.text.startswith(PREMISE_DENIED_TEXT[:6]):
+                # The reader's first quotes after it, the deciding one left out (it is said first); no
+                # reasons for what the articles deny.
+                rest = self._read(replace(retrieval, said=retrieval.said | {sentence}))
+                quotes = _QUOTED.findall(rest.text)[:VERDICT_QUOTES]
+                if quotes and not rest.text.startswith(PARTIAL_LEAD):
+                    kept = {int(n) for _, n in quotes}
+                    decided = joined(decided, Extract("".join(q for q, _ in quotes),
+                                                      tuple(c for c in rest.citations if c.n in kept)))
+            return Answer(decided.text, decided.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if not retrieval.relevant and ext is None:
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
@@ -1269,6 +1311,13 @@ _SPEAKS = r"(?:所说|曾说|说过|说|认为|表示|指出)"
 
 # Passages read for 「哪几篇文章讲到了X？」, best first by BM25 on X's bigrams.
 _MENTION_ROWS = 200
+# The answer to a yes-or-no question one sentence of the articles decides opens so (``Engine._verdict``);
+# a why question taking as said what they deny, so.
+VERDICT_TEXT = {True: "是的。", False: "不是。"}
+PREMISE_DENIED_TEXT = "文章并不是这样说的。《{}》说："
+# The reader's quotes after the sentence that decides (the answer stays short).
+VERDICT_QUOTES = 2
+_QUOTED = re.compile(r"([^\[\]]+?\[(\d+)\])")
 # The examples an answer to 「举个例子」 quotes at most (``Engine._examples``).
 EXAMPLES_LISTED = 3
 

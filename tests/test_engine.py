@@ -322,6 +322,25 @@ def test_asked_for_an_example_the_answer_quotes_the_examples_the_articles_give(e
     assert len(twin.citations) == 1
 
 
+def test_a_yes_or_no_question_a_sentence_decides_is_answered_yes_or_no(engine: Engine):
+    # Fresh-user probe 25: no yes-or-no question got a yes or a no, and false premises were taken as said.
+    denied = "流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。[1]"
+    for question in ("流量是产业互联网的关键吗？", "产业互联网的关键是流量吗？"):
+        answer = engine.ask(question, mode="retrieval")
+        assert answer.answer.startswith("不是。透过以上的分析") and denied in answer.answer, answer.answer
+        assert len(answer.answer) < 400
+    answer = engine.ask("区块链是产业互联网下半场的基石吗？", mode="retrieval")
+    assert answer.answer.startswith("是的。区块链是产业互联网下半场的基石"), answer.answer
+    premise = engine.ask("孟永辉为什么认为流量是产业互联网的关键？", mode="retrieval")
+    assert premise.answer == ("文章并不是这样说的。《产业互联网的画卷，正徐徐展开》说：透过以上的分析，我们可以看出，"
+                              + denied), premise.answer
+    # Whether someone said it: only his articles decide (《画卷》 names no author); a view reported
+    # (「人们之所以将产业互联网看成是消费互联网的延续」) decides nothing.
+    for question in ("孟永辉说留量是产业互联网的关键，对吧？", "产业互联网是不是消费互联网的延续？"):
+        answer = engine.ask(question, mode="retrieval").answer
+        assert not answer.startswith(("是的。", "不是。")), (question, answer)
+
+
 def test_why_a_domain_term_the_articles_discuss_matters_is_answered(engine: Engine):
     # Under the dense floor (no passage says 重要 beside 区块链), though the articles discuss it.
     for asked in ("区块链为什么重要？", "区快链为啥重要"):

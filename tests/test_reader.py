@@ -963,3 +963,42 @@ def test_an_example_is_of_a_topic_when_it_or_the_sentence_it_leans_on_holds_it()
     assert not gives_example(lead, "产业互联网正在变得深入。", ["产业互联网"])
     # The sentence before counts only for an example that opens the sentence.
     assert not gives_example(lead, "工厂的数字孪生，比如宝马的工厂。", ["产业互联网"])
+
+
+@pytest.mark.parametrize(("question", "subject", "said", "why"), [
+    ("流量是产业互联网的关键吗？", ("流量",), ("产业互联网", "关键"), False),
+    ("产业互联网关键是流量吗", ("产业互联网", "关键"), ("流量",), False),
+    ("区块链是不是产业互联网下半场的基石？", ("区块链",), ("产业互联网", "下半场", "基石"), False),
+    ("孟永辉说流量是产业互联网的关键，对吧？", ("流量",), ("产业互联网", "关键"), False),
+    ("孟永辉为什么认为流量是产业互联网的关键？", ("流量",), ("产业互联网", "关键"), True),
+])
+def test_the_claim_a_question_asks_about_or_takes_as_said(question, subject, said, why):
+    from rag.answer.reader import Claim, claim_of
+
+    assert claim_of(question) == Claim(subject, said, why)
+
+
+@pytest.mark.parametrize("question", ["产业互联网是什么？", "为什么说流量不是产业互联网的关键？", "流量不是关键吗？",
+                                      "产业互联网的关键是什么？", "为什么产业互联网需要被正名？"])
+def test_questions_claiming_nothing_or_a_denial_are_not_read_as_a_claim(question):
+    from rag.answer.reader import claim_of
+
+    assert claim_of(question) is None
+
+
+def test_a_sentence_decides_a_claim_when_it_says_its_subject_is_or_is_not_what_is_said():
+    from rag.answer.reader import claim_of, decides
+
+    key = claim_of("流量是产业互联网的关键吗？")
+    assert decides("我们可以看出，流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。", key) is False
+    # Either way round: 「产业互联网的关键是流量吗？」 is decided by the same sentence.
+    assert decides("流量，绝不是产业互联网的关键。", claim_of("产业互联网的关键是流量吗？")) is False
+    assert decides("区块链是产业互联网下半场的基石，只有区块链才能…。", claim_of("区块链是产业互联网下半场的基石吗？")) is True
+    # 互联网 within 产业互联网 is not the subject.
+    essence = claim_of("互联网是产业互联网的本质吗？")
+    assert decides("互联网，绝非是产业互联网的本质。", essence) is False
+    assert decides("产业互联网的本质是新产业。", essence) is None
+    # Reported, supposed or asked, it decides nothing.
+    for sentence in ("很多人会想当然地认为，流量是产业互联网的关键。", "将流量看成是产业互联网的关键，并不能够得到预想的效果。",
+                     "如果流量是产业互联网的关键，那么…。", "流量是产业互联网的关键吗？"):
+        assert decides(sentence, key) is None, sentence

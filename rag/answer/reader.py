@@ -1439,3 +1439,85 @@ def _clauses(cands: Sequence[Candidate]) -> list[tuple[str, frozenset[str]]]:
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+# --- whether what a question claims is so -------------------------------------------------------
+# 「流量是产业互联网的关键吗？」「产业互联网是不是消费互联网的延续？」 ask whether A is B; 「孟永辉为什么认为
+# 流量是产业互联网的关键？」 takes it as said. One sentence of the articles saying A is (not) B decides:
+# 「流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。」 (fresh-user probe 25: no yes/no answer
+# said yes or no, and false premises were taken as said).
+_WHETHER = re.compile(r"^(?:请问)?(?:(?:[^\s，,。？?]{1,6})(?:认为|说|觉得|看来)[，,]?)?(?P<a>[^\s，,。？?]{1,12}?)"
+                      r"(?:到底|究竟|真的)?(?:是不是|是否是|才是|就是|是)(?P<b>[^，,。？?]{2,20}?)"
+                      r"(?:吗|嘛|么)?[，,]?(?:对吧|对吗|是吗|没错吧)?[？?]?\s*$")
+_WHY_CLAIMED = re.compile(r"^(?:请问)?[^\s，,。？?]{0,10}?为(?:什么|何|啥)[^，,。？?]{0,14}?(?:认为|说|觉得|提出|断言)"
+                          r"(?P<a>[^\s，,。？?]{1,12}?)(?:就是|才是|是)(?P<b>[^，,。？?]{2,20}?)[？?]?\s*$")
+_ASKS_WHETHER = re.compile(r"(?:吗|嘛|么)[？?]?\s*$|是不是|是否|对吧|对吗|是吗[？?]?\s*$|没错吧")
+# Between the subject and what it is said to be: punctuation and a few adverbs, then the copula.
+_GAP = r"(?:[，,\s]|其实|本身|依然|仍然|也|都|则|更|只)*"
+_DENIES = r"(?:绝不是|并不是|不是|绝非是?|并非是?|不再是|而非)"
+_AFFIRMS = r"(?:才是|就是|正是|便是|是)"
+_CLAIM_WORDS = frozenset({"一个", "一种", "真正", "真的", "主要"})
+# A sentence that reports or supposes what it says (「很多人会想当然地认为…」「如果…」「将…看成是…」) decides nothing.
+_NOT_ITS_OWN = re.compile(r"如果|假如|假设|要是|一旦|的话|若是|倘若|会说|会问|看成|当成|视为|[？?]|吗|是否")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a question says A is (B), as the words of each; ``why``: asked why it is so (a premise),
+    not whether."""
+
+    subject: tuple[str, ...]
+    said: tuple[str, ...]
+    why: bool
+
+
+def _claim_words(text: str) -> tuple[str, ...]:
+    words = [w for w in content_terms(text) if len(w) >= 2 and w not in STOPWORDS and w not in _CLAIM_WORDS]
+    return tuple(w for w in words if not any(w != v and w in v for v in words))
+
+
+def claim_of(question: str) -> Claim | None:
+    """The claim a yes-or-no question asks about (「流量是产业互联网的关键吗？」), or a why question takes
+    as said (「为什么孟永辉认为流量是产业互联网的关键？」); None for other questions."""
+    q = question.strip()
+    m = _WHY_CLAIMED.match(q)
+    why = m is not None
+    if m is None and _ASKS_WHETHER.search(q) and not _ASKED_WORD.search(q.replace("是否", "")):
+        m = _WHETHER.match(q)
+    if m is None:
+        return None
+    if re.search(r"(?:不|非|没|无)$", m.group("a")):
+        return None  # 「为什么说流量不是…？」: a claim denied is not read
+    subject, said = _claim_words(m.group("a")), _claim_words(m.group("b"))
+    if not subject or not said or len(subject) > 2:
+        return None
+    return Claim(subject, said, why)
+
+
+def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str]) -> bool | None:
+    """``subject``'s words (一 的 between them allowed), the copula, then each of ``said``'s words in
+    the 30 characters after: True for 是, False for 不是 / 绝非; None when no such place."""
+    pattern = "的?".join(re.escape(w.lower()) for w in subject)
+    for m in re.finditer(pattern, sentence):
+        # Not within a longer word said of it (互联网 in 产业互联网).
+        if any(len(w) > m.end() - m.start() and sentence.find(w.lower(), max(0, m.start() - len(w)), m.end() + len(w))
+               != -1 and pattern.replace("的?", "") in w.lower() for w in said):
+            continue
+        cop = re.match(_GAP + "(?:(?P<no>" + _DENIES + ")|" + _AFFIRMS + ")", sentence[m.end():])
+        if cop is None:
+            continue
+        rest = re.split(r"[。；;！!]", sentence[m.end() + cop.end():], maxsplit=1)[0][:30]
+        if all(w.lower() in rest for w in said):
+            return cop.group("no") is None
+    return None
+
+
+def decides(sentence: str, claim: Claim) -> bool | None:
+    """Whether ``sentence`` says the claim's subject is (True) or is not (False) what it is said to be
+    (「流量，绝不是产业互联网的关键」「互联网，绝非是产业互联网的本质」), either way round (「产业互联网的关键
+    是流量吗？」); None when it says neither, or reports, supposes or asks it."""
+    if _MISTAKEN.search(sentence) or _NOT_ITS_OWN.search(sentence):
+        return None
+    low = sentence.lower()
+    found = _copula_says(low, claim.subject, claim.said)
+    return found if found is not None else _copula_says(low, claim.said, claim.subject)
