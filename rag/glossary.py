@@ -49,6 +49,12 @@ BUILTIN_SPELLINGS: dict[str, tuple[str, ...]] = {
     "元宇宙": ("metaverse",),
     "区块链": ("blockchain",),
     "数字孪生": ("digital twin",),
+    "供应链": ("supply chain",),
+    "云计算": ("cloud computing",),
+    "大数据": ("big data",),
+    "人工智能": ("artificial intelligence",),
+    "数字化转型": ("digital transformation",),
+    "去中心化": ("decentralization", "decentralized"),
 }
 
 

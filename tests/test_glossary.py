@@ -148,3 +148,9 @@ def test_the_sectors_english_name_in_a_chinese_question_is_read_as_its_term(engi
     answer = engine.ask("industrial internet 的关键是什么？", mode="retrieval")
     assert not answer.refused and answer.query.startswith("产业互联网"), answer.query
     assert Glossary(BUILTIN, BUILTIN_SPELLINGS).expand("Metaverse和Blockchain有什么关系？") == "元宇宙和区块链有什么关系？"
+    # Fresh-user probe 25: respelled, a question is kept when relevant as any question is (its dense
+    # relevance alone was under the floor), and the technologies' English names are read too.
+    for question, query, said in (("digital twin在文章里是怎么用的？", "数字孪生在文章里是怎么用的？", "宝马"),
+                                  ("supply chain和区块链结合能干什么？", "供应链和区块链结合能干什么？", "区块链跟供应链融合")):
+        answer = engine.ask(question, mode="retrieval")
+        assert (answer.refused, answer.query) == (False, query) and said in answer.answer, answer.answer
