@@ -100,6 +100,10 @@ def test_both_after_what_about_y_names_the_two():
     history = asked("产业互联网的本质是什么？", "那消费互联网呢？")
     assert rule_rewrite("两者有什么区别？", history) == "产业互联网和消费互联网有什么区别？"
     assert rule_rewrite("二者的关系是什么？", asked(B_END, "C端呢？")) == "B端和C端的关系是什么？"
+    # Two authors asked the same view: their views on it (fresh-user probe 25: 「孟永辉和元宇宙少女有什么
+    # 区别？」 asked about nothing and was refused).
+    authors = asked("孟永辉怎么看平台？", "元宇宙少女呢？")
+    assert rule_rewrite("两者有什么区别？", authors, names=["元宇宙少女", "孟永辉"]) == "孟永辉和元宇宙少女对平台的看法有什么区别？"
 
 
 @pytest.mark.parametrize(

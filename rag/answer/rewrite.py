@@ -462,6 +462,11 @@ def _swapped(question: str, chain: list[str], names: Sequence[str]) -> str | Non
         first = _subject(base)
         second = _what_about(chain[-1]) or _subject(chain[-1])
         if first and second and first != second:
+            topic = subject_word(base, _ASPECTS | {n.lower() for n in names}) if first in names and second in names else None
+            if topic and topic not in (first, second):
+                # 「孟永辉怎么看平台？」「元宇宙少女呢？」「两者有什么区别？」: their views on it (fresh-user probe
+                # 25: 「孟永辉和元宇宙少女有什么区别？」 asked about nothing and was refused).
+                return _BOTH.sub(f"{first}和{second}对{topic}的看法", question, count=1)
             return _BOTH.sub(f"{first}和{second}", question, count=1)
         return None
     new = _what_about(question)
