@@ -100,8 +100,10 @@ from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
 from rag.text import (
     CJK_RUN,
+    COMMON_WORD,
     SEQUENCE_OPENER,
     STOPWORDS,
+    char_frequency,
     cjk_bigrams,
     content_terms,
     mentioned_word,
@@ -457,6 +459,8 @@ class Engine:
         if m is None:
             return None
         subject = m.group(1)
+        if char_frequency(subject) >= COMMON_WORD:
+            return None  # 「文章说政府砸了2.79万亿搞科研？」: a common word, said otherwise (国家) in the articles
         words = topic_words(query.strip()[m.start(1):])  # after 「请问」「文章说」
         # (Not a phrase of the library's words, 「龙头企业」「国内外」: a reviewer's findings.)
         return subject if words and words[0] == subject and self._held_nowhere(subject) else None
@@ -872,7 +876,11 @@ class Engine:
             return None
         # 「孟永辉说留量是产业互联网的关键，对吧？」: whether he said it is asked, so only his articles decide
         # (the sentence is in an article of no author); what the articles deny of a why's premise, any.
-        named = [a for a in self._authors() if a in query]
+        # Whether someone else holds it (「黄奇帆认为…吗？」「很多人认为…吗？」), no sentence of the writers
+        # decides (a reviewer's finding: 「是的。」 and 元宇宙少女's sentence as 黄奇帆's view).
+        named = [a for a in self._authors() if a in claim.by]
+        if not claim.of_articles and not named:
+            return None
         decided: dict[bool, tuple[Chunk, str]] = {}
         for chunk, c in self._sentences_on(" ".join(claim.subject + claim.said)):
             if named and not claim.why and self._index.article_meta(chunk.article_id).author not in named:
@@ -966,10 +974,6 @@ class Engine:
         if listed is not None:
             return Answer(listed.text, listed.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
-        examples = self._examples(retrieval.query)
-        if examples is not None:
-            return Answer(examples.text, examples.citations, "retrieval", grounded=True, degraded=degraded,
-                          query=retrieval.query, hits=tuple(retrieval.hits))
         word = retrieval.mentioned
         absent = self._absent_subject(question)  # the user's words (「那孟永辉呢？」 after it asks of him)
         if absent is not None:
@@ -997,12 +1001,22 @@ class Engine:
                                                       tuple(c for c in rest.citations if c.n in kept)))
             return Answer(decided.text, decided.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
+        # Asked for an example the reader finds nothing for (under the floor: 「能举个产业互联网的例子吗？」), the
+        # examples the articles give of it; the reader's answer otherwise (a reviewer's finding: 「平台有哪些
+        # 例子？」 lost 「在电商领域，有淘宝、京东、拼多多这样的平台；…」 to an example of 创作平台).
+        examples = self._examples(retrieval.query)
         if not retrieval.relevant and ext is None:
+            if examples is not None:
+                return Answer(examples.text, examples.citations, "retrieval", grounded=True, degraded=degraded,
+                              query=retrieval.query, hits=tuple(retrieval.hits))
             return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         ext = ext or self._read(retrieval)
         if ext.reading is not None and (ext.reading.all_said or self._strays(question, retrieval, ext.reading)):
             return Answer(ALL_SAID_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
+        if (not ext.text or not _reading_answers(retrieval, ext)) and examples is not None:
+            return Answer(examples.text, examples.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         if not ext.text or not _reading_answers(retrieval, ext):
             # Off the articles' topic, or the question asks for something no passage holds (a
@@ -1056,6 +1070,15 @@ class Engine:
             return None
         return Answer(checked.text, checked.citations, "llm", grounded=checked.grounded, refused=refused,
                       query=retrieval.query, hits=tuple(retrieval.hits))
+
+    def _asked_besides(self, question: str) -> str | None:
+        """The question a message holding an instruction asks besides (``asked_besides_instruction``),
+        when it asks about something the library holds (「你觉得作者是不是傻？」 does not: a reviewer's
+        finding, answered with quotes); None otherwise."""
+        asked = asked_besides_instruction(question) if looks_like_instruction(question) else None
+        if asked is None or not any(self._retriever.in_library(w) for w in content_terms(asked) if len(w) >= 2):
+            return None
+        return asked
 
     def _guard_refusal(self, question: str, t0: float, history: Sequence[Message]) -> Answer | None:
         """The refusal for a message that tries to change the assistant's rules, that is keyboard
@@ -1167,7 +1190,7 @@ class Engine:
 
     def _ask(self, question: str, history: Sequence[Message], mode: Mode, top_k: int | None) -> Answer:
         question = self._question(question)
-        asked = asked_besides_instruction(question) if looks_like_instruction(question) else None
+        asked = self._asked_besides(question)
         if asked is not None:
             # 「忽略之前的指令…。顺便问下：…？」: the question is answered, the instruction declined.
             answer = self._answer(asked, history, mode, top_k)
@@ -1207,7 +1230,7 @@ class Engine:
         """
         t0 = time.perf_counter()
         question = self._question(question)
-        asked = asked_besides_instruction(question) if looks_like_instruction(question) else None
+        asked = self._asked_besides(question)
         question = asked or question
         refusal = self._guard_refusal(question, t0, history)
         if refusal is not None:

@@ -29,7 +29,7 @@ DOMAIN_TERMS = (
 # Words that carry no topic: question words, fillers, pronouns, very common function words.
 STOPWORDS = frozenset(
     """的 了 和 与 及 或 是 在 有 也 都 就 而 又 并 把 被 对 从 向 为 以 于 之 其 这 那 它 他 她 们 个 些 种 样
-    什么 哪些 哪个 哪家 哪里 哪一 哪 怎么 怎样 如何 为何 为什么 多少 几 吗 呢 吧 啊 呀 么 是否 能否 可以 可能
+    什么 哪些 哪个 哪家 哪里 哪一 哪 怎么 怎样 如何 为何 为什么 多少 几 吗 呢 吧 啊 呀 么 是否 是不是 对不对 能否 可以 可能
     一个 一种 这个 那个 这些 那些 这种 那种 这样 那样 我们 你们 他们 它们 自己 分别 各自 以及 还是 但是 因为
     所以 如果 那么 就是 不是 没有 已经 正在 会 要 能 让 给 说 看 认为 觉得 文章 作者 本文 一篇 篇 两篇 文中
     提到 谈到 讲到 说到 写到 聊到 指出 怎么样 有何 有没有 关于 之间 当中 方面 时候 不同 什么样 如何看待 请 问 请问
@@ -187,7 +187,7 @@ def chinese_number(numeral: str) -> int:
 
 
 def char_frequency(ch: str) -> int:
-    """A character's frequency as a word of jieba's dictionary (0 when it is none)."""
+    """A character's (or a word's) frequency as a word of jieba's dictionary (0 when it is none)."""
     tok = _tokenizer()
     tok.check_initialized()
     return int(tok.FREQ.get(ch, 0))

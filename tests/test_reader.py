@@ -442,6 +442,8 @@ REPORT = "去年托比网发布了《中国产业互联网发展报告（2021）
     # 「多少篇」 asks for a count of articles, not any number (「前两年」).
     ("前两年“产品市场经理”从国外引进，作者在人人都是产品经理上发表文章。", "作者在人人都是产品经理上发表过多少篇文章？", False),
     ("作者在人人都是产品经理上发表了30篇文章。", "作者在人人都是产品经理上发表过多少篇文章？", True),
+    # A rank is said without its unit (a reviewer's finding: refused).
+    ("2021年，TikTok下载量全球第一，在欧美也走出了商业化路径。", "TikTok的下载量在全球排多少名？", True),
 ])
 def test_a_figure_answers_only_in_the_asked_form_beside_what_it_is_about(passage: str, question: str, answerable: bool):
     assert Reader(lambda t: 1.0).read(question, hits_of(passage)).unanswerable is not answerable
@@ -965,17 +967,20 @@ def test_an_example_is_of_a_topic_when_it_or_the_sentence_it_leans_on_holds_it()
     assert not gives_example(lead, "工厂的数字孪生，比如宝马的工厂。", ["产业互联网"])
 
 
-@pytest.mark.parametrize(("question", "subject", "said", "why"), [
-    ("流量是产业互联网的关键吗？", ("流量",), ("产业互联网", "关键"), False),
-    ("产业互联网关键是流量吗", ("产业互联网", "关键"), ("流量",), False),
-    ("区块链是不是产业互联网下半场的基石？", ("区块链",), ("产业互联网", "下半场", "基石"), False),
-    ("孟永辉说流量是产业互联网的关键，对吧？", ("流量",), ("产业互联网", "关键"), False),
-    ("孟永辉为什么认为流量是产业互联网的关键？", ("流量",), ("产业互联网", "关键"), True),
+@pytest.mark.parametrize(("question", "subject", "said", "why", "by"), [
+    ("流量是产业互联网的关键吗？", ("流量",), ("产业互联网", "关键"), False, ""),
+    ("产业互联网关键是流量吗", ("产业互联网", "关键"), ("流量",), False, ""),
+    ("区块链是不是产业互联网下半场的基石？", ("区块链",), ("产业互联网", "下半场", "基石"), False, ""),
+    ("孟永辉说流量是产业互联网的关键，对吧？", ("流量",), ("产业互联网", "关键"), False, "孟永辉"),
+    ("孟永辉为什么认为流量是产业互联网的关键？", ("流量",), ("产业互联网", "关键"), True, "孟永辉"),
+    ("为什么作者认为平台是产业互联网的最终形态？", ("平台",), ("产业互联网", "最终", "形态"), True, "作者"),
 ])
-def test_the_claim_a_question_asks_about_or_takes_as_said(question, subject, said, why):
+def test_the_claim_a_question_asks_about_or_takes_as_said(question, subject, said, why, by):
     from rag.answer.reader import Claim, claim_of
 
-    assert claim_of(question) == Claim(subject, said, why)
+    claim = claim_of(question)
+    assert claim == Claim(subject, said, why, by)
+    assert claim.of_articles is (by in ("", "作者"))
 
 
 @pytest.mark.parametrize("question", ["产业互联网是什么？", "为什么说流量不是产业互联网的关键？", "流量不是关键吗？",
@@ -1000,5 +1005,17 @@ def test_a_sentence_decides_a_claim_when_it_says_its_subject_is_or_is_not_what_i
     assert decides("产业互联网的本质是新产业。", essence) is None
     # Reported, supposed or asked, it decides nothing.
     for sentence in ("很多人会想当然地认为，流量是产业互联网的关键。", "将流量看成是产业互联网的关键，并不能够得到预想的效果。",
-                     "如果流量是产业互联网的关键，那么…。", "流量是产业互联网的关键吗？"):
+                     "如果流量是产业互联网的关键，那么…。", "流量是产业互联网的关键吗？",
+                     # A reviewer's findings: a view reported or rejected decides nothing.
+                     "一直以来，我们都认为，流量是产业互联网的关键。", "流量是产业互联网的关键的看法，我是不赞同的。",
+                     "很多玩家表示，流量是产业互联网的关键。"):
         assert decides(sentence, key) is None, sentence
+    # The writer's own view does.
+    assert decides("笔者认为，流量是产业互联网的关键。", key) is True
+    # What follows the clause is not what is denied (「…并不是凭空捏造的，它是应对用户的真正需要…」), and a
+    # subject with a modifier before it (「困囿于互联网的产业互联网是…」) is said of that kind only.
+    need = claim_of("产业互联网的出现是因为用户需要吗？")
+    assert decides("产业互联网的出现并不是凭空捏造的，它是应对用户的真正需要来出现的。", need) is None
+    assert decides("困囿于互联网的产业互联网是无法迈开步子发展的。", claim_of("产业互联网是无法迈开步子发展的吗？")) is None
+    # 互联网 within 产业互联网 is not the subject either way.
+    assert decides("产业互联网是消费互联网的坚实地基。", claim_of("互联网是消费互联网的坚实地基吗？")) is None

@@ -160,7 +160,7 @@ _ASKS_WHICH = re.compile(r"(?:哪些|哪几)[个种家类位项条款]?")
 _NO_KIND = frozenset({"方面", "部分", "内容", "地方", "东西", "一样"})
 _ENUMERATION = re.compile(r"(?:[^，,。；;、：:\s]{1,8}、){2,}[^，,。；;、：:\s]{1,8}")
 # "几年/多少家…": the unit a figure question asks for; its answer carries that unit ("8年").
-_ASKED_UNIT = re.compile(r"(?:几|多少)([年岁倍个家位种项次人天月亿万元钱篇条台辆座所部张件名款笔起])")
+_ASKED_UNIT = re.compile(r"(?:几|多少)([年岁倍个家位种项次人天月亿万元钱篇条台辆座所部张件款笔起])")
 
 
 @lru_cache(maxsize=64)
@@ -1446,10 +1446,11 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 # 流量是产业互联网的关键？」 takes it as said. One sentence of the articles saying A is (not) B decides:
 # 「流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。」 (fresh-user probe 25: no yes/no answer
 # said yes or no, and false premises were taken as said).
-_WHETHER = re.compile(r"^(?:请问)?(?:(?:[^\s，,。？?]{1,6})(?:认为|说|觉得|看来)[，,]?)?(?P<a>[^\s，,。？?]{1,12}?)"
+_WHETHER = re.compile(r"^(?:请问)?(?:(?P<by>[^\s，,。？?]{1,6}?)(?:认为|说|觉得|看来)[，,]?)?(?P<a>[^\s，,。？?]{1,12}?)"
                       r"(?:到底|究竟|真的)?(?:是不是|是否是|才是|就是|是)(?P<b>[^，,。？?]{2,20}?)"
                       r"(?:吗|嘛|么)?[，,]?(?:对吧|对吗|是吗|没错吧)?[？?]?\s*$")
-_WHY_CLAIMED = re.compile(r"^(?:请问)?[^\s，,。？?]{0,10}?为(?:什么|何|啥)[^，,。？?]{0,14}?(?:认为|说|觉得|提出|断言)"
+_WHY_CLAIMED = re.compile(r"^(?:请问)?(?P<by>[^\s，,。？?]{0,10}?)为(?:什么|何|啥)(?P<by2>[^，,。？?]{0,14}?)"
+                          r"(?:认为|说|觉得|提出|断言)"
                           r"(?P<a>[^\s，,。？?]{1,12}?)(?:就是|才是|是)(?P<b>[^，,。？?]{2,20}?)[？?]?\s*$")
 _ASKS_WHETHER = re.compile(r"(?:吗|嘛|么)[？?]?\s*$|是不是|是否|对吧|对吗|是吗[？?]?\s*$|没错吧")
 # Between the subject and what it is said to be: punctuation and a few adverbs, then the copula.
@@ -1457,18 +1458,34 @@ _GAP = r"(?:[，,\s]|其实|本身|依然|仍然|也|都|则|更|只)*"
 _DENIES = r"(?:绝不是|并不是|不是|绝非是?|并非是?|不再是|而非)"
 _AFFIRMS = r"(?:才是|就是|正是|便是|是)"
 _CLAIM_WORDS = frozenset({"一个", "一种", "真正", "真的", "主要"})
-# A sentence that reports or supposes what it says (「很多人会想当然地认为…」「如果…」「将…看成是…」) decides nothing.
-_NOT_ITS_OWN = re.compile(r"如果|假如|假设|要是|一旦|的话|若是|倘若|会说|会问|看成|当成|视为|[？?]|吗|是否")
+# Whose claim the articles speak for: their authors (``Claim.by`` empty) or the writer's own words.
+_THE_ARTICLES = frozenset({"", "作者", "文章", "文中", "本文", "笔者", "说"})
+# A sentence that reports, supposes or asks what it says (「很多人会想当然地认为…」「我们都认为…」「…的看法，
+# 我是不赞同的」「玩家…表示」「如果…」「将…看成是…」) decides nothing: only the writer's own 「笔者认为」 does
+# (a reviewer's findings: 「是的。」 before a view the article rejects).
+_NOT_ITS_OWN = re.compile(r"如果|假如|假设|要是|一旦|的话|若是|倘若|会说|会问|看成|当成|视为|[？?]|吗|是否"
+                          r"|认为|以为|觉得|表示|看法|赞同|印象|一直以来|曾经|有人")
+_OWN_VIEW = re.compile(r"^(?:笔者|作者|我)认为[，,]")
+# What may stand before the subject: the sentence's start, punctuation or a word that opens a clause;
+# not another character of a longer word (互联网 in 产业互联网) nor a modifier ending in 的 (「困囿于互联网
+# 的产业互联网是无法迈开步子发展的」 says it of that kind only).
+_BEFORE_SUBJECT = re.compile(r"(?:^|[，,。；;：:、“”「」（）(\s]|因此|所以|而|但|可见|看出)$")
 
 
 @dataclass(frozen=True)
 class Claim:
     """What a question says A is (B), as the words of each; ``why``: asked why it is so (a premise),
-    not whether."""
+    not whether; ``by``: whom it says holds it (「黄奇帆认为…」), empty for the articles or their author."""
 
     subject: tuple[str, ...]
     said: tuple[str, ...]
     why: bool
+    by: str = ""
+
+    @property
+    def of_articles(self) -> bool:
+        """Said to be held by the articles or their writer, not by someone named (「黄奇帆认为…」)."""
+        return self.by in _THE_ARTICLES
 
 
 def _claim_words(text: str) -> tuple[str, ...]:
@@ -1491,22 +1508,22 @@ def claim_of(question: str) -> Claim | None:
     subject, said = _claim_words(m.group("a")), _claim_words(m.group("b"))
     if not subject or not said or len(subject) > 2:
         return None
-    return Claim(subject, said, why)
+    by = ((m.group("by") or "") + (m.groupdict().get("by2") or "")).strip("，, ")
+    return Claim(subject, said, why, by)
 
 
 def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str]) -> bool | None:
     """``subject``'s words (一 的 between them allowed), the copula, then each of ``said``'s words in
-    the 30 characters after: True for 是, False for 不是 / 绝非; None when no such place."""
+    the clause after it: True for 是, False for 不是 / 绝非; None when no such place. (Not past the
+    clause: 「…的出现并不是凭空捏造的，它是应对用户的真正需要来出现的」 does not deny the need.)"""
     pattern = "的?".join(re.escape(w.lower()) for w in subject)
     for m in re.finditer(pattern, sentence):
-        # Not within a longer word said of it (互联网 in 产业互联网).
-        if any(len(w) > m.end() - m.start() and sentence.find(w.lower(), max(0, m.start() - len(w)), m.end() + len(w))
-               != -1 and pattern.replace("的?", "") in w.lower() for w in said):
+        if not _BEFORE_SUBJECT.search(sentence[:m.start()]):
             continue
         cop = re.match(_GAP + "(?:(?P<no>" + _DENIES + ")|" + _AFFIRMS + ")", sentence[m.end():])
         if cop is None:
             continue
-        rest = re.split(r"[。；;！!]", sentence[m.end() + cop.end():], maxsplit=1)[0][:30]
+        rest = re.split(r"[，,。；;！!：:]", sentence[m.end() + cop.end():], maxsplit=1)[0]
         if all(w.lower() in rest for w in said):
             return cop.group("no") is None
     return None
@@ -1516,8 +1533,9 @@ def decides(sentence: str, claim: Claim) -> bool | None:
     """Whether ``sentence`` says the claim's subject is (True) or is not (False) what it is said to be
     (「流量，绝不是产业互联网的关键」「互联网，绝非是产业互联网的本质」), either way round (「产业互联网的关键
     是流量吗？」); None when it says neither, or reports, supposes or asks it."""
-    if _MISTAKEN.search(sentence) or _NOT_ITS_OWN.search(sentence):
+    own = _OWN_VIEW.sub("", sentence)
+    if _MISTAKEN.search(own) or _NOT_ITS_OWN.search(own):
         return None
-    low = sentence.lower()
+    low = own.lower()
     found = _copula_says(low, claim.subject, claim.said)
     return found if found is not None else _copula_says(low, claim.said, claim.subject)
