@@ -100,10 +100,8 @@ from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
 from rag.text import (
     CJK_RUN,
-    COMMON_WORD,
     SEQUENCE_OPENER,
     STOPWORDS,
-    char_frequency,
     cjk_bigrams,
     content_terms,
     mentioned_word,
@@ -459,8 +457,10 @@ class Engine:
         if m is None:
             return None
         subject = m.group(1)
-        if char_frequency(subject) >= COMMON_WORD:
-            return None  # 「文章说政府砸了2.79万亿搞科研？」: a common word, said otherwise (国家) in the articles
+        if any(any(f in chunk.text for chunk in self._passages_on(f)) for f in _STATED_FIGURE.findall(query)):
+            # 「文章说政府砸了2.79万亿搞科研？」: a figure the articles give is what they say, of a subject they
+            # name otherwise (国家; a reviewer's finding).
+            return None
         words = topic_words(query.strip()[m.start(1):])  # after 「请问」「文章说」
         # (Not a phrase of the library's words, 「龙头企业」「国内外」: a reviewer's findings.)
         return subject if words and words[0] == subject and self._held_nowhere(subject) else None
@@ -1341,6 +1341,8 @@ PREMISE_DENIED_TEXT = "文章并不是这样说的。《{}》说："
 # The reader's quotes after the sentence that decides (the answer stays short).
 VERDICT_QUOTES = 2
 _QUOTED = re.compile(r"([^\[\]]+?\[(\d+)\])")
+# A figure a question states (「砸了2.79万亿」).
+_STATED_FIGURE = re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|%|倍)|\d+\.\d+")  # not a year
 # The examples an answer to 「举个例子」 quotes at most (``Engine._examples``).
 EXAMPLES_LISTED = 3
 

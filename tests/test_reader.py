@@ -1017,5 +1017,12 @@ def test_a_sentence_decides_a_claim_when_it_says_its_subject_is_or_is_not_what_i
     need = claim_of("产业互联网的出现是因为用户需要吗？")
     assert decides("产业互联网的出现并不是凭空捏造的，它是应对用户的真正需要来出现的。", need) is None
     assert decides("困囿于互联网的产业互联网是无法迈开步子发展的。", claim_of("产业互联网是无法迈开步子发展的吗？")) is None
+    # A comma within what is denied is not the clause's end, a turn (「，而是」) is; 「以往我们所认为的」
+    # describes, it does not report (a reviewer's findings, after the mend above).
+    assert decides("产业互联网并不是互联网玩家们，为了维持自身的市场地位而进行的转移，而是在寻求新的定位。",
+                   claim_of("产业互联网是为了维持市场地位吗？")) is False
+    assert decides("元宇宙不再是一个以往我们所认为的枯燥、呆板的形象，而是一种充满了生机与活力的形象。",
+                   claim_of("元宇宙是枯燥呆板的形象吗？")) is False
+    assert claim_of("所以说产业互联网的本质是新产业，对吧？").of_articles
     # 互联网 within 产业互联网 is not the subject either way.
     assert decides("产业互联网是消费互联网的坚实地基。", claim_of("互联网是消费互联网的坚实地基吗？")) is None

@@ -1459,13 +1459,17 @@ _DENIES = r"(?:绝不是|并不是|不是|绝非是?|并非是?|不再是|而非
 _AFFIRMS = r"(?:才是|就是|正是|便是|是)"
 _CLAIM_WORDS = frozenset({"一个", "一种", "真正", "真的", "主要"})
 # Whose claim the articles speak for: their authors (``Claim.by`` empty) or the writer's own words.
-_THE_ARTICLES = frozenset({"", "作者", "文章", "文中", "本文", "笔者", "说"})
+_THE_ARTICLES = frozenset({"", "作者", "文章", "文中", "本文", "笔者", "所以", "因此", "也就是", "那么", "这么", "那", "就是"})
 # A sentence that reports, supposes or asks what it says (「很多人会想当然地认为…」「我们都认为…」「…的看法，
 # 我是不赞同的」「玩家…表示」「如果…」「将…看成是…」) decides nothing: only the writer's own 「笔者认为」 does
 # (a reviewer's findings: 「是的。」 before a view the article rejects).
 _NOT_ITS_OWN = re.compile(r"如果|假如|假设|要是|一旦|的话|若是|倘若|会说|会问|看成|当成|视为|[？?]|吗|是否"
-                          r"|认为|以为|觉得|表示|看法|赞同|印象|一直以来|曾经|有人")
+                          r"|(?<!所)认为|以为|觉得|表示|看法|赞同|印象|一直以来|曾经|有人")
 _OWN_VIEW = re.compile(r"^(?:笔者|作者|我)认为[，,]")
+# Where what a copula says ends: the sentence's end, or a clause with a subject or a turn of its own
+# (「…并不是凭空捏造的，它是应对用户的真正需要」「…不再是…呆板的形象，而是一种充满了生机…」); not a comma
+# within what it says (「并不是…互联网玩家们，为了维持自身的市场地位而进行的用户对象的转移」).
+_CLAUSE_OF_CLAIM = re.compile(r"[。；;！!]|[，,：:]\s*(?:它|他|她|这|那|而|但|却|反而|其实|是|也|更|同样|因此|所以|从而|才)")
 # What may stand before the subject: the sentence's start, punctuation or a word that opens a clause;
 # not another character of a longer word (互联网 in 产业互联网) nor a modifier ending in 的 (「困囿于互联网
 # 的产业互联网是无法迈开步子发展的」 says it of that kind only).
@@ -1523,7 +1527,7 @@ def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str]) -> 
         cop = re.match(_GAP + "(?:(?P<no>" + _DENIES + ")|" + _AFFIRMS + ")", sentence[m.end():])
         if cop is None:
             continue
-        rest = re.split(r"[，,。；;！!：:]", sentence[m.end() + cop.end():], maxsplit=1)[0]
+        rest = _CLAUSE_OF_CLAIM.split(sentence[m.end() + cop.end():], maxsplit=1)[0]
         if all(w.lower() in rest for w in said):
             return cop.group("no") is None
     return None
