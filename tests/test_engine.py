@@ -352,6 +352,13 @@ def test_a_yes_or_no_question_a_sentence_decides_is_answered_yes_or_no(engine: E
     assert not engine.ask("为什么说产业互联网的出现是应对用户的需要？", mode="retrieval").answer.startswith("文章并不是")
 
 
+def test_a_sentence_scored_as_high_as_the_best_comes_before_the_best_ones_neighbours(engine: Engine):
+    # Fresh-user probe 25: the 留量 sentence tied with the best (a 流量 sentence of the best passage) and
+    # the best one's neighbours, scored far lower, filled the answer.
+    answer = engine.ask("产业互联网的关键是什么？", mode="retrieval").answer
+    assert "留量，才是产业互联网的关键" in answer, answer
+
+
 def test_why_a_domain_term_the_articles_discuss_matters_is_answered(engine: Engine):
     # Under the dense floor (no passage says 重要 beside 区块链), though the articles discuss it.
     for asked in ("区块链为什么重要？", "区快链为啥重要"):

@@ -201,6 +201,8 @@ _REQUIRED: dict[str, re.Pattern[str]] = {
 # A part of a question is answerable when a sentence holds this share of its weighted bigrams
 # (with the number or year it asks for): see bench/README.md, "Refusal".
 ANSWER_COVERAGE = 0.3
+# A sentence scored within this of the best is taken before the ones next to a chosen sentence.
+RIVAL_MARGIN = 0.35
 # A figure question is answered even under the relevance floor when, for each of its parts, one
 # clause of a passage holds this share of the part's weighted bigrams (and, for a part that asks
 # for a figure, the figure in the asked form): short factual questions about a detail
@@ -1127,7 +1129,9 @@ class Reader:
                 break
             near = {index_of.get((cands[j].hit, cands[j].pos + d)) for j in chosen for d in (-1, 1)} if context else set()
             sequel = next((k for k in sequels if k not in tried), None)
-            i = sequel if sequel is not None else next((k for k in pending if k in near), pending[0])
+            i = sequel if sequel is not None else (
+                pending[0] if overall[pending[0]] >= overall.max() - RIVAL_MARGIN
+                else next((k for k in pending if k in near), pending[0]))
             tried.add(i)
             # Beside a sentence that states the asked figure, only another clause that states one
             # of the asked form on the part's topic (「…超400万字」 was followed by 黄奇帆's 「几十家、
