@@ -1489,6 +1489,10 @@ class Claim:
     said: tuple[str, ...]
     why: bool
     by: str = ""
+    # The two sides as asked, whose every character the deciding clause must hold (「旧产业」 is not 「新产业」:
+    # fresh-user probe 26, 「是的。」 for 「产业互联网的本质是旧产业吗？」).
+    subject_text: str = ""
+    said_text: str = ""
 
     @property
     def of_articles(self) -> bool:
@@ -1517,10 +1521,21 @@ def claim_of(question: str) -> Claim | None:
     if not subject or not said or len(subject) > 2:
         return None
     by = ((m.group("by") or "") + (m.groupdict().get("by2") or "")).strip("，, ")
-    return Claim(subject, said, why, by)
+    return Claim(subject, said, why, by, m.group("a"), m.group("b"))
 
 
-def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str]) -> bool | None:
+CJK_CHAR_RE = re.compile(f"[{CJK}]")
+
+
+def _phrase_chars(text: str) -> set[str]:
+    """The characters a clause must hold to say ``text`` (its 的 and the claim's filler words left
+    out): each word of it, and the character that qualifies one (旧 in 旧产业)."""
+    for w in _CLAIM_WORDS:
+        text = text.replace(w, " ")
+    return {ch for ch in text.lower() if CJK_CHAR_RE.fullmatch(ch) and ch != "的"}
+
+
+def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str], said_text: str = "") -> bool | None:
     """``subject``'s words (一 的 between them allowed), the copula, then each of ``said``'s words in
     the clause after it: True for 是, False for 不是 / 绝非; None when no such place. (Not past the
     clause: 「…的出现并不是凭空捏造的，它是应对用户的真正需要来出现的」 does not deny the need.)"""
@@ -1532,7 +1547,7 @@ def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str]) -> 
         if cop is None:
             continue
         rest = _CLAUSE_OF_CLAIM.split(sentence[m.end() + cop.end():], maxsplit=1)[0]
-        if all(w.lower() in rest for w in said):
+        if all(w.lower() in rest for w in said) and _phrase_chars(said_text) <= set(rest):
             return cop.group("no") is None
     return None
 
@@ -1545,5 +1560,5 @@ def decides(sentence: str, claim: Claim) -> bool | None:
     if _MISTAKEN.search(own) or _NOT_ITS_OWN.search(own):
         return None
     low = own.lower()
-    found = _copula_says(low, claim.subject, claim.said)
-    return found if found is not None else _copula_says(low, claim.said, claim.subject)
+    found = _copula_says(low, claim.subject, claim.said, claim.said_text)
+    return found if found is not None else _copula_says(low, claim.said, claim.subject, claim.subject_text)
