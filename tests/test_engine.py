@@ -334,6 +334,10 @@ def test_a_yes_or_no_question_a_sentence_decides_is_answered_yes_or_no(engine: E
         assert len(answer.answer) < 400
     answer = engine.ask("区块链是产业互联网下半场的基石吗？", mode="retrieval")
     assert answer.answer.startswith("是的。区块链是产业互联网下半场的基石"), answer.answer
+    # Fresh-user probe 26: asked without 说 / 认为, and with 算不算 and 才不是.
+    assert engine.ask("为什么流量是产业互联网的关键？", mode="retrieval").answer.startswith("文章并不是这样说的。")
+    assert not engine.ask("为什么区块链是产业互联网下半场的基石？", mode="retrieval").answer.startswith("文章并不是")
+    assert engine.ask("产业互联网算不算互联网的外衣？", mode="retrieval").answer.startswith("不是。产业互联网才不是互联网的「外衣」")
     premise = engine.ask("孟永辉为什么认为流量是产业互联网的关键？", mode="retrieval")
     assert premise.answer == ("文章并不是这样说的。《产业互联网的画卷，正徐徐展开》说：透过以上的分析，我们可以看出，"
                               + denied), premise.answer

@@ -1451,15 +1451,15 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 # 「流量，绝不是产业互联网的关键，留量，才是产业互联网的关键。」 (fresh-user probe 25: no yes/no answer
 # said yes or no, and false premises were taken as said).
 _WHETHER = re.compile(r"^(?:请问)?(?:(?P<by>[^\s，,。？?]{1,6}?)(?:认为|说|觉得|看来)[，,]?)?(?P<a>[^\s，,。？?]{1,12}?)"
-                      r"(?:到底|究竟|真的)?(?:是不是|是否是|才是|就是|是)(?P<b>[^，,。？?]{2,20}?)"
+                      r"(?:到底|究竟|真的)?(?:是不是|是否是|算不算|算是|才是|就是|是)(?P<b>[^，,。？?]{2,20}?)"
                       r"(?:吗|嘛|么)?[，,]?(?:对吧|对吗|是吗|没错吧)?[？?]?\s*$")
-_WHY_CLAIMED = re.compile(r"^(?:请问)?(?P<by>[^\s，,。？?]{0,10}?)为(?:什么|何|啥)(?P<by2>[^，,。？?]{0,14}?)"
-                          r"(?:认为|说|觉得|提出|断言)"
+_WHY_CLAIMED = re.compile(r"^(?:请问)?(?P<by>[^\s，,。？?]{0,10}?)为(?:什么|何|啥)(?:(?P<by2>[^，,。？?]{0,14}?)"
+                          r"(?:认为|说|觉得|提出|断言))?"
                           r"(?P<a>[^\s，,。？?]{1,12}?)(?:就是|才是|是)(?P<b>[^，,。？?]{2,20}?)[？?]?\s*$")
-_ASKS_WHETHER = re.compile(r"(?:吗|嘛|么)[？?]?\s*$|是不是|是否|对吧|对吗|是吗[？?]?\s*$|没错吧")
+_ASKS_WHETHER = re.compile(r"(?:吗|嘛|么)[？?]?\s*$|是不是|是否|算不算|对吧|对吗|是吗[？?]?\s*$|没错吧")
 # Between the subject and what it is said to be: punctuation and a few adverbs, then the copula.
 _GAP = r"(?:[，,\s]|其实|本身|依然|仍然|也|都|则|更|只)*"
-_DENIES = r"(?:绝不是|并不是|不是|绝非是?|并非是?|不再是|而非)"
+_DENIES = r"(?:绝不是|并不是|才不是|不是|绝非是?|并非是?|不再是|而非)"
 _AFFIRMS = r"(?:才是|就是|正是|便是|是)"
 _CLAIM_WORDS = frozenset({"一个", "一种", "真正", "真的", "主要"})
 # Whose claim the articles speak for: their authors (``Claim.by`` empty) or the writer's own words.
