@@ -216,6 +216,9 @@ def stopword_positions(text: str) -> frozenset[int]:
     return frozenset(out)
 
 
+# A question asking for an example (「举个例子」「有没有具体案例？」「比如呢？」).
+ASKS_EXAMPLE = re.compile(r"例子|举例|案例|实例|比如呢|例如呢")
+
 _PLACE = re.compile(r"第\s*[一二两三四五六七八九十\d]{1,3}\s*[篇点个条项章节段部]|最后一[篇点个条项]")
 
 
@@ -237,7 +240,8 @@ _FIELD_AFTER_TERM = re.compile("(" + "|".join(sorted(map(re.escape, DOMAIN_TERMS
 # what a question part asks of its topic, not the topic (「C端流量有什么特点？」).
 ASPECT_WORDS = frozenset({
     "两者", "二者", "双方",
-    "区别", "不同", "关系", "联系", "意义", "原因", "理由", "特点", "影响", "例子", "作用", "好处", "坏处",
+    "区别", "不同", "关系", "联系", "意义", "原因", "理由", "特点", "影响", "例子", "案例", "实例", "比如", "例如",
+    "作用", "好处", "坏处",
     "共同点", "相同点", "不同点", "异同", "共性", "差异",
     "问题", "方法", "办法", "结果", "前景", "未来", "作者", "文章", "观点", "看法", "依据", "细节", "具体",
     "举例", "说明", "解释", "总结", "概括", "发表", "发布", "时间", "日期", "出自", "出处", "来源", "原文", "原话",

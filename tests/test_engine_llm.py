@@ -267,6 +267,16 @@ def test_a_follow_up_about_the_article_of_the_answer_before_is_resolved_without_
     assert [r["messages"][0]["content"] for r in fake.requests] == [ANSWER_SYSTEM_PROMPT]  # no rewrite asked
 
 
+def test_a_request_for_an_example_is_resolved_without_the_llm(fake: FakeLLM, llm_engine: Engine):
+    """「举个例子」 after a question: an example of what it asked (the local 1.5B model rewrote it as
+    another question on the topic, the example asked for lost)."""
+    earlier = [Message("user", "物流数字化是什么？"), Message("assistant", "物流数字化是…[1]。")]
+    fake.script(reply("比如某仓库[1]。"))
+    answer = llm_engine.ask("举个例子", history=earlier)
+    assert answer.query == "物流数字化是什么？ 举个例子"
+    assert REWRITE_SYSTEM_PROMPT not in [r["messages"][0]["content"] for r in fake.requests]  # no rewrite asked
+
+
 def test_follow_up_falls_back_to_the_rule_rewrite_when_the_llm_rewrite_fails(fake: FakeLLM, llm_engine: Engine):
     fake.script(status(500), reply("几家物流企业制定了统一格式。"))
     answer = llm_engine.ask(FOLLOW_UP, history=history())

@@ -96,6 +96,13 @@ def test_what_about_y_asks_the_question_before_of_y(previous: str, follow_up: st
     assert resolved_reference(follow_up, asked(previous), names=names) == standalone  # before any model rewrite
 
 
+@pytest.mark.parametrize("follow_up", ["举个例子", "能举个例子吗？", "有没有具体案例？", "比如呢？"])
+def test_a_request_for_an_example_asks_it_of_the_question_before(follow_up: str):
+    # Exact by rules (the local model dropped the example asked for); 「比如呢？」 is no 「那Y呢？」.
+    history = asked("产业互联网是什么？")
+    assert resolved_reference(follow_up, history) == f"产业互联网是什么？ {follow_up}"
+
+
 def test_both_after_what_about_y_names_the_two():
     history = asked("产业互联网的本质是什么？", "那消费互联网呢？")
     assert rule_rewrite("两者有什么区别？", history) == "产业互联网和消费互联网有什么区别？"

@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.text import (
+    ASKS_EXAMPLE,
     ASPECT_WORDS,
     BASELINE,
     CHANGE_WORDS,
@@ -1072,7 +1073,7 @@ class Reader:
         # A question asking for an example (「产业数字化有什么例子？」「举个例子」 after it) gets the example
         # the article gives right after a chosen sentence on its topic (「比如以前10个人养一群鸭子…」),
         # next to it (fresh-user probe 24: refused, or the topic sentences alone).
-        if _ASKS_EXAMPLE.search(question):
+        if ASKS_EXAMPLE.search(question):
             for i in list(chosen):
                 after = index_of.get((cands[i].hit, cands[i].pos + 1))
                 if after is not None and _EXAMPLE_OF.search(cands[after].text) and after not in chosen:
@@ -1404,7 +1405,6 @@ def _leans_on(text: str, why: bool, example: bool = False) -> bool:
 # come first: answering other questions the example is the answer (first_point -.03 to -.07 on five
 # held-out sets when every 「比如…」 brought it).
 _EXAMPLE_OF = re.compile(r"^(?:比如|例如|譬如|举个例子|举例来说)")
-_ASKS_EXAMPLE = re.compile(r"例子|举例|案例|实例|比如呢|例如呢")
 # An example given within a sentence (「…激发生产力和商业物种的大爆发，比如算力和AI，…」) or opening it.
 _GIVES_EXAMPLE = re.compile(r"(?:^|[，,：:；;])\s*(?:比如|例如|譬如|举个例子|举例来说)")
 # What shows it is an example's meaning that is asked (「养鸭子的例子说明了什么？」), not an example.
@@ -1417,7 +1417,7 @@ _EXAMPLE_WORDS = frozenset({"例子", "举例", "案例", "实例", "举个", "�
 def example_topic(question: str) -> list[str]:
     """What a question asks an example of (「能举个产业互联网的例子吗？」: 产业互联网; 「产业互联网是什么？ 举个
     例子」, a follow-up searched after its question, too); [] when it asks none, or what one shows."""
-    if not _ASKS_EXAMPLE.search(question) or _EXAMPLE_SHOWS.search(question):
+    if not ASKS_EXAMPLE.search(question) or _EXAMPLE_SHOWS.search(question):
         return []
     words = [w for w in content_terms(question) if len(w) >= 2 and w not in _EXAMPLE_WORDS
              and w not in ASPECT_WORDS and w not in STOPWORDS]

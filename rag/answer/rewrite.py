@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from rag.text import (
     ASKED_PER_CENT,
+    ASKS_EXAMPLE,
     ASPECT_WORDS,
     BASELINE,
     CHANGE_WORDS,
@@ -490,6 +491,10 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         again = _more_of(history, names)
         if again is not None:
             return again
+    if chain and ASKS_EXAMPLE.search(question) and lacks_topic(question):
+        # 「举个例子」 after 「产业互联网是什么？」: an example of what was asked, exactly (the local 1.5B model
+        # rewrote it as 「产业互联网如何重塑和改造…？」, the example asked for lost: session 19).
+        return " ".join([*chain, question])
     if asks_why_of_answer(question) and not (chain and (_ASKED_WHY.search(chain[-1]) or _ASKED_DETAIL.search(chain[-1]))):
         # 「产业互联网的主战场在哪里？」 → 「为什么？」: why what the answer said holds (「为什么产业互联网的
         # 主战场…而在数量众多的「产业」上？」), not where again. After a why, more reasons for it.
