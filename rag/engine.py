@@ -325,7 +325,7 @@ class Engine:
         if resolved is not None:
             return resolved, None  # an item or an article of the answer before: exact, no model needed
         unreachable: Degraded | str | None = None
-        if use_llm and self.llm is not None:
+        if use_llm and self.llm is not None and self._model_rewrites:
             try:
                 return self.llm.rewrite(question, turns), None
             except LLMUnavailableError as exc:
@@ -1036,6 +1036,12 @@ class Engine:
             ext = replace(ext, text=f"{titles}提到：{ext.text}")
         return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
                       query=retrieval.query, hits=tuple(retrieval.hits))
+
+    @property
+    def _model_rewrites(self) -> bool:
+        """Whether the LLM makes follow-ups standalone (``llm_rewrite``; auto: not a local model's)."""
+        style = self.settings.llm_rewrite
+        return style == "model" or (style == "auto" and self.settings.llm_backend != "local")
 
     @property
     def _compact(self) -> bool:

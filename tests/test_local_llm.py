@@ -210,17 +210,23 @@ def test_a_marker_the_model_invents_in_a_whole_answer_is_removed(compact_engine:
     assert_markers_match_citations(answer.to_dict())
 
 
-def test_a_follow_up_is_rewritten_by_the_model(local_engine: Engine, monkeypatch: pytest.MonkeyPatch):
+def test_a_follow_up_is_rewritten_by_the_model(index_dir: Path, engine: Engine, local_llm: LocalLLMClient,
+                                              local_engine: Engine, monkeypatch: pytest.MonkeyPatch):
     rewrites: list[str] = []
-    rewrite = local_engine.llm.rewrite
+    rewrite = local_llm.rewrite
 
     def recording_rewrite(question, history):
         rewrites.append(rewrite(question, history))
         return rewrites[-1]
 
-    monkeypatch.setattr(local_engine.llm, "rewrite", recording_rewrite)
+    monkeypatch.setattr(local_llm, "rewrite", recording_rewrite)
     history = [Message("user", QUESTION), Message("assistant", "产业互联网的主战场在数量众多的产业上[1]。")]
-    answer = local_engine.ask(FOLLOW_UP, history=history, mode="llm")
+    # By default a local model's engine makes follow-ups standalone by the rules (RAG_LLM_REWRITE=auto).
+    by_rules = local_engine.ask(FOLLOW_UP, history=history, mode="llm")
+    assert rewrites == [] and by_rules.query == "那产业互联网和元宇宙有什么关系？", by_rules.query
+    # RAG_LLM_REWRITE=model: the model rewrites it.
+    rewriting = Engine(local_settings(index_dir, llm_rewrite="model"), engine.index, engine.embedder, llm=local_llm)
+    answer = rewriting.ask(FOLLOW_UP, history=history, mode="llm")
     assert len(rewrites) == 1 and rewrites[0].strip() and rewrites[0] != FOLLOW_UP
     # The retrieval query is the model's rewrite, not the rule-based one.
     assert answer.query == rewrites[0]
