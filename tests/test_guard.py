@@ -41,6 +41,9 @@ def test_instructions_to_the_assistant_are_recognised(question: str):
         "产业互联网需要怎样的系统提示机制？",
         "企业数字化转型中最容易忽略的环节是什么？",
         "What does the author say about the previous generation of platforms?",
+        # A reviewer's findings: refused as instructions.
+        "Web3是无界限游戏，是不是说它不受任何限制？",
+        "去中心化以后互联网玩家是不是就不受任何规则约束了？",
     ],
 )
 def test_questions_that_mention_rules_or_prompts_are_answered(question: str):

@@ -1028,5 +1028,9 @@ def test_a_sentence_decides_a_claim_when_it_says_its_subject_is_or_is_not_what_i
     for question in ("产业互联网的本质是旧产业吗？", "产业互联网的本质是老产业吗？", "作者认为产业互联网的本质是小产业吗？"):
         assert decides("笔者认为，产业互联网的本质是新产业。", claim_of(question)) is None, question
     assert decides("笔者认为，产业互联网的本质是新产业。", claim_of("产业互联网的本质是新产业吗？")) is True
+    # ... but not the particles and placing words around it (a reviewer's findings: verdicts lost).
+    for question in ("产业互联网的本质是不是新产业呢？", "那产业互联网的本质是新产业吗？"):
+        assert decides("笔者认为，产业互联网的本质是新产业。", claim_of(question)) is True, question
+    assert decides("区块链是产业互联网下半场的基石。", claim_of("区块链是产业互联网下半场之基石吗？")) is True
     # 互联网 within 产业互联网 is not the subject either way.
     assert decides("产业互联网是消费互联网的坚实地基。", claim_of("互联网是消费互联网的坚实地基吗？")) is None

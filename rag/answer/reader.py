@@ -1525,6 +1525,9 @@ def claim_of(question: str) -> Claim | None:
 
 
 CJK_CHAR_RE = re.compile(f"[{CJK}]")
+# Characters a question adds around what it claims that a sentence need not hold: particles (呢 啊 呀),
+# a leading 那 / 那么 / 所以, and words placing it (里 / 当中 / 之): a reviewer's findings, verdicts lost.
+_NOT_SAID_CHARS = frozenset("的之里中当呢啊呀哦吧嘛那么所以其实了")
 
 
 def _phrase_chars(text: str) -> set[str]:
@@ -1532,7 +1535,7 @@ def _phrase_chars(text: str) -> set[str]:
     out): each word of it, and the character that qualifies one (旧 in 旧产业)."""
     for w in _CLAIM_WORDS:
         text = text.replace(w, " ")
-    return {ch for ch in text.lower() if CJK_CHAR_RE.fullmatch(ch) and ch != "的"}
+    return {ch for ch in text.lower() if CJK_CHAR_RE.fullmatch(ch) and ch not in _NOT_SAID_CHARS}
 
 
 def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str], said_text: str = "") -> bool | None:
