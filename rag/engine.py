@@ -16,7 +16,15 @@ import numpy as np
 
 from rag.answer.citations import attribute, verify
 from rag.answer.context import focus
-from rag.answer.extractive import NOT_FOUND_TEXT, PARTIAL_LEAD, PARTIAL_TAIL, Extract, extract_answer, joined
+from rag.answer.extractive import (
+    NOT_FOUND_TEXT,
+    PARTIAL_LEAD,
+    PARTIAL_TAIL,
+    Extract,
+    extract_answer,
+    joined,
+    leading_quotes,
+)
 from rag.answer.metadata import (
     CATALOG_LISTED,
     asked_author,
@@ -994,11 +1002,8 @@ class Engine:
                 # The reader's first quotes after it, the deciding one left out (it is said first); no
                 # reasons for what the articles deny.
                 rest = self._read(replace(retrieval, said=retrieval.said | {sentence}))
-                quotes = _QUOTED.findall(rest.text)[:VERDICT_QUOTES]
-                if quotes and not rest.text.startswith(PARTIAL_LEAD):
-                    kept = {int(n) for _, n in quotes}
-                    decided = joined(decided, Extract("".join(q for q, _ in quotes),
-                                                      tuple(c for c in rest.citations if c.n in kept)))
+                if rest.text and not rest.text.startswith(PARTIAL_LEAD):
+                    decided = joined(decided, leading_quotes(rest, VERDICT_QUOTES))
             return Answer(decided.text, decided.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
         # Asked for an example the reader finds nothing for (under the floor: 「能举个产业互联网的例子吗？」), the
@@ -1346,7 +1351,6 @@ VERDICT_TEXT = {True: "是的。", False: "不是。"}
 PREMISE_DENIED_TEXT = "文章并不是这样说的。《{}》说："
 # The reader's quotes after the sentence that decides (the answer stays short).
 VERDICT_QUOTES = 2
-_QUOTED = re.compile(r"([^\[\]]+?\[(\d+)\])")
 # A figure a question states (「砸了2.79万亿」).
 _STATED_FIGURE = re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|%|倍)|\d+\.\d+")  # not a year
 # The examples an answer to 「举个例子」 quotes at most (``Engine._examples``).

@@ -96,6 +96,15 @@ def _quote_end(text: str, spans: list[tuple[int, int]], first: int, end: int, re
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
+# One quote of the reader's answer: a sentence (or a quotation of several) and the [n] citing it.
+QUOTE = re.compile(r"([^\[\]]+?)\[(\d+)\]")
+
+
+def leading_quotes(ext: Extract, count: int) -> Extract:
+    """The first ``count`` quotes of a reader's answer, with the citations they use."""
+    quotes = list(QUOTE.finditer(ext.text))[:count]
+    kept = {int(m.group(2)) for m in quotes}
+    return Extract("".join(m.group(0) for m in quotes), tuple(c for c in ext.citations if c.n in kept), ext.reading)
 
 
 def joined(first: Extract, second: Extract, sep: str = "") -> Extract:

@@ -25,6 +25,7 @@ from rag.text import (
     BASELINE,
     CHANGE_WORDS,
     CJK,
+    CJK_CHAR,
     CLAUSE_END,
     SEQUENCE_OPENER,
     STOPWORDS,
@@ -1465,10 +1466,9 @@ _CLAIM_WORDS = frozenset({"一个", "一种", "真正", "真的", "主要"})
 # Whose claim the articles speak for: their authors (``Claim.by`` empty) or the writer's own words.
 _THE_ARTICLES = frozenset({"", "作者", "文章", "文中", "本文", "笔者", "所以", "因此", "也就是", "那么", "这么", "那", "就是"})
 # A sentence that reports, supposes or asks what it says (「很多人会想当然地认为…」「我们都认为…」「…的看法，
-# 我是不赞同的」「玩家…表示」「如果…」「将…看成是…」) decides nothing: only the writer's own 「笔者认为」 does
-# (a reviewer's findings: 「是的。」 before a view the article rejects).
-_NOT_ITS_OWN = re.compile(r"如果|假如|假设|要是|一旦|的话|若是|倘若|会说|会问|看成|当成|视为|[？?]|吗|是否"
-                          r"|(?<!所)认为|以为|觉得|表示|看法|赞同|印象|一直以来|曾经|有人")
+# 我是不赞同的」「玩家…表示」「如果…」「将…看成是…」) decides nothing (with ``_MISTAKEN`` and ``_SUPPOSES``):
+# only the writer's own 「笔者认为」 does (a reviewer's findings: 「是的。」 before a view the article rejects).
+_REPORTS = re.compile(r"看成|当成|视为|[？?]|吗|是否|觉得|表示|看法|赞同|印象|一直以来|曾经|有人")
 _OWN_VIEW = re.compile(r"^(?:笔者|作者|我)认为[，,]")
 # Where what a copula says ends: the sentence's end, or a clause with a subject or a turn of its own
 # (「…并不是凭空捏造的，它是应对用户的真正需要」「…不再是…呆板的形象，而是一种充满了生机…」); not a comma
@@ -1524,7 +1524,6 @@ def claim_of(question: str) -> Claim | None:
     return Claim(subject, said, why, by, m.group("a"), m.group("b"))
 
 
-CJK_CHAR_RE = re.compile(f"[{CJK}]")
 # Characters a question adds around what it claims that a sentence need not hold: particles (呢 啊 呀),
 # a leading 那 / 那么 / 所以, and words placing it (里 / 当中 / 之): a reviewer's findings, verdicts lost.
 _NOT_SAID_CHARS = frozenset("的之里中当呢啊呀哦吧嘛那么所以其实了")
@@ -1535,7 +1534,7 @@ def _phrase_chars(text: str) -> set[str]:
     out): each word of it, and the character that qualifies one (旧 in 旧产业)."""
     for w in _CLAIM_WORDS:
         text = text.replace(w, " ")
-    return {ch for ch in text.lower() if CJK_CHAR_RE.fullmatch(ch) and ch not in _NOT_SAID_CHARS}
+    return {ch for ch in text.lower() if CJK_CHAR.fullmatch(ch) and ch not in _NOT_SAID_CHARS}
 
 
 def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str], said_text: str = "") -> bool | None:
@@ -1560,7 +1559,8 @@ def decides(sentence: str, claim: Claim) -> bool | None:
     (「流量，绝不是产业互联网的关键」「互联网，绝非是产业互联网的本质」), either way round (「产业互联网的关键
     是流量吗？」); None when it says neither, or reports, supposes or asks it."""
     own = _OWN_VIEW.sub("", sentence)
-    if _MISTAKEN.search(own) or _NOT_ITS_OWN.search(own):
+    # 「以往我们所认为的…形象」 describes, it does not report.
+    if _MISTAKEN.search(own) or _SUPPOSES.search(own.replace("所认为", "")) or _REPORTS.search(own):
         return None
     low = own.lower()
     found = _copula_says(low, claim.subject, claim.said, claim.said_text)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.answer.citations import attribute, drop_unknown_markers, strip_markers, verify
-from rag.answer.extractive import PARTIAL_LEAD
+from rag.answer.extractive import PARTIAL_LEAD, QUOTE
 from rag.answer.prompt import SAYS_NOT_FOUND, SUMMARY_MAX_CHARS
 from rag.text import cjk_bigrams, content_terms, subject_word
 from rag.types import Degraded, Hit
@@ -14,14 +14,13 @@ from rag.types import Degraded, Hit
 __all__ = ["checked_summary", "quotes_of"]
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_QUOTE = re.compile(r"([^\[\]]+?)\[(\d+)\]")  # the reader cites each sentence with one [n]
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*(?:\s*\[\d+\])*")
 
 
 def quotes_of(answer: str) -> list[tuple[int, str]]:
     """The reader's quotes grouped by the marker that cites them: ``(n, text)`` in marker order."""
     by_number: dict[int, str] = {}
-    for m in _QUOTE.finditer(answer.removeprefix(PARTIAL_LEAD)):
+    for m in QUOTE.finditer(answer.removeprefix(PARTIAL_LEAD)):
         n = int(m.group(2))
         by_number[n] = by_number.get(n, "") + m.group(1).strip()
     return sorted(by_number.items())
