@@ -204,10 +204,8 @@ def stopword_positions(text: str) -> frozenset[int]:
     its common dictionary words (``COMMON_WORD``): no typo is corrected there."""
     out: set[int] = set()
     at = 0
-    tok = _tokenizer()
-    tok.check_initialized()
-    for w in tok.lcut(text):
-        if w in STOPWORDS or (len(w) >= 2 and CJK_CHAR.fullmatch(w[0]) and tok.FREQ.get(w, 0) >= COMMON_WORD):
+    for w in _tokenizer().lcut(text):
+        if w in STOPWORDS or (len(w) >= 2 and CJK_CHAR.fullmatch(w[0]) and char_frequency(w) >= COMMON_WORD):
             out.update(range(at, at + len(w)))
         at += len(w)
     # An item's or an article's place (「第一篇」 is no typo for 「第一片」).
