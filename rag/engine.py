@@ -1006,28 +1006,16 @@ class Engine:
                     decided = joined(decided, leading_quotes(rest, VERDICT_QUOTES))
             return Answer(decided.text, decided.citations, "retrieval", grounded=True, degraded=degraded,
                           query=retrieval.query, hits=tuple(retrieval.hits))
-        # Asked for an example the reader finds nothing for (under the floor: 「能举个产业互联网的例子吗？」), the
-        # examples the articles give of it; the reader's answer otherwise (a reviewer's finding: 「平台有哪些
-        # 例子？」 lost 「在电商领域，有淘宝、京东、拼多多这样的平台；…」 to an example of 创作平台).
-        examples = self._examples(retrieval.query)
         if not retrieval.relevant and ext is None:
-            if examples is not None:
-                return Answer(examples.text, examples.citations, "retrieval", grounded=True, degraded=degraded,
-                              query=retrieval.query, hits=tuple(retrieval.hits))
-            return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
-                          query=retrieval.query, hits=tuple(retrieval.hits))
+            return self._unanswered(question, retrieval, degraded)
         ext = ext or self._read(retrieval)
         if ext.reading is not None and (ext.reading.all_said or self._strays(question, retrieval, ext.reading)):
             return Answer(ALL_SAID_TEXT, (), "retrieval", grounded=False, degraded=degraded, refused=True,
                           query=retrieval.query, hits=tuple(retrieval.hits))
-        if (not ext.text or not _reading_answers(retrieval, ext)) and examples is not None:
-            return Answer(examples.text, examples.citations, "retrieval", grounded=True, degraded=degraded,
-                          query=retrieval.query, hits=tuple(retrieval.hits))
         if not ext.text or not _reading_answers(retrieval, ext):
             # Off the articles' topic, or the question asks for something no passage holds (a
-            # year, a figure): say so.
-            return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
-                          query=retrieval.query, hits=tuple(retrieval.hits))
+            # year, a figure).
+            return self._unanswered(question, retrieval, degraded)
         quoted = self._speaker_lacks_view(retrieval.query)
         if quoted is not None:
             return Answer(quoted.text, quoted.citations, "retrieval", grounded=True, degraded=degraded,
@@ -1040,6 +1028,18 @@ class Engine:
             titles = "、".join(dict.fromkeys(f"《{c.title}》" for c in ext.citations))
             ext = replace(ext, text=f"{titles}提到：{ext.text}")
         return Answer(ext.text, ext.citations, "retrieval", grounded=bool(ext.citations), degraded=degraded,
+                      query=retrieval.query, hits=tuple(retrieval.hits))
+
+    def _unanswered(self, question: str, retrieval: Retrieval, degraded: Degraded | str | None) -> Answer:
+        """The refusal of a question the reader found nothing for; or, when it asked for an example
+        (under the floor: 「能举个产业互联网的例子吗？」), the examples the articles give of it (``_examples``).
+        Only then: the reader's answer stands otherwise (a reviewer's finding: 「平台有哪些例子？」 lost
+        「在电商领域，有淘宝、京东、拼多多这样的平台；…」 to an example of a 创作平台)."""
+        examples = self._examples(retrieval.query)
+        if examples is not None:
+            return Answer(examples.text, examples.citations, "retrieval", grounded=True, degraded=degraded,
+                          query=retrieval.query, hits=tuple(retrieval.hits))
+        return Answer(_not_found(question), (), "retrieval", grounded=False, degraded=degraded, refused=True,
                       query=retrieval.query, hits=tuple(retrieval.hits))
 
     @property
