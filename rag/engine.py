@@ -52,6 +52,7 @@ from rag.answer.reader import (
     ASKS_VIEW,
     GIVES_REASON,
     NO_SUBJECT_WORDS,
+    THE_WRITER,
     Candidate,
     Reading,
     answers_about_author,
@@ -808,7 +809,7 @@ class Engine:
             return None
         authors = self._authors()
         speaker = next((w for w in topic_words(query)[:2] if len(w) >= 2 and w not in STOPWORDS
-                        and w not in _THE_WRITER and not any(w in a or a in w for a in authors)), None)
+                        and w not in THE_WRITER and not any(w in a or a in w for a in authors)), None)
         if speaker is None:
             return None
         said = re.compile(re.escape(speaker) + _SPEAKS)
@@ -1335,9 +1336,6 @@ _OWN_OF = re.compile(r"^(?:请问)?(?:(?:文章|文中|作者|有人|听)说|据
 _QUOTE_START = 40
 # How far past a passage's end the rest of a quotation it cuts is looked for.
 _QUOTE_REST = 200
-# The article's own writer, whom its 「笔者认为」 quotes: no speaker quoted (「笔者对平台的态度？」 asks the
-# article's view: a reviewer's finding).
-_THE_WRITER = frozenset({"笔者", "作者", "本文", "文章", "文中", "作者们"})
 # What an article quoting someone says of them (「…副理事长黄奇帆所说」), for a question on their view
 # (rag.answer.reader.ASKS_VIEW: 「黄奇帆对元宇宙怎么看？」).
 _SPEAKS = r"(?:所说|曾说|说过|说|认为|表示|指出)"

@@ -1464,7 +1464,10 @@ _DENIES = r"(?:绝不是|并不是|才不是|不是|绝非是?|并非是?|不再
 _AFFIRMS = r"(?:才是|就是|正是|便是|是)"
 _CLAIM_WORDS = frozenset({"一个", "一种", "真正", "真的", "主要"})
 # Whose claim the articles speak for: their authors (``Claim.by`` empty) or the writer's own words.
-_THE_ARTICLES = frozenset({"", "作者", "文章", "文中", "本文", "笔者", "所以", "因此", "也就是", "那么", "这么", "那", "就是"})
+# The article's own writer, whom its 「笔者认为」 quotes: no speaker quoted (「笔者对平台的态度？」 asks the
+# article's view: a reviewer's finding), and whose claims the articles' sentences decide.
+THE_WRITER = frozenset({"笔者", "作者", "本文", "文章", "文中", "作者们"})
+_THE_ARTICLES = THE_WRITER | {"", "所以", "因此", "也就是", "那么", "这么", "那", "就是"}
 # A sentence that reports, supposes or asks what it says (「很多人会想当然地认为…」「我们都认为…」「…的看法，
 # 我是不赞同的」「玩家…表示」「如果…」「将…看成是…」) decides nothing (with ``_MISTAKEN`` and ``_SUPPOSES``):
 # only the writer's own 「笔者认为」 does (a reviewer's findings: 「是的。」 before a view the article rejects).
