@@ -67,6 +67,7 @@ from rag.answer.reader import (
     gives_example,
     has_byline,
     opening_statement,
+    opens_example,
     reads_announced,
     speaks_of_self,
     without_source_names,
@@ -860,7 +861,7 @@ class Engine:
             sentences = [c for c in candidates([chunk.text], [chunk.heading]) if not c.heading]
             for before, c in zip([None, *sentences], sentences, strict=False):
                 if gives_example(before.text if before else "", c.text, topic):
-                    opens = before is not None and before.pos == c.pos - 1 and c.text != c.text.lstrip("比如例譬举")
+                    opens = before is not None and before.pos == c.pos - 1 and opens_example(c.text)
                     found.append((chunk, (before.text if opens and before else "") + c.text))
             if len(found) >= EXAMPLES_LISTED:
                 break

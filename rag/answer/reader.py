@@ -1405,10 +1405,14 @@ def _leans_on(text: str, why: bool, example: bool = False) -> bool:
 # (「养鸭子的例子说明了什么？」「举宝马工厂的例子是想说明啥？」; not 「哪座工厂被拿来当例子？」). Only then does the sentence before
 # come first: answering other questions the example is the answer (first_point -.03 to -.07 on five
 # held-out sets when every 「比如…」 brought it).
-_EXAMPLE_OF = re.compile(r"^(?:比如|例如|譬如|举个例子|举例来说)")
+_EXAMPLE_OPENER = r"(?:比如|例如|譬如|举个例子|举例来说)"
+_EXAMPLE_OF = re.compile("^" + _EXAMPLE_OPENER)
 # An example given within a sentence (「…激发生产力和商业物种的大爆发，比如算力和AI，…」) or opening it.
-_GIVES_EXAMPLE = re.compile(r"(?:^|[，,：:；;])\s*(?:比如|例如|譬如|举个例子|举例来说)")
-# What shows it is an example's meaning that is asked (「养鸭子的例子说明了什么？」), not an example.
+_GIVES_EXAMPLE = re.compile(r"(?:^|[，,：:；;])\s*" + _EXAMPLE_OPENER)
+# A question asking what an example shows (the sentence before it comes first, ``_leans_on``) ...
+_ASKS_ILLUSTRATED = re.compile(r"(?:说明|表达|证明|体现)(?:了)?(?:什么|啥|哪些)|为了(?:说明|证明)")
+# ... and, more widely, one about an example's meaning (「养鸭子的例子说明了什么？」「…例子意味着…」), which
+# asks for no example (``example_topic``).
 _EXAMPLE_SHOWS = re.compile(r"说明|意味|证明|想表达|表明|体现")
 # Words that ask for an example rather than name its topic.
 _EXAMPLE_WORDS = frozenset({"例子", "举例", "案例", "实例", "举个", "比如", "例如", "实际", "真实", "具体", "典型",
@@ -1430,9 +1434,13 @@ def gives_example(before: str, text: str, topic: Sequence[str]) -> bool:
     sentence ``before`` it leans on when it opens so, holds each of the topic's words."""
     if not _GIVES_EXAMPLE.search(text):
         return False
-    said = ((before if _EXAMPLE_OF.match(text) else "") + text).lower()
+    said = ((before if opens_example(text) else "") + text).lower()
     return all(w.lower() in said for w in topic)
-_ASKS_ILLUSTRATED = re.compile(r"(?:说明|表达|证明|体现)(?:了)?(?:什么|啥|哪些)|为了(?:说明|证明)")
+
+
+def opens_example(text: str) -> bool:
+    """Whether a sentence opens with 比如 / 例如: an example of what the sentence before it says."""
+    return _EXAMPLE_OF.match(text) is not None
 
 
 def _clauses(cands: Sequence[Candidate]) -> list[tuple[str, frozenset[str]]]:
