@@ -293,10 +293,34 @@ def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[s
     return frozenset(cjk_bigrams(" ".join(longer or terms) or text))
 
 
+_tagger_lock = threading.Lock()
+_tagger = None
+
+
+def _pos_tokenizer():
+    """jieba's part-of-speech tagger over ``_tokenizer`` (the domain dictionary), built once, lazily."""
+    global _tagger
+    if _tagger is None:
+        with _tagger_lock:
+            if _tagger is None:
+                import jieba.posseg
+
+                _tagger = jieba.posseg.POSTokenizer(_tokenizer())
+    return _tagger
+
+
+@lru_cache(maxsize=64)
+def tagged(text: str) -> tuple[tuple[str, str], ...]:
+    """jieba's words of ``text`` with their part-of-speech flags (n noun, v verb, d adverb, x other…):
+    「C端流量追求什么？」 → (C端, x), (流量, n), (追求, v), (什么, r), (？, x). About 0.1 ms a question."""
+    return tuple((p.word, p.flag) for p in _pos_tokenizer().lcut(text))
+
+
 @lru_cache(maxsize=1)
 def warm_up() -> None:
-    """Load jieba's dictionary now rather than on the first query."""
+    """Load jieba's dictionary (and its part-of-speech tables) now rather than on the first query."""
     _tokenizer().lcut("产业互联网")
+    tagged("产业互联网追求什么")
 
 
 # 《…》 names an article or book.

@@ -11,7 +11,7 @@ import pytest
 
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
-from rag.answer.reader import Reader, candidates, compare_sides, question_parts, side_parts, with_topic
+from rag.answer.reader import Reader, asked_relation, candidates, compare_sides, question_parts, side_parts, with_topic
 from rag.text import Titles, cjk_bigrams, named_refs, sentences, topic_bigrams, written_form
 from rag.types import ArticleMeta, Chunk, Hit
 
@@ -1034,3 +1034,24 @@ def test_a_sentence_decides_a_claim_when_it_says_its_subject_is_or_is_not_what_i
     assert decides("区块链是产业互联网下半场的基石。", claim_of("区块链是产业互联网下半场之基石吗？")) is True
     # 互联网 within 产业互联网 is not the subject either way.
     assert decides("产业互联网是消费互联网的坚实地基。", claim_of("互联网是消费互联网的坚实地基吗？")) is None
+
+
+def test_the_sentence_where_the_asked_subject_does_the_asked_verb_answers():
+    # 「C端流量追求什么？」: the sentence where C端流量 does the 追求 answers, not the one where B端's
+    # 它们 does, which shares as many of the question's words (a fresh-user probe's finding).
+    passage = ("相对于C端流量的盲目，B端流量更加理性，它们追求的是更为长远的产品和服务。"
+               "在消费互联网时代，C端流量更多地追求的是对接的效率。")
+    assert best_sentence("C端流量追求什么？", passage) == "在消费互联网时代，C端流量更多地追求的是对接的效率。"
+    assert best_sentence("B端流量追求什么？", passage) == "相对于C端流量的盲目，B端流量更加理性，它们追求的是更为长远的产品和服务。"
+
+
+@pytest.mark.parametrize(("question", "relation"), [
+    ("C端流量追求什么？", (("C端", "流量"), "追求")),
+    ("B端用户更多地追求的是什么？", (("B端", "用户"), "追求")),
+    ("消费互联网时代玩家们改变的是什么？", (("消费互联网", "时代", "玩家们"), "改变")),
+    ("产业互联网是什么？", None),  # a definition, not a relation
+    ("元宇宙营销是什么？", None),
+    ("作者提到了哪些平台？", None),  # what the text mentions
+])
+def test_asked_relation_reads_the_subject_and_verb_before_the_asked_word(question, relation):
+    assert asked_relation(question) == relation
