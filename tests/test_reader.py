@@ -231,6 +231,17 @@ def test_a_sentence_that_opens_with_a_pronoun_keeps_the_one_before_it():
     assert ext.text.startswith("很多人总是用互联网式的思维来诠释产业互联网，把它带进了互联网的怪圈。[1]这个时候")
 
 
+def test_a_sentence_that_opens_with_er_zhe_keeps_the_one_before_it_but_qishi_is_no_pronoun():
+    # 「而这，正是产业互联网时代的主旋律。」 says it of the sentence before (a fresh-user probe: 「…的主旋律是
+    # 什么？」 was answered by it alone); 「其实，…」 opens with no pronoun.
+    hits = hits_of("产业互联网的发展有很多阶段。改变产业的前端，实现产业前端的深度变革，才是关键。而这，正是产业互联网时代的主旋律。"
+                   "其实，元宇宙也在加速这个过程。")
+    ext = extract_answer("产业互联网时代的主旋律是什么？", hits, idf_of(hits))
+    assert ext.text.startswith("改变产业的前端，实现产业前端的深度变革，才是关键。[1]而这，正是"), ext.text
+    from rag.answer.reader import leans_back
+    assert leans_back("而这，正是产业互联网时代的主旋律。") and not leans_back("其实，元宇宙也在加速这个过程。")
+
+
 def test_what_a_term_is_like_is_answered_by_what_it_is_and_is_not():
     # 「新产业长什么样？」 got 「产业互联网的本质是新产业。」: the term as the object, not described.
     hits = hits_of("笔者认为，产业互联网的本质是新产业。笔者认为，新产业，既不是以虚拟为主要表现的形态，也不是以实体为主要表现的形态，"

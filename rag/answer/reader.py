@@ -111,7 +111,7 @@ _SEQUENCE_OPENS = re.compile(r"^(?:首先|第一|其一|一是|一方面)[，,�
 _REFERS_BACK = re.compile(r"(?:正是|就是|便是|即是|恰恰是)(?:这|此)(?:一|种|个|样的?)?[\u4e00-\u9fff]{1,4}的")
 _CONCEDES = re.compile(r"^(?:可能|也许)?有人(?:会)?说[，,：:]")
 # ... and those whose subject is in the sentence before (a conclusion with 因此 stands alone).
-_NEEDS_PREVIOUS = re.compile(r"^(?:跟|和|与|同|比起|相比|对于|对|像)?(?:[它这此其该](?!些年)|他们|它们|那些|这些)")
+_NEEDS_PREVIOUS = re.compile(r"^(?:而[，,]?)?(?:跟|和|与|同|比起|相比|对于|对|像)?(?:[它这此其该](?!些年|实)|他们|它们|那些|这些)")
 # A sentence that goes on about the subject of the one before (「它们追求的是…」): a pronoun for it, not
 # 其实 / 其次 / 此刻.
 _GOES_ON = re.compile(r"^(?:[它这该](?!些年)|他们|她们|它们|那些)")
