@@ -1066,3 +1066,12 @@ def test_the_sentence_where_the_asked_subject_does_the_asked_verb_answers():
 ])
 def test_asked_relation_reads_the_subject_and_verb_before_the_asked_word(question, relation):
     assert asked_relation(question) == relation
+
+
+def test_a_definition_asked_with_de_dingyi_is_not_answered_by_a_sentence_using_the_word():
+    # 「产业互联网的定义是什么？」 opened with 「越来越多的玩家将自身定义为「新型基础设施」，正是产业互联网的新
+    # 形态的一种。」 (a fresh-user probe): 定义 frames the question, as 意思 and 含义 do.
+    hits = hits_of("越来越多的玩家将自身定义为新型基础设施，正是产业互联网的新形态的一种。"
+                   "产业互联网是基于互联网技术和生态，对各个垂直产业的产业链进行重塑和改造，从而形成的互联网生态和形态。")
+    for asked in ("产业互联网的定义是什么？", "产业互联网的概念是什么？"):
+        assert extract_answer(asked, hits, idf_of(hits)).text.startswith("产业互联网是基于互联网技术和生态"), asked

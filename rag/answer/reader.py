@@ -686,9 +686,14 @@ def without_source_names(question: str, authors: Sequence[str | None], refs: Ref
 
 @lru_cache(maxsize=1024)
 def _question_grams(text: str) -> frozenset[str]:
-    """The bigrams of a question's topic words, question words and a change's baseline left out
-    (cached per question part)."""
-    return topic_bigrams(BASELINE.sub(" ", text), _ASKED_WORD)
+    """The bigrams of a question's topic words, question words, a change's baseline and the frame of
+    a definition (「…的定义是什么」) left out (cached per question part)."""
+    return topic_bigrams(_DEFINITION_FRAME.sub("", BASELINE.sub(" ", text)), _ASKED_WORD)
+
+
+# 「产业互联网的定义是什么？」 asks what 产业互联网 is: a sentence using the word 定义 (「玩家将自身定义为…」)
+# says nothing of it (a fresh-user probe's finding).
+_DEFINITION_FRAME = re.compile(r"的(?:定义|概念|内涵|含义|意思)(?=(?:是|指|为)(?:什么|啥|何)|[？?]?$)")
 
 
 # A question word, or a whole word for an aspect a part asks of its topic (特点, 区别 …: ASPECT_WORDS).
@@ -707,7 +712,7 @@ def focus_grams(question: str) -> frozenset[str]:
     """Bigrams of the words next to each question word: what is asked about ("根本原因是什么" →
     根本原因, "比作什么" → 比作, "结果会怎样" → 结果), as opposed to the premise around it."""
     out: set[str] = set()
-    for clause in CLAUSE_END.split(question):
+    for clause in CLAUSE_END.split(_DEFINITION_FRAME.sub("", question)):
         m = _ASKED_WORD.search(clause)
         if not m:
             continue
