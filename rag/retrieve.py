@@ -23,6 +23,7 @@ from rag.text import (
     Titles,
     cjk_bigrams,
     named_refs,
+    quoted_phrases,
     stopword_positions,
     topic_bigrams,
     topic_words,
@@ -51,6 +52,9 @@ class Retrieval:
     # A 「那Y呢？」 follow-up about a Y the answer before quoted (「TikTok在海外表现怎么样？」 then
     # 「那SHEIN呢？」): on topic as the conversation shows (set by the engine).
     quoted_before: bool = False
+    # The question quotes a phrase (「“阉割版NFT”指的是什么？」) that few passages hold word for word, the
+    # best ones among them: ``Retriever._quotes_passage``.
+    quotes_passage: bool = False
     # The sentences the answer before quoted, when the question asks for more of it or of one of its
     # items (「展开说说」「第三个展开说说」): the reader quotes others (set by the engine:
     # rag.answer.rewrite.asks_to_expand).
@@ -75,7 +79,7 @@ class Retrieval:
     @property
     def relevant(self) -> bool:
         return bool(self.hits) and ((self.relevance >= self.floor and not self.wordless) or self.fully_covered
-                                    or self.about_named or self.quoted_before
+                                    or self.about_named or self.quoted_before or self.quotes_passage
                                     or (self.rare_term and self.relevance >= RARE_MIN_RELEVANCE
                                         and self.coverage >= RARE_MIN_COVERAGE))
 
@@ -280,7 +284,21 @@ class Retriever:
         wordless = coverage < NO_WORDS and len({w for w in terms if w not in STOPWORDS}) >= NO_WORDS_TERMS
         return Retrieval(query=query, hits=hits, relevance=self.relevance(dense_top, coverage),
                          dense_top=dense_top, coverage=coverage, floor=self.floor, fully_covered=fully_covered,
-                         named=tuple(named), wordless=wordless, query_vector=qvec, rare_term=rare)
+                         named=tuple(named), wordless=wordless, query_vector=qvec, rare_term=rare,
+                         quotes_passage=self._quotes_passage(query, [h.chunk.text for h in hits[:3]]))
+
+    def _quotes_passage(self, query: str, best: list[str]) -> bool:
+        """Whether the question quotes, in quotation marks, a phrase of three or more characters that
+        at most ``RARE_PASSAGES`` passages of the library hold word for word, one of the best three
+        among them: the user quotes the article (「开头吐槽的那个“阉割版NFT”到底指的是啥？它当时口碑怎么样？」
+        was refused, its other words, 吐槽 / 口碑 / 开头, in no passage). A phrase many passages hold
+        (「“产业互联网”」) says nothing of what is asked."""
+        for phrase in map(str.lower, quoted_phrases(query)):
+            if phrase in STOPWORDS or not any(phrase in t.lower() for t in best):
+                continue
+            if sum(phrase in c.text.lower() for c in self.index.chunks) <= RARE_PASSAGES:
+                return True
+        return False
 
     def _domain_term_covered(self, query: str, chosen: list[tuple[int, float]]) -> bool:
         """Whether a question asks why or how much a term of the domain matters (「区块链为什么重要？」,

@@ -35,7 +35,7 @@ STOPWORDS = frozenset(
     提到 谈到 讲到 说到 写到 聊到 指出 怎么样 有何 有没有 关于 之间 当中 方面 时候 不同 什么样 如何看待 请 问 请问
     这行 那行 这一行 这里 那里 这儿 那儿 这件事 这门
     篇文章 这篇 那篇 哪篇 哪一篇 哪几篇 该文 本篇 一文 原文 文末 简介 作者简介 个人简介
-    大概 大约 大致 一共 总共 总计 合计 到底 究竟""".split()
+    大概 大约 大致 一共 总共 总计 合计 到底 究竟 开头 一开头 开篇 结尾 末尾""".split()
 )
 
 _jieba_lock = threading.Lock()
@@ -321,6 +321,14 @@ def warm_up() -> None:
     """Load jieba's dictionary (and its part-of-speech tables) now rather than on the first query."""
     _tokenizer().lcut("产业互联网")
     tagged("产业互联网追求什么")
+
+
+_QUOTED_PHRASE = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’？?。，,]{3,30})[”\"」』’]")
+
+
+def quoted_phrases(text: str) -> list[str]:
+    """The phrases of three to thirty characters ``text`` puts in quotation marks (「那个“阉割版NFT”」)."""
+    return [p.strip() for p in _QUOTED_PHRASE.findall(text) if len(p.strip()) >= 3]
 
 
 # 《…》 names an article or book.

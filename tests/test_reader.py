@@ -1075,3 +1075,12 @@ def test_a_definition_asked_with_de_dingyi_is_not_answered_by_a_sentence_using_t
                    "产业互联网是基于互联网技术和生态，对各个垂直产业的产业链进行重塑和改造，从而形成的互联网生态和形态。")
     for asked in ("产业互联网的定义是什么？", "产业互联网的概念是什么？"):
         assert extract_answer(asked, hits, idf_of(hits)).text.startswith("产业互联网是基于互联网技术和生态"), asked
+
+
+def test_where_in_the_article_is_no_word_of_the_topic():
+    from rag.text import words
+
+    # 「…那篇文章一开头说…」: 开头 is in no passage; as a topic word it pulled coverage down and made
+    # 开头 the subject a later part borrowed.
+    assert "开头" not in words("讲Web2到Web3的那篇文章开头说了什么？") and "结尾" not in words("结尾说了什么？")
+    assert with_topic(["开头提到的“阉割版NFT”是什么", "它口碑怎么样"])[1] == "阉割版NFT口碑怎么样"

@@ -34,6 +34,7 @@ from rag.text import (
     content_terms,
     cuts_a_word,
     named_refs,
+    quoted_phrases,
     split_sentences,
     subject_word,
     tagged,
@@ -553,7 +554,8 @@ def with_topic(parts: list[str]) -> list[str]:
     if len(parts) < 2:
         return parts
     lead = parts[0]
-    subject = subject_word(lead)
+    # What the first part quotes is its subject (「开头吐槽的那个“阉割版NFT”…？它当时口碑怎么样？」).
+    subject = next(iter(quoted_phrases(lead)), None) or subject_word(lead)
     out = [lead]
     for p in parts[1:]:
         if subject and _LEADING_PRONOUN.match(p):
@@ -1091,7 +1093,8 @@ class Reader:
         # A sentence that asks (「那么，…就是互联网吗？」) answers nothing: the best of the others is taken.
         # (Not an editor's lead's question, which poses the article's: 「又或者说，产业互联网和Web3.0之间，存在着
         # 哪些联系呢？」; nor one whose asking clause holds the question's topic: a reviewer's findings.)
-        states = np.array([not _form(c.text).asks or (not c.lead and any(self._states_topic(q, c.text) for q in part_grams)
+        quoted = quoted_phrases(asked)
+        states = np.array([not _form(c.text).asks or (not c.lead and any(self._states_topic(q, c.text, quoted) for q in part_grams)
                                                        and not _echoes(asked, c.text))
                            for c in cands])
         if not states.any():
@@ -1270,11 +1273,16 @@ class Reader:
         form = _form(c.text)
         return not (c.heading or form.asks or form.announces or ((form.byline or c.bio) and not about_author))
 
-    def _states_topic(self, q: frozenset[str], text: str) -> bool:
-        """Whether a sentence that asks states the topic ``q`` before its last clause."""
+    def _states_topic(self, q: frozenset[str], text: str, quoted: Sequence[str] = ()) -> bool:
+        """Whether a sentence that asks states the topic ``q`` before its last clause (or a phrase the
+        question quotes: 「Web3“阉割版NFT”数字藏品跟元宇宙营销被骂泡沫跟噱头，互联网人还能从哪儿找增量？」
+        for 「开头吐槽的那个“阉割版NFT”到底指的是啥？」)."""
         head, asking = _stated_before_asking(text)
-        return (bool(head) and self.coverage(q, head) >= ASKS_AFTER_STATING
-                and self.coverage(q, asking) < 1 - ASKS_AFTER_STATING)
+        if not head:
+            return False
+        if quoted and any(p.lower() in _LAST_CLAUSE.split(text, maxsplit=1)[0].lower() for p in quoted):
+            return True
+        return self.coverage(q, head) >= ASKS_AFTER_STATING and self.coverage(q, asking) < 1 - ASKS_AFTER_STATING
 
     def _heading_fits(self, q: frozenset[str], c: Candidate) -> bool:
         """Whether a heading answers a part: it holds ``heading_fit`` of the part's weighted bigrams
