@@ -1084,3 +1084,16 @@ def test_where_in_the_article_is_no_word_of_the_topic():
     # 开头 the subject a later part borrowed.
     assert "开头" not in words("讲Web2到Web3的那篇文章开头说了什么？") and "结尾" not in words("结尾说了什么？")
     assert with_topic(["开头提到的“阉割版NFT”是什么", "它口碑怎么样"])[1] == "阉割版NFT口碑怎么样"
+
+
+def test_a_question_about_the_editors_lead_is_answered_by_its_sentences_and_questions():
+    # 「…的编辑导语向读者提了哪两个问题？」 got the body's sentences: the lead's questions were penalised as
+    # questions (held-out h13-05), as they should be for any other question.
+    passage = ("编辑导语：关于元宇宙和产业互联网，大家已经有所耳闻，然而什么才是真正的产业互联网？产业互联网又该如何落地？"
+               "本篇文章里，作者发表了见解，一起来看一下。\n"
+               "产业互联网正在变得深入，正在成为一种潮流和趋势。元宇宙让产业互联网得到了释放，真正的产业互联网由此落地。")
+    hits = hits_of(passage)
+    text = extract_answer("这篇文章的编辑导语向读者提了哪两个问题？", hits, idf_of(hits)).text
+    assert text.startswith("关于元宇宙和产业互联网，大家已经有所耳闻，然而什么才是真正的产业互联网？[1]产业互联网又该如何落地？"), text
+    text = extract_answer("真正的产业互联网怎么落地？", hits, idf_of(hits)).text
+    assert "又该如何落地？" not in text, text

@@ -54,6 +54,9 @@ _ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|本篇文章|本文�
 # The label of an editor's lead: a lead's sentence is quoted without it (「编辑导读：产业互联网是基于…」
 # is the library's one definition of 产业互联网), and its bigrams stay the sentence's own, so a
 # question about the lead (「按编辑导读的说法…」) finds it (bench/README.md, "Twelfth round").
+# A question about the editor's lead (「编辑导语向读者提了哪两个问题？」): its sentences answer, and its
+# questions too (they pose the article's).
+ASKS_LEAD = re.compile(r"编辑导[语读]|编者按|导[语读]")
 _LEAD_LABEL = re.compile(r"(?:编辑导[语读]|编者按|导[语读])[：:]\s*")  # matched at a sentence's start
 # Sentences that announce what follows or turn to the reader instead of saying something.
 _ANNOUNCES = re.compile(
@@ -933,6 +936,7 @@ class Reader:
         focus = focus_grams(part)
         about_author = _part_about_author(part, names_author)
         asks_seeming = bool(_ASKS_SEEMING.search(part))
+        asks_lead = bool(ASKS_LEAD.search(part))
         asks_others = bool(_ASKS_OTHERS.search(part))
         # A why/how/what-is question is not answered by a sentence that repeats it without the
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
@@ -962,7 +966,8 @@ class Reader:
                 sum(bool(unit.search(c.text)) if t == "number" and unit is not None else t in form.shapes
                     for t in shaped) + self.defining * defining
                 + self.enumerating * (any(w in c.text for w in which) and bool(_ENUMERATION.search(c.text))),
-                form.asks and (c.lead or not self._states_topic(q, c.text) or _echoes(part, c.text)),
+                form.asks and not (c.lead and asks_lead) and (
+                    c.lead or not self._states_topic(q, c.text) or _echoes(part, c.text)),
                 form.announces,
                 # A byline does not answer, except a question about the author's background.
                 (-3.0 if about_author else 1.0) * (form.byline or c.bio)
@@ -1049,7 +1054,9 @@ class Reader:
         compared = compare_sides(asked)
         contrast = self.parallel * np.array([_states_sides_apart(c.text, compared) for c in cands], float)
         sure = np.max(np.stack(per_part), axis=0)
-        per_part = [scores + contrast + self._relation_bonus(p, cands) for p, scores in zip(parts, per_part, strict=True)]
+        # A question about the editor's lead is answered by its sentences.
+        lead = self.parallel * np.array([c.lead for c in cands], float) if ASKS_LEAD.search(asked) else 0.0
+        per_part = [scores + contrast + lead + self._relation_bonus(p, cands) for p, scores in zip(parts, per_part, strict=True)]
         overall = np.max(np.stack(per_part), axis=0)
         # Each side of a question about several articles gets its own sentence.
         sides = asked_articles(question, hits, refs)
@@ -1094,7 +1101,8 @@ class Reader:
         # (Not an editor's lead's question, which poses the article's: 「又或者说，产业互联网和Web3.0之间，存在着
         # 哪些联系呢？」; nor one whose asking clause holds the question's topic: a reviewer's findings.)
         quoted = quoted_phrases(asked)
-        states = np.array([not _form(c.text).asks or (not c.lead and any(self._states_topic(q, c.text, quoted) for q in part_grams)
+        asks_lead = bool(ASKS_LEAD.search(asked))
+        states = np.array([not _form(c.text).asks or (c.lead and asks_lead) or (not c.lead and any(self._states_topic(q, c.text, quoted) for q in part_grams)
                                                        and not _echoes(asked, c.text))
                            for c in cands])
         if not states.any():
@@ -1204,7 +1212,10 @@ class Reader:
             # Beside a sentence that states the asked figure, only another clause that states one
             # of the asked form on the part's topic (「…超400万字」 was followed by 黄奇帆's 「几十家、
             # 上百家…」 and two more quotes of another article).
-            if self._quotable_extra(cands[i], about_author) and (not only_author or self._of_author(cands[i])) and (
+            # (A question of the editor's lead asks its questions too: 「…向读者提了哪两个问题？」.)
+            quotable = self._quotable_extra(cands[i], about_author) or (
+                asks_lead and cands[i].lead and not _form(cands[i].text).announces)
+            if quotable and (not only_author or self._of_author(cands[i])) and (
                     not figure_first or self._answerable(own_parts[0], _clauses([cands[i]]))):
                 take(i)
         # A chosen sentence of an enumeration (首先…其次…再次…) brings the enumeration's other members
