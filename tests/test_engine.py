@@ -302,6 +302,15 @@ def test_a_question_quoting_a_rare_phrase_of_the_articles_is_answered_by_the_sen
         assert not engine._retriever.search(question).quotes_passage, question
 
 
+def test_a_figure_of_a_year_is_stated_with_that_year_not_by_another_years_clause(engine: Engine):
+    # 「中国2021年GDP是多少？」 was answered by 「中美人均GDP相差5倍」 (fresh-user probe 27): the year made the
+    # part answerable through 「国家2021年社会科研投入2.79万亿元」, a clause on another topic.
+    assert engine.ask("中国2021年GDP是多少？", mode="retrieval").refused
+    # The year in the clause before the figure's: 「2021年，TikTok下载量全球第一」.
+    answer = engine.ask("TikTok 2021年下载量排第几？", mode="retrieval")
+    assert answer.answer.startswith("2021年，TikTok下载量全球第一"), answer.answer
+
+
 def test_a_latin_word_the_dictionary_holds_a_piece_of_is_one_word(engine: Engine):
     from rag.text import words
 

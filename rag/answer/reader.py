@@ -1420,11 +1420,13 @@ class Reader:
             needs = [*needs, _STATES_CHANGE]
         # A year the part names is the figure's (「2023年…市场规模是多少？」): a clause of the passages
         # that holds it, not another year's figure (黄奇帆's 「几十家、上百家…」 answered it).
+        # ... in the clause stating the figure, or the one before it (「2021年，TikTok下载量全球第一」;
+        # 「中国2021年GDP是多少？」 was answered by 「中美人均GDP相差5倍」: fresh-user probe 27).
         years = _YEAR.findall(part)
-        if years and not any(all(y in cl for y in years) for cl, _ in clauses):
-            return False
+        q = q - set(years) or q  # the year is checked so, not as a word of the topic
         return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
-                   for cl, grams in clauses)
+                   and all(y in cl or (i and y in clauses[i - 1][0]) for y in years)
+                   for i, (cl, grams) in enumerate(clauses))
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
