@@ -353,8 +353,13 @@ _ARTICLE_DESCRIBED = re.compile(
     # Without a verb (「那篇从元宇宙角度思考产业互联网的文章」) the words must say more: two of the
     # title's distinctive bigrams, not one (「那篇时代感很强的文章」 is not 《…争气_时代？》).
     r"|那篇([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
+    # A word of one title before 那篇 (「画卷那篇文章分为哪几个部分？」「Web3那篇文章是什么时候发表的？」: fresh-user
+    # probe 27, refused and answered with body text).
+    r"|(?:^|(?<=[，。？！?!、；;：:\s“”「」（(在和与跟]))([^，。？！?!、；;：:\s《》的和与跟]{2,8}?)那篇(?:文章)?"
+    r"(?![^，。？！?!、；;：:\s《》]{2,20}?的文章)"  # 「孟永辉那篇从元宇宙角度…的文章」: the description names it
 )
 _VERBLESS_GROUP = 3
+_WORD_BEFORE_GROUP = 4
 # A short 《…》 (2-3 characters) names an article only when the question says it is one: 《正名》那篇.
 _SAYS_ARTICLE = re.compile(r"\s*(?:那篇|这篇|一文|文章|一篇)")
 _LATIN_WORD = re.compile(r"[a-z0-9]{2,}")
@@ -420,6 +425,12 @@ def named_refs(question: str, titles: Mapping[str, str] | Titles) -> list[tuple[
             ref_n = _title_key(m.group(1))
             short_ok = len(ref_n) >= 4 or (len(ref_n) >= 2 and _SAYS_ARTICLE.match(question, m.end()))
             found = [key for key, t in norm.items() if short_ok and t and (ref_n in t or t in ref_n)]
+        elif m.group(_WORD_BEFORE_GROUP):
+            # The longest end of the words before 那篇 that one title holds as written (「请问正名那篇」:
+            # 正名); an author's name (「元宇宙少女那篇」) or a word of every title names none.
+            words = _title_key(m.group(_WORD_BEFORE_GROUP))
+            ends = ([key for key, t in norm.items() if words[i:] in t] for i in range(len(words) - 1))
+            found = next((keys for keys in ends if keys), [])
         else:
             one = _distinct_title(next(g for g in m.groups() if g), norm, 2 if m.group(_VERBLESS_GROUP) else 1)
             found = [one] if one else []

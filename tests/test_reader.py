@@ -353,6 +353,7 @@ def test_a_question_that_names_an_article_is_answered_from_that_article_only():
 
 @pytest.mark.parametrize("question", ["讲产业互联网画卷的那篇文章认为产业互联网的核心是什么？",
                                       "那篇谈画卷的文章认为产业互联网的核心是什么？",
+                                      "画卷那篇文章认为产业互联网的核心是什么？",  # fresh-user probe 27: refused
                                       "《画卷》那篇文章认为产业互联网的核心是什么？"])
 def test_an_article_named_by_what_it_is_about_is_answered_from_that_article_only(question: str):
     hits = hits_of("产业互联网的核心是数据，数据让企业提质增效。",
@@ -364,6 +365,16 @@ def test_an_article_named_by_what_it_is_about_is_answered_from_that_article_only
                   article=ArticleMeta(article_id="y", source="y.md", title="产业互联网的画卷，正徐徐展开"))
     ext = extract_answer(question, hits, idf_of(hits))
     assert {c.article_id for c in ext.citations} == {"y"}
+
+
+def test_a_word_of_one_title_before_napian_names_it_but_an_authors_name_does_not():
+    titles = {"a": "从Web2到Web3，产业互联网进入_争气_时代？", "b": "产业互联网需要被正名", "c": "当元宇宙遇上产业互联网",
+              "d": "产业互联网的画卷，正徐徐展开", "e": "风口频出下,产业互联网的脚步近了"}
+    assert [k for k, _ in named_refs("画卷那篇和风口频出那篇，都认为平台会被什么取代？", titles)] == ["d", "e"]
+    assert [k for k, _ in named_refs("Web3那篇文章是什么时候发表的？", titles)] == ["a"]
+    assert [k for k, _ in named_refs("请问正名那篇讲了什么？", titles)] == ["b"]
+    # 元宇宙少女 wrote 《从Web2到Web3…》: her name is no word of 《当元宇宙遇上产业互联网》's title.
+    assert named_refs("元宇宙少女那篇结尾提到了什么？", titles) == [] and named_refs("产业互联网那篇文章", titles) == []
 
 
 def test_a_description_that_fits_several_titles_or_none_names_no_article():
