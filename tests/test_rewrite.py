@@ -336,3 +336,15 @@ def test_what_the_two_have_in_common_names_the_two():
     # searched alone (这两个 pointed at nothing, 共同点 counted as a topic) and refused.
     history = asked("ChatGPT跟产业互联网有什么关系？", "那元宇宙呢")
     assert rule_rewrite("这两个有什么共同点？", history) == "ChatGPT和元宇宙有什么共同点？"
+
+
+def test_he_is_the_person_the_users_questions_before_named():
+    # 「他是什么身份？」 after 「黄奇帆说了什么？」 was searched as both questions and refused (fresh-user
+    # probe 27): jieba tags 黄奇帆 a person's name.
+    history = [Message("user", "黄奇帆说了什么？"), Message("assistant", "就像…副理事长黄奇帆所说，“…”[1]")]
+    assert rule_rewrite("他是什么身份？", history) == "黄奇帆是什么身份？"
+    history += [Message("user", "他是什么身份？"), Message("assistant", "…")]
+    assert rule_rewrite("他怎么看独角兽？", history) == "黄奇帆怎么看独角兽？"
+    # Two people named: neither is meant for sure.
+    two = [Message("user", "黄奇帆和马化腾说了什么？"), Message("assistant", "…")]
+    assert rule_rewrite("他是什么身份？", two) != "黄奇帆是什么身份？"

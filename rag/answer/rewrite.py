@@ -18,6 +18,7 @@ from rag.text import (
     content_terms,
     mentioned_word,
     subject_word,
+    tagged,
     topic_words,
 )
 from rag.types import Message
@@ -521,6 +522,18 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         author = next((n for text in reversed(turns[-2:]) for n in names if n in text), None)
         if author is not None:
             return question[: person.start()] + author + question[person.end() :]
+    if person is not None:
+        # 「他是什么身份？」 after 「黄奇帆说了什么？」: the person the user's question before named (jieba
+        # tags a name nr; fresh-user probe 27: searched as both questions, and refused), or the last of
+        # the three before that named one.
+        asked = [m.content for m in history if m.role == "user" and m.content.strip()][-3:]
+        people: set[str] = set()
+        for text in reversed(asked):
+            people = {w for w, flag in tagged(text) if flag == "nr" and len(w) >= 2}
+            if people:
+                break
+        if len(people) == 1:
+            return question[: person.start()] + people.pop() + question[person.end() :]
     about_article = bool(_ABOUT_AN_ARTICLE.search(question))
     pointer = _THIS_ARTICLE if _THIS_ARTICLE.search(question) else (
         _PRONOUN if _PRONOUN.search(question) and about_article else None)
