@@ -32,12 +32,12 @@ from rag.text import (
     TITLE_REF,
     cjk_bigrams,
     content_terms,
+    cut,
     cuts_a_word,
     named_refs,
     quoted_phrases,
     split_sentences,
     subject_word,
-    tagged,
     topic_bigrams,
     topic_words,
 )
@@ -424,46 +424,53 @@ def _names_before(text: str, m: re.Match[str] | None) -> bool:
     return len(said) >= 2 and not re.fullmatch(r"(?:这|那|此|它|它们|这些|那些|这也|这样|如此)(?:也|才|就)?", said)
 
 
-# What the question asks its subject does (「C端流量追求什么？」): the verb before the asked word and the
-# nouns right before it. Passed over between them: particles, adverbs and modal verbs (「更多地」「要」).
+# What the question asks its subject does (「C端流量追求什么？」): the word before the asked word (a verb:
+# 是 / 有 / 叫 … ask what it is, not what it does) and the words right before it. Passed over between
+# them: particles, adverbs and modal verbs (「更多地」「要」); the subject ends at a function word.
 _RELATION_ASKED = frozenset({"什么", "哪些", "哪个", "哪里", "哪儿", "谁", "多少", "啥"})
 _NOT_RELATION = frozenset({"是", "有", "要", "能", "会", "该", "可以", "应该", "需", "认为", "觉得", "看来", "指",
                            "叫", "称为", "包括", "意味着", "算", "存在", "提到", "提及", "讲到", "写到", "说到", "谈到"})
-_SUBJECT_FLAGS = ("n", "x", "eng", "nz", "nr", "nt", "ns", "vn", "k")
+_BETWEEN = frozenset({"更多", "更多地", "地", "更", "都", "也", "还", "又", "主要", "一直", "到底", "究竟", "真正", "最终",
+                      "能够", "需要", "将", "将会", "会", "要", "能", "该", "可以", "应该", "已经", "正在", "接下来"})
 _RELATION_GAP = 12
 
 
 def asked_relation(part: str) -> tuple[tuple[str, ...], str] | None:
     """The subject's words and the verb of a question asking what the subject does: 「C端流量追求
     什么？」 → ((C端, 流量), 追求); 「消费互联网时代玩家们改变的是什么？」 → ((消费互联网, 时代, 玩家们), 改变); None
-    when the asked word does not follow a verb of two or more characters with a noun before it
-    (「X是什么？」, 「为什么…」)."""
-    words = tagged(part)
-    at = next((i for i, (w, _) in enumerate(words) if w in _RELATION_ASKED), None)
+    when the asked word does not follow a word of two or more characters that is no 是 / 有 / 叫 … with
+    words before it (「X是什么？」, 「为什么…」)."""
+    words = [w for w in cut(part) if w.strip()]
+    at = next((i for i, w in enumerate(words) if w in _RELATION_ASKED), None)
     if at is None:
         return None
     i = at - 1
-    if i >= 1 and words[i][0] == "是" and words[i - 1][0] == "的":  # 「…追求的是什么」, not 「X是什么」
+    if i >= 1 and words[i] == "是" and words[i - 1] == "的":  # 「…追求的是什么」, not 「X是什么」
         i -= 2
-    while i >= 0 and (words[i][0] in ("了", "着", "过") or words[i][1] in ("ul", "uz", "ug")):
+    while i >= 0 and words[i] in ("了", "着", "过"):
         i -= 1
-    if i < 0 or not words[i][1].startswith("v") or len(words[i][0]) < 2 or words[i][0] in _NOT_RELATION:
+    if i < 0 or len(words[i]) < 2 or words[i] in _NOT_RELATION or not CJK_CHAR.search(words[i]):
         return None
-    verb = words[i][0]
+    verb = words[i]
     i -= 1
-    while i >= 0 and (words[i][1] in ("d", "uv", "ad") or words[i][0] in _NOT_RELATION):
+    while i >= 0 and (words[i] in _BETWEEN or words[i] in _NOT_RELATION):
         i -= 1
     subject: list[str] = []
-    while i >= 0 and ((words[i][1].startswith(_SUBJECT_FLAGS) and CJK_CHAR.search(words[i][0]))
-                      or (words[i][1] == "x" and words[i][0].isalnum())):
-        if words[i][1] == "k" and len(words[i][0]) == 1 and i > 0:  # 玩家们: a suffix joins its noun
-            words = (*words[: i - 1], (words[i - 1][0] + words[i][0], words[i - 1][1]))
+    while i >= 0:
+        if words[i] == "们" and i > 0:  # 玩家们: a suffix joins its noun
+            words[i - 1] += "们"
             i -= 1
-        subject.insert(0, words[i][0])
+        if words[i] in STOPWORDS or words[i] in _BETWEEN or _NOT_A_WORD.fullmatch(words[i]) or words[i] in _FUNCTION:
+            break
+        subject.insert(0, words[i])
         i -= 1
     if not subject or len("".join(subject)) < 2 or subject[-1] in THE_WRITER:  # 「作者提到了哪些…」 asks the text
         return None
     return tuple(subject), verb
+
+
+_NOT_A_WORD = re.compile(r"[\W_]+")
+_FUNCTION = frozenset({"在", "给", "让", "把", "对", "从", "跟", "和", "与", "被", "向", "将", "的"})
 
 
 def holds_relation(text: str, relation: tuple[tuple[str, ...], str]) -> bool:

@@ -17,8 +17,8 @@ from rag.text import (
     chinese_number,
     content_terms,
     mentioned_word,
+    person_names,
     subject_word,
-    tagged,
     topic_words,
 )
 from rag.types import Message
@@ -523,13 +523,13 @@ def _resolved(question: str, history: Sequence[Message], chain: list[str],
         if author is not None:
             return question[: person.start()] + author + question[person.end() :]
     if person is not None:
-        # 「他是什么身份？」 after 「黄奇帆说了什么？」: the person the user's question before named (jieba
-        # tags a name nr; fresh-user probe 27: searched as both questions, and refused), or the last of
-        # the three before that named one.
+        # 「他是什么身份？」 after 「黄奇帆说了什么？」: the person the user's question before named (a name
+        # jieba's dictionary knows, or an author's; fresh-user probe 27: searched as both questions, and
+        # refused), or the last of the three before that named one.
         asked = [m.content for m in history if m.role == "user" and m.content.strip()][-3:]
         people: set[str] = set()
         for text in reversed(asked):
-            people = {w for w, flag in tagged(text) if flag == "nr" and len(w) >= 2}
+            people = set(person_names(text)) | {n for n in names if n in text}
             if people:
                 break
         if len(people) == 1:
