@@ -357,6 +357,8 @@ def test_a_yes_or_no_question_a_sentence_decides_is_answered_yes_or_no(engine: E
     assert engine.ask("为什么流量是产业互联网的关键？", mode="retrieval").answer.startswith("文章并不是这样说的。")
     assert not engine.ask("为什么区块链是产业互联网下半场的基石？", mode="retrieval").answer.startswith("文章并不是")
     assert engine.ask("产业互联网算不算互联网的外衣？", mode="retrieval").answer.startswith("不是。产业互联网才不是互联网的「外衣」")
+    # A section's title states its thesis (fresh-user probe 27: no verdict), given a full stop before its marker.
+    assert engine.ask("平台是产业互联网的主要形态吗？", mode="retrieval").answer.startswith("不是。平台，绝非是产业互联网的形态。[1]")
     premise = engine.ask("孟永辉为什么认为流量是产业互联网的关键？", mode="retrieval")
     assert premise.answer == ("文章并不是这样说的。《产业互联网的画卷，正徐徐展开》说：透过以上的分析，我们可以看出，"
                               + denied), premise.answer

@@ -834,6 +834,13 @@ def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str], 
     return tuple(out)
 
 
+def heading_lines(text: str) -> list[str]:
+    """The lines of a passage too short to be sentences and with no end mark: its section titles
+    (「平台，绝非是产业互联网的形态」), which ``candidates`` leaves out but which state the section's thesis."""
+    return [line.strip() for line in text.split("\n")
+            if 8 <= len(line.strip()) < _HEADING_LIKE_CHARS and not line.strip().rstrip(CLOSING).endswith(_SENTENCE_END)]
+
+
 # A byline's paragraph (a line of a passage that has others) is short: its other sentences (「长期专注
 # 行业研究，累计发表…超400万字。」) are the author's biography, not what the article says.
 _BIO_CHARS = 200
