@@ -312,7 +312,16 @@ def person_names(text: str) -> list[str]:
     """The words of ``text`` jieba's dictionary knows as a person's name, in order:
     「黄奇帆说了什么？」 → [黄奇帆]."""
     names = _person_names()
-    return [w for w in _tokenizer().lcut(text) if len(w) >= 2 and w in names]
+    out: list[str] = []
+    joined = False  # jieba cuts some names in two, each a name (扎克 / 伯格): joined again
+    for w in _tokenizer().lcut(text):
+        named = w in names and (len(w) >= 2 or joined)
+        if named and joined:
+            out[-1] += w
+        elif named:
+            out.append(w)
+        joined = named
+    return [w for w in out if len(w) >= 2]
 
 
 @lru_cache(maxsize=1)

@@ -954,3 +954,16 @@ def test_a_follow_up_of_its_own_read_with_the_question_before_is_not_that_answer
     first, history = asked_before(engine, "什么是产业互联网？")
     follow = engine.ask("那产业互联网的本质是什么？", history=history, mode="retrieval")
     assert "产业互联网的本质是新产业" in follow.answer.split("[1]")[0], follow.answer
+
+
+def test_a_figure_asked_of_a_year_a_sentence_gives_without_any_year_is_answered(engine: Engine):
+    # A reviewer's finding: 「2021年国内公司平均寿命是多少年？」 was refused, the sentence naming no year at all
+    # (one naming another year's figure, or on another topic, still does not answer: 「中国2021年GDP是多少？」).
+    answer = engine.ask("2021年国内公司平均寿命是多少年？", mode="retrieval")
+    assert answer.answer.startswith("国内公司平均寿命才2年多"), answer.answer
+
+
+def test_only_the_lead_of_the_article_asked_about_answers(engine: Engine):
+    # A reviewer's finding: every article's lead was quoted, 《从Web2到Web3…》's (no 元宇宙 in it) among them.
+    answer = engine.ask("哪篇文章的编辑导语提到了元宇宙？", mode="retrieval")
+    assert {c.title for c in answer.citations} == {"当元宇宙遇上产业互联网"}, answer.answer

@@ -1108,3 +1108,23 @@ def test_a_question_about_the_editors_lead_is_answered_by_its_sentences_and_ques
     assert text.startswith("关于元宇宙和产业互联网，大家已经有所耳闻，然而什么才是真正的产业互联网？[1]产业互联网又该如何落地？"), text
     text = extract_answer("真正的产业互联网怎么落地？", hits, idf_of(hits)).text
     assert "又该如何落地？" not in text, text
+
+
+def test_mends_after_reviewer_28():
+    from rag.answer.reader import asks_about_lead, holds_relation
+    from rag.text import person_names
+
+    # What the article answers to the lead's question is no question about the lead; 引导读者 holds 导读.
+    assert asks_about_lead("《当元宇宙遇上产业互联网》的编辑导语向读者提了哪两个问题？")
+    assert not asks_about_lead("编辑导语问产业互联网该如何落地，文章怎么回答？")
+    assert not asks_about_lead("文章如何引导读者思考产业互联网？")
+    # The subject is a word of the sentence's own, not the 产业 of 产业互联网.
+    relation = asked_relation("新产业满足了什么？")
+    assert not holds_relation("产业互联网是为了满足用户的新需求才出现的。", relation)
+    assert holds_relation("这样一个新的产业再一次满足了C端用户的新需求。", relation)
+    # jieba cuts 扎克伯格 in two names.
+    assert person_names("扎克伯格是哪家公司的？") == ["扎克伯格"]
+    # 「…的概念为什么…」 asks about the concept's fate, not what it is.
+    from rag.answer.reader import _question_grams
+    assert "概念" in _question_grams("产业互联网的概念为什么遭到怀疑？")
+    assert "概念" in _question_grams("产业互联网的概念是什么时候提出的？")

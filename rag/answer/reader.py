@@ -56,7 +56,19 @@ _ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|本篇文章|本文�
 # question about the lead (「按编辑导读的说法…」) finds it (bench/README.md, "Twelfth round").
 # A question about the editor's lead (「编辑导语向读者提了哪两个问题？」): its sentences answer, and its
 # questions too (they pose the article's).
-ASKS_LEAD = re.compile(r"编辑导[语读]|编者按|导[语读]")
+ASKS_LEAD = re.compile(r"编辑导[语读]|编者按|(?<!引)导[语读]")  # not 引导读者
+
+
+def asks_about_lead(question: str) -> bool:
+    """Whether a question asks what an editor's lead says (「…的编辑导语向读者提了哪两个问题？」), not
+    what the article answers to it (「编辑导语问产业互联网该如何落地，文章怎么回答？」: a reviewer's finding)."""
+    if not ASKS_LEAD.search(question):
+        return False
+    for clause in CLAUSE_END.split(question):
+        m = _ASKED_WORD.search(clause)
+        if m and not ASKS_LEAD.search(clause) and any(w in clause[: m.start()] for w in THE_WRITER):
+            return False
+    return True
 _LEAD_LABEL = re.compile(r"(?:编辑导[语读]|编者按|导[语读])[：:]\s*")  # matched at a sentence's start
 # Sentences that announce what follows or turn to the reader instead of saying something.
 _ANNOUNCES = re.compile(
@@ -483,7 +495,8 @@ def holds_relation(text: str, relation: tuple[tuple[str, ...], str]) -> bool:
         return False
     for clause in CLAUSE_END.split(text):
         at = clause.find(head)
-        if at >= 0 and 0 <= clause.find(verb, at + len(head)) - at - len(head) <= _RELATION_GAP:
+        if at >= 0 and 0 <= clause.find(verb, at + len(head)) - at - len(head) <= _RELATION_GAP and (
+                head.removesuffix("们") in cut(clause)):  # a word of its own: not the 产业 of 产业互联网
             return True
     return False
 
@@ -705,7 +718,8 @@ def _question_grams(text: str) -> frozenset[str]:
 
 # 「产业互联网的定义是什么？」 asks what 产业互联网 is: a sentence using the word 定义 (「玩家将自身定义为…」)
 # says nothing of it (a fresh-user probe's finding).
-_DEFINITION_FRAME = re.compile(r"的(?:定义|概念|内涵|含义|意思)(?=(?:是|指|为)(?:什么|啥|何)|[？?]?$)")
+# (Not 「…的概念为什么…」 nor 「…的概念是什么时候提出的」: a reviewer's finding.)
+_DEFINITION_FRAME = re.compile(r"的(?:定义|概念|内涵|含义|意思)(?=(?:是|指)(?:什么|啥)(?!时候)|为何|[？?]?$)")
 
 
 # A question word, or a whole word for an aspect a part asks of its topic (特点, 区别 …: ASPECT_WORDS).
@@ -950,7 +964,7 @@ class Reader:
         focus = focus_grams(part)
         about_author = _part_about_author(part, names_author)
         asks_seeming = bool(_ASKS_SEEMING.search(part))
-        asks_lead = bool(ASKS_LEAD.search(part))
+        asks_lead = asks_about_lead(part)
         asks_others = bool(_ASKS_OTHERS.search(part))
         # A why/how/what-is question is not answered by a sentence that repeats it without the
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
@@ -1068,8 +1082,14 @@ class Reader:
         compared = compare_sides(asked)
         contrast = self.parallel * np.array([_states_sides_apart(c.text, compared) for c in cands], float)
         sure = np.max(np.stack(per_part), axis=0)
-        # A question about the editor's lead is answered by its sentences.
-        lead = self.parallel * np.array([c.lead for c in cands], float) if ASKS_LEAD.search(asked) else 0.0
+        # A question about the editor's lead is answered by its sentences: of the article it names, else
+        # of the one whose lead answers best (「哪篇文章的编辑导语提到了元宇宙？」 is not asked of every lead).
+        asks_lead = asks_about_lead(asked)
+        leads = [i for i, c in enumerate(cands) if c.lead] if asks_lead else []
+        lead_articles = (set(asked_articles(question, hits, refs))
+                         or {hits[cands[max(leads, key=lambda i: sure[i])].hit].article.article_id}) if leads else set()
+        in_lead = np.array([c.lead and hits[c.hit].article.article_id in lead_articles for c in cands])
+        lead = self.parallel * in_lead.astype(float)
         per_part = [scores + contrast + lead + self._relation_bonus(p, cands) for p, scores in zip(parts, per_part, strict=True)]
         overall = np.max(np.stack(per_part), axis=0)
         # Each side of a question about several articles gets its own sentence.
@@ -1115,10 +1135,9 @@ class Reader:
         # (Not an editor's lead's question, which poses the article's: 「又或者说，产业互联网和Web3.0之间，存在着
         # 哪些联系呢？」; nor one whose asking clause holds the question's topic: a reviewer's findings.)
         quoted = quoted_phrases(asked)
-        asks_lead = bool(ASKS_LEAD.search(asked))
-        states = np.array([not _form(c.text).asks or (c.lead and asks_lead) or (not c.lead and any(self._states_topic(q, c.text, quoted) for q in part_grams)
+        states = np.array([not _form(c.text).asks or bool(in_lead[i]) or (not c.lead and any(self._states_topic(q, c.text, quoted) for q in part_grams)
                                                        and not _echoes(asked, c.text))
-                           for c in cands])
+                           for i, c in enumerate(cands)])
         if not states.any():
             states[:] = True
         # The best sentence of a part that holds under ``ANSWER_COVERAGE`` of the part's topic gives way to
@@ -1228,7 +1247,7 @@ class Reader:
             # 上百家…」 and two more quotes of another article).
             # (A question of the editor's lead asks its questions too: 「…向读者提了哪两个问题？」.)
             quotable = self._quotable_extra(cands[i], about_author) or (
-                asks_lead and cands[i].lead and not _form(cands[i].text).announces)
+                in_lead[i] and not _form(cands[i].text).announces)
             if quotable and (not only_author or self._of_author(cands[i])) and (
                     not figure_first or self._answerable(own_parts[0], _clauses([cands[i]]))):
                 take(i)
@@ -1436,11 +1455,20 @@ class Reader:
         # that holds it, not another year's figure (黄奇帆's 「几十家、上百家…」 answered it).
         # ... in the clause stating the figure, or the one before it (「2021年，TikTok下载量全球第一」;
         # 「中国2021年GDP是多少？」 was answered by 「中美人均GDP相差5倍」: fresh-user probe 27).
+        # A clause naming no year at all answers it when it holds most of the topic (「…国内公司平均寿命才2
+        # 年多」 for 「2021年国内公司平均寿命是多少年？」: a reviewer's finding).
         years = _YEAR.findall(part)
+        if years and not any(all(y in cl for y in years) for cl, _ in clauses):
+            return False  # 「2023年…市场规模是多少？」: no passage names the year
         q = q - set(years) or q  # the year is checked so, not as a word of the topic
+
+        def of_year(i: int, cl: str, grams: frozenset[str]) -> bool:
+            before = clauses[i - 1][0] if i else ""
+            return all(y in cl or y in before for y in years) or (
+                not _YEAR.search(cl + before) and self.coverage(q, grams) >= STATED_COVERAGE)
+
         return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
-                   and all(y in cl or (i and y in clauses[i - 1][0]) for y in years)
-                   for i, (cl, grams) in enumerate(clauses))
+                   and of_year(i, cl, grams) for i, (cl, grams) in enumerate(clauses))
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
