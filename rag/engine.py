@@ -50,6 +50,7 @@ from rag.answer.reader import (
     ANSWER_COVERAGE,
     ASKS_DETAIL,
     ASKS_VIEW,
+    EACH_ARTICLES,
     GIVES_REASON,
     NO_SUBJECT_WORDS,
     THE_WRITER,
@@ -57,6 +58,7 @@ from rag.answer.reader import (
     Reading,
     answers_about_author,
     asks_about_author,
+    asks_each_article,
     asks_for_figure,
     asks_for_name,
     candidates,
@@ -424,6 +426,8 @@ class Engine:
             elif new:
                 before = quoted_sentences(standard_form(_last_answer(history)))
                 retrieval = replace(retrieval, said=frozenset(s for s in before if not any(w in s.lower() for w in new)))
+        if retrieval.relevant and not retrieval.named and asks_each_article(retrieval.query):
+            retrieval = replace(retrieval, hits=self._each_article(retrieval))
         authors = self._authors()
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))
@@ -433,6 +437,22 @@ class Engine:
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
+
+    def _each_article(self, retrieval: Retrieval) -> list[Hit]:
+        """The hits and, for each article they leave out, its best passage (by BM25 on the question's
+        bigrams) that holds a word of the question's topic: 「各篇文章是怎么看待流量的？」 quotes each article
+        that speaks of 流量, not the two the search ranked first (fresh-user probe 27)."""
+        topic = [w.lower() for w in content_terms(ASKS_VIEW.sub(" ", retrieval.query))
+                 if len(w) >= 2 and w not in NO_SUBJECT_WORDS and w not in STOPWORDS]
+        hits = list(retrieval.hits)
+        present = {h.article.article_id for h in hits}
+        for chunk in self._passages_on(retrieval.query):
+            if len(present) >= EACH_ARTICLES:
+                break
+            if chunk.article_id not in present and topic and any(w in chunk.text.lower() for w in topic):
+                present.add(chunk.article_id)
+                hits.append(replace(self._hit_of(chunk), rank=len(hits) + 1))
+        return hits
 
     def _strays(self, question: str, retrieval: Retrieval, reading: Reading) -> bool:
         """Whether 「展开说说」「还有呢？」, what was quoted left out, found only sentences off the topic it

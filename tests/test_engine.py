@@ -967,3 +967,11 @@ def test_only_the_lead_of_the_article_asked_about_answers(engine: Engine):
     # A reviewer's finding: every article's lead was quoted, 《从Web2到Web3…》's (no 元宇宙 in it) among them.
     answer = engine.ask("哪篇文章的编辑导语提到了元宇宙？", mode="retrieval")
     assert {c.title for c in answer.citations} == {"当元宇宙遇上产业互联网"}, answer.answer
+
+
+def test_a_question_about_each_article_quotes_each_article_that_speaks_of_it(engine: Engine):
+    # 「各篇文章是怎么看待流量的？」 quoted the two articles the search ranked first; four speak of 流量
+    # (fresh-user probe 27).
+    answer = engine.ask("各篇文章是怎么看待流量的？", mode="retrieval")
+    assert len({c.title for c in answer.citations}) == 4, answer.answer
+    assert len({c.title for c in engine.ask("两篇文章分别怎么看流量？", mode="retrieval").citations}) == 2

@@ -587,7 +587,16 @@ def with_topic(parts: list[str]) -> list[str]:
     return out
 
 
-_SEVERAL_ARTICLES = re.compile(r"两篇|另一篇|两个文章|几篇文章|各篇|多篇|三篇|两位作者")
+_SEVERAL_ARTICLES = re.compile(r"两篇|另一篇|两个文章|几篇文章|各篇|多篇|三篇|两位作者|每篇|每一篇")
+# 「各篇文章是怎么看待流量的？」: each retrieved article, up to this many (the two best answered it: fresh-user
+# probe 27 found two articles that discuss 流量 left out).
+_EACH_ARTICLE = re.compile(r"几篇文章|各篇|多篇|三篇|每篇|每一篇")
+EACH_ARTICLES = 4
+
+
+def asks_each_article(question: str) -> bool:
+    """Whether a question asks what each article says (「各篇文章是怎么看待流量的？」)."""
+    return bool(_EACH_ARTICLE.search(question))
 
 
 # What names articles in a question: (article id, the words that name it), as ``named_refs`` gives.
@@ -624,7 +633,7 @@ def asked_articles(question: str, hits: Sequence[Hit], refs: Refs | None = None)
     if len(by_author) >= 2:
         return list(by_author.values())
     if _SEVERAL_ARTICLES.search(question) and len(order) >= 2:
-        return order[:2]
+        return order[: EACH_ARTICLES if _EACH_ARTICLE.search(question) else 2]
     return []
 
 
