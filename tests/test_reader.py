@@ -1128,3 +1128,14 @@ def test_mends_after_reviewer_28():
     from rag.answer.reader import _question_grams
     assert "概念" in _question_grams("产业互联网的概念为什么遭到怀疑？")
     assert "概念" in _question_grams("产业互联网的概念是什么时候提出的？")
+
+
+def test_mends_after_reviewer_29():
+    from rag.answer.reader import claim_of, decides
+
+    title = "平台，绝非是产业互联网的形态"
+    # A section title denies what it says, whole words only, and no more: not 互联网 / 产业 (of 产业互联网),
+    # not a bare 形态 (it denies 产业互联网's), not 新平台.
+    assert decides(title, claim_of("平台是产业互联网的主要形态吗？"), title=True) is False
+    for question in ("平台是互联网的形态吗？", "平台是产业的形态吗？", "平台是形态吗？", "新平台是产业互联网的形态吗？"):
+        assert decides(title, claim_of(question), title=True) is None, question

@@ -348,3 +348,11 @@ def test_he_is_the_person_the_users_questions_before_named():
     # Two people named: neither is meant for sure.
     two = [Message("user", "黄奇帆和马化腾说了什么？"), Message("assistant", "…")]
     assert rule_rewrite("他是什么身份？", two) != "黄奇帆是什么身份？"
+
+
+def test_why_after_a_verdict_asks_why_of_the_sentence_not_of_the_verdict():
+    # A reviewer's finding: 「为什么？」 after 「不是。平台，绝非是…。[1]…」 was searched as 「为什么不是。平台，…？」.
+    history = [Message("user", "平台是产业互联网的形态吗？"),
+               Message("assistant", "不是。平台，绝非是产业互联网的形态。[1]站在现阶段的角度来看，…才是主要表现形态。[2]")]
+    assert rule_rewrite("为什么？", history) == "为什么平台，绝非是产业互联网的形态？"
+    assert quoted_sentences(history[1].content)[0] == "平台，绝非是产业互联网的形态。"

@@ -59,6 +59,9 @@ _ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|本篇文章|本文�
 ASKS_LEAD = re.compile(r"编辑导[语读]|编者按|(?<!引)导[语读]")  # not 引导读者
 
 
+_ASKS_QUESTIONS = re.compile(r"问题|提问|问了|疑问|发问|抛出|设问")
+
+
 def asks_about_lead(question: str) -> bool:
     """Whether a question asks what an editor's lead says (「…的编辑导语向读者提了哪两个问题？」), not
     what the article answers to it (「编辑导语问产业互联网该如何落地，文章怎么回答？」: a reviewer's finding)."""
@@ -973,7 +976,9 @@ class Reader:
         focus = focus_grams(part)
         about_author = _part_about_author(part, names_author)
         asks_seeming = bool(_ASKS_SEEMING.search(part))
-        asks_lead = asks_about_lead(part)
+        # (Its questions score as answers only to a question asking them: 「编者按说产业互联网是什么？」 is
+        # answered by the lead that says it, not the one asking 什么才是真正的产业互联网: a reviewer's finding.)
+        asks_lead = asks_about_lead(part) and bool(_ASKS_QUESTIONS.search(part))
         asks_others = bool(_ASKS_OTHERS.search(part))
         # A why/how/what-is question is not answered by a sentence that repeats it without the
         # shape of an answer ("…需要进行一次正名。" for "为什么需要被正名？").
@@ -1095,7 +1100,10 @@ class Reader:
         # of the one whose lead answers best (「哪篇文章的编辑导语提到了元宇宙？」 is not asked of every lead).
         asks_lead = asks_about_lead(asked)
         leads = [i for i, c in enumerate(cands) if c.lead] if asks_lead else []
+        # (Of each article of the author it names: 「孟永辉文章的编辑导语说了什么？」, a reviewer's finding.)
         lead_articles = (set(asked_articles(question, hits, refs))
+                         or {h.article.article_id for h in hits if h.article.author and len(h.article.author) >= 2
+                             and h.article.author in question}
                          or {hits[cands[max(leads, key=lambda i: sure[i])].hit].article.article_id}) if leads else set()
         in_lead = np.array([c.lead and hits[c.hit].article.article_id in lead_articles for c in cands])
         lead = self.parallel * in_lead.astype(float)
@@ -1692,24 +1700,52 @@ def _phrase_chars(text: str) -> set[str]:
     return {ch for ch in text.lower() if CJK_CHAR.fullmatch(ch) and ch not in _NOT_SAID_CHARS}
 
 
-def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str], said_text: str = "") -> bool | None:
+def _copula_says(sentence: str, subject: Sequence[str], said: Sequence[str], said_text: str = "",
+                 subject_text: str = "", strict: bool = False) -> bool | None:
     """``subject``'s words (一 的 between them allowed), the copula, then each of ``said``'s words in
     the clause after it: True for 是, False for 不是 / 绝非; None when no such place. (Not past the
-    clause: 「…的出现并不是凭空捏造的，它是应对用户的真正需要来出现的」 does not deny the need.)"""
+    clause: 「…的出现并不是凭空捏造的，它是应对用户的真正需要来出现的」 does not deny the need.) Each word
+    said stands as a word of the clause (互联网 is not the one of 「产业互联网的形态」), the subject holds
+    each character the question gives it (「新平台」 is not 「平台，…」), and, ``strict`` (a section's title,
+    which says no more than it), a denial says nothing the question does not (「平台，绝非是产业互联网的
+    形态」 does not deny 「平台是形态吗？」): a reviewer's findings."""
     pattern = "的?".join(re.escape(w.lower()) for w in subject)
     for m in re.finditer(pattern, sentence):
         if not _BEFORE_SUBJECT.search(sentence[:m.start()]):
+            continue
+        if not _phrase_chars(subject_text) <= set(sentence[max(0, m.start() - 4): m.end()]):
             continue
         cop = re.match(_GAP + "(?:(?P<no>" + _DENIES + ")|" + _AFFIRMS + ")", sentence[m.end():])
         if cop is None:
             continue
         rest = _CLAUSE_OF_CLAIM.split(sentence[m.end() + cop.end():], maxsplit=1)[0]
-        if all(w.lower() in rest for w in said) and _phrase_chars(said_text) <= set(rest):
-            return cop.group("no") is None
+        if not (all(w.lower() in rest for w in said) and _phrase_chars(said_text) <= set(rest)):
+            continue
+        if not all(_whole_words(w.lower(), cut(rest)) for w in said):
+            continue
+        denies = cop.group("no") is not None
+        words = [w for w in cut(re.split(r"[，,；;。！!？?…]", rest, maxsplit=1)[0]) if w.strip()]
+        if strict and denies and any(CJK_CHAR.search(w) and w not in _CLAIM_WORDS and w not in STOPWORDS
+                          and not any(w in s.lower() or s.lower() in w for s in said) for w in words):
+            continue
+        return not denies
     return None
 
 
-def decides(sentence: str, claim: Claim) -> bool | None:
+def _whole_words(word: str, words: Sequence[str]) -> bool:
+    """Whether ``word`` is one of ``words`` (jieba's words of a clause) or several of them in a row."""
+    for i in range(len(words)):
+        joined = ""
+        for w in words[i:]:
+            joined += w.lower()
+            if joined == word:
+                return True
+            if not word.startswith(joined):
+                break
+    return False
+
+
+def decides(sentence: str, claim: Claim, title: bool = False) -> bool | None:
     """Whether ``sentence`` says the claim's subject is (True) or is not (False) what it is said to be
     (「流量，绝不是产业互联网的关键」「互联网，绝非是产业互联网的本质」), either way round (「产业互联网的关键
     是流量吗？」); None when it says neither, or reports, supposes or asks it."""
@@ -1718,5 +1754,6 @@ def decides(sentence: str, claim: Claim) -> bool | None:
     if _MISTAKEN.search(own) or _SUPPOSES.search(own.replace("所认为", "")) or _REPORTS.search(own):
         return None
     low = own.lower()
-    found = _copula_says(low, claim.subject, claim.said, claim.said_text)
-    return found if found is not None else _copula_says(low, claim.said, claim.subject, claim.subject_text)
+    found = _copula_says(low, claim.subject, claim.said, claim.said_text, claim.subject_text, title)
+    return found if found is not None else _copula_says(low, claim.said, claim.subject, claim.subject_text,
+                                                         claim.said_text, title)

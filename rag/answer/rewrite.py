@@ -67,6 +67,10 @@ _NUMBERED_LINE = re.compile(r"^\s*(?:\d{1,2}[.、．)](?!\d)|[一二三四五六
 _INLINE_ITEM = re.compile(r"(?:^|(?<=[：:；;。，,]))[一二三四五六七八九十]+、([^；;。]+)")
 # What an answer quotes before each marker: a sentence, or a quotation of several (「…所说，“…。…。”[1]」).
 _CITED_SENTENCE = re.compile(r"[^\n\]]+?(?:\[\d+\])+")
+# How a yes-or-no answer opens (rag.engine: ``Engine._verdict``), not part of the sentence it quotes.
+VERDICT_TEXT = {True: "是的。", False: "不是。"}
+PREMISE_DENIED_TEXT = "文章并不是这样说的。《{}》说："
+_VERDICT_LEAD = re.compile("^(?:是的。|不是。|" + re.escape(PREMISE_DENIED_TEXT).replace(re.escape("{}"), "[^》]*") + ")")
 _MARKERS = re.compile(r"\[\d+\]")
 _WORDY = re.compile(r"\w\w")  # an item says something (not 「……[1]」)
 
@@ -231,7 +235,7 @@ _NO_CLAIM = re.compile(r"^(?:[一二三四五六七八九十]+、|\d{1,2}[.、�
 def _claim(answer: str) -> str | None:
     """The first sentence an answer quoted that says something of its own (not a heading, a byline
     or what someone might say: a reviewer's finding), markers and end marks removed."""
-    for m in _CITED_SENTENCE.finditer(answer):
+    for m in _CITED_SENTENCE.finditer(_VERDICT_LEAD.sub("", answer.lstrip())):  # not 「不是。」 (a reviewer's finding)
         claim = _LIST_NUMBER.sub("", _MARKERS.sub("", m.group()).strip()).rstrip("。！？!?")
         if "：" in claim[:40] and _NO_CLAIM.search(claim):
             claim = claim.split("：", 1)[1]  # 「一、…：只有真正…」: the sentence after its heading
@@ -265,7 +269,8 @@ def quoted_sentences(answer: str) -> tuple[str, ...]:
     """The sentences an answer quoted, markers removed (each ends with its [n]), each once, in the
     answer's order (a set's order changed from one process to the next with the strings' hashes:
     「这是哪篇文章说的？」 listed the same answer's articles in either order)."""
-    return tuple(dict.fromkeys(_MARKERS.sub("", m.group()).strip() for m in _CITED_SENTENCE.finditer(answer)))
+    return tuple(dict.fromkeys(_MARKERS.sub("", m.group()).strip()
+                               for m in _CITED_SENTENCE.finditer(_VERDICT_LEAD.sub("", answer.lstrip()))))
 
 
 def needs_context(question: str) -> bool:
