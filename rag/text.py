@@ -362,7 +362,7 @@ _ARTICLE_DESCRIBED = re.compile(
     r"|那篇([^，。？！?!、；;：:\s《》]{2,20}?)的文章"
     # A word of one title before 那篇 (「画卷那篇文章分为哪几个部分？」「Web3那篇文章是什么时候发表的？」: fresh-user
     # probe 27, refused and answered with body text).
-    r"|(?:^|(?<=[，。？！?!、；;：:\s“”「」（(在和与跟]))([^，。？！?!、；;：:\s《》的和与跟]{2,8}?)那篇(?:文章)?"
+    r"|(?:^|(?<=[，。？！?!、；;：:\s“”「」（(在和与跟]))([^，。？！?!、；;：:\s《》的和与跟]{2,12}?)那篇(?:文章)?"
     r"(?![^，。？！?!、；;：:\s《》]{2,20}?的文章)"  # 「孟永辉那篇从元宇宙角度…的文章」: the description names it
 )
 _VERBLESS_GROUP = 3
@@ -427,6 +427,7 @@ def named_refs(question: str, titles: Mapping[str, str] | Titles) -> list[tuple[
     keyed = titles if isinstance(titles, Titles) else Titles(titles)
     norm = keyed.norm
     refs: list[tuple[int, str | None, str]] = []  # (where, the article if known, the words)
+    weak: list[tuple[int, str | None, str]] = []  # by a word before 那篇 / 这篇: after a title at the same place
     for m in _article_refs(question):
         if m.re is TITLE_REF:
             ref_n = _title_key(m.group(1))
@@ -441,12 +442,13 @@ def named_refs(question: str, titles: Mapping[str, str] | Titles) -> list[tuple[
         else:
             one = _distinct_title(next(g for g in m.groups() if g), norm, 2 if m.group(_VERBLESS_GROUP) else 1)
             found = [one] if one else []
-        refs.append((m.start(), found[0] if len(found) == 1 else None, m.group(0)))
+        (weak if m.re is not TITLE_REF and m.group(_WORD_BEFORE_GROUP) else refs).append(
+            (m.start(), found[0] if len(found) == 1 else None, m.group(0)))
     quoted = [m.span() for m in TITLE_REF.finditer(question)]
     refs += [(a, key, question[a:b]) for a, b, key in _bare_titles(question, keyed)
              if not any(qa <= a < qb for qa, qb in quoted)]
     named: list[tuple[str, str]] = []
-    for _, key, words in sorted(refs, key=lambda r: r[0]):
+    for _, key, words in sorted(refs, key=lambda r: r[0]) + weak:
         if key is not None and key not in {k for k, _ in named}:
             named.append((key, words))
     return named

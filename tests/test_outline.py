@@ -133,6 +133,9 @@ def test_an_article_named_without_brackets_gets_its_sections(engine: Engine):
     answer = engine.ask("产业互联网需要被正名这篇文章讲了什么？", mode="retrieval").answer
     assert answer.startswith("《产业互联网需要被正名》分为三个部分")
     assert "一、产业互联网的主战场在于产业" in answer
+    # 「…这篇分几个部分？」 (without 文章: jieba reads 这篇分 as a word; fresh-user probe 28).
+    answer = engine.ask("从Web2到Web3这篇分几个部分？", mode="retrieval").answer
+    assert answer.startswith("《从Web2到Web3，产业互联网进入_争气_时代？》分为三个部分"), answer
 
 
 def test_what_a_named_article_says_is_never_refused_even_without_headings(engine: Engine):

@@ -373,6 +373,7 @@ def test_a_word_of_one_title_before_napian_names_it_but_an_authors_name_does_not
     assert [k for k, _ in named_refs("画卷那篇和风口频出那篇，都认为平台会被什么取代？", titles)] == ["d", "e"]
     assert [k for k, _ in named_refs("Web3那篇文章是什么时候发表的？", titles)] == ["a"]
     assert [k for k, _ in named_refs("请问正名那篇讲了什么？", titles)] == ["b"]
+    assert [k for k, _ in named_refs("从Web2到Web3这篇分几个部分？", titles)] == ["a"]  # probe 28
     # 元宇宙少女 wrote 《从Web2到Web3…》: her name is no word of 《当元宇宙遇上产业互联网》's title.
     assert named_refs("元宇宙少女那篇结尾提到了什么？", titles) == [] and named_refs("产业互联网那篇文章", titles) == []
 

@@ -356,3 +356,10 @@ def test_why_after_a_verdict_asks_why_of_the_sentence_not_of_the_verdict():
                Message("assistant", "不是。平台，绝非是产业互联网的形态。[1]站在现阶段的角度来看，…才是主要表现形态。[2]")]
     assert rule_rewrite("为什么？", history) == "为什么平台，绝非是产业互联网的形态？"
     assert quoted_sentences(history[1].content)[0] == "平台，绝非是产业互联网的形态。"
+
+
+@pytest.mark.parametrize("question", ["换个说法解释一下", "通俗点说呢？", "简单点说", "用大白话讲讲"])
+def test_asking_to_have_it_said_otherwise_asks_for_more_of_the_answer_before(question: str):
+    # Fresh-user probe 28: 「换个说法解释一下」 was searched as words (说法, 解释) and refused.
+    assert asks_for_more(question) and lacks_topic(question)
+    assert not asks_for_more("解释一下去中心化")  # names its topic

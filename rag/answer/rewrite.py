@@ -208,7 +208,12 @@ def _named_items(history: Sequence[Message]) -> tuple[list[str], str]:
 
 
 # 「展开说说」「详细一点」「还有呢？」「能多说一些吗？」: more of the answer before, on nothing new.
-_MORE = re.compile(r"展开|详细|具体(?:说|讲|谈|点|些)|多说|多讲|再说|再讲|继续|还有(?:呢|吗|什么|别的|其他)|补充|深入")
+# 「换个说法解释一下」「通俗点说呢？」: the same said otherwise, which the articles' other sentences on it do
+# (fresh-user probe 28: refused, the words read as a topic).
+_REPHRASE = re.compile(r"换(?:个|种|一种|一个)?(?:说法|方式|角度)(?:说|讲|解释)?|通俗(?:一?点|些|地|易懂)?(?:说|讲|解释)?"
+                       r"|简单(?:一?点|些)(?:说|讲|解释)?|(?:再)?解释(?:一下|下)|说得?(?:明白|清楚)(?:一?点|些)|大白话|白话")
+_MORE = re.compile(r"展开|详细|具体(?:说|讲|谈|点|些)|多说|多讲|再说|再讲|继续|还有(?:呢|吗|什么|别的|其他)|补充|深入|"
+                   + _REPHRASE.pattern)
 
 
 # 「为什么？」「为啥呢？」「原因是什么？」 after an answer: why what it says holds.
@@ -326,7 +331,7 @@ def _own_terms(question: str) -> list[str]:
     """The words a question names of its own: not an item's place (「第二点」) nor an aspect of what
     was asked before (区别, 原因, 出自, 具体 …)."""
     # 「比上年涨了多少？」「增长了百分之几？」: how much the figure asked before grew.
-    text = _THIS_SAYING.sub(" ", ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question))))
+    text = _REPHRASE.sub(" ", _THIS_SAYING.sub(" ", ASKED_PER_CENT.sub(" ", BASELINE.sub(" ", _ORDINAL.sub(" ", question)))))
     return [t for t in content_terms(text) if len(t) >= 2 and t not in _ASPECTS and t not in CHANGE_WORDS]
 
 
