@@ -281,7 +281,7 @@ _IN_THE_ARTICLE = re.compile(r"(文章|文中|原文|这篇)里")
 # Words that frame what a question asks (「X是什么意思？」「…作为什么例子被提及？」) and name no topic of
 # its own: not counted when judging whether passages cover the question. (Not stopwords: the BM25
 # index, built with those, would change.)
-_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用", "说明"})
+_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用", "说明", "解释"})
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
 ASKED_PER_CENT = re.compile(r"百分之(?:几|多少)")

@@ -975,3 +975,9 @@ def test_a_question_about_each_article_quotes_each_article_that_speaks_of_it(eng
     answer = engine.ask("各篇文章是怎么看待流量的？", mode="retrieval")
     assert len({c.title for c in answer.citations}) == 4, answer.answer
     assert len({c.title for c in engine.ask("两篇文章分别怎么看流量？", mode="retrieval").citations}) == 2
+
+
+def test_what_the_articles_explain_a_term_as_is_its_definition(engine: Engine):
+    # Fresh-user probe 28: 「文章中对去中心化的解释是什么？」 was refused (解释 is in no passage).
+    answer = engine.ask("文章中对去中心化的解释是什么？", mode="retrieval")
+    assert answer.answer.startswith("真正意义上的去中心化和去平台化，主要是指"), answer.answer

@@ -731,7 +731,7 @@ def _question_grams(text: str) -> frozenset[str]:
 # 「产业互联网的定义是什么？」 asks what 产业互联网 is: a sentence using the word 定义 (「玩家将自身定义为…」)
 # says nothing of it (a fresh-user probe's finding).
 # (Not 「…的概念为什么…」 nor 「…的概念是什么时候提出的」: a reviewer's finding.)
-_DEFINITION_FRAME = re.compile(r"的(?:定义|概念|内涵|含义|意思)(?=(?:是|指)(?:什么|啥)(?!时候)|为何|[？?]?$)")
+_DEFINITION_FRAME = re.compile(r"的(?:定义|概念|内涵|含义|意思|解释)(?=(?:是|指)(?:什么|啥)(?!时候)|为何|[？?]?$)")
 
 
 # A question word, or a whole word for an aspect a part asks of its topic (特点, 区别 …: ASPECT_WORDS).
