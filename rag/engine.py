@@ -72,6 +72,7 @@ from rag.answer.reader import (
     opening_statement,
     opens_example,
     reads_announced,
+    rebuts,
     speaks_of_self,
     without_source_names,
 )
@@ -120,6 +121,7 @@ from rag.text import (
     cjk_bigrams,
     content_terms,
     mentioned_word,
+    sentences,
     standard_form,
     topic_bigrams,
     topic_words,
@@ -626,6 +628,13 @@ class Engine:
                 # (Passages overlap: the next one holds the text after this one's end from that offset.)
                 more = rest[: close + 1] + ("。" if rest[close + 1: close + 2] == "。" else "")
                 out[c.hit] = replace(hit, chunk=replace(hit.chunk, text=hit.chunk.text + more, end=hit.chunk.end + len(more)))
+                changed = True
+            elif rebuts(first := next(iter(sentences(rest)), "")):
+                # 「…它们之间与产业互联网并不存在太多联系…」 | 「然而，这丝毫不能抵消…」: the view the article
+                # answers is not quoted without the answer (fresh-user probes 27 and 28).
+                more = rest[: rest.find(first) + len(first)]
+                out[c.hit] = replace(hit, chunk=replace(hit.chunk, text=hit.chunk.text + "\n" + more.lstrip(),
+                                                        end=hit.chunk.end + len(more)))
                 changed = True
             elif after.chunk_id not in have and announced and SEQUENCE_OPENER.match(
                     after.text[max(0, hit.chunk.start + c.end - after.start):].lstrip()):

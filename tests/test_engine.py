@@ -981,3 +981,9 @@ def test_what_the_articles_explain_a_term_as_is_its_definition(engine: Engine):
     # Fresh-user probe 28: 「文章中对去中心化的解释是什么？」 was refused (解释 is in no passage).
     answer = engine.ask("文章中对去中心化的解释是什么？", mode="retrieval")
     assert answer.answer.startswith("真正意义上的去中心化和去平台化，主要是指"), answer.answer
+
+
+def test_a_view_answered_in_the_next_passage_is_quoted_with_the_answer(engine: Engine):
+    # The objection ends its passage; the article answers it in the next one (fresh-user probes 27, 28).
+    answer = engine.ask("ChatGPT和产业互联网有什么联系？", mode="retrieval").answer
+    assert "甚至连产业互联网的概念的边都沾不上。[1]然而,这丝毫不能抵消它们与产业互联网之间的联系" in answer, answer

@@ -1140,3 +1140,15 @@ def test_mends_after_reviewer_29():
     assert decides(title, claim_of("平台是产业互联网的主要形态吗？"), title=True) is False
     for question in ("平台是互联网的形态吗？", "平台是产业的形态吗？", "平台是形态吗？", "新平台是产业互联网的形态吗？"):
         assert decides(title, claim_of(question), title=True) is None, question
+
+
+def test_a_view_the_next_sentence_answers_is_quoted_with_the_answer():
+    # 「ChatGPT和产业互联网有什么联系？」 quoted 「…它们之间与产业互联网并不存在太多联系…」 without the article's
+    # 「然而，这丝毫不能抵消它们与产业互联网之间的联系…」 (fresh-user probes 27 and 28): the reader took the
+    # view the writer answers for the writer's.
+    hits = hits_of("元宇宙之后，ChatGPT成了新风口。单单从外在表现来看，ChatGPT与产业互联网并不存在太多联系。"
+                   "然而，这丝毫不能抵消ChatGPT与产业互联网之间的联系，它是产业互联网的填充物。风口一个接一个。")
+    text = extract_answer("ChatGPT和产业互联网有什么联系？", hits, idf_of(hits)).text
+    assert "并不存在太多联系。[1]然而，这丝毫不能抵消" in text, text
+    from rag.answer.reader import rebuts
+    assert rebuts("然而，这丝毫不能抵消…") and not rebuts("但其实，做企业服务的公司也是迫不得已。")

@@ -133,6 +133,15 @@ _CONCEDES = re.compile(r"^(?:可能|也许)?有人(?:会)?说[，,：:]")
 _NEEDS_PREVIOUS = re.compile(r"^(?:而[，,]?)?(?:跟|和|与|同|比起|相比|对于|对|像)?(?:[它这此其该](?!些年|实)|他们|它们|那些|这些)")
 # A sentence that goes on about the subject of the one before (「它们追求的是…」): a pronoun for it, not
 # 其实 / 其次 / 此刻.
+# A sentence answering the one before it (「然而，这丝毫不能抵消…」; not 「但其实，…」, which goes on).
+_REBUTS = re.compile(r"^(?:然而|但是|可是|不过)[，,]?\s*(?:这|此)(?!些年|时|刻|里)")
+
+
+def rebuts(text: str) -> bool:
+    """Whether a sentence answers the one before it: 「然而，这丝毫不能抵消…」."""
+    return bool(_REBUTS.match(text.lstrip()))
+
+
 _GOES_ON = re.compile(r"^(?:[它这该](?!些年)|他们|她们|它们|那些)")
 # A sentence whose reason is the one before it (「正是因为如此，…」「因此，…」): a why question that quotes it
 # quotes its reason too (taking its why shape away instead lost more than it won: bench/README.md,
@@ -1179,6 +1188,13 @@ class Reader:
         for mask in masks:
             take(int(np.argmax(np.where(mask & states if (mask & states).any() else mask, overall, -np.inf))))
         index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
+        # A part's best sentence the next one answers (「…它们之间与产业互联网并不存在太多联系…」「然而，这丝毫
+        # 不能抵消…」) is not quoted without it: a reader would take the view the writer answers for the
+        # writer's (fresh-user probes 27 and 28).
+        for j in best:
+            k = index_of.get((cands[j].hit, cands[j].pos + 1))
+            if k is not None and rebuts(cands[k].text):
+                take(k)
         # First, when the answer is completed, the sentence after a part's best one that goes on about its
         # subject (「相对于C端的盲目，B端的流量更加理性…。它们追求的是…」), wherever it ranks: heldout2 /
         # heldout3 answer points +.002 / +.009, every other set unchanged (after any chosen sentence:
@@ -1409,15 +1425,15 @@ class Reader:
     @staticmethod
     def _reading_order(chosen: list[int], cands: Sequence[Candidate], overall: np.ndarray,
                        sequence: Sequence[int] = (), why: bool = False, example: bool = False) -> tuple[Candidate, ...]:
-        """Best first; a sentence that opens with a pronoun (or, answering a why, 「正是因为如此」)
-        stays right after the sentence it refers to (the two are ordered by the better of their
+        """Best first; a sentence that opens with a pronoun (or, answering a why, 「正是因为如此」; or
+        answers it: 「然而，这…」) stays right after the sentence it refers to (the two are ordered by the better of their
         scores); an enumeration's members stay together in their order."""
         listed = [i for i in sequence if i in chosen]
         runs: list[list[int]] = [listed] if listed else []
         for i in sorted((j for j in chosen if j not in sequence), key=lambda j: (cands[j].hit, cands[j].pos)):
             last = runs[-1][-1] if runs else None
             if (last is not None and cands[last].hit == cands[i].hit and cands[last].pos + 1 == cands[i].pos
-                    and _leans_on(cands[i].text, why, example)):
+                    and (_leans_on(cands[i].text, why, example) or rebuts(cands[i].text))):
                 runs[-1].append(i)
             else:
                 runs.append([i])
