@@ -84,6 +84,7 @@ from rag.answer.rewrite import (
     asks_for_more,
     asks_for_source,
     asks_to_expand,
+    asks_what_to_do,
     asks_why_of_answer,
     lacks_topic,
     names_item,
@@ -430,6 +431,10 @@ class Engine:
             elif new:
                 before = quoted_sentences(standard_form(_last_answer(history)))
                 retrieval = replace(retrieval, said=frozenset(s for s in before if not any(w in s.lower() for w in new)))
+            elif asks_what_to_do(question):
+                # 「所以该怎么办？」 after 「B端流量有什么特点？」「和C端比呢？」: what to do about what was said, not
+                # the same quotes a third time (fresh-user probe 28).
+                retrieval = replace(retrieval, said=frozenset(quoted_sentences(standard_form(_last_answer(history)))))
         if retrieval.relevant and not retrieval.named and asks_each_article(retrieval.query):
             retrieval = replace(retrieval, hits=self._each_article(retrieval))
         authors = self._authors()

@@ -987,3 +987,16 @@ def test_a_view_answered_in_the_next_passage_is_quoted_with_the_answer(engine: E
     # The objection ends its passage; the article answers it in the next one (fresh-user probes 27, 28).
     answer = engine.ask("ChatGPT和产业互联网有什么联系？", mode="retrieval").answer
     assert "甚至连产业互联网的概念的边都沾不上。[1]然而,这丝毫不能抵消它们与产业互联网之间的联系" in answer, answer
+
+
+def test_what_to_do_after_an_answer_is_not_that_answer_again(engine: Engine):
+    # Fresh-user probe 28: 「所以该怎么办？」 after two turns on B端流量 got the same quotes a third time.
+    from rag.types import Message
+
+    history: list[Message] = []
+    for question in ("B端流量有什么特点？", "和C端比呢？"):
+        answer = engine.ask(question, history=history, mode="retrieval")
+        history += [Message("user", question), Message("assistant", answer.answer)]
+    before = set(quoted_sentences(history[-1].content))
+    after = engine.ask("所以该怎么办？", history=history, mode="retrieval")
+    assert not after.refused and not before & set(quoted_sentences(after.answer)), after.answer

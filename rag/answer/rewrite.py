@@ -264,6 +264,14 @@ def asks_for_more(question: str) -> bool:
     return asks_to_expand(question) and not _ORDINAL.search(question)
 
 
+_WHAT_TO_DO = re.compile(r"怎么办|怎么做|该怎么|如何做|如何应对|如何解决|怎么解决|有什么办法|有何对策|出路在哪")
+
+
+def asks_what_to_do(question: str) -> bool:
+    """Whether a follow-up naming nothing asks what to do about what was said (「所以该怎么办？」)."""
+    return bool(_WHAT_TO_DO.search(question)) and lacks_topic(question)
+
+
 def asks_to_expand(question: str) -> bool:
     """Whether a follow-up asks for more of the answer before or of one of its items (「展开说说」
     「第三个展开说说」), naming no topic: what that answer quoted is not quoted again."""
