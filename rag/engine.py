@@ -1224,7 +1224,9 @@ class Engine:
             # A refusal, or an answer from the metadata: exact as it is (a summary of it repeated it,
             # and its marker was dropped, the passage not holding the author or the date).
             return found
-        shown = [h for h in cited if h is not None]
+        # Each as the answer cites it: a passage the reader carried on (``_continued``) holds the rest.
+        shown = [replace(h, chunk=replace(h.chunk, text=c.passage, end=c.end))
+                 for h, c in zip(cited, found.citations, strict=True) if h is not None]
         messages = build_summary_messages(retrieval.query, quotes)
         try:
             # Streamed from the model (its first token is timed) but not passed on: checked first.

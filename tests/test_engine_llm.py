@@ -441,3 +441,18 @@ def test_a_question_about_the_whole_library_lists_its_articles_without_the_model
     assert "《工厂数字化的路线图》（周九）：一、设备联网；二、数据治理；三、智能排产[7]" in said
     assert "《工厂数字化的路线图》（周九）[7]" in engine.ask("有哪些文章？", mode="llm").answer  # titles only
     assert fake.requests == []  # the model was not asked
+
+
+def test_a_summary_keeps_the_marker_of_a_sentence_the_reader_carried_on_from_the_next_passage(
+        fake: FakeLLM, index_dir: Path, engine: Engine):
+    # The quotes are checked again with the summary: a sentence the reader took from the next passage
+    # (「然而，这丝毫不能抵消…」, ``Engine._continued``) is in the passage as cited, not as retrieved, and
+    # lost its marker (the fake endpoint stands in for any model: the summary is scripted).
+    summarising = Engine.open(llm_settings(index_dir, fake, llm_prompt="summary"), embedder=engine.embedder)
+    try:
+        fake.script(reply("ChatGPT和产业互联网之间存在联系。[1]"))
+        answer = summarising.ask("ChatGPT和产业互联网有什么联系？")
+        assert answer.mode == "llm", answer
+        assert "外在表象的现实。[1]" in answer.answer, answer.answer
+    finally:
+        summarising.llm.close()
