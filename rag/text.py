@@ -427,7 +427,6 @@ def named_refs(question: str, titles: Mapping[str, str] | Titles) -> list[tuple[
     keyed = titles if isinstance(titles, Titles) else Titles(titles)
     norm = keyed.norm
     refs: list[tuple[int, str | None, str]] = []  # (where, the article if known, the words)
-    weak: list[tuple[int, str | None, str]] = []  # by a word before 那篇 / 这篇: after a title at the same place
     for m in _article_refs(question):
         if m.re is TITLE_REF:
             ref_n = _title_key(m.group(1))
@@ -442,13 +441,12 @@ def named_refs(question: str, titles: Mapping[str, str] | Titles) -> list[tuple[
         else:
             one = _distinct_title(next(g for g in m.groups() if g), norm, 2 if m.group(_VERBLESS_GROUP) else 1)
             found = [one] if one else []
-        (weak if m.re is not TITLE_REF and m.group(_WORD_BEFORE_GROUP) else refs).append(
-            (m.start(), found[0] if len(found) == 1 else None, m.group(0)))
+        refs.append((m.start(), found[0] if len(found) == 1 else None, m.group(0)))
     quoted = [m.span() for m in TITLE_REF.finditer(question)]
     refs += [(a, key, question[a:b]) for a, b, key in _bare_titles(question, keyed)
              if not any(qa <= a < qb for qa, qb in quoted)]
     named: list[tuple[str, str]] = []
-    for _, key, words in sorted(refs, key=lambda r: r[0]) + weak:
+    for _, key, words in sorted(refs, key=lambda r: r[0]):
         if key is not None and key not in {k for k, _ in named}:
             named.append((key, words))
     return named
