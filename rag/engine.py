@@ -612,8 +612,9 @@ class Engine:
 
     def _continued(self, asked: str, hits: Sequence[Hit], ext: Extract) -> list[Hit] | None:
         """``hits`` with the passages whose last sentence the answer quotes carried on: up to the end
-        of a quotation that sentence opens, or, when the next passage of the article opens an
-        enumeration (「首先，…」), with that passage; None when no quoted sentence goes on."""
+        of a quotation that sentence opens, or with the sentence after it that answers it (「然而，这…」,
+        ``reader.rebuts``), or, when the next passage of the article opens an enumeration (「首先，…」),
+        with that passage; None when no quoted sentence goes on."""
         if ext.reading is None:
             return None
         have = {h.chunk.chunk_id for h in hits}
