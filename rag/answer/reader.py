@@ -54,22 +54,20 @@ _ABOUT_THE_ARTICLE = re.compile(r"一起来看|一起看看|本篇文章|本文�
 # The label of an editor's lead: a lead's sentence is quoted without it (「编辑导读：产业互联网是基于…」
 # is the library's one definition of 产业互联网), and its bigrams stay the sentence's own, so a
 # question about the lead (「按编辑导读的说法…」) finds it (bench/README.md, "Twelfth round").
-# A question about the editor's lead (「编辑导语向读者提了哪两个问题？」): its sentences answer, and its
-# questions too (they pose the article's).
-ASKS_LEAD = re.compile(r"编辑导[语读]|编者按|(?<!引)导[语读]")  # not 引导读者
-
-
+# A question about the editor's lead (「编辑导语向读者提了哪两个问题？」): its sentences answer, its questions
+# (which pose the article's) too when questions are asked (``_ASKS_QUESTIONS``).
+_ASKS_LEAD = re.compile(r"编辑导[语读]|编者按|(?<!引)导[语读]")  # not 引导读者
 _ASKS_QUESTIONS = re.compile(r"问题|提问|问了|疑问|发问|抛出|设问")
 
 
 def asks_about_lead(question: str) -> bool:
     """Whether a question asks what an editor's lead says (「…的编辑导语向读者提了哪两个问题？」), not
     what the article answers to it (「编辑导语问产业互联网该如何落地，文章怎么回答？」: a reviewer's finding)."""
-    if not ASKS_LEAD.search(question):
+    if not _ASKS_LEAD.search(question):
         return False
     for clause in CLAUSE_END.split(question):
         m = _ASKED_WORD.search(clause)
-        if m and not ASKS_LEAD.search(clause) and any(w in clause[: m.start()] for w in THE_WRITER):
+        if m and not _ASKS_LEAD.search(clause) and any(w in clause[: m.start()] for w in THE_WRITER):
             return False
     return True
 _LEAD_LABEL = re.compile(r"(?:编辑导[语读]|编者按|导[语读])[：:]\s*")  # matched at a sentence's start
@@ -457,6 +455,8 @@ _NOT_RELATION = frozenset({"是", "有", "要", "能", "会", "该", "可以", "
 _BETWEEN = frozenset({"更多", "更多地", "地", "更", "都", "也", "还", "又", "主要", "一直", "到底", "究竟", "真正", "最终",
                       "能够", "需要", "将", "将会", "会", "要", "能", "该", "可以", "应该", "已经", "正在", "接下来"})
 _RELATION_GAP = 12
+_NOT_A_WORD = re.compile(r"[\W_]+")
+_FUNCTION = frozenset({"在", "给", "让", "把", "对", "从", "跟", "和", "与", "被", "向", "将", "的"})
 
 
 def asked_relation(part: str) -> tuple[tuple[str, ...], str] | None:
@@ -491,10 +491,6 @@ def asked_relation(part: str) -> tuple[tuple[str, ...], str] | None:
     if not subject or len("".join(subject)) < 2 or subject[-1] in THE_WRITER:  # 「作者提到了哪些…」 asks the text
         return None
     return tuple(subject), verb
-
-
-_NOT_A_WORD = re.compile(r"[\W_]+")
-_FUNCTION = frozenset({"在", "给", "让", "把", "对", "从", "跟", "和", "与", "被", "向", "将", "的"})
 
 
 def holds_relation(text: str, relation: tuple[tuple[str, ...], str]) -> bool:
