@@ -51,6 +51,7 @@ from rag.answer.reader import (
     ASKS_DETAIL,
     ASKS_VIEW,
     EACH_ARTICLES,
+    EACH_TOPIC_IDF,
     GIVES_REASON,
     NO_SUBJECT_WORDS,
     THE_WRITER,
@@ -74,6 +75,7 @@ from rag.answer.reader import (
     reads_announced,
     rebuts,
     speaks_of_self,
+    without_each_article,
     without_source_names,
 )
 from rag.answer.rewrite import (
@@ -431,9 +433,10 @@ class Engine:
             elif new:
                 before = quoted_sentences(standard_form(_last_answer(history)))
                 retrieval = replace(retrieval, said=frozenset(s for s in before if not any(w in s.lower() for w in new)))
-            elif asks_what_to_do(question):
+            elif asks_what_to_do(question) and not asks_what_to_do(_last_question(history), of_its_own=True):
                 # 「所以该怎么办？」 after 「B端流量有什么特点？」「和C端比呢？」: what to do about what was said, not
-                # the same quotes a third time (fresh-user probe 28).
+                # the same quotes a third time (fresh-user probe 28); after 「…卷不动了怎么办？」 that answer is
+                # what is asked again (reviewer 30).
                 retrieval = replace(retrieval, said=frozenset(quoted_sentences(standard_form(_last_answer(history)))))
         if retrieval.relevant and not retrieval.named and asks_each_article(retrieval.query):
             retrieval = replace(retrieval, hits=self._each_article(retrieval))
@@ -451,8 +454,10 @@ class Engine:
         """The hits and, for each article they leave out, its best passage (by BM25 on the question's
         bigrams) that holds a word of the question's topic: 「各篇文章是怎么看待流量的？」 quotes each article
         that speaks of 流量, not the two the search ranked first (fresh-user probe 27)."""
-        topic = [w.lower() for w in content_terms(ASKS_VIEW.sub(" ", retrieval.query))
-                 if len(w) >= 2 and w not in NO_SUBJECT_WORDS and w not in STOPWORDS]
+        idf = self._index.bigram_idf
+        topic = [w.lower() for w in content_terms(without_each_article(ASKS_VIEW.sub(" ", retrieval.query)))
+                 if len(w) >= 2 and w not in NO_SUBJECT_WORDS and w not in STOPWORDS
+                 and max(map(idf, cjk_bigrams(w)), default=EACH_TOPIC_IDF) >= EACH_TOPIC_IDF]
         hits = list(retrieval.hits)
         present = {h.article.article_id for h in hits}
         for chunk in self._passages_on(retrieval.query):
@@ -1460,6 +1465,11 @@ def _warm_up_all() -> None:
 
     warm_up()
     typos.warm_up()
+
+
+def _last_question(history: Sequence[Message]) -> str:
+    """The user's last question of ``history`` ("" when none)."""
+    return next((m.content for m in reversed(history) if m.role == "user"), "")
 
 
 def _last_answer(history: Sequence[Message]) -> str:

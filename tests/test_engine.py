@@ -1000,3 +1000,22 @@ def test_what_to_do_after_an_answer_is_not_that_answer_again(engine: Engine):
     before = set(quoted_sentences(history[-1].content))
     after = engine.ask("所以该怎么办？", history=history, mode="retrieval")
     assert not after.refused and not before & set(quoted_sentences(after.answer)), after.answer
+
+
+def test_each_article_answers_only_from_the_articles_that_speak_of_the_topic(engine: Engine):
+    # Reviewer 30: four articles, one sentence each, mostly off the topic, where one article discussed it.
+    answer = engine.ask("每篇文章对数字化转型有什么看法？", mode="retrieval")
+    assert {c.title for c in answer.citations} == {"从Web2到Web3，产业互联网进入_争气_时代？"}, answer.answer
+    assert answer.answer.count("数字化转型") >= 1
+    # A topic every article holds (新产业, read as 产业) names none: as for 两篇, two at most.
+    assert len({c.title for c in engine.ask("多篇文章都提到了新产业，它们怎么说？", mode="retrieval").citations}) <= 2
+
+
+def test_what_to_do_asked_again_keeps_the_answer_to_what_to_do(engine: Engine):
+    # Reviewer 30: after 「消费互联网卷不动了怎么办？」, 「所以该怎么做？」 asks it again: its answer is not left out.
+    from rag.types import Message
+
+    first = engine.ask("消费互联网卷不动了怎么办？", mode="retrieval")
+    again = engine.ask("所以该怎么做？", history=[Message("user", "消费互联网卷不动了怎么办？"),
+                                                 Message("assistant", first.answer)], mode="retrieval")
+    assert set(quoted_sentences(first.answer)) & set(quoted_sentences(again.answer)), again.answer

@@ -600,11 +600,18 @@ _SEVERAL_ARTICLES = re.compile(r"两篇|另一篇|两个文章|几篇文章|各�
 # probe 27 found two articles that discuss 流量 left out).
 _EACH_ARTICLE = re.compile(r"几篇文章|各篇|多篇|三篇|每篇|每一篇")
 EACH_ARTICLES = 4
+# ... on a topic of its own: a bigram of it at least this rare (not 产业 / 互联, in every passage).
+EACH_TOPIC_IDF = 0.5
 
 
 def asks_each_article(question: str) -> bool:
     """Whether a question asks what each article says (「各篇文章是怎么看待流量的？」)."""
     return bool(_EACH_ARTICLE.search(question))
+
+
+def without_each_article(question: str) -> str:
+    """The question less its words for each article (几篇文章, 各篇 …): what it asks of them."""
+    return _EACH_ARTICLE.sub(" ", question)
 
 
 # What names articles in a question: (article id, the words that name it), as ``named_refs`` gives.
@@ -1117,6 +1124,19 @@ class Reader:
         # Each side of a question about several articles gets its own sentence.
         sides = asked_articles(question, hits, refs)
         masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
+        # A question about each article (「各篇文章是怎么看待流量的？」) is answered by the articles whose
+        # sentences speak of its topic; the others give none (reviewer 30: four articles, one sentence
+        # each, mostly off the topic, where one article discussed it).
+        # (A topic every article holds, 「新产业」 read as 产业, names none of them: two sides, as for 两篇.)
+        asked_of_each = frozenset(g for g in _topic_grams(without_each_article(asked)) if self.idf(g) >= EACH_TOPIC_IDF
+                                  ) if asks_each_article(asked) else frozenset()
+        on_topic = np.array([not asked_of_each or self.coverage(asked_of_each, c.grams) >= ANSWER_COVERAGE
+                             for c in cands], dtype=bool)
+        if asked_of_each:
+            masks = [m for m in masks if (m & on_topic).any()]
+        elif asks_each_article(asked):
+            masks = masks[:2]
+        sides = sides[: len(masks)]
         clauses = _clauses(cands)
         missing: list[str] = []
         for i, p in enumerate(own_parts):
@@ -1182,7 +1202,8 @@ class Reader:
             take(top)
         best = list(chosen)
         for mask in masks:
-            take(int(np.argmax(np.where(mask & states if (mask & states).any() else mask, overall, -np.inf))))
+            side = mask & states & on_topic
+            take(int(np.argmax(np.where(side if side.any() else mask, overall, -np.inf))))
         index_of = {(c.hit, c.pos): i for i, c in enumerate(cands)}
         # A part's best sentence the next one answers (「…它们之间与产业互联网并不存在太多联系…」「然而，这丝毫
         # 不能抵消…」) is not quoted without it: a reader would take the view the writer answers for the
