@@ -240,8 +240,8 @@ _NO_CLAIM = re.compile(r"^(?:[一二三四五六七八九十]+、|\d{1,2}[.、�
 def _claim(answer: str) -> str | None:
     """The first sentence an answer quoted that says something of its own (not a heading, a byline
     or what someone might say: a reviewer's finding), markers and end marks removed."""
-    for m in _CITED_SENTENCE.finditer(_VERDICT_LEAD.sub("", answer.lstrip())):  # not 「不是。」 (a reviewer's finding)
-        claim = _LIST_NUMBER.sub("", _MARKERS.sub("", m.group()).strip()).rstrip("。！？!?")
+    for quoted in quoted_sentences(answer):
+        claim = _LIST_NUMBER.sub("", quoted).rstrip("。！？!?")
         if "：" in claim[:40] and _NO_CLAIM.search(claim):
             claim = claim.split("：", 1)[1]  # 「一、…：只有真正…」: the sentence after its heading
         if _WORDY.search(claim) and "\n" not in claim and not _NO_CLAIM.search(claim):
