@@ -433,7 +433,7 @@ class Engine:
             elif new:
                 before = quoted_sentences(standard_form(_last_answer(history)))
                 retrieval = replace(retrieval, said=frozenset(s for s in before if not any(w in s.lower() for w in new)))
-            elif asks_what_to_do(question) and not asks_what_to_do(_last_question(history), of_its_own=True):
+            elif asks_what_to_do(question) and lacks_topic(question) and not asks_what_to_do(_last_question(history)):
                 # 「所以该怎么办？」 after 「B端流量有什么特点？」「和C端比呢？」: what to do about what was said, not
                 # the same quotes a third time (fresh-user probe 28); after 「…卷不动了怎么办？」 that answer is
                 # what is asked again (reviewer 30).

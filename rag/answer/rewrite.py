@@ -267,10 +267,9 @@ def asks_for_more(question: str) -> bool:
 _WHAT_TO_DO = re.compile(r"怎么办|怎么做|该怎么|如何做|如何应对|如何解决|怎么解决|有什么办法|有何对策|出路在哪")
 
 
-def asks_what_to_do(question: str, of_its_own: bool = False) -> bool:
-    """Whether a follow-up naming nothing asks what to do about what was said (「所以该怎么办？」); with
-    ``of_its_own``, whether a question asks what to do at all (「消费互联网卷不动了怎么办？」)."""
-    return bool(_WHAT_TO_DO.search(question)) and (of_its_own or lacks_topic(question))
+def asks_what_to_do(question: str) -> bool:
+    """Whether a question asks what to do (「消费互联网卷不动了怎么办？」「所以该怎么办？」)."""
+    return bool(_WHAT_TO_DO.search(question))
 
 
 def asks_to_expand(question: str) -> bool:
