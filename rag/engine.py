@@ -533,7 +533,7 @@ class Engine:
         when that is relevant and its best passages hold at least ``FOLLOW_UP_NEW_COVERAGE`` of the
         weighted bigrams of the words the follow-up adds (「今天北京天气怎么样？」 adds words no passage
         holds: refused still). None otherwise."""
-        before = next((m.content for m in reversed(history) if m.role == "user"), "")
+        before = _last_question(history)
         new = new_words(question, before)
         if not before or not new or _YES_NO_OR_PRICE.search(question) or ASKS_DETAIL.search(question) or asks_for_figure(question):
             return None  # 「美团的外卖费贵吗？」「黄奇帆今年多大？」「英伟达的股价是多少？」: details no passage gives
