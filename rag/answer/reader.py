@@ -1108,21 +1108,14 @@ class Reader:
         compared = compare_sides(asked)
         contrast = self.parallel * np.array([_states_sides_apart(c.text, compared) for c in cands], float)
         sure = np.max(np.stack(per_part), axis=0)
-        # A question about the editor's lead is answered by its sentences: of the article it names, else
-        # of the one whose lead answers best (「哪篇文章的编辑导语提到了元宇宙？」 is not asked of every lead).
-        asks_lead = asks_about_lead(asked)
-        leads = [i for i, c in enumerate(cands) if c.lead] if asks_lead else []
-        # (Of each article of the author it names: 「孟永辉文章的编辑导语说了什么？」, a reviewer's finding.)
-        lead_articles = (set(asked_articles(question, hits, refs))
-                         or {h.article.article_id for h in hits if h.article.author and len(h.article.author) >= 2
-                             and h.article.author in question}
-                         or {hits[cands[max(leads, key=lambda i: sure[i])].hit].article.article_id}) if leads else set()
+        # Each side of a question about several articles gets its own sentence (below).
+        sides = asked_articles(question, hits, refs)
+        # A question about the editor's lead is answered by its sentences.
+        lead_articles = self._lead_articles(question, hits, cands, sides, sure) if asks_about_lead(asked) else set()
         in_lead = np.array([c.lead and hits[c.hit].article.article_id in lead_articles for c in cands])
         lead = self.parallel * in_lead.astype(float)
         per_part = [scores + contrast + lead + self._relation_bonus(p, cands) for p, scores in zip(parts, per_part, strict=True)]
         overall = np.max(np.stack(per_part), axis=0)
-        # Each side of a question about several articles gets its own sentence.
-        sides = asked_articles(question, hits, refs)
         masks = [np.array([hits[c.hit].article.article_id == a for c in cands]) for a in sides]
         # A question about each article (「各篇文章是怎么看待流量的？」) is answered by the articles whose
         # sentences speak of its topic; the others give none (reviewer 30: four articles, one sentence
@@ -1352,6 +1345,20 @@ class Reader:
     enumerating = 3.5
     # What a sentence saying the subject does the asked verb (``asked_relation``) adds to its score.
     related = 1.5
+
+    @staticmethod
+    def _lead_articles(question: str, hits: Sequence[Hit], cands: Sequence[Candidate], sides: Sequence[str],
+                       sure: np.ndarray) -> set[str]:
+        """The articles whose editor's lead answers a question about the lead: those it names apart
+        (``sides``), else each article of the author it names (「孟永辉文章的编辑导语说了什么？」: a reviewer's
+        finding), else the one whose lead scores best (「哪篇文章的编辑导语提到了元宇宙？」 is not asked of
+        every lead)."""
+        leads = [i for i, c in enumerate(cands) if c.lead]
+        if not leads:
+            return set()
+        by_author = {h.article.article_id for h in hits
+                     if h.article.author and len(h.article.author) >= 2 and h.article.author in question}
+        return set(sides) or by_author or {hits[cands[max(leads, key=lambda i: sure[i])].hit].article.article_id}
 
     def _relation_bonus(self, part: str, cands: Sequence[Candidate]) -> np.ndarray | float:
         """``related`` for each sentence saying the part's subject does its verb (``asked_relation``)."""
