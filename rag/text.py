@@ -161,7 +161,7 @@ def cut(text: str) -> list[str]:
 def topic_words(text: str) -> list[str]:
     """Whole jieba words of two or more characters (precise mode, domain dictionary), in order:
     "产业互联网的主战场在哪里？" → 产业互联网, 主战场, 哪里."""
-    return [w for w in (t.strip() for t in _latin_joined(_tokenizer().lcut(text))) if _WORD.fullmatch(w)]
+    return [w for w in (t.strip() for t in cut(text)) if _WORD.fullmatch(w)]
 
 
 def _latin_joined(tokens: list[str]) -> list[str]:
