@@ -292,11 +292,13 @@ class Retriever:
         at most ``RARE_PASSAGES`` passages of the library hold word for word, one of the best three
         among them: the user quotes the article (「开头吐槽的那个“阉割版NFT”到底指的是啥？它当时口碑怎么样？」
         was refused, its other words, 吐槽 / 口碑 / 开头, in no passage). A phrase many passages hold
-        (「“产业互联网”」) says nothing of what is asked."""
+        (「“产业互联网”」) says nothing of what is asked. Counted among the passages the bigram index ranks
+        first for the phrase (those holding all of it rank first), not over the whole library."""
         for phrase in map(str.lower, quoted_phrases(query)):
             if phrase in STOPWORDS or not any(phrase in t.lower() for t in best):
                 continue
-            if sum(phrase in c.text.lower() for c in self.index.chunks) <= RARE_PASSAGES:
+            rows = self.index.search.lexical("bigrams", phrase, RARE_PASSAGES + 1).rows.tolist()
+            if sum(phrase in self.index.chunks[r].text.lower() for r in rows) <= RARE_PASSAGES:
                 return True
         return False
 
