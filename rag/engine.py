@@ -36,7 +36,15 @@ from rag.answer.metadata import (
     mentions_newest_or_oldest,
     metadata_answer,
 )
-from rag.answer.outline import Section, asks_outline, is_closing, outline, outline_answer, theses_answer
+from rag.answer.outline import (
+    Section,
+    asks_outline,
+    is_closing,
+    outline,
+    outline_answer,
+    place_answer,
+    theses_answer,
+)
 from rag.answer.prompt import (
     COMPACT_PASSAGE_CHARS,
     COMPACT_PASSAGES,
@@ -58,7 +66,9 @@ from rag.answer.reader import (
     Candidate,
     Reading,
     answers_about_author,
+    asked_place,
     asks_about_author,
+    asks_about_lead,
     asks_each_article,
     asks_for_figure,
     asks_for_name,
@@ -72,6 +82,7 @@ from rag.answer.reader import (
     heading_lines,
     opening_statement,
     opens_example,
+    question_parts,
     reads_announced,
     rebuts,
     speaks_of_self,
@@ -440,6 +451,11 @@ class Engine:
                 retrieval = replace(retrieval, said=frozenset(quoted_sentences(standard_form(_last_answer(history)))))
         if retrieval.relevant and not retrieval.named and asks_each_article(retrieval.query):
             retrieval = replace(retrieval, hits=self._each_article(retrieval))
+        place = asked_place(retrieval.query)
+        if place and retrieval.hits and (retrieval.named or retrieval.relevant) and not asks_about_lead(retrieval.query) \
+                and not (len(retrieval.named) > 1 and len(question_parts(retrieval.query)) > 1):
+            # (「开头的编辑导语…」 asks about the lead; 「《A》开头说…？《B》又说…？」 asks one part of A's opening.)
+            retrieval = self._at_place(retrieval, place)
         authors = self._authors()
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))
@@ -449,6 +465,26 @@ class Engine:
             retrieval = replace(retrieval, about_named=True)
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
+
+    def _at_place(self, retrieval: Retrieval, place: str) -> Retrieval:
+        """The hits for a question about a place of an article: the passage there (its first for 「开头」,
+        its last for 「结尾」) of each article it names, else of the best one; what is said elsewhere
+        does not answer it. 「风口频出那篇文章开头提到了哪两个风口？」 was refused, its words not in the
+        passages ranked first, and 「…开头是怎么说的？」 quoted the article's close (fresh-user probe 29,
+        a new held-out set). A question naming an article asks about the library, whatever its vector.
+        Unchanged when the passages there hold none of what it asks (「文末“给作者打赏”那个按钮，打赏一次最少
+        要付多少钱？」)."""
+        store = self._index.store
+        articles = [key for key, _ in retrieval.named] or [retrieval.hits[0].article.article_id]
+        found = [store.first_chunk(a) if place == "start" else store.last_chunk(a) for a in articles]
+        at = replace(retrieval, hits=[replace(self._hit_of(c), rank=i + 1) for i, c in enumerate(found) if c is not None],
+                     place=place, about_named=retrieval.about_named or bool(retrieval.named))
+        return at if self._place_answer(at) is not None else retrieval
+
+    def _place_answer(self, retrieval: Retrieval) -> Extract | None:
+        """``rag.answer.outline.place_answer`` for a retrieval at a place of the articles asked about."""
+        return place_answer(retrieval.query, [words for _, words in retrieval.named], retrieval.hits,
+                            retrieval.place, self._index.bigram_idf)
 
     def _each_article(self, retrieval: Retrieval) -> list[Hit]:
         """The hits and, for each article they leave out, its best passage (by BM25 on the question's
@@ -722,6 +758,9 @@ class Engine:
         """The answer from headings (``_outline``) or from the library's catalog (``_catalog``); for
         「最新的文章讲了什么？」, searched as what that article says, after the sentence saying which
         article is the newest (``_which_article``)."""
+        if retrieval.place:
+            # 「…开头说了什么？」: what its opening says, not its outline (none when it asks more).
+            return self._place_answer(retrieval)
         listed = self._outline(retrieval) or self._catalog(retrieval)
         lead = self._which_article(question, retrieval) if listed is not None else None
         return joined(lead, listed, "\n") if lead is not None and listed is not None else listed

@@ -68,6 +68,10 @@ class Retrieval:
     read_as: str = ""
     # The user's own question, when ``query`` is it searched after the questions before (set by the engine).
     asked: str = ""
+    # The place of an article the question asks about, "start" (「…开头提到了什么？」) or "end"
+    # (「结尾」); ``hits`` are then the passages there: the first, or the last, of each article it
+    # names, else of the best one (set by the engine: rag.answer.reader.asked_place).
+    place: str = ""
     # The word 「哪几篇文章讲到了X？」 asks about, as written (set by the engine: rag.text.mentioned_word).
     mentioned: str | None = None
     query_vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # for the reader

@@ -1019,3 +1019,18 @@ def test_what_to_do_asked_again_keeps_the_answer_to_what_to_do(engine: Engine):
     again = engine.ask("所以该怎么做？", history=[Message("user", "消费互联网卷不动了怎么办？"),
                                                  Message("assistant", first.answer)], mode="retrieval")
     assert set(quoted_sentences(first.answer)) & set(quoted_sentences(again.answer)), again.answer
+
+
+def test_a_question_about_the_opening_or_close_of_an_article_is_answered_from_there(engine: Engine):
+    # Fresh-user probe 29: 「…开头是怎么说的？」 quoted the article's close, 「…最后一段说了什么？」 the end of
+    # its first part, and 「…开头提到了哪两个…风口？」 was refused (a new held-out set).
+    opening = engine.ask("争气时代那篇文章开头是怎么说的？", mode="retrieval")
+    assert opening.answer.startswith("Web2消费互联网卷不动了"), opening.answer
+    assert opening.answer.count("[1]") <= 3 and len(opening.citations) == 1
+    assert opening.citations[0].title.startswith("从Web2到Web3")
+    close = engine.ask("《当元宇宙遇上产业互联网》最后一段说了什么？", mode="retrieval")
+    assert close.answer.startswith("对于产业互联网来讲，元宇宙如同一场春雨"), close.answer
+    assert "孟永辉" not in close.answer  # the byline after it says nothing
+    asked = engine.ask("风口频出那篇文章开头提到了哪两个接连出现的风口？", mode="retrieval")
+    assert not asked.refused and {c.title for c in asked.citations} == {"风口频出下,产业互联网的脚步近了"}, asked.answer
+    assert [c.chunk_id for c in asked.citations] == ["004_583eba2efe438635#0"]  # the article's first passage

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ingest.chunk import chunk_article
-from rag.answer.outline import outline, outline_answer
+from rag.answer.outline import outline, outline_answer, place_answer
 from rag.engine import Engine
-from rag.types import Article, ArticleMeta, Chunk, Message
+from rag.types import Article, ArticleMeta, Chunk, Hit, Message
 
 METAVERSE = "当元宇宙遇上产业互联网"
 
@@ -264,3 +264,18 @@ def test_a_follow_up_about_this_article_gets_its_outline(engine: Engine):
     answer = engine.ask("这篇文章主要讲了什么？", history=history, mode="retrieval")
     assert answer.query == "《产业互联网需要被正名》主要讲了什么？"
     assert answer.answer.startswith("《产业互联网需要被正名》分为三个部分，最后是结语：\n一、产业互联网的主战场在于产业：")
+
+
+def test_what_the_opening_says_on_a_subject_starts_at_the_sentence_on_it():
+    text = ("编辑导语：本文讲风口。\n一波未平，一波又起。元宇宙余热未散，ChatGPT成了新风口。有人说风口与产业无关。"
+            "其实热点背后是产业的变化。")
+    meta = ArticleMeta(article_id="a", source="a.md", title="风口来了")
+    hit = Hit(rank=1, score=1.0, chunk=Chunk("a#0", "a", 0, text, 0, len(text)), article=meta)
+    idf = lambda g: 1.0  # noqa: E731 - every bigram alike
+    opening = place_answer("风口来了那篇文章开头是怎么说的？", ["风口来了那篇文章"], [hit], "start", idf)
+    assert opening is not None and opening.text.startswith("一波未平，一波又起。[1]"), opening  # not the lead
+    on = place_answer("风口来了那篇文章开头提到了哪两个风口？", ["风口来了那篇文章"], [hit], "start", idf)
+    assert on is not None and on.text.startswith("元宇宙余热未散，ChatGPT成了新风口。[1]"), on
+    close = place_answer("风口来了那篇的结尾说了什么？", ["风口来了那篇"], [hit], "end", idf)
+    assert close is not None and close.text.endswith("其实热点背后是产业的变化。[1]"), close
+    assert [c.n for c in close.citations] == [1]

@@ -11,7 +11,16 @@ import pytest
 
 from rag import Engine
 from rag.answer.extractive import PARTIAL_LEAD, extract_answer
-from rag.answer.reader import Reader, asked_relation, candidates, compare_sides, question_parts, side_parts, with_topic
+from rag.answer.reader import (
+    Reader,
+    asked_place,
+    asked_relation,
+    candidates,
+    compare_sides,
+    question_parts,
+    side_parts,
+    with_topic,
+)
 from rag.text import Titles, cjk_bigrams, named_refs, sentences, topic_bigrams, written_form
 from rag.types import ArticleMeta, Chunk, Hit
 
@@ -1152,3 +1161,21 @@ def test_a_view_the_next_sentence_answers_is_quoted_with_the_answer():
     assert "并不存在太多联系。[1]然而，这丝毫不能抵消" in text, text
     from rag.answer.reader import rebuts
     assert rebuts("然而，这丝毫不能抵消…") and not rebuts("但其实，做企业服务的公司也是迫不得已。")
+
+
+def test_where_in_an_article_a_question_asks_about():
+    assert asked_place("风口频出那篇文章开头提到了哪两个风口？") == "start"
+    assert asked_place("《正名》第一段说了什么？") == "start"
+    assert asked_place("《当元宇宙遇上产业互联网》最后一段说了什么？") == "end"
+    assert asked_place("画卷那篇的结尾怎么说？") == "end"
+    # 一开始 alone says when, not where; 最后 alone is "in the end".
+    assert asked_place("产业互联网一开始被看成什么？") == ""
+    assert asked_place("产业互联网最后会走向哪里？") == ""
+
+
+def test_a_count_asked_with_which_is_no_word_of_the_topic():
+    # 「哪两个」: the passages name the two, never 「两个」 (the question fell under the floor).
+    assert "两个" not in topic_bigrams("文章开头提到了哪两个风口？")
+    assert "三类" not in topic_bigrams("平台分为哪三类？")
+    assert "两个" in topic_bigrams("这两个风口有什么共同点？")
+

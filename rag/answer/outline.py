@@ -23,11 +23,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.answer.extractive import Extract
-from rag.answer.reader import Reader, candidates, leans_back
+from rag.answer.reader import Reader, candidates, has_byline, leans_back, quote
 from rag.text import CJK_CHAR, chinese_number, cjk_bigrams, content_terms, topic_words
 from rag.types import ArticleMeta, Chunk, Citation, Hit
 
-__all__ = ["Section", "asks_outline", "is_closing", "outline", "outline_answer"]
+__all__ = ["Section", "asks_outline", "is_closing", "outline", "outline_answer", "place_answer"]
 
 # Numbering styles of section headings, outermost first.
 _NUMBERING = (
@@ -478,3 +478,57 @@ def theses_answer(chunks: Sequence[Chunk], meta: ArticleMeta) -> Extract | None:
     cited = tuple(Citation.from_hit(n, Hit(rank=0, score=0.0, chunk=chunk, article=meta))
                   for n, (chunk, _) in enumerate(said, 1))
     return Extract(f"《{meta.title}》没有分节的小标题，它的主要观点：\n" + "\n".join(lines), cited)
+
+
+# Words that ask where in an article (rag.answer.reader.asked_place): not a subject of the question.
+_PLACE_WORDS = re.compile(r"开头|开篇|篇首|文首|首段|第一段|一开始|结尾|末尾|文末|篇末|末段|最后一段|最后")
+# What the opening or the close of an article says: this many of its sentences, within this length.
+PLACE_SENTENCES = 3
+PLACE_CHARS = 200
+
+
+def place_answer(question: str, names: Sequence[str], hits: Sequence[Hit], place: str,
+                 idf: Callable[[str], float]) -> Extract | None:
+    """What an article says at the place a question asks about (「《…》开头是怎么说的？」「…最后一段说了
+    什么？」「…开头提到了哪两个风口？」; ``hits``: the passage there of each article asked about, ``names``:
+    the words naming them; ``place``: "start" or "end"): a run of its sentences in the article's order,
+    up to ``PLACE_SENTENCES`` within ``PLACE_CHARS``, without the editor's lead, bylines or headings.
+    The run starts at the passage's first sentence (for "end": ends at its last), or, when the question
+    has a subject, at the first one holding at least half as much of it (by ``idf``) as the sentence
+    holding most, and goes on in the article's order (the passage is the place asked about). Each article's run after
+    its title when several are asked. None when the passages hold none of the subject (「文末“给作者打赏”
+    那个按钮…多少钱？」). The reader's best sentence of the passage was often not at the place asked
+    about (the sentence vector of an objection further on outweighed 「元宇宙的热度还未彻底散去,ChatGPT
+    已经成为了…新风口。」)."""
+    subject = _subject(_PLACE_WORDS.sub(" ", question), names)
+    weight = {g: idf(g) for g in subject}
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for hit in hits:
+        said = [c.text for c in candidates([hit.chunk.text], [hit.chunk.heading])
+                if not (c.heading or c.lead or c.bio or has_byline(c.text))]
+        shares = [sum(weight[g] for g in subject.intersection(cjk_bigrams(s))) for s in said]
+        most = max(shares, default=0.0)
+        if subject and not most:
+            continue
+        if most:  # from the first sentence on the subject, on in the article's order
+            run = _run(said[next(i for i, share in enumerate(shares) if share >= most / 2) :])
+        else:  # the first sentences, or the last ones
+            run = _run(said) if place == "start" else _run(said[::-1])[::-1]
+        if not run:
+            continue
+        n = len(citations) + 1
+        title = f"《{hit.article.title}》：" if len(hits) > 1 else ""
+        parts.append(title + "".join(f"{quote(s)}[{n}]" for s in run))
+        citations.append(Citation.from_hit(n, hit))
+    return Extract("\n".join(parts), tuple(citations)) if parts else None
+
+
+def _run(sentences: Sequence[str]) -> list[str]:
+    """The first of ``sentences``, up to ``PLACE_SENTENCES`` within ``PLACE_CHARS`` (one at least)."""
+    run: list[str] = []
+    for s in sentences:
+        if run and (len(run) >= PLACE_SENTENCES or sum(map(len, run)) + len(s) > PLACE_CHARS):
+            break
+        run.append(s)
+    return run

@@ -70,6 +70,22 @@ def asks_about_lead(question: str) -> bool:
         if m and not _ASKS_LEAD.search(clause) and any(w in clause[: m.start()] for w in THE_WRITER):
             return False
     return True
+
+
+# Where in an article a question asks about: its opening (「风口频出那篇文章开头提到了哪两个风口？」) or its
+# close (「…的结尾说了什么？」). Not 「一开始」 alone, which mostly says when (「产业互联网一开始被看成…」),
+# nor 「最后」 alone (「产业互联网最后会走向哪里？」).
+_ASKS_START = re.compile(r"开头|开篇|篇首|文首|首段|第一段|(?:文章|全文|作者)(?:在)?一开始")
+_ASKS_END = re.compile(r"结尾|末尾|文末|篇末|末段|最后一段|(?:文章|全文)(?:的)?最后")
+
+
+def asked_place(question: str) -> str:
+    """``"start"`` or ``"end"`` when the question asks what an article says at its opening or at its
+    close (the passage there answers it: rag.answer.outline.place_answer), else ``""``."""
+    start, end = _ASKS_START.search(question), _ASKS_END.search(question)
+    return "" if bool(start) == bool(end) else "start" if start else "end"
+
+
 _LEAD_LABEL = re.compile(r"(?:编辑导[语读]|编者按|导[语读])[：:]\s*")  # matched at a sentence's start
 # Sentences that announce what follows or turn to the reader instead of saying something.
 _ANNOUNCES = re.compile(

@@ -160,6 +160,10 @@ class DocumentStore:
         rows = self._query(_CHUNK + " WHERE article_id = ? ORDER BY row LIMIT 1", (article_id,))
         return _chunk(rows[0]) if rows else None
 
+    def last_chunk(self, article_id: str) -> Chunk | None:
+        rows = self._query(_CHUNK + " WHERE article_id = ? ORDER BY row DESC LIMIT 1", (article_id,))
+        return _chunk(rows[0]) if rows else None
+
     def article(self, article_id: str) -> Article | None:
         rows = self._query("SELECT meta, text, content_hash FROM articles WHERE article_id = ?", (article_id,))
         return Article(_meta(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
