@@ -363,3 +363,12 @@ def test_asking_to_have_it_said_otherwise_asks_for_more_of_the_answer_before(que
     # Fresh-user probe 28: 「换个说法解释一下」 was searched as words (说法, 解释) and refused.
     assert asks_for_more(question) and lacks_topic(question)
     assert not asks_for_more("解释一下去中心化")  # names its topic
+
+
+def test_a_pronoun_names_the_whole_subject_and_every_subject_since():
+    # Fresh-user probe 29: 它 after 「新产业是什么？」 was searched as 产业 (jieba cuts 新 / 产业), and
+    # 它们 after 「那ChatGPT呢？」 as 元宇宙 alone.
+    assert rule_rewrite("它和元宇宙有什么关系？", asked("新产业是什么？")) == "新产业和元宇宙有什么关系？"
+    assert rule_rewrite("它们有什么共同点？", asked("元宇宙和产业互联网有什么关系？", "那ChatGPT呢？")) \
+        == "元宇宙和ChatGPT有什么共同点？"
+    assert rule_rewrite("它有什么特点？", asked("元宇宙和产业互联网有什么关系？", "那ChatGPT呢？")) == "ChatGPT有什么特点？"

@@ -16,6 +16,7 @@ from rag.text import (
     TITLE_REF,
     chinese_number,
     content_terms,
+    cut,
     mentioned_word,
     person_names,
     subject_word,
@@ -362,10 +363,16 @@ def rule_rewrite(question: str, history: Sequence[Message], title_of: Callable[[
     if not chain:
         return question
     subject = _subject(chain[0])
-    if subject and _PRONOUN.search(question):
+    pronoun = _PRONOUN.search(question)
+    if subject and pronoun:
         # "产业互联网的主战场在哪里？" → "那它和元宇宙有什么关系？" becomes "那产业互联网和元宇宙有什么
         # 关系？": the pronoun names the earlier subject, and the rest of the earlier question
         # (主战场) is not asked again, or it would outweigh what is new (元宇宙).
+        # ... the subject of a 「那X呢？」 since, X: 「元宇宙对产业互联网有什么作用？」「那ChatGPT呢？」「它有什么
+        # 特点？」 asks of ChatGPT; 「它们有什么共同点？」 of 元宇宙和ChatGPT (fresh-user probe 29: of 元宇宙).
+        others = [x for x in (_what_about(t) for t in chain[1:]) if x and x != subject]
+        if others:
+            subject = "和".join(dict.fromkeys([subject, *others])) if pronoun.group() == "它们" else others[-1]
         return _PRONOUN.sub(subject, question, count=1)
     return " ".join([*chain, question])
 
@@ -608,6 +615,16 @@ def _more_of(history: Sequence[Message], names: Sequence[str]) -> str | None:
     return _item_asked(asked, before) or _swapped(asked, _chain(asked, before), names)
 
 
+# A character jieba cuts off the word it qualifies (新 / 产业): part of the subject it opens.
+_QUALIFIERS = frozenset("新老旧真伪")
+
+
 def _subject(question: str) -> str | None:
-    """The first topical word of a question ("产业互联网的主战场在哪里？" → "产业互联网")."""
-    return subject_word(question, _ASPECTS)
+    """The first topical word of a question ("产业互联网的主战场在哪里？" → "产业互联网"), with the
+    qualifier before it ("新产业是什么？" → "新产业", not "产业": fresh-user probe 29)."""
+    word = subject_word(question, _ASPECTS)
+    if word is None:
+        return None
+    tokens = cut(question)
+    at = tokens.index(word) if word in tokens else 0
+    return tokens[at - 1] + word if at and tokens[at - 1] in _QUALIFIERS else word
