@@ -1179,3 +1179,15 @@ def test_a_count_asked_with_which_is_no_word_of_the_topic():
     assert "三类" not in topic_bigrams("平台分为哪三类？")
     assert "两个" in topic_bigrams("这两个风口有什么共同点？")
 
+
+
+def test_a_figure_of_a_thing_few_sentences_name_is_stated_with_it():
+    # Fresh-user probe 29: 「拼多多的市值是多少？」 was answered with the sentence naming 拼多多, another
+    # sentence holding 市值 and a figure (a sentence or two before the figure may name it: a byline).
+    hits = hits_of("电商领域有淘宝、京东、拼多多这样的平台。平台是消费互联网的形态。产业互联网不是平台。",
+                   "产业互联网会出现海量市值过百亿的企业。消费互联网的企业会更少。")
+    reading = Reader(idf_of(hits)).read("拼多多的市值是多少？", hits)
+    assert reading.unanswerable, reading
+    stated = hits_of("电商领域有淘宝、京东、拼多多这样的平台。拼多多的市值超过1000亿元。",
+                     "产业互联网的企业会更多。消费互联网的企业会更少。")
+    assert not Reader(idf_of(stated)).read("拼多多的市值是多少？", stated).unanswered

@@ -1534,14 +1534,24 @@ class Reader:
         if years and not any(all(y in cl for y in years) for cl, _ in clauses):
             return False  # 「2023年…市场规模是多少？」: no passage names the year
         q = q - set(years) or q  # the year is checked so, not as a word of the topic
+        # A thing the figure is of that few clauses name is named with it, or just before (「拼多多的市值是
+        # 多少？」 was answered: 「…海量市值过亿…的企业」 holds 市值 and a figure, another sentence 拼多多:
+        # fresh-user probe 29). Not a word many clauses hold (产业互联网): the topic of them all.
+        subject = subject_word(part, _NO_FIGURE_SUBJECT)
+        naming = sum(subject.lower() in cl.lower() for cl, _ in clauses) if subject and not re.search(r"\d", subject) else 0
+        if not 0 < naming <= SUBJECT_CLAUSES:
+            subject = None
 
         def of_year(i: int, cl: str, grams: frozenset[str]) -> bool:
             before = clauses[i - 1][0] if i else ""
             return all(y in cl or y in before for y in years) or (
                 not _YEAR.search(cl + before) and self.coverage(q, grams) >= STATED_COVERAGE)
 
+        def of_subject(i: int, cl: str) -> bool:
+            return subject is None or any(subject.lower() in c.lower() for c, _ in clauses[max(0, i - 2) : i + 1])
+
         return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
-                   and of_year(i, cl, grams) for i, (cl, grams) in enumerate(clauses))
+                   and of_year(i, cl, grams) and of_subject(i, cl) for i, (cl, grams) in enumerate(clauses))
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
@@ -1684,6 +1694,11 @@ _CLAIM_WORDS = frozenset({"一个", "一种", "真正", "真的", "主要"})
 # article's view: a reviewer's finding), and whose claims the articles' sentences decide.
 THE_WRITER = frozenset({"笔者", "作者", "本文", "文章", "文中", "作者们"})
 _THE_ARTICLES = THE_WRITER | {"", "所以", "因此", "也就是", "那么", "这么", "那", "就是"}
+# A thing a figure question asks of, named in at most this many clauses of the passages, is named
+# with the figure (``Reader._answerable``).
+SUBJECT_CLAUSES = 3
+# Words that are no thing a figure is of (「作者在这行干了多少年？」: 今年是我…第8年).
+_NO_FIGURE_SUBJECT = frozenset(w.lower() for w in ASPECT_WORDS | NO_SUBJECT_WORDS | THE_WRITER)
 # A sentence that reports, supposes or asks what it says (「很多人会想当然地认为…」「我们都认为…」「…的看法，
 # 我是不赞同的」「玩家…表示」「如果…」「将…看成是…」) decides nothing (with ``_MISTAKEN`` and ``_SUPPOSES``):
 # only the writer's own 「笔者认为」 does (a reviewer's findings: 「是的。」 before a view the article rejects).
