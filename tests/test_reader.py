@@ -1191,3 +1191,22 @@ def test_a_figure_of_a_thing_few_sentences_name_is_stated_with_it():
     stated = hits_of("电商领域有淘宝、京东、拼多多这样的平台。拼多多的市值超过1000亿元。",
                      "产业互联网的企业会更多。消费互联网的企业会更少。")
     assert not Reader(idf_of(stated)).read("拼多多的市值是多少？", stated).unanswered
+
+
+def test_who_or_which_company_of_a_thing_few_sentences_name_needs_a_sentence_saying_more_of_it():
+    # Fresh-user probe 29: 「ChatGPT是哪家公司开发的？」 was answered with 「…ChatGPT的风口再起。」
+    hits = hits_of("当元宇宙的余波未平，ChatGPT的风口再起。风口背后是产业互联网。",
+                   "产业互联网的企业会更多。消费互联网的企业会更少。")
+    assert Reader(idf_of(hits)).read("ChatGPT是哪家公司开发的？", hits).unanswerable
+    said = hits_of("当元宇宙的余波未平，ChatGPT的风口再起。ChatGPT由一家美国公司开发。",
+                   "产业互联网的企业会更多。消费互联网的企业会更少。")
+    assert not Reader(idf_of(said)).read("ChatGPT是哪家公司开发的？", said).unanswered
+
+
+def test_a_later_part_is_not_stated_when_the_first_one_is_unanswered():
+    # 「国内隐私计算领域的头部厂商有哪些？市场份额各是多少？」: the shares asked are the companies', not
+    # another sentence's 「市场份额超过80%」 (an off-topic calibration question was answered).
+    hits = hits_of("隐私计算能实现数据的互联互通。区块链能实现信息共享。",
+                   "拿我呆过的公司来说，市场份额超过80%。国内公司平均寿命才2年多。")
+    reading = Reader(idf_of(hits)).read("国内隐私计算领域的头部厂商有哪些？市场份额各是多少？", hits)
+    assert reading.unanswered[:1] == ("国内隐私计算领域的头部厂商有哪些",) and not reading.stated, reading

@@ -1331,7 +1331,9 @@ class Reader:
                 take(i)
         return Reading(self._reading_order(chosen, cands, overall, sequence, why, example), tuple(own_parts), unanswered,
                        {(c.hit, c.pos): float(overall[i]) for i, c in enumerate(cands)},
-                       len(unanswered) < len(own_parts)
+                       # (Not when the first part is unanswered: a later one takes its topic from it, and
+                       # 「…头部厂商有哪些？市场份额各是多少？」 was 「stated」 by another 「市场份额超过80%」.)
+                       own_parts[0] not in unanswered
                        and self._stated([p for p in own_parts if p not in unanswered], clauses))
 
     # Sentences are added until they hold the answer with this probability (or the budget ends).
@@ -1515,9 +1517,17 @@ class Reader:
         if named is not None and q:
             return any(self.coverage(q, grams) >= ANSWER_COVERAGE and _names(cl, part, named) for cl, grams in clauses)
         needs = _figure_forms(part)
-        if not needs and q and before is not None and ASKS_DETAIL.search(part):
+        subject = _specific_subject(part, clauses)
+        if not needs and q and ASKS_DETAIL.search(part):
+            # A part asking who, which company or when of a thing few clauses name: a clause naming it
+            # (or just after one) that holds more of the part (「ChatGPT是哪家公司开发的？」 was answered with
+            # 「当元宇宙的余波未平,ChatGPT的风口再起。」: fresh-user probe 29).
+            rest = q - frozenset(cjk_bigrams(subject.lower())) if subject else q
+            if subject and not any(_names_subject(subject, clauses, i) and (not rest or rest & grams)
+                                   for i, (_, grams) in enumerate(clauses)):
+                return False
             # A later part asking who or when (「TikTok怎么赚钱？创始人是谁？」): a clause on its topic.
-            return any(self.coverage(q, grams) >= ANSWER_COVERAGE for _, grams in clauses)
+            return before is None or any(self.coverage(q, grams) >= ANSWER_COVERAGE for _, grams in clauses)
         if not needs or not q:
             return True
         if before is not None and q <= CHANGE_WORDS:
@@ -1534,27 +1544,38 @@ class Reader:
         if years and not any(all(y in cl for y in years) for cl, _ in clauses):
             return False  # 「2023年…市场规模是多少？」: no passage names the year
         q = q - set(years) or q  # the year is checked so, not as a word of the topic
-        # A thing the figure is of that few clauses name is named with it, or just before (「拼多多的市值是
-        # 多少？」 was answered: 「…海量市值过亿…的企业」 holds 市值 and a figure, another sentence 拼多多:
-        # fresh-user probe 29). Not a word many clauses hold (产业互联网): the topic of them all.
-        subject = subject_word(part, _NO_FIGURE_SUBJECT)
-        naming = sum(subject.lower() in cl.lower() for cl, _ in clauses) if subject and not re.search(r"\d", subject) else 0
-        if not 0 < naming <= SUBJECT_CLAUSES:
-            subject = None
 
         def of_year(i: int, cl: str, grams: frozenset[str]) -> bool:
             before = clauses[i - 1][0] if i else ""
             return all(y in cl or y in before for y in years) or (
                 not _YEAR.search(cl + before) and self.coverage(q, grams) >= STATED_COVERAGE)
 
-        def of_subject(i: int, cl: str) -> bool:
-            return subject is None or any(subject.lower() in c.lower() for c, _ in clauses[max(0, i - 2) : i + 1])
-
+        # A thing the figure is of that few clauses name is named with it (「拼多多的市值是多少？」 was
+        # answered: 「…海量市值过亿…的企业」 holds 市值 and a figure, another sentence 拼多多: fresh-user probe 29).
         return any(self.coverage(q, grams) >= ANSWER_COVERAGE and all(rx.search(_figures_of(cl, needs)) for rx in needs)
-                   and of_year(i, cl, grams) and of_subject(i, cl) for i, (cl, grams) in enumerate(clauses))
+                   and of_year(i, cl, grams) and (subject is None or _names_subject(subject, clauses, i))
+                   for i, (cl, grams) in enumerate(clauses))
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")
+
+
+def _specific_subject(part: str, clauses: Sequence[tuple[str, frozenset[str]]]) -> str | None:
+    """The thing a question part asks of (its first topic word: not an aspect, the writer or a word
+    that is no thing) when at most ``SUBJECT_CLAUSES`` of the passages' ``clauses`` name it, one at
+    least: a word many hold (产业互联网) is their common topic, not a thing a detail is asked of."""
+    subject = subject_word(part, _NO_FIGURE_SUBJECT)
+    if subject is None or re.search(r"\d", subject):
+        return None
+    naming = sum(subject.lower() in cl.lower() for cl, _ in clauses)
+    return subject if 0 < naming <= SUBJECT_CLAUSES else None
+
+
+def _names_subject(subject: str, clauses: Sequence[tuple[str, frozenset[str]]], i: int) -> bool:
+    """Whether clause ``i`` names ``subject``, or one of the two before it does (a byline names 孟永辉
+    two sentences before 「…累计发表财经科技文章超400万字」)."""
+    return any(subject.lower() in cl.lower() for cl, _ in clauses[max(0, i - 2) : i + 1])
+
 # A part asking what something is called (「英伟达做元宇宙用的那个平台叫什么名字？」「…具体是哪个平台？」): a
 # sentence that only mentions it (「英伟达有关元宇宙的真实实践」) does not answer (fresh held-out set 11:
 # such questions were answered with it, and 「宝马在沈阳的工厂叫什么名字？」 was refused).
