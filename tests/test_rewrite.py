@@ -372,3 +372,9 @@ def test_a_pronoun_names_the_whole_subject_and_every_subject_since():
     assert rule_rewrite("它们有什么共同点？", asked("元宇宙和产业互联网有什么关系？", "那ChatGPT呢？")) \
         == "元宇宙和ChatGPT有什么共同点？"
     assert rule_rewrite("它有什么特点？", asked("元宇宙和产业互联网有什么关系？", "那ChatGPT呢？")) == "ChatGPT有什么特点？"
+
+
+def test_who_proposed_this_view_asks_for_the_source():
+    # 「这个观点是谁提出的？」 after an answer was searched as words (提出 read as its topic).
+    assert asks_for_source("这个观点是谁提出的？") and asks_for_source("谁提出的？")
+    assert not asks_for_source("去中心化是谁提出的？")

@@ -313,8 +313,9 @@ _SOURCE = re.compile(r"出自|出处|来源|引自|哪(?:一|几)?篇(?:文章)?
 
 
 def asks_for_source(question: str) -> bool:
-    """Whether a follow-up asks which articles the answer before quotes, naming nothing else."""
-    return bool(_SOURCE.search(question)) and lacks_topic(question)
+    """Whether a follow-up asks which articles the answer before quotes, naming nothing else (its
+    asking words left out: 提出 of 「这个观点是谁提出的？」 is no topic)."""
+    return bool(_SOURCE.search(question)) and lacks_topic(_SOURCE.sub(" ", question))
 
 
 # The answer to 「还有呢？」 when the passages it reads were all quoted in the answers before.
