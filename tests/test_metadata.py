@@ -306,3 +306,11 @@ def test_who_wrote_a_named_article_and_its_points_in_other_words(engine: Engine)
     assert "的作者是" not in report
     points = engine.ask("《产业互联网需要被正名》讲了哪几点？", mode="retrieval").answer
     assert points.startswith("《产业互联网需要被正名》分为三个部分：一、产业互联网的主战场在于产业[1]")
+
+
+def test_an_author_s_articles_and_what_they_say_are_listed_together(engine: Engine):
+    # Fresh-user probe 29: 「孟永辉写过哪些文章，他最核心的观点是什么？」 got the list of titles alone.
+    for question in ("孟永辉写过哪些文章，他最核心的观点是什么？", "孟永辉写过哪些文章？分别讲了什么？"):
+        answer = engine.ask(question, mode="retrieval")
+        assert "一、元宇宙让产业互联网得到了复现" in answer.answer and len(answer.citations) == 3, answer.answer
+    assert engine.ask("孟永辉写过哪些文章？", mode="retrieval").answer.startswith("孟永辉写的文章有 3 篇：《")

@@ -89,7 +89,7 @@ _CATALOG_WORDS = re.compile(
     r"|资料库里?|知识库里?|文档库里?|资料|文章|标题|题目|作者|发表|时间|日期|时候|列表|目录|清单|列出|列一下"
     r"|一共|总共|全部|所有|分别|各自|主要|核心|观点|内容|结论|包含|包括|收录|推荐|排序|按|顺序"
     r"|多少|哪些|哪几|什么|怎样|如何|介绍一下|介绍|概括|总结|大概|简单|一下|请|能|可以|给我|帮我"
-    r"|[这那几些篇每共都有是的了吗呢谁你们我他她个下些写位两三四五六七八九十\d]"
+    r"|[这那几些篇每共都有是的了过最吗呢谁你们我他她个下些写位两三四五六七八九十\d]"
 )
 # ... and what they say, not only their titles; when they were published.
 _ASKS_WHAT_THEY_SAY = re.compile(_SAYS_WHAT + r"|观点|内容|结论|概括|总结")
@@ -112,10 +112,17 @@ _ASKS_VIEWS = re.compile(r"观点|主张|看法|认为|怎么看|立场")
 _VIEW_WORDS = re.compile(f"{_ASKS_VIEWS.pattern}|在?文章里?|提出")
 
 
+def _asks_works_and_what(question: str) -> bool:
+    """Whether a question asks which articles someone wrote and what they say (「孟永辉写过哪些文章？
+    分别讲了什么？」), not only which (「孟永辉写了哪些文章？」)."""
+    return bool(_ASKS_WORKS.search(question)) and bool(_ASKS_WHAT_THEY_SAY.search(_ASKS_WORKS.sub(" ", question)))
+
+
 def asked_author(question: str, catalog: Callable[[], Sequence[ArticleMeta]]) -> str | None:
     """The library's author a question asks the views of, with no subject of its own (``catalog``
-    is read only for a question about views)."""
-    if not _ASKS_VIEWS.search(question):
+    is read only for a question about views, or about the author's articles and what they say:
+    「孟永辉写过哪些文章？分别讲了什么？」)."""
+    if not (_ASKS_VIEWS.search(question) or _asks_works_and_what(question)):
         return None
     author = _named_author(question, catalog())
     if author is None:
@@ -155,7 +162,8 @@ def catalog_answer(question: str, articles: Sequence[ArticleMeta], hit_for: Call
         lines.append(f"{i}. 《{a.title}》{_about(a, dated, authored)}" + (f"：{headings}" if headings else "") + f"[{i}]")
     more = f"（以下列出前 {len(shown)} 篇）" if len(articles) > len(shown) else ""
     each = "各篇" if len(articles) > 1 else "这篇文章"
-    lead = f"{author}的观点见于其 {len(articles)} 篇文章{more}，{each}的要点：" if author is not None else \
+    lead = (f"{author}写的文章有 {len(articles)} 篇{more}，{each}的要点：" if _ASKS_WORKS.search(question)
+            else f"{author}的观点见于其 {len(articles)} 篇文章{more}，{each}的要点：") if author is not None else \
         f"资料库共有 {len(articles)} 篇文章{more}："
     return Extract(lead + "\n" + "\n".join(lines),
                    _cited(shown, hit_for))
@@ -295,7 +303,9 @@ def metadata_answer(question: str, catalog: Callable[[], Sequence[ArticleMeta]],
         text = f"《{article.title}》" + "，".join(said) + "。[1]"
         return Extract(text, (Citation.from_hit(1, hit_for(article)),))
     author = _named_author(question, articles) if asks_works else None
-    if author is None:
+    if author is None or _asks_works_and_what(question):
+        # (「孟永辉写过哪些文章，他最核心的观点是什么？」 got the list alone: the catalog of the author's
+        # articles with what each says answers both: fresh-user probe 29.)
         return None
     works = [a for a in articles if a.author == author]
     listed = "、".join(f"《{a.title}》[{i}]" for i, a in enumerate(works, 1))
