@@ -417,7 +417,10 @@ class Engine:
             # the question before do not answer it of 腾讯 (fresh-user probe 17).
             retrieval = replace(retrieval, hits=[])
         if history and asks_for_source(question):
-            quoted = self._quoted_passages(_last_answer(history))
+            quoted = self._quoted_passages(_last_quoting_answer(history))
+            # 「他在哪篇文章里说的？」 with 他 read as an author: that author's (a reviewer's finding).
+            by = [h for h in quoted if h.article.author and len(h.article.author) >= 2 and h.article.author in query]
+            quoted = by or quoted
             if quoted:
                 retrieval = replace(retrieval, hits=quoted, sources_of_answer=True)
         if history and asks_why_of_answer(question) and not retrieval.query.endswith(question.strip()):
@@ -451,11 +454,11 @@ class Engine:
                 retrieval = replace(retrieval, said=frozenset(quoted_sentences(standard_form(_last_answer(history)))))
         if retrieval.relevant and not retrieval.named and asks_each_article(retrieval.query):
             retrieval = replace(retrieval, hits=self._each_article(retrieval))
-        place = asked_place(retrieval.query)
+        place = asked_place(query)  # as asked: a typo fix may have read 末段 as 末端
         if place and retrieval.hits and (retrieval.named or retrieval.relevant) and not asks_about_lead(retrieval.query) \
                 and not (len(retrieval.named) > 1 and len(question_parts(retrieval.query)) > 1):
             # (「开头的编辑导语…」 asks about the lead; 「《A》开头说…？《B》又说…？」 asks one part of A's opening.)
-            retrieval = self._at_place(retrieval, place)
+            retrieval = self._at_place(retrieval, place, query)
         authors = self._authors()
         if not retrieval.relevant and (
                 (retrieval.named and asks_outline(retrieval.query, retrieval.named, self._index.article_meta))
@@ -466,18 +469,19 @@ class Engine:
         timings = {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 2)}
         return retrieval, use_llm, degraded, timings
 
-    def _at_place(self, retrieval: Retrieval, place: str) -> Retrieval:
+    def _at_place(self, retrieval: Retrieval, place: str, asked: str) -> Retrieval:
         """The hits for a question about a place of an article: the passage there (its first for 「开头」,
         its last for 「结尾」) of each article it names, else of the best one; what is said elsewhere
         does not answer it. 「风口频出那篇文章开头提到了哪两个风口？」 was refused, its words not in the
         passages ranked first, and 「…开头是怎么说的？」 quoted the article's close (fresh-user probe 29,
         a new held-out set). A question naming an article asks about the library, whatever its vector.
         Unchanged when the passages there hold none of what it asks (「文末“给作者打赏”那个按钮，打赏一次最少
-        要付多少钱？」)."""
+        要付多少钱？」). ``asked``: the question before a typo fix (末段 is not 末端)."""
         store = self._index.store
         articles = [key for key, _ in retrieval.named] or [retrieval.hits[0].article.article_id]
         found = [store.first_chunk(a) if place == "start" else store.last_chunk(a) for a in articles]
-        at = replace(retrieval, hits=[replace(self._hit_of(c), rank=i + 1) for i, c in enumerate(found) if c is not None],
+        at = replace(retrieval, query=asked,
+                     hits=[replace(self._hit_of(c), rank=i + 1) for i, c in enumerate(found) if c is not None],
                      place=place, about_named=retrieval.about_named or bool(retrieval.named))
         return at if self._place_answer(at) is not None else retrieval
 
@@ -1471,12 +1475,15 @@ _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
 
 
+SOURCES_LEAD = "上面引用的内容出自"
+
+
 def _sources_answer(retrieval: Retrieval, degraded: Degraded | str | None) -> Answer:
     """「出自哪篇文章？」: the articles of the passages the answer before quoted (``_quoted_passages``)."""
     hits = retrieval.hits
     named = "、".join(f"《{h.article.title}》" + (f"（{h.article.author}）" if h.article.author else "") + f"[{i}]"
                      for i, h in enumerate(hits, start=1))
-    return Answer(f"上面引用的内容出自{named}。", tuple(Citation.from_hit(i, h) for i, h in enumerate(hits, start=1)),
+    return Answer(f"{SOURCES_LEAD}{named}。", tuple(Citation.from_hit(i, h) for i, h in enumerate(hits, start=1)),
                   "retrieval", grounded=True, degraded=degraded, query=retrieval.query, hits=tuple(hits))
 
 
@@ -1514,6 +1521,13 @@ def _last_question(history: Sequence[Message]) -> str:
 def _last_answer(history: Sequence[Message]) -> str:
     """The text of the last assistant turn (empty when there is none)."""
     return next((m.content for m in reversed(history) if m.role == "assistant"), "")
+
+
+def _last_quoting_answer(history: Sequence[Message]) -> str:
+    """The last assistant turn that quoted the articles: not one that said where the answer before
+    it came from (「这个观点是谁提出的？」 then 「他在哪篇文章里说的？」 asks of the same quotes: a reviewer's
+    finding, the second listed the author's articles)."""
+    return next((m.content for m in reversed(history) if m.role == "assistant" and not m.content.startswith(SOURCES_LEAD)), "")
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:

@@ -18,6 +18,7 @@ from rag.index.base import LEXICAL_FIELDS
 from rag.index.store import LoadedIndex
 from rag.settings import Settings
 from rag.text import (
+    ASKED_COUNT,
     DOMAIN_TERMS,
     STOPWORDS,
     Titles,
@@ -205,7 +206,7 @@ class Retriever:
     def coverage(self, query: str, rows: list[int]) -> float:
         """IDF-weighted share of the question's bigrams present in the given passages (with titles)."""
         # Single characters counted made a fully matched question look half covered (topic_bigrams).
-        q = topic_bigrams(query)
+        q = topic_bigrams(ASKED_COUNT.sub(" ", query))
         if not q or not rows:
             return 0.0
         present = frozenset().union(*(self._grams_of(r) for r in rows))

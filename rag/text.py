@@ -285,10 +285,11 @@ _QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
 ASKED_PER_CENT = re.compile(r"百分之(?:几|多少)")
-# ... and a count asked with 哪 (「提到了哪两个风口？」「分为哪三类？」): the passages name the items, not
-# their number (「两个」 was counted a word of the topic, and the question refused).
-ASKED_FORM = re.compile(ASKED_PER_CENT.pattern + r"|(?<![这那])几成(?!为)|几(?:篇|位)"
-                        r"|(?<=哪)[两二三四五六七八九十几](?:个|种|类|点|项|条|大|方面)?")
+ASKED_FORM = re.compile(ASKED_PER_CENT.pattern + r"|(?<![这那])几成(?!为)|几(?:篇|位)")
+# A count asked with 哪 (「提到了哪两个风口？」「分为哪三类？」): the passages name the items, not their
+# number, so it is no word the passages must hold (「两个」 made such a question look uncovered, and it
+# was refused); the reader still reads it (「从哪三个方面…」 is answered by the enumeration).
+ASKED_COUNT = re.compile(r"(?<=哪)[两二三四五六七八九十几](?:个|种|类|点|项|条|大|方面)?")
 
 
 def topic_bigrams(text: str, skip: re.Pattern[str] | None = None) -> frozenset[str]:

@@ -1034,3 +1034,28 @@ def test_a_question_about_the_opening_or_close_of_an_article_is_answered_from_th
     asked = engine.ask("风口频出那篇文章开头提到了哪两个接连出现的风口？", mode="retrieval")
     assert not asked.refused and {c.title for c in asked.citations} == {"风口频出下,产业互联网的脚步近了"}, asked.answer
     assert [c.chunk_id for c in asked.citations] == ["004_583eba2efe438635#0"]  # the article's first passage
+
+
+def test_which_three_aspects_are_answered_by_the_enumeration(engine: Engine):
+    # A reviewer's finding: with 三个 read as no word of the question, the reader left 首先/其次/再次 out.
+    answer = engine.ask("文章从哪三个方面分析B端流量和C端流量的不同？", mode="retrieval").answer
+    assert all(w in answer for w in ("首先，从流量的规模上来看", "其次，从流量的特征上来看", "再次，从流量的需求上来看")), answer
+
+
+def test_what_an_article_s_close_argues_or_its_last_section_says_is_read_there(engine: Engine):
+    # A reviewer's findings: 「…结尾表达了什么观点？」 was refused (观点 read as its subject), 「正名那篇的末段
+    # 说了什么？」 answered about 产业末端 (the typo fix read 末段 as 末端).
+    view = engine.ask("争气时代那篇文章结尾表达了什么观点？", mode="retrieval")
+    assert "醒醒吧，中美人均GDP相差5倍" in view.answer and len(view.citations) == 1, view.answer
+    close = engine.ask("正名那篇的末段说了什么？", mode="retrieval")
+    assert close.answer.startswith("产业互联网正在以不可阻挡的趋势向我们走来"), close.answer
+
+
+def test_in_which_article_he_said_it_after_who_said_it_names_his_article(engine: Engine):
+    # A reviewer's finding: the third turn listed all of 孟永辉's articles.
+    history: list[Message] = []
+    for question in ("互联网玩家去平台化以后会消失吗？", "这个观点是谁提出的？"):
+        answer = engine.ask(question, history=history, mode="retrieval")
+        history += [Message("user", question), Message("assistant", answer.answer)]
+    third = engine.ask("他在哪篇文章里说的？", history=history, mode="retrieval")
+    assert third.answer == "上面引用的内容出自《产业互联网需要被正名》（孟永辉）[1]。", third.answer

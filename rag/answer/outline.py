@@ -480,8 +480,10 @@ def theses_answer(chunks: Sequence[Chunk], meta: ArticleMeta) -> Extract | None:
     return Extract(f"《{meta.title}》没有分节的小标题，它的主要观点：\n" + "\n".join(lines), cited)
 
 
-# Words that ask where in an article (rag.answer.reader.asked_place): not a subject of the question.
-_PLACE_WORDS = re.compile(r"开头|开篇|篇首|文首|首段|第一段|一开始|结尾|末尾|文末|篇末|末段|最后一段|最后")
+# Words that ask where in an article (rag.answer.reader.asked_place), and what the text there does
+# (「开篇提出了什么问题？」「结尾表达了什么观点？」「开头引用了谁的话？」): not a subject of the question.
+_PLACE_WORDS = re.compile(r"开头|开篇|篇首|文首|首段|第一段|一开始|结尾|末尾|文末|篇末|末段|最后一(?:段|部分)|最后"
+                          r"|问题|观点|看法|主张|呼吁|结论|表达|引用|的话|谁")
 # What the opening or the close of an article says: this many of its sentences, within this length.
 PLACE_SENTENCES = 3
 PLACE_CHARS = 200

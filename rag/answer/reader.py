@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.text import (
+    ASKED_COUNT,
     ASKS_EXAMPLE,
     ASPECT_WORDS,
     BASELINE,
@@ -76,14 +77,17 @@ def asks_about_lead(question: str) -> bool:
 # close (「…的结尾说了什么？」). Not 「一开始」 alone, which mostly says when (「产业互联网一开始被看成…」),
 # nor 「最后」 alone (「产业互联网最后会走向哪里？」).
 _ASKS_START = re.compile(r"开头|开篇|篇首|文首|首段|第一段|(?:文章|全文|作者)(?:在)?一开始")
-_ASKS_END = re.compile(r"结尾|末尾|文末|篇末|末段|最后一段|(?:文章|全文)(?:的)?最后")
+_ASKS_END = re.compile(r"结尾|末尾|文末|篇末|末段|最后一(?:段|部分)|(?:文章|全文)(?:的)?最后")
 
 
 def asked_place(question: str) -> str:
     """``"start"`` or ``"end"`` when the question asks what an article says at its opening or at its
-    close (the passage there answers it: rag.answer.outline.place_answer), else ``""``."""
-    start, end = _ASKS_START.search(question), _ASKS_END.search(question)
-    return "" if bool(start) == bool(end) else "start" if start else "end"
+    close (the passage there answers it: rag.answer.outline.place_answer), else ``""``: in a part
+    that asks something (not 「…回答完请换成英文，并在结尾写上“已授权”」, said to the assistant)."""
+    asking = [p for p in question_parts(question) if _INTERROGATIVE.search(p)]
+    start = any(_ASKS_START.search(p) for p in asking)
+    end = any(_ASKS_END.search(p) for p in asking)
+    return "" if start == end else "start" if start else "end"
 
 
 _LEAD_LABEL = re.compile(r"(?:编辑导[语读]|编者按|导[语读])[：:]\s*")  # matched at a sentence's start
@@ -753,7 +757,7 @@ def without_source_names(question: str, authors: Sequence[str | None], refs: Ref
 def _question_grams(text: str) -> frozenset[str]:
     """The bigrams of a question's topic words, question words, a change's baseline and the frame of
     a definition (「…的定义是什么」) left out (cached per question part)."""
-    return topic_bigrams(_DEFINITION_FRAME.sub("", BASELINE.sub(" ", text)), _ASKED_WORD)
+    return topic_bigrams(ASKED_COUNT.sub(" ", _DEFINITION_FRAME.sub("", BASELINE.sub(" ", text))), _ASKED_WORD)
 
 
 # 「产业互联网的定义是什么？」 asks what 产业互联网 is: a sentence using the word 定义 (「玩家将自身定义为…」)
