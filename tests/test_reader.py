@@ -1212,3 +1212,13 @@ def test_a_later_part_is_not_stated_when_the_first_one_is_unanswered():
                    "拿我呆过的公司来说，市场份额超过80%。国内公司平均寿命才2年多。")
     reading = Reader(idf_of(hits)).read("国内隐私计算领域的头部厂商有哪些？市场份额各是多少？", hits)
     assert reading.unanswered[:1] == ("国内隐私计算领域的头部厂商有哪些",) and not reading.stated, reading
+
+
+def test_a_count_of_people_and_a_name_after_a_colon_answer_their_questions():
+    # A reviewer's findings: 「以前多少人养一群鸭子？」 (「10个人」) and 「孟永辉的微信公众号叫什么？」
+    # (「微信公众号：menglaoshi007」) were refused.
+    ducks = hits_of("比如以前10个人养一群鸭子，现在一个人能养10万鸭子。", "产业互联网的企业会更多。")
+    assert not Reader(idf_of(ducks)).read("以前多少人养一群鸭子？", ducks).unanswered
+    byline = hits_of("张三丰，微信公众号：zsf2024，专栏作家。", "产业互联网的企业会更多。")
+    assert not Reader(idf_of(byline)).read("张三丰的微信公众号叫什么？", byline).unanswered
+    assert Reader(idf_of(byline)).read("张三丰的抖音号叫什么？", byline).unanswered

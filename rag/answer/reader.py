@@ -221,6 +221,8 @@ def number_with_unit(part: str) -> re.Pattern[str] | None:
         return None
     # 「多少钱」 is answered by an amount in 元 (「2.79万亿元」, 「10亿美元」, 「100块钱」).
     asked = "(?:美元|元|块)" if unit.group(1) == "钱" else unit.group(1)
+    if asked in ("人", "天", "月"):
+        asked = f"个?{asked}"  # 「多少人」 is answered by 「10个人」 (a reviewer's finding: refused)
     # A magnitude alone is a figure after 上/近/数/几/超 (上百家, 超万人), not in 「万亿级」; a year
     # (2021年) is no number of years.
     return re.compile(rf"(?:(?<![\d.])(?!(?:19|20)\d\d年)\d+(?:\.\d+)?|[一二两三四五六七八九十几数半]+[百千万亿]*"
@@ -1599,6 +1601,8 @@ def _names(clause: str, part: str, asked: re.Match[str]) -> bool:
     noun = asked.group(1) or next((w for w in reversed(topic_words(part[: asked.start()])) if len(w) >= 2), None)
     if noun is None:
         return False
+    if re.search(re.escape(noun) + r"[\u4e00-\u9fff]?\s*[：:]\s*[^\s，,。；;：:]{2,}", clause):  # (公众 / 号)
+        return True  # 「微信公众号：menglaoshi007」 for 「…的微信公众号叫什么？」 (a reviewer's finding: refused)
     return any(not (set(n.group(1)) & set("的个种这那该其此")) and n.group(1) not in part
                for n in re.finditer(_NAME_BEFORE + re.escape(noun), clause))
 
