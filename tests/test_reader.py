@@ -1222,3 +1222,13 @@ def test_a_count_of_people_and_a_name_after_a_colon_answer_their_questions():
     byline = hits_of("张三丰，微信公众号：zsf2024，专栏作家。", "产业互联网的企业会更多。")
     assert not Reader(idf_of(byline)).read("张三丰的微信公众号叫什么？", byline).unanswered
     assert Reader(idf_of(byline)).read("张三丰的抖音号叫什么？", byline).unanswered
+
+
+def test_who_proposed_a_model_is_not_answered_by_a_sentence_on_the_model():
+    # A reviewer's finding: 「S2B模式是谁提出的？」 got 「我们看到的S2B模式…诞生的。」 (模式 is the thing's
+    # own word, not more of what is asked), while 「谁提出…本质是新产业？」 is the writer's view.
+    hits = hits_of("我们看到的S2B模式，几乎都是在流量逻辑之下诞生的。笔者认为，产业互联网的本质是新产业。",
+                   "消费互联网的企业会更少。")
+    reader = Reader(idf_of(hits))
+    assert reader.read("S2B模式是谁提出的？", hits).unanswerable
+    assert not reader.read("谁提出产业互联网的本质是新产业？", hits).unanswered

@@ -1528,7 +1528,7 @@ class Reader:
             # A part asking who, which company or when of a thing few clauses name: a clause naming it
             # (or just after one) that holds more of the part (「ChatGPT是哪家公司开发的？」 was answered with
             # 「当元宇宙的余波未平,ChatGPT的风口再起。」: fresh-user probe 29).
-            rest = q - frozenset(cjk_bigrams(subject.lower())) if subject else q
+            rest = q - frozenset(cjk_bigrams(_run_from(part, subject).lower())) if subject else q
             if subject and not any(_names_subject(subject, clauses, i) and (not rest or rest & grams)
                                    for i, (_, grams) in enumerate(clauses)):
                 return False
@@ -1570,11 +1570,29 @@ def _specific_subject(part: str, clauses: Sequence[tuple[str, frozenset[str]]]) 
     """The thing a question part asks of (its first topic word: not an aspect, the writer or a word
     that is no thing) when at most ``SUBJECT_CLAUSES`` of the passages' ``clauses`` name it, one at
     least: a word many hold (产业互联网) is their common topic, not a thing a detail is asked of."""
-    subject = subject_word(part, _NO_FIGURE_SUBJECT)
-    if subject is None or re.search(r"\d", subject):
-        return None
+    subject = subject_word(part, _NO_THING)
+    if subject is None or re.fullmatch(r"[\d.]+[年月日号]?", subject):
+        return None  # (a year or a number is no thing: 5G and S2B are)
     naming = sum(subject.lower() in cl.lower() for cl, _ in clauses)
     return subject if 0 < naming <= SUBJECT_CLAUSES else None
+
+
+def _run_from(part: str, word: str) -> str:
+    """``word`` with the topic words right after it in ``part`` (「S2B模式是谁提出的？」: S2B模式, whose
+    模式 is no more of what is asked than S2B)."""
+    tokens = cut(part)
+    at = tokens.index(word) if word in tokens else -1
+    if at < 0:
+        return word
+    run = word
+    for token in tokens[at + 1 :]:
+        if len(token) < 2 or not _WORD_CHARS.fullmatch(token) or token in STOPWORDS:
+            break
+        run += token
+    return run
+
+
+_WORD_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
 
 
 def _names_subject(subject: str, clauses: Sequence[tuple[str, frozenset[str]]], i: int) -> bool:
@@ -1726,8 +1744,10 @@ _THE_ARTICLES = THE_WRITER | {"", "所以", "因此", "也就是", "那么", "�
 # A thing a figure question asks of, named in at most this many clauses of the passages, is named
 # with the figure (``Reader._answerable``).
 SUBJECT_CLAUSES = 3
-# Words that are no thing a figure is of (「作者在这行干了多少年？」: 今年是我…第8年).
-_NO_FIGURE_SUBJECT = frozenset(w.lower() for w in ASPECT_WORDS | NO_SUBJECT_WORDS | THE_WRITER)
+# Words that are no thing a figure or a detail is asked of (「作者在这行干了多少年？」: 今年是我…第8年).
+# ... nor the verbs a question of who did it opens with (「谁提出产业互联网的本质是新产业？」: 提出).
+_NO_THING = frozenset(w.lower() for w in ASPECT_WORDS | NO_SUBJECT_WORDS | THE_WRITER) | frozenset(
+    "提出 提到 发明 开发 推出 创立 创办 建立 发起 研发 使用 采用 认为 觉得 表示 指出 说过 写过 发表 发布 最早 首先".split())
 # A sentence that reports, supposes or asks what it says (「很多人会想当然地认为…」「我们都认为…」「…的看法，
 # 我是不赞同的」「玩家…表示」「如果…」「将…看成是…」) decides nothing (with ``_MISTAKEN`` and ``_SUPPOSES``):
 # only the writer's own 「笔者认为」 does (a reviewer's findings: 「是的。」 before a view the article rejects).
