@@ -1523,11 +1523,12 @@ class Reader:
         if named is not None and q:
             return any(self.coverage(q, grams) >= ANSWER_COVERAGE and _names(cl, part, named) for cl, grams in clauses)
         needs = _figure_forms(part)
-        subject = _specific_subject(part, clauses)
         if not needs and q and ASKS_DETAIL.search(part):
-            # A part asking who, which company or when of a thing few clauses name: a clause naming it
+            # A part asking who, which company or when of a thing the passages name: a clause naming it
             # (or just after one) that holds more of the part (「ChatGPT是哪家公司开发的？」 was answered with
-            # 「当元宇宙的余波未平,ChatGPT的风口再起。」: fresh-user probe 29).
+            # 「当元宇宙的余波未平,ChatGPT的风口再起。」: fresh-user probe 29; 「谁提出了Web3的概念？」 with
+            # sentences on Web3: a reviewer's input).
+            subject = _specific_subject(part, clauses, most=len(clauses))
             rest = q - frozenset(cjk_bigrams(_run_from(part, subject).lower())) if subject else q
             if subject and not any(_names_subject(subject, clauses, i) and (not rest or rest & grams)
                                    for i, (_, grams) in enumerate(clauses)):
@@ -1536,6 +1537,7 @@ class Reader:
             return before is None or any(self.coverage(q, grams) >= ANSWER_COVERAGE for _, grams in clauses)
         if not needs or not q:
             return True
+        subject = _specific_subject(part, clauses)
         if before is not None and q <= CHANGE_WORDS:
             # ... in a clause that states a change (「比上年增长17.9%」), not only the figure before.
             q = q | _question_grams(before)
@@ -1566,15 +1568,17 @@ class Reader:
 _CLAUSE = re.compile(r"[，,；;：:]")
 
 
-def _specific_subject(part: str, clauses: Sequence[tuple[str, frozenset[str]]]) -> str | None:
+def _specific_subject(part: str, clauses: Sequence[tuple[str, frozenset[str]]], most: int | None = None
+                      ) -> str | None:
     """The thing a question part asks of (its first topic word: not an aspect, the writer or a word
-    that is no thing) when at most ``SUBJECT_CLAUSES`` of the passages' ``clauses`` name it, one at
-    least: a word many hold (产业互联网) is their common topic, not a thing a detail is asked of."""
+    that is no thing) when at most ``most`` (``SUBJECT_CLAUSES``) of the passages' ``clauses`` name it,
+    one at least: for a figure, a word many hold (产业互联网) is their common topic, not a thing the
+    figure is of."""
     subject = subject_word(part, _NO_THING)
     if subject is None or re.fullmatch(r"[\d.]+[年月日号]?", subject):
         return None  # (a year or a number is no thing: 5G and S2B are)
     naming = sum(subject.lower() in cl.lower() for cl, _ in clauses)
-    return subject if 0 < naming <= SUBJECT_CLAUSES else None
+    return subject if 0 < naming <= (SUBJECT_CLAUSES if most is None else most) else None
 
 
 def _run_from(part: str, word: str) -> str:
