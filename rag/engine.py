@@ -431,6 +431,10 @@ class Engine:
                 s for s in quoted_sentences(standard_form(_last_answer(history))) if not GIVES_REASON.search(s)))
         if asks_to_expand(question):
             retrieval = replace(retrieval, said=_said_since_asked(history))
+            if _MARKER_IN.search(_last_answer(history)):
+                # On topic as the answer before was (「区块链有什么用？」 then 「还有呢？」 fell under the floor,
+                # 还有 one word more the passages lack: fresh-user probe 29).
+                retrieval = replace(retrieval, quoted_before=True)
             # 「第三个展开说说」, or 「展开说说」 after 「那第二点呢？」: the query is the item.
             if names_item(question) or asks_for_more(question):
                 retrieval = replace(retrieval, hits=self._item_section(retrieval) or retrieval.hits)
@@ -1472,6 +1476,7 @@ NONE_MENTION_TEXT = "这些文章都没有提到「{}」。"
 ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产业互联网的主战场在哪里？」"
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
+_MARKER_IN = re.compile(r"\[\d+\]")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
 
 

@@ -1059,3 +1059,14 @@ def test_in_which_article_he_said_it_after_who_said_it_names_his_article(engine:
         history += [Message("user", question), Message("assistant", answer.answer)]
     third = engine.ask("他在哪篇文章里说的？", history=history, mode="retrieval")
     assert third.answer == "上面引用的内容出自《产业互联网需要被正名》（孟永辉）[1]。", third.answer
+
+
+def test_more_of_an_answer_is_on_topic_as_the_answer_was(engine: Engine):
+    # Fresh-user probe 29: 「还有呢？」 after 「区块链有什么用？」 was refused (还有 one word more the passages
+    # lack, under the floor), though more sentences on 区块链 are there.
+    first = engine.ask("区块链有什么用？", mode="retrieval")
+    assert not first.refused
+    more = engine.ask("还有呢？", history=[Message("user", "区块链有什么用？"), Message("assistant", first.answer)],
+                      mode="retrieval")
+    assert not more.refused and "区块链" in more.answer, more.answer
+    assert not set(quoted_sentences(more.answer)) & set(quoted_sentences(first.answer))
