@@ -1183,26 +1183,26 @@ def test_a_count_asked_with_which_is_no_word_the_passages_must_hold():
 
 
 
-def test_a_figure_of_a_thing_few_sentences_name_is_stated_with_it():
+_OTHER = "产业互联网的企业会更多。消费互联网的企业会更少。"
+
+
+@pytest.mark.parametrize(("question", "missing", "stated"), [
     # Fresh-user probe 29: 「拼多多的市值是多少？」 was answered with the sentence naming 拼多多, another
     # sentence holding 市值 and a figure (a sentence or two before the figure may name it: a byline).
-    hits = hits_of("电商领域有淘宝、京东、拼多多这样的平台。平台是消费互联网的形态。产业互联网不是平台。",
-                   "产业互联网会出现海量市值过百亿的企业。消费互联网的企业会更少。")
-    reading = Reader(idf_of(hits)).read("拼多多的市值是多少？", hits)
-    assert reading.unanswerable, reading
-    stated = hits_of("电商领域有淘宝、京东、拼多多这样的平台。拼多多的市值超过1000亿元。",
-                     "产业互联网的企业会更多。消费互联网的企业会更少。")
-    assert not Reader(idf_of(stated)).read("拼多多的市值是多少？", stated).unanswered
-
-
-def test_who_or_which_company_of_a_thing_few_sentences_name_needs_a_sentence_saying_more_of_it():
-    # Fresh-user probe 29: 「ChatGPT是哪家公司开发的？」 was answered with 「…ChatGPT的风口再起。」
-    hits = hits_of("当元宇宙的余波未平，ChatGPT的风口再起。风口背后是产业互联网。",
-                   "产业互联网的企业会更多。消费互联网的企业会更少。")
-    assert Reader(idf_of(hits)).read("ChatGPT是哪家公司开发的？", hits).unanswerable
-    said = hits_of("当元宇宙的余波未平，ChatGPT的风口再起。ChatGPT由一家美国公司开发。",
-                   "产业互联网的企业会更多。消费互联网的企业会更少。")
-    assert not Reader(idf_of(said)).read("ChatGPT是哪家公司开发的？", said).unanswered
+    ("拼多多的市值是多少？",
+     ("电商领域有淘宝、京东、拼多多这样的平台。平台是消费互联网的形态。产业互联网不是平台。", "产业互联网会出现海量市值过百亿的企业。"),
+     ("电商领域有淘宝、京东、拼多多这样的平台。拼多多的市值超过1000亿元。", _OTHER)),
+    # ... and 「ChatGPT是哪家公司开发的？」 with 「…ChatGPT的风口再起。」
+    ("ChatGPT是哪家公司开发的？",
+     ("当元宇宙的余波未平，ChatGPT的风口再起。风口背后是产业互联网。", _OTHER),
+     ("当元宇宙的余波未平，ChatGPT的风口再起。ChatGPT由一家美国公司开发。", _OTHER)),
+])
+def test_a_figure_or_a_detail_of_a_thing_is_stated_with_the_thing(question: str, missing: tuple[str, ...],
+                                                                   stated: tuple[str, ...]):
+    hits = hits_of(*missing)
+    assert Reader(idf_of(hits)).read(question, hits).unanswerable
+    hits = hits_of(*stated)
+    assert not Reader(idf_of(hits)).read(question, hits).unanswered
 
 
 def test_a_later_part_is_not_stated_when_the_first_one_is_unanswered():
