@@ -281,7 +281,8 @@ _IN_THE_ARTICLE = re.compile(r"(文章|文中|原文|这篇)里")
 # Words that frame what a question asks (「X是什么意思？」「…作为什么例子被提及？」) and name no topic of
 # its own: not counted when judging whether passages cover the question. (Not stopwords: the BM25
 # index, built with those, would change.)
-_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用", "说明", "解释"})
+# (「留量这个说法怎么理解？」 asks what 留量 means, as 「留量是什么意思？」 does: fresh-user probe 30, refused.)
+_QUESTION_FRAME = frozenset({"意思", "含义", "例子", "举例", "提及", "引用", "说明", "解释", "理解", "说法"})
 # The form a figure is asked in (「增长了百分之几？」「占几成？」), as 多少 is: the passages state it as
 # 「17.9%」, never in these words.
 ASKED_PER_CENT = re.compile(r"百分之(?:几|多少)")
@@ -561,7 +562,9 @@ _MENTIONS = (
     re.compile(r"^(?:请问)?" + _VERB + r"([^，,。？?！!\s]{2,16}?)的文章(?:有哪些|有哪几篇|是哪(?:一|几|些)?篇|有几篇)" + _END),
     # 「文章有没有提到工业4.0？」「这些文章里提到过元宇宙吗？」
     re.compile(r"^(?:请问)?(?:这些|这几篇|这五篇)?文章(?:里|中)?(?:有没有|是否|有)" + _VERB + r"(?:关于)?([^，,。？?！!\s]{2,16}?)" + _END),
-    re.compile(r"^(?:请问)?(?:这些|这几篇|这五篇)?文章(?:里|中)?" + _VERB + r"(?:关于)?([^，,。？?！!\s]{2,16}?)(?:吗|么|没有)" + _END),
+    # (Not the 么 of 什么: 「文章里提到淘宝京东拼多多是想说明什么？」 asked about 「…是想说明什」: probe 30.)
+    re.compile(r"^(?:请问)?(?:这些|这几篇|这五篇)?文章(?:里|中)?" + _VERB + r"(?:关于)?([^，,。？?！!\s]{2,16}?)(?:吗|(?<![什怎这那多要])么|没有)"
+               + _END),
 )
 
 

@@ -1070,3 +1070,10 @@ def test_more_of_an_answer_is_on_topic_as_the_answer_was(engine: Engine):
                       mode="retrieval")
     assert not more.refused and "区块链" in more.answer, more.answer
     assert not set(quoted_sentences(more.answer)) & set(quoted_sentences(first.answer))
+
+
+def test_how_to_understand_a_term_is_asked_as_what_it_means(engine: Engine):
+    # Fresh-user probe 30: 「怎么理解留量？」「留量这个说法怎么理解？」 were refused, 「留量是什么意思？」 answered.
+    for question in ("怎么理解留量？", "留量这个说法怎么理解？"):
+        answer = engine.ask(question, mode="retrieval")
+        assert not answer.refused and "留量" in answer.answer, answer.answer

@@ -314,3 +314,11 @@ def test_an_author_s_articles_and_what_they_say_are_listed_together(engine: Engi
         answer = engine.ask(question, mode="retrieval")
         assert "一、元宇宙让产业互联网得到了复现" in answer.answer and len(answer.citations) == 3, answer.answer
     assert engine.ask("孟永辉写过哪些文章？", mode="retrieval").answer.startswith("孟永辉写的文章有 3 篇：《")
+
+
+def test_what_a_mention_is_meant_to_show_is_no_question_of_which_articles_mention_it():
+    # Fresh-user probe 30: 「…是想说明什么？」 was read as asking whether the articles mention 「…是想说明什」.
+    from rag.text import mentioned_word
+
+    assert mentioned_word("文章里提到淘宝京东拼多多是想说明什么？") is None
+    assert mentioned_word("文章提到元宇宙么？") == "元宇宙"
