@@ -11,7 +11,7 @@ from conftest import CORPUS, make_settings
 
 from ingest.pipeline import run_ingest
 from rag.answer.citations import strip_markers
-from rag.answer.extractive import NOT_FOUND_TEXT
+from rag.answer.extractive import NOT_FOUND_TEXT, PARTIAL_LEAD
 from rag.answer.rewrite import ALL_SAID_TEXT, quoted_sentences
 from rag.engine import Engine
 from rag.errors import EmptyQuestionError, IndexMismatchError, InvalidQuestionError, QuestionTooLongError
@@ -1077,3 +1077,10 @@ def test_how_to_understand_a_term_is_asked_as_what_it_means(engine: Engine):
     for question in ("怎么理解留量？", "留量这个说法怎么理解？"):
         answer = engine.ask(question, mode="retrieval")
         assert not answer.refused and "留量" in answer.answer, answer.answer
+
+
+def test_a_term_a_section_is_headed_by_is_explained_by_its_sentences(engine: Engine):
+    # Fresh-user probe 30: 「Web3式出海是什么意思？」 quoted the section 「3. Web3式出海」 and then said its
+    # definition was not found; 「产业链是什么？」 (only in 「1. 跨产业链互联互通」) still says so.
+    assert not engine.ask("Web3式出海是什么意思？", mode="retrieval").answer.startswith(PARTIAL_LEAD)
+    assert engine.ask("产业链是什么？", mode="retrieval").answer.startswith(PARTIAL_LEAD)

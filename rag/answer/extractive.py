@@ -76,11 +76,22 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
         missing = "；".join(_own_words(p.strip(" ，,"), asked) for p in reading.unanswered)
         body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(missing)
     elif body and (term := defined_term(question)) and "的" not in term and len(term) <= _TERM_CHARS \
-            and not _ASKS_ASPECT.search(question) and not any(says_what(term, c.text) for c in reading.chosen):
+            and not _ASKS_ASPECT.search(question) and not any(
+                says_what(term, c.text) or _heads(term, hits[c.hit].chunk.heading) for c in reading.chosen):
         # 「S2B模式是什么？」「NFT是什么？」: the articles only mention it, and the answer says so (fresh-user
-        # probes 23 and 24: the mentions read as a definition).
+        # probes 23 and 24: the mentions read as a definition). Not when a quote is of the section the
+        # term heads (「Web3式出海是什么意思？」 from 「3. Web3式出海」's: fresh-user probe 30).
         body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(f"{term.strip('「」“”')}的定义")
     return Extract(body, citations, reading)
+
+
+_NUMBERING = re.compile(r"^\s*(?:第?[\d一二三四五六七八九十]+[章节部分]?|[（(][\d一二三四五六七八九十]+[)）])\s*[、.．:：]?\s*")
+
+
+def _heads(term: str, heading: str | None) -> bool:
+    """Whether ``heading`` is the term's own (「3. Web3式出海」 for Web3式出海, not 「1. 跨产业链互联互通」 for
+    产业链): its words after the numbering are the term."""
+    return heading is not None and _NUMBERING.sub("", heading).strip().lower() == term.strip("「」“”").lower()
 
 
 def _quote_end(text: str, spans: list[tuple[int, int]], first: int, end: int, reach: int = 3) -> int:
