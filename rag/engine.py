@@ -83,6 +83,7 @@ from rag.answer.reader import (
     opening_statement,
     opens_example,
     question_parts,
+    quote,
     reads_announced,
     rebuts,
     speaks_of_self,
@@ -96,6 +97,7 @@ from rag.answer.rewrite import (
     VERDICT_TEXT,
     asks_for_more,
     asks_for_source,
+    asks_stance_on_answer,
     asks_to_expand,
     asks_what_to_do,
     asks_why_of_answer,
@@ -423,6 +425,13 @@ class Engine:
             quoted = by or quoted
             if quoted:
                 retrieval = replace(retrieval, hits=quoted, sources_of_answer=True)
+        if history and asks_stance_on_answer(question):
+            # What the writer makes of what was quoted: the sentences around it (``_around``).
+            said = _last_quoting_answer(history)
+            quoted = self._quoted_passages(said)
+            first = next(iter(quoted_sentences(standard_form(said))), "")
+            if quoted and first:
+                retrieval = replace(retrieval, hits=quoted, quoted_before=True, stance_of=first)
         if history and asks_why_of_answer(question) and not retrieval.query.endswith(question.strip()):
             # Why what the answer before said holds (not asked after a why or a detail, read with the
             # questions before as any follow-up): its quotes are not the reasons, unless they give
@@ -488,6 +497,26 @@ class Engine:
                      hits=[replace(self._hit_of(c), rank=i + 1) for i, c in enumerate(found) if c is not None],
                      place=place, about_named=retrieval.about_named or bool(retrieval.named))
         return at if self._place_answer(at) is not None else retrieval
+
+    def _around(self, retrieval: Retrieval) -> Extract | None:
+        """What the writer makes of the sentence the answer before quoted first (``Retrieval.stance_of``:
+        「作者对此什么态度？」 after 「而现在，醒醒吧，中美人均GDP相差5倍。」, 「这个例子说明了什么？」 after
+        「比如以前10个人养一群鸭子…」): the sentences after it in its passage (``AROUND_SENTENCES``), or, for
+        an example, the one it illustrates before it; bylines, leads and headings left out. Fresh-user
+        probe 30: such follow-ups were answered from other passages. None when the sentence is not found."""
+        for hit in retrieval.hits:
+            said = [c for c in candidates([hit.chunk.text], [hit.chunk.heading])
+                    if not (c.heading or c.lead or c.bio or has_byline(c.text))]
+            at = next((i for i, c in enumerate(said) if retrieval.stance_of in standard_form(c.text)
+                       or standard_form(c.text) in retrieval.stance_of), None)
+            if at is None:
+                continue
+            picked = said[at - 1 : at] if opens_example(said[at].text) and at else said[at + 1 : at + 1 + AROUND_SENTENCES]
+            picked = picked or said[max(0, at - 1) : at]
+            if not picked:
+                return None
+            return Extract("".join(f"{quote(c.text)}[1]" for c in picked), (Citation.from_hit(1, hit),))
+        return None
 
     def _place_answer(self, retrieval: Retrieval) -> Extract | None:
         """``rag.answer.outline.place_answer`` for a retrieval at a place of the articles asked about."""
@@ -769,6 +798,8 @@ class Engine:
         if retrieval.place:
             # 「…开头说了什么？」: what its opening says, not its outline (none when it asks more).
             return self._place_answer(retrieval)
+        if retrieval.stance_of:
+            return self._around(retrieval)
         listed = self._outline(retrieval) or self._catalog(retrieval)
         lead = self._which_article(question, retrieval) if listed is not None else None
         return joined(lead, listed, "\n") if lead is not None and listed is not None else listed
@@ -1477,6 +1508,8 @@ ASK_IN_CHINESE = ("这些文章是中文的，请用中文提问，例如「产�
                   "（Please ask in Chinese: the articles are in Chinese.）")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _MARKER_IN = re.compile(r"\[\d+\]")
+# What the writer makes of a sentence quoted (``Engine._around``): this many sentences after it.
+AROUND_SENTENCES = 2
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
 
 

@@ -69,6 +69,9 @@ class Retrieval:
     read_as: str = ""
     # The user's own question, when ``query`` is it searched after the questions before (set by the engine).
     asked: str = ""
+    # The sentence the answer before quoted first, when a follow-up asks what the writer makes of it
+    # (「作者对此什么态度？」): ``hits`` are then that answer's passages (set by the engine).
+    stance_of: str = ""
     # The place of an article the question asks about, "start" (「…开头提到了什么？」) or "end"
     # (「结尾」); ``hits`` are then the passages there: the first, or the last, of each article it
     # names, else of the best one (set by the engine: rag.answer.reader.asked_place).

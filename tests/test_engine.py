@@ -1084,3 +1084,17 @@ def test_a_term_a_section_is_headed_by_is_explained_by_its_sentences(engine: Eng
     # definition was not found; 「产业链是什么？」 (only in 「1. 跨产业链互联互通」) still says so.
     assert not engine.ask("Web3式出海是什么意思？", mode="retrieval").answer.startswith(PARTIAL_LEAD)
     assert engine.ask("产业链是什么？", mode="retrieval").answer.startswith(PARTIAL_LEAD)
+
+
+def test_what_the_writer_makes_of_a_quote_is_read_around_it(engine: Engine):
+    # Fresh-user probe 30: 「作者对此什么态度？」 after 「中美人均GDP差多少？」 was answered from another article.
+    def follow(first: str, second: str) -> Answer:
+        answer = engine.ask(first, mode="retrieval")
+        return engine.ask(second, history=[Message("user", first), Message("assistant", answer.answer)],
+                          mode="retrieval")
+
+    stance = follow("中美人均GDP差多少？", "作者对此什么态度？")
+    assert stance.answer.startswith("有些向前不是内卷，鸡娃、996是为了追平落后比分"), stance.answer
+    # An example illustrates the sentence before it.
+    shown = follow("养鸭子的例子是怎么说的？", "这个例子说明了什么？")
+    assert shown.answer.startswith("产业互联网主要包括产业数字化和数字产业化"), shown.answer

@@ -378,3 +378,10 @@ def test_who_proposed_this_view_asks_for_the_source():
     # 「这个观点是谁提出的？」 after an answer was searched as words (提出 read as its topic).
     assert asks_for_source("这个观点是谁提出的？") and asks_for_source("谁提出的？")
     assert not asks_for_source("去中心化是谁提出的？")
+
+
+def test_what_the_writer_makes_of_what_was_quoted_is_asked_of_the_answer():
+    from rag.answer.rewrite import asks_stance_on_answer
+
+    assert asks_stance_on_answer("作者对此什么态度？") and asks_stance_on_answer("这个例子说明了什么？")
+    assert not asks_stance_on_answer("孟永辉对流量的看法？") and not asks_stance_on_answer("元宇宙对此有什么影响？")

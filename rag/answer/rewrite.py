@@ -228,6 +228,19 @@ _ASKED_WHY = re.compile(r"为什么|为啥|为何|原因|何以")
 _ASKED_DETAIL = re.compile(r"几|多少|哪一?年|什么时候|何时|谁|哪家|哪位|叫什么|名字")
 
 
+# 「作者对此什么态度？」「作者想借此说明什么？」 after an answer: what the writer makes of what it quoted.
+_OF_THE_SAID = re.compile(r"对此|因此|借此|由此|据此|以此|这(?:个|一)?(?:数据|例子|比喻|说法|对比|差距|现象)")
+_ASKS_STANCE = re.compile(r"态度|看法|观点|结论|怎么看|如何看|(?:想|要)?(?:说明|表达|证明)(?:了)?(?:什么|啥)|得出|怎么说")
+
+
+def asks_stance_on_answer(question: str) -> bool:
+    """Whether a follow-up asks what the writer makes of what the answer before quoted (「作者对此什么
+    态度？」 after 「中美人均GDP差多少？」: fresh-user probe 30, answered from other passages), naming
+    nothing else."""
+    rest = _ASKS_STANCE.sub(" ", _OF_THE_SAID.sub(" ", question))
+    return bool(_OF_THE_SAID.search(question)) and bool(_ASKS_STANCE.search(question)) and lacks_topic(rest)
+
+
 def asks_why_of_answer(question: str) -> bool:
     """Whether a follow-up asks only why the answer before holds (「为什么？」 got that answer again:
     fresh-user probe 23)."""
