@@ -429,9 +429,12 @@ class Engine:
             # What the writer makes of what was quoted: the sentences around it (``_around``).
             said = _last_quoting_answer(history)
             quoted = self._quoted_passages(said)
-            first = next(iter(quoted_sentences(standard_form(said))), "")
+            lines = quoted_sentences(standard_form(said))
+            # Of an example: the quote that gives one (「这个例子说明了什么？」 after a list of platforms).
+            first = next((s for s in lines if opens_example(s)), "") if _OF_AN_EXAMPLE.search(question) else (
+                lines[0] if lines else "")
             if quoted and first:
-                retrieval = replace(retrieval, hits=quoted, quoted_before=True, stance_of=first)
+                retrieval = replace(retrieval, hits=quoted, quoted_before=True, stance_of=first, said=frozenset(lines))
         if history and asks_why_of_answer(question) and not retrieval.query.endswith(question.strip()):
             # Why what the answer before said holds (not asked after a why or a detail, read with the
             # questions before as any follow-up): its quotes are not the reasons, unless they give
@@ -502,20 +505,34 @@ class Engine:
         """What the writer makes of the sentence the answer before quoted first (``Retrieval.stance_of``:
         「作者对此什么态度？」 after 「而现在，醒醒吧，中美人均GDP相差5倍。」, 「这个例子说明了什么？」 after
         「比如以前10个人养一群鸭子…」): the sentences after it in its passage (``AROUND_SENTENCES``), or, for
-        an example, the one it illustrates before it; bylines, leads and headings left out. Fresh-user
-        probe 30: such follow-ups were answered from other passages. None when the sentence is not found."""
-        for hit in retrieval.hits:
-            said = [c for c in candidates([hit.chunk.text], [hit.chunk.heading])
+        an example or someone's words quoted, the one they back before them; bylines, leads and headings left out. Fresh-user
+        probe 30: such follow-ups were answered from other passages. Questions and what the answer
+        quoted are passed over, and a sentence ending its passage is followed into the next one of its
+        section (reviewer 32: the sentence before it, or the rest of a quotation, was given). None when
+        the sentence is not found, or is the last of its section."""
+        def stated(chunk: Chunk) -> list[Candidate]:
+            return [c for c in candidates([chunk.text], [chunk.heading])
                     if not (c.heading or c.lead or c.bio or has_byline(c.text))]
+
+        for hit in retrieval.hits:
+            said = stated(hit.chunk)
             at = next((i for i, c in enumerate(said) if retrieval.stance_of in standard_form(c.text)
                        or standard_form(c.text) in retrieval.stance_of), None)
             if at is None:
                 continue
-            picked = said[at - 1 : at] if opens_example(said[at].text) and at else said[at + 1 : at + 1 + AROUND_SENTENCES]
-            picked = picked or said[max(0, at - 1) : at]
+            if (opens_example(said[at].text) or _CITES_SOMEONE.search(said[at].text)) and at:
+                picked, cited = said[at - 1 : at], hit
+            else:
+                after = [c for c in said[at + 1 :] if not _ASKING_END.search(c.text)
+                         and standard_form(c.text) not in retrieval.stance_of]  # (the rest of a quotation)
+                nxt = self._index.store.chunk_after(hit.chunk) if not said[at + 1 :] else None
+                if nxt is not None and nxt.heading != hit.chunk.heading:
+                    return None  # the next section says something else (the reader answers)
+                picked, cited = (stated(nxt), self._hit_of(nxt)) if nxt is not None else (after, hit)
+                picked = [c for c in picked if not _ASKING_END.search(c.text)][:AROUND_SENTENCES]
             if not picked:
                 return None
-            return Extract("".join(f"{quote(c.text)}[1]" for c in picked), (Citation.from_hit(1, hit),))
+            return Extract("".join(f"{quote(c.text)}[1]" for c in picked), (Citation.from_hit(1, cited),))
         return None
 
     def _place_answer(self, retrieval: Retrieval) -> Extract | None:
@@ -1510,6 +1527,10 @@ _HAS_CJK = re.compile("[\u3400-\u9fff]")
 _MARKER_IN = re.compile(r"\[\d+\]")
 # What the writer makes of a sentence quoted (``Engine._around``): this many sentences after it.
 AROUND_SENTENCES = 2
+_OF_AN_EXAMPLE = re.compile(r"例子|比方|举例|案例")
+# ... someone's words the writer quotes (「就像…黄奇帆所说，“…”」) back the sentence before them, as an example does.
+_CITES_SOMEONE = re.compile(r"所说|说[，,：:]\s*[“「]|表示[，,：:]")
+_ASKING_END = re.compile(r"[？?][”」]?$")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
 
 

@@ -1098,3 +1098,12 @@ def test_what_the_writer_makes_of_a_quote_is_read_around_it(engine: Engine):
     # An example illustrates the sentence before it.
     shown = follow("养鸭子的例子是怎么说的？", "这个例子说明了什么？")
     assert shown.answer.startswith("产业互联网主要包括产业数字化和数字产业化"), shown.answer
+
+
+def test_a_quotation_or_a_question_after_a_quote_is_not_what_the_writer_makes_of_it(engine: Engine):
+    # Reviewer 32: after 「国家2021年社会科研投入多少？」, 「这个数据说明什么？」 got the sentence before it
+    # (「国内公司平均寿命才2年多…」, the opposite sense): a sentence ending its passage goes on in the next one.
+    first = engine.ask("国家2021年社会科研投入多少？", mode="retrieval")
+    shown = engine.ask("这个数据说明什么？", history=[Message("user", "国家2021年社会科研投入多少？"),
+                                                  Message("assistant", first.answer)], mode="retrieval")
+    assert "国内公司平均寿命" not in shown.answer and not shown.refused, shown.answer

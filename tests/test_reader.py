@@ -1232,3 +1232,14 @@ def test_who_proposed_a_model_is_not_answered_by_a_sentence_on_the_model():
     reader = Reader(idf_of(hits))
     assert reader.read("S2B模式是谁提出的？", hits).unanswerable
     assert not reader.read("谁提出产业互联网的本质是新产业？", hits).unanswered
+
+
+def test_a_phrase_asked_how_to_understand_that_no_quote_names_is_said_to_be_missing():
+    # Reviewer 32: 「“争气”时代这个说法怎么理解？」 (争气 is in a title only) was answered with sentences on 时代.
+    from rag.answer.extractive import understood_term
+
+    assert understood_term("怎么理解留量？") == "留量" and understood_term("对留量怎么理解？") == "留量"
+    assert understood_term("“争气”时代这个说法怎么理解？") == "“争气”时代"
+    hits = hits_of("互联网时代是一枝独秀的时代。产业互联网时代是百家争鸣的时代。", "消费互联网的企业会更少。")
+    assert extract_answer("“争气”时代这个说法怎么理解？", hits, idf_of(hits)).text.startswith(PARTIAL_LEAD)
+    assert not extract_answer("百家争鸣的时代怎么理解？", hits, idf_of(hits)).text.startswith(PARTIAL_LEAD)

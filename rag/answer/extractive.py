@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer.reader import TITLE_REF, Reader, Reading, Refs, defined_term, quote, says_what
-from rag.text import split_sentences
+from rag.text import cjk_bigrams, split_sentences
 from rag.types import Citation, Hit
 
 __all__ = ["NOT_FOUND_TEXT", "TITLE_REF", "Extract", "extract_answer", "joined"]
@@ -82,7 +82,36 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: Callable[[str], floa
         # probes 23 and 24: the mentions read as a definition). Not when a quote is of the section the
         # term heads (「Web3式出海是什么意思？」 from 「3. Web3式出海」's: fresh-user probe 30).
         body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(f"{term.strip('「」“”')}的定义")
+    elif body and (asked_term := understood_term(question)) and _held(asked_term, [c.text for c in reading.chosen]) < 0.5 \
+            and not any(_heads(asked_term, hits[c.hit].chunk.heading) for c in reading.chosen):
+        # 「如何理解工业4.0？」「“争气”时代这个说法怎么理解？」: no quote so much as names it (reviewer 32: once
+        # 理解 was no word the passages must hold, such questions were answered with sentences on 工业 / 时代).
+        body = PARTIAL_LEAD + body + PARTIAL_TAIL.format(_bare(asked_term))
     return Extract(body, citations, reading)
+
+
+# 「怎么理解X？」「X这个说法怎么理解？」: what X means, asked of a phrase the writer uses.
+_UNDERSTOOD = (re.compile(r"^(?:请问)?(?:该|应该|要)?(?:怎么|如何|怎样)理解\s*([^，,。；;？?\s]{2,12}?)\s*[？?]?$"),
+               re.compile(r"^(?:请问)?(?:对于|对)?([^，,。；;？?\s]{2,12}?)(?:这个(?:说法|词|概念|提法))?(?:该|应该|要)?(?:怎么|如何|怎样)理解\s*[？?]?$"))
+
+
+def understood_term(question: str) -> str | None:
+    """The phrase a question asks how to understand (「怎么理解留量？」 → 留量), or None."""
+    q = question.strip()
+    m = _UNDERSTOOD[0].match(q) or _UNDERSTOOD[1].match(q)
+    return m.group(1) if m else None
+
+
+def _held(term: str, texts: Sequence[str]) -> float:
+    """The share of ``term``'s bigrams the ``texts`` hold (「“争气”时代」: only 时代 of 争气 / 气时 / 时代)."""
+    grams = set(cjk_bigrams(_bare(term)))
+    held = set().union(*(cjk_bigrams(_bare(t)) for t in texts)) if texts else set()
+    return len(grams & held) / len(grams) if grams else 1.0
+
+
+def _bare(text: str) -> str:
+    """``text`` without quotation marks, lower-cased: 「“争气”时代」 is 争气时代."""
+    return re.sub(r"[「」“”『』\"']", "", text).lower()
 
 
 _NUMBERING = re.compile(r"^\s*(?:第?[\d一二三四五六七八九十]+[章节部分]?|[（(][\d一二三四五六七八九十]+[)）])\s*[、.．:：]?\s*")
