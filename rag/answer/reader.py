@@ -1881,3 +1881,52 @@ def decides(sentence: str, claim: Claim, title: bool = False) -> bool | None:
     found = _copula_says(low, claim.subject, claim.said, claim.said_text, claim.subject_text, title)
     return found if found is not None else _copula_says(low, claim.said, claim.subject, claim.subject_text,
                                                          claim.said_text, title)
+
+
+# 「去平台化以后互联网玩家会消失吗？」: whether something will (会) or can (能) do something, as a sentence
+# says it will not (「…互联网玩家们非但没有消失…」) or will (「…必将成为…」). Fresh-user probes 29 and 30:
+# such questions got the deciding sentence without 「不会。」.
+_WILL_IT = re.compile(r"^(?:请问)?(?P<a>[^\s，,。？?]{2,20}?)(?P<modal>会不会|能不能|会|能够|能|可以)"
+                      r"(?P<b>[^\s，,。？?吗么呢]{2,10})(?:吗|么|呢)?[？?]?\s*$")
+_NEGATED = r"(?:不会|不能|无法|没有|并没有|非但没有|并未|未曾|不再|绝不会|并不会|并不能)"
+_AFFIRMED = r"(?:必将|必然会|将会|一定会|会|将|能够|能|可以)"
+
+
+@dataclass(frozen=True)
+class WillClaim:
+    """What a question asks whether its subject will or can do (``b``), by the subject's words."""
+
+    subject: tuple[str, ...]
+    does: str
+    can: bool  # asked with 能 / 可以 (「不能。」), not 会 (「不会。」)
+
+
+def will_claim_of(question: str) -> WillClaim | None:
+    """The claim of a 「X会Y吗？」「X能Y吗？」 question, or None (not a copula question: ``claim_of``)."""
+    m = _WILL_IT.match(question.strip())
+    # Asked yes or no (吗, 会不会), not why or when (「产业互联网为什么会出现？」「什么时候…才会到来？」).
+    if m is None or _ASKED_WORD.search(m.group("a") + m.group("b")) or claim_of(question) is not None or not (
+            _ASKS_WHETHER.search(question) or m.group("modal") in ("会不会", "能不能")):
+        return None
+    # The words right before the modal (「去平台化以后互联网玩家」: 互联网 玩家), not what places it in time.
+    subject = tuple(w for w in topic_words(m.group("a")) if w not in STOPWORDS)[-2:]
+    does = m.group("b")
+    if not subject or len(does) < 2:
+        return None
+    return WillClaim(subject, does, m.group("modal") in ("能不能", "能够", "能", "可以"))
+
+
+def decides_will(sentence: str, claim: WillClaim) -> bool | None:
+    """Whether a clause of ``sentence`` holding the claim's subject says it will (True) or will not
+    (False) do what is asked, the negation right before it; None when it says neither."""
+    for clause in re.split(r"[。；;！!？?]", sentence):
+        if claim.does not in clause:
+            continue
+        words = cut(clause)  # the subject in whole words: 平台 is not 去平台化's
+        if not all(_whole_words(w.lower(), words) for w in claim.subject):
+            continue
+        if re.search(_NEGATED + r"\S?" + re.escape(claim.does), clause):
+            return False
+        if re.search(_AFFIRMED + re.escape(claim.does), clause) and not re.search(_NEGATED, clause):
+            return True
+    return None
