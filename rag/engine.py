@@ -75,7 +75,6 @@ from rag.answer.reader import (
     candidates,
     claim_of,
     decides,
-    decides_will,
     defined_term,
     example_topic,
     gives_example,
@@ -88,7 +87,6 @@ from rag.answer.reader import (
     reads_announced,
     rebuts,
     speaks_of_self,
-    will_claim_of,
     without_each_article,
     without_source_names,
 )
@@ -97,7 +95,6 @@ from rag.answer.rewrite import (
     NO_TOPIC_TEXT,
     PREMISE_DENIED_TEXT,
     VERDICT_TEXT,
-    WILL_TEXT,
     asks_for_more,
     asks_for_source,
     asks_stance_on_answer,
@@ -1024,7 +1021,7 @@ class Engine:
         (fresh-user probe 25: no answer said yes or no; false premises were answered as said)."""
         claim = claim_of(query)
         if claim is None:
-            return self._will_verdict(query)
+            return None
         # 「孟永辉说留量是产业互联网的关键，对吧？」: whether he said it is asked, so only his articles decide
         # (the sentence is in an article of no author); what the articles deny of a why's premise, any.
         # Whether someone else holds it (「黄奇帆认为…吗？」「很多人认为…吗？」), no sentence of the writers
@@ -1055,24 +1052,6 @@ class Engine:
         lead = PREMISE_DENIED_TEXT.format(hit.article.title) if claim.why else VERDICT_TEXT[says]
         stop = "" if re.search(r"[。！？!?…；;]\W*$", sentence) else "。"  # a section title has none
         return Extract(f"{lead}{sentence}{stop}[1]", (Citation.from_hit(1, hit),)), sentence
-
-    def _will_verdict(self, query: str) -> tuple[Extract, str] | None:
-        """「会的。」「不会。」「能。」「不能。」 and the sentence deciding a 「X会Y吗？」「X能Y吗？」 question
-        (``will_claim_of``, ``decides_will``: 「去平台化以后互联网玩家会消失吗？」 → 「不会。可见，…互联网玩家们
-        非但没有消失…」), the articles' sentences agreeing; None otherwise."""
-        claim = will_claim_of(query)
-        if claim is None:
-            return None
-        decided: dict[bool, tuple[Chunk, str]] = {}
-        for chunk in self._passages_on(" ".join([*claim.subject, claim.does])):
-            for c in candidates([chunk.text], [chunk.heading]):
-                says = decides_will(c.text, claim)
-                if says is not None:
-                    decided.setdefault(says, (chunk, c.text))
-        if len(decided) != 1:
-            return None
-        says, (chunk, sentence) = next(iter(decided.items()))
-        return Extract(f"{WILL_TEXT[(claim.can, says)]}{sentence}[1]", (Citation.from_hit(1, self._hit_of(chunk)),)), sentence
 
     def _mentions(self, word: str | None) -> Extract | None:
         """Which articles mention the word 「哪几篇文章讲到了元宇宙？」 asks about, each with its first

@@ -1107,10 +1107,3 @@ def test_a_quotation_or_a_question_after_a_quote_is_not_what_the_writer_makes_of
     shown = engine.ask("这个数据说明什么？", history=[Message("user", "国家2021年社会科研投入多少？"),
                                                   Message("assistant", first.answer)], mode="retrieval")
     assert "国内公司平均寿命" not in shown.answer and not shown.refused, shown.answer
-
-
-def test_a_will_or_can_question_gets_its_verdict(engine: Engine):
-    # Fresh-user probes 29 and 30: 「…会消失吗？」 got the deciding sentence without 「不会。」.
-    assert engine.ask("去平台化以后互联网玩家会消失吗？", mode="retrieval").answer.startswith("不会。可见，经过去平台化")
-    assert engine.ask("产业互联网会成为Web3第一战场吗？", mode="retrieval").answer.startswith("会的。从国内看")
-    assert engine.ask("改造产业前端靠互联网技术能实现吗？", mode="retrieval").answer.startswith("不能。需要明确的是")

@@ -1243,17 +1243,3 @@ def test_a_phrase_asked_how_to_understand_that_no_quote_names_is_said_to_be_miss
     hits = hits_of("互联网时代是一枝独秀的时代。产业互联网时代是百家争鸣的时代。", "消费互联网的企业会更少。")
     assert extract_answer("“争气”时代这个说法怎么理解？", hits, idf_of(hits)).text.startswith(PARTIAL_LEAD)
     assert not extract_answer("百家争鸣的时代怎么理解？", hits, idf_of(hits)).text.startswith(PARTIAL_LEAD)
-
-
-def test_whether_something_will_or_can_do_something_is_decided_by_a_sentence_saying_so():
-    from rag.answer.reader import decides_will, will_claim_of
-
-    claim = will_claim_of("去平台化以后互联网玩家会消失吗？")
-    assert claim is not None and claim.subject == ("互联网", "玩家") and not claim.can
-    assert decides_will("可见，经过去平台化和去中心化之后，互联网玩家们非但没有消失。", claim) is False
-    assert decides_will("互联网玩家将会消失在产业之中。", claim) is True
-    # The subject in whole words (平台 is not 去平台化's), and no verdict for why or when.
-    platforms = will_claim_of("平台和中心会消失吗？")
-    assert platforms is not None and decides_will("经过去平台化和去中心化之后，互联网玩家们非但没有消失。", platforms) is None
-    assert will_claim_of("产业互联网为什么会出现？") is None and will_claim_of("什么时候新产业会成为主导？") is None
-    assert will_claim_of("流量是产业互联网的关键吗？") is None  # a copula claim (claim_of)

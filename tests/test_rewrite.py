@@ -385,7 +385,3 @@ def test_what_the_writer_makes_of_what_was_quoted_is_asked_of_the_answer():
 
     assert asks_stance_on_answer("作者对此什么态度？") and asks_stance_on_answer("这个例子说明了什么？")
     assert not asks_stance_on_answer("孟永辉对流量的看法？") and not asks_stance_on_answer("元宇宙对此有什么影响？")
-
-
-def test_a_will_verdict_is_no_sentence_the_answer_quoted():
-    assert quoted_sentences("不会。可见，互联网玩家们非但没有消失。[1]") == ("可见，互联网玩家们非但没有消失。",)

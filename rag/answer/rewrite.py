@@ -70,11 +70,8 @@ _INLINE_ITEM = re.compile(r"(?:^|(?<=[：:；;。，,]))[一二三四五六七�
 _CITED_SENTENCE = re.compile(r"[^\n\]]+?(?:\[\d+\])+")
 # How a yes-or-no answer opens (rag.engine: ``Engine._verdict``), not part of the sentence it quotes.
 VERDICT_TEXT = {True: "是的。", False: "不是。"}
-# ... of 「X会Y吗？」 and 「X能Y吗？」 (keyed by: asked with 能, and the verdict).
-WILL_TEXT = {(False, True): "会的。", (False, False): "不会。", (True, True): "能。", (True, False): "不能。"}
 PREMISE_DENIED_TEXT = "文章并不是这样说的。《{}》说："
-_VERDICT_LEAD = re.compile("^(?:是的。|不是。|会的。|不会。|能。|不能。|"
-                           + re.escape(PREMISE_DENIED_TEXT).replace(re.escape("{}"), "[^》]*") + ")")
+_VERDICT_LEAD = re.compile("^(?:是的。|不是。|" + re.escape(PREMISE_DENIED_TEXT).replace(re.escape("{}"), "[^》]*") + ")")
 _MARKERS = re.compile(r"\[\d+\]")
 _WORDY = re.compile(r"\w\w")  # an item says something (not 「……[1]」)
 
