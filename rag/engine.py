@@ -505,11 +505,11 @@ class Engine:
         """What the writer makes of the sentence the answer before quoted first (``Retrieval.stance_of``:
         「作者对此什么态度？」 after 「而现在，醒醒吧，中美人均GDP相差5倍。」, 「这个例子说明了什么？」 after
         「比如以前10个人养一群鸭子…」): the sentences after it in its passage (``AROUND_SENTENCES``), or, for
-        an example or someone's words quoted, the one they back before them; bylines, leads and headings left out. Fresh-user
-        probe 30: such follow-ups were answered from other passages. Questions and what the answer
-        quoted are passed over, and a sentence ending its passage is followed into the next one of its
-        section (reviewer 32: the sentence before it, or the rest of a quotation, was given). None when
-        the sentence is not found, or is the last of its section."""
+        an example or someone's words quoted, the one they back before them; bylines, leads and headings
+        left out. Fresh-user probe 30: such follow-ups were answered from other passages. Questions and
+        the rest of the quotation are passed over, and a sentence ending its passage is followed into the
+        next one of its section (reviewer 32: the sentence before it was given, of the opposite sense).
+        None when the sentence is not found, or is the last of its section."""
         def stated(chunk: Chunk) -> list[Candidate]:
             return [c for c in candidates([chunk.text], [chunk.heading])
                     if not (c.heading or c.lead or c.bio or has_byline(c.text))]
@@ -1532,8 +1532,7 @@ _OF_AN_EXAMPLE = re.compile(r"例子|比方|举例|案例")
 _CITES_SOMEONE = re.compile(r"所说|说[，,：:]\s*[“「]|表示[，,：:]")
 _ASKING_END = re.compile(r"[？?][”」]?$")
 _ALL_CJK = re.compile("[\u3400-\u9fff]+")
-
-
+# How the answer to 「出自哪篇文章？」 opens (``_sources_answer``): no quote of the articles.
 SOURCES_LEAD = "上面引用的内容出自"
 
 
