@@ -419,7 +419,7 @@ class Engine:
             # the question before do not answer it of 腾讯 (fresh-user probe 17).
             retrieval = replace(retrieval, hits=[])
         if history and asks_for_source(question):
-            quoted = self._quoted_passages(_last_quoting_answer(history))
+            quoted = self._quoted_passages(_last_answer(history, quoting=True))
             # 「他在哪篇文章里说的？」 with 他 read as an author: that author's (a reviewer's finding).
             by = [h for h in quoted if h.article.author and len(h.article.author) >= 2 and h.article.author in query]
             quoted = by or quoted
@@ -427,7 +427,7 @@ class Engine:
                 retrieval = replace(retrieval, hits=quoted, sources_of_answer=True)
         if history and asks_stance_on_answer(question):
             # What the writer makes of what was quoted: the sentences around it (``_around``).
-            said = _last_quoting_answer(history)
+            said = _last_answer(history, quoting=True)
             quoted = self._quoted_passages(said)
             lines = quoted_sentences(standard_form(said))
             # Of an example: the quote that gives one (「这个例子说明了什么？」 after a list of platforms).
@@ -1576,16 +1576,13 @@ def _last_question(history: Sequence[Message]) -> str:
     return next((m.content for m in reversed(history) if m.role == "user"), "")
 
 
-def _last_answer(history: Sequence[Message]) -> str:
-    """The text of the last assistant turn (empty when there is none)."""
-    return next((m.content for m in reversed(history) if m.role == "assistant"), "")
-
-
-def _last_quoting_answer(history: Sequence[Message]) -> str:
-    """The last assistant turn that quoted the articles: not one that said where the answer before
-    it came from (「这个观点是谁提出的？」 then 「他在哪篇文章里说的？」 asks of the same quotes: a reviewer's
-    finding, the second listed the author's articles)."""
-    return next((m.content for m in reversed(history) if m.role == "assistant" and not m.content.startswith(SOURCES_LEAD)), "")
+def _last_answer(history: Sequence[Message], quoting: bool = False) -> str:
+    """The text of the last assistant turn (empty when there is none); ``quoting``: the last that quoted
+    the articles, not one saying where the answer before it came from (「这个观点是谁提出的？」 then
+    「他在哪篇文章里说的？」 asks of the same quotes: a reviewer's finding, the second listed the author's
+    articles)."""
+    return next((m.content for m in reversed(history)
+                 if m.role == "assistant" and not (quoting and m.content.startswith(SOURCES_LEAD))), "")
 
 
 def _said_since_asked(history: Sequence[Message]) -> frozenset[str]:

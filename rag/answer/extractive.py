@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.answer.reader import TITLE_REF, Reader, Reading, Refs, defined_term, quote, says_what
+from rag.answer.reader import HEADING_NUMBER, TITLE_REF, Reader, Reading, Refs, defined_term, quote, says_what
 from rag.text import cjk_bigrams, split_sentences
 from rag.types import Citation, Hit
 
@@ -114,13 +114,10 @@ def _bare(text: str) -> str:
     return re.sub(r"[「」“”『』\"']", "", text).lower()
 
 
-_NUMBERING = re.compile(r"^\s*(?:第?[\d一二三四五六七八九十]+[章节部分]?|[（(][\d一二三四五六七八九十]+[)）])\s*[、.．:：]?\s*")
-
-
 def _heads(term: str, heading: str | None) -> bool:
     """Whether ``heading`` is the term's own (「3. Web3式出海」 for Web3式出海, not 「1. 跨产业链互联互通」 for
     产业链): its words after the numbering are the term."""
-    return heading is not None and _NUMBERING.sub("", heading).strip().lower() == term.strip("「」“”").lower()
+    return heading is not None and HEADING_NUMBER.sub("", heading.strip()).strip().lower() == term.strip("「」“”").lower()
 
 
 def _quote_end(text: str, spans: list[tuple[int, int]], first: int, end: int, reach: int = 3) -> int:

@@ -849,7 +849,7 @@ def quote(text: str) -> str:
 
 # A heading's numbering (「二、」「（三）」「1.」「第一章」); and a heading that says something (not the closing
 # words, 「结语」, nor one that announces a list, 「…的四个突破口」: what it counts is the answer).
-_HEADING_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十\d]+[章节部分篇]|[一二三四五六七八九十]+\s*[、.．]|[（(][一二三四五六七八九十\d]+[)）]"
+HEADING_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十\d]+[章节部分篇]|[一二三四五六七八九十]+\s*[、.．]|[（(][一二三四五六七八九十\d]+[)）]"
                              r"|\d{1,2}(?:\.\d{1,2})?\s*[、．.]?)\s*")
 _SAYS_SOMETHING = re.compile(r"^(?!(?:结语|结束语|结论|总结|小结|尾声|写在最后|前言|引言)[:：]?$)"
                              r"(?!.*[两二三四五六七八九十几\d]+\s*(?:个|点|种|条|项|大|类)[^，,]{1,8}$)")
@@ -863,10 +863,10 @@ def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> 
         heading = headings[hi] if hi < len(headings) else None
         sentences = [Candidate(hi, pos, a, b, sent, grams, bio, lead=lead) for pos, a, b, sent, grams, bio, lead
                      in _sentences_of(text) if sent != heading]
-        if heading and text.startswith(heading + "\n") and _SAYS_SOMETHING.search(_HEADING_NUMBER.sub("", heading)) \
+        if heading and text.startswith(heading + "\n") and _SAYS_SOMETHING.search(HEADING_NUMBER.sub("", heading)) \
                 and all(c.pos for c in sentences):
             # Its own line: the sentence after it is the passage's second span (pos 1).
-            out.append(Candidate(hi, 0, 0, len(heading), heading, frozenset(cjk_bigrams(_HEADING_NUMBER.sub("", heading))),
+            out.append(Candidate(hi, 0, 0, len(heading), heading, frozenset(cjk_bigrams(HEADING_NUMBER.sub("", heading))),
                                  heading=True))
         out.extend(sentences)
     return out
