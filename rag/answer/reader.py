@@ -1590,13 +1590,10 @@ def _run_from(part: str, word: str) -> str:
         return word
     run = word
     for token in tokens[at + 1 :]:
-        if len(token) < 2 or not _WORD_CHARS.fullmatch(token) or token in STOPWORDS:
+        if not topic_words(token) or token in STOPWORDS:  # (topic_words: a whole word of two characters or more)
             break
         run += token
     return run
-
-
-_WORD_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
 
 
 def _names_subject(subject: str, clauses: Sequence[tuple[str, frozenset[str]]], i: int) -> bool:
