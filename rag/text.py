@@ -289,7 +289,8 @@ ASKED_PER_CENT = re.compile(r"百分之(?:几|多少)")
 ASKED_FORM = re.compile(ASKED_PER_CENT.pattern + r"|(?<![这那])几成(?!为)|几(?:篇|位)")
 # A count asked with 哪 (「提到了哪两个风口？」「分为哪三类？」): the passages name the items, not their
 # number, so it is no word the passages must hold (「两个」 made such a question look uncovered, and it
-# was refused); the reader still reads it (「从哪三个方面…」 is answered by the enumeration).
+# was refused): the retrieval's coverage and the reader's question words leave it out. Not every topic
+# (ASKED_FORM): the reader's focus words keep it (「从哪三个方面…」 lost its enumeration without).
 ASKED_COUNT = re.compile(r"(?<=哪)[两二三四五六七八九十几](?:个|种|类|点|项|条|大|方面)?")
 
 

@@ -497,8 +497,8 @@ def place_answer(question: str, names: Sequence[str], hits: Sequence[Hit], place
     up to ``PLACE_SENTENCES`` within ``PLACE_CHARS``, without the editor's lead, bylines or headings.
     The run starts at the passage's first sentence (for "end": ends at its last), or, when the question
     has a subject, at the first one holding at least half as much of it (by ``idf``) as the sentence
-    holding most, and goes on in the article's order (the passage is the place asked about). Each article's run after
-    its title when several are asked. None when the passages hold none of the subject (「文末“给作者打赏”
+    holding most, and goes on in the article's order (the passage is the place asked about). Each
+    article's run after its title when several are asked. None when the passages hold none of the subject (「文末“给作者打赏”
     那个按钮…多少钱？」). The reader's best sentence of the passage was often not at the place asked
     about (the sentence vector of an objection further on outweighed 「元宇宙的热度还未彻底散去,ChatGPT
     已经成为了…新风口。」)."""
