@@ -117,7 +117,7 @@ def _bare(text: str) -> str:
 def _heads(term: str, heading: str | None) -> bool:
     """Whether ``heading`` is the term's own (「3. Web3式出海」 for Web3式出海, not 「1. 跨产业链互联互通」 for
     产业链): its words after the numbering are the term."""
-    return heading is not None and HEADING_NUMBER.sub("", heading.strip()).strip().lower() == term.strip("「」“”").lower()
+    return heading is not None and _bare(HEADING_NUMBER.sub("", heading.strip()).strip()) == _bare(term)
 
 
 def _quote_end(text: str, spans: list[tuple[int, int]], first: int, end: int, reach: int = 3) -> int:
