@@ -72,6 +72,7 @@ from rag.answer.reader import (
     asks_each_article,
     asks_for_figure,
     asks_for_name,
+    body_sentences,
     candidates,
     claim_of,
     decides,
@@ -510,12 +511,8 @@ class Engine:
         the rest of the quotation are passed over, and a sentence ending its passage is followed into the
         next one of its section (reviewer 32: the sentence before it was given, of the opposite sense).
         None when the sentence is not found, or is the last of its section."""
-        def stated(chunk: Chunk) -> list[Candidate]:
-            return [c for c in candidates([chunk.text], [chunk.heading])
-                    if not (c.heading or c.lead or c.bio or has_byline(c.text))]
-
         for hit in retrieval.hits:
-            said = stated(hit.chunk)
+            said = body_sentences(hit.chunk.text, hit.chunk.heading)
             at = next((i for i, c in enumerate(said) if retrieval.stance_of in standard_form(c.text)
                        or standard_form(c.text) in retrieval.stance_of), None)
             if at is None:
@@ -528,7 +525,7 @@ class Engine:
                 nxt = self._index.store.chunk_after(hit.chunk) if not said[at + 1 :] else None
                 if nxt is not None and nxt.heading != hit.chunk.heading:
                     return None  # the next section says something else (the reader answers)
-                picked, cited = (stated(nxt), self._hit_of(nxt)) if nxt is not None else (after, hit)
+                picked, cited = (body_sentences(nxt.text, nxt.heading), self._hit_of(nxt)) if nxt is not None else (after, hit)
                 picked = [c for c in picked if not _ASKING_END.search(c.text)][:AROUND_SENTENCES]
             if not picked:
                 return None

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.answer.extractive import Extract
-from rag.answer.reader import Reader, candidates, has_byline, leans_back, quote
+from rag.answer.reader import Reader, body_sentences, candidates, leans_back, quote
 from rag.text import CJK_CHAR, chinese_number, cjk_bigrams, content_terms, topic_words
 from rag.types import ArticleMeta, Chunk, Citation, Hit
 
@@ -507,8 +507,7 @@ def place_answer(question: str, names: Sequence[str], hits: Sequence[Hit], place
     parts: list[str] = []
     citations: list[Citation] = []
     for hit in hits:
-        said = [c.text for c in candidates([hit.chunk.text], [hit.chunk.heading])
-                if not (c.heading or c.lead or c.bio or has_byline(c.text))]
+        said = [c.text for c in body_sentences(hit.chunk.text, hit.chunk.heading)]
         shares = [sum(weight[g] for g in subject.intersection(cjk_bigrams(s))) for s in said]
         most = max(shares, default=0.0)
         if subject and not most:

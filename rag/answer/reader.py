@@ -872,6 +872,13 @@ def candidates(passages: Sequence[str], headings: Sequence[str | None] = ()) -> 
     return out
 
 
+def body_sentences(text: str, heading: str | None = None) -> list[Candidate]:
+    """The sentences of one passage that say something of the writer's own: not its heading line, an
+    editor's lead, a byline or an author's bio (what the opening or close of an article says, what
+    follows a quote: rag.answer.outline.place_answer, Engine._around)."""
+    return [c for c in candidates([text], [heading]) if not (c.heading or c.lead or c.bio or has_byline(c.text))]
+
+
 @lru_cache(maxsize=4096)
 def _sentences_of(text: str) -> tuple[tuple[int, int, int, str, frozenset[str], bool, bool], ...]:
     """A passage's quotable sentences with their bigrams, whether they stand in a byline's short
